@@ -1,0 +1,199 @@
+//! `postie list` and `postie show`: open the mailbox (an account or the demo),
+//! do the minimum of POP3 round trips, print decoded, sanitised text, and leave
+//! with QUIT having marked nothing.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use crate::config::Config;
+use crate::demo::{demo_messages, DemoServer};
+use crate::display::{fit, fit_right, human_size, width};
+use crate::mime::{Rendered, Summary};
+use crate::pop3::{AuthPreference, Client, ClientConfig, Endpoint, MailboxEntry, Timeouts, TlsMode};
+use crate::secret::Secret;
+
+/// Where the mail comes from, as chosen on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct SourceArgs {
+    pub config: Option<PathBuf>,
+    pub account: Option<String>,
+    pub demo: bool,
+}
+
+/// An opened mailbox; keeps the demo server alive as long as it is used.
+pub struct Mailbox {
+    pub client: Client,
+    pub label: String,
+    _demo: Option<DemoServer>,
+}
+
+pub fn demo_client_config(server: &DemoServer) -> ClientConfig {
+    ClientConfig {
+        endpoint: Endpoint {
+            host: server.addr().ip().to_string(),
+            port: server.addr().port(),
+            tls: TlsMode::None,
+            ca_file: None,
+            timeouts: Timeouts::default(),
+        },
+        user: crate::demo::USER.to_string(),
+        password: Secret::new(crate::demo::PASSWORD),
+        auth: AuthPreference::Auto,
+        allow_insecure_auth: false,
+        pipelining: true,
+    }
+}
+
+/// Resolves the account (or the demo) and logs in.
+pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
+    let config = if args.demo { None } else { Config::load(args.config.as_deref())? };
+    let Some(config) = config else {
+        if let Some(name) = &args.account {
+            return Err(anyhow!(
+                "no config file at {}, so there is no account {name:?} (see README.md)",
+                crate::config::default_path().display()
+            ));
+        }
+        let server = DemoServer::start(demo_messages()).await.context("cannot start the demo server")?;
+        let client = Client::connect(&demo_client_config(&server)).await?;
+        return Ok(Mailbox { client, label: "demo".into(), _demo: Some(server) });
+    };
+    for w in &config.warnings {
+        eprintln!("postie: warning: {w}");
+    }
+    let (name, account) = config.account(args.account.as_deref())?;
+    let password = account.resolve_password(name)?;
+    let client = Client::connect(&account.client_config(password)).await?;
+    Ok(Mailbox { client, label: name.to_string(), _demo: None })
+}
+
+/// One row of `postie list`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ListedMessage {
+    pub number: u32,
+    pub uidl: Option<String>,
+    pub size: u64,
+    pub date: Option<String>,
+    pub from: String,
+    pub from_address: String,
+    pub subject: String,
+    #[serde(skip)]
+    pub list_date: String,
+}
+
+/// Index and headers of the whole mailbox, newest first.
+pub async fn fetch_listing(client: &mut Client) -> Result<Vec<ListedMessage>> {
+    let index = client.index().await?;
+    let newest_first: Vec<&MailboxEntry> = index.iter().rev().collect();
+    let numbers: Vec<u32> = newest_first.iter().map(|e| e.number).collect();
+    let mut summaries = std::collections::HashMap::with_capacity(numbers.len());
+    client
+        .headers(&numbers, |n, result| {
+            let summary = match result {
+                Ok(raw) => Summary::from_headers(&raw),
+                Err(e) => Summary { subject: format!("(headers unavailable: {e})"), ..Default::default() },
+            };
+            summaries.insert(n, summary);
+        })
+        .await?;
+    Ok(newest_first
+        .into_iter()
+        .map(|e| {
+            let s = summaries.remove(&e.number).unwrap_or_default();
+            ListedMessage {
+                number: e.number,
+                uidl: e.uidl.clone(),
+                size: e.size,
+                list_date: s.list_date(),
+                date: s.date_rfc3339,
+                from: s.from,
+                from_address: s.from_address,
+                subject: s.subject,
+            }
+        })
+        .collect())
+}
+
+/// The text table: `NUMBER  DATE  FROM  SUBJECT  SIZE`, aligned by display width.
+pub fn format_listing(rows: &[ListedMessage]) -> String {
+    const FROM_MAX: usize = 24;
+    const SUBJECT_MAX: usize = 60;
+    let num_w = rows.iter().map(|r| r.number.to_string().len()).max().unwrap_or(1);
+    let date_w = rows.iter().map(|r| width(&r.list_date).min(16)).max().unwrap_or(0).max(16);
+    let from_w = rows.iter().map(|r| width(&r.from)).max().unwrap_or(0).min(FROM_MAX);
+    let subj_w = rows.iter().map(|r| width(&r.subject)).max().unwrap_or(0).min(SUBJECT_MAX);
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&format!(
+            "{}  {}  {}  {}  {}\n",
+            fit_right(&r.number.to_string(), num_w),
+            fit(&r.list_date, date_w),
+            fit(&r.from, from_w),
+            fit(&r.subject, subj_w),
+            fit_right(&human_size(r.size), 6),
+        ));
+    }
+    out
+}
+
+pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
+    let mut mailbox = open(args).await?;
+    let rows = fetch_listing(&mut mailbox.client).await?;
+    mailbox.client.quit().await?;
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(&rows)?;
+        s.push('\n');
+        s
+    } else {
+        format_listing(&rows)
+    };
+    write_stdout(text.as_bytes())
+}
+
+/// Which message `show` prints.
+#[derive(Debug, Clone)]
+pub enum Selector {
+    Number(u32),
+    Uidl(String),
+}
+
+pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<()> {
+    let mut mailbox = open(args).await?;
+    let index = mailbox.client.index().await?;
+    let number = match which {
+        Selector::Number(n) if *n >= 1 && index.iter().any(|e| e.number == *n) => *n,
+        Selector::Number(n) => return Err(anyhow!("no message {n} (mailbox has {})", index.len())),
+        Selector::Uidl(u) => match index.iter().find(|e| e.uidl.as_deref() == Some(u.as_str())) {
+            Some(e) => e.number,
+            None if index.iter().all(|e| e.uidl.is_none()) => {
+                return Err(anyhow!("the server does not support UIDL; select the message by number"))
+            }
+            None => return Err(anyhow!("no message with UIDL {:?}", crate::mime::sanitize::sanitize_line(u))),
+        },
+    };
+    if raw {
+        let mut stdout = tokio::io::stdout();
+        mailbox.client.retr_to(number, &mut stdout).await?;
+        stdout.flush().await.context("cannot write to stdout")?;
+        mailbox.client.quit().await?;
+        return Ok(());
+    }
+    let bytes = mailbox.client.retr(number).await?;
+    mailbox.client.quit().await?;
+    let rendered = tokio::task::spawn_blocking(move || Rendered::from_message(&bytes)).await?;
+    write_stdout(rendered.to_text().as_bytes())
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // `postie list | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow!("cannot write to stdout: {e}")),
+    }
+}

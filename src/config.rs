@@ -1,0 +1,371 @@
+//! The user's accounts (CONTRACT.md "Configuration"): where the config file
+//! lives, what it may say, and where a password comes from. Produces the
+//! `ClientConfig` the POP3 layer needs; nothing here opens a connection.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::pop3::{AuthPreference, ClientConfig, Endpoint, Timeouts, TlsMode};
+use crate::secret::Secret;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("config {path}: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("config {path}: no accounts defined (add an [accounts.NAME] table, or run with --demo)")]
+    NoAccounts { path: String },
+    #[error("no account named {name:?} in {path} (accounts: {known})")]
+    UnknownAccount { name: String, path: String, known: String },
+    #[error("no config file at {path}; create it (see README.md) or run with --demo")]
+    Missing { path: String },
+    #[error("account {account}: {reason}")]
+    Invalid { account: String, reason: String },
+    #[error("account {account}: password_command failed: {reason}")]
+    PasswordCommand { account: String, reason: String },
+    #[error("account {account}: no password: set password_command or password in the config, or POSTIE_PASSWORD in the environment")]
+    NoPassword { account: String },
+}
+
+/// How to read mislabelled or unlabelled text (used by the decoder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decoding {
+    /// Repair charsets that are evidently mislabelled.
+    #[default]
+    Smart,
+    /// Decode exactly as labelled.
+    Strict,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: TlsMode,
+    pub user: String,
+    #[serde(default)]
+    pub auth: AuthPreference,
+    pub password_command: Option<String>,
+    pub password: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub allow_insecure_auth: bool,
+    pub fallback_charset: Option<String>,
+    #[serde(default)]
+    pub decoding: Decoding,
+    /// Send commands ahead when the server offers PIPELINING (default true).
+    #[serde(default = "default_true")]
+    pub pipelining: bool,
+    /// Seconds for connecting (TCP, TLS and greeting); default 20.
+    pub connect_timeout: Option<u64>,
+    /// Seconds from a command to its reply's first line; default 60.
+    pub command_timeout: Option<u64>,
+    /// Longest silence in seconds inside a long reply; default 60.
+    pub read_timeout: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    default_account: Option<String>,
+    #[serde(default)]
+    accounts: IndexMap<String, AccountConfig>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub default_account: Option<String>,
+    pub accounts: IndexMap<String, AccountConfig>,
+    /// Things the user should know but that do not stop postie.
+    pub warnings: Vec<String>,
+}
+
+/// `$POSTIE_CONFIG`, else `$XDG_CONFIG_HOME/postie/config.toml`, else `~/.config/postie/config.toml`.
+pub fn default_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("POSTIE_CONFIG").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    xdg_dir("XDG_CONFIG_HOME", ".config").join("postie").join("config.toml")
+}
+
+/// An XDG base directory: the variable if set and absolute, else `~/<fallback>`.
+pub fn xdg_dir(var: &str, fallback: &str) -> PathBuf {
+    match std::env::var_os(var).map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        _ => home().join(fallback),
+    }
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+}
+
+fn expand_tilde(p: &Path) -> PathBuf {
+    match p.strip_prefix("~") {
+        Ok(rest) => home().join(rest),
+        Err(_) => p.to_path_buf(),
+    }
+}
+
+impl Config {
+    /// Reads the config. A missing file at the default place is `Ok(None)`
+    /// (postie then opens the demo); a missing file the user named is an error.
+    pub fn load(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
+        let (path, named) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => (default_path(), std::env::var_os("POSTIE_CONFIG").is_some_and(|p| !p.is_empty())),
+        };
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ConfigError::Missing { path: shown }),
+            Err(e) => return Err(ConfigError::Read { path: shown, reason: e.to_string() }),
+        };
+        let mut config = Config::parse(&text, &path)?;
+        config.check_permissions();
+        Ok(Some(config))
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: shown.clone(),
+            reason: e.to_string().trim().replace('\n', " "),
+        })?;
+        if file.accounts.is_empty() {
+            return Err(ConfigError::NoAccounts { path: shown });
+        }
+        for (name, acct) in &file.accounts {
+            acct.validate(name)?;
+        }
+        if let Some(d) = &file.default_account {
+            if !file.accounts.contains_key(d) {
+                return Err(unknown_account(d, &shown, &file.accounts));
+            }
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            default_account: file.default_account,
+            accounts: file.accounts,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn check_permissions(&mut self) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let has_password = self.accounts.values().any(|a| a.password.is_some());
+            if let Ok(meta) = std::fs::metadata(&self.path) {
+                if has_password && meta.permissions().mode() & 0o077 != 0 {
+                    self.warnings.push(format!(
+                        "{} holds a password and is readable by other users; run: chmod 600 {}",
+                        self.path.display(),
+                        self.path.display()
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The named account, else `default_account`, else the first in the file.
+    pub fn account(&self, name: Option<&str>) -> Result<(&str, &AccountConfig), ConfigError> {
+        let wanted = name.or(self.default_account.as_deref());
+        let found = match wanted {
+            Some(n) => self.accounts.get_key_value(n),
+            None => self.accounts.first(),
+        };
+        found.map(|(k, v)| (k.as_str(), v)).ok_or_else(|| {
+            unknown_account(wanted.unwrap_or_default(), &self.path.display().to_string(), &self.accounts)
+        })
+    }
+}
+
+fn unknown_account(name: &str, path: &str, accounts: &IndexMap<String, AccountConfig>) -> ConfigError {
+    ConfigError::UnknownAccount {
+        name: name.to_string(),
+        path: path.to_string(),
+        known: accounts.keys().cloned().collect::<Vec<_>>().join(", "),
+    }
+}
+
+impl AccountConfig {
+    fn validate(&self, name: &str) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid { account: name.to_string(), reason };
+        if self.host.trim().is_empty() {
+            return Err(invalid("host is empty".into()));
+        }
+        if self.user.is_empty() || self.user.contains(['\r', '\n', '\0']) {
+            return Err(invalid("user must be non-empty and on one line".into()));
+        }
+        if self.port == Some(0) {
+            return Err(invalid("port 0 is not a port".into()));
+        }
+        if let Some(cs) = &self.fallback_charset {
+            if encoding_rs::Encoding::for_label(cs.as_bytes()).is_none() {
+                return Err(invalid(format!("fallback_charset {cs:?} is not a charset postie knows")));
+            }
+        }
+        for (what, v) in [
+            ("connect_timeout", self.connect_timeout),
+            ("command_timeout", self.command_timeout),
+            ("read_timeout", self.read_timeout),
+        ] {
+            if v == Some(0) {
+                return Err(invalid(format!("{what} must be at least 1 second")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn endpoint(&self) -> Endpoint {
+        let d = Timeouts::default();
+        let secs = |v: Option<u64>, default: Duration| v.map(Duration::from_secs).unwrap_or(default);
+        Endpoint {
+            host: self.host.trim().to_string(),
+            port: self.port.unwrap_or(self.tls.default_port()),
+            tls: self.tls,
+            ca_file: self.ca_file.as_deref().map(expand_tilde),
+            timeouts: Timeouts {
+                connect: secs(self.connect_timeout, d.connect),
+                command: secs(self.command_timeout, d.command),
+                read: secs(self.read_timeout, d.read),
+            },
+        }
+    }
+
+    /// The password: `POSTIE_PASSWORD`, else `password_command`, else `password`,
+    /// else a no-echo prompt when there is a terminal.
+    pub fn resolve_password(&self, name: &str) -> Result<Secret, ConfigError> {
+        if let Ok(p) = std::env::var("POSTIE_PASSWORD") {
+            return Ok(Secret::new(p));
+        }
+        if let Some(cmd) = &self.password_command {
+            return run_password_command(name, cmd);
+        }
+        if let Some(p) = &self.password {
+            return Ok(p.clone());
+        }
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            let prompt = format!("Password for {} at {}: ", self.user, self.host);
+            return rpassword::prompt_password(prompt)
+                .map(Secret::new)
+                .map_err(|_| ConfigError::NoPassword { account: name.to_string() });
+        }
+        Err(ConfigError::NoPassword { account: name.to_string() })
+    }
+
+    pub fn client_config(&self, password: Secret) -> ClientConfig {
+        ClientConfig {
+            endpoint: self.endpoint(),
+            user: self.user.clone(),
+            password,
+            auth: self.auth,
+            allow_insecure_auth: self.allow_insecure_auth,
+            pipelining: self.pipelining,
+        }
+    }
+}
+
+fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError> {
+    let fail = |reason: String| ConfigError::PasswordCommand { account: account.to_string(), reason };
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| fail(format!("cannot run it: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = crate::mime::sanitize::sanitize_line(err.lines().next().unwrap_or("").trim());
+        return Err(fail(format!("{}{}", out.status, if first.is_empty() { String::new() } else { format!(": {first}") })));
+    }
+    let text = String::from_utf8(out.stdout).map_err(|_| fail("its output is not UTF-8".into()))?;
+    let first = text.lines().next().unwrap_or("");
+    if first.is_empty() {
+        return Err(fail("it printed nothing".into()));
+    }
+    Ok(Secret::new(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/x/config.toml"))
+    }
+
+    #[test]
+    fn first_account_is_default_and_ports_follow_tls() {
+        let c = parse(
+            r#"
+            [accounts.zeta]
+            host = "pop.example.com"
+            user = "a"
+            [accounts.alpha]
+            host = "h"
+            user = "b"
+            tls = "starttls"
+            "#,
+        )
+        .unwrap();
+        let (name, acct) = c.account(None).unwrap();
+        assert_eq!(name, "zeta");
+        assert_eq!(acct.endpoint().port, 995);
+        assert_eq!(c.account(Some("alpha")).unwrap().1.endpoint().port, 110);
+        assert!(matches!(c.account(Some("nope")), Err(ConfigError::UnknownAccount { .. })));
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_specific_errors() {
+        let e = parse("[accounts.a]\nhost='h'\nuser='u'\npasword='x'\n").unwrap_err().to_string();
+        assert!(e.contains("pasword"), "{e}");
+        let e = parse("[accounts.a]\nhost='h'\nuser='u'\ntls='ssl'\n").unwrap_err().to_string();
+        assert!(e.contains("ssl"), "{e}");
+        let e = parse("[accounts.a]\nhost='h'\nuser='u'\nfallback_charset='klingon'\n").unwrap_err().to_string();
+        assert!(e.contains("klingon"), "{e}");
+        let e = parse("default_account='b'\n[accounts.a]\nhost='h'\nuser='u'\n").unwrap_err().to_string();
+        assert!(e.contains("\"b\""), "{e}");
+        assert!(matches!(parse(""), Err(ConfigError::NoAccounts { .. })));
+    }
+
+    #[test]
+    fn password_never_shows_in_debug() {
+        let c = parse("[accounts.a]\nhost='h'\nuser='u'\npassword='s3cr3t-pw'\n").unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("s3cr3t-pw"));
+        let cc = c.account(None).unwrap().1.client_config(Secret::new("s3cr3t-pw"));
+        assert!(!format!("{cc:?}").contains("s3cr3t-pw"));
+    }
+
+    #[test]
+    fn password_command_first_line() {
+        let c = parse("[accounts.a]\nhost='h'\nuser='u'\npassword_command=\"printf 'pw one\\\\nsecond'\"\n").unwrap();
+        let acct = c.account(None).unwrap().1;
+        // POSTIE_PASSWORD would override; this test process does not set it.
+        if std::env::var_os("POSTIE_PASSWORD").is_none() {
+            assert_eq!(acct.resolve_password("a").unwrap().expose(), "pw one");
+        }
+        let c = parse("[accounts.a]\nhost='h'\nuser='u'\npassword_command='echo oops >&2; exit 3'\n").unwrap();
+        let e = run_password_command("a", c.account(None).unwrap().1.password_command.as_deref().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("oops") && e.contains('3'), "{e}");
+    }
+}

@@ -1,0 +1,87 @@
+//! Display-width arithmetic for terminal columns: CJK characters take two
+//! cells, combining marks none. Used by `postie list` and by the UI.
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` to at most `max` cells at a character boundary, ending in `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` cut to `cells` and padded with spaces to exactly `cells` columns.
+pub fn fit(s: &str, cells: usize) -> String {
+    let mut out = truncate(s, cells);
+    let w = width(&out);
+    out.extend(std::iter::repeat_n(' ', cells.saturating_sub(w)));
+    out
+}
+
+/// `s` right-aligned in `cells` columns.
+pub fn fit_right(s: &str, cells: usize) -> String {
+    let s = truncate(s, cells);
+    let pad = cells.saturating_sub(width(&s));
+    format!("{}{s}", " ".repeat(pad))
+}
+
+/// Sizes as people read them: 512 B, 4.2K, 13M.
+pub fn human_size(octets: u64) -> String {
+    const K: f64 = 1024.0;
+    let b = octets as f64;
+    if octets < 1024 {
+        format!("{octets}B")
+    } else if b < K * 10.0 {
+        format!("{:.1}K", b / K)
+    } else if b < K * K {
+        format!("{:.0}K", b / K)
+    } else if b < K * K * 10.0 {
+        format!("{:.1}M", b / K / K)
+    } else if b < K * K * K {
+        format!("{:.0}M", b / K / K)
+    } else {
+        format!("{:.1}G", b / K / K / K)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cjk_counts_two_cells_and_cuts_at_char_boundary() {
+        assert_eq!(width("邮件示例"), 8);
+        assert_eq!(truncate("邮件示例", 6), "邮件…");
+        assert_eq!(width(&truncate("邮件示例", 6)), 5);
+        assert_eq!(fit("邮件", 6), "邮件  ");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit_right("12", 4), "  12");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(4300), "4.2K");
+        assert_eq!(human_size(200 * 1024), "200K");
+        assert_eq!(human_size(10 * 1024 * 1024 + 1), "10M");
+    }
+}

@@ -1,0 +1,82 @@
+//! The binary's edge: arguments, the runtime, and one clear line on failure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use postie::cli::{self, Selector, SourceArgs};
+
+#[derive(Parser)]
+#[command(name = "postie", version, about = "A fast, safe terminal mail reader for POP3")]
+struct Args {
+    /// Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Account to use (default: default_account, else the first in the config)
+    #[arg(long, global = true, value_name = "NAME")]
+    account: Option<String>,
+    /// Use the built-in demo mailbox, whatever the config says
+    #[arg(long, global = true)]
+    demo: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the mailbox, newest first, then exit
+    List {
+        /// One JSON array: number, uidl, size, date, from, from_address, subject
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one message decoded for reading (or its raw bytes), then exit
+    Show {
+        /// Message number, as `postie list` shows it
+        #[arg(required_unless_present = "uidl", conflicts_with = "uidl")]
+        number: Option<u32>,
+        /// Select the message by its UIDL instead
+        #[arg(long, value_name = "UIDL")]
+        uidl: Option<String>,
+        /// Write the message exactly as retrieved (dot-unstuffed)
+        #[arg(long)]
+        raw: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let source = SourceArgs { config: args.config, account: args.account, demo: args.demo };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("postie: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match args.command {
+            Some(Command::List { json }) => cli::run_list(&source, json).await,
+            Some(Command::Show { number, uidl, raw }) => {
+                let which = match (number, uidl) {
+                    (_, Some(u)) => Selector::Uidl(u),
+                    (Some(n), None) => Selector::Number(n),
+                    (None, None) => unreachable!("clap requires a number or --uidl"),
+                };
+                cli::run_show(&source, &which, raw).await
+            }
+            None => {
+                eprintln!("postie: the interactive reader is not built yet; showing `postie list` instead");
+                cli::run_list(&source, false).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = format!("{e:#}");
+            eprintln!("postie: {}", postie::mime::sanitize::sanitize_line(&msg));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The POP3 operations postie performs, built on one `Connection`: connect and
+//! log in (STLS, CAPA, the chosen auth method), index the mailbox (UIDL + LIST),
+//! fetch headers (`TOP n 0`) and bodies (RETR), mark and unmark (DELE, RSET).
+//! Everything that can be pipelined is, when the server offers PIPELINING.
+
+use tokio::io::AsyncWrite;
+
+use super::codec::{parse_listing, parse_scan_listing, parse_stat, parse_uid_listing, Command, StatusKind};
+use super::connection::{Connection, Endpoint, Pop3Error, Reply, TlsMode, MAX_LISTING};
+use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Capabilities};
+use super::Stat;
+use crate::secret::Secret;
+
+/// The most header bytes `TOP n 0` may return before postie stops trusting the reply.
+pub const MAX_HEADER_BLOCK: usize = 4 * 1024 * 1024;
+/// The largest message `retr` holds in memory; larger ones go through `retr_to`.
+pub const MAX_MESSAGE_IN_MEMORY: usize = 512 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub endpoint: Endpoint,
+    pub user: String,
+    pub password: Secret,
+    pub auth: AuthPreference,
+    pub allow_insecure_auth: bool,
+    /// Use PIPELINING when the server offers it (the default); false forces lock-step.
+    pub pipelining: bool,
+}
+
+/// One message as this session numbers it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MailboxEntry {
+    pub number: u32,
+    pub size: u64,
+    /// None when the server does not support UIDL.
+    pub uidl: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Client {
+    conn: Connection,
+    caps: Capabilities,
+    auth: AuthMethod,
+    pipelined: bool,
+}
+
+impl Client {
+    /// Connects, upgrades with STLS when asked, and logs in.
+    pub async fn connect(cfg: &ClientConfig) -> Result<Client, Pop3Error> {
+        let mut conn = Connection::open(&cfg.endpoint).await?;
+        let mut caps = capa(&mut conn).await?;
+        if cfg.endpoint.tls == TlsMode::StartTls {
+            if !caps.stls {
+                return Err(Pop3Error::StartTlsUnavailable { addr: cfg.endpoint.addr() });
+            }
+            conn.starttls(&cfg.endpoint).await?;
+            // RFC 2595: what was said before TLS cannot be trusted; ask again.
+            caps = capa(&mut conn).await?;
+        }
+        let link_secure = conn.is_tls() || cfg.endpoint.is_loopback();
+        let auth = choose_auth(cfg.auth, &caps, conn.greeting(), link_secure, cfg.allow_insecure_auth)?;
+        let cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
+        let pipelined = cfg.pipelining && caps.pipelining;
+        let mut refusal = None;
+        let mut continuation = false;
+        conn.pipeline(&cmds, 0, pipelined, |_, reply| {
+            match reply.status.kind {
+                StatusKind::Ok => {}
+                StatusKind::Continuation => continuation = true,
+                StatusKind::Err => {
+                    refusal.get_or_insert(reply.status);
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        if continuation {
+            let status = conn.cancel_sasl().await?;
+            return Err(Pop3Error::Login {
+                code: status.code(),
+                text: "the server did not accept the AUTH PLAIN initial response".into(),
+            });
+        }
+        if let Some(status) = refusal {
+            return Err(Pop3Error::Login { code: status.code(), text: status.text });
+        }
+        tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, "logged in");
+        Ok(Client { conn, caps, auth, pipelined })
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    pub fn auth_method(&self) -> AuthMethod {
+        self.auth
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.conn.is_tls()
+    }
+
+    pub fn is_pipelined(&self) -> bool {
+        self.pipelined
+    }
+
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub async fn stat(&mut self) -> Result<Stat, Pop3Error> {
+        let reply = self.conn.command(&Command::Stat).await?;
+        parse_stat(&reply.status.text).map_err(|source| Pop3Error::Protocol { addr: self.conn.addr().into(), source })
+    }
+
+    /// UIDL + LIST in one round trip (when pipelined): every message with its
+    /// size and unique id, in message-number order.
+    pub async fn index(&mut self) -> Result<Vec<MailboxEntry>, Pop3Error> {
+        let cmds = [Command::Uidl(None), Command::List(None)];
+        let mut replies: [Option<Reply>; 2] = [None, None];
+        self.conn
+            .pipeline(&cmds, MAX_LISTING, self.pipelined, |i, r| {
+                replies[i] = Some(r);
+                Ok(())
+            })
+            .await?;
+        let [uidl, list] = replies;
+        let addr = self.conn.addr().to_string();
+        let protocol = |source| Pop3Error::Protocol { addr: addr.clone(), source };
+        let list = list.ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?.into_result(&cmds[1])?;
+        let sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing).map_err(protocol)?;
+        let uids = match uidl {
+            Some(r) if r.status.is_ok() => {
+                let map = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing).map_err(protocol)?;
+                Some(map.into_iter().collect::<std::collections::HashMap<u32, String>>())
+            }
+            _ => None,
+        };
+        let mut entries: Vec<MailboxEntry> = sizes
+            .into_iter()
+            .map(|(number, size)| MailboxEntry {
+                number,
+                size,
+                uidl: uids.as_ref().and_then(|u| u.get(&number).cloned()),
+            })
+            .collect();
+        entries.sort_by_key(|e| e.number);
+        entries.dedup_by_key(|e| e.number);
+        Ok(entries)
+    }
+
+    /// `TOP n 0` for each number, pipelined; `on_header` gets each header block
+    /// (or the server's refusal for that message) as soon as it arrives.
+    pub async fn headers<F>(&mut self, numbers: &[u32], mut on_header: F) -> Result<(), Pop3Error>
+    where
+        F: FnMut(u32, Result<Vec<u8>, Pop3Error>),
+    {
+        let cmds: Vec<Command> = numbers.iter().map(|&msg| Command::Top { msg, lines: 0 }).collect();
+        self.conn
+            .pipeline(&cmds, MAX_HEADER_BLOCK, self.pipelined, |i, reply| {
+                let result = reply.into_result(&cmds[i]).map(|r| r.body.unwrap_or_default());
+                on_header(numbers[i], result);
+                Ok(())
+            })
+            .await
+    }
+
+    /// The whole message, in memory. Use `retr_to` to stream a large one.
+    pub async fn retr(&mut self, msg: u32) -> Result<Vec<u8>, Pop3Error> {
+        let cmd = Command::Retr(msg);
+        let mut body = None;
+        self.conn
+            .pipeline(std::slice::from_ref(&cmd), MAX_MESSAGE_IN_MEMORY, false, |_, r| {
+                body = Some(r.into_result(&cmd)?.body.unwrap_or_default());
+                Ok(())
+            })
+            .await?;
+        body.ok_or_else(|| Pop3Error::Local("no RETR reply".into()))
+    }
+
+    pub async fn retr_to<W: AsyncWrite + Unpin>(&mut self, msg: u32, sink: &mut W) -> Result<u64, Pop3Error> {
+        self.conn.retr_to(msg, sink).await
+    }
+
+    /// Marks messages deleted (pipelined). Returns, per number, the server's
+    /// refusal if it had one; the marks take effect only at QUIT.
+    pub async fn dele(&mut self, numbers: &[u32]) -> Result<Vec<(u32, Pop3Error)>, Pop3Error> {
+        let cmds: Vec<Command> = numbers.iter().map(|&n| Command::Dele(n)).collect();
+        let mut refused = Vec::new();
+        self.conn
+            .pipeline(&cmds, 0, self.pipelined, |i, r| {
+                if let Err(e) = r.into_result(&cmds[i]) {
+                    refused.push((numbers[i], e));
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(refused)
+    }
+
+    /// Unmarks every message marked in this session.
+    pub async fn rset(&mut self) -> Result<(), Pop3Error> {
+        self.conn.command(&Command::Rset).await.map(drop)
+    }
+
+    pub async fn noop(&mut self) -> Result<(), Pop3Error> {
+        self.conn.command(&Command::Noop).await.map(drop)
+    }
+
+    /// QUIT: the server commits the marked deletions. The only way postie deletes.
+    pub async fn quit(self) -> Result<(), Pop3Error> {
+        self.conn.quit().await.map(drop)
+    }
+
+    /// RSET then QUIT: leave without deleting anything, in one round trip when pipelined.
+    pub async fn quit_discarding(mut self) -> Result<(), Pop3Error> {
+        let cmds = [Command::Rset, Command::Quit];
+        let mut refused = None;
+        self.conn
+            .pipeline(&cmds, 0, self.pipelined, |i, r| {
+                if !r.status.is_ok() && refused.is_none() {
+                    refused = Some(Pop3Error::refused(&cmds[i], r.status));
+                }
+                Ok(())
+            })
+            .await?;
+        match refused {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+async fn capa(conn: &mut Connection) -> Result<Capabilities, Pop3Error> {
+    let mut caps = Capabilities::default();
+    conn.pipeline(&[Command::Capa], 64 * 1024, false, |_, reply| {
+        if reply.status.is_ok() {
+            caps = Capabilities::parse(reply.body.as_deref().unwrap_or_default());
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(caps)
+}

@@ -1,0 +1,603 @@
+//! The only code that touches a socket: TCP, implicit TLS and STLS through
+//! tokio-native-tls, timeouts on every wait, and pipelining (many commands in
+//! flight, replies matched in order). Bytes go through `codec::Decoder`; state
+//! through `session::Session`, which refuses illegal commands before they leave.
+
+use std::collections::VecDeque;
+use std::io;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_native_tls::TlsStream;
+
+use super::codec::{BodyProgress, CodecError, Command, ResponseCode, StatusKind, StatusLine};
+use super::session::{AuthChoiceError, Greeting, IllegalCommand, Session, State};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+pub enum TlsMode {
+    /// POP3S: TLS from the first byte (port 995).
+    #[default]
+    #[serde(rename = "implicit")]
+    Implicit,
+    /// STLS after the greeting (RFC 2595); refused if the server does not offer it.
+    #[serde(rename = "starttls")]
+    StartTls,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl TlsMode {
+    pub fn default_port(self) -> u16 {
+        match self {
+            TlsMode::Implicit => 995,
+            TlsMode::StartTls | TlsMode::None => 110,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP connect, TLS handshake and greeting together.
+    pub connect: Duration,
+    /// From sending a command to its status line.
+    pub command: Duration,
+    /// The longest silence allowed inside a multi-line reply.
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(20),
+            command: Duration::from_secs(60),
+            read: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub ca_file: Option<PathBuf>,
+    pub timeouts: Timeouts,
+}
+
+impl Endpoint {
+    pub fn addr(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// Loopback counts as a secure link for cleartext passwords: nothing leaves the machine.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Pop3Error {
+    #[error("cannot connect to {addr}: {reason}")]
+    Connect { addr: String, reason: String },
+    #[error("TLS: certificate not trusted for {host} ({detail}); if the server uses a self-signed certificate, set ca_file to it")]
+    TlsUntrusted { host: String, detail: String },
+    #[error("TLS: handshake with {host} failed: {detail}")]
+    TlsHandshake { host: String, detail: String },
+    #[error("TLS: cannot use ca_file {path}: {detail}")]
+    CaFile { path: String, detail: String },
+    #[error("{addr} does not offer STLS, and tls = \"starttls\" forbids continuing without encryption")]
+    StartTlsUnavailable { addr: String },
+    #[error("timed out after {secs} s {what}")]
+    Timeout { what: String, secs: u64 },
+    #[error("connection to {addr} lost: {reason}")]
+    ConnectionLost { addr: String, reason: String },
+    #[error("protocol error from {addr}: {source}")]
+    Protocol { addr: String, source: CodecError },
+    #[error("{0}")]
+    Illegal(#[from] IllegalCommand),
+    #[error("login failed: {}", server_words(code, text))]
+    Login { code: Option<ResponseCode>, text: String },
+    #[error("{0}")]
+    AuthChoice(#[from] AuthChoiceError),
+    #[error("server refused {command}: {}", server_words(code, text))]
+    Refused { command: &'static str, code: Option<ResponseCode>, text: String },
+    #[error("server reply to {command} is larger than {limit} bytes; giving up on this connection")]
+    TooLarge { command: &'static str, limit: usize },
+    #[error("the server does not support {0}")]
+    Unsupported(&'static str),
+    #[error("{0}")]
+    Local(String),
+}
+
+fn server_words(code: &Option<ResponseCode>, text: &str) -> String {
+    let text = crate::mime::sanitize::sanitize_line(text);
+    match code.as_ref().and_then(|c| c.hint().map(|h| (c, h))) {
+        Some((_, hint)) if text.is_empty() => hint.to_string(),
+        Some((_, hint)) => format!("{text} ({hint})"),
+        None if text.is_empty() => "no reason given".to_string(),
+        None => text,
+    }
+}
+
+impl Pop3Error {
+    pub fn refused(command: &Command, status: StatusLine) -> Pop3Error {
+        Pop3Error::Refused { command: command.name(), code: status.code(), text: status.text }
+    }
+
+    /// The response code the server gave, if this error came from one.
+    pub fn code(&self) -> Option<&ResponseCode> {
+        match self {
+            Pop3Error::Login { code, .. } | Pop3Error::Refused { code, .. } => code.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// True when the connection cannot be used any more (reconnect to go on).
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, Pop3Error::Refused { .. } | Pop3Error::Illegal(_) | Pop3Error::Unsupported(_))
+    }
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A reply: the status line, and for a positive multi-line reply its unstuffed body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: StatusLine,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    /// The reply as a result: `-ERR` becomes `Pop3Error::Refused` for `cmd`.
+    pub fn into_result(self, cmd: &Command) -> Result<Reply, Pop3Error> {
+        if self.status.is_ok() {
+            Ok(self)
+        } else {
+            Err(Pop3Error::refused(cmd, self.status))
+        }
+    }
+}
+
+/// Bytes of command text allowed in flight. Far below any socket buffer, so a
+/// write never blocks while the server waits for us to read: no deadlock, and
+/// still hundreds of `TOP n 0` commands per round trip.
+pub const PIPELINE_WINDOW: usize = 16 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
+
+pub struct Connection {
+    stream: Option<Stream>,
+    decoder: super::codec::Decoder,
+    session: Session,
+    greeting: Greeting,
+    timeouts: Timeouts,
+    addr: String,
+    read_buf: Vec<u8>,
+    /// Set once a reply could not be read whole: the stream is out of step.
+    broken: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("addr", &self.addr)
+            .field("state", &self.session.state())
+            .field("tls", &self.session.is_tls())
+            .finish()
+    }
+}
+
+pub fn tls_connector(endpoint: &Endpoint) -> Result<tokio_native_tls::TlsConnector, Pop3Error> {
+    let mut builder = native_tls::TlsConnector::builder();
+    if let Some(path) = &endpoint.ca_file {
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| Pop3Error::CaFile { path: shown.clone(), detail: e.to_string() })?;
+        let certs = native_tls::Certificate::stack_from_pem(&pem)
+            .map_err(|e| Pop3Error::CaFile { path: shown.clone(), detail: e.to_string() })?;
+        if certs.is_empty() {
+            return Err(Pop3Error::CaFile { path: shown, detail: "no PEM certificate in the file".into() });
+        }
+        for cert in certs {
+            builder.add_root_certificate(cert);
+        }
+    }
+    let connector = builder
+        .build()
+        .map_err(|e| Pop3Error::TlsHandshake { host: endpoint.host.clone(), detail: e.to_string() })?;
+    Ok(tokio_native_tls::TlsConnector::from(connector))
+}
+
+fn tls_error(host: &str, e: native_tls::Error) -> Pop3Error {
+    let detail = e.to_string();
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("certificate verify failed")
+        || lower.contains("self-signed")
+        || lower.contains("self signed")
+        || lower.contains("unable to get local issuer")
+        || lower.contains("hostname mismatch")
+    {
+        let reason = detail.rsplit_once(": (").map(|(_, r)| r.trim_end_matches(')').to_string());
+        Pop3Error::TlsUntrusted { host: host.to_string(), detail: reason.unwrap_or(detail) }
+    } else {
+        Pop3Error::TlsHandshake { host: host.to_string(), detail }
+    }
+}
+
+impl Connection {
+    /// Connects, does the TLS handshake for POP3S, and reads the greeting.
+    pub async fn open(endpoint: &Endpoint) -> Result<Connection, Pop3Error> {
+        let addr = endpoint.addr();
+        let connector = match endpoint.tls {
+            TlsMode::None => None,
+            _ => Some(tls_connector(endpoint)?),
+        };
+        let deadline = endpoint.timeouts.connect;
+        let secs = deadline.as_secs();
+        let attempt = async {
+            let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+                .await
+                .map_err(|e| Pop3Error::Connect { addr: addr.clone(), reason: io_reason(&e) })?;
+            let _ = tcp.set_nodelay(true);
+            let stream = match (&endpoint.tls, &connector) {
+                (TlsMode::Implicit, Some(c)) => Stream::Tls(Box::new(
+                    c.connect(&endpoint.host, tcp).await.map_err(|e| tls_error(&endpoint.host, e))?,
+                )),
+                _ => Stream::Plain(tcp),
+            };
+            let mut conn = Connection {
+                stream: Some(stream),
+                decoder: Default::default(),
+                session: Session::new(endpoint.tls == TlsMode::Implicit),
+                greeting: Greeting::default(),
+                timeouts: endpoint.timeouts,
+                addr: addr.clone(),
+                read_buf: vec![0; READ_CHUNK],
+                broken: None,
+            };
+            let status = conn.read_status().await?;
+            match status.kind {
+                StatusKind::Ok => conn.greeting = Greeting { text: status.text },
+                _ => {
+                    return Err(Pop3Error::Connect {
+                        addr: addr.clone(),
+                        reason: format!(
+                            "server refused the session: {}",
+                            server_words(&status.code(), &status.text)
+                        ),
+                    })
+                }
+            }
+            Ok(conn)
+        };
+        match timeout(deadline, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(Pop3Error::Connect { addr, reason: format!("no greeting within {secs} s") }),
+        }
+    }
+
+    pub fn greeting(&self) -> &Greeting {
+        &self.greeting
+    }
+
+    pub fn state(&self) -> State {
+        self.session.state()
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.session.is_tls()
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Upgrades the link with STLS. Whatever was buffered before the handshake is
+    /// thrown away, so a man in the middle cannot inject replies in cleartext.
+    pub async fn starttls(&mut self, endpoint: &Endpoint) -> Result<(), Pop3Error> {
+        let connector = tls_connector(endpoint)?;
+        self.command(&Command::Stls).await?;
+        self.decoder.discard_buffered();
+        let Some(Stream::Plain(tcp)) = self.stream.take() else {
+            return Err(Pop3Error::Local("STLS on a link that is not plain TCP".into()));
+        };
+        let secs = self.timeouts.connect.as_secs();
+        let tls = match timeout(self.timeouts.connect, connector.connect(&endpoint.host, tcp)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => return Err(self.fail(tls_error(&endpoint.host, e))),
+            Err(_) => {
+                return Err(self.fail(Pop3Error::Timeout { what: "in the TLS handshake after STLS".into(), secs }))
+            }
+        };
+        self.stream = Some(Stream::Tls(Box::new(tls)));
+        self.session.set_tls();
+        Ok(())
+    }
+
+    /// Sends one command and reads its reply; `-ERR` becomes `Pop3Error::Refused`.
+    pub async fn command(&mut self, cmd: &Command) -> Result<Reply, Pop3Error> {
+        let mut reply = None;
+        self.pipeline(std::slice::from_ref(cmd), MAX_LISTING, true, |_, r| {
+            reply = Some(r);
+            Ok(())
+        })
+        .await?;
+        let reply = reply.ok_or_else(|| Pop3Error::Local("no reply recorded".into()))?;
+        reply.into_result(cmd)
+    }
+
+    /// Sends `cmds` and hands each reply to `on_reply` in order, with its index.
+    ///
+    /// With `pipelined`, commands are written ahead while earlier replies are
+    /// still arriving, up to `PIPELINE_WINDOW` bytes of commands in flight;
+    /// without, one command per round trip. The replies are the same either way.
+    /// A `-ERR` reply is passed on, not turned into an error; an error from
+    /// `on_reply` stops sending, drains what is in flight and is returned.
+    pub async fn pipeline<F>(
+        &mut self,
+        cmds: &[Command],
+        max_body: usize,
+        pipelined: bool,
+        mut on_reply: F,
+    ) -> Result<(), Pop3Error>
+    where
+        F: FnMut(usize, Reply) -> Result<(), Pop3Error>,
+    {
+        self.usable()?;
+        self.session.check_batch(cmds)?;
+        let mut next = 0;
+        let mut in_flight: VecDeque<(usize, usize)> = VecDeque::new();
+        let mut in_flight_bytes = 0;
+        let mut stop: Option<Pop3Error> = None;
+        let mut out = Vec::new();
+        loop {
+            // Refill when the window is at most half full, so writes go out in batches.
+            if stop.is_none() && (in_flight.is_empty() || (pipelined && in_flight_bytes <= PIPELINE_WINDOW / 2)) {
+                out.clear();
+                while next < cmds.len() {
+                    let before = out.len();
+                    cmds[next].encode(&mut out).map_err(|source| Pop3Error::Protocol {
+                        addr: self.addr.clone(),
+                        source,
+                    })?;
+                    let len = out.len() - before;
+                    in_flight.push_back((next, len));
+                    in_flight_bytes += len;
+                    next += 1;
+                    let after_state_change = matches!(cmds[next - 1], Command::Quit | Command::Stls);
+                    if !pipelined || in_flight_bytes >= PIPELINE_WINDOW || after_state_change {
+                        break;
+                    }
+                }
+                if !out.is_empty() {
+                    let data = std::mem::take(&mut out);
+                    self.write(&data).await?;
+                    out = data;
+                }
+            }
+            let Some((idx, len)) = in_flight.pop_front() else { break };
+            in_flight_bytes -= len;
+            let cmd = &cmds[idx];
+            let reply = self.read_reply(cmd, max_body).await?;
+            self.session.apply(cmd, &reply.status);
+            if stop.is_none() {
+                if let Err(e) = on_reply(idx, reply) {
+                    stop = Some(e);
+                }
+            }
+            if matches!(self.session.state(), State::Update | State::Closed) {
+                break;
+            }
+        }
+        match stop {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// RETR streamed into `sink`: memory stays at one read chunk whatever the
+    /// message size. Returns the number of bytes written.
+    pub async fn retr_to<W: AsyncWrite + Unpin>(&mut self, msg: u32, sink: &mut W) -> Result<u64, Pop3Error> {
+        self.usable()?;
+        let cmd = Command::Retr(msg);
+        self.session.check(&cmd)?;
+        let mut line = Vec::new();
+        cmd.encode(&mut line).map_err(|source| Pop3Error::Protocol { addr: self.addr.clone(), source })?;
+        self.write(&line).await?;
+        let status = self.read_status().await?;
+        if !status.is_ok() {
+            return Err(Pop3Error::refused(&cmd, status));
+        }
+        let mut chunk = Vec::with_capacity(READ_CHUNK * 2);
+        let mut total = 0u64;
+        loop {
+            let progress = self.decoder.body(&mut chunk).map_err(|e| self.protocol(e))?;
+            if chunk.len() >= READ_CHUNK || (progress == BodyProgress::Done && !chunk.is_empty()) {
+                if let Err(e) = sink.write_all(&chunk).await {
+                    // The reply is still arriving; the connection is out of step now.
+                    return Err(self.fail(Pop3Error::Local(format!("cannot write the message: {e}"))));
+                }
+                total += chunk.len() as u64;
+                chunk.clear();
+            }
+            if progress == BodyProgress::Done {
+                break;
+            }
+            self.fill(self.timeouts.read, "waiting for the rest of RETR").await?;
+        }
+        sink.flush().await.map_err(|e| Pop3Error::Local(format!("cannot write the message: {e}")))?;
+        Ok(total)
+    }
+
+    /// QUIT: in TRANSACTION this commits the deletions (UPDATE state).
+    pub async fn quit(mut self) -> Result<StatusLine, Pop3Error> {
+        let reply = self.command(&Command::Quit).await?;
+        if let Some(mut s) = self.stream.take() {
+            let _ = timeout(Duration::from_secs(2), s.shutdown()).await;
+        }
+        Ok(reply.status)
+    }
+
+    fn usable(&self) -> Result<(), Pop3Error> {
+        match &self.broken {
+            Some(reason) => Err(Pop3Error::ConnectionLost { addr: self.addr.clone(), reason: reason.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    fn fail(&mut self, e: Pop3Error) -> Pop3Error {
+        self.broken.get_or_insert_with(|| e.to_string());
+        self.session.close();
+        e
+    }
+
+    fn protocol(&mut self, source: CodecError) -> Pop3Error {
+        let e = Pop3Error::Protocol { addr: self.addr.clone(), source };
+        self.fail(e)
+    }
+
+    async fn write(&mut self, data: &[u8]) -> Result<(), Pop3Error> {
+        let secs = self.timeouts.command.as_secs();
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(self.fail(Pop3Error::Local("not connected".into())));
+        };
+        let result = timeout(self.timeouts.command, async {
+            stream.write_all(data).await?;
+            stream.flush().await
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                let e = Pop3Error::ConnectionLost { addr: self.addr.clone(), reason: io_reason(&e) };
+                Err(self.fail(e))
+            }
+            Err(_) => Err(self.fail(Pop3Error::Timeout { what: "sending a command".into(), secs })),
+        }
+    }
+
+    async fn fill(&mut self, limit: Duration, what: &str) -> Result<(), Pop3Error> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(self.fail(Pop3Error::Local("not connected".into())));
+        };
+        match timeout(limit, stream.read(&mut self.read_buf)).await {
+            Ok(Ok(0)) => {
+                let e = Pop3Error::ConnectionLost {
+                    addr: self.addr.clone(),
+                    reason: "the server closed the connection".into(),
+                };
+                Err(self.fail(e))
+            }
+            Ok(Ok(n)) => {
+                self.decoder.feed(&self.read_buf[..n]);
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                let e = Pop3Error::ConnectionLost { addr: self.addr.clone(), reason: io_reason(&e) };
+                Err(self.fail(e))
+            }
+            Err(_) => {
+                let e = Pop3Error::Timeout { what: what.to_string(), secs: limit.as_secs() };
+                Err(self.fail(e))
+            }
+        }
+    }
+
+    async fn read_status(&mut self) -> Result<StatusLine, Pop3Error> {
+        loop {
+            match self.decoder.status() {
+                Ok(Some(s)) => return Ok(s),
+                Ok(None) => self.fill(self.timeouts.command, "waiting for the server's reply").await?,
+                Err(e) => return Err(self.protocol(e)),
+            }
+        }
+    }
+
+    async fn read_reply(&mut self, cmd: &Command, max_body: usize) -> Result<Reply, Pop3Error> {
+        let status = self.read_status().await?;
+        if status.kind == StatusKind::Continuation && !matches!(cmd, Command::AuthPlain(_)) {
+            return Err(self.protocol(CodecError::BadStatus(format!("+ {}", status.text))));
+        }
+        if !(status.is_ok() && cmd.is_multiline()) {
+            return Ok(Reply { status, body: None });
+        }
+        let mut body = Vec::new();
+        loop {
+            match self.decoder.body(&mut body) {
+                Ok(BodyProgress::Done) => return Ok(Reply { status, body: Some(body) }),
+                Ok(BodyProgress::NeedMore) if body.len() > max_body => {
+                    let e = Pop3Error::TooLarge { command: cmd.name(), limit: max_body };
+                    return Err(self.fail(e));
+                }
+                Ok(BodyProgress::NeedMore) => {
+                    let what = format!("waiting for the rest of the {} reply", cmd.name());
+                    self.fill(self.timeouts.read, &what).await?
+                }
+                Err(e) => return Err(self.protocol(e)),
+            }
+        }
+    }
+}
+
+/// The largest in-memory multi-line reply: a 1,000,000-message UIDL listing fits.
+pub const MAX_LISTING: usize = 128 * 1024 * 1024;
+
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused (is the server running, and is the port right?)".into(),
+        io::ErrorKind::ConnectionReset => "connection reset by the server".into(),
+        io::ErrorKind::TimedOut => "timed out".into(),
+        _ => e.to_string(),
+    }
+}
+
+impl Connection {
+    /// Answers a SASL continuation with `*` (RFC 5034: cancel) and reads the `-ERR`.
+    pub async fn cancel_sasl(&mut self) -> Result<StatusLine, Pop3Error> {
+        self.write(b"*\r\n").await?;
+        self.read_status().await
+    }
+}
