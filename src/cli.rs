@@ -13,7 +13,9 @@ use crate::config::Config;
 use crate::demo::{demo_messages, DemoServer};
 use crate::display::{fit, fit_right, human_size, width};
 use crate::mime::{Rendered, Summary};
-use crate::pop3::{AuthPreference, Client, ClientConfig, Endpoint, MailboxEntry, Timeouts, TlsMode};
+use crate::pop3::{
+    AuthPreference, Client, ClientConfig, Endpoint, MailboxEntry, Timeouts, TlsMode,
+};
 use crate::secret::Secret;
 
 /// Where the mail comes from, as chosen on the command line.
@@ -50,7 +52,11 @@ pub fn demo_client_config(server: &DemoServer) -> ClientConfig {
 
 /// Resolves the account (or the demo) and logs in.
 pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
-    let config = if args.demo { None } else { Config::load(args.config.as_deref())? };
+    let config = if args.demo {
+        None
+    } else {
+        Config::load(args.config.as_deref())?
+    };
     let Some(config) = config else {
         if let Some(name) = &args.account {
             return Err(anyhow!(
@@ -58,9 +64,15 @@ pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
                 crate::config::default_path().display()
             ));
         }
-        let server = DemoServer::start(demo_messages()).await.context("cannot start the demo server")?;
+        let server = DemoServer::start(demo_messages())
+            .await
+            .context("cannot start the demo server")?;
         let client = Client::connect(&demo_client_config(&server)).await?;
-        return Ok(Mailbox { client, label: "demo".into(), _demo: Some(server) });
+        return Ok(Mailbox {
+            client,
+            label: "demo".into(),
+            _demo: Some(server),
+        });
     };
     for w in &config.warnings {
         eprintln!("postie: warning: {w}");
@@ -68,7 +80,11 @@ pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
     let (name, account) = config.account(args.account.as_deref())?;
     let password = account.resolve_password(name)?;
     let client = Client::connect(&account.client_config(password)).await?;
-    Ok(Mailbox { client, label: name.to_string(), _demo: None })
+    Ok(Mailbox {
+        client,
+        label: name.to_string(),
+        _demo: None,
+    })
 }
 
 /// One row of `postie list`.
@@ -95,7 +111,10 @@ pub async fn fetch_listing(client: &mut Client) -> Result<Vec<ListedMessage>> {
         .headers(&numbers, |n, result| {
             let summary = match result {
                 Ok(raw) => Summary::from_headers(&raw),
-                Err(e) => Summary { subject: format!("(headers unavailable: {e})"), ..Default::default() },
+                Err(e) => Summary {
+                    subject: format!("(headers unavailable: {e})"),
+                    ..Default::default()
+                },
             };
             summaries.insert(n, summary);
         })
@@ -122,10 +141,29 @@ pub async fn fetch_listing(client: &mut Client) -> Result<Vec<ListedMessage>> {
 pub fn format_listing(rows: &[ListedMessage]) -> String {
     const FROM_MAX: usize = 24;
     const SUBJECT_MAX: usize = 60;
-    let num_w = rows.iter().map(|r| r.number.to_string().len()).max().unwrap_or(1);
-    let date_w = rows.iter().map(|r| width(&r.list_date).min(16)).max().unwrap_or(0).max(16);
-    let from_w = rows.iter().map(|r| width(&r.from)).max().unwrap_or(0).min(FROM_MAX);
-    let subj_w = rows.iter().map(|r| width(&r.subject)).max().unwrap_or(0).min(SUBJECT_MAX);
+    let num_w = rows
+        .iter()
+        .map(|r| r.number.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let date_w = rows
+        .iter()
+        .map(|r| width(&r.list_date).min(16))
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let from_w = rows
+        .iter()
+        .map(|r| width(&r.from))
+        .max()
+        .unwrap_or(0)
+        .min(FROM_MAX);
+    let subj_w = rows
+        .iter()
+        .map(|r| width(&r.subject))
+        .max()
+        .unwrap_or(0)
+        .min(SUBJECT_MAX);
     let mut out = String::new();
     for r in rows {
         out.push_str(&format!(
@@ -170,9 +208,16 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
         Selector::Uidl(u) => match index.iter().find(|e| e.uidl.as_deref() == Some(u.as_str())) {
             Some(e) => e.number,
             None if index.iter().all(|e| e.uidl.is_none()) => {
-                return Err(anyhow!("the server does not support UIDL; select the message by number"))
+                return Err(anyhow!(
+                    "the server does not support UIDL; select the message by number"
+                ))
             }
-            None => return Err(anyhow!("no message with UIDL {:?}", crate::mime::sanitize::sanitize_line(u))),
+            None => {
+                return Err(anyhow!(
+                    "no message with UIDL {:?}",
+                    crate::mime::sanitize::sanitize_line(u)
+                ))
+            }
         },
     };
     if raw {

@@ -17,10 +17,16 @@ pub enum ConfigError {
     Read { path: String, reason: String },
     #[error("config {path}: {reason}")]
     Parse { path: String, reason: String },
-    #[error("config {path}: no accounts defined (add an [accounts.NAME] table, or run with --demo)")]
+    #[error(
+        "config {path}: no accounts defined (add an [accounts.NAME] table, or run with --demo)"
+    )]
     NoAccounts { path: String },
     #[error("no account named {name:?} in {path} (accounts: {known})")]
-    UnknownAccount { name: String, path: String, known: String },
+    UnknownAccount {
+        name: String,
+        path: String,
+        known: String,
+    },
     #[error("no config file at {path}; create it (see README.md) or run with --demo")]
     Missing { path: String },
     #[error("account {account}: {reason}")]
@@ -97,7 +103,9 @@ pub fn default_path() -> PathBuf {
     if let Some(p) = std::env::var_os("POSTIE_CONFIG").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    xdg_dir("XDG_CONFIG_HOME", ".config").join("postie").join("config.toml")
+    xdg_dir("XDG_CONFIG_HOME", ".config")
+        .join("postie")
+        .join("config.toml")
 }
 
 /// An XDG base directory: the variable if set and absolute, else `~/<fallback>`.
@@ -109,7 +117,9 @@ pub fn xdg_dir(var: &str, fallback: &str) -> PathBuf {
 }
 
 fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 fn expand_tilde(p: &Path) -> PathBuf {
@@ -125,14 +135,24 @@ impl Config {
     pub fn load(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
         let (path, named) = match explicit {
             Some(p) => (p.to_path_buf(), true),
-            None => (default_path(), std::env::var_os("POSTIE_CONFIG").is_some_and(|p| !p.is_empty())),
+            None => (
+                default_path(),
+                std::env::var_os("POSTIE_CONFIG").is_some_and(|p| !p.is_empty()),
+            ),
         };
         let shown = path.display().to_string();
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ConfigError::Missing { path: shown }),
-            Err(e) => return Err(ConfigError::Read { path: shown, reason: e.to_string() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Missing { path: shown })
+            }
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: shown,
+                    reason: e.to_string(),
+                })
+            }
         };
         let mut config = Config::parse(&text, &path)?;
         config.check_permissions();
@@ -189,12 +209,20 @@ impl Config {
             None => self.accounts.first(),
         };
         found.map(|(k, v)| (k.as_str(), v)).ok_or_else(|| {
-            unknown_account(wanted.unwrap_or_default(), &self.path.display().to_string(), &self.accounts)
+            unknown_account(
+                wanted.unwrap_or_default(),
+                &self.path.display().to_string(),
+                &self.accounts,
+            )
         })
     }
 }
 
-fn unknown_account(name: &str, path: &str, accounts: &IndexMap<String, AccountConfig>) -> ConfigError {
+fn unknown_account(
+    name: &str,
+    path: &str,
+    accounts: &IndexMap<String, AccountConfig>,
+) -> ConfigError {
     ConfigError::UnknownAccount {
         name: name.to_string(),
         path: path.to_string(),
@@ -204,7 +232,10 @@ fn unknown_account(name: &str, path: &str, accounts: &IndexMap<String, AccountCo
 
 impl AccountConfig {
     fn validate(&self, name: &str) -> Result<(), ConfigError> {
-        let invalid = |reason: String| ConfigError::Invalid { account: name.to_string(), reason };
+        let invalid = |reason: String| ConfigError::Invalid {
+            account: name.to_string(),
+            reason,
+        };
         if self.host.trim().is_empty() {
             return Err(invalid("host is empty".into()));
         }
@@ -216,7 +247,9 @@ impl AccountConfig {
         }
         if let Some(cs) = &self.fallback_charset {
             if encoding_rs::Encoding::for_label(cs.as_bytes()).is_none() {
-                return Err(invalid(format!("fallback_charset {cs:?} is not a charset postie knows")));
+                return Err(invalid(format!(
+                    "fallback_charset {cs:?} is not a charset postie knows"
+                )));
             }
         }
         for (what, v) in [
@@ -233,7 +266,8 @@ impl AccountConfig {
 
     pub fn endpoint(&self) -> Endpoint {
         let d = Timeouts::default();
-        let secs = |v: Option<u64>, default: Duration| v.map(Duration::from_secs).unwrap_or(default);
+        let secs =
+            |v: Option<u64>, default: Duration| v.map(Duration::from_secs).unwrap_or(default);
         Endpoint {
             host: self.host.trim().to_string(),
             port: self.port.unwrap_or(self.tls.default_port()),
@@ -264,9 +298,13 @@ impl AccountConfig {
             let prompt = format!("Password for {} at {}: ", self.user, self.host);
             return rpassword::prompt_password(prompt)
                 .map(Secret::new)
-                .map_err(|_| ConfigError::NoPassword { account: name.to_string() });
+                .map_err(|_| ConfigError::NoPassword {
+                    account: name.to_string(),
+                });
         }
-        Err(ConfigError::NoPassword { account: name.to_string() })
+        Err(ConfigError::NoPassword {
+            account: name.to_string(),
+        })
     }
 
     pub fn client_config(&self, password: Secret) -> ClientConfig {
@@ -282,7 +320,10 @@ impl AccountConfig {
 }
 
 fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError> {
-    let fail = |reason: String| ConfigError::PasswordCommand { account: account.to_string(), reason };
+    let fail = |reason: String| ConfigError::PasswordCommand {
+        account: account.to_string(),
+        reason,
+    };
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)
@@ -293,7 +334,15 @@ fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError>
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let first = crate::mime::sanitize::sanitize_line(err.lines().next().unwrap_or("").trim());
-        return Err(fail(format!("{}{}", out.status, if first.is_empty() { String::new() } else { format!(": {first}") })));
+        return Err(fail(format!(
+            "{}{}",
+            out.status,
+            if first.is_empty() {
+                String::new()
+            } else {
+                format!(": {first}")
+            }
+        )));
     }
     let text = String::from_utf8(out.stdout).map_err(|_| fail("its output is not UTF-8".into()))?;
     let first = text.lines().next().unwrap_or("");
@@ -329,18 +378,29 @@ mod tests {
         assert_eq!(name, "zeta");
         assert_eq!(acct.endpoint().port, 995);
         assert_eq!(c.account(Some("alpha")).unwrap().1.endpoint().port, 110);
-        assert!(matches!(c.account(Some("nope")), Err(ConfigError::UnknownAccount { .. })));
+        assert!(matches!(
+            c.account(Some("nope")),
+            Err(ConfigError::UnknownAccount { .. })
+        ));
     }
 
     #[test]
     fn typos_and_bad_values_are_specific_errors() {
-        let e = parse("[accounts.a]\nhost='h'\nuser='u'\npasword='x'\n").unwrap_err().to_string();
+        let e = parse("[accounts.a]\nhost='h'\nuser='u'\npasword='x'\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("pasword"), "{e}");
-        let e = parse("[accounts.a]\nhost='h'\nuser='u'\ntls='ssl'\n").unwrap_err().to_string();
+        let e = parse("[accounts.a]\nhost='h'\nuser='u'\ntls='ssl'\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ssl"), "{e}");
-        let e = parse("[accounts.a]\nhost='h'\nuser='u'\nfallback_charset='klingon'\n").unwrap_err().to_string();
+        let e = parse("[accounts.a]\nhost='h'\nuser='u'\nfallback_charset='klingon'\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("klingon"), "{e}");
-        let e = parse("default_account='b'\n[accounts.a]\nhost='h'\nuser='u'\n").unwrap_err().to_string();
+        let e = parse("default_account='b'\n[accounts.a]\nhost='h'\nuser='u'\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("\"b\""), "{e}");
         assert!(matches!(parse(""), Err(ConfigError::NoAccounts { .. })));
     }
@@ -350,22 +410,39 @@ mod tests {
         let c = parse("[accounts.a]\nhost='h'\nuser='u'\npassword='s3cr3t-pw'\n").unwrap();
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("s3cr3t-pw"));
-        let cc = c.account(None).unwrap().1.client_config(Secret::new("s3cr3t-pw"));
+        let cc = c
+            .account(None)
+            .unwrap()
+            .1
+            .client_config(Secret::new("s3cr3t-pw"));
         assert!(!format!("{cc:?}").contains("s3cr3t-pw"));
     }
 
     #[test]
     fn password_command_first_line() {
-        let c = parse("[accounts.a]\nhost='h'\nuser='u'\npassword_command=\"printf 'pw one\\\\nsecond'\"\n").unwrap();
+        let c = parse(
+            "[accounts.a]\nhost='h'\nuser='u'\npassword_command=\"printf 'pw one\\\\nsecond'\"\n",
+        )
+        .unwrap();
         let acct = c.account(None).unwrap().1;
         // POSTIE_PASSWORD would override; this test process does not set it.
         if std::env::var_os("POSTIE_PASSWORD").is_none() {
             assert_eq!(acct.resolve_password("a").unwrap().expose(), "pw one");
         }
-        let c = parse("[accounts.a]\nhost='h'\nuser='u'\npassword_command='echo oops >&2; exit 3'\n").unwrap();
-        let e = run_password_command("a", c.account(None).unwrap().1.password_command.as_deref().unwrap())
-            .unwrap_err()
-            .to_string();
+        let c =
+            parse("[accounts.a]\nhost='h'\nuser='u'\npassword_command='echo oops >&2; exit 3'\n")
+                .unwrap();
+        let e = run_password_command(
+            "a",
+            c.account(None)
+                .unwrap()
+                .1
+                .password_command
+                .as_deref()
+                .unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("oops") && e.contains('3'), "{e}");
     }
 }

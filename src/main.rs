@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use postie::cli::{self, Selector, SourceArgs};
 
 #[derive(Parser)]
-#[command(name = "postie", version, about = "A fast, safe terminal mail reader for POP3")]
+#[command(
+    name = "postie",
+    version,
+    about = "A fast, safe terminal mail reader for POP3"
+)]
 struct Args {
     /// Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)
     #[arg(long, global = true, value_name = "PATH")]
@@ -46,8 +50,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let source = SourceArgs { config: args.config, account: args.account, demo: args.demo };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let source = SourceArgs {
+        config: args.config,
+        account: args.account,
+        demo: args.demo,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("postie: cannot start the async runtime: {e}");

@@ -71,7 +71,10 @@ impl DemoServer {
     pub async fn start(messages: Vec<DemoMessage>) -> std::io::Result<DemoServer> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let store = Arc::new(Mutex::new(Maildrop { messages, locked: false }));
+        let store = Arc::new(Mutex::new(Maildrop {
+            messages,
+            locked: false,
+        }));
         let shared = store.clone();
         let task = tokio::spawn(async move {
             let mut counter = 0u64;
@@ -155,7 +158,9 @@ async fn serve(sock: TcpStream, store: Arc<Mutex<Maildrop>>, id: u64) -> std::io
     let mut reader = BufReader::new(r);
     let mut writer = BufWriter::new(w);
     let timestamp = format!("<{}.{}@postie.demo>", std::process::id(), id);
-    writer.write_all(format!("+OK postie demo server ready {timestamp}\r\n").as_bytes()).await?;
+    writer
+        .write_all(format!("+OK postie demo server ready {timestamp}\r\n").as_bytes())
+        .await?;
     writer.flush().await?;
 
     let mut user: Option<String> = None;
@@ -164,7 +169,10 @@ async fn serve(sock: TcpStream, store: Arc<Mutex<Maildrop>>, id: u64) -> std::io
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = (&mut reader).take(MAX_COMMAND as u64 + 1).read_until(b'\n', &mut line).await?;
+        let n = (&mut reader)
+            .take(MAX_COMMAND as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await?;
         if n == 0 {
             return Ok(()); // dropped without QUIT: nothing is deleted
         }

@@ -35,19 +35,31 @@ fn first_sender(addr: Option<&Address<'_>>) -> (String, String) {
         return (String::new(), String::new());
     };
     let address = a.address().unwrap_or_default().trim().to_string();
-    let name = a.name().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&address).to_string();
+    let name = a
+        .name()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&address)
+        .to_string();
     (sanitize_line(&name), sanitize_line(&address))
 }
 
 fn address_list(addr: Option<&Address<'_>>) -> String {
-    let Some(addr) = addr else { return String::new() };
+    let Some(addr) = addr else {
+        return String::new();
+    };
     let parts: Vec<String> = addr
         .iter()
-        .map(|a| match (a.name().map(str::trim).filter(|n| !n.is_empty()), a.address()) {
-            (Some(n), Some(ad)) => format!("{n} <{ad}>"),
-            (Some(n), None) => n.to_string(),
-            (None, Some(ad)) => ad.to_string(),
-            (None, None) => String::new(),
+        .map(|a| {
+            match (
+                a.name().map(str::trim).filter(|n| !n.is_empty()),
+                a.address(),
+            ) {
+                (Some(n), Some(ad)) => format!("{n} <{ad}>"),
+                (Some(n), None) => n.to_string(),
+                (None, Some(ad)) => ad.to_string(),
+                (None, None) => String::new(),
+            }
         })
         .filter(|s| !s.is_empty())
         .collect();
@@ -62,10 +74,16 @@ impl Summary {
         };
         let (from, from_address) = first_sender(msg.from());
         let date = msg.date().filter(|d| d.is_valid());
-        let date_raw = msg.header_raw("Date").map(|d| sanitize_line(d.trim())).unwrap_or_default();
-        let maybe_attachment = msg
-            .content_type()
-            .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("mixed")));
+        let date_raw = msg
+            .header_raw("Date")
+            .map(|d| sanitize_line(d.trim()))
+            .unwrap_or_default();
+        let maybe_attachment = msg.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("mixed"))
+        });
         Summary {
             subject: sanitize_line(msg.subject().unwrap_or_default().trim()),
             from,
@@ -79,8 +97,14 @@ impl Summary {
 
     /// The date for the list, in local time; the raw text when it could not be read.
     pub fn list_date(&self) -> String {
-        match self.timestamp.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) {
-            Some(utc) => utc.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string(),
+        match self
+            .timestamp
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        {
+            Some(utc) => utc
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
             None => self.date_raw.clone(),
         }
     }
@@ -108,11 +132,17 @@ pub struct Rendered {
 impl Rendered {
     pub fn from_message(raw: &[u8]) -> Rendered {
         let Some(msg) = parser().parse(raw) else {
-            return Rendered { body: sanitize_text(&String::from_utf8_lossy(raw)), ..Default::default() };
+            return Rendered {
+                body: sanitize_text(&String::from_utf8_lossy(raw)),
+                ..Default::default()
+            };
         };
         let date = match msg.date().filter(|d| d.is_valid()) {
             Some(d) => d.to_rfc822(),
-            None => msg.header_raw("Date").map(|d| d.trim().to_string()).unwrap_or_default(),
+            None => msg
+                .header_raw("Date")
+                .map(|d| d.trim().to_string())
+                .unwrap_or_default(),
         };
         let body = msg
             .body_text(0)
@@ -124,7 +154,10 @@ impl Rendered {
             .enumerate()
             .map(|(i, part)| Attachment {
                 name: sanitize_line(
-                    part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("part-{}", i + 1)).as_str(),
+                    part.attachment_name()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("part-{}", i + 1))
+                        .as_str(),
                 ),
                 size: part.contents().len() as u64,
             })
@@ -155,7 +188,12 @@ impl Rendered {
         if !self.attachments.is_empty() {
             out.push_str("\nAttachments:\n");
             for (i, a) in self.attachments.iter().enumerate() {
-                out.push_str(&format!("  {}. {} ({})\n", i + 1, a.name, crate::display::human_size(a.size)));
+                out.push_str(&format!(
+                    "  {}. {} ({})\n",
+                    i + 1,
+                    a.name,
+                    crate::display::human_size(a.size)
+                ));
             }
         }
         out

@@ -5,7 +5,9 @@
 
 use tokio::io::AsyncWrite;
 
-use super::codec::{parse_listing, parse_scan_listing, parse_stat, parse_uid_listing, Command, StatusKind};
+use super::codec::{
+    parse_listing, parse_scan_listing, parse_stat, parse_uid_listing, Command, StatusKind,
+};
 use super::connection::{Connection, Endpoint, Pop3Error, Reply, TlsMode, MAX_LISTING};
 use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Capabilities};
 use super::Stat;
@@ -51,14 +53,22 @@ impl Client {
         let mut caps = capa(&mut conn).await?;
         if cfg.endpoint.tls == TlsMode::StartTls {
             if !caps.stls {
-                return Err(Pop3Error::StartTlsUnavailable { addr: cfg.endpoint.addr() });
+                return Err(Pop3Error::StartTlsUnavailable {
+                    addr: cfg.endpoint.addr(),
+                });
             }
             conn.starttls(&cfg.endpoint).await?;
             // RFC 2595: what was said before TLS cannot be trusted; ask again.
             caps = capa(&mut conn).await?;
         }
         let link_secure = conn.is_tls() || cfg.endpoint.is_loopback();
-        let auth = choose_auth(cfg.auth, &caps, conn.greeting(), link_secure, cfg.allow_insecure_auth)?;
+        let auth = choose_auth(
+            cfg.auth,
+            &caps,
+            conn.greeting(),
+            link_secure,
+            cfg.allow_insecure_auth,
+        )?;
         let cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
         let pipelined = cfg.pipelining && caps.pipelining;
         let mut refusal = None;
@@ -82,10 +92,18 @@ impl Client {
             });
         }
         if let Some(status) = refusal {
-            return Err(Pop3Error::Login { code: status.code(), text: status.text });
+            return Err(Pop3Error::Login {
+                code: status.code(),
+                text: status.text,
+            });
         }
         tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, "logged in");
-        Ok(Client { conn, caps, auth, pipelined })
+        Ok(Client {
+            conn,
+            caps,
+            auth,
+            pipelined,
+        })
     }
 
     pub fn capabilities(&self) -> &Capabilities {
@@ -110,7 +128,10 @@ impl Client {
 
     pub async fn stat(&mut self) -> Result<Stat, Pop3Error> {
         let reply = self.conn.command(&Command::Stat).await?;
-        parse_stat(&reply.status.text).map_err(|source| Pop3Error::Protocol { addr: self.conn.addr().into(), source })
+        parse_stat(&reply.status.text).map_err(|source| Pop3Error::Protocol {
+            addr: self.conn.addr().into(),
+            source,
+        })
     }
 
     /// UIDL + LIST in one round trip (when pipelined): every message with its
@@ -126,13 +147,23 @@ impl Client {
             .await?;
         let [uidl, list] = replies;
         let addr = self.conn.addr().to_string();
-        let protocol = |source| Pop3Error::Protocol { addr: addr.clone(), source };
-        let list = list.ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?.into_result(&cmds[1])?;
-        let sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing).map_err(protocol)?;
+        let protocol = |source| Pop3Error::Protocol {
+            addr: addr.clone(),
+            source,
+        };
+        let list = list
+            .ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?
+            .into_result(&cmds[1])?;
+        let sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing)
+            .map_err(protocol)?;
         let uids = match uidl {
             Some(r) if r.status.is_ok() => {
-                let map = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing).map_err(protocol)?;
-                Some(map.into_iter().collect::<std::collections::HashMap<u32, String>>())
+                let map = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing)
+                    .map_err(protocol)?;
+                Some(
+                    map.into_iter()
+                        .collect::<std::collections::HashMap<u32, String>>(),
+                )
             }
             _ => None,
         };
@@ -155,10 +186,15 @@ impl Client {
     where
         F: FnMut(u32, Result<Vec<u8>, Pop3Error>),
     {
-        let cmds: Vec<Command> = numbers.iter().map(|&msg| Command::Top { msg, lines: 0 }).collect();
+        let cmds: Vec<Command> = numbers
+            .iter()
+            .map(|&msg| Command::Top { msg, lines: 0 })
+            .collect();
         self.conn
             .pipeline(&cmds, MAX_HEADER_BLOCK, self.pipelined, |i, reply| {
-                let result = reply.into_result(&cmds[i]).map(|r| r.body.unwrap_or_default());
+                let result = reply
+                    .into_result(&cmds[i])
+                    .map(|r| r.body.unwrap_or_default());
                 on_header(numbers[i], result);
                 Ok(())
             })
@@ -170,15 +206,24 @@ impl Client {
         let cmd = Command::Retr(msg);
         let mut body = None;
         self.conn
-            .pipeline(std::slice::from_ref(&cmd), MAX_MESSAGE_IN_MEMORY, false, |_, r| {
-                body = Some(r.into_result(&cmd)?.body.unwrap_or_default());
-                Ok(())
-            })
+            .pipeline(
+                std::slice::from_ref(&cmd),
+                MAX_MESSAGE_IN_MEMORY,
+                false,
+                |_, r| {
+                    body = Some(r.into_result(&cmd)?.body.unwrap_or_default());
+                    Ok(())
+                },
+            )
             .await?;
         body.ok_or_else(|| Pop3Error::Local("no RETR reply".into()))
     }
 
-    pub async fn retr_to<W: AsyncWrite + Unpin>(&mut self, msg: u32, sink: &mut W) -> Result<u64, Pop3Error> {
+    pub async fn retr_to<W: AsyncWrite + Unpin>(
+        &mut self,
+        msg: u32,
+        sink: &mut W,
+    ) -> Result<u64, Pop3Error> {
         self.conn.retr_to(msg, sink).await
     }
 

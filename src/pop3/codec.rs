@@ -30,7 +30,10 @@ pub enum CodecError {
 pub enum Command {
     User(String),
     Pass(Secret),
-    Apop { user: String, digest: String },
+    Apop {
+        user: String,
+        digest: String,
+    },
     /// AUTH PLAIN with its initial response (the base64 SASL message).
     AuthPlain(Secret),
     Capa,
@@ -38,7 +41,10 @@ pub enum Command {
     Stat,
     List(Option<u32>),
     Uidl(Option<u32>),
-    Top { msg: u32, lines: u32 },
+    Top {
+        msg: u32,
+        lines: u32,
+    },
     Retr(u32),
     Dele(u32),
     Rset,
@@ -171,15 +177,28 @@ impl StatusLine {
         let line = String::from_utf8_lossy(line);
         let trimmed = line.trim_end_matches([' ', '\t']);
         let split = |rest: &str| rest.trim_start_matches([' ', '\t']).to_string();
-        let upper: String = trimmed.chars().take(4).collect::<String>().to_ascii_uppercase();
+        let upper: String = trimmed
+            .chars()
+            .take(4)
+            .collect::<String>()
+            .to_ascii_uppercase();
         if upper.starts_with("+OK") && !trimmed[3..].starts_with(|c: char| c.is_alphanumeric()) {
-            return Ok(StatusLine { kind: StatusKind::Ok, text: split(&trimmed[3..]) });
+            return Ok(StatusLine {
+                kind: StatusKind::Ok,
+                text: split(&trimmed[3..]),
+            });
         }
         if upper == "-ERR" && !trimmed[4..].starts_with(|c: char| c.is_alphanumeric()) {
-            return Ok(StatusLine { kind: StatusKind::Err, text: split(&trimmed[4..]) });
+            return Ok(StatusLine {
+                kind: StatusKind::Err,
+                text: split(&trimmed[4..]),
+            });
         }
         if trimmed == "+" || trimmed.starts_with("+ ") {
-            return Ok(StatusLine { kind: StatusKind::Continuation, text: split(&trimmed[1..]) });
+            return Ok(StatusLine {
+                kind: StatusKind::Continuation,
+                text: split(&trimmed[1..]),
+            });
         }
         let mut shown: String = trimmed.chars().take(80).collect();
         if shown.len() < trimmed.len() {
@@ -221,10 +240,16 @@ impl ResponseCode {
     /// What a user should make of the code, in plain words.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            ResponseCode::InUse => Some("another client has this mailbox open; close it and try again"),
-            ResponseCode::LoginDelay => Some("the server limits how often you may log in; wait and try again"),
+            ResponseCode::InUse => {
+                Some("another client has this mailbox open; close it and try again")
+            }
+            ResponseCode::LoginDelay => {
+                Some("the server limits how often you may log in; wait and try again")
+            }
             ResponseCode::SysTemp => Some("a temporary problem on the server; try again later"),
-            ResponseCode::SysPerm => Some("a lasting problem on the server; contact its administrator"),
+            ResponseCode::SysPerm => {
+                Some("a lasting problem on the server; contact its administrator")
+            }
             ResponseCode::Auth => Some("check the user name and password"),
             ResponseCode::Other(_) => None,
         }
@@ -417,7 +442,10 @@ pub fn parse_stat(text: &str) -> Result<Stat, CodecError> {
 /// `n size`: one scan listing (a LIST line, or the text of `+OK` to `LIST n`).
 pub fn parse_scan_listing(line: &str) -> Result<(u32, u64), CodecError> {
     let mut w = words(line);
-    let n = w.next().and_then(|s| s.parse::<u32>().ok()).filter(|&n| n > 0);
+    let n = w
+        .next()
+        .and_then(|s| s.parse::<u32>().ok())
+        .filter(|&n| n > 0);
     let size = w.next().and_then(|s| s.parse::<u64>().ok());
     match (n, size) {
         (Some(n), Some(size)) => Ok((n, size)),
@@ -428,7 +456,10 @@ pub fn parse_scan_listing(line: &str) -> Result<(u32, u64), CodecError> {
 /// `n uid`: one unique-id listing. RFC 1939: 1 to 70 characters from 0x21 to 0x7E.
 pub fn parse_uid_listing(line: &str) -> Result<(u32, String), CodecError> {
     let mut w = words(line);
-    let n = w.next().and_then(|s| s.parse::<u32>().ok()).filter(|&n| n > 0);
+    let n = w
+        .next()
+        .and_then(|s| s.parse::<u32>().ok())
+        .filter(|&n| n > 0);
     let uid = w
         .next()
         .filter(|u| u.len() <= 70 && u.bytes().all(|b| (0x21..=0x7e).contains(&b)));

@@ -83,7 +83,10 @@ impl Endpoint {
     pub fn is_loopback(&self) -> bool {
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         host.eq_ignore_ascii_case("localhost")
-            || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+            || host
+                .parse::<std::net::IpAddr>()
+                .map(|ip| ip.is_loopback())
+                .unwrap_or(false)
     }
 }
 
@@ -97,7 +100,9 @@ pub enum Pop3Error {
     TlsHandshake { host: String, detail: String },
     #[error("TLS: cannot use ca_file {path}: {detail}")]
     CaFile { path: String, detail: String },
-    #[error("{addr} does not offer STLS, and tls = \"starttls\" forbids continuing without encryption")]
+    #[error(
+        "{addr} does not offer STLS, and tls = \"starttls\" forbids continuing without encryption"
+    )]
     StartTlsUnavailable { addr: String },
     #[error("timed out after {secs} s {what}")]
     Timeout { what: String, secs: u64 },
@@ -108,12 +113,21 @@ pub enum Pop3Error {
     #[error("{0}")]
     Illegal(#[from] IllegalCommand),
     #[error("login failed: {}", server_words(code, text))]
-    Login { code: Option<ResponseCode>, text: String },
+    Login {
+        code: Option<ResponseCode>,
+        text: String,
+    },
     #[error("{0}")]
     AuthChoice(#[from] AuthChoiceError),
     #[error("server refused {command}: {}", server_words(code, text))]
-    Refused { command: &'static str, code: Option<ResponseCode>, text: String },
-    #[error("server reply to {command} is larger than {limit} bytes; giving up on this connection")]
+    Refused {
+        command: &'static str,
+        code: Option<ResponseCode>,
+        text: String,
+    },
+    #[error(
+        "server reply to {command} is larger than {limit} bytes; giving up on this connection"
+    )]
     TooLarge { command: &'static str, limit: usize },
     #[error("the server does not support {0}")]
     Unsupported(&'static str),
@@ -133,7 +147,11 @@ fn server_words(code: &Option<ResponseCode>, text: &str) -> String {
 
 impl Pop3Error {
     pub fn refused(command: &Command, status: StatusLine) -> Pop3Error {
-        Pop3Error::Refused { command: command.name(), code: status.code(), text: status.text }
+        Pop3Error::Refused {
+            command: command.name(),
+            code: status.code(),
+            text: status.text,
+        }
     }
 
     /// The response code the server gave, if this error came from one.
@@ -146,7 +164,10 @@ impl Pop3Error {
 
     /// True when the connection cannot be used any more (reconnect to go on).
     pub fn is_fatal(&self) -> bool {
-        !matches!(self, Pop3Error::Refused { .. } | Pop3Error::Illegal(_) | Pop3Error::Unsupported(_))
+        !matches!(
+            self,
+            Pop3Error::Refused { .. } | Pop3Error::Illegal(_) | Pop3Error::Unsupported(_)
+        )
     }
 }
 
@@ -156,7 +177,11 @@ enum Stream {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -165,7 +190,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -235,19 +264,29 @@ pub fn tls_connector(endpoint: &Endpoint) -> Result<tokio_native_tls::TlsConnect
     let mut builder = native_tls::TlsConnector::builder();
     if let Some(path) = &endpoint.ca_file {
         let shown = path.display().to_string();
-        let pem = std::fs::read(path).map_err(|e| Pop3Error::CaFile { path: shown.clone(), detail: e.to_string() })?;
-        let certs = native_tls::Certificate::stack_from_pem(&pem)
-            .map_err(|e| Pop3Error::CaFile { path: shown.clone(), detail: e.to_string() })?;
+        let pem = std::fs::read(path).map_err(|e| Pop3Error::CaFile {
+            path: shown.clone(),
+            detail: e.to_string(),
+        })?;
+        let certs =
+            native_tls::Certificate::stack_from_pem(&pem).map_err(|e| Pop3Error::CaFile {
+                path: shown.clone(),
+                detail: e.to_string(),
+            })?;
         if certs.is_empty() {
-            return Err(Pop3Error::CaFile { path: shown, detail: "no PEM certificate in the file".into() });
+            return Err(Pop3Error::CaFile {
+                path: shown,
+                detail: "no PEM certificate in the file".into(),
+            });
         }
         for cert in certs {
             builder.add_root_certificate(cert);
         }
     }
-    let connector = builder
-        .build()
-        .map_err(|e| Pop3Error::TlsHandshake { host: endpoint.host.clone(), detail: e.to_string() })?;
+    let connector = builder.build().map_err(|e| Pop3Error::TlsHandshake {
+        host: endpoint.host.clone(),
+        detail: e.to_string(),
+    })?;
     Ok(tokio_native_tls::TlsConnector::from(connector))
 }
 
@@ -260,10 +299,18 @@ fn tls_error(host: &str, e: native_tls::Error) -> Pop3Error {
         || lower.contains("unable to get local issuer")
         || lower.contains("hostname mismatch")
     {
-        let reason = detail.rsplit_once(": (").map(|(_, r)| r.trim_end_matches(')').to_string());
-        Pop3Error::TlsUntrusted { host: host.to_string(), detail: reason.unwrap_or(detail) }
+        let reason = detail
+            .rsplit_once(": (")
+            .map(|(_, r)| r.trim_end_matches(')').to_string());
+        Pop3Error::TlsUntrusted {
+            host: host.to_string(),
+            detail: reason.unwrap_or(detail),
+        }
     } else {
-        Pop3Error::TlsHandshake { host: host.to_string(), detail }
+        Pop3Error::TlsHandshake {
+            host: host.to_string(),
+            detail,
+        }
     }
 }
 
@@ -280,11 +327,16 @@ impl Connection {
         let attempt = async {
             let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
                 .await
-                .map_err(|e| Pop3Error::Connect { addr: addr.clone(), reason: io_reason(&e) })?;
+                .map_err(|e| Pop3Error::Connect {
+                    addr: addr.clone(),
+                    reason: io_reason(&e),
+                })?;
             let _ = tcp.set_nodelay(true);
             let stream = match (&endpoint.tls, &connector) {
                 (TlsMode::Implicit, Some(c)) => Stream::Tls(Box::new(
-                    c.connect(&endpoint.host, tcp).await.map_err(|e| tls_error(&endpoint.host, e))?,
+                    c.connect(&endpoint.host, tcp)
+                        .await
+                        .map_err(|e| tls_error(&endpoint.host, e))?,
                 )),
                 _ => Stream::Plain(tcp),
             };
@@ -315,7 +367,10 @@ impl Connection {
         };
         match timeout(deadline, attempt).await {
             Ok(result) => result,
-            Err(_) => Err(Pop3Error::Connect { addr, reason: format!("no greeting within {secs} s") }),
+            Err(_) => Err(Pop3Error::Connect {
+                addr,
+                reason: format!("no greeting within {secs} s"),
+            }),
         }
     }
 
@@ -342,14 +397,24 @@ impl Connection {
         self.command(&Command::Stls).await?;
         self.decoder.discard_buffered();
         let Some(Stream::Plain(tcp)) = self.stream.take() else {
-            return Err(Pop3Error::Local("STLS on a link that is not plain TCP".into()));
+            return Err(Pop3Error::Local(
+                "STLS on a link that is not plain TCP".into(),
+            ));
         };
         let secs = self.timeouts.connect.as_secs();
-        let tls = match timeout(self.timeouts.connect, connector.connect(&endpoint.host, tcp)).await {
+        let tls = match timeout(
+            self.timeouts.connect,
+            connector.connect(&endpoint.host, tcp),
+        )
+        .await
+        {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => return Err(self.fail(tls_error(&endpoint.host, e))),
             Err(_) => {
-                return Err(self.fail(Pop3Error::Timeout { what: "in the TLS handshake after STLS".into(), secs }))
+                return Err(self.fail(Pop3Error::Timeout {
+                    what: "in the TLS handshake after STLS".into(),
+                    secs,
+                }))
             }
         };
         self.stream = Some(Stream::Tls(Box::new(tls)));
@@ -388,6 +453,7 @@ impl Connection {
     {
         self.usable()?;
         self.session.check_batch(cmds)?;
+        self.probe().await?;
         let mut next = 0;
         let mut in_flight: VecDeque<(usize, usize)> = VecDeque::new();
         let mut in_flight_bytes = 0;
@@ -395,19 +461,24 @@ impl Connection {
         let mut out = Vec::new();
         loop {
             // Refill when the window is at most half full, so writes go out in batches.
-            if stop.is_none() && (in_flight.is_empty() || (pipelined && in_flight_bytes <= PIPELINE_WINDOW / 2)) {
+            if stop.is_none()
+                && (in_flight.is_empty() || (pipelined && in_flight_bytes <= PIPELINE_WINDOW / 2))
+            {
                 out.clear();
                 while next < cmds.len() {
                     let before = out.len();
-                    cmds[next].encode(&mut out).map_err(|source| Pop3Error::Protocol {
-                        addr: self.addr.clone(),
-                        source,
-                    })?;
+                    cmds[next]
+                        .encode(&mut out)
+                        .map_err(|source| Pop3Error::Protocol {
+                            addr: self.addr.clone(),
+                            source,
+                        })?;
                     let len = out.len() - before;
                     in_flight.push_back((next, len));
                     in_flight_bytes += len;
                     next += 1;
-                    let after_state_change = matches!(cmds[next - 1], Command::Quit | Command::Stls);
+                    let after_state_change =
+                        matches!(cmds[next - 1], Command::Quit | Command::Stls);
                     if !pipelined || in_flight_bytes >= PIPELINE_WINDOW || after_state_change {
                         break;
                     }
@@ -418,7 +489,9 @@ impl Connection {
                     out = data;
                 }
             }
-            let Some((idx, len)) = in_flight.pop_front() else { break };
+            let Some((idx, len)) = in_flight.pop_front() else {
+                break;
+            };
             in_flight_bytes -= len;
             let cmd = &cmds[idx];
             let reply = self.read_reply(cmd, max_body).await?;
@@ -440,12 +513,21 @@ impl Connection {
 
     /// RETR streamed into `sink`: memory stays at one read chunk whatever the
     /// message size. Returns the number of bytes written.
-    pub async fn retr_to<W: AsyncWrite + Unpin>(&mut self, msg: u32, sink: &mut W) -> Result<u64, Pop3Error> {
+    pub async fn retr_to<W: AsyncWrite + Unpin>(
+        &mut self,
+        msg: u32,
+        sink: &mut W,
+    ) -> Result<u64, Pop3Error> {
         self.usable()?;
         let cmd = Command::Retr(msg);
         self.session.check(&cmd)?;
+        self.probe().await?;
         let mut line = Vec::new();
-        cmd.encode(&mut line).map_err(|source| Pop3Error::Protocol { addr: self.addr.clone(), source })?;
+        cmd.encode(&mut line)
+            .map_err(|source| Pop3Error::Protocol {
+                addr: self.addr.clone(),
+                source,
+            })?;
         self.write(&line).await?;
         let status = self.read_status().await?;
         if !status.is_ok() {
@@ -454,11 +536,16 @@ impl Connection {
         let mut chunk = Vec::with_capacity(READ_CHUNK * 2);
         let mut total = 0u64;
         loop {
-            let progress = self.decoder.body(&mut chunk).map_err(|e| self.protocol(e))?;
+            let progress = self
+                .decoder
+                .body(&mut chunk)
+                .map_err(|e| self.protocol(e))?;
             if chunk.len() >= READ_CHUNK || (progress == BodyProgress::Done && !chunk.is_empty()) {
                 if let Err(e) = sink.write_all(&chunk).await {
                     // The reply is still arriving; the connection is out of step now.
-                    return Err(self.fail(Pop3Error::Local(format!("cannot write the message: {e}"))));
+                    return Err(
+                        self.fail(Pop3Error::Local(format!("cannot write the message: {e}")))
+                    );
                 }
                 total += chunk.len() as u64;
                 chunk.clear();
@@ -466,9 +553,12 @@ impl Connection {
             if progress == BodyProgress::Done {
                 break;
             }
-            self.fill(self.timeouts.read, "waiting for the rest of RETR").await?;
+            self.fill(self.timeouts.read, "waiting for the rest of RETR")
+                .await?;
         }
-        sink.flush().await.map_err(|e| Pop3Error::Local(format!("cannot write the message: {e}")))?;
+        sink.flush()
+            .await
+            .map_err(|e| Pop3Error::Local(format!("cannot write the message: {e}")))?;
         Ok(total)
     }
 
@@ -481,9 +571,58 @@ impl Connection {
         Ok(reply.status)
     }
 
+    /// Between commands the server has nothing to say; anything it did say, or
+    /// a closed socket, means the session is over (Dovecot, for one, sends
+    /// `-ERR [SYS/TEMP] Server shutting down.` and closes when a session is
+    /// kicked). Checked without waiting before every command, so such a line is
+    /// never mistaken for the reply to the next one. The worker also calls this
+    /// while idle to notice a dropped connection.
+    pub async fn probe(&mut self) -> Result<(), Pop3Error> {
+        self.usable()?;
+        if self.decoder.buffered() == 0 {
+            let Some(stream) = self.stream.as_mut() else {
+                return Err(self.fail(Pop3Error::Local("not connected".into())));
+            };
+            // A zero timeout polls the read once: data or EOF if present, else nothing.
+            match timeout(Duration::ZERO, stream.read(&mut self.read_buf)).await {
+                Err(_) => return Ok(()),
+                Ok(Ok(0)) => {
+                    let e = Pop3Error::ConnectionLost {
+                        addr: self.addr.clone(),
+                        reason: "the server closed the connection".into(),
+                    };
+                    return Err(self.fail(e));
+                }
+                Ok(Ok(n)) => self.decoder.feed(&self.read_buf[..n]),
+                Ok(Err(e)) => {
+                    let e = Pop3Error::ConnectionLost {
+                        addr: self.addr.clone(),
+                        reason: io_reason(&e),
+                    };
+                    return Err(self.fail(e));
+                }
+            }
+        }
+        let reason = match self.decoder.status() {
+            Ok(Some(s)) => format!(
+                "the server ended the session: {}",
+                server_words(&s.code(), &s.text)
+            ),
+            Ok(None) => "the server sent data nobody asked for".into(),
+            Err(e) => format!("the server sent data nobody asked for: {e}"),
+        };
+        Err(self.fail(Pop3Error::ConnectionLost {
+            addr: self.addr.clone(),
+            reason,
+        }))
+    }
+
     fn usable(&self) -> Result<(), Pop3Error> {
         match &self.broken {
-            Some(reason) => Err(Pop3Error::ConnectionLost { addr: self.addr.clone(), reason: reason.clone() }),
+            Some(reason) => Err(Pop3Error::ConnectionLost {
+                addr: self.addr.clone(),
+                reason: reason.clone(),
+            }),
             None => Ok(()),
         }
     }
@@ -495,7 +634,10 @@ impl Connection {
     }
 
     fn protocol(&mut self, source: CodecError) -> Pop3Error {
-        let e = Pop3Error::Protocol { addr: self.addr.clone(), source };
+        let e = Pop3Error::Protocol {
+            addr: self.addr.clone(),
+            source,
+        };
         self.fail(e)
     }
 
@@ -512,10 +654,16 @@ impl Connection {
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
-                let e = Pop3Error::ConnectionLost { addr: self.addr.clone(), reason: io_reason(&e) };
+                let e = Pop3Error::ConnectionLost {
+                    addr: self.addr.clone(),
+                    reason: io_reason(&e),
+                };
                 Err(self.fail(e))
             }
-            Err(_) => Err(self.fail(Pop3Error::Timeout { what: "sending a command".into(), secs })),
+            Err(_) => Err(self.fail(Pop3Error::Timeout {
+                what: "sending a command".into(),
+                secs,
+            })),
         }
     }
 
@@ -536,11 +684,17 @@ impl Connection {
                 Ok(())
             }
             Ok(Err(e)) => {
-                let e = Pop3Error::ConnectionLost { addr: self.addr.clone(), reason: io_reason(&e) };
+                let e = Pop3Error::ConnectionLost {
+                    addr: self.addr.clone(),
+                    reason: io_reason(&e),
+                };
                 Err(self.fail(e))
             }
             Err(_) => {
-                let e = Pop3Error::Timeout { what: what.to_string(), secs: limit.as_secs() };
+                let e = Pop3Error::Timeout {
+                    what: what.to_string(),
+                    secs: limit.as_secs(),
+                };
                 Err(self.fail(e))
             }
         }
@@ -550,7 +704,10 @@ impl Connection {
         loop {
             match self.decoder.status() {
                 Ok(Some(s)) => return Ok(s),
-                Ok(None) => self.fill(self.timeouts.command, "waiting for the server's reply").await?,
+                Ok(None) => {
+                    self.fill(self.timeouts.command, "waiting for the server's reply")
+                        .await?
+                }
                 Err(e) => return Err(self.protocol(e)),
             }
         }
@@ -567,9 +724,17 @@ impl Connection {
         let mut body = Vec::new();
         loop {
             match self.decoder.body(&mut body) {
-                Ok(BodyProgress::Done) => return Ok(Reply { status, body: Some(body) }),
+                Ok(BodyProgress::Done) => {
+                    return Ok(Reply {
+                        status,
+                        body: Some(body),
+                    })
+                }
                 Ok(BodyProgress::NeedMore) if body.len() > max_body => {
-                    let e = Pop3Error::TooLarge { command: cmd.name(), limit: max_body };
+                    let e = Pop3Error::TooLarge {
+                        command: cmd.name(),
+                        limit: max_body,
+                    };
                     return Err(self.fail(e));
                 }
                 Ok(BodyProgress::NeedMore) => {
@@ -587,7 +752,9 @@ pub const MAX_LISTING: usize = 128 * 1024 * 1024;
 
 fn io_reason(e: &io::Error) -> String {
     match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connection refused (is the server running, and is the port right?)".into(),
+        io::ErrorKind::ConnectionRefused => {
+            "connection refused (is the server running, and is the port right?)".into()
+        }
         io::ErrorKind::ConnectionReset => "connection reset by the server".into(),
         io::ErrorKind::TimedOut => "timed out".into(),
         _ => e.to_string(),

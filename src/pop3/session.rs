@@ -60,7 +60,10 @@ pub struct Capabilities {
 
 impl Capabilities {
     pub fn parse(body: &[u8]) -> Capabilities {
-        let mut caps = Capabilities { known: true, ..Default::default() };
+        let mut caps = Capabilities {
+            known: true,
+            ..Default::default()
+        };
         for line in body_lines(body) {
             let line = String::from_utf8_lossy(line);
             let mut words = line.split_whitespace();
@@ -110,7 +113,11 @@ impl Greeting {
         let ts = &self.text[start..=end];
         let inner = &ts[1..ts.len() - 1];
         let (left, right) = inner.split_once('@')?;
-        let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'<' && b != b'>' && b != b'@');
+        let ok = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| (0x21..=0x7e).contains(&b) && b != b'<' && b != b'>' && b != b'@')
+        };
         (ok(left) && ok(right)).then_some(ts)
     }
 }
@@ -193,7 +200,9 @@ pub fn choose_auth(
             Err(AuthChoiceError::NotOffered("AUTH PLAIN"))
         }
         AuthPreference::User if !caps.user_allowed() => Err(AuthChoiceError::NotOffered("USER")),
-        AuthPreference::Plain | AuthPreference::User if !cleartext_ok => Err(AuthChoiceError::Insecure),
+        AuthPreference::Plain | AuthPreference::User if !cleartext_ok => {
+            Err(AuthChoiceError::Insecure)
+        }
         AuthPreference::Plain => Ok(AuthMethod::SaslPlain),
         AuthPreference::User => Ok(AuthMethod::UserPass),
         AuthPreference::Auto => {
@@ -220,11 +229,19 @@ pub fn login_commands(
     greeting: &Greeting,
 ) -> Result<Vec<Command>, AuthChoiceError> {
     Ok(match method {
-        AuthMethod::UserPass => vec![Command::User(user.to_string()), Command::Pass(password.clone())],
+        AuthMethod::UserPass => vec![
+            Command::User(user.to_string()),
+            Command::Pass(password.clone()),
+        ],
         AuthMethod::SaslPlain => vec![Command::AuthPlain(sasl_plain_response(user, password))],
         AuthMethod::Apop => {
-            let ts = greeting.apop_timestamp().ok_or(AuthChoiceError::NotOffered("APOP"))?;
-            vec![Command::Apop { user: user.to_string(), digest: apop_digest(ts, password) }]
+            let ts = greeting
+                .apop_timestamp()
+                .ok_or(AuthChoiceError::NotOffered("APOP"))?;
+            vec![Command::Apop {
+                user: user.to_string(),
+                digest: apop_digest(ts, password),
+            }]
         }
     })
 }
@@ -240,7 +257,11 @@ pub struct Session {
 
 impl Session {
     pub fn new(tls: bool) -> Self {
-        Session { state: State::Authorization, user_accepted: false, tls }
+        Session {
+            state: State::Authorization,
+            user_accepted: false,
+            tls,
+        }
     }
 
     pub fn state(&self) -> State {
@@ -254,7 +275,13 @@ impl Session {
     /// Is `cmd` legal now? Checked before anything is sent.
     pub fn check(&self, cmd: &Command) -> Result<(), IllegalCommand> {
         use Command::*;
-        let refuse = |why| Err(IllegalCommand { command: cmd.name(), state: self.state, why });
+        let refuse = |why| {
+            Err(IllegalCommand {
+                command: cmd.name(),
+                state: self.state,
+                why,
+            })
+        };
         match (self.state, cmd) {
             (State::Update | State::Closed, _) => refuse(Some("the session has ended")),
             (_, Capa | Quit) => Ok(()),
@@ -264,9 +291,10 @@ impl Session {
             (State::Authorization, Stls) if self.tls => refuse(Some("TLS is already active")),
             (State::Authorization, Stls) => Ok(()),
             (State::Authorization, _) => refuse(Some("log in first")),
-            (State::Transaction, Stat | List(_) | Uidl(_) | Top { .. } | Retr(_) | Dele(_) | Rset | Noop) => {
-                Ok(())
-            }
+            (
+                State::Transaction,
+                Stat | List(_) | Uidl(_) | Top { .. } | Retr(_) | Dele(_) | Rset | Noop,
+            ) => Ok(()),
             (State::Transaction, _) => refuse(Some("already logged in")),
         }
     }
@@ -282,7 +310,9 @@ impl Session {
         }
         match (self.state, cmd) {
             (State::Authorization, User(_)) => self.user_accepted = true,
-            (State::Authorization, Pass(_) | Apop { .. } | AuthPlain(_)) => self.state = State::Transaction,
+            (State::Authorization, Pass(_) | Apop { .. } | AuthPlain(_)) => {
+                self.state = State::Transaction
+            }
             (State::Authorization, Quit) => self.state = State::Closed,
             (State::Transaction, Quit) => self.state = State::Update,
             _ => {}
@@ -293,7 +323,10 @@ impl Session {
     /// USER + PASS is legal but a pipelined PASS alone is not.
     pub fn check_batch(&self, cmds: &[Command]) -> Result<(), IllegalCommand> {
         let mut projected = self.clone();
-        let ok = StatusLine { kind: super::codec::StatusKind::Ok, text: String::new() };
+        let ok = StatusLine {
+            kind: super::codec::StatusKind::Ok,
+            text: String::new(),
+        };
         for cmd in cmds {
             projected.check(cmd)?;
             projected.apply(cmd, &ok);

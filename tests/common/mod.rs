@@ -1,0 +1,157 @@
+//! Shared test helpers: the private Dovecot, generated mailboxes, and running
+//! the real `postie` binary with a config of our own.
+#![allow(dead_code)]
+
+pub mod dovecot;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub use dovecot::{Dovecot, User};
+
+/// A message with CRLF line ends; `body` lines are joined with CRLF.
+pub fn message(from: &str, subject: &str, date: &str, extra_headers: &str, body: &str) -> Vec<u8> {
+    let mut m = format!(
+        "From: {from}\r\nTo: test@example.com\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{}@postie.test>\r\nMIME-Version: 1.0\r\n{extra_headers}\r\n",
+        subject.len() ^ date.len() ^ body.len()
+    );
+    m.push_str(&body.replace("\r\n", "\n").replace('\n', "\r\n"));
+    m.into_bytes()
+}
+
+/// RFC 2047 B encoded-word for `text` in `charset` (built with encoding_rs, not the code under test).
+pub fn encoded_word(text: &str, charset: &'static encoding_rs::Encoding) -> String {
+    use base64::Engine as _;
+    let (bytes, _, _) = charset.encode(text);
+    format!(
+        "=?{}?B?{}?=",
+        charset.name(),
+        base64::engine::general_purpose::STANDARD.encode(&bytes)
+    )
+}
+
+/// `n` varied messages: about a third with GB2312 Chinese subjects, some body
+/// lines that begin with '.', sizes from half a kilobyte to tens of kilobytes.
+pub fn generated_mailbox(n: usize) -> Vec<Vec<u8>> {
+    let subjects_zh = [
+        "季度报告",
+        "会议通知",
+        "项目进度",
+        "周末聚餐",
+        "合同草案",
+        "发票",
+        "请假申请",
+    ];
+    (0..n)
+        .map(|i| {
+            let date = format!("Mon, {:02} Jan 2024 {:02}:{:02}:00 +0800", 1 + i % 28, i % 24, i % 60);
+            let (from, subject, ct) = if i % 3 == 0 {
+                (
+                    format!("{} <user{i}@example.cn>", encoded_word("张伟", encoding_rs::GBK)),
+                    encoded_word(&format!("{} 第{i}号", subjects_zh[i % subjects_zh.len()]), encoding_rs::GBK),
+                    "Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n",
+                )
+            } else {
+                (format!("Sender {i} <s{i}@example.org>"), format!("Message number {i}"), "Content-Type: text/plain; charset=us-ascii\r\n")
+            };
+            let mut body = String::new();
+            let lines = 10 + (i * 37) % 400;
+            for l in 0..lines {
+                if l % 17 == 3 {
+                    body.push_str(".this line starts with a dot\n");
+                } else if l % 53 == 5 {
+                    body.push_str(".\n");
+                } else {
+                    body.push_str(&format!("line {l} of message {i}: the quick brown fox jumps over the lazy dog\n"));
+                }
+            }
+            message(&from, &subject, &date, ct, &body)
+        })
+        .collect()
+}
+
+/// A message of at least `size` bytes: a base64 attachment inside multipart/mixed.
+pub fn big_message(size: usize) -> Vec<u8> {
+    let mut body = String::from("--b\nContent-Type: text/plain\n\nA big one.\n\n--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"big.bin\"\n\n");
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n";
+    while body.len() < size {
+        body.push_str(line);
+    }
+    body.push_str("--b--\n");
+    message(
+        "Big <big@example.org>",
+        "Ten megabytes",
+        "Tue, 02 Jan 2024 10:00:00 +0000",
+        "Content-Type: multipart/mixed; boundary=\"b\"\r\n",
+        &body,
+    )
+}
+
+/// Config for one account on the test Dovecot.
+pub struct Account<'a> {
+    pub port: u16,
+    pub tls: &'a str,
+    pub user: &'a str,
+    pub auth: &'a str,
+    pub ca_file: Option<&'a Path>,
+    pub pipelining: bool,
+}
+
+impl Account<'_> {
+    pub fn toml(&self) -> String {
+        let mut s = format!(
+            "[accounts.test]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"{}\"\nuser = \"{}\"\nauth = \"{}\"\npipelining = {}\ncommand_timeout = 20\nread_timeout = 20\nconnect_timeout = 10\n",
+            self.port, self.tls, self.user, self.auth, self.pipelining
+        );
+        if let Some(ca) = self.ca_file {
+            s.push_str(&format!("ca_file = \"{}\"\n", ca.display()));
+        }
+        s
+    }
+}
+
+pub struct Run {
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// Runs the real binary with `config` written to a temp file and the password in the environment.
+pub fn postie(config: &str, password: Option<&str>, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path: PathBuf = dir.path().join("config.toml");
+    std::fs::write(&path, config).expect("write config");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod config");
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postie"));
+    cmd.env_remove("POSTIE_PASSWORD")
+        .env("POSTIE_CONFIG", &path)
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    if let Some(p) = password {
+        cmd.env("POSTIE_PASSWORD", p);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run postie");
+    Run {
+        status: status.code().unwrap_or(-1),
+        stdout,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}

@@ -1,0 +1,498 @@
+//! postie against a real Dovecot: listing, raw fetches, every login method on
+//! every kind of link, deletion semantics, and the errors a user sees.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{big_message, generated_mailbox, postie, Account, Dovecot, User};
+use postie::pop3::{
+    AuthMethod, AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts, TlsMode,
+};
+use postie::secret::Secret;
+
+const BIG_INDEX: usize = 1000;
+
+fn users() -> Vec<User> {
+    let mut big = generated_mailbox(2000);
+    big.insert(BIG_INDEX, big_message(10 * 1024 * 1024));
+    let small = || generated_mailbox(5);
+    vec![
+        User::new("big", big),
+        User::new("small", small()),
+        User::new("del_quit", small()),
+        User::new("del_rset", small()),
+        User::new("del_drop", small()),
+        User::new("del_kick", small()),
+        User::new("del_cli", small()),
+    ]
+}
+
+fn dovecot() -> Option<&'static Dovecot> {
+    common::dovecot::shared(users)
+}
+
+fn account<'a>(d: &'a Dovecot, user: &'a str, tls: &'a str, auth: &'a str) -> Account<'a> {
+    let port = if tls == "implicit" {
+        d.pop3s_port
+    } else {
+        d.plain_port
+    };
+    Account {
+        port,
+        tls,
+        user,
+        auth,
+        ca_file: Some(&d.ca_file),
+        pipelining: true,
+    }
+}
+
+fn client_config(d: &Dovecot, user: &str, tls: TlsMode, auth: AuthPreference) -> ClientConfig {
+    ClientConfig {
+        endpoint: Endpoint {
+            host: "127.0.0.1".into(),
+            port: if tls == TlsMode::Implicit {
+                d.pop3s_port
+            } else {
+                d.plain_port
+            },
+            tls,
+            ca_file: Some(d.ca_file.clone()),
+            timeouts: Timeouts {
+                connect: Duration::from_secs(10),
+                command: Duration::from_secs(20),
+                read: Duration::from_secs(20),
+            },
+        },
+        user: user.into(),
+        password: Secret::new(d.password(user)),
+        auth,
+        allow_insecure_auth: false,
+        pipelining: true,
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn list_json_is_exactly_the_servers_mailbox_with_and_without_pipelining() {
+    let Some(d) = dovecot() else { return };
+    let mut outputs = Vec::new();
+    for pipelining in [true, false] {
+        let acct = Account {
+            pipelining,
+            ..account(d, "big", "none", "user")
+        };
+        let run = postie(&acct.toml(), Some(&d.password("big")), &["list", "--json"]);
+        assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+        outputs.push(run.stdout);
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "pipelined and lock-step listings differ"
+    );
+
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&outputs[0]).expect("valid JSON");
+    let files = d.message_files("big");
+    assert_eq!(rows.len(), 2001);
+    assert_eq!(rows.len(), files.len());
+    // Newest first: the highest number on top, and numbers count down by one.
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["number"].as_u64(), Some((files.len() - i) as u64));
+    }
+    let uidls = d.expected_uidls("big");
+    assert_eq!(
+        uidls.len(),
+        files.len(),
+        "dovecot-uidlist covers every message"
+    );
+    for row in &rows {
+        let n = row["number"].as_u64().unwrap() as usize;
+        let file = &files[n - 1];
+        let size = std::fs::metadata(file).unwrap().len();
+        assert_eq!(row["size"].as_u64(), Some(size), "size of message {n}");
+        let base = file_name(file).split(',').next().unwrap().to_string();
+        let expected = uidls
+            .iter()
+            .find(|(b, _)| *b == base)
+            .map(|(_, u)| u.clone());
+        assert_eq!(
+            row["uidl"].as_str().map(str::to_string),
+            expected,
+            "UIDL of message {n}"
+        );
+        for key in ["date", "from", "from_address", "subject"] {
+            assert!(row.get(key).is_some(), "key {key} missing");
+        }
+    }
+    // Headers decoded: message 1 is a GBK encoded-word subject.
+    let first = rows.last().unwrap();
+    assert_eq!(first["subject"], "季度报告 第0号");
+    assert_eq!(first["from"], "张伟");
+    assert_eq!(first["from_address"], "user0@example.cn");
+    assert_eq!(first["date"], "2024-01-01T00:00:00+08:00");
+    let big = &rows[rows.len() - 1 - BIG_INDEX];
+    assert_eq!(big["subject"], "Ten megabytes");
+}
+
+#[test]
+fn list_text_output_is_aligned_by_display_width() {
+    let Some(d) = dovecot() else { return };
+    let run = postie(
+        &account(d, "small", "none", "user").toml(),
+        Some(&d.password("small")),
+        &["list"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let text = run.stdout_text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines[0].starts_with("5  "), "{text}");
+    // The size column ends at the same display column on every line, Chinese or not.
+    let widths: Vec<usize> = lines.iter().map(|l| postie::display::width(l)).collect();
+    assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{text}");
+    assert!(
+        lines[4].contains("季度报告 第0号") && lines[4].contains("张伟"),
+        "{text}"
+    );
+}
+
+#[test]
+fn show_raw_is_byte_identical_to_the_file_on_the_server() {
+    let Some(d) = dovecot() else { return };
+    // Read the files first: RETR makes Dovecot rename them (it adds the Seen flag).
+    let files: Vec<Vec<u8>> = d
+        .message_files("big")
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    let cfg = account(d, "big", "implicit", "plain").toml();
+    // 1: Chinese; 2: has dot lines; BIG_INDEX+1: the 10 MB message; last.
+    for n in [1, 2, 4, BIG_INDEX + 1, files.len()] {
+        let run = postie(
+            &cfg,
+            Some(&d.password("big")),
+            &["show", &n.to_string(), "--raw"],
+        );
+        assert_eq!(run.status, 0, "show {n}: {}", run.stderr);
+        let expected = &files[n - 1];
+        assert!(
+            run.stdout == *expected,
+            "message {n}: {} bytes vs {} on disk",
+            run.stdout.len(),
+            expected.len()
+        );
+    }
+    assert!(files[BIG_INDEX].len() >= 10 * 1024 * 1024);
+    assert!(
+        files[1].windows(3).any(|w| w == b"\n.t"),
+        "fixture has dot lines"
+    );
+}
+
+#[test]
+fn show_by_number_and_uidl_decodes_the_message() {
+    let Some(d) = dovecot() else { return };
+    let cfg = account(d, "small", "starttls", "apop").toml();
+    let pw = d.password("small");
+    let run = postie(&cfg, Some(&pw), &["show", "1"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let text = run.stdout_text();
+    assert!(
+        text.starts_with("From: 张伟 <user0@example.cn>\nTo: test@example.com\nDate: "),
+        "{text}"
+    );
+    assert!(text.contains("\nSubject: 季度报告 第0号\n\n"), "{text}");
+    assert!(
+        text.contains("line 0 of message 0: the quick brown fox"),
+        "{text}"
+    );
+
+    let list = postie(&cfg, Some(&pw), &["list", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let uidl = rows[rows.len() - 1]["uidl"].as_str().unwrap().to_string();
+    let by_uidl = postie(&cfg, Some(&pw), &["show", "--uidl", &uidl]);
+    assert_eq!(by_uidl.stdout, run.stdout);
+
+    let missing = postie(&cfg, Some(&pw), &["show", "9"]);
+    assert_ne!(missing.status, 0);
+    assert_eq!(missing.stderr, "postie: no message 9 (mailbox has 5)\n");
+}
+
+#[test]
+fn every_login_method_over_every_link() {
+    let Some(d) = dovecot() else { return };
+    let pw = d.password("small");
+    for tls in ["none", "starttls", "implicit"] {
+        for auth in ["user", "apop", "plain", "auto"] {
+            let run = postie(
+                &account(d, "small", tls, auth).toml(),
+                Some(&pw),
+                &["list", "--json"],
+            );
+            assert_eq!(run.status, 0, "tls={tls} auth={auth}: {}", run.stderr);
+            let rows: Vec<serde_json::Value> = serde_json::from_slice(&run.stdout).unwrap();
+            assert_eq!(rows.len(), 5, "tls={tls} auth={auth}");
+        }
+    }
+    // Dovecot's own log names the mechanisms it saw.
+    let log = d.log();
+    for mech in ["method=PLAIN", "method=APOP"] {
+        assert!(log.contains(mech), "dovecot log lacks {mech}");
+    }
+    // The library reports what it chose: auto prefers AUTH PLAIN over TLS and on loopback.
+    let rt = runtime();
+    for (tls, auth, want, want_tls) in [
+        (
+            TlsMode::Implicit,
+            AuthPreference::Auto,
+            AuthMethod::SaslPlain,
+            true,
+        ),
+        (
+            TlsMode::StartTls,
+            AuthPreference::Apop,
+            AuthMethod::Apop,
+            true,
+        ),
+        (
+            TlsMode::None,
+            AuthPreference::User,
+            AuthMethod::UserPass,
+            false,
+        ),
+    ] {
+        let client = rt
+            .block_on(Client::connect(&client_config(d, "small", tls, auth)))
+            .unwrap();
+        assert_eq!(client.auth_method(), want);
+        assert_eq!(client.is_tls(), want_tls);
+        assert!(
+            client.capabilities().pipelining
+                && client.capabilities().uidl
+                && client.capabilities().top
+        );
+        rt.block_on(client.quit()).unwrap();
+    }
+}
+
+fn connect(rt: &tokio::runtime::Runtime, d: &Dovecot, user: &str) -> Client {
+    rt.block_on(Client::connect(&client_config(
+        d,
+        user,
+        TlsMode::StartTls,
+        AuthPreference::Auto,
+    )))
+    .unwrap()
+}
+
+#[test]
+fn dele_then_quit_deletes_exactly_the_marked_messages() {
+    let Some(d) = dovecot() else { return };
+    let rt = runtime();
+    let before = d.message_files("del_quit");
+    let mut c = connect(&rt, d, "del_quit");
+    assert!(rt.block_on(c.dele(&[2, 4])).unwrap().is_empty());
+    // Marked, not yet gone: the files are still there until QUIT.
+    assert_eq!(d.message_files("del_quit").len(), 5);
+    rt.block_on(c.quit()).unwrap();
+    let after = d.message_files("del_quit");
+    let names = |v: &[PathBuf]| {
+        v.iter()
+            .map(|p| file_name(p).split(':').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut expected = names(&before);
+    expected.remove(3);
+    expected.remove(1);
+    assert_eq!(names(&after), expected);
+}
+
+#[test]
+fn dele_rset_quit_deletes_nothing() {
+    let Some(d) = dovecot() else { return };
+    let rt = runtime();
+    let mut c = connect(&rt, d, "del_rset");
+    assert!(rt.block_on(c.dele(&[1, 2, 3])).unwrap().is_empty());
+    rt.block_on(c.rset()).unwrap();
+    rt.block_on(c.quit()).unwrap();
+    assert_eq!(d.message_files("del_rset").len(), 5);
+    let mut c = connect(&rt, d, "del_rset");
+    assert!(rt.block_on(c.dele(&[1])).unwrap().is_empty());
+    rt.block_on(c.quit_discarding()).unwrap();
+    assert_eq!(d.message_files("del_rset").len(), 5);
+}
+
+#[test]
+fn dele_then_a_dropped_connection_deletes_nothing() {
+    let Some(d) = dovecot() else { return };
+    let rt = runtime();
+    let mut c = connect(&rt, d, "del_drop");
+    assert!(rt.block_on(c.dele(&[1, 2])).unwrap().is_empty());
+    drop(c); // the socket closes without QUIT
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(d.message_files("del_drop").len(), 5);
+    // A new session sees every message again.
+    let mut c = connect(&rt, d, "del_drop");
+    assert_eq!(rt.block_on(c.stat()).unwrap().count, 5);
+    rt.block_on(c.quit()).unwrap();
+}
+
+#[test]
+fn dele_then_server_side_disconnect_deletes_nothing() {
+    let Some(d) = dovecot() else { return };
+    let rt = runtime();
+    let mut c = connect(&rt, d, "del_kick");
+    assert!(rt.block_on(c.dele(&[1])).unwrap().is_empty());
+    d.kick("del_kick");
+    std::thread::sleep(Duration::from_millis(300));
+    let err = rt.block_on(c.noop()).unwrap_err();
+    assert!(matches!(err, Pop3Error::ConnectionLost { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with("connection to 127.0.0.1:"),
+        "{err}"
+    );
+    // Dovecot says why before it closes; the user gets to read it.
+    assert!(err.to_string().contains("Server shutting down"), "{err}");
+    // The client knows it is dead; QUIT is refused locally rather than sent.
+    assert!(rt.block_on(c.quit()).is_err());
+    assert_eq!(d.message_files("del_kick").len(), 5);
+}
+
+#[test]
+fn list_and_show_never_delete() {
+    let Some(d) = dovecot() else { return };
+    let cfg = account(d, "del_cli", "none", "auto").toml();
+    let pw = d.password("del_cli");
+    for args in [&["list"][..], &["show", "1"], &["show", "2", "--raw"]] {
+        assert_eq!(postie(&cfg, Some(&pw), args).status, 0);
+    }
+    assert_eq!(d.message_files("del_cli").len(), 5);
+    assert!(
+        d.log().contains("user=<del_cli>") && d.log().contains("del=0/"),
+        "dovecot logged the logout"
+    );
+}
+
+fn assert_one_clear_line(run: &common::Run, starts: &str, secrets: &[&str]) {
+    assert_ne!(run.status, 0, "must fail");
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "one line on stderr: {:?}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.starts_with(starts),
+        "{:?} does not start with {starts:?}",
+        run.stderr
+    );
+    for s in secrets {
+        assert!(
+            !run.stderr.contains(s) && !run.stdout_text().contains(s),
+            "password leaked: {:?}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn wrong_password_is_one_clear_line_without_the_password() {
+    let Some(d) = dovecot() else { return };
+    let real = d.password("small");
+    for auth in ["user", "apop", "plain"] {
+        let run = postie(
+            &account(d, "small", "starttls", auth).toml(),
+            Some("Wrong-Pa55word"),
+            &["list"],
+        );
+        assert_one_clear_line(&run, "postie: login failed: ", &["Wrong-Pa55word", &real]);
+        assert!(
+            run.stderr.contains("[AUTH]") || run.stderr.contains("check the user name"),
+            "{}",
+            run.stderr
+        );
+    }
+    // A password in the config file is just as private.
+    let cfg = account(d, "small", "none", "user").toml() + "password = \"Conf-Wrong-Pa55\"\n";
+    let run = postie(&cfg, None, &["list"]);
+    assert_one_clear_line(&run, "postie: login failed: ", &["Conf-Wrong-Pa55"]);
+}
+
+#[test]
+fn untrusted_certificate_is_refused_on_pop3s_and_stls() {
+    let Some(d) = dovecot() else { return };
+    for tls in ["implicit", "starttls"] {
+        let acct = Account {
+            ca_file: None,
+            ..account(d, "small", tls, "plain")
+        };
+        let run = postie(&acct.toml(), Some(&d.password("small")), &["list"]);
+        assert_one_clear_line(
+            &run,
+            "postie: TLS: certificate not trusted for 127.0.0.1",
+            &[&d.password("small")],
+        );
+    }
+}
+
+#[test]
+fn refused_connection_is_one_clear_line() {
+    let Some(d) = dovecot() else { return };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let acct = Account {
+        port,
+        ..account(d, "small", "none", "user")
+    };
+    let run = postie(&acct.toml(), Some("x"), &["list"]);
+    assert_one_clear_line(
+        &run,
+        &format!("postie: cannot connect to 127.0.0.1:{port}: connection refused"),
+        &[],
+    );
+}
+
+#[test]
+fn starttls_without_stls_on_offer_is_refused_not_downgraded() {
+    // Dovecot always offers STLS with ssl = yes; the demo server never does.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(postie::demo::DemoServer::start(
+            postie::demo::demo_messages(),
+        ))
+        .unwrap();
+    let port = server.addr().port();
+    let cfg = format!(
+        "[accounts.d]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"starttls\"\nuser = \"demo\"\n"
+    );
+    let run = postie(&cfg, Some("demo"), &["list"]);
+    assert_one_clear_line(
+        &run,
+        &format!("postie: 127.0.0.1:{port} does not offer STLS"),
+        &["demo\n"],
+    );
+    // Nothing was sent after CAPA: no login, so the mailbox was never opened.
+    drop(server);
+}
