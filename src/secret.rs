@@ -52,6 +52,12 @@ fn zero_out(s: &mut String) -> usize {
     bytes.len()
 }
 
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,11 +69,5 @@ mod tests {
         assert_eq!(format!("{s:?}"), "***");
         assert_eq!(format!("{:?}", Some(s.clone())), "Some(***)");
         assert_eq!(s.expose(), "hunter2");
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
     }
 }

@@ -15,8 +15,10 @@ fn decode(wire: &[u8], multiline: bool, chunk: usize) -> (StatusLine, Option<Vec
                 }
             }
         }
-        if status.is_some() && d.body(&mut body).unwrap() == BodyProgress::Done {
-            return (status.unwrap(), Some(body), d.buffered());
+        if let Some(s) = &status {
+            if d.body(&mut body).unwrap() == BodyProgress::Done {
+                return (s.clone(), Some(body), d.buffered());
+            }
         }
         assert!(fed < wire.len(), "reply ended early");
         let end = (fed + chunk).min(wire.len());

@@ -99,7 +99,7 @@ fn states_are_enforced_locally() {
 
 #[test]
 fn stls_only_once_and_not_over_tls() {
-    let mut s = Session::new(true);
+    let s = Session::new(true);
     assert!(s.check(&Command::Stls).is_err());
     let mut s = Session::new(false);
     s.set_tls();

@@ -1,0 +1,389 @@
+//! Faults a real server will not produce on demand: a scripted fake POP3 server
+//! on 127.0.0.1 drops the line mid-reply, sends garbage, stalls, floods, asks
+//! for SASL data, lacks CAPA/UIDL. It also watches the wire to prove that
+//! pipelining really sends commands ahead, and that lock-step does not.
+
+use std::time::{Duration, Instant};
+
+use postie::pop3::{AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts, TlsMode};
+use postie::secret::Secret;
+use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpListener;
+
+struct Peer {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+}
+
+impl Peer {
+    async fn line(&mut self) -> Option<String> {
+        let mut s = String::new();
+        match self.reader.read_line(&mut s).await {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(s.trim_end().to_string()),
+        }
+    }
+    /// A line if one arrives within `wait`.
+    async fn line_within(&mut self, wait: Duration) -> Option<String> {
+        tokio::time::timeout(wait, self.line()).await.ok().flatten()
+    }
+    async fn expect(&mut self, prefix: &str) -> String {
+        let l = self.line().await.unwrap_or_default();
+        assert!(l.starts_with(prefix), "expected {prefix:?}, got {l:?}");
+        l
+    }
+    async fn send(&mut self, data: &[u8]) {
+        let _ = self.writer.write_all(data).await;
+        let _ = self.writer.flush().await;
+    }
+    /// Greeting, CAPA, USER/PASS: the usual way in.
+    async fn login(&mut self, capa: &str) {
+        self.send(b"+OK fake ready\r\n").await;
+        self.expect("CAPA").await;
+        self.send(format!("+OK\r\n{capa}.\r\n").as_bytes()).await;
+        self.expect("USER").await;
+        self.send(b"+OK\r\n").await;
+        self.expect("PASS").await;
+        self.send(b"+OK logged in\r\n").await;
+    }
+}
+
+async fn fake<F, Fut>(handler: F) -> (u16, tokio::task::JoinHandle<()>)
+where
+    F: FnOnce(Peer) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (r, w) = sock.into_split();
+        handler(Peer { reader: BufReader::new(r), writer: w }).await;
+    });
+    (port, task)
+}
+
+fn config(port: u16, auth: AuthPreference, command_secs: u64) -> ClientConfig {
+    ClientConfig {
+        endpoint: Endpoint {
+            host: "127.0.0.1".into(),
+            port,
+            tls: TlsMode::None,
+            ca_file: None,
+            timeouts: Timeouts {
+                connect: Duration::from_secs(5),
+                command: Duration::from_secs(command_secs),
+                read: Duration::from_secs(command_secs),
+            },
+        },
+        user: "u".into(),
+        password: Secret::new("p"),
+        auth,
+        allow_insecure_auth: false,
+        pipelining: true,
+    }
+}
+
+const CAPA_PIPE: &str = "TOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\n";
+const CAPA_NOPIPE: &str = "TOP\r\nUIDL\r\nUSER\r\n";
+
+/// Serves `TOP n 0` for 20 messages and reports how many commands were already
+/// waiting, unanswered, before the first reply went out.
+async fn count_commands_ahead(capa: &'static str) -> (usize, Vec<(u32, Vec<u8>)>) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (port, task) = fake(move |mut p| async move {
+        p.login(capa).await;
+        let mut waiting = vec![p.expect("TOP").await];
+        while let Some(l) = p.line_within(Duration::from_millis(150)).await {
+            waiting.push(l);
+        }
+        let ahead = waiting.len();
+        let mut answered = 0;
+        loop {
+            for cmd in waiting.drain(..) {
+                let n: u32 = cmd.split(' ').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                p.send(format!("+OK\r\nSubject: message {n}\r\n\r\n.\r\n").as_bytes()).await;
+                answered += 1;
+            }
+            if answered == 20 {
+                break;
+            }
+            match p.line().await {
+                Some(l) => waiting.push(l),
+                None => break,
+            }
+        }
+        let _ = tx.send(ahead);
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let numbers: Vec<u32> = (1..=20).rev().collect();
+    let mut got = Vec::new();
+    client.headers(&numbers, |n, r| got.push((n, r.unwrap()))).await.unwrap();
+    task.await.unwrap();
+    (rx.await.unwrap(), got)
+}
+
+#[tokio::test]
+async fn pipelining_sends_ahead_and_lock_step_does_not_with_identical_results() {
+    let (ahead_pipelined, got_pipelined) = count_commands_ahead(CAPA_PIPE).await;
+    let (ahead_lockstep, got_lockstep) = count_commands_ahead(CAPA_NOPIPE).await;
+    assert_eq!(ahead_pipelined, 20, "all 20 TOP commands fit in one window");
+    assert_eq!(ahead_lockstep, 1, "without PIPELINING one command per round trip");
+    assert_eq!(got_pipelined, got_lockstep);
+    assert_eq!(got_pipelined[0], (20, b"Subject: message 20\r\n\r\n".to_vec()));
+}
+
+#[tokio::test]
+async fn user_and_pass_are_pipelined_when_offered() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (port, _task) = fake(move |mut p| async move {
+        p.send(b"+OK ready\r\n").await;
+        p.expect("CAPA").await;
+        p.send(format!("+OK\r\n{CAPA_PIPE}.\r\n").as_bytes()).await;
+        p.expect("USER u").await;
+        // PASS arrives without our answering USER first.
+        let pass = p.line_within(Duration::from_millis(300)).await;
+        let _ = tx.send(pass.clone());
+        p.send(b"+OK\r\n+OK in\r\n").await;
+        p.expect("QUIT").await;
+        p.send(b"+OK\r\n").await;
+    })
+    .await;
+    let client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    client.quit().await.unwrap();
+    assert_eq!(rx.await.unwrap().as_deref(), Some("PASS p"));
+}
+
+#[tokio::test]
+async fn a_drop_mid_reply_is_reported_and_the_connection_is_retired() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("RETR 1").await;
+        p.send(b"+OK 5000 octets\r\nSubject: half a mess").await;
+        // and the line goes dead
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let err = client.retr(1).await.unwrap_err();
+    assert!(matches!(err, Pop3Error::ConnectionLost { .. }), "{err}");
+    assert!(err.to_string().contains("closed the connection"), "{err}");
+    // Nothing more is sent on a connection that is out of step.
+    let again = client.noop().await.unwrap_err();
+    assert!(matches!(again, Pop3Error::ConnectionLost { .. }), "{again}");
+}
+
+#[tokio::test]
+async fn garbage_instead_of_a_status_line_is_a_protocol_error() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("STAT").await;
+        p.send(b"HTTP/1.1 400 Bad Request\r\n").await;
+        let _ = p.line().await;
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let err = client.stat().await.unwrap_err().to_string();
+    assert!(err.starts_with("protocol error from 127.0.0.1:") && err.contains("HTTP/1.1 400"), "{err}");
+}
+
+#[tokio::test]
+async fn a_malformed_stat_is_an_error_not_a_zero() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("STAT").await;
+        p.send(b"+OK lots\r\n").await;
+        let _ = p.line().await;
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let err = client.stat().await.unwrap_err().to_string();
+    assert!(err.contains("malformed STAT drop listing"), "{err}");
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("STAT").await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 1)).await.unwrap();
+    let start = Instant::now();
+    let err = client.stat().await.unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(matches!(err, Pop3Error::Timeout { secs: 1, .. }), "{err}");
+    assert_eq!(err.to_string(), "timed out after 1 s waiting for the server's reply");
+}
+
+#[tokio::test]
+async fn a_server_that_never_greets_times_out_on_connect() {
+    let (port, _task) = fake(|p| async move {
+        let _held_open = p;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let mut cfg = config(port, AuthPreference::User, 5);
+    cfg.endpoint.timeouts.connect = Duration::from_secs(1);
+    let err = Client::connect(&cfg).await.unwrap_err().to_string();
+    assert_eq!(err, format!("cannot connect to 127.0.0.1:{port}: no greeting within 1 s"));
+}
+
+#[tokio::test]
+async fn an_endless_status_line_is_refused_with_bounded_memory() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("STAT").await;
+        let junk = vec![b'A'; 64 * 1024];
+        p.send(b"+OK ").await;
+        for _ in 0..160 {
+            p.send(&junk).await; // 10 MB without a line end
+        }
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let err = client.stat().await.unwrap_err().to_string();
+    assert!(err.contains("status line longer than 8192 bytes"), "{err}");
+}
+
+#[tokio::test]
+async fn auth_plain_continuation_is_cancelled_cleanly() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (port, _task) = fake(move |mut p| async move {
+        p.send(b"+OK ready\r\n").await;
+        p.expect("CAPA").await;
+        p.send(b"+OK\r\nSASL PLAIN\r\n.\r\n").await;
+        p.expect("AUTH PLAIN ").await;
+        p.send(b"+ \r\n").await;
+        let cancel = p.line().await;
+        let _ = tx.send(cancel);
+        p.send(b"-ERR [AUTH] cancelled\r\n").await;
+    })
+    .await;
+    let err = Client::connect(&config(port, AuthPreference::Plain, 5)).await.unwrap_err().to_string();
+    assert!(err.starts_with("login failed: "), "{err}");
+    assert_eq!(rx.await.unwrap().as_deref(), Some("*"));
+}
+
+#[tokio::test]
+async fn in_use_and_login_delay_codes_reach_the_user() {
+    for (code, hint) in [("IN-USE", "another client has this mailbox open; close it and try again"), ("LOGIN-DELAY", "the server limits how often you may log in; wait and try again")] {
+        let (port, _task) = fake(move |mut p| async move {
+            p.send(b"+OK ready\r\n").await;
+            p.expect("CAPA").await;
+            p.send(format!("+OK\r\n{CAPA_NOPIPE}RESP-CODES\r\n.\r\n").as_bytes()).await;
+            p.expect("USER").await;
+            p.send(b"+OK\r\n").await;
+            p.expect("PASS").await;
+            p.send(format!("-ERR [{code}] not now\r\n").as_bytes()).await;
+        })
+        .await;
+        let err = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap_err();
+        assert_eq!(err.to_string(), format!("login failed: [{code}] not now ({hint})"));
+    }
+}
+
+#[tokio::test]
+async fn a_bad_apop_timestamp_is_never_digested() {
+    let (port, _task) = fake(|mut p| async move {
+        p.send(b"+OK ready <no-at-sign>\r\n").await;
+        p.expect("CAPA").await;
+        p.send(b"-ERR no CAPA here\r\n").await;
+        let _ = p.line().await;
+    })
+    .await;
+    let err = Client::connect(&config(port, AuthPreference::Apop, 5)).await.unwrap_err().to_string();
+    assert!(err.contains("does not offer APOP"), "{err}");
+}
+
+#[tokio::test]
+async fn an_rfc1939_only_server_without_capa_or_uidl_still_lists() {
+    let (port, _task) = fake(|mut p| async move {
+        p.send(b"+OK old server\r\n").await;
+        p.expect("CAPA").await;
+        p.send(b"-ERR unknown command\r\n").await;
+        p.expect("USER").await;
+        p.send(b"+OK\r\n").await;
+        p.expect("PASS").await;
+        p.send(b"+OK\r\n").await;
+        // No PIPELINING: UIDL comes alone, then LIST.
+        p.expect("UIDL").await;
+        p.send(b"-ERR unknown command\r\n").await;
+        p.expect("LIST").await;
+        p.send(b"+OK\r\n1 100\r\n2 200\r\n.\r\n").await;
+        p.expect("QUIT").await;
+        p.send(b"+OK\r\n").await;
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::Auto, 5)).await.unwrap();
+    assert!(!client.is_pipelined());
+    let index = client.index().await.unwrap();
+    assert_eq!(index.len(), 2);
+    assert!(index.iter().all(|e| e.uidl.is_none()));
+    assert_eq!(index[1].size, 200);
+    client.quit().await.unwrap();
+}
+
+/// Counts bytes and remembers the largest single write.
+#[derive(Default)]
+struct CountingSink {
+    total: u64,
+    largest: usize,
+}
+
+impl AsyncWrite for CountingSink {
+    fn poll_write(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+        self.total += buf.len() as u64;
+        self.largest = self.largest.max(buf.len());
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn a_100_mb_retr_streams_in_bounded_pieces() {
+    const MB: usize = 1024 * 1024;
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("RETR 1").await;
+        p.send(b"+OK\r\nSubject: big\r\n\r\n").await;
+        let mut line = vec![b'x'; 1022];
+        line.extend_from_slice(b"\r\n");
+        let block: Vec<u8> = line.iter().copied().cycle().take(MB).collect();
+        for _ in 0..100 {
+            p.send(&block).await;
+        }
+        p.send(b".\r\n").await;
+        p.expect("QUIT").await;
+        p.send(b"+OK\r\n").await;
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 10)).await.unwrap();
+    let mut sink = CountingSink::default();
+    let n = client.retr_to(1, &mut sink).await.unwrap();
+    assert_eq!(n, (100 * MB + b"Subject: big\r\n\r\n".len()) as u64);
+    assert_eq!(sink.total, n);
+    assert!(sink.largest <= 256 * 1024, "largest write {} bytes: the message was buffered", sink.largest);
+    client.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unsolicited_goodbye_is_not_taken_for_the_next_reply() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.send(b"-ERR [SYS/TEMP] shutting down\r\n").await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let err = client.dele(&[1]).await.unwrap_err().to_string();
+    assert!(err.contains("the server ended the session: [SYS/TEMP] shutting down"), "{err}");
+}
