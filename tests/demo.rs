@@ -17,7 +17,11 @@ fn run_postie(args: &[&str]) -> (i32, Vec<u8>, String) {
         .env("HOME", home.path())
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -31,7 +35,10 @@ fn list_json_without_a_config_is_the_demo_mailbox_newest_first() {
         let n = FILES.len() - i;
         assert_eq!(row["number"].as_u64(), Some(n as u64));
         let (name, bytes) = FILES[n - 1];
-        assert_eq!(row["uidl"].as_str(), Some(format!("demo-{}", name.trim_end_matches(".eml")).as_str()));
+        assert_eq!(
+            row["uidl"].as_str(),
+            Some(format!("demo-{}", name.trim_end_matches(".eml")).as_str())
+        );
         assert_eq!(row["size"].as_u64(), Some(to_crlf(bytes).len() as u64));
     }
     let welcome = rows.last().unwrap();
@@ -40,9 +47,15 @@ fn list_json_without_a_config_is_the_demo_mailbox_newest_first() {
     assert_eq!(welcome["from_address"], "hello@postie.demo");
     assert_eq!(welcome["date"], "2024-06-03T09:00:00+08:00");
     // The hostile subject arrives sanitised: no ESC, no bidi override.
-    let hostile = rows.iter().find(|r| r["uidl"] == "demo-15-hostile").unwrap();
+    let hostile = rows
+        .iter()
+        .find(|r| r["uidl"] == "demo-15-hostile")
+        .unwrap();
     let subject = hostile["subject"].as_str().unwrap();
-    assert!(!subject.contains('\u{1b}') && !subject.contains('\u{202e}'), "{subject:?}");
+    assert!(
+        !subject.contains('\u{1b}') && !subject.contains('\u{202e}'),
+        "{subject:?}"
+    );
     assert!(subject.contains("^[[31mOVERDUE"), "{subject:?}");
 }
 
@@ -50,7 +63,10 @@ fn list_json_without_a_config_is_the_demo_mailbox_newest_first() {
 fn demo_flag_and_plain_postie_open_the_demo_too() {
     let (status, stdout, _) = run_postie(&["--demo", "list"]);
     assert_eq!(status, 0);
-    assert_eq!(String::from_utf8_lossy(&stdout).lines().count(), FILES.len());
+    assert_eq!(
+        String::from_utf8_lossy(&stdout).lines().count(),
+        FILES.len()
+    );
     let (status, stdout, stderr) = run_postie(&[]);
     assert_eq!(status, 0, "{stderr}");
     assert!(String::from_utf8_lossy(&stdout).contains("Welcome to postie"));
@@ -61,8 +77,16 @@ fn show_decodes_gb2312_and_raw_is_the_message_bytes() {
     let (status, stdout, stderr) = run_postie(&["show", "2", "--demo"]);
     assert_eq!(status, 0, "{stderr}");
     let text = String::from_utf8(stdout).unwrap();
-    assert!(text.starts_with("From: 李明 <liming@example.cn>\nTo: 王经理 <wang@example.cn>\n"), "{text}");
-    assert!(text.contains("\nSubject: 第二季度销售报告\n\n王经理：\n\n您好！附件是第二季度的销售报告，请查收。\n"), "{text}");
+    assert!(
+        text.starts_with("From: 李明 <liming@example.cn>\nTo: 王经理 <wang@example.cn>\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\nSubject: 第二季度销售报告\n\n王经理：\n\n您好！附件是第二季度的销售报告，请查收。\n"
+        ),
+        "{text}"
+    );
 
     let (status, stdout, _) = run_postie(&["show", "14", "--raw"]);
     assert_eq!(status, 0);
@@ -71,15 +95,23 @@ fn show_decodes_gb2312_and_raw_is_the_message_bytes() {
     let (status, stdout, _) = run_postie(&["show", "7"]);
     assert_eq!(status, 0);
     let text = String::from_utf8(stdout).unwrap();
-    assert!(text.contains("\nAttachments:\n  1. 销售报告.pdf (2.0K)\n  2. 数据汇总.csv (45B)\n"), "{text}");
+    assert!(
+        text.contains("\nAttachments:\n  1. 销售报告.pdf (2.0K)\n  2. 数据汇总.csv (45B)\n"),
+        "{text}"
+    );
 
     let (status, _, stderr) = run_postie(&["show", "99"]);
     assert_ne!(status, 0);
-    assert_eq!(stderr, format!("postie: no message 99 (mailbox has {})\n", FILES.len()));
+    assert_eq!(
+        stderr,
+        format!("postie: no message 99 (mailbox has {})\n", FILES.len())
+    );
 }
 
 async fn connect(server: &DemoServer) -> Client {
-    Client::connect(&postie::cli::demo_client_config(server)).await.unwrap()
+    Client::connect(&postie::cli::demo_client_config(server))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -92,7 +124,12 @@ async fn deletions_are_marks_until_quit() {
     assert!(c.dele(&[1, 3]).await.unwrap().is_empty());
     assert_eq!(server.uidls(), all, "nothing gone before QUIT");
     c.quit().await.unwrap();
-    let expected: Vec<String> = all.iter().enumerate().filter(|(i, _)| *i != 0 && *i != 2).map(|(_, u)| u.clone()).collect();
+    let expected: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 0 && *i != 2)
+        .map(|(_, u)| u.clone())
+        .collect();
     assert_eq!(server.uidls(), expected);
 
     // DELE + RSET + QUIT deletes nothing; so does quit_discarding.
@@ -116,9 +153,21 @@ async fn deletions_are_marks_until_quit() {
     let mut c = connect(&server).await;
     c.dele(&[1]).await.unwrap();
     let err = c.retr(1).await.unwrap_err();
-    assert!(matches!(err, Pop3Error::Refused { command: "RETR", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Pop3Error::Refused {
+                command: "RETR",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let refused = c.dele(&[1, 999]).await.unwrap();
-    assert_eq!(refused.iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec![1, 999]);
+    assert_eq!(
+        refused.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        vec![1, 999]
+    );
     c.quit_discarding().await.unwrap();
 }
 
@@ -126,7 +175,9 @@ async fn deletions_are_marks_until_quit() {
 async fn one_session_at_a_time() {
     let server = DemoServer::start(demo_messages()).await.unwrap();
     let first = connect(&server).await;
-    let err = Client::connect(&postie::cli::demo_client_config(&server)).await.unwrap_err();
+    let err = Client::connect(&postie::cli::demo_client_config(&server))
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "login failed: [IN-USE] the demo mailbox is open in another session (another client has this mailbox open; close it and try again)"

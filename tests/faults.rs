@@ -59,7 +59,11 @@ where
     let task = tokio::spawn(async move {
         let (sock, _) = listener.accept().await.unwrap();
         let (r, w) = sock.into_split();
-        handler(Peer { reader: BufReader::new(r), writer: w }).await;
+        handler(Peer {
+            reader: BufReader::new(r),
+            writer: w,
+        })
+        .await;
     });
     (port, task)
 }
@@ -102,8 +106,13 @@ async fn count_commands_ahead(capa: &'static str) -> (usize, Vec<(u32, Vec<u8>)>
         let mut answered = 0;
         loop {
             for cmd in waiting.drain(..) {
-                let n: u32 = cmd.split(' ').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
-                p.send(format!("+OK\r\nSubject: message {n}\r\n\r\n.\r\n").as_bytes()).await;
+                let n: u32 = cmd
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                p.send(format!("+OK\r\nSubject: message {n}\r\n\r\n.\r\n").as_bytes())
+                    .await;
                 answered += 1;
             }
             if answered == 20 {
@@ -117,10 +126,15 @@ async fn count_commands_ahead(capa: &'static str) -> (usize, Vec<(u32, Vec<u8>)>
         let _ = tx.send(ahead);
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
     let numbers: Vec<u32> = (1..=20).rev().collect();
     let mut got = Vec::new();
-    client.headers(&numbers, |n, r| got.push((n, r.unwrap()))).await.unwrap();
+    client
+        .headers(&numbers, |n, r| got.push((n, r.unwrap())))
+        .await
+        .unwrap();
     task.await.unwrap();
     (rx.await.unwrap(), got)
 }
@@ -130,9 +144,15 @@ async fn pipelining_sends_ahead_and_lock_step_does_not_with_identical_results() 
     let (ahead_pipelined, got_pipelined) = count_commands_ahead(CAPA_PIPE).await;
     let (ahead_lockstep, got_lockstep) = count_commands_ahead(CAPA_NOPIPE).await;
     assert_eq!(ahead_pipelined, 20, "all 20 TOP commands fit in one window");
-    assert_eq!(ahead_lockstep, 1, "without PIPELINING one command per round trip");
+    assert_eq!(
+        ahead_lockstep, 1,
+        "without PIPELINING one command per round trip"
+    );
     assert_eq!(got_pipelined, got_lockstep);
-    assert_eq!(got_pipelined[0], (20, b"Subject: message 20\r\n\r\n".to_vec()));
+    assert_eq!(
+        got_pipelined[0],
+        (20, b"Subject: message 20\r\n\r\n".to_vec())
+    );
 }
 
 #[tokio::test]
@@ -151,7 +171,9 @@ async fn user_and_pass_are_pipelined_when_offered() {
         p.send(b"+OK\r\n").await;
     })
     .await;
-    let client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
     client.quit().await.unwrap();
     assert_eq!(rx.await.unwrap().as_deref(), Some("PASS p"));
 }
@@ -165,7 +187,9 @@ async fn a_drop_mid_reply_is_reported_and_the_connection_is_retired() {
         // and the line goes dead
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
     let err = client.retr(1).await.unwrap_err();
     assert!(matches!(err, Pop3Error::ConnectionLost { .. }), "{err}");
     assert!(err.to_string().contains("closed the connection"), "{err}");
@@ -183,9 +207,14 @@ async fn garbage_instead_of_a_status_line_is_a_protocol_error() {
         let _ = p.line().await;
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
     let err = client.stat().await.unwrap_err().to_string();
-    assert!(err.starts_with("protocol error from 127.0.0.1:") && err.contains("HTTP/1.1 400"), "{err}");
+    assert!(
+        err.starts_with("protocol error from 127.0.0.1:") && err.contains("HTTP/1.1 400"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +226,9 @@ async fn a_malformed_stat_is_an_error_not_a_zero() {
         let _ = p.line().await;
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
     let err = client.stat().await.unwrap_err().to_string();
     assert!(err.contains("malformed STAT drop listing"), "{err}");
 }
@@ -210,12 +241,17 @@ async fn a_silent_server_times_out() {
         tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 1)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 1))
+        .await
+        .unwrap();
     let start = Instant::now();
     let err = client.stat().await.unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(matches!(err, Pop3Error::Timeout { secs: 1, .. }), "{err}");
-    assert_eq!(err.to_string(), "timed out after 1 s waiting for the server's reply");
+    assert_eq!(
+        err.to_string(),
+        "timed out after 1 s waiting for the server's reply"
+    );
 }
 
 #[tokio::test]
@@ -228,7 +264,10 @@ async fn a_server_that_never_greets_times_out_on_connect() {
     let mut cfg = config(port, AuthPreference::User, 5);
     cfg.endpoint.timeouts.connect = Duration::from_secs(1);
     let err = Client::connect(&cfg).await.unwrap_err().to_string();
-    assert_eq!(err, format!("cannot connect to 127.0.0.1:{port}: no greeting within 1 s"));
+    assert_eq!(
+        err,
+        format!("cannot connect to 127.0.0.1:{port}: no greeting within 1 s")
+    );
 }
 
 #[tokio::test]
@@ -243,7 +282,9 @@ async fn an_endless_status_line_is_refused_with_bounded_memory() {
         }
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
     let err = client.stat().await.unwrap_err().to_string();
     assert!(err.contains("status line longer than 8192 bytes"), "{err}");
 }
@@ -262,26 +303,45 @@ async fn auth_plain_continuation_is_cancelled_cleanly() {
         p.send(b"-ERR [AUTH] cancelled\r\n").await;
     })
     .await;
-    let err = Client::connect(&config(port, AuthPreference::Plain, 5)).await.unwrap_err().to_string();
+    let err = Client::connect(&config(port, AuthPreference::Plain, 5))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("login failed: "), "{err}");
     assert_eq!(rx.await.unwrap().as_deref(), Some("*"));
 }
 
 #[tokio::test]
 async fn in_use_and_login_delay_codes_reach_the_user() {
-    for (code, hint) in [("IN-USE", "another client has this mailbox open; close it and try again"), ("LOGIN-DELAY", "the server limits how often you may log in; wait and try again")] {
+    for (code, hint) in [
+        (
+            "IN-USE",
+            "another client has this mailbox open; close it and try again",
+        ),
+        (
+            "LOGIN-DELAY",
+            "the server limits how often you may log in; wait and try again",
+        ),
+    ] {
         let (port, _task) = fake(move |mut p| async move {
             p.send(b"+OK ready\r\n").await;
             p.expect("CAPA").await;
-            p.send(format!("+OK\r\n{CAPA_NOPIPE}RESP-CODES\r\n.\r\n").as_bytes()).await;
+            p.send(format!("+OK\r\n{CAPA_NOPIPE}RESP-CODES\r\n.\r\n").as_bytes())
+                .await;
             p.expect("USER").await;
             p.send(b"+OK\r\n").await;
             p.expect("PASS").await;
-            p.send(format!("-ERR [{code}] not now\r\n").as_bytes()).await;
+            p.send(format!("-ERR [{code}] not now\r\n").as_bytes())
+                .await;
         })
         .await;
-        let err = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap_err();
-        assert_eq!(err.to_string(), format!("login failed: [{code}] not now ({hint})"));
+        let err = Client::connect(&config(port, AuthPreference::User, 5))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("login failed: [{code}] not now ({hint})")
+        );
     }
 }
 
@@ -294,7 +354,10 @@ async fn a_bad_apop_timestamp_is_never_digested() {
         let _ = p.line().await;
     })
     .await;
-    let err = Client::connect(&config(port, AuthPreference::Apop, 5)).await.unwrap_err().to_string();
+    let err = Client::connect(&config(port, AuthPreference::Apop, 5))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("does not offer APOP"), "{err}");
 }
 
@@ -317,7 +380,9 @@ async fn an_rfc1939_only_server_without_capa_or_uidl_still_lists() {
         p.send(b"+OK\r\n").await;
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::Auto, 5)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::Auto, 5))
+        .await
+        .unwrap();
     assert!(!client.is_pipelined());
     let index = client.index().await.unwrap();
     assert_eq!(index.len(), 2);
@@ -334,15 +399,25 @@ struct CountingSink {
 }
 
 impl AsyncWrite for CountingSink {
-    fn poll_write(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
         self.total += buf.len() as u64;
         self.largest = self.largest.max(buf.len());
         std::task::Poll::Ready(Ok(buf.len()))
     }
-    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
-    fn poll_shutdown(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
 }
@@ -365,12 +440,18 @@ async fn a_100_mb_retr_streams_in_bounded_pieces() {
         p.send(b"+OK\r\n").await;
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 10)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 10))
+        .await
+        .unwrap();
     let mut sink = CountingSink::default();
     let n = client.retr_to(1, &mut sink).await.unwrap();
     assert_eq!(n, (100 * MB + b"Subject: big\r\n\r\n".len()) as u64);
     assert_eq!(sink.total, n);
-    assert!(sink.largest <= 256 * 1024, "largest write {} bytes: the message was buffered", sink.largest);
+    assert!(
+        sink.largest <= 256 * 1024,
+        "largest write {} bytes: the message was buffered",
+        sink.largest
+    );
     client.quit().await.unwrap();
 }
 
@@ -382,8 +463,13 @@ async fn an_unsolicited_goodbye_is_not_taken_for_the_next_reply() {
         tokio::time::sleep(Duration::from_secs(2)).await;
     })
     .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5)).await.unwrap();
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let err = client.dele(&[1]).await.unwrap_err().to_string();
-    assert!(err.contains("the server ended the session: [SYS/TEMP] shutting down"), "{err}");
+    assert!(
+        err.contains("the server ended the session: [SYS/TEMP] shutting down"),
+        "{err}"
+    );
 }

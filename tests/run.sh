@@ -22,4 +22,11 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked --no-fail-fast
+# Doc tests are left out (there are none); the summary line counts every test binary.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "postie tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit $status

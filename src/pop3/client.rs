@@ -61,7 +61,7 @@ impl Client {
             // RFC 2595: what was said before TLS cannot be trusted; ask again.
             caps = capa(&mut conn).await?;
         }
-        let link_secure = conn.is_tls() || cfg.endpoint.is_loopback();
+        let link_secure = conn.is_tls() || conn.is_loopback();
         let auth = choose_auth(
             cfg.auth,
             &caps,

@@ -78,16 +78,6 @@ impl Endpoint {
             format!("{}:{}", self.host, self.port)
         }
     }
-
-    /// Loopback counts as a secure link for cleartext passwords: nothing leaves the machine.
-    pub fn is_loopback(&self) -> bool {
-        let host = self.host.trim_start_matches('[').trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .map(|ip| ip.is_loopback())
-                .unwrap_or(false)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -246,6 +236,8 @@ pub struct Connection {
     timeouts: Timeouts,
     addr: String,
     read_buf: Vec<u8>,
+    /// The peer is a loopback address: cleartext never leaves this machine.
+    peer_loopback: bool,
     /// Set once a reply could not be read whole: the stream is out of step.
     broken: Option<String>,
 }
@@ -332,6 +324,10 @@ impl Connection {
                     reason: io_reason(&e),
                 })?;
             let _ = tcp.set_nodelay(true);
+            let peer_loopback = tcp
+                .peer_addr()
+                .map(|a| is_loopback(a.ip()))
+                .unwrap_or(false);
             let stream = match (&endpoint.tls, &connector) {
                 (TlsMode::Implicit, Some(c)) => Stream::Tls(Box::new(
                     c.connect(&endpoint.host, tcp)
@@ -348,6 +344,7 @@ impl Connection {
                 timeouts: endpoint.timeouts,
                 addr: addr.clone(),
                 read_buf: vec![0; READ_CHUNK],
+                peer_loopback,
                 broken: None,
             };
             let status = conn.read_status().await?;
@@ -384,6 +381,11 @@ impl Connection {
 
     pub fn is_tls(&self) -> bool {
         self.session.is_tls()
+    }
+
+    /// The address we actually reached is loopback (whatever name was configured).
+    pub fn is_loopback(&self) -> bool {
+        self.peer_loopback
     }
 
     pub fn addr(&self) -> &str {
@@ -749,6 +751,15 @@ impl Connection {
 
 /// The largest in-memory multi-line reply: a 1,000,000-message UIDL listing fits.
 pub const MAX_LISTING: usize = 128 * 1024 * 1024;
+
+fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        v4 => v4.is_loopback(),
+    }
+}
 
 fn io_reason(e: &io::Error) -> String {
     match e.kind() {

@@ -13,7 +13,10 @@ use common::proxy::LatencyProxy;
 use common::{big_message, generated_mailbox, Account, Dovecot, User};
 
 fn main() {
-    let n: usize = std::env::var("POSTIE_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::var("POSTIE_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let delays_ms: Vec<u64> = std::env::var("POSTIE_BENCH_DELAYS_MS")
         .ok()
         .map(|v| v.split(',').filter_map(|d| d.trim().parse().ok()).collect())
@@ -27,15 +30,29 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let password = dovecot.password("bench");
     let count = n + 1;
     println!("postie list, {count} messages in a private Dovecot on 127.0.0.1 (one is 100 MB), plain link, USER/PASS");
     println!("machine: {} cores, {}", num_cpus(), cpu_model());
-    println!("{:>10}  {:>12}  {:>12}  {:>8}  {:>12}", "one-way", "pipelined", "lock-step", "ratio", "peak RSS");
+    println!(
+        "{:>10}  {:>12}  {:>12}  {:>8}  {:>12}",
+        "one-way", "pipelined", "lock-step", "ratio", "peak RSS"
+    );
 
     let run = |port: u16, pipelining: bool| -> (Duration, u64) {
-        let acct = Account { port, tls: "none", user: "bench", auth: "user", ca_file: None, pipelining };
+        let acct = Account {
+            port,
+            tls: "none",
+            user: "bench",
+            auth: "user",
+            ca_file: None,
+            pipelining,
+        };
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("config.toml");
         std::fs::write(&cfg, acct.toml()).unwrap();
@@ -49,10 +66,19 @@ fn main() {
             .output()
             .unwrap();
         let elapsed = start.elapsed();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(rows.len(), count);
-        let rss_kb = String::from_utf8_lossy(&out.stderr).trim().lines().last().and_then(|l| l.parse().ok()).unwrap_or(0);
+        let rss_kb = String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .lines()
+            .last()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
         (elapsed, rss_kb)
     };
     // Warm Dovecot's index once so every timed run sees the same server.
@@ -60,10 +86,19 @@ fn main() {
 
     for &ms in &delays_ms {
         // At 0 ms connect directly: the proxy's timer ticks in whole milliseconds.
-        let proxy = (ms > 0).then(|| rt.block_on(LatencyProxy::start(dovecot.plain_port, Duration::from_millis(ms))).unwrap());
+        let proxy = (ms > 0).then(|| {
+            rt.block_on(LatencyProxy::start(
+                dovecot.plain_port,
+                Duration::from_millis(ms),
+            ))
+            .unwrap()
+        });
         let port = proxy.as_ref().map(|p| p.port).unwrap_or(dovecot.plain_port);
         let best = |pipelining: bool, tries: usize| {
-            (0..tries).map(|_| run(port, pipelining)).min_by_key(|(d, _)| *d).unwrap()
+            (0..tries)
+                .map(|_| run(port, pipelining))
+                .min_by_key(|(d, _)| *d)
+                .unwrap()
         };
         let tries = if ms == 0 { 5 } else { 1 };
         let (piped, rss) = best(true, tries);
@@ -79,14 +114,24 @@ fn main() {
     }
 
     // Streaming: the peak RSS of `show --raw` for the 100 MB message stays small.
-    let acct = Account { port: dovecot.plain_port, tls: "none", user: "bench", auth: "user", ca_file: None, pipelining: true };
+    let acct = Account {
+        port: dovecot.plain_port,
+        tls: "none",
+        user: "bench",
+        auth: "user",
+        ca_file: None,
+        pipelining: true,
+    };
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
     std::fs::write(&cfg, acct.toml()).unwrap();
     let start = Instant::now();
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!("/usr/bin/time -f %M '{}' show {count} --raw | wc -c", env!("CARGO_BIN_EXE_postie")))
+        .arg(format!(
+            "/usr/bin/time -f %M '{}' show {count} --raw | wc -c",
+            env!("CARGO_BIN_EXE_postie")
+        ))
         .env("POSTIE_CONFIG", &cfg)
         .env("POSTIE_PASSWORD", &password)
         .output()
@@ -100,12 +145,18 @@ fn main() {
 }
 
 fn num_cpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }
