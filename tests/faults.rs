@@ -198,39 +198,30 @@ async fn a_drop_mid_reply_is_reported_and_the_connection_is_retired() {
     assert!(matches!(again, Pop3Error::ConnectionLost { .. }), "{again}");
 }
 
+/// Replies to STAT that must become specific errors, never a number.
 #[tokio::test]
-async fn garbage_instead_of_a_status_line_is_a_protocol_error() {
-    let (port, _task) = fake(|mut p| async move {
-        p.login(CAPA_PIPE).await;
-        p.expect("STAT").await;
-        p.send(b"HTTP/1.1 400 Bad Request\r\n").await;
-        let _ = p.line().await;
-    })
-    .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
-        .await
-        .unwrap();
-    let err = client.stat().await.unwrap_err().to_string();
-    assert!(
-        err.starts_with("protocol error from 127.0.0.1:") && err.contains("HTTP/1.1 400"),
-        "{err}"
-    );
-}
-
-#[tokio::test]
-async fn a_malformed_stat_is_an_error_not_a_zero() {
-    let (port, _task) = fake(|mut p| async move {
-        p.login(CAPA_PIPE).await;
-        p.expect("STAT").await;
-        p.send(b"+OK lots\r\n").await;
-        let _ = p.line().await;
-    })
-    .await;
-    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
-        .await
-        .unwrap();
-    let err = client.stat().await.unwrap_err().to_string();
-    assert!(err.contains("malformed STAT drop listing"), "{err}");
+async fn garbage_and_malformed_replies_are_protocol_errors() {
+    for (reply, expected) in [
+        (&b"HTTP/1.1 400 Bad Request\r\n"[..], "HTTP/1.1 400"),
+        (b"+OK lots\r\n", "malformed STAT drop listing"),
+        (b"+OK 3\r\n", "malformed STAT drop listing"),
+    ] {
+        let (port, _task) = fake(move |mut p| async move {
+            p.login(CAPA_PIPE).await;
+            p.expect("STAT").await;
+            p.send(reply).await;
+            let _ = p.line().await;
+        })
+        .await;
+        let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+            .await
+            .unwrap();
+        let err = client.stat().await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("protocol error from 127.0.0.1:") && err.contains(expected),
+            "{err}"
+        );
+    }
 }
 
 #[tokio::test]

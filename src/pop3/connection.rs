@@ -15,8 +15,10 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_native_tls::TlsStream;
 
-use super::codec::{BodyProgress, CodecError, Command, ResponseCode, StatusKind, StatusLine};
-use super::session::{AuthChoiceError, Greeting, IllegalCommand, Session, State};
+use super::codec::{BodyProgress, CodecError, Command, StatusKind, StatusLine};
+use super::error::server_words;
+pub use super::error::Pop3Error;
+use super::session::{Greeting, Session, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 pub enum TlsMode {
@@ -77,87 +79,6 @@ impl Endpoint {
         } else {
             format!("{}:{}", self.host, self.port)
         }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum Pop3Error {
-    #[error("cannot connect to {addr}: {reason}")]
-    Connect { addr: String, reason: String },
-    #[error("TLS: certificate not trusted for {host} ({detail}); if the server uses a self-signed certificate, set ca_file to it")]
-    TlsUntrusted { host: String, detail: String },
-    #[error("TLS: handshake with {host} failed: {detail}")]
-    TlsHandshake { host: String, detail: String },
-    #[error("TLS: cannot use ca_file {path}: {detail}")]
-    CaFile { path: String, detail: String },
-    #[error(
-        "{addr} does not offer STLS, and tls = \"starttls\" forbids continuing without encryption"
-    )]
-    StartTlsUnavailable { addr: String },
-    #[error("timed out after {secs} s {what}")]
-    Timeout { what: String, secs: u64 },
-    #[error("connection to {addr} lost: {reason}")]
-    ConnectionLost { addr: String, reason: String },
-    #[error("protocol error from {addr}: {source}")]
-    Protocol { addr: String, source: CodecError },
-    #[error("{0}")]
-    Illegal(#[from] IllegalCommand),
-    #[error("login failed: {}", server_words(code, text))]
-    Login {
-        code: Option<ResponseCode>,
-        text: String,
-    },
-    #[error("{0}")]
-    AuthChoice(#[from] AuthChoiceError),
-    #[error("server refused {command}: {}", server_words(code, text))]
-    Refused {
-        command: &'static str,
-        code: Option<ResponseCode>,
-        text: String,
-    },
-    #[error(
-        "server reply to {command} is larger than {limit} bytes; giving up on this connection"
-    )]
-    TooLarge { command: &'static str, limit: usize },
-    #[error("the server does not support {0}")]
-    Unsupported(&'static str),
-    #[error("{0}")]
-    Local(String),
-}
-
-fn server_words(code: &Option<ResponseCode>, text: &str) -> String {
-    let text = crate::mime::sanitize::sanitize_line(text);
-    match code.as_ref().and_then(|c| c.hint().map(|h| (c, h))) {
-        Some((_, hint)) if text.is_empty() => hint.to_string(),
-        Some((_, hint)) => format!("{text} ({hint})"),
-        None if text.is_empty() => "no reason given".to_string(),
-        None => text,
-    }
-}
-
-impl Pop3Error {
-    pub fn refused(command: &Command, status: StatusLine) -> Pop3Error {
-        Pop3Error::Refused {
-            command: command.name(),
-            code: status.code(),
-            text: status.text,
-        }
-    }
-
-    /// The response code the server gave, if this error came from one.
-    pub fn code(&self) -> Option<&ResponseCode> {
-        match self {
-            Pop3Error::Login { code, .. } | Pop3Error::Refused { code, .. } => code.as_ref(),
-            _ => None,
-        }
-    }
-
-    /// True when the connection cannot be used any more (reconnect to go on).
-    pub fn is_fatal(&self) -> bool {
-        !matches!(
-            self,
-            Pop3Error::Refused { .. } | Pop3Error::Illegal(_) | Pop3Error::Unsupported(_)
-        )
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod codec;
 pub mod connection;
+pub mod error;
 pub mod session;
 
 pub use client::{Client, ClientConfig, MailboxEntry};
