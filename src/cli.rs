@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use crate::config::Config;
 use crate::demo::{demo_messages, DemoServer};
 use crate::display::{fit, fit_right, human_size, width};
-use crate::mime::{Rendered, Summary};
+use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::pop3::{
     AuthPreference, Client, ClientConfig, Endpoint, MailboxEntry, Timeouts, TlsMode,
 };
@@ -30,6 +30,8 @@ pub struct SourceArgs {
 pub struct Mailbox {
     pub client: Client,
     pub label: String,
+    /// How this account's mail is decoded (`fallback_charset`, `decoding`).
+    pub decode: DecodeOptions,
     _demo: Option<DemoServer>,
 }
 
@@ -71,6 +73,7 @@ pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
         return Ok(Mailbox {
             client,
             label: "demo".into(),
+            decode: DecodeOptions::default(),
             _demo: Some(server),
         });
     };
@@ -80,9 +83,11 @@ pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
     let (name, account) = config.account(args.account.as_deref())?;
     let password = account.resolve_password(name)?;
     let client = Client::connect(&account.client_config(password)).await?;
+    let decode = DecodeOptions::from_config(account.fallback_charset.as_deref(), account.decoding);
     Ok(Mailbox {
         client,
         label: name.to_string(),
+        decode,
         _demo: None,
     })
 }
@@ -102,7 +107,10 @@ pub struct ListedMessage {
 }
 
 /// Index and headers of the whole mailbox, newest first.
-pub async fn fetch_listing(client: &mut Client) -> Result<Vec<ListedMessage>> {
+pub async fn fetch_listing(
+    client: &mut Client,
+    decode: &DecodeOptions,
+) -> Result<Vec<ListedMessage>> {
     let index = client.index().await?;
     let newest_first: Vec<&MailboxEntry> = index.iter().rev().collect();
     let numbers: Vec<u32> = newest_first.iter().map(|e| e.number).collect();
@@ -110,7 +118,7 @@ pub async fn fetch_listing(client: &mut Client) -> Result<Vec<ListedMessage>> {
     client
         .headers(&numbers, |n, result| {
             let summary = match result {
-                Ok(raw) => Summary::from_headers(&raw),
+                Ok(raw) => Summary::from_headers(&raw, decode),
                 Err(e) => Summary {
                     subject: format!("(headers unavailable: {e})"),
                     ..Default::default()
@@ -180,7 +188,7 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
 
 pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
     let mut mailbox = open(args).await?;
-    let rows = fetch_listing(&mut mailbox.client).await?;
+    let rows = fetch_listing(&mut mailbox.client, &mailbox.decode).await?;
     mailbox.client.quit().await?;
     let text = if json {
         let mut s = serde_json::to_string_pretty(&rows)?;
@@ -197,14 +205,26 @@ pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
 pub enum Selector {
     Number(u32),
     Uidl(String),
+    /// A saved message file, decoded exactly as a fetched one would be.
+    File(PathBuf),
 }
 
 pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<()> {
+    if let Selector::File(path) = which {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if raw {
+            return write_stdout(&bytes);
+        }
+        let decode = file_decode_options(args)?;
+        return write_stdout(Rendered::from_message(&bytes, &decode).to_text().as_bytes());
+    }
     let mut mailbox = open(args).await?;
     let index = mailbox.client.index().await?;
     let number = match which {
         Selector::Number(n) if *n >= 1 && index.iter().any(|e| e.number == *n) => *n,
         Selector::Number(n) => return Err(anyhow!("no message {n} (mailbox has {})", index.len())),
+        Selector::File(_) => return Err(anyhow!("internal: a file is not in the mailbox")),
         Selector::Uidl(u) => match index.iter().find(|e| e.uidl.as_deref() == Some(u.as_str())) {
             Some(e) => e.number,
             None if index.iter().all(|e| e.uidl.is_none()) => {
@@ -229,8 +249,25 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
     }
     let bytes = mailbox.client.retr(number).await?;
     mailbox.client.quit().await?;
-    let rendered = tokio::task::spawn_blocking(move || Rendered::from_message(&bytes)).await?;
+    let decode = mailbox.decode;
+    let rendered =
+        tokio::task::spawn_blocking(move || Rendered::from_message(&bytes, &decode)).await?;
     write_stdout(rendered.to_text().as_bytes())
+}
+
+/// Decoding options for `show --file`: the account's when one is configured, else the defaults.
+fn file_decode_options(args: &SourceArgs) -> Result<DecodeOptions> {
+    if args.demo {
+        return Ok(DecodeOptions::default());
+    }
+    let Some(config) = Config::load(args.config.as_deref())? else {
+        return Ok(DecodeOptions::default());
+    };
+    let (_, account) = config.account(args.account.as_deref())?;
+    Ok(DecodeOptions::from_config(
+        account.fallback_charset.as_deref(),
+        account.decoding,
+    ))
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<()> {

@@ -37,11 +37,14 @@ enum Command {
     /// Print one message decoded for reading (or its raw bytes), then exit
     Show {
         /// Message number, as `postie list` shows it
-        #[arg(required_unless_present = "uidl", conflicts_with = "uidl")]
+        #[arg(required_unless_present_any = ["uidl", "file"], conflicts_with_all = ["uidl", "file"])]
         number: Option<u32>,
         /// Select the message by its UIDL instead
-        #[arg(long, value_name = "UIDL")]
+        #[arg(long, value_name = "UIDL", conflicts_with = "file")]
         uidl: Option<String>,
+        /// Decode a saved message file (.eml) instead of one on the server
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
         /// Write the message exactly as retrieved (dot-unstuffed)
         #[arg(long)]
         raw: bool,
@@ -69,11 +72,12 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match args.command {
             Some(Command::List { json }) => cli::run_list(&source, json).await,
-            Some(Command::Show { number, uidl, raw }) => {
-                let which = match (number, uidl) {
-                    (_, Some(u)) => Selector::Uidl(u),
-                    (Some(n), None) => Selector::Number(n),
-                    (None, None) => unreachable!("clap requires a number or --uidl"),
+            Some(Command::Show { number, uidl, file, raw }) => {
+                let which = match (number, uidl, file) {
+                    (_, _, Some(f)) => Selector::File(f),
+                    (_, Some(u), None) => Selector::Uidl(u),
+                    (Some(n), None, None) => Selector::Number(n),
+                    (None, None, None) => unreachable!("clap requires a number, --uidl or --file"),
                 };
                 cli::run_show(&source, &which, raw).await
             }

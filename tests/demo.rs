@@ -96,7 +96,7 @@ fn show_decodes_gb2312_and_raw_is_the_message_bytes() {
     assert_eq!(status, 0);
     let text = String::from_utf8(stdout).unwrap();
     assert!(
-        text.contains("\nAttachments:\n  1. 销售报告.pdf (2.0K)\n  2. 数据汇总.csv (45B)\n"),
+        text.contains("\nAttachments:\n  1. 销售报告.pdf (2.0K)\n  2. 数据汇总.csv (34B)\n"),
         "{text}"
     );
 

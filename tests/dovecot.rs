@@ -26,7 +26,29 @@ fn users() -> Vec<User> {
         User::new("del_drop", small()),
         User::new("del_kick", small()),
         User::new("del_cli", small()),
+        User::new(
+            "corpus",
+            corpus_files().into_iter().map(|(_, bytes)| bytes).collect(),
+        ),
     ]
+}
+
+/// The decoding corpus, in file-name order (which is its order on the server).
+fn corpus_files() -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
 }
 
 fn dovecot() -> Option<&'static Dovecot> {
@@ -495,4 +517,55 @@ fn starttls_without_stls_on_offer_is_refused_not_downgraded() {
     );
     // Nothing was sent after CAPA: no login, so the mailbox was never opened.
     drop(server);
+}
+
+#[test]
+fn the_corpus_reads_the_same_over_pop3_as_from_the_file() {
+    let Some(d) = dovecot() else { return };
+    let cfg = account(d, "corpus", "starttls", "plain").toml();
+    let pw = d.password("corpus");
+    let files = corpus_files();
+    assert!(files.len() >= 40);
+    for (i, (path, _)) in files.iter().enumerate() {
+        let over_pop3 = postie(&cfg, Some(&pw), &["show", &(i + 1).to_string()]);
+        assert_eq!(
+            over_pop3.status,
+            0,
+            "{}: {}",
+            path.display(),
+            over_pop3.stderr
+        );
+        let from_file = postie(&cfg, Some(&pw), &["show", "--file", path.to_str().unwrap()]);
+        assert_eq!(from_file.status, 0, "{}", from_file.stderr);
+        assert!(
+            over_pop3.stdout == from_file.stdout,
+            "{}: POP3 and file differ:\n--- pop3\n{}\n--- file\n{}",
+            path.display(),
+            over_pop3.stdout_text(),
+            from_file.stdout_text()
+        );
+    }
+    // The list path (TOP n 0) gives the expected subjects and senders too.
+    let expected: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/expected.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let list = postie(&cfg, Some(&pw), &["list", "--json"]);
+    assert_eq!(list.status, 0, "{}", list.stderr);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for e in &expected {
+        let n: usize = e["file"].as_str().unwrap()[..2].parse().unwrap();
+        let row = &rows[rows.len() - n];
+        assert_eq!(row["number"].as_u64(), Some(n as u64));
+        for key in ["subject", "from", "from_address"] {
+            if let Some(want) = e[key].as_str() {
+                assert_eq!(row[key].as_str(), Some(want), "{} {key}", e["file"]);
+            }
+        }
+    }
 }

@@ -1,13 +1,23 @@
 //! From raw message bytes to what a person reads: a `Summary` for the list
 //! (from `TOP n 0` headers) and a `Rendered` message for the reader and
-//! `postie show` (from RETR). All text leaving here is sanitised. No I/O.
+//! `postie show` (from RETR). Charsets, encoded-words, transfer encodings and
+//! structure are all decoded here from the raw bytes; every string leaving
+//! this module has been through `sanitize`. No I/O.
 
+pub mod charset;
+pub mod date;
+pub mod header;
+pub mod render;
 pub mod sanitize;
+pub mod transfer;
 
-use mail_parser::{Address, MessageParser, MimeHeaders};
 use serde::Serialize;
 
-use sanitize::{sanitize_line, sanitize_text};
+pub use charset::DecodeOptions;
+pub use render::{Attachment, Rendered};
+
+use header::{find, parse_addresses, split_entity, unfold, HeaderContext, Params};
+use sanitize::sanitize_line;
 
 /// What the list shows for one message; compact, owned, cheap to keep by the thousand.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -26,72 +36,36 @@ pub struct Summary {
     pub maybe_attachment: bool,
 }
 
-fn parser() -> MessageParser {
-    MessageParser::default()
-}
-
-fn first_sender(addr: Option<&Address<'_>>) -> (String, String) {
-    let Some(a) = addr.and_then(|a| a.first()) else {
-        return (String::new(), String::new());
-    };
-    let address = a.address().unwrap_or_default().trim().to_string();
-    let name = a
-        .name()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(&address)
-        .to_string();
-    (sanitize_line(&name), sanitize_line(&address))
-}
-
-fn address_list(addr: Option<&Address<'_>>) -> String {
-    let Some(addr) = addr else {
-        return String::new();
-    };
-    let parts: Vec<String> = addr
-        .iter()
-        .map(|a| {
-            match (
-                a.name().map(str::trim).filter(|n| !n.is_empty()),
-                a.address(),
-            ) {
-                (Some(n), Some(ad)) => format!("{n} <{ad}>"),
-                (Some(n), None) => n.to_string(),
-                (None, Some(ad)) => ad.to_string(),
-                (None, None) => String::new(),
-            }
-        })
-        .filter(|s| !s.is_empty())
-        .collect();
-    sanitize_line(&parts.join(", "))
-}
-
 impl Summary {
     /// Reads the header block from `TOP n 0` (or a whole message).
-    pub fn from_headers(raw: &[u8]) -> Summary {
-        let Some(msg) = parser().parse_headers(raw) else {
-            return Summary::default();
-        };
-        let (from, from_address) = first_sender(msg.from());
-        let date = msg.date().filter(|d| d.is_valid());
-        let date_raw = msg
-            .header_raw("Date")
-            .map(|d| sanitize_line(d.trim()))
+    pub fn from_headers(raw: &[u8], opts: &DecodeOptions) -> Summary {
+        let (fields, _) = split_entity(raw);
+        let ct = find(&fields, "content-type")
+            .map(Params::parse)
             .unwrap_or_default();
-        let maybe_attachment = msg.content_type().is_some_and(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct
-                    .subtype()
-                    .is_some_and(|s| s.eq_ignore_ascii_case("mixed"))
-        });
+        let declared = ct.text("charset").as_deref().and_then(charset::lookup);
+        let ctx = HeaderContext {
+            opts: *opts,
+            declared,
+        };
+        let sender = find(&fields, "from")
+            .and_then(|v| parse_addresses(v, &ctx).into_iter().next())
+            .unwrap_or_default();
+        let date_raw = find(&fields, "date")
+            .map(|v| ctx.decode_raw(&unfold(v)).trim().to_string())
+            .unwrap_or_default();
+        let date = date::parse(&date_raw);
         Summary {
-            subject: sanitize_line(msg.subject().unwrap_or_default().trim()),
-            from,
-            from_address,
-            timestamp: date.map(|d| d.to_timestamp()),
+            subject: sanitize_line(
+                ctx.decode(find(&fields, "subject").unwrap_or_default())
+                    .trim(),
+            ),
+            from: sanitize_line(sender.display()),
+            from_address: sanitize_line(&sender.address),
+            timestamp: date.map(|d| d.timestamp()),
             date_rfc3339: date.map(|d| d.to_rfc3339()),
-            date_raw,
-            maybe_attachment,
+            date_raw: sanitize_line(&date_raw),
+            maybe_attachment: ct.value == "multipart/mixed",
         }
     }
 
@@ -107,95 +81,5 @@ impl Summary {
                 .to_string(),
             None => self.date_raw.clone(),
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Attachment {
-    pub name: String,
-    /// Decoded size in octets.
-    pub size: u64,
-}
-
-/// A message ready to read: headers, body text, attachments; all sanitised.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Rendered {
-    pub from: String,
-    pub to: String,
-    pub cc: String,
-    pub date: String,
-    pub subject: String,
-    pub body: String,
-    pub attachments: Vec<Attachment>,
-}
-
-impl Rendered {
-    pub fn from_message(raw: &[u8]) -> Rendered {
-        let Some(msg) = parser().parse(raw) else {
-            return Rendered {
-                body: sanitize_text(&String::from_utf8_lossy(raw)),
-                ..Default::default()
-            };
-        };
-        let date = match msg.date().filter(|d| d.is_valid()) {
-            Some(d) => d.to_rfc822(),
-            None => msg
-                .header_raw("Date")
-                .map(|d| d.trim().to_string())
-                .unwrap_or_default(),
-        };
-        let body = msg
-            .body_text(0)
-            .or_else(|| msg.body_html(0).map(|h| h.into_owned().into()))
-            .map(|b| b.into_owned())
-            .unwrap_or_default();
-        let attachments = msg
-            .attachments()
-            .enumerate()
-            .map(|(i, part)| Attachment {
-                name: sanitize_line(
-                    part.attachment_name()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("part-{}", i + 1))
-                        .as_str(),
-                ),
-                size: part.contents().len() as u64,
-            })
-            .collect();
-        Rendered {
-            from: address_list(msg.from()),
-            to: address_list(msg.to()),
-            cc: address_list(msg.cc()),
-            date: sanitize_line(&date),
-            subject: sanitize_line(msg.subject().unwrap_or_default()),
-            body: sanitize_text(body.trim_end_matches(['\r', '\n'])),
-            attachments,
-        }
-    }
-
-    /// The text `postie show` prints (CONTRACT.md).
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        out.push_str(&format!("From: {}\n", self.from));
-        out.push_str(&format!("To: {}\n", self.to));
-        if !self.cc.is_empty() {
-            out.push_str(&format!("Cc: {}\n", self.cc));
-        }
-        out.push_str(&format!("Date: {}\n", self.date));
-        out.push_str(&format!("Subject: {}\n\n", self.subject));
-        out.push_str(&self.body);
-        out.push('\n');
-        if !self.attachments.is_empty() {
-            out.push_str("\nAttachments:\n");
-            for (i, a) in self.attachments.iter().enumerate() {
-                out.push_str(&format!(
-                    "  {}. {} ({})\n",
-                    i + 1,
-                    a.name,
-                    crate::display::human_size(a.size)
-                ));
-            }
-        }
-        out
     }
 }

@@ -1,8 +1,9 @@
 //! Shared test helpers: the private Dovecot, generated mailboxes, and running
 //! the real `postie` binary with a config of our own.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod dovecot;
+pub mod hostile;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +66,15 @@ pub fn generated_mailbox(n: usize) -> Vec<Vec<u8>> {
                 } else {
                     body.push_str(&format!("line {l} of message {i}: the quick brown fox jumps over the lazy dog\n"));
                 }
+            }
+            if i % 3 == 0 {
+                // Chinese mail: a GBK body, base64-encoded in 76-column lines.
+                use base64::Engine as _;
+                body.insert_str(0, &format!("第{i}号邮件的正文。\n"));
+                let crlf_body = body.replace('\n', "\r\n");
+                let (gbk, _, _) = encoding_rs::GBK.encode(&crlf_body);
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&gbk);
+                body = b64.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned() + "\n").collect();
             }
             message(&from, &subject, &date, ct, &body)
         })

@@ -1,0 +1,162 @@
+use super::*;
+
+fn ctx() -> HeaderContext {
+    HeaderContext::default()
+}
+
+fn gbk_ctx() -> HeaderContext {
+    HeaderContext {
+        declared: Some(GBK),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn foxmail_latin1_label_on_gb2312_bytes_is_repaired_when_the_body_is_chinese() {
+    let subject = b"=?iso-8859-1?q?=d3=ca=bc=fe=ca=be=c0=fd?=";
+    assert_eq!(
+        gbk_ctx().decode(subject),
+        "\u{90ae}\u{4ef6}\u{793a}\u{4f8b}"
+    ); // 邮件示例
+       // Without a Chinese body, or in strict mode, the label is taken at its word.
+    assert_eq!(ctx().decode(subject), "ÓÊ¼þÊ¾Àý");
+    let strict = HeaderContext {
+        opts: DecodeOptions {
+            strict: true,
+            fallback: None,
+        },
+        declared: Some(GBK),
+    };
+    assert_eq!(strict.decode(subject), "ÓÊ¼þÊ¾Àý");
+}
+
+#[test]
+fn a_character_split_across_adjacent_words_survives() {
+    // 中 is D6 D0 in GB2312: one byte in each word, folded between them.
+    let v = b"=?gb2312?B?1g==?=\r\n =?GB2312?b?0A==?=";
+    assert_eq!(ctx().decode(v), "中");
+    // Q words likewise, with underscores as spaces.
+    assert_eq!(
+        ctx().decode(b"=?utf-8?q?a_=E4=B8?= =?UTF-8?Q?=AD_b?="),
+        "a 中 b"
+    );
+}
+
+#[test]
+fn whitespace_between_words_goes_but_text_between_them_stays() {
+    assert_eq!(ctx().decode(b"=?utf-8?B?5L2g?= =?utf-8?B?5aW9?="), "你好");
+    assert_eq!(
+        ctx().decode(b"=?utf-8?B?5L2g?= and =?utf-8?B?5aW9?="),
+        "你 and 好"
+    );
+    assert_eq!(ctx().decode(b"Re: =?utf-8?B?5L2g?="), "Re: 你");
+}
+
+#[test]
+fn different_charsets_in_adjacent_words_decode_separately() {
+    let v = b"=?gb2312?B?1tA=?= =?big5?B?pKQ=?=";
+    assert_eq!(ctx().decode(v), "中中");
+}
+
+#[test]
+fn rfc2231_language_tag_is_ignored() {
+    assert_eq!(ctx().decode(b"=?utf-8*zh-CN?B?5Lit5paH?="), "中文");
+}
+
+#[test]
+fn malformed_words_are_shown_as_written() {
+    for v in [
+        &b"=?utf-8?B?***?="[..],
+        b"=?utf-8?X?abc?=",
+        b"=?utf-8?B?abc",
+        b"=??B?abc?=",
+        b"=?utf-8?Q?=ZZ?=",
+    ] {
+        assert_eq!(
+            ctx().decode(v),
+            String::from_utf8_lossy(v),
+            "{}",
+            String::from_utf8_lossy(v)
+        );
+    }
+}
+
+#[test]
+fn raw_8bit_headers_use_the_declared_charset_then_the_fallback() {
+    let raw = [
+        0xD6, 0xDC, 0xC4, 0xA9, 0xD2, 0xBB, 0xC6, 0xF0, 0xB3, 0xD4, 0xB7, 0xB9, 0xC2, 0xF0,
+    ]; // 周末一起吃饭吗
+    assert_eq!(gbk_ctx().decode(&raw), "周末一起吃饭吗");
+    let fb = HeaderContext {
+        opts: DecodeOptions {
+            fallback: Some(GBK),
+            strict: false,
+        },
+        declared: None,
+    };
+    assert_eq!(fb.decode(&raw), "周末一起吃饭吗");
+    assert_eq!(ctx().decode("直接的UTF-8".as_bytes()), "直接的UTF-8");
+}
+
+#[test]
+fn unknown_charset_label_falls_back_to_detection() {
+    assert_eq!(ctx().decode(b"=?x-klingon?B?5Lit5paH?="), "中文");
+}
+
+#[test]
+fn params_with_rfc2231_continuations_and_charsets() {
+    // 报告.pdf in GB2312: B1 A8 B8 E6 2E 70 64 66, split across two sections.
+    let p =
+        Params::parse(b"attachment;\r\n filename*0*=gb2312''%B1%A8%B8;\r\n filename*1*=%E6.pdf");
+    assert_eq!(p.value, "attachment");
+    assert_eq!(p.decoded("filename", &ctx()).as_deref(), Some("报告.pdf"));
+    let p = Params::parse(b"text/plain; charset=\"GB2312\"; format=flowed");
+    assert_eq!(p.value, "text/plain");
+    assert_eq!(p.text("charset").as_deref(), Some("GB2312"));
+    let p = Params::parse(b"application/pdf; name=\"=?gb2312?B?sai45i5wZGY=?=\"");
+    assert_eq!(p.decoded("name", &ctx()).as_deref(), Some("报告.pdf"));
+    let p = Params::parse(b"attachment; filename*=UTF-8'zh'%E6%8A%A5%E5%91%8A.pdf");
+    assert_eq!(p.decoded("filename", &ctx()).as_deref(), Some("报告.pdf"));
+    let p = Params::parse(b"multipart/mixed; boundary=\"a;b\\\"c\"");
+    assert_eq!(p.text("boundary").as_deref(), Some("a;b\"c"));
+}
+
+#[test]
+fn address_lists() {
+    let a = parse_addresses(
+        b"\"=?gb2312?B?1cXOsA==?=\" <zw@example.cn>, Bob <bob@x.org>,\r\n plain@y.net",
+        &ctx(),
+    );
+    assert_eq!(a.len(), 3);
+    assert_eq!(
+        (a[0].name.as_str(), a[0].address.as_str()),
+        ("张伟", "zw@example.cn")
+    );
+    assert_eq!(a[1].display(), "Bob");
+    assert_eq!(a[2].display(), "plain@y.net");
+    let a = parse_addresses(
+        b"Team: a@b.c, \"Doe, J\" <j@d.e>;, x@y.z (Xavier Y)",
+        &ctx(),
+    );
+    assert_eq!(
+        a.iter().map(|m| m.full()).collect::<Vec<_>>(),
+        vec!["a@b.c", "Doe, J <j@d.e>", "Xavier Y <x@y.z>"]
+    );
+    let raw_name = [b'"', 0xB3, 0xC2, b'"', b' ', b'<', b'c', b'@', b'd', b'>']; // 陈 in GB2312
+    assert_eq!(parse_addresses(&raw_name, &gbk_ctx())[0].name, "陈");
+    assert!(parse_addresses(b"", &ctx()).is_empty());
+    assert_eq!(parse_addresses(b"undisclosed-recipients:;", &ctx()), vec![]);
+}
+
+#[test]
+fn header_block_splitting() {
+    let raw = b"From x\r\nSubject: a\r\n b\r\nX-Empty:\r\nbad line\r\nTo: t\r\n\r\nbody\r\n";
+    let (fields, body) = split_entity(raw);
+    let names: Vec<&[u8]> = fields.iter().map(|f| f.name).collect();
+    assert_eq!(names, vec![&b"Subject"[..], b"X-Empty", b"To"]);
+    assert_eq!(unfold(find(&fields, "subject").unwrap()), b" a b");
+    assert_eq!(body, b"body\r\n");
+    let (fields, body) = split_entity(b"Subject: only headers");
+    assert_eq!(fields.len(), 1);
+    assert!(body.is_empty());
+}

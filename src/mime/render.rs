@@ -1,0 +1,450 @@
+//! A whole message (from RETR) made readable. mail-parser finds the MIME tree
+//! (part boundaries, nested messages, truncated parts); every byte of header
+//! and content is decoded here from the raw message, so nothing is lost to an
+//! early wrong guess. Depth and part count are bounded.
+
+use mail_parser::{MessageParser, MessagePart, PartType};
+
+use super::charset::{decode_text, lookup, DecodeOptions};
+use super::header::{find, parse_addresses, split_entity, HeaderContext, Mailbox, Params};
+use super::sanitize::{sanitize_line, sanitize_text};
+use super::transfer;
+
+/// How deep multiparts and attached messages are followed.
+pub const MAX_DEPTH: usize = 32;
+/// How many parts are looked at in one message.
+pub const MAX_PARTS: usize = 5000;
+/// HTML beyond this is not converted (the conversion is the slowest step).
+const MAX_HTML: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attachment {
+    pub name: String,
+    /// Decoded size in octets.
+    pub size: u64,
+    pub mime_type: String,
+}
+
+/// A message ready to read: headers, body text, attachments; all sanitised.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rendered {
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub date: String,
+    pub subject: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// What a part's own headers say about it.
+struct PartInfo {
+    mime: String,
+    params: Params,
+    cte: String,
+    disposition: Option<Params>,
+}
+
+impl PartInfo {
+    fn read(header_block: &[u8], default_mime: &str) -> PartInfo {
+        let (fields, _) = split_entity(header_block);
+        let params = find(&fields, "content-type")
+            .map(Params::parse)
+            .unwrap_or_default();
+        let mime = if params.value.contains('/') {
+            params.value.clone()
+        } else {
+            default_mime.to_string()
+        };
+        let cte = find(&fields, "content-transfer-encoding")
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+            .unwrap_or_default();
+        let disposition = find(&fields, "content-disposition").map(Params::parse);
+        PartInfo {
+            mime,
+            params,
+            cte,
+            disposition,
+        }
+    }
+
+    fn charset(&self) -> Option<String> {
+        self.params.text("charset")
+    }
+
+    /// Declared an attachment, or not something a reader shows inline
+    /// (inline parts: plain text, HTML, other text without a file name, containers).
+    fn is_attachment(&self) -> bool {
+        if self
+            .disposition
+            .as_ref()
+            .is_some_and(|d| d.value == "attachment")
+        {
+            return true;
+        }
+        let m = self.mime.as_str();
+        let inline = m == "text/plain"
+            || m == "text/html"
+            || m.starts_with("multipart/")
+            || m.starts_with("message/")
+            || (m.starts_with("text/") && self.filename_param().is_none());
+        !inline
+    }
+
+    fn filename_param(&self) -> Option<&Params> {
+        match &self.disposition {
+            Some(d) if d.has("filename") => Some(d),
+            _ if self.params.has("name") => Some(&self.params),
+            _ => None,
+        }
+    }
+
+    fn filename(&self, ctx: &HeaderContext) -> Option<String> {
+        let p = self.filename_param()?;
+        let key = if p.has("filename") {
+            "filename"
+        } else {
+            "name"
+        };
+        p.decoded(key, ctx)
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+    }
+}
+
+struct Walker {
+    ctx: HeaderContext,
+    blocks: Vec<String>,
+    attachments: Vec<Attachment>,
+    parts_seen: usize,
+    notes: Vec<&'static str>,
+}
+
+fn raw_slice(raw: &[u8], from: u32, to: u32) -> &[u8] {
+    let (from, to) = (from as usize, to as usize);
+    raw.get(from.min(to)..to.min(raw.len())).unwrap_or_default()
+}
+
+fn header_block<'a>(msg: &'a mail_parser::Message<'_>, part: &MessagePart<'_>) -> &'a [u8] {
+    raw_slice(&msg.raw_message, part.offset_header, part.offset_body)
+}
+
+fn body_bytes<'a>(msg: &'a mail_parser::Message<'_>, part: &MessagePart<'_>) -> &'a [u8] {
+    raw_slice(&msg.raw_message, part.offset_body, part.offset_end)
+}
+
+/// `<meta charset=...>` or `content="text/html; charset=..."` near the start of HTML.
+fn html_meta_charset(html: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&html[..html.len().min(4096)]).to_ascii_lowercase();
+    let at = head.find("charset=")?;
+    let rest = head[at + 8..].trim_start_matches(['"', '\'', ' ']);
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))?;
+    Some(rest[..end].to_string()).filter(|s| !s.is_empty())
+}
+
+pub fn html_to_text(html: &str) -> String {
+    let html = if html.len() > MAX_HTML {
+        let mut cut = MAX_HTML;
+        while !html.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &html[..cut]
+    } else {
+        html
+    };
+    html2text::config::plain()
+        .link_footnotes(true)
+        .string_from_read(html.as_bytes(), 10_000)
+        .map(|t| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_else(|_| html.to_string())
+}
+
+impl Walker {
+    fn text_of(&self, info: &PartInfo, body: &[u8]) -> String {
+        let bytes = transfer::decode(body, &info.cte);
+        if info.mime == "text/html" {
+            let label = info.charset().or_else(|| html_meta_charset(&bytes));
+            html_to_text(&decode_text(&bytes, label.as_deref(), &self.ctx.opts))
+        } else {
+            decode_text(&bytes, info.charset().as_deref(), &self.ctx.opts)
+        }
+    }
+
+    fn push_block(&mut self, text: String) {
+        let t = text.trim_matches(|c| c == '\r' || c == '\n').to_string();
+        if !t.trim().is_empty() {
+            self.blocks.push(t);
+        }
+    }
+
+    fn attach(&mut self, info: &PartInfo, body: &[u8]) {
+        let n = self.attachments.len() + 1;
+        let name = info
+            .filename(&self.ctx)
+            .unwrap_or_else(|| format!("part-{n}"));
+        let size = transfer::decode(body, &info.cte).len() as u64;
+        self.attachments.push(Attachment {
+            name: sanitize_line(&name),
+            size,
+            mime_type: sanitize_line(&info.mime),
+        });
+    }
+
+    fn part(
+        &mut self,
+        msg: &mail_parser::Message<'_>,
+        id: usize,
+        depth: usize,
+        default_mime: &str,
+    ) {
+        self.parts_seen += 1;
+        if depth > MAX_DEPTH || self.parts_seen > MAX_PARTS {
+            self.notes
+                .push("[the message is nested too deeply; the rest is not shown]");
+            return;
+        }
+        let Some(part) = msg.parts.get(id) else {
+            return;
+        };
+        let info = PartInfo::read(header_block(msg, part), default_mime);
+        let body = body_bytes(msg, part);
+        match &part.body {
+            PartType::Multipart(children) => {
+                let children: Vec<usize> = children.iter().map(|&c| c as usize).collect();
+                let sub = info
+                    .mime
+                    .strip_prefix("multipart/")
+                    .unwrap_or("mixed")
+                    .to_string();
+                match sub.as_str() {
+                    "alternative" => self.alternative(msg, &children, depth),
+                    "related" => {
+                        // The root (first) part is the message; the rest are its pictures,
+                        // listed only when they carry a file name.
+                        if let Some(&root) = children.first() {
+                            self.part(msg, root, depth + 1, "text/plain");
+                        }
+                        for &c in children.iter().skip(1) {
+                            if let Some(p) = msg.parts.get(c) {
+                                let pi = PartInfo::read(
+                                    header_block(msg, p),
+                                    "application/octet-stream",
+                                );
+                                if pi.filename(&self.ctx).is_some() {
+                                    self.attach(&pi, body_bytes(msg, p));
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        let child_default = if sub == "digest" {
+                            "message/rfc822"
+                        } else {
+                            "text/plain"
+                        };
+                        for c in children {
+                            self.part(msg, c, depth + 1, child_default);
+                        }
+                    }
+                }
+            }
+            // An attached message is shown inline, with its own headers.
+            PartType::Message(inner) => self.forwarded(inner, depth + 1),
+            _ if info.is_attachment() => self.attach(&info, body),
+            _ => {
+                let text = self.text_of(&info, body);
+                self.push_block(text);
+            }
+        }
+    }
+
+    fn alternative(&mut self, msg: &mail_parser::Message<'_>, children: &[usize], depth: usize) {
+        let mut html = None;
+        let mut other = None;
+        for &c in children {
+            let Some(p) = msg.parts.get(c) else { continue };
+            let info = PartInfo::read(header_block(msg, p), "text/plain");
+            match info.mime.as_str() {
+                "text/plain" => {
+                    let text = self.text_of(&info, body_bytes(msg, p));
+                    if !text.trim().is_empty() {
+                        self.push_block(text);
+                        return;
+                    }
+                }
+                "text/html" => html = html.or(Some(c)),
+                m if m.starts_with("multipart/") => other = Some(c),
+                _ => {}
+            }
+        }
+        if let Some(c) = html.or(other) {
+            self.part(msg, c, depth + 1, "text/plain");
+        }
+    }
+
+    fn forwarded(&mut self, inner: &mail_parser::Message<'_>, depth: usize) {
+        let Some(root) = inner.parts.first() else {
+            return;
+        };
+        let (fields, _) = split_entity(header_block(inner, root));
+        let ctx = HeaderContext {
+            declared: declared_charset(inner).or(self.ctx.declared),
+            ..self.ctx
+        };
+        let h = Headers::read(&fields, &ctx);
+        let mut block = String::from("---------- Forwarded message ----------\n");
+        for (label, value) in [
+            ("From", &h.from),
+            ("Date", &h.date),
+            ("Subject", &h.subject),
+            ("To", &h.to),
+            ("Cc", &h.cc),
+        ] {
+            if !value.is_empty() {
+                block.push_str(&format!("{label}: {value}\n"));
+            }
+        }
+        self.blocks.push(block.trim_end().to_string());
+        let outer = std::mem::replace(&mut self.ctx, ctx);
+        self.part(inner, 0, depth, "text/plain");
+        self.ctx = outer;
+    }
+}
+
+/// The charset the message declares for its text: the top-level Content-Type,
+/// else the first text part's.
+fn declared_charset(msg: &mail_parser::Message<'_>) -> Option<&'static encoding_rs::Encoding> {
+    msg.parts.iter().take(64).find_map(|p| {
+        let info = PartInfo::read(header_block(msg, p), "text/plain");
+        info.mime
+            .starts_with("text/")
+            .then(|| info.charset().as_deref().and_then(lookup))
+            .flatten()
+    })
+}
+
+/// The display headers of a message or an attached one.
+pub(super) struct Headers {
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub date: String,
+    pub subject: String,
+}
+
+fn address_line(list: &[Mailbox]) -> String {
+    sanitize_line(
+        &list
+            .iter()
+            .map(Mailbox::full)
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+impl Headers {
+    pub fn read(fields: &[super::header::Field<'_>], ctx: &HeaderContext) -> Headers {
+        let addrs = |name| {
+            find(fields, name)
+                .map(|v| parse_addresses(v, ctx))
+                .unwrap_or_default()
+        };
+        let date_raw = find(fields, "date")
+            .map(|v| ctx.decode_raw(&super::header::unfold(v)))
+            .unwrap_or_default();
+        let date = match super::date::parse(&date_raw) {
+            Some(d) => d.to_rfc2822(),
+            None => date_raw.trim().to_string(),
+        };
+        Headers {
+            from: address_line(&addrs("from")),
+            to: address_line(&addrs("to")),
+            cc: address_line(&addrs("cc")),
+            date: sanitize_line(&date),
+            subject: sanitize_line(
+                ctx.decode(find(fields, "subject").unwrap_or_default())
+                    .trim(),
+            ),
+        }
+    }
+}
+
+impl Rendered {
+    pub fn from_message(raw: &[u8], opts: &DecodeOptions) -> Rendered {
+        let ctx = HeaderContext {
+            opts: *opts,
+            declared: None,
+        };
+        let Some(msg) = MessageParser::default().parse(raw) else {
+            let (fields, body) = split_entity(raw);
+            let h = Headers::read(&fields, &ctx);
+            return Rendered {
+                body: sanitize_text(&decode_text(body, None, opts)),
+                from: h.from,
+                to: h.to,
+                cc: h.cc,
+                date: h.date,
+                subject: h.subject,
+                attachments: Vec::new(),
+            };
+        };
+        let ctx = HeaderContext {
+            declared: declared_charset(&msg),
+            ..ctx
+        };
+        let mut w = Walker {
+            ctx,
+            blocks: Vec::new(),
+            attachments: Vec::new(),
+            parts_seen: 0,
+            notes: Vec::new(),
+        };
+        w.part(&msg, 0, 0, "text/plain");
+        let (fields, _) = split_entity(
+            msg.parts
+                .first()
+                .map(|p| header_block(&msg, p))
+                .unwrap_or(raw),
+        );
+        let h = Headers::read(&fields, &ctx);
+        let mut blocks = w.blocks;
+        if let Some(note) = w.notes.first() {
+            blocks.push(note.to_string());
+        }
+        Rendered {
+            from: h.from,
+            to: h.to,
+            cc: h.cc,
+            date: h.date,
+            subject: h.subject,
+            body: sanitize_text(&blocks.join("\n\n")),
+            attachments: w.attachments,
+        }
+    }
+
+    /// The text `postie show` prints (CONTRACT.md).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!("From: {}\n", self.from));
+        out.push_str(&format!("To: {}\n", self.to));
+        if !self.cc.is_empty() {
+            out.push_str(&format!("Cc: {}\n", self.cc));
+        }
+        out.push_str(&format!("Date: {}\n", self.date));
+        out.push_str(&format!("Subject: {}\n\n", self.subject));
+        out.push_str(&self.body);
+        out.push('\n');
+        if !self.attachments.is_empty() {
+            out.push_str("\nAttachments:\n");
+            for (i, a) in self.attachments.iter().enumerate() {
+                out.push_str(&format!(
+                    "  {}. {} ({})\n",
+                    i + 1,
+                    a.name,
+                    crate::display::human_size(a.size)
+                ));
+            }
+        }
+        out
+    }
+}
