@@ -14,7 +14,7 @@ use crate::demo::{demo_messages, DemoServer};
 use crate::display::{fit, fit_right, human_size, width};
 use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::pop3::{
-    AuthPreference, Client, ClientConfig, Endpoint, MailboxEntry, Timeouts, TlsMode,
+    AuthPreference, Client, ClientConfig, Endpoint, Flow, MailboxEntry, Timeouts, TlsMode,
 };
 use crate::secret::Secret;
 
@@ -125,6 +125,7 @@ pub async fn fetch_listing(
                 },
             };
             summaries.insert(n, summary);
+            Flow::Continue
         })
         .await?;
     Ok(newest_first

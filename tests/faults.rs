@@ -132,7 +132,10 @@ async fn count_commands_ahead(capa: &'static str) -> (usize, Vec<(u32, Vec<u8>)>
     let numbers: Vec<u32> = (1..=20).rev().collect();
     let mut got = Vec::new();
     client
-        .headers(&numbers, |n, r| got.push((n, r.unwrap())))
+        .headers(&numbers, |n, r| {
+            got.push((n, r.unwrap()));
+            postie::pop3::Flow::Continue
+        })
         .await
         .unwrap();
     task.await.unwrap();
@@ -463,4 +466,47 @@ async fn an_unsolicited_goodbye_is_not_taken_for_the_next_reply() {
         err.contains("the server ended the session: [SYS/TEMP] shutting down"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_paused_header_stream_stays_in_step() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        // Answer every TOP that arrives, then the NOOP that follows the pause.
+        while let Some(l) = p.line().await {
+            if l.starts_with("TOP") {
+                let n = l.split(' ').nth(1).unwrap_or("0").to_string();
+                p.send(format!("+OK\r\nSubject: {n}\r\n\r\n.\r\n").as_bytes())
+                    .await;
+            } else if l == "NOOP" {
+                p.send(b"+OK still here\r\n").await;
+            } else {
+                p.send(b"+OK\r\n").await;
+                break;
+            }
+        }
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
+    let numbers: Vec<u32> = (1..=5000).collect();
+    let mut seen = Vec::new();
+    let done = client
+        .headers(&numbers, |n, r| {
+            assert!(r.is_ok());
+            seen.push(n);
+            if n == 3 {
+                postie::pop3::Flow::Pause
+            } else {
+                postie::pop3::Flow::Continue
+            }
+        })
+        .await
+        .unwrap();
+    // Everything sent was read (in order), nothing after the pause was sent.
+    assert_eq!(seen, (1..=done as u32).collect::<Vec<_>>());
+    assert!((3..5000).contains(&done), "{done}");
+    client.noop().await.unwrap();
+    client.quit().await.unwrap();
 }

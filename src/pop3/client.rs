@@ -8,7 +8,7 @@ use tokio::io::AsyncWrite;
 use super::codec::{
     parse_listing, parse_scan_listing, parse_stat, parse_uid_listing, Command, StatusKind,
 };
-use super::connection::{Connection, Endpoint, Pop3Error, Reply, TlsMode, MAX_LISTING};
+use super::connection::{Connection, Endpoint, Flow, Pop3Error, Reply, TlsMode, MAX_LISTING};
 use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Capabilities};
 use super::Stat;
 use crate::secret::Secret;
@@ -81,7 +81,7 @@ impl Client {
                     refusal.get_or_insert(reply.status);
                 }
             }
-            Ok(())
+            Ok(Flow::Continue)
         })
         .await?;
         if continuation {
@@ -142,7 +142,7 @@ impl Client {
         self.conn
             .pipeline(&cmds, MAX_LISTING, self.pipelined, |i, r| {
                 replies[i] = Some(r);
-                Ok(())
+                Ok(Flow::Continue)
             })
             .await?;
         let [uidl, list] = replies;
@@ -181,10 +181,15 @@ impl Client {
     }
 
     /// `TOP n 0` for each number, pipelined; `on_header` gets each header block
-    /// (or the server's refusal for that message) as soon as it arrives.
-    pub async fn headers<F>(&mut self, numbers: &[u32], mut on_header: F) -> Result<(), Pop3Error>
+    /// (or the server's refusal for that message) as soon as it arrives, and may
+    /// pause the stream. Returns how many numbers were done.
+    pub async fn headers<F>(
+        &mut self,
+        numbers: &[u32],
+        mut on_header: F,
+    ) -> Result<usize, Pop3Error>
     where
-        F: FnMut(u32, Result<Vec<u8>, Pop3Error>),
+        F: FnMut(u32, Result<Vec<u8>, Pop3Error>) -> Flow,
     {
         let cmds: Vec<Command> = numbers
             .iter()
@@ -195,8 +200,7 @@ impl Client {
                 let result = reply
                     .into_result(&cmds[i])
                     .map(|r| r.body.unwrap_or_default());
-                on_header(numbers[i], result);
-                Ok(())
+                Ok(on_header(numbers[i], result))
             })
             .await
     }
@@ -212,7 +216,7 @@ impl Client {
                 false,
                 |_, r| {
                     body = Some(r.into_result(&cmd)?.body.unwrap_or_default());
-                    Ok(())
+                    Ok(Flow::Continue)
                 },
             )
             .await?;
@@ -237,7 +241,7 @@ impl Client {
                 if let Err(e) = r.into_result(&cmds[i]) {
                     refused.push((numbers[i], e));
                 }
-                Ok(())
+                Ok(Flow::Continue)
             })
             .await?;
         Ok(refused)
@@ -266,7 +270,7 @@ impl Client {
                 if !r.status.is_ok() && refused.is_none() {
                     refused = Some(Pop3Error::refused(&cmds[i], r.status));
                 }
-                Ok(())
+                Ok(Flow::Continue)
             })
             .await?;
         match refused {
@@ -282,7 +286,7 @@ async fn capa(conn: &mut Connection) -> Result<Capabilities, Pop3Error> {
         if reply.status.is_ok() {
             caps = Capabilities::parse(reply.body.as_deref().unwrap_or_default());
         }
-        Ok(())
+        Ok(Flow::Continue)
     })
     .await?;
     Ok(caps)

@@ -125,6 +125,14 @@ impl AsyncWrite for Stream {
     }
 }
 
+/// What a pipeline's reply handler wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Send nothing more; the replies already in flight are still read and handed over.
+    Pause,
+}
+
 /// A reply: the status line, and for a positive multi-line reply its unstuffed body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -350,7 +358,7 @@ impl Connection {
         let mut reply = None;
         self.pipeline(std::slice::from_ref(cmd), MAX_LISTING, true, |_, r| {
             reply = Some(r);
-            Ok(())
+            Ok(Flow::Continue)
         })
         .await?;
         let reply = reply.ok_or_else(|| Pop3Error::Local("no reply recorded".into()))?;
@@ -362,17 +370,19 @@ impl Connection {
     /// With `pipelined`, commands are written ahead while earlier replies are
     /// still arriving, up to `PIPELINE_WINDOW` bytes of commands in flight;
     /// without, one command per round trip. The replies are the same either way.
-    /// A `-ERR` reply is passed on, not turned into an error; an error from
-    /// `on_reply` stops sending, drains what is in flight and is returned.
+    /// A `-ERR` reply is passed on, not turned into an error. `Flow::Pause` from
+    /// `on_reply` stops sending; an error does too and is returned; either way
+    /// what is in flight is read first, so the connection stays in step.
+    /// Returns how many commands were sent and answered.
     pub async fn pipeline<F>(
         &mut self,
         cmds: &[Command],
         max_body: usize,
         pipelined: bool,
         mut on_reply: F,
-    ) -> Result<(), Pop3Error>
+    ) -> Result<usize, Pop3Error>
     where
-        F: FnMut(usize, Reply) -> Result<(), Pop3Error>,
+        F: FnMut(usize, Reply) -> Result<Flow, Pop3Error>,
     {
         self.usable()?;
         self.session.check_batch(cmds)?;
@@ -381,10 +391,12 @@ impl Connection {
         let mut in_flight: VecDeque<(usize, usize)> = VecDeque::new();
         let mut in_flight_bytes = 0;
         let mut stop: Option<Pop3Error> = None;
+        let mut paused = false;
         let mut out = Vec::new();
         loop {
             // Refill when the window is at most half full, so writes go out in batches.
             if stop.is_none()
+                && !paused
                 && (in_flight.is_empty() || (pipelined && in_flight_bytes <= PIPELINE_WINDOW / 2))
             {
                 out.clear();
@@ -420,8 +432,10 @@ impl Connection {
             let reply = self.read_reply(cmd, max_body).await?;
             self.session.apply(cmd, &reply.status);
             if stop.is_none() {
-                if let Err(e) = on_reply(idx, reply) {
-                    stop = Some(e);
+                match on_reply(idx, reply) {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Pause) => paused = true,
+                    Err(e) => stop = Some(e),
                 }
             }
             if matches!(self.session.state(), State::Update | State::Closed) {
@@ -430,7 +444,7 @@ impl Connection {
         }
         match stop {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => Ok(next),
         }
     }
 

@@ -10,5 +10,5 @@ pub mod session;
 
 pub use client::{Client, ClientConfig, MailboxEntry};
 pub use codec::{Command, ResponseCode, Stat, StatusLine};
-pub use connection::{Endpoint, Pop3Error, Timeouts, TlsMode};
+pub use connection::{Endpoint, Flow, Pop3Error, Timeouts, TlsMode};
 pub use session::{AuthMethod, AuthPreference, Capabilities, State};
