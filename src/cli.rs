@@ -52,8 +52,17 @@ pub fn demo_client_config(server: &DemoServer) -> ClientConfig {
     }
 }
 
-/// Resolves the account (or the demo) and logs in.
-pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
+/// An account (or the demo) resolved from the command line and config, not yet connected.
+pub struct Source {
+    pub client: ClientConfig,
+    pub label: String,
+    pub decode: DecodeOptions,
+    /// `demo`, `TLS`, `STLS` or `plain`, for the header line.
+    pub mode: String,
+    pub demo: Option<DemoServer>,
+}
+
+pub async fn resolve(args: &SourceArgs) -> Result<Source> {
     let config = if args.demo {
         None
     } else {
@@ -69,12 +78,12 @@ pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
         let server = DemoServer::start(demo_messages())
             .await
             .context("cannot start the demo server")?;
-        let client = Client::connect(&demo_client_config(&server)).await?;
-        return Ok(Mailbox {
-            client,
+        return Ok(Source {
+            client: demo_client_config(&server),
             label: "demo".into(),
             decode: DecodeOptions::default(),
-            _demo: Some(server),
+            mode: "demo".into(),
+            demo: Some(server),
         });
     };
     for w in &config.warnings {
@@ -82,13 +91,29 @@ pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
     }
     let (name, account) = config.account(args.account.as_deref())?;
     let password = account.resolve_password(name)?;
-    let client = Client::connect(&account.client_config(password)).await?;
-    let decode = DecodeOptions::from_config(account.fallback_charset.as_deref(), account.decoding);
+    let mode = match account.tls {
+        TlsMode::Implicit => "TLS",
+        TlsMode::StartTls => "STLS",
+        TlsMode::None => "plain",
+    };
+    Ok(Source {
+        client: account.client_config(password),
+        label: name.to_string(),
+        decode: DecodeOptions::from_config(account.fallback_charset.as_deref(), account.decoding),
+        mode: mode.into(),
+        demo: None,
+    })
+}
+
+/// Resolves the account (or the demo) and logs in.
+pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
+    let source = resolve(args).await?;
+    let client = Client::connect(&source.client).await?;
     Ok(Mailbox {
         client,
-        label: name.to_string(),
-        decode,
-        _demo: None,
+        label: source.label,
+        decode: source.decode,
+        _demo: source.demo,
     })
 }
 

@@ -85,3 +85,60 @@ mod tests {
         assert_eq!(human_size(10 * 1024 * 1024 + 1), "10M");
     }
 }
+
+/// Wraps one line to `width` cells: at spaces where there are any, anywhere in
+/// CJK runs (which have no spaces), never splitting a character.
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    if self::width(line) <= width {
+        return vec![line.to_string()];
+    }
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut cur_w = 0;
+    // The byte index in `cur` just after the last space, and the width up to it.
+    let mut last_space: Option<(usize, usize)> = None;
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if cur_w + w > width && !cur.is_empty() {
+            match last_space {
+                Some((at, at_w)) if at < cur.len() && at_w > 0 => {
+                    let rest = cur.split_off(at);
+                    out.push(cur.trim_end().to_string());
+                    cur = rest;
+                    cur_w -= at_w;
+                }
+                _ => {
+                    out.push(std::mem::take(&mut cur));
+                    cur_w = 0;
+                }
+            }
+            last_space = None;
+        }
+        cur.push(c);
+        cur_w += w;
+        if c == ' ' {
+            last_space = Some((cur.len(), cur_w));
+        }
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_spaces_and_inside_cjk() {
+        assert_eq!(wrap("hello big world", 9), vec!["hello big", "world"]);
+        assert_eq!(wrap("中文中文中文", 5), vec!["中文", "中文", "中文"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 10), vec![""]);
+        for line in wrap("混合 text 和中文 words 一起 wrapping 测试", 7) {
+            assert!(width(&line) <= 7, "{line:?}");
+        }
+    }
+}

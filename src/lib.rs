@@ -7,6 +7,7 @@
 //! is configured.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -14,3 +15,6 @@ pub mod display;
 pub mod mime;
 pub mod pop3;
 pub mod secret;
+pub mod tui;
+pub mod ui;
+pub mod worker;

@@ -72,7 +72,12 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match args.command {
             Some(Command::List { json }) => cli::run_list(&source, json).await,
-            Some(Command::Show { number, uidl, file, raw }) => {
+            Some(Command::Show {
+                number,
+                uidl,
+                file,
+                raw,
+            }) => {
                 let which = match (number, uidl, file) {
                     (_, _, Some(f)) => Selector::File(f),
                     (_, Some(u), None) => Selector::Uidl(u),
@@ -81,10 +86,7 @@ fn main() -> ExitCode {
                 };
                 cli::run_show(&source, &which, raw).await
             }
-            None => {
-                eprintln!("postie: the interactive reader is not built yet; showing `postie list` instead");
-                cli::run_list(&source, false).await
-            }
+            None => postie::tui::run(&source).await,
         }
     });
     match result {

@@ -252,6 +252,29 @@ impl Client {
         self.conn.command(&Command::Rset).await.map(drop)
     }
 
+    /// RSET followed by DELE of `keep`, pipelined: POP3 has no per-message
+    /// undelete, so unmarking one message means unmarking all and re-marking the rest.
+    pub async fn reset_marks(&mut self, keep: &[u32]) -> Result<Vec<(u32, Pop3Error)>, Pop3Error> {
+        let mut cmds = vec![Command::Rset];
+        cmds.extend(keep.iter().map(|&n| Command::Dele(n)));
+        let mut refused = Vec::new();
+        let mut rset_refused = None;
+        self.conn
+            .pipeline(&cmds, 0, self.pipelined, |i, r| {
+                match (i, r.into_result(&cmds[i])) {
+                    (0, Err(e)) => rset_refused = Some(e),
+                    (_, Err(e)) => refused.push((keep[i - 1], e)),
+                    _ => {}
+                }
+                Ok(Flow::Continue)
+            })
+            .await?;
+        match rset_refused {
+            Some(e) => Err(e),
+            None => Ok(refused),
+        }
+    }
+
     pub async fn noop(&mut self) -> Result<(), Pop3Error> {
         self.conn.command(&Command::Noop).await.map(drop)
     }

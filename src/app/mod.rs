@@ -1,0 +1,590 @@
+//! The reader's state and its one entry point, `update(state, message) ->
+//! effects`: keys and worker events come in, requests for the worker go out.
+//! Pure: no I/O, no tokio, no terminal. `ui::draw` only reads this state.
+
+pub mod keymap;
+pub mod list;
+mod reader;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use keymap::{lookup, Action, Context, Key};
+use list::MessageList;
+pub use reader::Reader;
+
+use crate::mime::Rendered;
+use crate::worker::{Event, FailureKind, Request};
+
+/// Rows that are not list rows: header line, column titles, status line.
+pub const LIST_CHROME: u16 = 3;
+/// Rows that are not reader rows: header line, status line.
+pub const READER_CHROME: u16 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    ScrollUp,
+    ScrollDown,
+    Click { column: u16, row: u16 },
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(Key),
+    Mouse(Mouse),
+    Resize(u16, u16),
+    Worker(Event),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Worker(Request),
+    /// Leave now (the worker has been told to RSET and QUIT, or is done).
+    Exit,
+}
+
+#[derive(Debug, Clone)]
+pub enum BodyState {
+    Loading { received: u64, total: u64 },
+    Ready(Arc<Rendered>),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Popup {
+    ConfirmQuit { count: usize },
+    Help,
+    Error { title: String, text: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Connected,
+    Lost,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    List,
+    Reader(Reader),
+}
+
+/// What the header line says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderInfo {
+    pub account: String,
+    pub server: String,
+    /// `demo`, `TLS`, `STLS` or `plain`.
+    pub mode: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub header: HeaderInfo,
+    pub list: MessageList,
+    /// The user's marks for deletion, by UIDL.
+    pub marks: BTreeSet<String>,
+    /// Opened in this session.
+    pub read: HashSet<String>,
+    pub bodies: HashMap<String, BodyState>,
+    pub view: View,
+    pub popup: Option<Popup>,
+    /// A search being typed: `Some(text)` while the prompt is open.
+    pub input: Option<String>,
+    /// The last search, lower-case.
+    pub query: Option<String>,
+    pub indexed: bool,
+    pub connection: Connection,
+    /// The latest thing the user should know, in plain words.
+    pub notice: Option<String>,
+    pub committing: bool,
+    pub width: u16,
+    pub height: u16,
+    last_visible: Vec<String>,
+}
+
+impl App {
+    pub fn new(header: HeaderInfo, width: u16, height: u16) -> App {
+        App {
+            header,
+            list: MessageList::default(),
+            marks: BTreeSet::new(),
+            read: HashSet::new(),
+            bodies: HashMap::new(),
+            view: View::List,
+            popup: None,
+            input: None,
+            query: None,
+            indexed: false,
+            connection: Connection::Connecting,
+            notice: None,
+            committing: false,
+            width,
+            height,
+            last_visible: Vec::new(),
+        }
+    }
+
+    pub fn list_height(&self) -> usize {
+        self.height.saturating_sub(LIST_CHROME).max(1) as usize
+    }
+
+    pub fn reader_height(&self) -> usize {
+        self.height.saturating_sub(READER_CHROME).max(1) as usize
+    }
+
+    /// The status line's own words (before any notice).
+    pub fn status(&self) -> String {
+        let base = if !self.indexed {
+            "connecting…".to_string()
+        } else if self.list.loaded < self.list.len() {
+            format!("loading {}/{}", self.list.loaded, self.list.len())
+        } else {
+            let n = self.list.len();
+            format!("{n} message{}", if n == 1 { "" } else { "s" })
+        };
+        if self.marks.is_empty() {
+            base
+        } else {
+            format!("{base}, {} marked for deletion", self.marks.len())
+        }
+    }
+
+    fn reader_open(&mut self, uidl: &str) -> Vec<Effect> {
+        self.read.insert(uidl.to_string());
+        let mut reader = Reader::new(uidl.to_string());
+        let mut effects = Vec::new();
+        match self.bodies.get(uidl) {
+            Some(BodyState::Ready(r)) => reader.set_body(r.clone(), self.width as usize),
+            Some(BodyState::Loading { .. }) => {}
+            // A message opened twice in a session is not fetched twice; a failed one is retried.
+            Some(BodyState::Failed(_)) | None => {
+                self.bodies.insert(
+                    uidl.to_string(),
+                    BodyState::Loading {
+                        received: 0,
+                        total: 0,
+                    },
+                );
+                effects.push(Effect::Worker(Request::FetchBody(uidl.to_string())));
+            }
+        }
+        if let Some(q) = &self.query {
+            reader.search = Some(q.clone());
+        }
+        self.view = View::Reader(reader);
+        effects
+    }
+
+    fn mark(&mut self, uidl: Option<String>) -> Vec<Effect> {
+        match uidl {
+            Some(u) if self.marks.insert(u.clone()) => vec![Effect::Worker(Request::Mark(u))],
+            _ => vec![],
+        }
+    }
+
+    fn unmark(&mut self, uidl: Option<String>) -> Vec<Effect> {
+        match uidl {
+            Some(u) if self.marks.remove(&u) => vec![Effect::Worker(Request::Unmark(u))],
+            _ => vec![],
+        }
+    }
+
+    fn quit_requested(&mut self) -> Vec<Effect> {
+        if self.marks.is_empty() {
+            return self.exit_discarding();
+        }
+        self.popup = Some(Popup::ConfirmQuit {
+            count: self.marks.len(),
+        });
+        vec![]
+    }
+
+    fn exit_discarding(&mut self) -> Vec<Effect> {
+        vec![Effect::Worker(Request::QuitDiscard), Effect::Exit]
+    }
+
+    /// After the list moved: keep the selection on screen and tell the worker
+    /// what is visible, if anything on screen still lacks its headers.
+    fn list_moved(&mut self) -> Vec<Effect> {
+        let h = self.list_height();
+        self.list.scroll_into_view(h);
+        let visible = self.list.visible(h);
+        if visible.iter().all(|e| e.summary.is_some()) {
+            return vec![];
+        }
+        let uidls: Vec<String> = visible.iter().map(|e| e.uidl.clone()).collect();
+        if uidls == self.last_visible {
+            return vec![];
+        }
+        self.last_visible = uidls.clone();
+        vec![Effect::Worker(Request::Visible(uidls))]
+    }
+
+    fn list_action(&mut self, action: Action) -> Vec<Effect> {
+        let page = self.list_height() as isize;
+        match action {
+            Action::NextLine => self.list.move_by(1),
+            Action::PrevLine => self.list.move_by(-1),
+            Action::PageDown => {
+                self.list.move_by(page);
+                self.list.offset = (self.list.offset + page as usize)
+                    .min(self.list.len().saturating_sub(page as usize));
+            }
+            Action::PageUp => {
+                self.list.move_by(-page);
+                self.list.offset = self.list.offset.saturating_sub(page as usize);
+            }
+            Action::First => self.list.select(0),
+            Action::Last => self.list.select(self.list.len().saturating_sub(1)),
+            Action::Open => {
+                return match self.list.selected_uidl().map(str::to_string) {
+                    Some(u) => self.reader_open(&u),
+                    None => vec![],
+                }
+            }
+            Action::Back => return self.quit_requested(),
+            Action::Mark => {
+                let effects = self.mark(self.list.selected_uidl().map(str::to_string));
+                self.list.move_by(1);
+                let mut more = self.list_moved();
+                more.splice(0..0, effects);
+                return more;
+            }
+            Action::Unmark => return self.unmark(self.list.selected_uidl().map(str::to_string)),
+            Action::UnmarkAll => {
+                if self.marks.is_empty() {
+                    return vec![];
+                }
+                self.marks.clear();
+                return vec![Effect::Worker(Request::UnmarkAll)];
+            }
+            Action::Refresh => {
+                self.notice = Some("checking for new mail…".into());
+                return vec![Effect::Worker(Request::Refresh)];
+            }
+            Action::Search => self.input = Some(String::new()),
+            Action::SearchNext | Action::SearchPrev => {
+                self.list_search(action == Action::SearchNext, false)
+            }
+            Action::Help => self.popup = Some(Popup::Help),
+            Action::ExitDiscard => return self.exit_discarding(),
+        }
+        self.list_moved()
+    }
+
+    fn list_search(&mut self, forward: bool, include_current: bool) {
+        let Some(q) = self.query.clone() else {
+            self.notice = Some("no search yet: press / to search".into());
+            return;
+        };
+        match self.list.find(&q, forward, include_current) {
+            Some(i) => {
+                self.list.select(i);
+                self.notice = None;
+            }
+            None => self.notice = Some(format!("no message matches \"{q}\"")),
+        }
+    }
+
+    fn reader_action(&mut self, action: Action) -> Vec<Effect> {
+        let height = self.reader_height();
+        let View::Reader(reader) = &mut self.view else {
+            return vec![];
+        };
+        let uidl = reader.uidl.clone();
+        match action {
+            Action::NextLine => reader.scroll_by(1, height),
+            Action::PrevLine => reader.scroll_by(-1, height),
+            Action::PageDown => reader.scroll_by(height as isize, height),
+            Action::PageUp => reader.scroll_by(-(height as isize), height),
+            Action::First => reader.scroll = 0,
+            Action::Last => reader.scroll_by(isize::MAX / 2, height),
+            Action::Back => self.view = View::List,
+            Action::Mark => {
+                self.view = View::List;
+                let effects = self.mark(Some(uidl));
+                let mut more = self.list_moved();
+                more.splice(0..0, effects);
+                return more;
+            }
+            Action::Unmark => return self.unmark(Some(uidl)),
+            Action::Search => self.input = Some(String::new()),
+            Action::SearchNext | Action::SearchPrev => {
+                if !reader.find(action == Action::SearchNext, height) {
+                    self.notice = Some(match &reader.search {
+                        Some(q) => format!("\"{q}\" is not in this message"),
+                        None => "no search yet: press / to search".into(),
+                    });
+                }
+            }
+            Action::Help => self.popup = Some(Popup::Help),
+            Action::ExitDiscard => return self.exit_discarding(),
+            Action::Open | Action::UnmarkAll | Action::Refresh => {}
+        }
+        vec![]
+    }
+
+    fn key(&mut self, key: Key) -> Vec<Effect> {
+        if let Some(popup) = self.popup.clone() {
+            return self.popup_key(popup, key);
+        }
+        if let Some(text) = self.input.as_mut() {
+            match key {
+                Key::Char(c) => text.push(c),
+                Key::Backspace => {
+                    text.pop();
+                }
+                Key::Esc | Key::Ctrl('c') => self.input = None,
+                Key::Enter => {
+                    let q = text.to_lowercase();
+                    self.input = None;
+                    if q.is_empty() {
+                        return vec![];
+                    }
+                    self.query = Some(q.clone());
+                    return match &mut self.view {
+                        View::List => {
+                            self.list_search(true, true);
+                            self.list_moved()
+                        }
+                        View::Reader(r) => {
+                            r.search = Some(q);
+                            r.scroll = r.scroll.saturating_sub(1);
+                            let found =
+                                r.find(true, self.height.saturating_sub(READER_CHROME) as usize);
+                            if !found {
+                                self.notice = Some("not found in this message".into());
+                            }
+                            vec![]
+                        }
+                    };
+                }
+                _ => {}
+            }
+            return vec![];
+        }
+        let ctx = match self.view {
+            View::List => Context::List,
+            View::Reader(_) => Context::Reader,
+        };
+        match (lookup(key, ctx), ctx) {
+            (Some(a), Context::List) => self.list_action(a),
+            (Some(a), Context::Reader) => self.reader_action(a),
+            (None, _) => vec![],
+        }
+    }
+
+    fn popup_key(&mut self, popup: Popup, key: Key) -> Vec<Effect> {
+        match popup {
+            Popup::ConfirmQuit { .. } => match key {
+                Key::Char('y') | Key::Char('Y') => {
+                    self.popup = None;
+                    self.committing = true;
+                    self.notice = Some(format!("deleting {} messages…", self.marks.len()));
+                    vec![Effect::Worker(Request::QuitCommit)]
+                }
+                Key::Char('n') | Key::Char('N') => {
+                    self.popup = None;
+                    self.exit_discarding()
+                }
+                Key::Char('c') | Key::Char('C') | Key::Esc | Key::Char('q') => {
+                    self.popup = None;
+                    vec![]
+                }
+                Key::Ctrl('c') => self.exit_discarding(),
+                _ => vec![],
+            },
+            Popup::Help | Popup::Error { .. } => {
+                if key == Key::Ctrl('c') {
+                    return self.exit_discarding();
+                }
+                self.popup = None;
+                vec![]
+            }
+        }
+    }
+
+    fn mouse(&mut self, m: Mouse) -> Vec<Effect> {
+        if self.popup.is_some() {
+            return vec![];
+        }
+        let height = self.reader_height();
+        match (&mut self.view, m) {
+            (View::Reader(r), Mouse::ScrollDown) => r.scroll_by(3, height),
+            (View::Reader(r), Mouse::ScrollUp) => r.scroll_by(-3, height),
+            (View::Reader(_), Mouse::Click { .. }) => {}
+            (View::List, Mouse::ScrollDown) => {
+                self.list.move_by(3);
+                return self.list_moved();
+            }
+            (View::List, Mouse::ScrollUp) => {
+                self.list.move_by(-3);
+                return self.list_moved();
+            }
+            (View::List, Mouse::Click { row, .. }) => {
+                let first_row = LIST_CHROME - 1;
+                if row >= first_row && ((row - first_row) as usize) < self.list_height() {
+                    let i = self.list.offset + (row - first_row) as usize;
+                    if i < self.list.len() {
+                        self.list.select(i);
+                    }
+                }
+                return self.list_moved();
+            }
+        }
+        vec![]
+    }
+
+    fn worker(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::Connected { .. } => {
+                if self.connection == Connection::Lost {
+                    self.notice = Some("reconnected".into());
+                }
+                self.connection = Connection::Connected;
+                if self
+                    .popup
+                    .as_ref()
+                    .is_some_and(|p| matches!(p, Popup::Error { .. }))
+                {
+                    self.popup = None;
+                }
+            }
+            Event::Indexed(entries) => {
+                let refreshed = self.indexed;
+                let before = self.list.len();
+                self.list.replace(entries);
+                self.indexed = true;
+                if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
+                    let new = self.list.len().saturating_sub(before);
+                    self.notice = Some(if new == 0 {
+                        "no new mail".into()
+                    } else {
+                        format!("{new} new messages")
+                    });
+                }
+                let present: HashSet<&str> =
+                    self.list.entries.iter().map(|e| e.uidl.as_str()).collect();
+                if let View::Reader(r) = &self.view {
+                    if !present.contains(r.uidl.as_str()) {
+                        self.view = View::List;
+                    }
+                }
+                return self.list_moved();
+            }
+            Event::HeadersLoaded(batch) => {
+                for (uidl, s) in batch {
+                    self.list.set_summary(&uidl, s);
+                }
+            }
+            Event::BodyProgress {
+                uidl,
+                received,
+                total,
+            } => {
+                self.bodies
+                    .insert(uidl, BodyState::Loading { received, total });
+            }
+            Event::BodyLoaded { uidl, rendered } => {
+                if let View::Reader(r) = &mut self.view {
+                    if r.uidl == uidl {
+                        r.set_body(rendered.clone(), self.width as usize);
+                    }
+                }
+                self.bodies.insert(uidl, BodyState::Ready(rendered));
+            }
+            Event::BodyFailed { uidl, error } => {
+                self.notice = Some(format!("cannot fetch the message: {error}"));
+                self.bodies.insert(uidl, BodyState::Failed(error));
+            }
+            Event::MarksApplied(_) => {}
+            Event::MarksDropped { uidls, why } => {
+                for u in &uidls {
+                    self.marks.remove(u);
+                }
+                self.notice = Some(format!(
+                    "{} deletion mark{} removed: {why}",
+                    uidls.len(),
+                    if uidls.len() == 1 { "" } else { "s" }
+                ));
+            }
+            Event::ConnectionLost {
+                reason,
+                uncommitted,
+            } => {
+                self.connection = Connection::Lost;
+                self.committing = false;
+                self.notice = Some(if uncommitted > 0 {
+                    format!("connection lost; {uncommitted} deletions were not committed (kept, will be re-applied): {reason}")
+                } else {
+                    format!("connection lost: {reason}")
+                });
+            }
+            Event::Reconnecting { in_secs } => {
+                let lost = self.notice.clone().unwrap_or_default();
+                let lost = lost
+                    .split(" — reconnecting")
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                self.notice = Some(format!("{lost} — reconnecting in {in_secs} s"));
+            }
+            Event::Failed { kind, error } => {
+                self.committing = false;
+                match kind {
+                    FailureKind::Login => {
+                        self.popup = Some(Popup::Error {
+                            title: "Login failed".into(),
+                            text: format!("{error}\n\nCheck user and password (password_command, POSTIE_PASSWORD) and auth in the config, then press r to retry."),
+                        })
+                    }
+                    FailureKind::Tls => {
+                        self.popup = Some(Popup::Error {
+                            title: "Secure connection failed".into(),
+                            text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press r to retry."),
+                        })
+                    }
+                    FailureKind::Network | FailureKind::Server => self.notice = Some(error),
+                }
+            }
+            Event::Closed { .. } => {
+                self.connection = Connection::Closed;
+                return vec![Effect::Exit];
+            }
+        }
+        vec![]
+    }
+}
+
+/// The one entry point: a message in, state changed, effects out.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(k) => {
+            if app.popup.is_none() && app.input.is_none() {
+                app.notice = app
+                    .notice
+                    .take()
+                    .filter(|_| app.committing || app.connection == Connection::Lost);
+            }
+            app.key(k)
+        }
+        Msg::Mouse(m) => app.mouse(m),
+        Msg::Resize(w, h) => {
+            app.width = w;
+            app.height = h;
+            let height = app.reader_height();
+            if let View::Reader(r) = &mut app.view {
+                r.rewrap(w as usize, height);
+            }
+            app.list_moved()
+        }
+        Msg::Worker(e) => app.worker(e),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

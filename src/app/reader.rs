@@ -1,0 +1,115 @@
+//! The open message: its rendered text wrapped to the screen, the scroll
+//! position, and search within it.
+
+use std::sync::Arc;
+
+use crate::display::{human_size, wrap};
+use crate::mime::Rendered;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub uidl: String,
+    pub body: Option<Arc<Rendered>>,
+    /// Header lines, a blank line, the wrapped body, then the attachments.
+    pub lines: Vec<String>,
+    /// How many of `lines` are headers (drawn in their own style).
+    pub header_lines: usize,
+    pub scroll: usize,
+    pub search: Option<String>,
+    width: usize,
+}
+
+impl Reader {
+    pub fn new(uidl: String) -> Reader {
+        Reader {
+            uidl,
+            body: None,
+            lines: Vec::new(),
+            header_lines: 0,
+            scroll: 0,
+            search: None,
+            width: 80,
+        }
+    }
+
+    pub fn set_body(&mut self, body: Arc<Rendered>, width: usize) {
+        self.body = Some(body);
+        self.rewrap(width, usize::MAX);
+    }
+
+    pub fn rewrap(&mut self, width: usize, height: usize) {
+        self.width = width.max(10);
+        let Some(r) = &self.body else { return };
+        let mut lines = Vec::new();
+        for (label, value) in [
+            ("From", &r.from),
+            ("To", &r.to),
+            ("Cc", &r.cc),
+            ("Date", &r.date),
+            ("Subject", &r.subject),
+        ] {
+            if !value.is_empty() || label != "Cc" {
+                lines.extend(wrap(&format!("{label}: {value}"), self.width));
+            }
+        }
+        self.header_lines = lines.len();
+        lines.push(String::new());
+        for line in r.body.lines() {
+            lines.extend(wrap(line, self.width));
+        }
+        if !r.attachments.is_empty() {
+            lines.push(String::new());
+            lines.push("Attachments:".into());
+            for (i, a) in r.attachments.iter().enumerate() {
+                lines.extend(wrap(
+                    &format!(
+                        "  {}. {} ({}, {})",
+                        i + 1,
+                        a.name,
+                        human_size(a.size),
+                        a.mime_type
+                    ),
+                    self.width,
+                ));
+            }
+        }
+        self.lines = lines;
+        if height != usize::MAX {
+            self.scroll_by(0, height);
+        }
+    }
+
+    pub fn scroll_by(&mut self, delta: isize, height: usize) {
+        let max = self.lines.len().saturating_sub(height);
+        let s = (self.scroll as isize).saturating_add(delta).max(0) as usize;
+        self.scroll = s.min(max);
+    }
+
+    /// Moves to the next (or previous) line containing the search, from the
+    /// current scroll position; false when there is none.
+    pub fn find(&mut self, forward: bool, height: usize) -> bool {
+        let Some(q) = &self.search else { return false };
+        let n = self.lines.len();
+        if n == 0 {
+            return false;
+        }
+        let hit = (1..=n)
+            .map(|k| {
+                if forward {
+                    (self.scroll + k) % n
+                } else {
+                    (self.scroll + n - k) % n
+                }
+            })
+            .find(|&i| self.lines[i].to_lowercase().contains(q.as_str()));
+        match hit {
+            Some(i) => {
+                self.scroll = i;
+                self.scroll_by(0, height);
+                // Keep the hit visible even when clamped near the end.
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Drawing: `draw(frame, &App)` reads the state and paints it. It cannot
+//! change state, does no I/O and no decoding; the list draws only the rows on
+//! screen. Colours are the 16 basic ones plus reverse video, so any terminal
+//! (and any theme) stays readable.
+
+mod popup;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::app::{App, BodyState, View};
+use crate::display::{fit, fit_right, human_size, width};
+
+pub fn bar() -> Style {
+    Style::default().add_modifier(Modifier::REVERSED)
+}
+
+fn dim() -> Style {
+    Style::default().add_modifier(Modifier::DIM)
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let [header, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, header, app);
+    match &app.view {
+        View::List => draw_list(frame, body, app),
+        View::Reader(r) => draw_reader(frame, body, app, r),
+    }
+    draw_status(frame, status, app);
+    if let Some(p) = &app.popup {
+        popup::draw(frame, area, p);
+    }
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
+    let h = &app.header;
+    let text = format!(" postie │ {} │ {} │ {}", h.account, h.server, h.mode);
+    let line = fit(&text, area.width as usize);
+    frame.render_widget(
+        Paragraph::new(Span::styled(line, bar().add_modifier(Modifier::BOLD))),
+        area,
+    );
+}
+
+/// Column widths for the list at `total` cells: flags, date, from, subject, size.
+pub struct Columns {
+    pub date: usize,
+    pub from: usize,
+    pub subject: usize,
+    pub size: usize,
+}
+
+pub fn columns(total: usize) -> Columns {
+    let date = if total >= 100 { 16 } else { 11 };
+    let size = 6;
+    let from = if total >= 160 {
+        30
+    } else if total >= 100 {
+        24
+    } else {
+        18
+    };
+    // flags (3) + four gaps of 1-2 cells between columns
+    let fixed = 3 + 1 + date + 2 + from + 2 + 2 + size;
+    Columns {
+        date,
+        from,
+        subject: total.saturating_sub(fixed).max(1),
+        size,
+    }
+}
+
+fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
+    let [titles, rows] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let c = columns(area.width as usize);
+    let title = format!(
+        "{}{} {}  {}  {}  {}",
+        "",
+        "   ",
+        fit("DATE", c.date),
+        fit("FROM", c.from),
+        fit("SUBJECT", c.subject),
+        fit_right("SIZE", c.size)
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            title,
+            Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        )),
+        titles,
+    );
+
+    if app.indexed && app.list.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Span::styled("  The mailbox is empty.", dim())),
+            rows,
+        );
+        return;
+    }
+    let height = rows.height as usize;
+    let lines: Vec<Line> = app
+        .list
+        .visible(height)
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let index = app.list.offset + i;
+            let marked = app.marks.contains(&e.uidl);
+            let unread = !app.read.contains(&e.uidl);
+            let (date, from, subject, attach) = match &e.summary {
+                Some(s) => (
+                    if c.date >= 16 {
+                        e.date_long.as_str()
+                    } else {
+                        e.date_short.as_str()
+                    },
+                    s.from.as_str(),
+                    s.subject.as_str(),
+                    s.maybe_attachment,
+                ),
+                None => ("", "…", "", false),
+            };
+            let flags = Span::styled(
+                format!(
+                    "{}{}{}",
+                    if unread { 'N' } else { ' ' },
+                    if marked { 'D' } else { ' ' },
+                    if attach { '@' } else { ' ' }
+                ),
+                if marked {
+                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::default().fg(Color::Cyan)
+                },
+            );
+            let rest = format!(
+                " {}  {}  {}  {}",
+                fit(date, c.date),
+                fit(from, c.from),
+                fit(subject, c.subject),
+                fit_right(&human_size(e.size), c.size)
+            );
+            let mut style = Style::default();
+            if unread {
+                style = style.add_modifier(Modifier::BOLD);
+            }
+            if marked {
+                style = style.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT);
+            }
+            if index == app.list.selected {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            let flags = if index == app.list.selected {
+                flags.patch_style(Style::default().add_modifier(Modifier::REVERSED))
+            } else {
+                flags
+            };
+            Line::from(vec![flags, Span::styled(rest, style)])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), rows);
+}
+
+fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader) {
+    if r.body.is_none() {
+        let text = match app.bodies.get(&r.uidl) {
+            Some(BodyState::Loading { received, total }) if *total > 0 && *received > 0 => {
+                format!(
+                    "  loading… {} of {} ({}%)",
+                    human_size(*received),
+                    human_size(*total),
+                    received * 100 / total.max(&1)
+                )
+            }
+            Some(BodyState::Failed(e)) => format!("  cannot show this message: {e}"),
+            _ => "  loading…".to_string(),
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, dim())), area);
+        return;
+    }
+    let height = area.height as usize;
+    let query = r.search.as_deref();
+    let lines: Vec<Line> = r
+        .lines
+        .iter()
+        .enumerate()
+        .skip(r.scroll)
+        .take(height)
+        .map(|(i, text)| {
+            let mut style = Style::default();
+            if i < r.header_lines {
+                style = style.add_modifier(Modifier::BOLD);
+            }
+            if query.is_some_and(|q| text.to_lowercase().contains(q)) {
+                style = style.fg(Color::Black).bg(Color::Yellow);
+            }
+            Line::from(Span::styled(text.clone(), style))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
+    let total = area.width as usize;
+    let left = match &app.input {
+        Some(text) => format!("/{text}▏"),
+        None => {
+            let mut s = format!(" {}", app.status());
+            if let Some(n) = &app.notice {
+                s.push_str(" · ");
+                s.push_str(n);
+            }
+            s
+        }
+    };
+    let hint = match app.view {
+        View::List => "? help ",
+        View::Reader(_) => {
+            if let View::Reader(r) = &app.view {
+                let pct = if r.lines.is_empty() {
+                    100
+                } else {
+                    ((r.scroll + app.reader_height()).min(r.lines.len()) * 100 / r.lines.len())
+                        .min(100)
+                };
+                return frame.render_widget(
+                    Paragraph::new(Span::styled(
+                        status_line(&left, &format!("{pct}% · ? help "), total),
+                        bar(),
+                    )),
+                    area,
+                );
+            }
+            "? help "
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(status_line(&left, hint, total), bar())),
+        area,
+    );
+}
+
+fn status_line(left: &str, right: &str, total: usize) -> String {
+    let right_w = width(right);
+    if width(left) + right_w + 1 > total {
+        return fit(left, total);
+    }
+    format!("{}{right}", fit(left, total - right_w))
+}

@@ -1,0 +1,93 @@
+//! Pop-ups over the screen: the quit confirmation, help (printed from the
+//! keymap table itself) and errors that need the user (login, TLS).
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::app::keymap::BINDINGS;
+use crate::app::Popup;
+use crate::display::fit;
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup) {
+    let (title, lines, w): (String, Vec<Line>, u16) = match popup {
+        Popup::ConfirmQuit { count } => (
+            " Quit ".into(),
+            vec![
+                Line::from(""),
+                Line::from(Span::styled(
+                    format!(
+                        " Delete {count} message{} from the server? (y/n/c) ",
+                        if *count == 1 { "" } else { "s" }
+                    ),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(""),
+                Line::from(" y  delete them and quit"),
+                Line::from(" n  quit, deleting nothing"),
+                Line::from(" c  go back"),
+            ],
+            52,
+        ),
+        Popup::Help => {
+            let mut lines = vec![Line::from(Span::styled(
+                format!(
+                    " {} {} {}",
+                    fit("key", 10),
+                    fit("in the list", 30),
+                    "in the reader"
+                ),
+                Style::default().add_modifier(Modifier::BOLD),
+            ))];
+            for b in BINDINGS {
+                let list = b.list.map(|(_, d)| d).unwrap_or("—");
+                let reader = b.reader.map(|(_, d)| d).unwrap_or("—");
+                lines.push(Line::from(format!(
+                    " {} {} {}",
+                    fit(b.label, 10),
+                    fit(list, 30),
+                    reader
+                )));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(
+                " d only marks: the server deletes when you quit and answer y.",
+            ));
+            lines.push(Line::from(
+                " Flags: N new, D marked for deletion, @ attachment.",
+            ));
+            lines.push(Line::from(" Any key closes this help."));
+            (" Help ".into(), lines, 78)
+        }
+        Popup::Error { title, text } => {
+            let lines = text.lines().map(|l| Line::from(format!(" {l}"))).collect();
+            (format!(" {title} "), lines, 70)
+        }
+    };
+    let h = lines.len() as u16 + 2;
+    let rect = centered(area, w, h.max(5));
+    frame.render_widget(Clear, rect);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(
+        title,
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

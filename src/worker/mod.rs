@@ -1,0 +1,636 @@
+//! The one task that owns the POP3 session. The UI sends `Request`s and gets
+//! `Event`s back; it never sees a message number (the worker maps UIDL to this
+//! session's number). Marks for deletion are kept here too, client-side, so a
+//! dropped connection loses none: they are re-applied (DELE) in the next
+//! session and committed only by the user's QUIT.
+
+mod body;
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::mime::{DecodeOptions, Rendered, Summary};
+use crate::pop3::{Client, ClientConfig, Flow, Pop3Error, TlsMode};
+
+/// What the UI asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// The messages on screen: their headers are fetched first. Replaces the last one.
+    Visible(Vec<String>),
+    /// RETR and decode. Replaces a fetch still waiting.
+    FetchBody(String),
+    /// DELE now (a mark; committed only at QUIT).
+    Mark(String),
+    /// Remove one mark (RSET, then DELE the others again).
+    Unmark(String),
+    /// RSET.
+    UnmarkAll,
+    /// A new session to see new mail; marks re-applied, nothing committed.
+    Refresh,
+    /// QUIT with the marks standing: the server deletes them.
+    QuitCommit,
+    /// RSET + QUIT: leave without deleting anything.
+    QuitDiscard,
+}
+
+/// One message in the server's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub uidl: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Wrong password, refused login: the user must act (a pop-up).
+    Login,
+    /// Certificate or handshake: the user must act (a pop-up).
+    Tls,
+    /// The network: postie retries by itself.
+    Network,
+    /// The server refused one command; the session goes on.
+    Server,
+}
+
+/// What the worker reports.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Connected {
+        tls: bool,
+        auth: String,
+        pipelined: bool,
+        has_uidl: bool,
+    },
+    /// The whole mailbox, newest first. Replaces the previous index.
+    Indexed(Vec<IndexEntry>),
+    HeadersLoaded(Vec<(String, Summary)>),
+    BodyProgress {
+        uidl: String,
+        received: u64,
+        total: u64,
+    },
+    BodyLoaded {
+        uidl: String,
+        rendered: Arc<Rendered>,
+    },
+    BodyFailed {
+        uidl: String,
+        error: String,
+    },
+    /// The marks now standing in the server session.
+    MarksApplied(BTreeSet<String>),
+    /// Marks that could not be kept (the message went away, or the server has no UIDL).
+    MarksDropped {
+        uidls: Vec<String>,
+        why: String,
+    },
+    ConnectionLost {
+        reason: String,
+        uncommitted: usize,
+    },
+    Reconnecting {
+        in_secs: u64,
+    },
+    Failed {
+        kind: FailureKind,
+        error: String,
+    },
+    /// The session ended with QUIT; `deleted` messages were committed.
+    Closed {
+        deleted: usize,
+    },
+}
+
+fn classify(e: &Pop3Error) -> FailureKind {
+    match e {
+        Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) => FailureKind::Login,
+        Pop3Error::TlsUntrusted { .. }
+        | Pop3Error::TlsHandshake { .. }
+        | Pop3Error::CaFile { .. }
+        | Pop3Error::StartTlsUnavailable { .. } => FailureKind::Tls,
+        Pop3Error::Refused { .. } | Pop3Error::Unsupported(_) | Pop3Error::Illegal(_) => {
+            FailureKind::Server
+        }
+        _ => FailureKind::Network,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quit {
+    Commit,
+    Discard,
+}
+
+/// How many summaries go into one `HeadersLoaded`.
+const HEADER_BATCH: usize = 64;
+/// How often an idle session is checked for a drop.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+/// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
+const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
+
+pub struct Worker {
+    cfg: ClientConfig,
+    decode: DecodeOptions,
+    rx: UnboundedReceiver<Request>,
+    tx: UnboundedSender<Event>,
+    client: Option<Client>,
+    /// UIDL -> this session's message number.
+    numbers: HashMap<String, u32>,
+    /// UIDL -> size from LIST, for download progress.
+    sizes: HashMap<String, u64>,
+    /// Newest first.
+    order: Vec<String>,
+    has_uidl: bool,
+    /// Summaries already sent to the UI (kept across sessions when UIDLs are real).
+    known: HashSet<String>,
+    visible: Vec<String>,
+    body_wanted: Option<String>,
+    /// The user's marks: the truth, whatever the session holds.
+    marks: BTreeSet<String>,
+    /// The marks standing in the current server session.
+    applied: BTreeSet<String>,
+    marks_dirty: bool,
+    quit: Option<Quit>,
+    refresh: bool,
+    /// A login or TLS failure: wait for the user (refresh or quit) instead of retrying.
+    halted: bool,
+    failures: u32,
+    last_activity: Instant,
+    pending: VecDeque<Request>,
+}
+
+impl Worker {
+    pub fn new(
+        cfg: ClientConfig,
+        decode: DecodeOptions,
+        rx: UnboundedReceiver<Request>,
+        tx: UnboundedSender<Event>,
+    ) -> Worker {
+        Worker {
+            cfg,
+            decode,
+            rx,
+            tx,
+            client: None,
+            numbers: HashMap::new(),
+            sizes: HashMap::new(),
+            order: Vec::new(),
+            has_uidl: true,
+            known: HashSet::new(),
+            visible: Vec::new(),
+            body_wanted: None,
+            marks: BTreeSet::new(),
+            applied: BTreeSet::new(),
+            marks_dirty: false,
+            quit: None,
+            refresh: false,
+            halted: false,
+            failures: 0,
+            last_activity: Instant::now(),
+            pending: VecDeque::new(),
+        }
+    }
+
+    fn send(&self, e: Event) {
+        // The UI may be gone already at exit; nothing to do about it then.
+        let _ = self.tx.send(e);
+    }
+
+    /// Takes a request in. Returns true if it should interrupt a header stream.
+    fn accept(&mut self, r: Request) -> bool {
+        match r {
+            Request::Visible(v) => {
+                let urgent = v
+                    .iter()
+                    .any(|u| !self.known.contains(u) && self.numbers.contains_key(u));
+                self.visible = v;
+                urgent
+            }
+            Request::FetchBody(u) => {
+                self.body_wanted = Some(u);
+                true
+            }
+            Request::Mark(u) => {
+                self.marks_dirty |= self.marks.insert(u);
+                true
+            }
+            Request::Unmark(u) => {
+                self.marks_dirty |= self.marks.remove(&u);
+                true
+            }
+            Request::UnmarkAll => {
+                self.marks_dirty |= !self.marks.is_empty() || !self.applied.is_empty();
+                self.marks.clear();
+                true
+            }
+            Request::Refresh => {
+                self.refresh = true;
+                self.halted = false;
+                true
+            }
+            Request::QuitCommit => {
+                self.quit = Some(Quit::Commit);
+                self.halted = false;
+                true
+            }
+            Request::QuitDiscard => {
+                self.quit = Some(Quit::Discard);
+                true
+            }
+        }
+    }
+
+    /// Takes every waiting request without blocking. Returns false if the UI is gone.
+    fn drain(&mut self) -> bool {
+        while let Some(r) = self.pending.pop_front() {
+            self.accept(r);
+        }
+        loop {
+            match self.rx.try_recv() {
+                Ok(r) => {
+                    self.accept(r);
+                }
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => return true,
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
+    }
+
+    pub async fn run(mut self) {
+        loop {
+            if !self.drain() && self.quit.is_none() {
+                // The UI is gone without a word: leave without deleting.
+                self.quit = Some(Quit::Discard);
+            }
+            if self.quit == Some(Quit::Discard) {
+                let deleted = 0;
+                if let Some(client) = self.client.take() {
+                    if let Err(e) = client.quit_discarding().await {
+                        tracing::warn!("RSET/QUIT on exit: {e}");
+                    }
+                }
+                self.send(Event::Closed { deleted });
+                return;
+            }
+            if self.refresh {
+                self.refresh = false;
+                // Dropping the session without QUIT commits nothing; the marks are re-applied.
+                self.client = None;
+            }
+            if self.client.is_none() {
+                if self.halted {
+                    self.wait_for_request().await;
+                    continue;
+                }
+                if let Err(e) = self.connect().await {
+                    self.connect_failed(e).await;
+                    continue;
+                }
+            }
+            if self.marks_dirty {
+                if let Err(e) = self.sync_marks().await {
+                    self.trouble(e);
+                }
+                continue;
+            }
+            if self.quit == Some(Quit::Commit) {
+                if self.commit().await {
+                    return;
+                }
+                continue;
+            }
+            if let Some(uidl) = self.body_wanted.take() {
+                if let Err(e) = self.fetch_body(&uidl).await {
+                    self.send(Event::BodyFailed {
+                        uidl: uidl.clone(),
+                        error: e.to_string(),
+                    });
+                    self.trouble(e);
+                }
+                continue;
+            }
+            if self.order.iter().any(|u| !self.known.contains(u)) {
+                if let Err(e) = self.load_headers().await {
+                    self.trouble(e);
+                }
+                continue;
+            }
+            self.idle().await;
+        }
+    }
+
+    /// Network trouble ends the session (to be re-established); a refusal is reported.
+    fn trouble(&mut self, e: Pop3Error) {
+        if e.is_fatal() {
+            self.client = None;
+            self.applied.clear();
+            self.marks_dirty = !self.marks.is_empty();
+            self.send(Event::ConnectionLost {
+                reason: e.to_string(),
+                uncommitted: self.marks.len(),
+            });
+        } else {
+            self.send(Event::Failed {
+                kind: FailureKind::Server,
+                error: e.to_string(),
+            });
+        }
+    }
+
+    async fn connect_failed(&mut self, e: Pop3Error) {
+        let kind = classify(&e);
+        self.send(Event::Failed {
+            kind,
+            error: e.to_string(),
+        });
+        if matches!(kind, FailureKind::Login | FailureKind::Tls) {
+            self.halted = true;
+            return;
+        }
+        self.failures += 1;
+        let secs = [1, 2, 5, 10, 30][(self.failures as usize - 1).min(4)];
+        self.send(Event::Reconnecting { in_secs: secs });
+        let _ = tokio::time::timeout(Duration::from_secs(secs), self.wait_for_request()).await;
+    }
+
+    async fn wait_for_request(&mut self) {
+        match self.rx.recv().await {
+            Some(r) => {
+                self.accept(r);
+            }
+            None => self.quit = Some(Quit::Discard),
+        }
+    }
+
+    async fn connect(&mut self) -> Result<(), Pop3Error> {
+        let mut client = Client::connect(&self.cfg).await?;
+        let index = client.index().await?;
+        self.failures = 0;
+        let had_uidl = self.has_uidl;
+        self.has_uidl = index.iter().all(|e| e.uidl.is_some());
+        if !self.has_uidl || !had_uidl {
+            // Synthetic ids name this session's numbers only: nothing carries over.
+            self.known.clear();
+            if !self.marks.is_empty() && !self.order.is_empty() {
+                let uidls: Vec<String> = std::mem::take(&mut self.marks).into_iter().collect();
+                self.send(Event::MarksDropped {
+                    uidls,
+                    why:
+                        "the server has no UIDL, so marks cannot follow messages into a new session"
+                            .into(),
+                });
+            }
+        }
+        self.numbers.clear();
+        self.sizes.clear();
+        self.order.clear();
+        let mut entries = Vec::with_capacity(index.len());
+        for e in index.iter().rev() {
+            let uidl = e.uidl.clone().unwrap_or_else(|| format!("#{}", e.number));
+            self.numbers.insert(uidl.clone(), e.number);
+            self.sizes.insert(uidl.clone(), e.size);
+            self.order.push(uidl.clone());
+            entries.push(IndexEntry { uidl, size: e.size });
+        }
+        self.known.retain(|u| self.numbers.contains_key(u));
+        self.send(Event::Connected {
+            tls: client.is_tls() || self.cfg.endpoint.tls != TlsMode::None,
+            auth: client.auth_method().to_string(),
+            pipelined: client.is_pipelined(),
+            has_uidl: self.has_uidl,
+        });
+        self.send(Event::Indexed(entries));
+        let gone: Vec<String> = self
+            .marks
+            .iter()
+            .filter(|u| !self.numbers.contains_key(*u))
+            .cloned()
+            .collect();
+        if !gone.is_empty() {
+            for u in &gone {
+                self.marks.remove(u);
+            }
+            self.send(Event::MarksDropped {
+                uidls: gone,
+                why: "the messages are no longer on the server".into(),
+            });
+        }
+        self.applied.clear();
+        self.marks_dirty = true;
+        self.client = Some(client);
+        self.last_activity = Instant::now();
+        Ok(())
+    }
+
+    /// Brings the session's marks in line with the user's, in one round trip.
+    async fn sync_marks(&mut self) -> Result<(), Pop3Error> {
+        let Some(client) = self.client.as_mut() else {
+            return Ok(());
+        };
+        self.marks_dirty = false;
+        let numbers = |set: &BTreeSet<String>, nums: &HashMap<String, u32>| -> Vec<u32> {
+            set.iter().filter_map(|u| nums.get(u).copied()).collect()
+        };
+        let refused = if self.applied.is_subset(&self.marks) {
+            let new: BTreeSet<String> = self.marks.difference(&self.applied).cloned().collect();
+            client.dele(&numbers(&new, &self.numbers)).await?
+        } else {
+            client
+                .reset_marks(&numbers(&self.marks, &self.numbers))
+                .await?
+        };
+        self.applied = self.marks.clone();
+        let mut dropped = Vec::new();
+        let mut why = String::new();
+        for (n, e) in refused {
+            if let Some(u) = self
+                .numbers
+                .iter()
+                .find(|(_, &v)| v == n)
+                .map(|(u, _)| u.clone())
+            {
+                self.applied.remove(&u);
+                self.marks.remove(&u);
+                dropped.push(u);
+            }
+            why = e.to_string();
+        }
+        if !dropped.is_empty() {
+            self.send(Event::MarksDropped {
+                uidls: dropped,
+                why,
+            });
+        }
+        self.last_activity = Instant::now();
+        self.send(Event::MarksApplied(self.applied.clone()));
+        Ok(())
+    }
+
+    /// QUIT with the marks standing. True when done (the worker then ends).
+    async fn commit(&mut self) -> bool {
+        let Some(client) = self.client.take() else {
+            return false;
+        };
+        let deleted = self.applied.len();
+        match client.quit().await {
+            Ok(()) => {
+                self.send(Event::Closed { deleted });
+                true
+            }
+            Err(e) => {
+                // Not committed: keep the marks and stay, so nothing is lost silently.
+                self.quit = None;
+                self.applied.clear();
+                self.marks_dirty = !self.marks.is_empty();
+                self.send(Event::Failed {
+                    kind: classify(&e),
+                    error: format!("deleting failed, nothing was deleted: {e}"),
+                });
+                false
+            }
+        }
+    }
+
+    async fn fetch_body(&mut self, uidl: &str) -> Result<(), Pop3Error> {
+        let Some(&number) = self.numbers.get(uidl) else {
+            self.send(Event::BodyFailed {
+                uidl: uidl.to_string(),
+                error: "the message is no longer on the server".into(),
+            });
+            return Ok(());
+        };
+        let Some(client) = self.client.as_mut() else {
+            return Ok(());
+        };
+        let total = self.sizes.get(uidl).copied().unwrap_or(0);
+        let raw = body::retrieve(client, number, uidl, total, &self.tx).await?;
+        self.last_activity = Instant::now();
+        let decode = self.decode;
+        let rendered = if raw.len() > 256 * 1024 {
+            // Large messages are decoded off this task so the session stays responsive.
+            tokio::task::spawn_blocking(move || Rendered::from_message(&raw, &decode))
+                .await
+                .map_err(|e| Pop3Error::Local(format!("decoding failed: {e}")))?
+        } else {
+            Rendered::from_message(&raw, &decode)
+        };
+        self.send(Event::BodyLoaded {
+            uidl: uidl.to_string(),
+            rendered: Arc::new(rendered),
+        });
+        Ok(())
+    }
+
+    /// Headers still unknown: what is on screen first, then newest first;
+    /// pipelined, and paused as soon as the user asks for something else.
+    async fn load_headers(&mut self) -> Result<(), Pop3Error> {
+        let mut wanted: Vec<String> = self
+            .visible
+            .iter()
+            .filter(|u| !self.known.contains(*u) && self.numbers.contains_key(*u))
+            .cloned()
+            .collect();
+        let first: HashSet<String> = wanted.iter().cloned().collect();
+        wanted.extend(
+            self.order
+                .iter()
+                .filter(|u| !self.known.contains(*u) && !first.contains(*u))
+                .cloned(),
+        );
+        let numbers: Vec<u32> = wanted
+            .iter()
+            .filter_map(|u| self.numbers.get(u).copied())
+            .collect();
+        let by_number: HashMap<u32, String> = wanted
+            .iter()
+            .filter_map(|u| Some((*self.numbers.get(u)?, u.clone())))
+            .collect();
+        let Some(mut client) = self.client.take() else {
+            return Ok(());
+        };
+        let mut batch: Vec<(String, Summary)> = Vec::new();
+        let mut last_flush = Instant::now();
+        let first_screen = first.len().max(1);
+        let decode = self.decode;
+        let result = client
+            .headers(&numbers, |n, reply| {
+                let Some(uidl) = by_number.get(&n) else {
+                    return Flow::Continue;
+                };
+                let summary = match reply {
+                    Ok(raw) => Summary::from_headers(&raw, &decode),
+                    Err(e) => Summary {
+                        subject: format!("(headers unavailable: {e})"),
+                        ..Default::default()
+                    },
+                };
+                self.known.insert(uidl.clone());
+                batch.push((uidl.clone(), summary));
+                let screenful_done = first.contains(uidl) && batch.len() >= first_screen;
+                if batch.len() >= HEADER_BATCH
+                    || screenful_done
+                    || last_flush.elapsed() > Duration::from_millis(50)
+                {
+                    let _ = self
+                        .tx
+                        .send(Event::HeadersLoaded(std::mem::take(&mut batch)));
+                    last_flush = Instant::now();
+                }
+                // A new request (a body to show, a mark, a quit) interrupts the stream.
+                let mut urgent = false;
+                while let Ok(r) = self.rx.try_recv() {
+                    urgent |= self.interrupts(&r);
+                    self.pending.push_back(r);
+                }
+                if urgent {
+                    Flow::Pause
+                } else {
+                    Flow::Continue
+                }
+            })
+            .await;
+        self.client = Some(client);
+        if !batch.is_empty() {
+            self.send(Event::HeadersLoaded(batch));
+        }
+        self.last_activity = Instant::now();
+        result.map(drop)
+    }
+
+    /// Whether `r` should pause a header stream: anything but a new visible
+    /// range whose headers are all here already.
+    fn interrupts(&self, r: &Request) -> bool {
+        match r {
+            Request::Visible(v) => v
+                .iter()
+                .any(|u| !self.known.contains(u) && self.numbers.contains_key(u)),
+            _ => true,
+        }
+    }
+
+    /// Nothing to do: wait for a request, probing the connection every second
+    /// so a drop is noticed even while the user only reads.
+    async fn idle(&mut self) {
+        tokio::select! {
+            r = self.rx.recv() => match r {
+                Some(r) => { self.accept(r); }
+                None => self.quit = Some(Quit::Discard),
+            },
+            _ = tokio::time::sleep(PROBE_EVERY) => {
+                let Some(client) = self.client.as_mut() else { return };
+                let result = if self.last_activity.elapsed() >= KEEPALIVE_EVERY {
+                    self.last_activity = Instant::now();
+                    client.noop().await
+                } else {
+                    client.connection().probe().await
+                };
+                if let Err(e) = result {
+                    self.trouble(e);
+                }
+            }
+        }
+    }
+}
