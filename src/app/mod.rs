@@ -401,7 +401,12 @@ impl App {
                 if key == Key::Ctrl('c') {
                     return self.exit_discarding();
                 }
+                let retry = matches!(popup, Popup::Error { .. }) && key == Key::Char('r');
                 self.popup = None;
+                if retry {
+                    self.notice = Some("retrying…".into());
+                    return vec![Effect::Worker(Request::Refresh)];
+                }
                 vec![]
             }
         }
@@ -517,10 +522,13 @@ impl App {
             } => {
                 self.connection = Connection::Lost;
                 self.committing = false;
+                // The marks are kept and re-applied in the next session; the reason goes last.
                 self.notice = Some(if uncommitted > 0 {
-                    format!("connection lost; {uncommitted} deletions were not committed (kept, will be re-applied): {reason}")
+                    format!(
+                        "connection lost; {uncommitted} deletions were not committed ({reason})"
+                    )
                 } else {
-                    format!("connection lost: {reason}")
+                    format!("connection lost ({reason})")
                 });
             }
             Event::Reconnecting { in_secs } => {

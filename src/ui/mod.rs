@@ -213,14 +213,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let total = area.width as usize;
     let left = match &app.input {
         Some(text) => format!("/{text}▏"),
-        None => {
-            let mut s = format!(" {}", app.status());
-            if let Some(n) = &app.notice {
-                s.push_str(" · ");
-                s.push_str(n);
-            }
-            s
-        }
+        // What just happened comes first: it is what the user is looking for.
+        None => match &app.notice {
+            Some(n) => format!(" {n} · {}", app.status()),
+            None => format!(" {}", app.status()),
+        },
     };
     let hint = match app.view {
         View::List => "? help ",
@@ -256,3 +253,6 @@ fn status_line(left: &str, right: &str, total: usize) -> String {
     }
     format!("{}{right}", fit(left, total - right_w))
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,12 +4,12 @@
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use crate::app::keymap::BINDINGS;
 use crate::app::Popup;
-use crate::display::fit;
+use crate::display::{fit, wrap};
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -73,8 +73,14 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup) {
             (" Help ".into(), lines, 78)
         }
         Popup::Error { title, text } => {
-            let lines = text.lines().map(|l| Line::from(format!(" {l}"))).collect();
-            (format!(" {title} "), lines, 70)
+            let w = 70u16.min(area.width);
+            let inner = (w as usize).saturating_sub(4).max(10);
+            let lines = text
+                .lines()
+                .flat_map(|l| wrap(l, inner))
+                .map(|l| Line::from(format!(" {l}")))
+                .collect();
+            (format!(" {title} "), lines, w)
         }
     };
     let h = lines.len() as u16 + 2;
@@ -84,10 +90,5 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup) {
         title,
         Style::default().add_modifier(Modifier::BOLD),
     ));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

@@ -325,6 +325,7 @@ impl Worker {
     /// Network trouble ends the session (to be re-established); a refusal is reported.
     fn trouble(&mut self, e: Pop3Error) {
         if e.is_fatal() {
+            tracing::warn!("connection lost: {e}");
             self.client = None;
             self.applied.clear();
             self.marks_dirty = !self.marks.is_empty();

@@ -1,0 +1,253 @@
+//! Screens as a person sees them: 80×24 (and one 200×50) TestBackend
+//! snapshots, reviewed by hand when they change (`cargo insta review`).
+
+use std::sync::Arc;
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use crate::app::keymap::Key;
+use crate::app::{update, App, HeaderInfo, Msg};
+use crate::mime::{Attachment, Rendered, Summary};
+use crate::worker::{Event, FailureKind, IndexEntry};
+
+const MESSAGES: &[(&str, &str, &str, u64, bool)] = &[
+    ("第二季度销售报告", "李明", "06-04 10:15", 6990, false),
+    ("Re: 项目进度", "孙丽", "06-10 12:30", 626, false),
+    ("Your weekly digest", "Digest", "06-07 15:00", 656, false),
+    (
+        "报告附件：销售报告.pdf 和 数据汇总.csv，请在周五之前查收并回复意见",
+        "李明",
+        "06-09 11:00",
+        3_686_400,
+        true,
+    ),
+    (
+        "Invoice ^[[31mOVERDUE^[[0m <U+202E>gpj.exe",
+        "Mallory",
+        "06-14 11:03",
+        495,
+        false,
+    ),
+    ("繁體中文測試郵件", "陳大文", "06-11 20:05", 363, false),
+    (
+        "A message with a broken Date header",
+        "old-client@example.net",
+        "sat, SEP 2000 13:34:18 +0800",
+        241,
+        false,
+    ),
+];
+
+fn app(width: u16, height: u16, loaded: usize) -> App {
+    let mut app = App::new(
+        HeaderInfo {
+            account: "work".into(),
+            server: "pop.example.cn:995".into(),
+            mode: "TLS".into(),
+        },
+        width,
+        height,
+    );
+    let entries = MESSAGES
+        .iter()
+        .enumerate()
+        .map(|(i, m)| IndexEntry {
+            uidl: format!("u{i}"),
+            size: m.3,
+        })
+        .collect();
+    update(&mut app, Msg::Worker(Event::Indexed(entries)));
+    let batch = MESSAGES
+        .iter()
+        .enumerate()
+        .take(loaded)
+        .map(|(i, m)| {
+            (
+                format!("u{i}"),
+                Summary {
+                    subject: m.0.into(),
+                    from: m.1.into(),
+                    maybe_attachment: m.4,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    update(&mut app, Msg::Worker(Event::HeadersLoaded(batch)));
+    // Fixed dates: the list shows local time, which differs between machines.
+    for (e, m) in app.list.entries.iter_mut().zip(MESSAGES) {
+        if e.summary.is_some() {
+            e.date_short = m.2.chars().take(11).collect();
+            e.date_long = format!("2024-{}", m.2);
+        }
+    }
+    app
+}
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
+    t.draw(|f| super::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+fn keys(app: &mut App, keys: &[Key]) {
+    for k in keys {
+        update(app, Msg::Key(*k));
+    }
+}
+
+#[test]
+fn empty_mailbox() {
+    let mut a = App::new(
+        HeaderInfo {
+            account: "demo".into(),
+            server: "127.0.0.1:41234".into(),
+            mode: "demo".into(),
+        },
+        80,
+        24,
+    );
+    update(&mut a, Msg::Worker(Event::Indexed(vec![])));
+    insta::assert_snapshot!(screen(&a));
+}
+
+#[test]
+fn loading() {
+    insta::assert_snapshot!(screen(&app(80, 24, 3)));
+}
+
+#[test]
+fn full_list_with_chinese_subjects() {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(&mut a, &[Key::Char('j'), Key::Char('d'), Key::Char('d')]);
+    let text = screen(&a);
+    // Alignment: the size column ends in the last cell of every row, whatever
+    // the mix of two-cell Chinese and one-cell Latin before it.
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| super::draw(f, &a)).unwrap();
+    let buf = t.backend().buffer().clone();
+    for row in 2..2 + MESSAGES.len() as u16 {
+        let last = buf[(79, row)].symbol().to_string();
+        assert!(
+            last == "B" || last == "K" || last == "M",
+            "row {row} ends with {last:?}:\n{text}"
+        );
+        let first_of_size = buf[(73, row)].symbol().to_string();
+        assert_ne!(
+            first_of_size, "",
+            "row {row}: a wide character spills into the size column"
+        );
+    }
+    insta::assert_snapshot!(text);
+}
+
+fn reader_app() -> App {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(&mut a, &[Key::Enter]);
+    let rendered = Rendered {
+        from: "李明 <liming@example.cn>".into(),
+        to: "王经理 <wang@example.cn>".into(),
+        cc: String::new(),
+        date: "Tue, 4 Jun 2024 10:15:00 +0800".into(),
+        subject: "第二季度销售报告".into(),
+        body: "王经理：\n\n您好！附件是第二季度的销售报告，请查收。本季度销售额同比增长百分之十二，华东区表现最好，华南区次之，西北区仍需努力。\n\n此致\n敬礼\n\n李明".into(),
+        attachments: vec![Attachment { name: "销售报告.pdf".into(), size: 2_048_000, mime_type: "application/pdf".into() }],
+    };
+    update(
+        &mut a,
+        Msg::Worker(Event::BodyLoaded {
+            uidl: "u0".into(),
+            rendered: Arc::new(rendered),
+        }),
+    );
+    a
+}
+
+#[test]
+fn reader_on_a_chinese_message() {
+    insta::assert_snapshot!(screen(&reader_app()));
+}
+
+#[test]
+fn reader_while_a_large_message_downloads() {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(
+        &mut a,
+        &[Key::Char('j'), Key::Char('j'), Key::Char('j'), Key::Enter],
+    );
+    update(
+        &mut a,
+        Msg::Worker(Event::BodyProgress {
+            uidl: "u3".into(),
+            received: 1_048_576,
+            total: 3_686_400,
+        }),
+    );
+    insta::assert_snapshot!(screen(&a));
+}
+
+#[test]
+fn delete_confirmation() {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(
+        &mut a,
+        &[
+            Key::Char('d'),
+            Key::Char('d'),
+            Key::Char('d'),
+            Key::Char('q'),
+        ],
+    );
+    insta::assert_snapshot!(screen(&a));
+}
+
+#[test]
+fn help() {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(&mut a, &[Key::Char('?')]);
+    insta::assert_snapshot!(screen(&a));
+}
+
+#[test]
+fn login_error_popup() {
+    let mut a = App::new(
+        HeaderInfo {
+            account: "work".into(),
+            server: "pop.example.cn:995".into(),
+            mode: "TLS".into(),
+        },
+        80,
+        24,
+    );
+    update(
+        &mut a,
+        Msg::Worker(Event::Failed {
+            kind: FailureKind::Login,
+            error: "login failed: [AUTH] Authentication failed. (check the user name and password)"
+                .into(),
+        }),
+    );
+    insta::assert_snapshot!(screen(&a));
+}
+
+#[test]
+fn connection_lost_status() {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(&mut a, &[Key::Char('d'), Key::Char('d')]);
+    update(
+        &mut a,
+        Msg::Worker(Event::ConnectionLost {
+            reason: "connection reset by the server".into(),
+            uncommitted: 2,
+        }),
+    );
+    insta::assert_snapshot!(screen(&a));
+}
+
+#[test]
+fn wide_terminal_200x50() {
+    let mut a = app(200, 50, MESSAGES.len());
+    keys(&mut a, &[Key::Char('j'), Key::Char('j'), Key::Char('d')]);
+    insta::assert_snapshot!(screen(&a));
+}
