@@ -100,6 +100,13 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
     let mut last_space: Option<(usize, usize)> = None;
     for c in line.chars() {
         let w = c.width().unwrap_or(0);
+        if c == ' ' && cur_w + w > width {
+            // A space at the edge is the break itself.
+            out.push(std::mem::take(&mut cur));
+            cur_w = 0;
+            last_space = None;
+            continue;
+        }
         if cur_w + w > width && !cur.is_empty() {
             match last_space {
                 Some((at, at_w)) if at < cur.len() && at_w > 0 => {
