@@ -123,6 +123,10 @@ fn msg_from(ev: TermEvent) -> Option<Msg> {
 }
 
 pub async fn run(args: &SourceArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!("the interactive reader needs a terminal; use `postie list` or `postie show N` in scripts and pipes");
+    }
     start_log();
     let source = resolve(args).await?;
     let server = source.client.endpoint.addr();

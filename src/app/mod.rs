@@ -99,6 +99,8 @@ pub struct App {
     pub connection: Connection,
     /// The latest thing the user should know, in plain words.
     pub notice: Option<String>,
+    /// Why, when that is long (a server's words): shown after the counts.
+    pub detail: Option<String>,
     pub committing: bool,
     pub width: u16,
     pub height: u16,
@@ -120,6 +122,7 @@ impl App {
             indexed: false,
             connection: Connection::Connecting,
             notice: None,
+            detail: None,
             committing: false,
             width,
             height,
@@ -448,6 +451,7 @@ impl App {
             Event::Connected { .. } => {
                 if self.connection == Connection::Lost {
                     self.notice = Some("reconnected".into());
+                    self.detail = None;
                 }
                 self.connection = Connection::Connected;
                 if self
@@ -524,12 +528,11 @@ impl App {
                 self.committing = false;
                 // The marks are kept and re-applied in the next session; the reason goes last.
                 self.notice = Some(if uncommitted > 0 {
-                    format!(
-                        "connection lost; {uncommitted} deletions were not committed ({reason})"
-                    )
+                    format!("connection lost; {uncommitted} deletions were not committed")
                 } else {
-                    format!("connection lost ({reason})")
+                    "connection lost".to_string()
                 });
+                self.detail = Some(reason);
             }
             Event::Reconnecting { in_secs } => {
                 let lost = self.notice.clone().unwrap_or_default();
@@ -538,7 +541,11 @@ impl App {
                     .next()
                     .unwrap_or("")
                     .to_string();
-                self.notice = Some(format!("{lost} — reconnecting in {in_secs} s"));
+                self.notice = Some(if lost.is_empty() {
+                    format!("reconnecting in {in_secs} s")
+                } else {
+                    format!("{lost} — reconnecting in {in_secs} s")
+                });
             }
             Event::Failed { kind, error } => {
                 self.committing = false;
@@ -572,10 +579,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(k) => {
             if app.popup.is_none() && app.input.is_none() {
-                app.notice = app
-                    .notice
-                    .take()
-                    .filter(|_| app.committing || app.connection == Connection::Lost);
+                // A key press dismisses the last notice, unless it is still true.
+                let keep = app.committing || app.connection == Connection::Lost;
+                app.notice = app.notice.take().filter(|_| keep);
+                app.detail = app.detail.take().filter(|_| keep);
             }
             app.key(k)
         }

@@ -214,10 +214,17 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let left = match &app.input {
         Some(text) => format!("/{text}▏"),
         // What just happened comes first: it is what the user is looking for.
-        None => match &app.notice {
-            Some(n) => format!(" {n} · {}", app.status()),
-            None => format!(" {}", app.status()),
-        },
+        None => {
+            let mut s = match &app.notice {
+                Some(n) => format!(" {n} · {}", app.status()),
+                None => format!(" {}", app.status()),
+            };
+            if let Some(d) = &app.detail {
+                s.push_str(" · ");
+                s.push_str(d);
+            }
+            s
+        }
     };
     let hint = match app.view {
         View::List => "? help ",

@@ -5,6 +5,7 @@
 pub mod dovecot;
 pub mod hostile;
 pub mod proxy;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

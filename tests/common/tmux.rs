@@ -1,0 +1,101 @@
+//! The real binary in a real terminal: tmux on a private socket, keys sent
+//! with send-keys, the screen read with capture-pane.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell line) in a `width`×`height` window. After it
+    /// exits the window stays, showing `EXITED:<status>`.
+    pub fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("tmux.sock");
+        let line = format!("{command}; echo EXITED:$?; sleep 600");
+        let status = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "postie",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .arg(line)
+            .status()
+            .expect("tmux runs (apt-get install tmux)");
+        assert!(status.success(), "tmux could not start");
+        Tmux { socket, _dir: dir }
+    }
+
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&self.socket);
+        c
+    }
+
+    /// Sends keys as tmux names them (`j`, `Enter`, `Escape`, `C-c`).
+    pub fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let status = self
+                .tmux()
+                .args(["send-keys", "-t", "postie", k])
+                .status()
+                .expect("send-keys");
+            assert!(status.success());
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", "postie"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen once it shows `text`; panics with the screen after `secs`.
+    pub fn wait_for(&self, text: &str, secs: u64) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                panic!("waited {secs} s for {text:?}; the screen shows:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+/// A shell line that runs postie with this config and password, isolated from the user's files.
+pub fn postie_command(config: &Path, password: &str, home: &Path) -> String {
+    format!(
+        "env HOME='{h}' XDG_STATE_HOME='{h}/state' XDG_CACHE_HOME='{h}/cache' POSTIE_CONFIG='{c}' POSTIE_PASSWORD='{p}' TERM=xterm-256color '{bin}'",
+        h = home.display(),
+        c = config.display(),
+        p = password,
+        bin = env!("CARGO_BIN_EXE_postie")
+    )
+}
