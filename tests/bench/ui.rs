@@ -1,0 +1,120 @@
+//! `cargo bench --bench ui`: frame draw time with 100,000 messages in the list
+//! (80×24 and 200×50), and key-to-frame latency while header batches stream
+//! in, as the event loop sees them: update(key) then draw. Prints figures.
+
+use std::time::{Duration, Instant};
+
+use postie::app::keymap::Key;
+use postie::app::{update, App, HeaderInfo, Msg};
+use postie::mime::{DecodeOptions, Summary};
+use postie::worker::{Event, IndexEntry};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const N: usize = 100_000;
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn header(i: usize) -> Vec<u8> {
+    use base64::Engine as _;
+    let text = format!("第{i}号：季度销售报告与项目进度");
+    let (subject, _, _) = encoding_rs::GBK.encode(&text);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&subject);
+    format!(
+        "From: =?gbk?B?{}?= <user{i}@example.cn>\r\nTo: you@example.com\r\nSubject: =?gbk?B?{b64}?=\r\nDate: Mon, 01 Jan 2024 10:{:02}:00 +0800\r\nContent-Type: text/plain; charset=gbk\r\n\r\n",
+        base64::engine::general_purpose::STANDARD.encode(encoding_rs::GBK.encode("张伟").0),
+        i % 60
+    )
+    .into_bytes()
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p) as usize]
+}
+
+fn main() {
+    let before = rss_kb();
+    let mut app = App::new(
+        HeaderInfo {
+            account: "bench".into(),
+            server: "127.0.0.1:110".into(),
+            mode: "plain".into(),
+        },
+        80,
+        24,
+    );
+    let entries = (0..N)
+        .map(|i| IndexEntry {
+            uidl: format!("u{i}"),
+            size: 2000 + i as u64,
+        })
+        .collect();
+    update(&mut app, Msg::Worker(Event::Indexed(entries)));
+
+    // Key-to-frame while headers stream in: a batch of 64 arrives, then a key.
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut latencies = Vec::new();
+    for n in 0..N.div_ceil(64) {
+        // Summaries are parsed by the worker in the real program; here, outside the timed part.
+        let chunk: Vec<(String, Summary)> = (n * 64..((n + 1) * 64).min(N))
+            .map(|i| {
+                (
+                    format!("u{i}"),
+                    Summary::from_headers(&header(i), &DecodeOptions::default()),
+                )
+            })
+            .collect();
+        update(&mut app, Msg::Worker(Event::HeadersLoaded(chunk)));
+        let key = if n % 50 == 49 {
+            Key::Char('G')
+        } else if n % 50 == 0 {
+            Key::Char('g')
+        } else {
+            Key::Char('j')
+        };
+        let start = Instant::now();
+        update(&mut app, Msg::Key(key));
+        term.draw(|f| postie::ui::draw(f, &app)).unwrap();
+        latencies.push(start.elapsed());
+    }
+    let after = rss_kb();
+    println!(
+        "{N} messages with summaries in the list: app state ≈ {} MB (RSS growth of this process)",
+        (after.saturating_sub(before)) / 1024
+    );
+    let p50 = percentile(&mut latencies, 0.5);
+    let p99 = percentile(&mut latencies, 0.99);
+    let max = *latencies.last().unwrap();
+    println!("key-to-frame while {} header batches stream in (80×24): median {:.3} ms, p99 {:.3} ms, max {:.3} ms", latencies.len(), p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3, max.as_secs_f64() * 1e3);
+
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        update(&mut app, Msg::Resize(w, h));
+        update(&mut app, Msg::Key(Key::Char('G')));
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let frames = 2000;
+        let start = Instant::now();
+        for i in 0..frames {
+            update(
+                &mut app,
+                Msg::Key(if i % 2 == 0 {
+                    Key::Char('k')
+                } else {
+                    Key::Char('j')
+                }),
+            );
+            term.draw(|f| postie::ui::draw(f, &app)).unwrap();
+        }
+        let per = start.elapsed().as_secs_f64() * 1e3 / frames as f64;
+        println!("frame (update + draw) with {N} messages at {w}×{h}: {per:.3} ms");
+    }
+}
