@@ -26,6 +26,7 @@ fn users() -> Vec<User> {
         User::new("del_drop", small()),
         User::new("del_kick", small()),
         User::new("del_cli", small()),
+        User::new("worker_undo", small()),
         User::new(
             "corpus",
             corpus_files().into_iter().map(|(_, bytes)| bytes).collect(),
@@ -404,10 +405,14 @@ fn list_and_show_never_delete() {
         assert_eq!(postie(&cfg, Some(&pw), args).status, 0);
     }
     assert_eq!(d.message_files("del_cli").len(), 5);
-    assert!(
-        d.log().contains("user=<del_cli>") && d.log().contains("del=0/"),
-        "dovecot logged the logout"
-    );
+    // Dovecot's own count of DELE in each of those sessions: zero.
+    let log = d.log();
+    let logouts: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("(del_cli)") && l.contains("del="))
+        .collect();
+    assert_eq!(logouts.len(), 3, "{log}");
+    assert!(logouts.iter().all(|l| l.contains("del=0/")), "{logouts:?}");
 }
 
 fn assert_one_clear_line(run: &common::Run, starts: &str, secrets: &[&str]) {
@@ -568,4 +573,87 @@ fn the_corpus_reads_the_same_over_pop3_as_from_the_file() {
             }
         }
     }
+}
+
+async fn next_event(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<postie::worker::Event>,
+) -> postie::worker::Event {
+    tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("worker event in time")
+        .expect("worker alive")
+}
+
+/// The worker's `u`: POP3 has no per-message undelete, so it sends RSET and
+/// DELE again for the other marks. Proven on the server: after QUIT exactly the
+/// still-marked messages are gone.
+#[test]
+fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
+    use postie::worker::{Event, Request, Worker};
+    let Some(d) = dovecot() else { return };
+    let rt = runtime();
+    let before = d.message_files("worker_undo");
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let cfg = client_config(d, "worker_undo", TlsMode::StartTls, AuthPreference::Auto);
+    let worker = Worker::new(cfg, postie::mime::DecodeOptions::default(), req_rx, ev_tx);
+    rt.block_on(async move {
+        let task = tokio::spawn(worker.run());
+        let mut uidls = Vec::new();
+        while uidls.is_empty() {
+            if let Event::Indexed(entries) = next_event(&mut ev_rx).await {
+                uidls = entries.into_iter().map(|e| e.uidl).collect();
+            }
+        }
+        // Newest first: mark messages 5, 4 and 3, wait until the server has all three.
+        for u in &uidls[..3] {
+            req_tx.send(Request::Mark(u.clone())).unwrap();
+        }
+        loop {
+            if let Event::MarksApplied(m) = next_event(&mut ev_rx).await {
+                if m.len() == 3 {
+                    break;
+                }
+            }
+        }
+        // Unmark the middle one: only RSET + DELE 5 + DELE 3 can do that.
+        req_tx.send(Request::Unmark(uidls[1].clone())).unwrap();
+        loop {
+            if let Event::MarksApplied(m) = next_event(&mut ev_rx).await {
+                assert_eq!(m.iter().cloned().collect::<Vec<_>>().len(), 2);
+                assert!(!m.contains(&uidls[1]));
+                break;
+            }
+        }
+        req_tx.send(Request::QuitCommit).unwrap();
+        loop {
+            if let Event::Closed { deleted } = next_event(&mut ev_rx).await {
+                assert_eq!(deleted, 2);
+                break;
+            }
+        }
+        task.await.unwrap();
+    });
+    let after: Vec<String> = d
+        .message_files("worker_undo")
+        .iter()
+        .map(|p| file_name(p).split(',').next().unwrap().to_string())
+        .collect();
+    let names: Vec<String> = before
+        .iter()
+        .map(|p| file_name(p).split(',').next().unwrap().to_string())
+        .collect();
+    // Files are oldest first: messages 1, 2 and 4 remain.
+    assert_eq!(
+        after,
+        vec![names[0].clone(), names[1].clone(), names[3].clone()]
+    );
+    // Dovecot's logout line counts the DELEs it saw: 3 + 2 after the RSET.
+    let log = d.log();
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("(worker_undo)") && l.contains("del="))
+        .unwrap_or("");
+    assert!(line.contains("del=2/"), "{line}");
 }
