@@ -41,16 +41,8 @@ impl Reader {
         self.width = width.max(10);
         let Some(r) = &self.body else { return };
         let mut lines = Vec::new();
-        for (label, value) in [
-            ("From", &r.from),
-            ("To", &r.to),
-            ("Cc", &r.cc),
-            ("Date", &r.date),
-            ("Subject", &r.subject),
-        ] {
-            if !value.is_empty() || label != "Cc" {
-                lines.extend(wrap(&format!("{label}: {value}"), self.width));
-            }
+        for (label, value) in r.header_fields() {
+            lines.extend(wrap(&format!("{label}: {value}"), self.width));
         }
         self.header_lines = lines.len();
         lines.push(String::new());

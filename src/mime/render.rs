@@ -422,16 +422,26 @@ impl Rendered {
         }
     }
 
+    /// The header lines a reader shows, in order: From, To, Cc (only if any), Date, Subject.
+    pub fn header_fields(&self) -> Vec<(&'static str, &str)> {
+        let mut fields = vec![("From", self.from.as_str()), ("To", self.to.as_str())];
+        if !self.cc.is_empty() {
+            fields.push(("Cc", self.cc.as_str()));
+        }
+        fields.extend([
+            ("Date", self.date.as_str()),
+            ("Subject", self.subject.as_str()),
+        ]);
+        fields
+    }
+
     /// The text `postie show` prints (CONTRACT.md).
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        out.push_str(&format!("From: {}\n", self.from));
-        out.push_str(&format!("To: {}\n", self.to));
-        if !self.cc.is_empty() {
-            out.push_str(&format!("Cc: {}\n", self.cc));
+        for (label, value) in self.header_fields() {
+            out.push_str(&format!("{label}: {value}\n"));
         }
-        out.push_str(&format!("Date: {}\n", self.date));
-        out.push_str(&format!("Subject: {}\n\n", self.subject));
+        out.push('\n');
         out.push_str(&self.body);
         out.push('\n');
         if !self.attachments.is_empty() {
