@@ -17,6 +17,7 @@ use crate::pop3::{
     AuthPreference, Client, ClientConfig, Endpoint, Flow, MailboxEntry, Timeouts, TlsMode,
 };
 use crate::secret::Secret;
+use crate::store::HeaderCache;
 
 /// Where the mail comes from, as chosen on the command line.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +33,7 @@ pub struct Mailbox {
     pub label: String,
     /// How this account's mail is decoded (`fallback_charset`, `decoding`).
     pub decode: DecodeOptions,
+    pub cache: HeaderCache,
     _demo: Option<DemoServer>,
 }
 
@@ -59,6 +61,8 @@ pub struct Source {
     pub decode: DecodeOptions,
     /// `demo`, `TLS`, `STLS` or `plain`, for the header line.
     pub mode: String,
+    /// Where this account's header cache lives (none for the demo).
+    pub cache_path: Option<PathBuf>,
     pub demo: Option<DemoServer>,
 }
 
@@ -83,6 +87,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
             label: "demo".into(),
             decode: DecodeOptions::default(),
             mode: "demo".into(),
+            cache_path: None,
             demo: Some(server),
         });
     };
@@ -96,13 +101,44 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         TlsMode::StartTls => "STLS",
         TlsMode::None => "plain",
     };
+    let client = account.client_config(password);
+    let decode = DecodeOptions::from_config(account.fallback_charset.as_deref(), account.decoding);
     Ok(Source {
-        client: account.client_config(password),
         label: name.to_string(),
-        decode: DecodeOptions::from_config(account.fallback_charset.as_deref(), account.decoding),
         mode: mode.into(),
+        cache_path: Some(crate::store::cache::default_path(&cache_key(
+            &client, &decode,
+        ))),
+        client,
+        decode,
         demo: None,
     })
+}
+
+/// The header cache's key for an account: server, user and decoding settings.
+fn cache_key(client: &ClientConfig, decode: &DecodeOptions) -> String {
+    crate::store::cache::account_key(
+        &client.endpoint.host,
+        client.endpoint.port,
+        &client.user,
+        decode,
+    )
+}
+
+impl Source {
+    /// The account's header cache, read from disk (empty and unused for the demo).
+    pub fn header_cache(&self) -> HeaderCache {
+        match &self.cache_path {
+            Some(path) => {
+                let cache = HeaderCache::open(path.clone(), cache_key(&self.client, &self.decode));
+                if let Some(why) = &cache.discarded {
+                    tracing::warn!("header cache not used: {why}");
+                }
+                cache
+            }
+            None => HeaderCache::disabled(),
+        }
+    }
 }
 
 /// Resolves the account (or the demo) and logs in.
@@ -111,6 +147,7 @@ pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
     let client = Client::connect(&source.client).await?;
     Ok(Mailbox {
         client,
+        cache: source.header_cache(),
         label: source.label,
         decode: source.decode,
         _demo: source.demo,
@@ -135,15 +172,46 @@ pub struct ListedMessage {
 pub async fn fetch_listing(
     client: &mut Client,
     decode: &DecodeOptions,
+    cache: &mut HeaderCache,
 ) -> Result<Vec<ListedMessage>> {
     let index = client.index().await?;
     let newest_first: Vec<&MailboxEntry> = index.iter().rev().collect();
-    let numbers: Vec<u32> = newest_first.iter().map(|e| e.number).collect();
-    let mut summaries = std::collections::HashMap::with_capacity(numbers.len());
+    let has_uidl = index.iter().all(|e| e.uidl.is_some());
+    if has_uidl {
+        let present: std::collections::HashSet<&str> =
+            index.iter().filter_map(|e| e.uidl.as_deref()).collect();
+        cache.retain(&|u| present.contains(u));
+    }
+    let mut summaries = std::collections::HashMap::with_capacity(index.len());
+    // Only messages the cache does not know cost a TOP.
+    let mut numbers = Vec::new();
+    for e in &newest_first {
+        match e
+            .uidl
+            .as_deref()
+            .and_then(|u| cache.get(u))
+            .filter(|_| has_uidl)
+        {
+            Some(s) => {
+                summaries.insert(e.number, s.clone());
+            }
+            None => numbers.push(e.number),
+        }
+    }
+    let uidl_of: std::collections::HashMap<u32, &str> = index
+        .iter()
+        .filter_map(|e| Some((e.number, e.uidl.as_deref()?)))
+        .collect();
     client
         .headers(&numbers, |n, result| {
             let summary = match result {
-                Ok(raw) => Summary::from_headers(&raw, decode),
+                Ok(raw) => {
+                    let s = Summary::from_headers(&raw, decode);
+                    if let (true, Some(u)) = (has_uidl, uidl_of.get(&n)) {
+                        cache.insert(u.to_string(), s.clone());
+                    }
+                    s
+                }
                 Err(e) => Summary {
                     subject: format!("(headers unavailable: {e})"),
                     ..Default::default()
@@ -214,7 +282,10 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
 
 pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
     let mut mailbox = open(args).await?;
-    let rows = fetch_listing(&mut mailbox.client, &mailbox.decode).await?;
+    let rows = fetch_listing(&mut mailbox.client, &mailbox.decode, &mut mailbox.cache).await?;
+    if let Err(e) = mailbox.cache.save() {
+        eprintln!("postie: warning: cannot save the header cache: {e}");
+    }
     mailbox.client.quit().await?;
     let text = if json {
         let mut s = serde_json::to_string_pretty(&rows)?;

@@ -15,6 +15,7 @@ pub mod display;
 pub mod mime;
 pub mod pop3;
 pub mod secret;
+pub mod store;
 pub mod tui;
 pub mod ui;
 pub mod worker;

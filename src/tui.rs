@@ -133,7 +133,13 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     tracing::info!(account = %source.label, %server, mode = %source.mode, "starting");
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let worker = Worker::new(source.client.clone(), source.decode, req_rx, ev_tx);
+    let worker = Worker::new(
+        source.client.clone(),
+        source.decode,
+        source.header_cache(),
+        req_rx,
+        ev_tx,
+    );
     let worker_task = tokio::spawn(worker.run());
 
     let (mut terminal, _guard) = setup_terminal()?;

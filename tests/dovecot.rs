@@ -27,6 +27,8 @@ fn users() -> Vec<User> {
         User::new("del_kick", small()),
         User::new("del_cli", small()),
         User::new("worker_undo", small()),
+        User::new("cached", generated_mailbox(300)),
+        User::new("worker_cache", generated_mailbox(50)),
         User::new(
             "corpus",
             corpus_files().into_iter().map(|(_, bytes)| bytes).collect(),
@@ -596,7 +598,13 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
     let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
     let cfg = client_config(d, "worker_undo", TlsMode::StartTls, AuthPreference::Auto);
-    let worker = Worker::new(cfg, postie::mime::DecodeOptions::default(), req_rx, ev_tx);
+    let worker = Worker::new(
+        cfg,
+        postie::mime::DecodeOptions::default(),
+        postie::store::HeaderCache::disabled(),
+        req_rx,
+        ev_tx,
+    );
     rt.block_on(async move {
         let task = tokio::spawn(worker.run());
         let mut uidls = Vec::new();
@@ -656,4 +664,146 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
         .find(|l| l.contains("(worker_undo)") && l.contains("del="))
         .unwrap_or("");
     assert!(line.contains("del=2/"), "{line}");
+}
+
+/// Dovecot's count of TOP commands in `user`'s latest session (`top=N/bytes`).
+fn last_top_count(d: &Dovecot, user: &str) -> usize {
+    let log = d.log();
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains(&format!("({user})")) && l.contains("top="))
+        .unwrap_or("");
+    line.split("top=")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX)
+}
+
+#[test]
+fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = account(d, "cached", "none", "user").toml();
+    let pw = d.password("cached");
+    let run = |args: &[&str]| common::postie_in(home.path(), &cfg, Some(&pw), args);
+
+    let cold = run(&["list", "--json"]);
+    assert_eq!(cold.status, 0, "{}", cold.stderr);
+    assert_eq!(last_top_count(d, "cached"), 300);
+    let warm = run(&["list", "--json"]);
+    assert_eq!(warm.stdout, cold.stdout, "the cache gives the same listing");
+    assert_eq!(last_top_count(d, "cached"), 0, "a warm reopen sends no TOP");
+
+    // A new message costs exactly one TOP.
+    let new = common::message(
+        "New <new@example.org>",
+        "Brand new",
+        "Wed, 03 Jan 2024 10:00:00 +0000",
+        "",
+        "hello\n",
+    );
+    let name = common::dovecot::maildir_name(10_000, new.len());
+    let tmp = d.maildir("cached").join("tmp").join(&name);
+    std::fs::write(&tmp, &new).unwrap();
+    std::process::Command::new("chown")
+        .args(["nobody:nogroup"])
+        .arg(&tmp)
+        .status()
+        .unwrap();
+    std::fs::rename(&tmp, d.maildir("cached").join("new").join(&name)).unwrap();
+    let with_new = run(&["list", "--json"]);
+    assert_eq!(last_top_count(d, "cached"), 1);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&with_new.stdout).unwrap();
+    assert_eq!(rows.len(), 301);
+    assert_eq!(rows[0]["subject"], "Brand new");
+
+    // A message deleted elsewhere leaves the cache too.
+    let rt = runtime();
+    let mut c = rt
+        .block_on(Client::connect(&client_config(
+            d,
+            "cached",
+            TlsMode::None,
+            AuthPreference::User,
+        )))
+        .unwrap();
+    rt.block_on(c.dele(&[1])).unwrap();
+    rt.block_on(c.quit()).unwrap();
+    let after = run(&["list", "--json"]);
+    assert_eq!(last_top_count(d, "cached"), 0);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(rows.len(), 300);
+    let cache_dir = home.path().join("cache").join("postie");
+    let files: Vec<_> = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(files.len(), 1, "one cache file, no temp files left behind");
+    let key = postie::store::cache::account_key(
+        "127.0.0.1",
+        d.plain_port,
+        "cached",
+        &postie::mime::DecodeOptions::default(),
+    );
+    let cache = postie::store::HeaderCache::open(files[0].path(), key);
+    assert_eq!(cache.len(), 300, "the deleted message is no longer cached");
+
+    // A damaged cache is discarded and rebuilt, never fatal.
+    std::fs::write(files[0].path(), b"not a cache at all").unwrap();
+    let rebuilt = run(&["list", "--json"]);
+    assert_eq!(rebuilt.status, 0, "{}", rebuilt.stderr);
+    assert_eq!(rebuilt.stdout, after.stdout);
+    assert_eq!(last_top_count(d, "cached"), 300);
+    run(&["list"]);
+    assert_eq!(last_top_count(d, "cached"), 0);
+}
+
+/// One reader session through the worker: wait for every header, then leave.
+fn worker_session(d: &Dovecot, user: &str, cache: postie::store::HeaderCache) -> usize {
+    use postie::worker::{Event, Request, Worker};
+    let rt = runtime();
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let cfg = client_config(d, user, TlsMode::StartTls, AuthPreference::Auto);
+    let worker = Worker::new(
+        cfg,
+        postie::mime::DecodeOptions::default(),
+        cache,
+        req_rx,
+        ev_tx,
+    );
+    rt.block_on(async move {
+        let task = tokio::spawn(worker.run());
+        let (mut total, mut loaded) = (usize::MAX, 0);
+        while loaded < total {
+            match next_event(&mut ev_rx).await {
+                Event::Indexed(e) => total = e.len(),
+                Event::HeadersLoaded(b) => loaded += b.len(),
+                _ => {}
+            }
+        }
+        req_tx.send(Request::QuitDiscard).unwrap();
+        while !matches!(next_event(&mut ev_rx).await, Event::Closed { .. }) {}
+        task.await.unwrap();
+        loaded
+    })
+}
+
+#[test]
+fn the_reader_reopens_from_the_cache_without_top() {
+    let Some(d) = dovecot() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("headers.bin");
+    let open = || postie::store::HeaderCache::open(path.clone(), "worker-cache-test".into());
+    assert_eq!(worker_session(d, "worker_cache", open()), 50);
+    assert_eq!(last_top_count(d, "worker_cache"), 50);
+    assert_eq!(open().len(), 50, "saved when the headers were complete");
+    assert_eq!(worker_session(d, "worker_cache", open()), 50);
+    assert_eq!(
+        last_top_count(d, "worker_cache"),
+        0,
+        "every header came from the cache"
+    );
 }

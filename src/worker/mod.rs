@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::pop3::{Client, ClientConfig, Flow, Pop3Error, TlsMode};
+use crate::store::HeaderCache;
 
 /// What the UI asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +135,8 @@ const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
 pub struct Worker {
     cfg: ClientConfig,
     decode: DecodeOptions,
+    /// Summaries from earlier sessions, by UIDL: only new messages cost a TOP.
+    cache: HeaderCache,
     rx: UnboundedReceiver<Request>,
     tx: UnboundedSender<Event>,
     client: Option<Client>,
@@ -166,12 +169,14 @@ impl Worker {
     pub fn new(
         cfg: ClientConfig,
         decode: DecodeOptions,
+        cache: HeaderCache,
         rx: UnboundedReceiver<Request>,
         tx: UnboundedSender<Event>,
     ) -> Worker {
         Worker {
             cfg,
             decode,
+            cache,
             rx,
             tx,
             client: None,
@@ -266,6 +271,7 @@ impl Worker {
                 self.quit = Some(Quit::Discard);
             }
             if self.quit == Some(Quit::Discard) {
+                self.save_cache();
                 let deleted = 0;
                 if let Some(client) = self.client.take() {
                     if let Err(e) = client.quit_discarding().await {
@@ -319,6 +325,12 @@ impl Worker {
                 continue;
             }
             self.idle().await;
+        }
+    }
+
+    fn save_cache(&mut self) {
+        if let Err(e) = self.cache.save() {
+            tracing::warn!("cannot save the header cache: {e}");
         }
     }
 
@@ -397,6 +409,16 @@ impl Worker {
             entries.push(IndexEntry { uidl, size: e.size });
         }
         self.known.retain(|u| self.numbers.contains_key(u));
+        if self.has_uidl {
+            let numbers = &self.numbers;
+            self.cache.retain(&|u| numbers.contains_key(u));
+        } else if !self.cache.is_empty() || had_uidl {
+            self.cache = HeaderCache::disabled();
+            self.send(Event::Failed {
+                kind: FailureKind::Server,
+                error: "the server has no UIDL: headers cannot be cached, and marks cannot survive a reconnect".into(),
+            });
+        }
         self.send(Event::Connected {
             tls: client.is_tls() || self.cfg.endpoint.tls != TlsMode::None,
             auth: client.auth_method().to_string(),
@@ -404,6 +426,17 @@ impl Worker {
             has_uidl: self.has_uidl,
         });
         self.send(Event::Indexed(entries));
+        // What the cache knows appears at once; only the rest costs a TOP.
+        let cached: Vec<(String, Summary)> = self
+            .order
+            .iter()
+            .filter(|u| !self.known.contains(*u))
+            .filter_map(|u| Some((u.clone(), self.cache.get(u)?.clone())))
+            .collect();
+        for batch in cached.chunks(4096) {
+            self.known.extend(batch.iter().map(|(u, _)| u.clone()));
+            self.send(Event::HeadersLoaded(batch.to_vec()));
+        }
         let gone: Vec<String> = self
             .marks
             .iter()
@@ -476,6 +509,7 @@ impl Worker {
             return false;
         };
         let deleted = self.applied.len();
+        self.save_cache();
         match client.quit().await {
             Ok(()) => {
                 self.send(Event::Closed { deleted });
@@ -555,6 +589,7 @@ impl Worker {
         let mut batch: Vec<(String, Summary)> = Vec::new();
         let mut last_flush = Instant::now();
         let first_screen = first.len().max(1);
+        let has_uidl = self.has_uidl;
         let decode = self.decode;
         let result = client
             .headers(&numbers, |n, reply| {
@@ -569,6 +604,9 @@ impl Worker {
                     },
                 };
                 self.known.insert(uidl.clone());
+                if has_uidl {
+                    self.cache.insert(uidl.clone(), summary.clone());
+                }
                 batch.push((uidl.clone(), summary));
                 let screenful_done = first.contains(uidl) && batch.len() >= first_screen;
                 if batch.len() >= HEADER_BATCH
@@ -596,6 +634,9 @@ impl Worker {
         self.client = Some(client);
         if !batch.is_empty() {
             self.send(Event::HeadersLoaded(batch));
+        }
+        if !self.order.iter().any(|u| !self.known.contains(u)) {
+            self.save_cache();
         }
         self.last_activity = Instant::now();
         result.map(drop)

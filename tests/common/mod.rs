@@ -137,7 +137,12 @@ impl Run {
 /// Runs the real binary with `config` written to a temp file and the password in the environment.
 pub fn postie(config: &str, password: Option<&str>, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path: PathBuf = dir.path().join("config.toml");
+    postie_in(dir.path(), config, password, args)
+}
+
+/// Like `postie`, with its config, cache and state under `dir` (kept between runs).
+pub fn postie_in(dir: &Path, config: &str, password: Option<&str>, args: &[&str]) -> Run {
+    let path: PathBuf = dir.join("config.toml");
     std::fs::write(&path, config).expect("write config");
     #[cfg(unix)]
     {
@@ -148,9 +153,9 @@ pub fn postie(config: &str, password: Option<&str>, args: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_postie"));
     cmd.env_remove("POSTIE_PASSWORD")
         .env("POSTIE_CONFIG", &path)
-        .env("XDG_CACHE_HOME", dir.path().join("cache"))
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_DATA_HOME", dir.join("data"))
         .args(args)
         .stdin(std::process::Stdio::null());
     if let Some(p) = password {
