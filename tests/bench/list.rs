@@ -40,11 +40,12 @@ fn main() {
     println!("postie list, {count} messages in a private Dovecot on 127.0.0.1 (one is 100 MB), plain link, USER/PASS");
     println!("machine: {} cores, {}", num_cpus(), cpu_model());
     println!(
-        "{:>10}  {:>12}  {:>12}  {:>8}  {:>12}",
-        "one-way", "pipelined", "lock-step", "ratio", "peak RSS"
+        "{:>10}  {:>12}  {:>12}  {:>8}  {:>12}  {:>12}",
+        "one-way", "pipelined", "lock-step", "ratio", "peak RSS", "warm cache"
     );
 
-    let run = |port: u16, pipelining: bool| -> (Duration, u64) {
+    // `home` keeps the header cache between runs; None means a cold cache.
+    let run_in = |port: u16, pipelining: bool, home: Option<&std::path::Path>| -> (Duration, u64) {
         let acct = Account {
             port,
             tls: "none",
@@ -53,8 +54,9 @@ fn main() {
             ca_file: None,
             pipelining,
         };
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = dir.path().join("config.toml");
+        let fresh = tempfile::tempdir().unwrap();
+        let dir = home.unwrap_or(fresh.path());
+        let cfg = dir.join("config.toml");
         std::fs::write(&cfg, acct.toml()).unwrap();
         let start = Instant::now();
         let out = Command::new("/usr/bin/time")
@@ -63,6 +65,7 @@ fn main() {
             .args(["list", "--json"])
             .env("POSTIE_CONFIG", &cfg)
             .env("POSTIE_PASSWORD", &password)
+            .env("XDG_CACHE_HOME", dir.join("cache"))
             .output()
             .unwrap();
         let elapsed = start.elapsed();
@@ -81,6 +84,7 @@ fn main() {
             .unwrap_or(0);
         (elapsed, rss_kb)
     };
+    let run = |port: u16, pipelining: bool| run_in(port, pipelining, None);
     // Warm Dovecot's index once so every timed run sees the same server.
     run(dovecot.plain_port, true);
 
@@ -103,13 +107,20 @@ fn main() {
         let tries = if ms == 0 { 5 } else { 1 };
         let (piped, rss) = best(true, tries);
         let (lock, _) = best(false, tries);
+        let home = tempfile::tempdir().unwrap();
+        run_in(port, true, Some(home.path()));
+        let (warm, _) = (0..tries)
+            .map(|_| run_in(port, true, Some(home.path())))
+            .min_by_key(|(d, _)| *d)
+            .unwrap();
         println!(
-            "{:>8} ms  {:>10.3} s  {:>10.3} s  {:>7.1}x  {:>9} KB",
+            "{:>8} ms  {:>10.3} s  {:>10.3} s  {:>7.1}x  {:>9} KB  {:>10.3} s",
             ms,
             piped.as_secs_f64(),
             lock.as_secs_f64(),
             lock.as_secs_f64() / piped.as_secs_f64(),
-            rss
+            rss,
+            warm.as_secs_f64()
         );
     }
 
