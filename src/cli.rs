@@ -142,12 +142,17 @@ impl Source {
 }
 
 /// Resolves the account (or the demo) and logs in.
-pub async fn open(args: &SourceArgs) -> Result<Mailbox> {
+/// Logs in; `with_cache` reads the account's header cache (only `list` needs it).
+pub async fn open(args: &SourceArgs, with_cache: bool) -> Result<Mailbox> {
     let source = resolve(args).await?;
     let client = Client::connect(&source.client).await?;
     Ok(Mailbox {
         client,
-        cache: source.header_cache(),
+        cache: if with_cache {
+            source.header_cache()
+        } else {
+            HeaderCache::disabled()
+        },
         label: source.label,
         decode: source.decode,
         _demo: source.demo,
@@ -281,7 +286,7 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
 }
 
 pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
-    let mut mailbox = open(args).await?;
+    let mut mailbox = open(args, true).await?;
     let rows = fetch_listing(&mut mailbox.client, &mailbox.decode, &mut mailbox.cache).await?;
     if let Err(e) = mailbox.cache.save() {
         eprintln!("postie: warning: cannot save the header cache: {e}");
@@ -316,7 +321,7 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
         let decode = file_decode_options(args)?;
         return write_stdout(Rendered::from_message(&bytes, &decode).to_text().as_bytes());
     }
-    let mut mailbox = open(args).await?;
+    let mut mailbox = open(args, false).await?;
     let index = mailbox.client.index().await?;
     let number = match which {
         Selector::Number(n) if *n >= 1 && index.iter().any(|e| e.number == *n) => *n,
