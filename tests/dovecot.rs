@@ -408,12 +408,8 @@ fn list_and_show_never_delete() {
     }
     assert_eq!(d.message_files("del_cli").len(), 5);
     // Dovecot's own count of DELE in each of those sessions: zero.
-    let log = d.log();
-    let logouts: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("(del_cli)") && l.contains("del="))
-        .collect();
-    assert_eq!(logouts.len(), 3, "{log}");
+    let logouts = logouts(d, "del_cli", 3);
+    assert_eq!(logouts.len(), 3, "{logouts:?}");
     assert!(logouts.iter().all(|l| l.contains("del=0/")), "{logouts:?}");
 }
 
@@ -657,23 +653,34 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
         vec![names[0].clone(), names[1].clone(), names[3].clone()]
     );
     // Dovecot's logout line counts the DELEs it saw: 3 + 2 after the RSET.
-    let log = d.log();
-    let line = log
-        .lines()
-        .rev()
-        .find(|l| l.contains("(worker_undo)") && l.contains("del="))
-        .unwrap_or("");
+    let lines = logouts(d, "worker_undo", 1);
+    let line = lines.first().map(String::as_str).unwrap_or("");
     assert!(line.contains("del=2/"), "{line}");
 }
 
-/// Dovecot's count of TOP commands in `user`'s latest session (`top=N/bytes`).
-fn last_top_count(d: &Dovecot, user: &str) -> usize {
-    let log = d.log();
-    let line = log
-        .lines()
-        .rev()
-        .find(|l| l.contains(&format!("({user})")) && l.contains("top="))
-        .unwrap_or("");
+/// `user`'s logout lines in order (`top=N/bytes, retr=..., del=N/M`), waiting
+/// up to 10 s until there are at least `n`: Dovecot logs a session's end just
+/// after the client has its reply to QUIT.
+fn logouts(d: &Dovecot, user: &str, n: usize) -> Vec<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let lines: Vec<String> = d
+            .log()
+            .lines()
+            .filter(|l| l.contains(&format!("({user})")) && l.contains("top="))
+            .map(String::from)
+            .collect();
+        if lines.len() >= n || start.elapsed() > Duration::from_secs(10) {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Dovecot's count of TOP commands in `user`'s `session`-th session (from 1).
+fn top_count(d: &Dovecot, user: &str, session: usize) -> usize {
+    let lines = logouts(d, user, session);
+    let line = lines.get(session - 1).map(String::as_str).unwrap_or("");
     line.split("top=")
         .nth(1)
         .and_then(|r| r.split('/').next())
@@ -691,10 +698,10 @@ fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
 
     let cold = run(&["list", "--json"]);
     assert_eq!(cold.status, 0, "{}", cold.stderr);
-    assert_eq!(last_top_count(d, "cached"), 300);
+    assert_eq!(top_count(d, "cached", 1), 300);
     let warm = run(&["list", "--json"]);
     assert_eq!(warm.stdout, cold.stdout, "the cache gives the same listing");
-    assert_eq!(last_top_count(d, "cached"), 0, "a warm reopen sends no TOP");
+    assert_eq!(top_count(d, "cached", 2), 0, "a warm reopen sends no TOP");
 
     // A new message costs exactly one TOP.
     let new = common::message(
@@ -714,7 +721,7 @@ fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
         .unwrap();
     std::fs::rename(&tmp, d.maildir("cached").join("new").join(&name)).unwrap();
     let with_new = run(&["list", "--json"]);
-    assert_eq!(last_top_count(d, "cached"), 1);
+    assert_eq!(top_count(d, "cached", 3), 1);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&with_new.stdout).unwrap();
     assert_eq!(rows.len(), 301);
     assert_eq!(rows[0]["subject"], "Brand new");
@@ -732,7 +739,7 @@ fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
     rt.block_on(c.dele(&[1])).unwrap();
     rt.block_on(c.quit()).unwrap();
     let after = run(&["list", "--json"]);
-    assert_eq!(last_top_count(d, "cached"), 0);
+    assert_eq!(top_count(d, "cached", 5), 0);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&after.stdout).unwrap();
     assert_eq!(rows.len(), 300);
     let cache_dir = home.path().join("cache").join("postie");
@@ -755,9 +762,9 @@ fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
     let rebuilt = run(&["list", "--json"]);
     assert_eq!(rebuilt.status, 0, "{}", rebuilt.stderr);
     assert_eq!(rebuilt.stdout, after.stdout);
-    assert_eq!(last_top_count(d, "cached"), 300);
+    assert_eq!(top_count(d, "cached", 6), 300);
     run(&["list"]);
-    assert_eq!(last_top_count(d, "cached"), 0);
+    assert_eq!(top_count(d, "cached", 7), 0);
 }
 
 /// One reader session through the worker: wait for every header, then leave.
@@ -798,11 +805,11 @@ fn the_reader_reopens_from_the_cache_without_top() {
     let path = dir.path().join("headers.bin");
     let open = || postie::store::HeaderCache::open(path.clone(), "worker-cache-test".into());
     assert_eq!(worker_session(d, "worker_cache", open()), 50);
-    assert_eq!(last_top_count(d, "worker_cache"), 50);
+    assert_eq!(top_count(d, "worker_cache", 1), 50);
     assert_eq!(open().len(), 50, "saved when the headers were complete");
     assert_eq!(worker_session(d, "worker_cache", open()), 50);
     assert_eq!(
-        last_top_count(d, "worker_cache"),
+        top_count(d, "worker_cache", 2),
         0,
         "every header came from the cache"
     );
