@@ -384,8 +384,18 @@ fn dele_then_server_side_disconnect_deletes_nothing() {
     let mut c = connect(&rt, d, "del_kick");
     assert!(rt.block_on(c.dele(&[1])).unwrap().is_empty());
     d.kick("del_kick");
-    std::thread::sleep(Duration::from_millis(300));
-    let err = rt.block_on(c.noop()).unwrap_err();
+    // Watch the idle socket, as the reader's worker does, until the drop shows.
+    let start = std::time::Instant::now();
+    let err = loop {
+        if let Err(e) = rt.block_on(c.connection().probe()) {
+            break e;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the kick was never noticed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(matches!(err, Pop3Error::ConnectionLost { .. }), "{err}");
     assert!(
         err.to_string().starts_with("connection to 127.0.0.1:"),
@@ -393,7 +403,11 @@ fn dele_then_server_side_disconnect_deletes_nothing() {
     );
     // Dovecot says why before it closes; the user gets to read it.
     assert!(err.to_string().contains("Server shutting down"), "{err}");
-    // The client knows it is dead; QUIT is refused locally rather than sent.
+    // The client knows it is dead; nothing more is sent, QUIT included.
+    assert!(matches!(
+        rt.block_on(c.noop()),
+        Err(Pop3Error::ConnectionLost { .. })
+    ));
     assert!(rt.block_on(c.quit()).is_err());
     assert_eq!(d.message_files("del_kick").len(), 5);
 }

@@ -510,3 +510,59 @@ async fn a_paused_header_stream_stays_in_step() {
     client.noop().await.unwrap();
     client.quit().await.unwrap();
 }
+
+/// A DELE refused with [SYS/TEMP] as the server shuts the session down is not
+/// a verdict on the message: the worker keeps the mark and reports a lost
+/// connection, never "mark removed".
+#[tokio::test]
+async fn a_temporary_dele_refusal_keeps_the_mark() {
+    use postie::worker::{Event, Request, Worker};
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        while let Some(l) = p.line().await {
+            let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
+                "UIDL" => b"+OK\r\n1 uid-1\r\n2 uid-2\r\n.\r\n",
+                "LIST" => b"+OK\r\n1 100\r\n2 200\r\n.\r\n",
+                "TOP" => b"+OK\r\nSubject: hi\r\n\r\n.\r\n",
+                "DELE" => {
+                    p.send(b"-ERR [SYS/TEMP] Server shutting down.\r\n").await;
+                    return;
+                }
+                _ => b"+OK\r\n",
+            };
+            p.send(reply).await;
+        }
+    })
+    .await;
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(
+        config(port, AuthPreference::User, 5),
+        postie::mime::DecodeOptions::default(),
+        postie::store::HeaderCache::disabled(),
+        req_rx,
+        ev_tx,
+    );
+    let task = tokio::spawn(worker.run());
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Event::Indexed(_) => req_tx.send(Request::Mark("uid-2".into())).unwrap(),
+            Event::MarksDropped { uidls, why } => panic!("mark dropped: {uidls:?} ({why})"),
+            Event::ConnectionLost {
+                reason,
+                uncommitted,
+            } => {
+                assert_eq!(uncommitted, 1, "the mark is kept");
+                assert!(reason.contains("SYS/TEMP"), "{reason}");
+                break;
+            }
+            _ => {}
+        }
+    }
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}

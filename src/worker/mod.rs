@@ -476,6 +476,17 @@ impl Worker {
                 .reset_marks(&numbers(&self.marks, &self.numbers))
                 .await?
         };
+        // A temporary refusal (Dovecot says [SYS/TEMP] as it shuts a session
+        // down) is not a verdict on the message: keep the mark, start over.
+        if let Some((_, e)) = refused
+            .iter()
+            .find(|(_, e)| e.code() == Some(&crate::pop3::ResponseCode::SysTemp))
+        {
+            return Err(Pop3Error::ConnectionLost {
+                addr: self.cfg.endpoint.addr(),
+                reason: e.to_string(),
+            });
+        }
         self.applied = self.marks.clone();
         let mut dropped = Vec::new();
         let mut why = String::new();
