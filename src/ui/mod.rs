@@ -83,9 +83,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
     let [titles, rows] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let c = columns(area.width as usize);
     let title = format!(
-        "{}{} {}  {}  {}  {}",
-        "",
-        "   ",
+        "    {}  {}  {}  {}",
         fit("DATE", c.date),
         fit("FROM", c.from),
         fit("SUBJECT", c.subject),
@@ -226,29 +224,19 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
             s
         }
     };
-    let hint = match app.view {
-        View::List => "? help ",
-        View::Reader(_) => {
-            if let View::Reader(r) = &app.view {
-                let pct = if r.lines.is_empty() {
-                    100
-                } else {
-                    ((r.scroll + app.reader_height()).min(r.lines.len()) * 100 / r.lines.len())
-                        .min(100)
-                };
-                return frame.render_widget(
-                    Paragraph::new(Span::styled(
-                        status_line(&left, &format!("{pct}% · ? help "), total),
-                        bar(),
-                    )),
-                    area,
-                );
-            }
-            "? help "
+    let right = match &app.view {
+        View::List => "? help ".to_string(),
+        View::Reader(r) => {
+            let pct = if r.lines.is_empty() {
+                100
+            } else {
+                ((r.scroll + app.reader_height()).min(r.lines.len()) * 100 / r.lines.len()).min(100)
+            };
+            format!("{pct}% · ? help ")
         }
     };
     frame.render_widget(
-        Paragraph::new(Span::styled(status_line(&left, hint, total), bar())),
+        Paragraph::new(Span::styled(status_line(&left, &right, total), bar())),
         area,
     );
 }

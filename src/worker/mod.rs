@@ -204,47 +204,26 @@ impl Worker {
         let _ = self.tx.send(e);
     }
 
-    /// Takes a request in. Returns true if it should interrupt a header stream.
-    fn accept(&mut self, r: Request) -> bool {
+    /// Takes a request in (`interrupts` says whether it should pause a header stream).
+    fn accept(&mut self, r: Request) {
         match r {
-            Request::Visible(v) => {
-                let urgent = v
-                    .iter()
-                    .any(|u| !self.known.contains(u) && self.numbers.contains_key(u));
-                self.visible = v;
-                urgent
-            }
-            Request::FetchBody(u) => {
-                self.body_wanted = Some(u);
-                true
-            }
-            Request::Mark(u) => {
-                self.marks_dirty |= self.marks.insert(u);
-                true
-            }
-            Request::Unmark(u) => {
-                self.marks_dirty |= self.marks.remove(&u);
-                true
-            }
+            Request::Visible(v) => self.visible = v,
+            Request::FetchBody(u) => self.body_wanted = Some(u),
+            Request::Mark(u) => self.marks_dirty |= self.marks.insert(u),
+            Request::Unmark(u) => self.marks_dirty |= self.marks.remove(&u),
             Request::UnmarkAll => {
                 self.marks_dirty |= !self.marks.is_empty() || !self.applied.is_empty();
                 self.marks.clear();
-                true
             }
             Request::Refresh => {
                 self.refresh = true;
                 self.halted = false;
-                true
             }
             Request::QuitCommit => {
                 self.quit = Some(Quit::Commit);
                 self.halted = false;
-                true
             }
-            Request::QuitDiscard => {
-                self.quit = Some(Quit::Discard);
-                true
-            }
+            Request::QuitDiscard => self.quit = Some(Quit::Discard),
         }
     }
 
@@ -255,9 +234,7 @@ impl Worker {
         }
         loop {
             match self.rx.try_recv() {
-                Ok(r) => {
-                    self.accept(r);
-                }
+                Ok(r) => self.accept(r),
                 Err(tokio::sync::mpsc::error::TryRecvError::Empty) => return true,
                 Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return false,
             }
@@ -371,9 +348,7 @@ impl Worker {
 
     async fn wait_for_request(&mut self) {
         match self.rx.recv().await {
-            Some(r) => {
-                self.accept(r);
-            }
+            Some(r) => self.accept(r),
             None => self.quit = Some(Quit::Discard),
         }
     }
@@ -669,7 +644,7 @@ impl Worker {
     async fn idle(&mut self) {
         tokio::select! {
             r = self.rx.recv() => match r {
-                Some(r) => { self.accept(r); }
+                Some(r) => self.accept(r),
                 None => self.quit = Some(Quit::Discard),
             },
             _ = tokio::time::sleep(PROBE_EVERY) => {
