@@ -3,6 +3,18 @@
 
 use chrono::{DateTime, FixedOffset};
 
+/// A header block's Date: the text as written (decoded, trimmed) and its reading, if any.
+pub fn from_fields(
+    fields: &[super::header::Field<'_>],
+    ctx: &super::header::HeaderContext,
+) -> (String, Option<DateTime<FixedOffset>>) {
+    let raw = super::header::find(fields, "date")
+        .map(|v| ctx.decode_raw(&super::header::unfold(v)).trim().to_string())
+        .unwrap_or_default();
+    let parsed = parse(&raw);
+    (raw, parsed)
+}
+
 pub fn parse(raw: &str) -> Option<DateTime<FixedOffset>> {
     let cleaned = clean(raw);
     if cleaned.is_empty() || cleaned.len() > 200 {

@@ -16,7 +16,7 @@ use serde::Serialize;
 pub use charset::DecodeOptions;
 pub use render::{Attachment, Rendered};
 
-use header::{find, parse_addresses, split_entity, unfold, HeaderContext, Params};
+use header::{find, parse_addresses, split_entity, HeaderContext, Params};
 use sanitize::sanitize_line;
 
 /// What the list shows for one message; compact, owned, cheap to keep by the thousand.
@@ -51,10 +51,7 @@ impl Summary {
         let sender = find(&fields, "from")
             .and_then(|v| parse_addresses(v, &ctx).into_iter().next())
             .unwrap_or_default();
-        let date_raw = find(&fields, "date")
-            .map(|v| ctx.decode_raw(&unfold(v)).trim().to_string())
-            .unwrap_or_default();
-        let date = date::parse(&date_raw);
+        let (date_raw, date) = date::from_fields(&fields, &ctx);
         Summary {
             subject: sanitize_line(
                 ctx.decode(find(&fields, "subject").unwrap_or_default())

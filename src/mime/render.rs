@@ -349,12 +349,9 @@ impl Headers {
                 .map(|v| parse_addresses(v, ctx))
                 .unwrap_or_default()
         };
-        let date_raw = find(fields, "date")
-            .map(|v| ctx.decode_raw(&super::header::unfold(v)))
-            .unwrap_or_default();
-        let date = match super::date::parse(&date_raw) {
-            Some(d) => d.to_rfc2822(),
-            None => date_raw.trim().to_string(),
+        let date = match super::date::from_fields(fields, ctx) {
+            (_, Some(d)) => d.to_rfc2822(),
+            (raw, None) => raw,
         };
         Headers {
             from: address_line(&addrs("from")),
