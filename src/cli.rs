@@ -30,7 +30,6 @@ pub struct SourceArgs {
 /// An opened mailbox; keeps the demo server alive as long as it is used.
 pub struct Mailbox {
     pub client: Client,
-    pub label: String,
     /// How this account's mail is decoded (`fallback_charset`, `decoding`).
     pub decode: DecodeOptions,
     pub cache: HeaderCache,
@@ -102,7 +101,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         TlsMode::None => "plain",
     };
     let client = account.client_config(password);
-    let decode = DecodeOptions::from_config(account.fallback_charset.as_deref(), account.decoding);
+    let decode = DecodeOptions::for_account(account);
     Ok(Source {
         label: name.to_string(),
         mode: mode.into(),
@@ -153,7 +152,6 @@ pub async fn open(args: &SourceArgs, with_cache: bool) -> Result<Mailbox> {
         } else {
             HeaderCache::disabled()
         },
-        label: source.label,
         decode: source.decode,
         _demo: source.demo,
     })
@@ -366,10 +364,7 @@ fn file_decode_options(args: &SourceArgs) -> Result<DecodeOptions> {
         return Ok(DecodeOptions::default());
     };
     let (_, account) = config.account(args.account.as_deref())?;
-    Ok(DecodeOptions::from_config(
-        account.fallback_charset.as_deref(),
-        account.decoding,
-    ))
+    Ok(DecodeOptions::for_account(account))
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<()> {

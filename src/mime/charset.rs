@@ -15,13 +15,11 @@ pub struct DecodeOptions {
 }
 
 impl DecodeOptions {
-    pub fn from_config(
-        fallback_charset: Option<&str>,
-        decoding: crate::config::Decoding,
-    ) -> DecodeOptions {
+    /// The account's `fallback_charset` and `decoding` settings.
+    pub fn for_account(account: &crate::config::AccountConfig) -> DecodeOptions {
         DecodeOptions {
-            fallback: fallback_charset.and_then(lookup),
-            strict: decoding == crate::config::Decoding::Strict,
+            fallback: account.fallback_charset.as_deref().and_then(lookup),
+            strict: account.decoding == crate::config::Decoding::Strict,
         }
     }
 }
