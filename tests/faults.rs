@@ -566,3 +566,65 @@ async fn a_temporary_dele_refusal_keeps_the_mark() {
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
+
+/// A message whose TOP the server refuses is shown as unavailable for the
+/// session, but the refusal is never written to the header cache.
+#[tokio::test]
+async fn a_refused_top_is_not_cached() {
+    use postie::worker::{Event, Request, Worker};
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        while let Some(l) = p.line().await {
+            let reply: &[u8] = match l.as_str() {
+                "UIDL" => b"+OK\r\n1 uid-1\r\n2 uid-2\r\n.\r\n",
+                "LIST" => b"+OK\r\n1 100\r\n2 200\r\n.\r\n",
+                "TOP 1 0" => b"+OK\r\nSubject: fine\r\n\r\n.\r\n",
+                "TOP 2 0" => b"-ERR [SYS/TEMP] try later\r\n",
+                "QUIT" => {
+                    p.send(b"+OK\r\n").await;
+                    return;
+                }
+                _ => b"+OK\r\n",
+            };
+            p.send(reply).await;
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("headers.bin");
+    let cache = postie::store::HeaderCache::open(path.clone(), "k".into());
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(
+        config(port, AuthPreference::User, 5),
+        postie::mime::DecodeOptions::default(),
+        cache,
+        req_rx,
+        ev_tx,
+    );
+    let task = tokio::spawn(worker.run());
+    let mut loaded = Vec::new();
+    while loaded.len() < 2 {
+        if let Event::HeadersLoaded(b) = tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            loaded.extend(b);
+        }
+    }
+    let unavailable = loaded.iter().find(|(u, _)| u == "uid-2").unwrap();
+    assert!(
+        unavailable.1.subject.starts_with("(headers unavailable: "),
+        "{:?}",
+        unavailable.1
+    );
+    req_tx.send(Request::QuitDiscard).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let cache = postie::store::HeaderCache::open(path, "k".into());
+    assert_eq!(cache.get("uid-1").map(|s| s.subject.as_str()), Some("fine"));
+    assert!(cache.get("uid-2").is_none(), "the refusal was cached");
+}

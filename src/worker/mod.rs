@@ -582,17 +582,21 @@ impl Worker {
                 let Some(uidl) = by_number.get(&n) else {
                     return Flow::Continue;
                 };
+                // A refusal is shown for this session but never cached.
                 let summary = match reply {
-                    Ok(raw) => Summary::from_headers(&raw, &decode),
+                    Ok(raw) => {
+                        let s = Summary::from_headers(&raw, &decode);
+                        if has_uidl {
+                            self.cache.insert(uidl.clone(), s.clone());
+                        }
+                        s
+                    }
                     Err(e) => Summary {
                         subject: format!("(headers unavailable: {e})"),
                         ..Default::default()
                     },
                 };
                 self.known.insert(uidl.clone());
-                if has_uidl {
-                    self.cache.insert(uidl.clone(), summary.clone());
-                }
                 batch.push((uidl.clone(), summary));
                 let screenful_done = first.contains(uidl) && batch.len() >= first_screen;
                 if batch.len() >= HEADER_BATCH
