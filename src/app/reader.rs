@@ -96,9 +96,9 @@ impl Reader {
             .find(|&i| self.lines[i].to_lowercase().contains(q.as_str()));
         match hit {
             Some(i) => {
+                // Clamping to the last page still leaves the hit on screen.
                 self.scroll = i;
                 self.scroll_by(0, height);
-                // Keep the hit visible even when clamped near the end.
                 true
             }
             None => false,
