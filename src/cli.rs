@@ -30,6 +30,8 @@ pub struct SourceArgs {
 /// An opened mailbox; keeps the demo server alive as long as it is used.
 pub struct Mailbox {
     pub client: Client,
+    /// The server's index, read with the login.
+    pub index: Vec<MailboxEntry>,
     /// How this account's mail is decoded (`fallback_charset`, `decoding`).
     pub decode: DecodeOptions,
     pub cache: HeaderCache,
@@ -144,9 +146,10 @@ impl Source {
 /// Logs in; `with_cache` reads the account's header cache (only `list` needs it).
 pub async fn open(args: &SourceArgs, with_cache: bool) -> Result<Mailbox> {
     let source = resolve(args).await?;
-    let client = Client::connect(&source.client).await?;
+    let (client, index) = Client::open(&source.client).await?;
     Ok(Mailbox {
         client,
+        index,
         cache: if with_cache {
             source.header_cache()
         } else {
@@ -174,10 +177,10 @@ pub struct ListedMessage {
 /// Index and headers of the whole mailbox, newest first.
 pub async fn fetch_listing(
     client: &mut Client,
+    index: &[MailboxEntry],
     decode: &DecodeOptions,
     cache: &mut HeaderCache,
 ) -> Result<Vec<ListedMessage>> {
-    let index = client.index().await?;
     let newest_first: Vec<&MailboxEntry> = index.iter().rev().collect();
     let has_uidl = index.iter().all(|e| e.uidl.is_some());
     if has_uidl {
@@ -285,7 +288,13 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
 
 pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
     let mut mailbox = open(args, true).await?;
-    let rows = fetch_listing(&mut mailbox.client, &mailbox.decode, &mut mailbox.cache).await?;
+    let rows = fetch_listing(
+        &mut mailbox.client,
+        &mailbox.index,
+        &mailbox.decode,
+        &mut mailbox.cache,
+    )
+    .await?;
     if let Err(e) = mailbox.cache.save() {
         eprintln!("postie: warning: cannot save the header cache: {e}");
     }
@@ -320,7 +329,7 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
         return write_stdout(Rendered::from_message(&bytes, &decode).to_text().as_bytes());
     }
     let mut mailbox = open(args, false).await?;
-    let index = mailbox.client.index().await?;
+    let index = std::mem::take(&mut mailbox.index);
     let number = match which {
         Selector::Number(n) if *n >= 1 && index.iter().any(|e| e.number == *n) => *n,
         Selector::Number(n) => return Err(anyhow!("no message {n} (mailbox has {})", index.len())),

@@ -16,6 +16,7 @@ pub mod mime;
 pub mod pop3;
 pub mod secret;
 pub mod store;
+pub mod timings;
 pub mod tui;
 pub mod ui;
 pub mod worker;

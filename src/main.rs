@@ -52,6 +52,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    postie::timings::start();
     let args = Args::parse();
     let source = SourceArgs {
         config: args.config,

@@ -159,12 +159,16 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("cannot watch SIGHUP")?;
     let mut dirty = true;
+    let mut milestones = crate::timings::Once::default();
     loop {
         if dirty {
             terminal
                 .draw(|f| crate::ui::draw(f, &app))
                 .context("cannot draw")?;
             dirty = false;
+            if crate::timings::enabled() {
+                record_milestones(&app, &mut milestones);
+            }
         }
         let msg = tokio::select! {
             ev = events.next() => match ev {
@@ -196,9 +200,25 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         }
     }
     drop(_guard);
+    crate::timings::mark_peak_rss();
     // Give the worker a moment to RSET and QUIT cleanly; dropping the
     // connection instead would delete nothing either.
     let _ = req_tx.send(Request::QuitDiscard);
     let _ = tokio::time::timeout(Duration::from_secs(3), worker_task).await;
     Ok(())
+}
+
+/// What the frame just drawn shows, for `POSTIE_TIMINGS` (see `timings`).
+fn record_milestones(app: &App, done: &mut crate::timings::Once) {
+    done.mark("first-frame");
+    if app.indexed {
+        done.mark("indexed");
+        let visible = app.list.visible(app.list_height());
+        if !visible.is_empty() && visible.iter().all(|e| e.summary.is_some()) {
+            done.mark("first-screen");
+        }
+        if app.list.loaded == app.list.len() {
+            done.mark("list-complete");
+        }
+    }
 }

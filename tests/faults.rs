@@ -283,6 +283,61 @@ async fn an_endless_status_line_is_refused_with_bounded_memory() {
     assert!(err.contains("status line longer than 8192 bytes"), "{err}");
 }
 
+/// The index rides behind the login: USER, PASS, UIDL and LIST all arrive
+/// before the server has answered any of them (one round trip for all four).
+#[tokio::test]
+async fn the_index_is_pipelined_with_the_login() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (port, _task) = fake(move |mut p| async move {
+        p.send(b"+OK ready\r\n").await;
+        p.expect("CAPA").await;
+        p.send(format!("+OK\r\n{CAPA_PIPE}.\r\n").as_bytes()).await;
+        let mut ahead = vec![p.expect("USER u").await];
+        while let Some(l) = p.line_within(Duration::from_millis(300)).await {
+            ahead.push(l);
+        }
+        let _ = tx.send(ahead);
+        p.send(b"+OK\r\n+OK in\r\n+OK\r\n1 a1\r\n2 b2\r\n.\r\n+OK\r\n1 100\r\n2 200\r\n.\r\n")
+            .await;
+        p.expect("QUIT").await;
+        p.send(b"+OK\r\n").await;
+    })
+    .await;
+    let (client, index) = Client::open(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
+    client.quit().await.unwrap();
+    assert_eq!(rx.await.unwrap(), ["USER u", "PASS p", "UIDL", "LIST"]);
+    let got: Vec<(u32, u64, Option<&str>)> = index
+        .iter()
+        .map(|e| (e.number, e.size, e.uidl.as_deref()))
+        .collect();
+    assert_eq!(got, [(1, 100, Some("a1")), (2, 200, Some("b2"))]);
+}
+
+/// A server that asks for SASL data after all takes the pipelined UIDL as
+/// its answer: postie reports a login failure instead of going on out of step.
+#[tokio::test]
+async fn a_sasl_continuation_with_the_index_in_flight_is_a_login_failure() {
+    let (port, _task) = fake(move |mut p| async move {
+        p.send(b"+OK ready\r\n").await;
+        p.expect("CAPA").await;
+        p.send(b"+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n").await;
+        p.expect("AUTH PLAIN ").await;
+        p.expect("UIDL").await;
+        p.expect("LIST").await;
+        p.send(b"+ \r\n-ERR bad base64\r\n-ERR not logged in\r\n")
+            .await;
+        let _ = p.line().await;
+    })
+    .await;
+    let err = Client::open(&config(port, AuthPreference::Plain, 5))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("login failed: "), "{err}");
+}
+
 #[tokio::test]
 async fn auth_plain_continuation_is_cancelled_cleanly() {
     let (tx, rx) = tokio::sync::oneshot::channel();

@@ -49,6 +49,27 @@ pub struct Client {
 impl Client {
     /// Connects, upgrades with STLS when asked, and logs in.
     pub async fn connect(cfg: &ClientConfig) -> Result<Client, Pop3Error> {
+        Ok(Client::login(cfg, false).await?.0)
+    }
+
+    /// Connects, logs in and reads the index (UIDL + LIST). When the server
+    /// pipelines, UIDL and LIST go out behind the login commands, so the
+    /// index costs no round trip of its own.
+    pub async fn open(cfg: &ClientConfig) -> Result<(Client, Vec<MailboxEntry>), Pop3Error> {
+        let (mut client, replies) = Client::login(cfg, true).await?;
+        let index = match replies {
+            Some([uidl, list]) => client.read_index(uidl, list)?,
+            None => client.index().await?,
+        };
+        Ok((client, index))
+    }
+
+    /// Logs in; with `index` and a pipelining server, UIDL + LIST ride along
+    /// and their replies are returned.
+    async fn login(
+        cfg: &ClientConfig,
+        index: bool,
+    ) -> Result<(Client, Option<[Option<Reply>; 2]>), Pop3Error> {
         let mut conn = Connection::open(&cfg.endpoint).await?;
         let mut caps = capa(&mut conn).await?;
         if cfg.endpoint.tls == TlsMode::StartTls {
@@ -69,11 +90,22 @@ impl Client {
             link_secure,
             cfg.allow_insecure_auth,
         )?;
-        let cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
+        let mut cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
         let pipelined = cfg.pipelining && caps.pipelining;
+        let login_len = cmds.len();
+        let with_index = index && pipelined;
+        if with_index {
+            cmds.extend([Command::Uidl(None), Command::List(None)]);
+        }
         let mut refusal = None;
         let mut continuation = false;
-        conn.pipeline(&cmds, 0, pipelined, |_, reply| {
+        let mut index_replies: [Option<Reply>; 2] = [None, None];
+        let max_body = if with_index { MAX_LISTING } else { 0 };
+        conn.pipeline(&cmds, max_body, pipelined, |i, reply| {
+            if i >= login_len {
+                index_replies[i - login_len] = Some(reply);
+                return Ok(Flow::Continue);
+            }
             match reply.status.kind {
                 StatusKind::Ok => {}
                 StatusKind::Continuation => continuation = true,
@@ -84,6 +116,14 @@ impl Client {
             Ok(Flow::Continue)
         })
         .await?;
+        if continuation && with_index {
+            // The server wanted a SASL exchange after all and took UIDL as its
+            // answer: the session is out of step, so it is not used further.
+            return Err(Pop3Error::Login {
+                code: None,
+                text: "the server did not accept the AUTH PLAIN initial response".into(),
+            });
+        }
         if continuation {
             let status = conn.cancel_sasl().await?;
             return Err(Pop3Error::Login {
@@ -98,12 +138,13 @@ impl Client {
             });
         }
         tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, "logged in");
-        Ok(Client {
+        let client = Client {
             conn,
             caps,
             auth,
             pipelined,
-        })
+        };
+        Ok((client, with_index.then_some(index_replies)))
     }
 
     pub fn capabilities(&self) -> &Capabilities {
@@ -146,6 +187,15 @@ impl Client {
             })
             .await?;
         let [uidl, list] = replies;
+        self.read_index(uidl, list)
+    }
+
+    /// The index from the replies to UIDL and LIST (UIDL may be refused).
+    fn read_index(
+        &self,
+        uidl: Option<Reply>,
+        list: Option<Reply>,
+    ) -> Result<Vec<MailboxEntry>, Pop3Error> {
         let addr = self.conn.addr().to_string();
         let protocol = |source| Pop3Error::Protocol {
             addr: addr.clone(),
@@ -153,7 +203,7 @@ impl Client {
         };
         let list = list
             .ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?
-            .into_result(&cmds[1])?;
+            .into_result(&Command::List(None))?;
         let sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing)
             .map_err(protocol)?;
         let uids = match uidl {

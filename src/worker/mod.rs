@@ -354,8 +354,8 @@ impl Worker {
     }
 
     async fn connect(&mut self) -> Result<(), Pop3Error> {
-        let mut client = Client::connect(&self.cfg).await?;
-        let index = client.index().await?;
+        let (client, index) = Client::open(&self.cfg).await?;
+        crate::timings::mark("logged-in-and-indexed");
         self.failures = 0;
         let had_uidl = self.has_uidl;
         self.has_uidl = index.iter().all(|e| e.uidl.is_some());

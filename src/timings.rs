@@ -1,0 +1,75 @@
+//! Milestones for benchmarks. With `POSTIE_TIMINGS=FILE` in the environment,
+//! the reader appends `name milliseconds` lines to FILE, measured from the
+//! start of the process, and its peak memory (`peak-rss-kb`) at exit. Nothing
+//! is recorded without the variable; the cost then is one check per frame.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+static START: OnceLock<Instant> = OnceLock::new();
+static FILE: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+
+/// Call first thing in `main`: the clock the milestones are measured on.
+pub fn start() {
+    START.get_or_init(Instant::now);
+    FILE.get_or_init(|| std::env::var_os("POSTIE_TIMINGS").map(Into::into));
+}
+
+pub fn enabled() -> bool {
+    FILE.get().is_some_and(Option::is_some)
+}
+
+fn append(line: &str) {
+    let Some(Some(path)) = FILE.get() else { return };
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+/// Records `name` with the time since the process started.
+pub fn mark(name: &str) {
+    if !enabled() {
+        return;
+    }
+    let ms = START
+        .get()
+        .map(|s| s.elapsed().as_secs_f64() * 1000.0)
+        .unwrap_or(0.0);
+    append(&format!("{name} {ms:.1}"));
+}
+
+/// Records the peak resident memory so far (Linux: VmHWM), in KiB.
+pub fn mark_peak_rss() {
+    if !enabled() {
+        return;
+    }
+    let kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    append(&format!("peak-rss-kb {kb}"));
+}
+
+/// Records each milestone once.
+#[derive(Debug, Default)]
+pub struct Once {
+    done: Vec<&'static str>,
+}
+
+impl Once {
+    pub fn mark(&mut self, name: &'static str) {
+        if !self.done.contains(&name) {
+            self.done.push(name);
+            mark(name);
+        }
+    }
+}
