@@ -70,8 +70,10 @@ impl Client {
         cfg: &ClientConfig,
         index: bool,
     ) -> Result<(Client, Option<[Option<Reply>; 2]>), Pop3Error> {
-        let mut conn = Connection::open(&cfg.endpoint).await?;
-        let mut caps = capa(&mut conn).await?;
+        let (mut conn, capa_body) = Connection::open_with_capa(&cfg.endpoint).await?;
+        let mut caps = capa_body
+            .map(|b| Capabilities::parse(&b))
+            .unwrap_or_default();
         if cfg.endpoint.tls == TlsMode::StartTls {
             if !caps.stls {
                 return Err(Pop3Error::StartTlsUnavailable {

@@ -238,6 +238,31 @@ fn tls_error(host: &str, e: native_tls::Error) -> Pop3Error {
 impl Connection {
     /// Connects, does the TLS handshake for POP3S, and reads the greeting.
     pub async fn open(endpoint: &Endpoint) -> Result<Connection, Pop3Error> {
+        Connection::connect(endpoint, false).await
+    }
+
+    /// Opens the connection and asks CAPA in the same flight as the
+    /// handshake: the command goes out without waiting for the greeting (it
+    /// waits in the server's input until the greeting has been sent), so the
+    /// capabilities cost no round trip of their own. `None` when the server
+    /// refuses CAPA (an RFC 1939-only server).
+    pub async fn open_with_capa(
+        endpoint: &Endpoint,
+    ) -> Result<(Connection, Option<Vec<u8>>), Pop3Error> {
+        let mut conn = Connection::connect(endpoint, true).await?;
+        let cmd = Command::Capa;
+        let reply = timeout(conn.timeouts.command, conn.read_reply(&cmd, 64 * 1024))
+            .await
+            .map_err(|_| Pop3Error::Timeout {
+                what: "waiting for the CAPA reply".into(),
+                secs: conn.timeouts.command.as_secs(),
+            })??;
+        conn.session.apply(&cmd, &reply.status);
+        let body = reply.status.is_ok().then(|| reply.body.unwrap_or_default());
+        Ok((conn, body))
+    }
+
+    async fn connect(endpoint: &Endpoint, early_capa: bool) -> Result<Connection, Pop3Error> {
         let addr = endpoint.addr();
         let connector = match endpoint.tls {
             TlsMode::None => None,
@@ -276,6 +301,16 @@ impl Connection {
                 peer_loopback,
                 broken: None,
             };
+            if early_capa {
+                let mut out = Vec::new();
+                Command::Capa
+                    .encode(&mut out)
+                    .map_err(|source| Pop3Error::Protocol {
+                        addr: addr.clone(),
+                        source,
+                    })?;
+                conn.write(&out).await?;
+            }
             let status = conn.read_status().await?;
             match status.kind {
                 StatusKind::Ok => conn.greeting = Greeting { text: status.text },

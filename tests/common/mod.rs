@@ -36,6 +36,11 @@ pub fn encoded_word(text: &str, charset: &'static encoding_rs::Encoding) -> Stri
 /// `n` varied messages: about a third with GB2312 Chinese subjects, some body
 /// lines that begin with '.', sizes from half a kilobyte to tens of kilobytes.
 pub fn generated_mailbox(n: usize) -> Vec<Vec<u8>> {
+    (0..n).map(generated_message).collect()
+}
+
+/// Message `i` of `generated_mailbox`.
+pub fn generated_message(i: usize) -> Vec<u8> {
     let subjects_zh = [
         "季度报告",
         "会议通知",
@@ -45,41 +50,58 @@ pub fn generated_mailbox(n: usize) -> Vec<Vec<u8>> {
         "发票",
         "请假申请",
     ];
-    (0..n)
-        .map(|i| {
-            let date = format!("Mon, {:02} Jan 2024 {:02}:{:02}:00 +0800", 1 + i % 28, i % 24, i % 60);
-            let (from, subject, ct) = if i % 3 == 0 {
-                (
-                    format!("{} <user{i}@example.cn>", encoded_word("张伟", encoding_rs::GBK)),
-                    encoded_word(&format!("{} 第{i}号", subjects_zh[i % subjects_zh.len()]), encoding_rs::GBK),
-                    "Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n",
-                )
-            } else {
-                (format!("Sender {i} <s{i}@example.org>"), format!("Message number {i}"), "Content-Type: text/plain; charset=us-ascii\r\n")
-            };
-            let mut body = String::new();
-            let lines = 10 + (i * 37) % 400;
-            for l in 0..lines {
-                if l % 17 == 3 {
-                    body.push_str(".this line starts with a dot\n");
-                } else if l % 53 == 5 {
-                    body.push_str(".\n");
-                } else {
-                    body.push_str(&format!("line {l} of message {i}: the quick brown fox jumps over the lazy dog\n"));
-                }
-            }
-            if i % 3 == 0 {
-                // Chinese mail: a GBK body, base64-encoded in 76-column lines.
-                use base64::Engine as _;
-                body.insert_str(0, &format!("第{i}号邮件的正文。\n"));
-                let crlf_body = body.replace('\n', "\r\n");
-                let (gbk, _, _) = encoding_rs::GBK.encode(&crlf_body);
-                let b64 = base64::engine::general_purpose::STANDARD.encode(&gbk);
-                body = b64.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned() + "\n").collect();
-            }
-            message(&from, &subject, &date, ct, &body)
-        })
-        .collect()
+    let date = format!(
+        "Mon, {:02} Jan 2024 {:02}:{:02}:00 +0800",
+        1 + i % 28,
+        i % 24,
+        i % 60
+    );
+    let (from, subject, ct) = if i % 3 == 0 {
+        (
+            format!(
+                "{} <user{i}@example.cn>",
+                encoded_word("张伟", encoding_rs::GBK)
+            ),
+            encoded_word(
+                &format!("{} 第{i}号", subjects_zh[i % subjects_zh.len()]),
+                encoding_rs::GBK,
+            ),
+            "Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n",
+        )
+    } else {
+        (
+            format!("Sender {i} <s{i}@example.org>"),
+            format!("Message number {i}"),
+            "Content-Type: text/plain; charset=us-ascii\r\n",
+        )
+    };
+    let mut body = String::new();
+    let lines = 10 + (i * 37) % 400;
+    for l in 0..lines {
+        if l % 17 == 3 {
+            body.push_str(".this line starts with a dot\n");
+        } else if l % 53 == 5 {
+            body.push_str(".\n");
+        } else {
+            body.push_str(&format!(
+                "line {l} of message {i}: the quick brown fox jumps over the lazy dog\n"
+            ));
+        }
+    }
+    if i % 3 == 0 {
+        // Chinese mail: a GBK body, base64-encoded in 76-column lines.
+        use base64::Engine as _;
+        body.insert_str(0, &format!("第{i}号邮件的正文。\n"));
+        let crlf_body = body.replace('\n', "\r\n");
+        let (gbk, _, _) = encoding_rs::GBK.encode(&crlf_body);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&gbk);
+        body = b64
+            .as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8_lossy(c).into_owned() + "\n")
+            .collect();
+    }
+    message(&from, &subject, &date, ct, &body)
 }
 
 /// A message of at least `size` bytes: a base64 attachment inside multipart/mixed.
