@@ -212,16 +212,15 @@ pub async fn fetch_listing(
         .headers(&numbers, |n, result| {
             let summary = match result {
                 Ok(raw) => {
-                    let s = Summary::from_headers(&raw, decode);
+                    let s = std::sync::Arc::new(Summary::from_headers(&raw, decode));
                     if let (true, Some(u)) = (has_uidl, uidl_of.get(&n)) {
-                        cache.insert(u.to_string(), s.clone());
+                        cache.insert((*u).into(), s.clone());
                     }
                     s
                 }
-                Err(e) => Summary {
-                    subject: format!("(headers unavailable: {e})"),
-                    ..Default::default()
-                },
+                Err(e) => {
+                    std::sync::Arc::new(Summary::note(&format!("(headers unavailable: {e})")))
+                }
             };
             summaries.insert(n, summary);
             Flow::Continue
@@ -236,10 +235,10 @@ pub async fn fetch_listing(
                 uidl: e.uidl.clone(),
                 size: e.size,
                 list_date: s.list_date(),
-                date: s.date_rfc3339,
-                from: s.from,
-                from_address: s.from_address,
-                subject: s.subject,
+                date: s.date_rfc3339(),
+                from: s.from().to_string(),
+                from_address: s.from_address().to_string(),
+                subject: s.subject().to_string(),
             }
         })
         .collect())

@@ -75,16 +75,16 @@ fn check(e: &Value, raw: &[u8]) -> Vec<String> {
         }
     };
     if let Some(s) = e["subject"].as_str() {
-        eq("list subject", &summary.subject, s);
+        eq("list subject", summary.subject(), s);
         eq("reader subject", &full.subject, s);
     }
     if let Some(f) = e["from"].as_str() {
-        eq("list sender", &summary.from, f);
+        eq("list sender", summary.from(), f);
         let shown = full.from.split(" <").next().unwrap_or("");
         eq("reader sender", shown, f);
     }
     if let Some(a) = e["from_address"].as_str() {
-        eq("list address", &summary.from_address, a);
+        eq("list address", summary.from_address(), a);
     }
     if let Some(t) = e["to"].as_str() {
         eq("reader To", &full.to, t);
@@ -95,13 +95,13 @@ fn check(e: &Value, raw: &[u8]) -> Vec<String> {
     match e.get("date") {
         Some(Value::String(d)) => eq(
             "list date",
-            summary.date_rfc3339.as_deref().unwrap_or(""),
+            summary.date_rfc3339().as_deref().unwrap_or(""),
             d,
         ),
-        Some(Value::Null) if summary.date_rfc3339.is_some() => {
+        Some(Value::Null) if summary.date_rfc3339().is_some() => {
             errors.push(format!(
                 "{file}: a broken date was read as {:?}",
-                summary.date_rfc3339
+                summary.date_rfc3339()
             ));
         }
         _ => {}
@@ -191,10 +191,10 @@ fn shown_strings(raw: &[u8]) -> Vec<String> {
     let r = Rendered::from_message(raw, &opts);
     let list_date = s.list_date();
     let mut all = vec![
-        s.subject,
-        s.from,
-        s.from_address,
-        s.date_raw,
+        s.subject().to_string(),
+        s.from().to_string(),
+        s.from_address().to_string(),
+        s.date_raw().to_string(),
         list_date,
         r.to_text(),
     ];
@@ -235,8 +235,8 @@ fn strict_mode_and_fallback_charset_change_what_they_should() {
         strict: true,
         fallback: None,
     };
-    assert_eq!(Summary::from_headers(&seed, &strict).subject, "ÓÊ¼þÊ¾Àý");
-    assert_eq!(Summary::from_headers(&seed, &strict).from, "³Â¿¡Çå");
+    assert_eq!(Summary::from_headers(&seed, &strict).subject(), "ÓÊ¼þÊ¾Àý");
+    assert_eq!(Summary::from_headers(&seed, &strict).from(), "³Â¿¡Çå");
     // A raw GBK subject with no charset anywhere: the account's fallback decides.
     let (subject, _, _) = encoding_rs::GBK.encode("短主题");
     let mut raw = b"From: a@b.c\r\nSubject: ".to_vec();
@@ -246,7 +246,7 @@ fn strict_mode_and_fallback_charset_change_what_they_should() {
         strict: false,
         fallback: Some(encoding_rs::GBK),
     };
-    assert_eq!(Summary::from_headers(&raw, &fallback).subject, "短主题");
+    assert_eq!(Summary::from_headers(&raw, &fallback).subject(), "短主题");
 }
 
 #[test]
@@ -255,18 +255,18 @@ fn a_100000_character_header_decodes() {
     assert!(raw.len() > 100_000);
     let s = Summary::from_headers(&raw, &DecodeOptions::default());
     assert!(
-        s.subject.starts_with("=?x 中 =?x 中"),
+        s.subject().starts_with("=?x 中 =?x 中"),
         "{}",
-        &s.subject[..40]
+        &s.subject()[..40]
     );
-    assert_eq!(s.subject.matches('中').count(), 10_000);
+    assert_eq!(s.subject().matches('中').count(), 10_000);
 }
 
 #[test]
 fn ten_thousand_received_lines_decode() {
     let raw = bounded::many_received();
     let s = Summary::from_headers(&raw, &DecodeOptions::default());
-    assert_eq!(s.subject, "many hops");
+    assert_eq!(s.subject(), "many hops");
     assert_eq!(
         Rendered::from_message(&raw, &DecodeOptions::default()).body,
         "body"

@@ -625,7 +625,7 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
         }
         // Newest first: mark messages 5, 4 and 3, wait until the server has all three.
         for u in &uidls[..3] {
-            req_tx.send(Request::Mark(u.clone())).unwrap();
+            req_tx.send(Request::Mark(u.to_string())).unwrap();
         }
         loop {
             if let Event::MarksApplied(m) = next_event(&mut ev_rx).await {
@@ -635,11 +635,11 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
             }
         }
         // Unmark the middle one: only RSET + DELE 5 + DELE 3 can do that.
-        req_tx.send(Request::Unmark(uidls[1].clone())).unwrap();
+        req_tx.send(Request::Unmark(uidls[1].to_string())).unwrap();
         loop {
             if let Event::MarksApplied(m) = next_event(&mut ev_rx).await {
                 assert_eq!(m.iter().cloned().collect::<Vec<_>>().len(), 2);
-                assert!(!m.contains(&uidls[1]));
+                assert!(!m.contains(&*uidls[1]));
                 break;
             }
         }

@@ -668,9 +668,12 @@ async fn a_refused_top_is_not_cached() {
             loaded.extend(b);
         }
     }
-    let unavailable = loaded.iter().find(|(u, _)| u == "uid-2").unwrap();
+    let unavailable = loaded.iter().find(|(u, _)| &**u == "uid-2").unwrap();
     assert!(
-        unavailable.1.subject.starts_with("(headers unavailable: "),
+        unavailable
+            .1
+            .subject()
+            .starts_with("(headers unavailable: "),
         "{:?}",
         unavailable.1
     );
@@ -680,6 +683,6 @@ async fn a_refused_top_is_not_cached() {
         .unwrap()
         .unwrap();
     let cache = postie::store::HeaderCache::open(path, "k".into());
-    assert_eq!(cache.get("uid-1").map(|s| s.subject.as_str()), Some("fine"));
+    assert_eq!(cache.get("uid-1").map(|s| s.subject()), Some("fine"));
     assert!(cache.get("uid-2").is_none(), "the refusal was cached");
 }

@@ -2,18 +2,17 @@
 //! summary once the headers have arrived. Keyed by UIDL; selection and scroll.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::mime::Summary;
+use crate::mime::{Summary, Uidl};
 use crate::worker::IndexEntry;
 
+/// One row: 32 bytes, the UIDL and summary shared with the worker and cache.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub uidl: String,
+    pub uidl: Uidl,
     pub size: u64,
-    pub summary: Option<Summary>,
-    /// Local time, `%m-%d %H:%M` and `%Y-%m-%d %H:%M` (or the date as written).
-    pub date_short: String,
-    pub date_long: String,
+    pub summary: Option<Arc<Summary>>,
 }
 
 impl Entry {
@@ -22,35 +21,19 @@ impl Entry {
             uidl: e.uidl,
             size: e.size,
             summary: None,
-            date_short: String::new(),
-            date_long: String::new(),
         }
     }
 
-    pub fn set_summary(&mut self, s: Summary) {
-        match s
-            .timestamp
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        {
-            Some(utc) => {
-                let local = utc.with_timezone(&chrono::Local);
-                self.date_short = local.format("%m-%d %H:%M").to_string();
-                self.date_long = local.format("%Y-%m-%d %H:%M").to_string();
-            }
-            None => {
-                self.date_short = s.date_raw.clone();
-                self.date_long = s.date_raw.clone();
-            }
-        }
+    pub fn set_summary(&mut self, s: Arc<Summary>) {
         self.summary = Some(s);
     }
 
     /// Does the search query (lower-case) match the sender or subject?
     pub fn matches(&self, query: &str) -> bool {
         self.summary.as_ref().is_some_and(|s| {
-            s.subject.to_lowercase().contains(query)
-                || s.from.to_lowercase().contains(query)
-                || s.from_address.to_lowercase().contains(query)
+            s.subject().to_lowercase().contains(query)
+                || s.from().to_lowercase().contains(query)
+                || s.from_address().to_lowercase().contains(query)
         })
     }
 }
@@ -58,7 +41,7 @@ impl Entry {
 #[derive(Debug, Clone, Default)]
 pub struct MessageList {
     pub entries: Vec<Entry>,
-    pos: HashMap<String, usize>,
+    pos: HashMap<Uidl, usize>,
     pub selected: usize,
     /// The first row on screen.
     pub offset: usize,
@@ -69,7 +52,7 @@ impl MessageList {
     /// Takes a new index (first connection, reconnect, refresh), keeping what is known.
     pub fn replace(&mut self, index: Vec<IndexEntry>) {
         let selected = self.selected_uidl().map(str::to_string);
-        let mut old: HashMap<String, Entry> = self
+        let mut old: HashMap<Uidl, Entry> = self
             .entries
             .drain(..)
             .map(|e| (e.uidl.clone(), e))
@@ -92,12 +75,12 @@ impl MessageList {
             .collect();
         self.loaded = self.entries.iter().filter(|e| e.summary.is_some()).count();
         self.selected = selected
-            .and_then(|u| self.pos.get(&u).copied())
+            .and_then(|u| self.pos.get(u.as_str()).copied())
             .unwrap_or(0);
         self.clamp();
     }
 
-    pub fn set_summary(&mut self, uidl: &str, s: Summary) {
+    pub fn set_summary(&mut self, uidl: &str, s: Arc<Summary>) {
         if let Some(&i) = self.pos.get(uidl) {
             if self.entries[i].summary.is_none() {
                 self.loaded += 1;
@@ -119,7 +102,7 @@ impl MessageList {
     }
 
     pub fn selected_uidl(&self) -> Option<&str> {
-        self.entries.get(self.selected).map(|e| e.uidl.as_str())
+        self.entries.get(self.selected).map(|e| &*e.uidl)
     }
 
     pub fn select(&mut self, i: usize) {

@@ -102,6 +102,8 @@ pub struct App {
     /// Why, when that is long (a server's words): shown after the counts.
     pub detail: Option<String>,
     pub committing: bool,
+    /// The time zone dates are shown in; None means the system's.
+    pub zone: Option<chrono::FixedOffset>,
     pub width: u16,
     pub height: u16,
     last_visible: Vec<String>,
@@ -117,6 +119,7 @@ impl App {
             bodies: HashMap::new(),
             view: View::List,
             popup: None,
+            zone: None,
             input: None,
             query: None,
             indexed: false,
@@ -218,7 +221,7 @@ impl App {
         if visible.iter().all(|e| e.summary.is_some()) {
             return vec![];
         }
-        let uidls: Vec<String> = visible.iter().map(|e| e.uidl.clone()).collect();
+        let uidls: Vec<String> = visible.iter().map(|e| e.uidl.to_string()).collect();
         if uidls == self.last_visible {
             return vec![];
         }
@@ -475,8 +478,7 @@ impl App {
                         format!("{new} new messages")
                     });
                 }
-                let present: HashSet<&str> =
-                    self.list.entries.iter().map(|e| e.uidl.as_str()).collect();
+                let present: HashSet<&str> = self.list.entries.iter().map(|e| &*e.uidl).collect();
                 if let View::Reader(r) = &self.view {
                     if !present.contains(r.uidl.as_str()) {
                         self.view = View::List;

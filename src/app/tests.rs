@@ -3,14 +3,15 @@ use crate::mime::Summary;
 use crate::worker::IndexEntry;
 use keymap::Key::*;
 
-fn summary(subject: &str, from: &str) -> Summary {
-    Summary {
-        subject: subject.into(),
-        from: from.into(),
-        from_address: format!("{from}@example.cn"),
-        timestamp: Some(1_717_470_000),
-        ..Default::default()
-    }
+fn summary(subject: &str, from: &str) -> Arc<Summary> {
+    Arc::new(Summary::new(
+        subject,
+        from,
+        &format!("{from}@example.cn"),
+        "",
+        Some((1_717_470_000, 0)),
+        false,
+    ))
 }
 
 /// An app with `n` messages u{n}..u1 (newest first), all headers loaded, 80×24.
@@ -27,7 +28,7 @@ fn app_with(n: usize) -> App {
     let entries: Vec<IndexEntry> = (1..=n)
         .rev()
         .map(|i| IndexEntry {
-            uidl: format!("u{i}"),
+            uidl: format!("u{i}").into(),
             size: 1000 + i as u64,
         })
         .collect();
@@ -44,7 +45,7 @@ fn app_with(n: usize) -> App {
     let batch = (1..=n)
         .map(|i| {
             (
-                format!("u{i}"),
+                format!("u{i}").into(),
                 summary(&format!("subject {i}"), &format!("sender{i}")),
             )
         })
@@ -298,7 +299,7 @@ fn r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
     let entries: Vec<IndexEntry> = ["u5", "u4", "u3", "u2", "u1"]
         .iter()
         .map(|u| IndexEntry {
-            uidl: u.to_string(),
+            uidl: (*u).into(),
             size: 1,
         })
         .collect();
@@ -313,7 +314,7 @@ fn r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
             .summary
             .as_ref()
             .unwrap()
-            .subject,
+            .subject(),
         "subject 3",
         "known headers kept"
     );
@@ -474,7 +475,7 @@ fn loading_progress_and_visible_requests() {
     let entries: Vec<IndexEntry> = (1..=1000)
         .rev()
         .map(|i| IndexEntry {
-            uidl: format!("u{i}"),
+            uidl: format!("u{i}").into(),
             size: 1,
         })
         .collect();

@@ -291,7 +291,7 @@ impl Params {
         let value = unfold(raw);
         let mut parts = split_unquoted(&value, b';').into_iter();
         let head = parts.next().unwrap_or_default();
-        let main = String::from_utf8_lossy(trim_bytes(&strip_comments(&head))).to_ascii_lowercase();
+        let main = String::from_utf8_lossy(trim_bytes(&strip_comments(head))).to_ascii_lowercase();
         // name -> [(section, extended, bytes)]
         let mut sections: Vec<(String, u32, bool, Vec<u8>)> = Vec::new();
         for p in parts {
@@ -425,11 +425,11 @@ fn unquote(v: &[u8]) -> Vec<u8> {
 }
 
 /// Splits on `sep` outside quoted strings, angle brackets and comments.
-fn split_unquoted(v: &[u8], sep: u8) -> Vec<Vec<u8>> {
+fn split_unquoted(v: &[u8], sep: u8) -> Vec<&[u8]> {
     let mut out = Vec::new();
-    let mut cur = Vec::new();
+    let mut start = 0;
     let (mut quoted, mut escaped, mut angle, mut comment) = (false, false, 0u32, 0u32);
-    for &b in v {
+    for (i, &b) in v.iter().enumerate() {
         if escaped {
             escaped = false;
         } else if b == b'\\' && (quoted || comment > 0) {
@@ -438,7 +438,8 @@ fn split_unquoted(v: &[u8], sep: u8) -> Vec<Vec<u8>> {
             quoted = !quoted;
         } else if !quoted {
             if b == sep && angle == 0 && comment == 0 {
-                out.push(std::mem::take(&mut cur));
+                out.push(&v[start..i]);
+                start = i + 1;
                 continue;
             }
             match b {
@@ -449,9 +450,8 @@ fn split_unquoted(v: &[u8], sep: u8) -> Vec<Vec<u8>> {
                 _ => {}
             }
         }
-        cur.push(b);
     }
-    out.push(cur);
+    out.push(&v[start..]);
     out
 }
 
@@ -514,7 +514,7 @@ pub fn parse_addresses(raw: &[u8], ctx: &HeaderContext) -> Vec<Mailbox> {
     let value = unfold(raw);
     let mut out = Vec::new();
     for entry in split_unquoted(&value, b',').into_iter().take(MAX_ADDRESSES) {
-        let mut entry: &[u8] = trim_bytes(&entry);
+        let mut entry: &[u8] = trim_bytes(entry);
         // Group syntax: "Team: a@b, c@d;" -- drop the group label and the final ';'.
         if let Some(colon) = split_unquoted(entry, b':')
             .first()

@@ -8,7 +8,7 @@ use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -151,10 +151,43 @@ impl Reply {
     }
 }
 
-/// Bytes of command text allowed in flight. Far below any socket buffer, so a
-/// write never blocks while the server waits for us to read: no deadlock, and
-/// still hundreds of `TOP n 0` commands per round trip.
+/// Bytes of command text first allowed in flight: over a thousand `TOP n 0`.
 pub const PIPELINE_WINDOW: usize = 16 * 1024;
+/// The most the window grows to on a long, fast link.
+pub const MAX_PIPELINE_WINDOW: usize = 1024 * 1024;
+
+/// The pipeline window, sized by delay (as TCP Vegas does): it grows while
+/// replies come back within about one round trip of being asked for (the
+/// link, not the server's queue, is what limits) and shrinks when they wait in
+/// a queue at the server. So a long link is kept full, and on a short one few
+/// commands wait at the server, which keeps a pause (the user opening a
+/// message) quick to take effect.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    bytes: usize,
+    min_delay: Option<Duration>,
+}
+
+impl Window {
+    fn new() -> Window {
+        Window {
+            bytes: PIPELINE_WINDOW,
+            min_delay: None,
+        }
+    }
+
+    /// A reply arrived `delay` after its command (of `len` bytes) was sent.
+    fn observe(&mut self, delay: Duration, len: usize) {
+        let base = *self.min_delay.get_or_insert(delay);
+        let base = base.min(delay);
+        self.min_delay = Some(base);
+        if delay <= base + base / 2 + Duration::from_millis(1) {
+            self.bytes = (self.bytes + len).min(MAX_PIPELINE_WINDOW);
+        } else if delay > base * 3 + Duration::from_millis(5) {
+            self.bytes = self.bytes.saturating_sub(len / 2).max(PIPELINE_WINDOW);
+        }
+    }
+}
 const READ_CHUNK: usize = 64 * 1024;
 
 pub struct Connection {
@@ -423,8 +456,9 @@ impl Connection {
         self.session.check_batch(cmds)?;
         self.probe().await?;
         let mut next = 0;
-        let mut in_flight: VecDeque<(usize, usize)> = VecDeque::new();
+        let mut in_flight: VecDeque<(usize, usize, Instant)> = VecDeque::new();
         let mut in_flight_bytes = 0;
+        let mut window = Window::new();
         let mut stop: Option<Pop3Error> = None;
         let mut paused = false;
         let mut out = Vec::new();
@@ -432,7 +466,7 @@ impl Connection {
             // Refill when the window is at most half full, so writes go out in batches.
             if stop.is_none()
                 && !paused
-                && (in_flight.is_empty() || (pipelined && in_flight_bytes <= PIPELINE_WINDOW / 2))
+                && (in_flight.is_empty() || (pipelined && in_flight_bytes <= window.bytes / 2))
             {
                 out.clear();
                 while next < cmds.len() {
@@ -444,27 +478,30 @@ impl Connection {
                             source,
                         })?;
                     let len = out.len() - before;
-                    in_flight.push_back((next, len));
+                    in_flight.push_back((next, len, Instant::now()));
                     in_flight_bytes += len;
                     next += 1;
                     let after_state_change =
                         matches!(cmds[next - 1], Command::Quit | Command::Stls);
-                    if !pipelined || in_flight_bytes >= PIPELINE_WINDOW || after_state_change {
+                    if !pipelined || in_flight_bytes >= window.bytes || after_state_change {
                         break;
                     }
                 }
                 if !out.is_empty() {
                     let data = std::mem::take(&mut out);
-                    self.write(&data).await?;
+                    self.write_reading(&data).await?;
                     out = data;
                 }
             }
-            let Some((idx, len)) = in_flight.pop_front() else {
+            let Some((idx, len, sent)) = in_flight.pop_front() else {
                 break;
             };
             in_flight_bytes -= len;
             let cmd = &cmds[idx];
             let reply = self.read_reply(cmd, max_body).await?;
+            if pipelined {
+                window.observe(sent.elapsed(), len);
+            }
             self.session.apply(cmd, &reply.status);
             if stop.is_none() {
                 match on_reply(idx, reply) {
@@ -639,6 +676,73 @@ impl Connection {
         }
     }
 
+    /// Writes `data`, reading whatever the server sends meanwhile into the
+    /// decoder: when the server will not read more commands until its replies
+    /// are taken, a write that only waited would wait for ever.
+    async fn write_reading(&mut self, data: &[u8]) -> Result<(), Pop3Error> {
+        let secs = self.timeouts.command.as_secs();
+        let limit = self.timeouts.command;
+        let mut sent = 0;
+        while sent < data.len() {
+            let Some(stream) = self.stream.as_mut() else {
+                return Err(self.fail(Pop3Error::Local("not connected".into())));
+            };
+            let read_buf = &mut self.read_buf;
+            let step = std::future::poll_fn(|cx| {
+                let mut pinned = Pin::new(&mut *stream);
+                if let Poll::Ready(r) = pinned.as_mut().poll_write(cx, &data[sent..]) {
+                    return Poll::Ready(r.map(Progress::Wrote));
+                }
+                let mut buf = ReadBuf::new(read_buf);
+                match pinned.poll_read(cx, &mut buf) {
+                    Poll::Ready(Ok(())) => Poll::Ready(Ok(Progress::Read(buf.filled().len()))),
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    Poll::Pending => Poll::Pending,
+                }
+            });
+            let lost = |reason: String| Pop3Error::ConnectionLost {
+                addr: self.addr.clone(),
+                reason,
+            };
+            match timeout(limit, step).await {
+                Ok(Ok(Progress::Wrote(0))) | Ok(Ok(Progress::Read(0))) => {
+                    let e = lost("the server closed the connection".into());
+                    return Err(self.fail(e));
+                }
+                Ok(Ok(Progress::Wrote(n))) => sent += n,
+                Ok(Ok(Progress::Read(n))) => self.decoder.feed(&self.read_buf[..n]),
+                Ok(Err(e)) => {
+                    let e = lost(io_reason(&e));
+                    return Err(self.fail(e));
+                }
+                Err(_) => {
+                    return Err(self.fail(Pop3Error::Timeout {
+                        what: "sending a command".into(),
+                        secs,
+                    }))
+                }
+            }
+        }
+        let flushed = match self.stream.as_mut() {
+            Some(stream) => timeout(limit, stream.flush()).await,
+            None => return Err(self.fail(Pop3Error::Local("not connected".into()))),
+        };
+        match flushed {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                let e = Pop3Error::ConnectionLost {
+                    addr: self.addr.clone(),
+                    reason: io_reason(&e),
+                };
+                Err(self.fail(e))
+            }
+            Err(_) => Err(self.fail(Pop3Error::Timeout {
+                what: "sending a command".into(),
+                secs,
+            })),
+        }
+    }
+
     async fn fill(&mut self, limit: Duration, what: &str) -> Result<(), Pop3Error> {
         let Some(stream) = self.stream.as_mut() else {
             return Err(self.fail(Pop3Error::Local("not connected".into())));
@@ -717,6 +821,12 @@ impl Connection {
             }
         }
     }
+}
+
+/// What one step of `write_reading` did.
+enum Progress {
+    Wrote(usize),
+    Read(usize),
 }
 
 /// The largest in-memory multi-line reply: a 1,000,000-message UIDL listing fits.

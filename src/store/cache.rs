@@ -7,12 +7,13 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::mime::{DecodeOptions, Summary};
+use crate::mime::{DecodeOptions, Summary, Uidl};
 
 const MAGIC: &[u8; 8] = b"POSTIEHC";
 /// Bump when the layout or the meaning of a Summary changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// A file larger than this is not read (a 1,000,000-message mailbox is ~200 MB).
 const MAX_FILE: u64 = 512 * 1024 * 1024;
 
@@ -21,7 +22,8 @@ pub struct HeaderCache {
     path: Option<PathBuf>,
     /// Identifies the account and decoding settings the summaries belong to.
     key: String,
-    entries: HashMap<String, Summary>,
+    /// Shared with the list on screen: one copy of each summary in memory.
+    entries: HashMap<Uidl, Arc<Summary>>,
     dirty: bool,
     /// Why an existing file was not used, for the log.
     pub discarded: Option<String>,
@@ -81,6 +83,9 @@ impl<'a> Reader<'a> {
     fn i64(&mut self) -> Option<i64> {
         Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
+    fn i16(&mut self) -> Option<i16> {
+        Some(i16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
     fn u8(&mut self) -> Option<u8> {
         self.take(1).map(|b| b[0])
     }
@@ -90,7 +95,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn encode(key: &str, entries: &HashMap<String, Summary>) -> Vec<u8> {
+fn encode(key: &str, entries: &HashMap<Uidl, Arc<Summary>>) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(entries.len() * 160 + 64));
     w.0.extend_from_slice(MAGIC);
     w.0.extend_from_slice(&VERSION.to_le_bytes());
@@ -98,12 +103,12 @@ fn encode(key: &str, entries: &HashMap<String, Summary>) -> Vec<u8> {
     w.0.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     for (uidl, s) in entries {
         w.str(uidl);
-        w.str(&s.subject);
-        w.str(&s.from);
-        w.str(&s.from_address);
-        w.str(&s.date_raw);
-        w.str(s.date_rfc3339.as_deref().unwrap_or(""));
+        w.str(s.subject());
+        w.str(s.from());
+        w.str(s.from_address());
+        w.str(s.date_raw());
         w.0.extend_from_slice(&s.timestamp.unwrap_or(i64::MIN).to_le_bytes());
+        w.0.extend_from_slice(&s.offset_minutes().to_le_bytes());
         w.0.push(s.maybe_attachment as u8 | (s.timestamp.is_some() as u8) << 1);
     }
     let sum = checksum(&w.0);
@@ -111,7 +116,7 @@ fn encode(key: &str, entries: &HashMap<String, Summary>) -> Vec<u8> {
     w.0
 }
 
-fn decode(data: &[u8], key: &str) -> Result<HashMap<String, Summary>, String> {
+fn decode(data: &[u8], key: &str) -> Result<HashMap<Uidl, Arc<Summary>>, String> {
     if data.len() < MAGIC.len() + 12 {
         return Err("too short".into());
     }
@@ -141,19 +146,18 @@ fn decode(data: &[u8], key: &str) -> Result<HashMap<String, Summary>, String> {
         let from = field()?;
         let from_address = field()?;
         let date_raw = field()?;
-        let rfc3339 = field()?;
         let ts = r.i64().ok_or("truncated entry")?;
+        let offset = r.i16().ok_or("truncated entry")?;
         let flags = r.u8().ok_or("truncated entry")?;
-        let summary = Summary {
-            subject,
-            from,
-            from_address,
-            timestamp: (flags & 2 != 0).then_some(ts),
-            date_rfc3339: (!rfc3339.is_empty()).then_some(rfc3339),
-            date_raw,
-            maybe_attachment: flags & 1 != 0,
-        };
-        entries.insert(uidl, summary);
+        let summary = Summary::new(
+            &subject,
+            &from,
+            &from_address,
+            &date_raw,
+            (flags & 2 != 0).then_some((ts, offset)),
+            flags & 1 != 0,
+        );
+        entries.insert(Uidl::from(uidl), Arc::new(summary));
     }
     if r.pos != body.len() {
         return Err("trailing bytes".into());
@@ -206,11 +210,11 @@ impl HeaderCache {
         self.entries.is_empty()
     }
 
-    pub fn get(&self, uidl: &str) -> Option<&Summary> {
+    pub fn get(&self, uidl: &str) -> Option<&Arc<Summary>> {
         self.entries.get(uidl)
     }
 
-    pub fn insert(&mut self, uidl: String, summary: Summary) {
+    pub fn insert(&mut self, uidl: Uidl, summary: Arc<Summary>) {
         if self.path.is_some() {
             self.entries.insert(uidl, summary);
             self.dirty = true;
@@ -262,16 +266,15 @@ impl HeaderCache {
 mod tests {
     use super::*;
 
-    fn summary(i: usize) -> Summary {
-        Summary {
-            subject: format!("第{i}号"),
-            from: "张伟".into(),
-            from_address: "zw@example.cn".into(),
-            timestamp: (i % 2 == 0).then_some(1_700_000_000 + i as i64),
-            date_rfc3339: (i % 2 == 0).then(|| "2023-11-14T22:13:20+08:00".into()),
-            date_raw: "Tue, 14 Nov 2023 22:13:20 +0800".into(),
-            maybe_attachment: i % 3 == 0,
-        }
+    fn summary(i: usize) -> Arc<Summary> {
+        Arc::new(Summary::new(
+            &format!("第{i}号"),
+            "张伟",
+            "zw@example.cn",
+            "Tue, 14 Nov 2023 22:13:20 +0800",
+            (i % 2 == 0).then_some((1_700_000_000 + i as i64, 480)),
+            i % 3 == 0,
+        ))
     }
 
     #[test]
@@ -281,7 +284,7 @@ mod tests {
         let mut c = HeaderCache::open(path.clone(), "k".into());
         assert!(c.is_empty() && c.discarded.is_none());
         for i in 0..100 {
-            c.insert(format!("u{i}"), summary(i));
+            c.insert(format!("u{i}").into(), summary(i));
         }
         c.save().unwrap();
         let mut c = HeaderCache::open(path.clone(), "k".into());
@@ -322,12 +325,18 @@ mod tests {
         assert!(HeaderCache::open(path.clone(), "k".into()).is_empty());
         // A newer format version, checksummed correctly, is still refused.
         let mut newer = good[..good.len() - 8].to_vec();
-        newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+        newer[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
         let sum = checksum(&newer);
         newer.extend_from_slice(&sum.to_le_bytes());
         std::fs::write(&path, &newer).unwrap();
         let c = HeaderCache::open(path.clone(), "k".into());
-        assert!(c.is_empty() && c.discarded.as_deref().unwrap().contains("version 2"));
+        assert!(
+            c.is_empty()
+                && c.discarded
+                    .as_deref()
+                    .unwrap()
+                    .contains(&format!("version {}", VERSION + 1))
+        );
         // Rebuilt on the next save.
         let mut c = c;
         c.insert("u2".into(), summary(2));

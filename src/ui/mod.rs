@@ -112,20 +112,17 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         .enumerate()
         .map(|(i, e)| {
             let index = app.list.offset + i;
-            let marked = app.marks.contains(&e.uidl);
-            let unread = !app.read.contains(&e.uidl);
+            let marked = app.marks.contains(&*e.uidl);
+            let unread = !app.read.contains(&*e.uidl);
+            // Dates are formatted here, for the rows on screen only.
             let (date, from, subject, attach) = match &e.summary {
                 Some(s) => (
-                    if c.date >= 16 {
-                        e.date_long.as_str()
-                    } else {
-                        e.date_short.as_str()
-                    },
-                    s.from.as_str(),
-                    s.subject.as_str(),
+                    s.local_date(c.date < 16, app.zone),
+                    s.from(),
+                    s.subject(),
                     s.maybe_attachment,
                 ),
-                None => ("", "…", "", false),
+                None => (String::new(), "…", "", false),
             };
             let flags = Span::styled(
                 format!(
@@ -142,7 +139,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             );
             let rest = format!(
                 " {}  {}  {}  {}",
-                fit(date, c.date),
+                fit(&date, c.date),
                 fit(from, c.from),
                 fit(subject, c.subject),
                 fit_right(&human_size(e.size), c.size)

@@ -53,7 +53,7 @@ fn app(width: u16, height: u16, loaded: usize) -> App {
         .iter()
         .enumerate()
         .map(|(i, m)| IndexEntry {
-            uidl: format!("u{i}"),
+            uidl: format!("u{i}").into(),
             size: m.3,
         })
         .collect();
@@ -63,25 +63,20 @@ fn app(width: u16, height: u16, loaded: usize) -> App {
         .enumerate()
         .take(loaded)
         .map(|(i, m)| {
+            // "MM-DD HH:MM" in 2024, shown in UTC; anything else is an unreadable date.
+            let time =
+                chrono::NaiveDateTime::parse_from_str(&format!("2024-{}", m.2), "%Y-%m-%d %H:%M")
+                    .ok()
+                    .map(|t| (t.and_utc().timestamp(), 0));
             (
-                format!("u{i}"),
-                Summary {
-                    subject: m.0.into(),
-                    from: m.1.into(),
-                    maybe_attachment: m.4,
-                    ..Default::default()
-                },
+                format!("u{i}").into(),
+                Arc::new(Summary::new(m.0, m.1, "", m.2, time, m.4)),
             )
         })
         .collect();
     update(&mut app, Msg::Worker(Event::HeadersLoaded(batch)));
-    // Fixed dates: the list shows local time, which differs between machines.
-    for (e, m) in app.list.entries.iter_mut().zip(MESSAGES) {
-        if e.summary.is_some() {
-            e.date_short = m.2.chars().take(11).collect();
-            e.date_long = format!("2024-{}", m.2);
-        }
-    }
+    // Fixed zone: the list shows local time, which differs between machines.
+    app.zone = chrono::FixedOffset::east_opt(0);
     app
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::mime::{DecodeOptions, Rendered, Summary};
+use crate::mime::{DecodeOptions, Rendered, Summary, Uidl};
 use crate::pop3::{Client, ClientConfig, Flow, Pop3Error, TlsMode};
 use crate::store::HeaderCache;
 
@@ -40,7 +40,7 @@ pub enum Request {
 /// One message in the server's index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
-    pub uidl: String,
+    pub uidl: Uidl,
     pub size: u64,
 }
 
@@ -67,7 +67,8 @@ pub enum Event {
     },
     /// The whole mailbox, newest first. Replaces the previous index.
     Indexed(Vec<IndexEntry>),
-    HeadersLoaded(Vec<(String, Summary)>),
+    /// Summaries, shared with the header cache.
+    HeadersLoaded(Vec<(Uidl, Arc<Summary>)>),
     BodyProgress {
         uidl: String,
         received: u64,
@@ -141,14 +142,14 @@ pub struct Worker {
     tx: UnboundedSender<Event>,
     client: Option<Client>,
     /// UIDL -> this session's message number.
-    numbers: HashMap<String, u32>,
+    numbers: HashMap<Uidl, u32>,
     /// UIDL -> size from LIST, for download progress.
-    sizes: HashMap<String, u64>,
+    sizes: HashMap<Uidl, u64>,
     /// Newest first.
-    order: Vec<String>,
+    order: Vec<Uidl>,
     has_uidl: bool,
     /// Summaries already sent to the UI (kept across sessions when UIDLs are real).
-    known: HashSet<String>,
+    known: HashSet<Uidl>,
     visible: Vec<String>,
     body_wanted: Option<String>,
     /// The user's marks: the truth, whatever the session holds.
@@ -377,7 +378,10 @@ impl Worker {
         self.order.clear();
         let mut entries = Vec::with_capacity(index.len());
         for e in index.iter().rev() {
-            let uidl = e.uidl.clone().unwrap_or_else(|| format!("#{}", e.number));
+            let uidl: Uidl = match &e.uidl {
+                Some(u) => u.as_str().into(),
+                None => format!("#{}", e.number).into(),
+            };
             self.numbers.insert(uidl.clone(), e.number);
             self.sizes.insert(uidl.clone(), e.size);
             self.order.push(uidl.clone());
@@ -402,7 +406,7 @@ impl Worker {
         });
         self.send(Event::Indexed(entries));
         // What the cache knows appears at once; only the rest costs a TOP.
-        let cached: Vec<(String, Summary)> = self
+        let cached: Vec<(Uidl, Arc<Summary>)> = self
             .order
             .iter()
             .filter(|u| !self.known.contains(*u))
@@ -415,7 +419,7 @@ impl Worker {
         let gone: Vec<String> = self
             .marks
             .iter()
-            .filter(|u| !self.numbers.contains_key(*u))
+            .filter(|u| !self.numbers.contains_key(u.as_str()))
             .cloned()
             .collect();
         if !gone.is_empty() {
@@ -440,8 +444,10 @@ impl Worker {
             return Ok(());
         };
         self.marks_dirty = false;
-        let numbers = |set: &BTreeSet<String>, nums: &HashMap<String, u32>| -> Vec<u32> {
-            set.iter().filter_map(|u| nums.get(u).copied()).collect()
+        let numbers = |set: &BTreeSet<String>, nums: &HashMap<Uidl, u32>| -> Vec<u32> {
+            set.iter()
+                .filter_map(|u| nums.get(u.as_str()).copied())
+                .collect()
         };
         let refused = if self.applied.is_subset(&self.marks) {
             let new: BTreeSet<String> = self.marks.difference(&self.applied).cloned().collect();
@@ -470,7 +476,7 @@ impl Worker {
                 .numbers
                 .iter()
                 .find(|(_, &v)| v == n)
-                .map(|(u, _)| u.clone())
+                .map(|(u, _)| u.to_string())
             {
                 self.applied.remove(&u);
                 self.marks.remove(&u);
@@ -548,13 +554,17 @@ impl Worker {
     /// Headers still unknown: what is on screen first, then newest first;
     /// pipelined, and paused as soon as the user asks for something else.
     async fn load_headers(&mut self) -> Result<(), Pop3Error> {
-        let mut wanted: Vec<String> = self
+        let mut wanted: Vec<Uidl> = self
             .visible
             .iter()
-            .filter(|u| !self.known.contains(*u) && self.numbers.contains_key(*u))
-            .cloned()
+            .filter(|u| !self.known.contains(u.as_str()))
+            .filter_map(|u| {
+                self.numbers
+                    .get_key_value(u.as_str())
+                    .map(|(k, _)| k.clone())
+            })
             .collect();
-        let first: HashSet<String> = wanted.iter().cloned().collect();
+        let first: HashSet<Uidl> = wanted.iter().cloned().collect();
         wanted.extend(
             self.order
                 .iter()
@@ -565,14 +575,14 @@ impl Worker {
             .iter()
             .filter_map(|u| self.numbers.get(u).copied())
             .collect();
-        let by_number: HashMap<u32, String> = wanted
+        let by_number: HashMap<u32, Uidl> = wanted
             .iter()
             .filter_map(|u| Some((*self.numbers.get(u)?, u.clone())))
             .collect();
         let Some(mut client) = self.client.take() else {
             return Ok(());
         };
-        let mut batch: Vec<(String, Summary)> = Vec::new();
+        let mut batch: Vec<(Uidl, Arc<Summary>)> = Vec::new();
         let mut last_flush = Instant::now();
         let first_screen = first.len().max(1);
         let has_uidl = self.has_uidl;
@@ -585,16 +595,13 @@ impl Worker {
                 // A refusal is shown for this session but never cached.
                 let summary = match reply {
                     Ok(raw) => {
-                        let s = Summary::from_headers(&raw, &decode);
+                        let s = Arc::new(Summary::from_headers(&raw, &decode));
                         if has_uidl {
                             self.cache.insert(uidl.clone(), s.clone());
                         }
                         s
                     }
-                    Err(e) => Summary {
-                        subject: format!("(headers unavailable: {e})"),
-                        ..Default::default()
-                    },
+                    Err(e) => Arc::new(Summary::note(&format!("(headers unavailable: {e})"))),
                 };
                 self.known.insert(uidl.clone());
                 batch.push((uidl.clone(), summary));
@@ -638,7 +645,7 @@ impl Worker {
         match r {
             Request::Visible(v) => v
                 .iter()
-                .any(|u| !self.known.contains(u) && self.numbers.contains_key(u)),
+                .any(|u| !self.known.contains(u.as_str()) && self.numbers.contains_key(u.as_str())),
             _ => true,
         }
     }

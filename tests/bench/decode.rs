@@ -92,7 +92,7 @@ fn main() {
             "{name:>26}: {:>8.2} ms ({} bytes; subject {} chars)",
             start.elapsed().as_secs_f64() * 1e3,
             raw.len(),
-            s.subject.chars().count().max(r.subject.chars().count())
+            s.subject().chars().count().max(r.subject.chars().count())
         );
     }
 }

@@ -15,7 +15,8 @@
 //! measurement, not a test: not part of CI's pass/fail.
 //!
 //! Knobs: `POSTIE_BENCH_SIZES=1000,10000,100000`, `POSTIE_BENCH_DELAYS_MS=0,25`,
-//! `POSTIE_BENCH_MUTT=0` to leave mutt out.
+//! `POSTIE_BENCH_MUTT=0` to leave mutt out, `POSTIE_BENCH_HOLD=SECS` to keep the
+//! server up (its address printed) for profiling by hand.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -92,6 +93,17 @@ fn main() {
             made.elapsed().as_secs_f64()
         );
         let password = dovecot.password(user);
+        if let Some(secs) = std::env::var("POSTIE_BENCH_HOLD")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            // For profiling by hand: the server stays up this long.
+            eprintln!(
+                "[holding: 127.0.0.1:{} user {user} password {password}]",
+                dovecot.plain_port
+            );
+            std::thread::sleep(Duration::from_secs(secs));
+        }
         let mut next = n;
         // Let Dovecot build its index once, so every timed run sees the same server.
         rt.block_on(reference(dovecot.plain_port, user, &password))

@@ -55,7 +55,7 @@ fn main() {
     );
     let entries = (0..N)
         .map(|i| IndexEntry {
-            uidl: format!("u{i}"),
+            uidl: format!("u{i}").into(),
             size: 2000 + i as u64,
         })
         .collect();
@@ -66,11 +66,15 @@ fn main() {
     let mut latencies = Vec::new();
     for n in 0..N.div_ceil(64) {
         // Summaries are parsed by the worker in the real program; here, outside the timed part.
-        let chunk: Vec<(String, Summary)> = (n * 64..((n + 1) * 64).min(N))
+        let chunk: Vec<(postie::mime::Uidl, std::sync::Arc<Summary>)> = (n * 64
+            ..((n + 1) * 64).min(N))
             .map(|i| {
                 (
-                    format!("u{i}"),
-                    Summary::from_headers(&header(i), &DecodeOptions::default()),
+                    format!("u{i}").into(),
+                    std::sync::Arc::new(Summary::from_headers(
+                        &header(i),
+                        &DecodeOptions::default(),
+                    )),
                 )
             })
             .collect();
