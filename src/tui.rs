@@ -186,13 +186,13 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         };
         let Some(msg) = msg else { continue };
         dirty = true;
-        let mut exit = false;
-        for effect in update(&mut app, msg) {
-            match effect {
-                Effect::Worker(r) => {
-                    let _ = req_tx.send(r);
-                }
-                Effect::Exit => exit = true,
+        let mut exit = apply(&mut app, msg, &req_tx);
+        // Take whatever else the worker has sent before drawing: one frame
+        // for a burst of header batches instead of one frame each.
+        for _ in 0..256 {
+            match ev_rx.try_recv() {
+                Ok(ev) if !exit => exit = apply(&mut app, Msg::Worker(ev), &req_tx),
+                _ => break,
             }
         }
         if exit {
@@ -206,6 +206,20 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     let _ = req_tx.send(Request::QuitDiscard);
     let _ = tokio::time::timeout(Duration::from_secs(3), worker_task).await;
     Ok(())
+}
+
+/// Runs `update` and carries out its effects; true when the reader should exit.
+fn apply(app: &mut App, msg: Msg, req_tx: &mpsc::UnboundedSender<Request>) -> bool {
+    let mut exit = false;
+    for effect in update(app, msg) {
+        match effect {
+            Effect::Worker(r) => {
+                let _ = req_tx.send(r);
+            }
+            Effect::Exit => exit = true,
+        }
+    }
+    exit
 }
 
 /// What the frame just drawn shows, for `POSTIE_TIMINGS` (see `timings`).

@@ -30,8 +30,10 @@ pub struct HeaderCache {
 }
 
 /// FNV-1a, 64-bit: enough to notice a torn or damaged file.
+const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+
 fn checksum(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
+    let mut h: u64 = FNV_OFFSET;
     for &b in data {
         h ^= b as u64;
         h = h.wrapping_mul(0x100000001b3);
@@ -56,12 +58,24 @@ pub fn default_path(key: &str) -> PathBuf {
         .join(format!("headers-{:016x}.bin", checksum(key.as_bytes())))
 }
 
-struct Writer(Vec<u8>);
+/// Writes through to a file, keeping the running checksum: the cache is
+/// never built whole in memory (10 MB at 100,000 messages).
+struct Writer<W: Write> {
+    out: W,
+    sum: u64,
+}
 
-impl Writer {
-    fn str(&mut self, s: &str) {
-        self.0.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        self.0.extend_from_slice(s.as_bytes());
+impl<W: Write> Writer<W> {
+    fn bytes(&mut self, data: &[u8]) -> std::io::Result<()> {
+        for &b in data {
+            self.sum ^= b as u64;
+            self.sum = self.sum.wrapping_mul(0x100000001b3);
+        }
+        self.out.write_all(data)
+    }
+    fn str(&mut self, s: &str) -> std::io::Result<()> {
+        self.bytes(&(s.len() as u32).to_le_bytes())?;
+        self.bytes(s.as_bytes())
     }
 }
 
@@ -95,25 +109,32 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn encode(key: &str, entries: &HashMap<Uidl, Arc<Summary>>) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(entries.len() * 160 + 64));
-    w.0.extend_from_slice(MAGIC);
-    w.0.extend_from_slice(&VERSION.to_le_bytes());
-    w.str(key);
-    w.0.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+fn encode<W: Write>(
+    out: W,
+    key: &str,
+    entries: &HashMap<Uidl, Arc<Summary>>,
+) -> std::io::Result<W> {
+    let mut w = Writer {
+        out,
+        sum: FNV_OFFSET,
+    };
+    w.bytes(MAGIC)?;
+    w.bytes(&VERSION.to_le_bytes())?;
+    w.str(key)?;
+    w.bytes(&(entries.len() as u32).to_le_bytes())?;
     for (uidl, s) in entries {
-        w.str(uidl);
-        w.str(s.subject());
-        w.str(s.from());
-        w.str(s.from_address());
-        w.str(s.date_raw());
-        w.0.extend_from_slice(&s.timestamp.unwrap_or(i64::MIN).to_le_bytes());
-        w.0.extend_from_slice(&s.offset_minutes().to_le_bytes());
-        w.0.push(s.maybe_attachment as u8 | (s.timestamp.is_some() as u8) << 1);
+        w.str(uidl)?;
+        w.str(s.subject())?;
+        w.str(s.from())?;
+        w.str(s.from_address())?;
+        w.str(s.date_raw())?;
+        w.bytes(&s.timestamp.unwrap_or(i64::MIN).to_le_bytes())?;
+        w.bytes(&s.offset_minutes().to_le_bytes())?;
+        w.bytes(&[s.maybe_attachment as u8 | (s.timestamp.is_some() as u8) << 1])?;
     }
-    let sum = checksum(&w.0);
-    w.0.extend_from_slice(&sum.to_le_bytes());
-    w.0
+    let sum = w.sum;
+    w.out.write_all(&sum.to_le_bytes())?;
+    Ok(w.out)
 }
 
 fn decode(data: &[u8], key: &str) -> Result<HashMap<Uidl, Arc<Summary>>, String> {
@@ -214,6 +235,11 @@ impl HeaderCache {
         self.entries.get(uidl)
     }
 
+    /// The cache's own copy of this UIDL, so the index can share it.
+    pub fn shared_uidl(&self, uidl: &str) -> Option<Uidl> {
+        self.entries.get_key_value(uidl).map(|(k, _)| k.clone())
+    }
+
     pub fn insert(&mut self, uidl: Uidl, summary: Arc<Summary>) {
         if self.path.is_some() {
             self.entries.insert(uidl, summary);
@@ -239,7 +265,6 @@ impl HeaderCache {
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let data = encode(&self.key, &self.entries);
         let tmp = dir.join(format!(
             ".{}.tmp{}",
             path.file_name()
@@ -248,8 +273,9 @@ impl HeaderCache {
             std::process::id()
         ));
         let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&data)?;
+            let f = std::fs::File::create(&tmp)?;
+            let buffered = encode(std::io::BufWriter::new(f), &self.key, &self.entries)?;
+            let f = buffered.into_inner().map_err(|e| e.into_error())?;
             f.sync_all()?;
             std::fs::rename(&tmp, path)
         })();

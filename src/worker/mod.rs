@@ -127,7 +127,7 @@ enum Quit {
 }
 
 /// How many summaries go into one `HeadersLoaded`.
-const HEADER_BATCH: usize = 64;
+const HEADER_BATCH: usize = 256;
 /// How often an idle session is checked for a drop.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
@@ -143,8 +143,8 @@ pub struct Worker {
     client: Option<Client>,
     /// UIDL -> this session's message number.
     numbers: HashMap<Uidl, u32>,
-    /// UIDL -> size from LIST, for download progress.
-    sizes: HashMap<Uidl, u64>,
+    /// Message number -> size from LIST, for download progress.
+    sizes: Vec<(u32, u64)>,
     /// Newest first.
     order: Vec<Uidl>,
     has_uidl: bool,
@@ -182,7 +182,7 @@ impl Worker {
             tx,
             client: None,
             numbers: HashMap::new(),
-            sizes: HashMap::new(),
+            sizes: Vec::new(),
             order: Vec::new(),
             has_uidl: true,
             known: HashSet::new(),
@@ -374,16 +374,19 @@ impl Worker {
             }
         }
         self.numbers.clear();
-        self.sizes.clear();
+        // The index is in message-number order: found by binary search.
+        self.sizes = index.iter().map(|e| (e.number, e.size)).collect();
         self.order.clear();
         let mut entries = Vec::with_capacity(index.len());
         for e in index.iter().rev() {
             let uidl: Uidl = match &e.uidl {
-                Some(u) => u.as_str().into(),
+                Some(u) => self
+                    .cache
+                    .shared_uidl(u)
+                    .unwrap_or_else(|| u.as_str().into()),
                 None => format!("#{}", e.number).into(),
             };
             self.numbers.insert(uidl.clone(), e.number);
-            self.sizes.insert(uidl.clone(), e.size);
             self.order.push(uidl.clone());
             entries.push(IndexEntry { uidl, size: e.size });
         }
@@ -532,7 +535,10 @@ impl Worker {
         let Some(client) = self.client.as_mut() else {
             return Ok(());
         };
-        let total = self.sizes.get(uidl).copied().unwrap_or(0);
+        let total = self
+            .sizes
+            .binary_search_by_key(&number, |&(n, _)| n)
+            .map_or(0, |i| self.sizes[i].1);
         let raw = body::retrieve(client, number, uidl, total, &self.tx).await?;
         self.last_activity = Instant::now();
         let decode = self.decode;
