@@ -686,3 +686,105 @@ async fn a_refused_top_is_not_cached() {
     assert_eq!(cache.get("uid-1").map(|s| s.subject()), Some("fine"));
     assert!(cache.get("uid-2").is_none(), "the refusal was cached");
 }
+
+/// A large message (over 8 MB) is shown from its first part while the rest
+/// is still on the way: the server sends the first megabyte, then waits until
+/// the reader has the preview, then sends the rest. The finished message has
+/// the attachment at its full decoded size.
+#[tokio::test]
+async fn a_large_message_is_previewed_while_the_rest_arrives() {
+    use postie::worker::{Event, Request, Worker};
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    let lines = 12 * 1024 * 1024 / line.len();
+    let head = String::from(
+        "From: Big <big@example.org>\r\nSubject: twelve megabytes\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+         The text comes first.\r\n--b\r\nContent-Type: application/octet-stream\r\n\
+         Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=big.bin\r\n\r\n"
+    );
+    let size = head.len() + lines * line.len() + 7;
+    let (port, _task) = fake(move |mut p| async move {
+        p.login(CAPA_PIPE).await;
+        let mut go = Some(go_rx);
+        while let Some(l) = p.line().await {
+            match l.split(' ').next().unwrap_or("") {
+                "UIDL" => p.send(b"+OK\r\n1 uid-big\r\n.\r\n").await,
+                "LIST" => p.send(format!("+OK\r\n1 {size}\r\n.\r\n").as_bytes()).await,
+                "TOP" => {
+                    p.send(b"+OK\r\nSubject: twelve megabytes\r\n\r\n.\r\n")
+                        .await
+                }
+                "RETR" => {
+                    let mut data = format!("+OK {size} octets\r\n{head}").into_bytes();
+                    let first = 1024 * 1024 / line.len();
+                    for _ in 0..first {
+                        data.extend_from_slice(line.as_bytes());
+                    }
+                    p.send(&data).await;
+                    if let Some(go) = go.take() {
+                        let _ = go.await;
+                    }
+                    let mut rest = Vec::new();
+                    for _ in first..lines {
+                        rest.extend_from_slice(line.as_bytes());
+                    }
+                    rest.extend_from_slice(b"--b--\r\n.\r\n");
+                    p.send(&rest).await;
+                }
+                "QUIT" => {
+                    p.send(b"+OK\r\n").await;
+                    return;
+                }
+                _ => p.send(b"+OK\r\n").await,
+            }
+        }
+    })
+    .await;
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(
+        config(port, AuthPreference::User, 10),
+        postie::mime::DecodeOptions::default(),
+        postie::store::HeaderCache::disabled(),
+        req_rx,
+        ev_tx,
+    );
+    let task = tokio::spawn(worker.run());
+    let mut go_tx = Some(go_tx);
+    let mut previewed = false;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), ev_rx.recv())
+            .await
+            .expect("the worker goes on")
+            .expect("events")
+        {
+            Event::Indexed(_) => req_tx.send(Request::FetchBody("uid-big".into())).unwrap(),
+            Event::BodyPartial {
+                rendered, total, ..
+            } => {
+                assert!(go_tx.is_some(), "the preview came before the rest was sent");
+                assert!(
+                    rendered.body.contains("The text comes first."),
+                    "{}",
+                    rendered.body
+                );
+                assert_eq!(total, size as u64);
+                previewed = true;
+                let _ = go_tx.take().map(|g| g.send(()));
+            }
+            Event::BodyLoaded { rendered, .. } => {
+                assert!(previewed, "no preview before the whole message");
+                assert!(rendered.body.contains("The text comes first."));
+                assert_eq!(rendered.attachments.len(), 1);
+                assert_eq!(rendered.attachments[0].name, "big.bin");
+                assert_eq!(rendered.attachments[0].size, (lines * 57) as u64);
+                break;
+            }
+            Event::BodyFailed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}

@@ -45,9 +45,21 @@ pub enum Effect {
 
 #[derive(Debug, Clone)]
 pub enum BodyState {
-    Loading { received: u64, total: u64 },
+    Loading {
+        received: u64,
+        total: u64,
+        /// The first part of a large message, shown while the rest arrives.
+        preview: Option<Preview>,
+    },
     Ready(Arc<Rendered>),
     Failed(String),
+}
+
+/// The decoded first part of a large message and how many bytes it covers.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub rendered: Arc<Rendered>,
+    pub shown: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +176,9 @@ impl App {
         let mut effects = Vec::new();
         match self.bodies.get(uidl) {
             Some(BodyState::Ready(r)) => reader.set_body(r.clone(), self.width as usize),
+            Some(BodyState::Loading {
+                preview: Some(p), ..
+            }) => reader.set_body(p.rendered.clone(), self.width as usize),
             Some(BodyState::Loading { .. }) => {}
             // A message opened twice in a session is not fetched twice; a failed one is retried.
             Some(BodyState::Failed(_)) | None => {
@@ -172,6 +187,7 @@ impl App {
                     BodyState::Loading {
                         received: 0,
                         total: 0,
+                        preview: None,
                     },
                 );
                 effects.push(Effect::Worker(Request::FetchBody(uidl.to_string())));
@@ -496,8 +512,45 @@ impl App {
                 received,
                 total,
             } => {
-                self.bodies
-                    .insert(uidl, BodyState::Loading { received, total });
+                let preview = match self.bodies.remove(&uidl) {
+                    Some(BodyState::Loading { preview, .. }) => preview,
+                    _ => None,
+                };
+                self.bodies.insert(
+                    uidl,
+                    BodyState::Loading {
+                        received,
+                        total,
+                        preview,
+                    },
+                );
+            }
+            Event::BodyPartial {
+                uidl,
+                rendered,
+                shown,
+                total,
+            } => {
+                let received = match self.bodies.get(&uidl) {
+                    Some(BodyState::Loading { received, .. }) => *received,
+                    // Finished (or failed) already: the preview is of no use now.
+                    Some(_) => return vec![],
+                    None => shown,
+                };
+                if let View::Reader(r) = &mut self.view {
+                    if r.uidl == uidl && r.body.is_none() {
+                        r.set_body(rendered.clone(), self.width as usize);
+                    }
+                }
+                let preview = Some(Preview { rendered, shown });
+                self.bodies.insert(
+                    uidl,
+                    BodyState::Loading {
+                        received,
+                        total,
+                        preview,
+                    },
+                );
             }
             Event::BodyLoaded { uidl, rendered } => {
                 if let View::Reader(r) = &mut self.view {

@@ -182,7 +182,7 @@ impl Walker {
         let name = info
             .filename(&self.ctx)
             .unwrap_or_else(|| format!("part-{n}"));
-        let size = transfer::decode(body, &info.cte).len() as u64;
+        let size = transfer::decoded_len(body, &info.cte);
         self.attachments.push(Attachment {
             name: sanitize_line(&name),
             size,

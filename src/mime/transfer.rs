@@ -11,6 +11,18 @@ pub fn decode(body: &[u8], cte: &str) -> Vec<u8> {
     }
 }
 
+/// The decoded size, counted without decoding into memory (an attachment's
+/// size on a 100 MB message costs no 75 MB buffer).
+pub fn decoded_len(body: &[u8], cte: &str) -> u64 {
+    let mut n = 0u64;
+    match cte.trim().to_ascii_lowercase().as_str() {
+        "base64" => base64_each(body, |_| n += 1),
+        "quoted-printable" => quoted_printable_each(body, |_| n += 1),
+        _ => n = body.len() as u64,
+    }
+    n
+}
+
 fn b64_value(b: u8) -> Option<u8> {
     match b {
         b'A'..=b'Z' => Some(b - b'A'),
@@ -25,6 +37,11 @@ fn b64_value(b: u8) -> Option<u8> {
 /// Decodes every alphabet character, skipping anything else; stops at padding.
 pub fn base64(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4 * 3 + 3);
+    base64_each(body, |b| out.push(b));
+    out
+}
+
+fn base64_each(body: &[u8], mut out: impl FnMut(u8)) {
     let mut acc: u32 = 0;
     let mut bits = 0;
     for &b in body {
@@ -39,21 +56,25 @@ pub fn base64(body: &[u8]) -> Vec<u8> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            out((acc >> bits) as u8);
             acc &= (1 << bits) - 1;
         }
     }
-    out
 }
 
 pub fn quoted_printable(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
+    quoted_printable_each(body, |b| out.push(b));
+    out
+}
+
+fn quoted_printable_each(body: &[u8], mut out: impl FnMut(u8)) {
     let mut i = 0;
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     while i < body.len() {
         let b = body[i];
         if b != b'=' {
-            out.push(b);
+            out(b);
             i += 1;
             continue;
         }
@@ -77,17 +98,16 @@ pub fn quoted_printable(body: &[u8]) -> Vec<u8> {
             body.get(i + 2).copied().and_then(hex),
         ) {
             (Some(h), Some(l)) => {
-                out.push(h << 4 | l);
+                out(h << 4 | l);
                 i += 3;
             }
             // Not a valid escape: keep the '=' as written.
             _ => {
-                out.push(b'=');
+                out(b'=');
                 i += 1;
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -112,5 +132,17 @@ mod tests {
         assert_eq!(quoted_printable(b"a=3db=3D"), b"a=b=");
         assert_eq!(quoted_printable(b"50% =ZZ off="), b"50% =ZZ off");
         assert_eq!(quoted_printable(b"line\r\nnext"), b"line\r\nnext");
+    }
+
+    #[test]
+    fn decoded_len_counts_what_decode_makes() {
+        for (body, cte) in [
+            (&b"5L2\r\ng5a\r\nW9"[..], "base64"),
+            (b"aGk=\r\n", "BASE64"),
+            (b"=E4=B8=\r\n=AD! =ZZ", "quoted-printable"),
+            (b"plain bytes", "8bit"),
+        ] {
+            assert_eq!(decoded_len(body, cte), decode(body, cte).len() as u64);
+        }
     }
 }

@@ -168,7 +168,9 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
 fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader) {
     if r.body.is_none() {
         let text = match app.bodies.get(&r.uidl) {
-            Some(BodyState::Loading { received, total }) if *total > 0 && *received > 0 => {
+            Some(BodyState::Loading {
+                received, total, ..
+            }) if *total > 0 && *received > 0 => {
                 format!(
                     "  loading… {} of {} ({}%)",
                     human_size(*received),
@@ -223,14 +225,31 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     };
     let right = match &app.view {
         View::List => "? help ".to_string(),
-        View::Reader(r) => {
-            let pct = if r.lines.is_empty() {
-                100
-            } else {
-                ((r.scroll + app.reader_height()).min(r.lines.len()) * 100 / r.lines.len()).min(100)
-            };
-            format!("{pct}% · ? help ")
-        }
+        View::Reader(r) => match (app.bodies.get(&r.uidl), &r.body) {
+            // Nothing to scroll yet: the loading text says how far it is.
+            (_, None) => "? help ".to_string(),
+            (
+                Some(BodyState::Loading {
+                    received,
+                    total,
+                    preview: Some(p),
+                }),
+                Some(_),
+            ) => format!(
+                "showing the first {} · {}% downloaded · ? help ",
+                human_size(p.shown),
+                received * 100 / (*total).max(1)
+            ),
+            _ => {
+                let pct = if r.lines.is_empty() {
+                    100
+                } else {
+                    ((r.scroll + app.reader_height()).min(r.lines.len()) * 100 / r.lines.len())
+                        .min(100)
+                };
+                format!("{pct}% · ? help ")
+            }
+        },
     };
     frame.render_widget(
         Paragraph::new(Span::styled(status_line(&left, &right, total), bar())),

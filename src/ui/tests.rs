@@ -182,6 +182,66 @@ fn reader_while_a_large_message_downloads() {
     insta::assert_snapshot!(screen(&a));
 }
 
+/// A message over 8 MB: its first part is on screen, the status line says
+/// how much is shown and how far the download is; then the whole message.
+#[test]
+fn reader_shows_the_first_part_of_a_large_message() {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(
+        &mut a,
+        &[Key::Char('j'), Key::Char('j'), Key::Char('j'), Key::Enter],
+    );
+    let part = Rendered {
+        from: "李明 <liming@example.cn>".into(),
+        subject: "报告附件".into(),
+        body: "正文在前面。\n附件在后面。".into(),
+        ..Default::default()
+    };
+    for e in [
+        Event::BodyProgress {
+            uidl: "u3".into(),
+            received: 524_288,
+            total: 36_864_000,
+        },
+        Event::BodyPartial {
+            uidl: "u3".into(),
+            rendered: Arc::new(part.clone()),
+            shown: 524_288,
+            total: 36_864_000,
+        },
+        Event::BodyProgress {
+            uidl: "u3".into(),
+            received: 18_432_000,
+            total: 36_864_000,
+        },
+    ] {
+        update(&mut a, Msg::Worker(e));
+    }
+    let during = screen(&a);
+    assert!(during.contains("正文在前面。"), "{during}");
+    insta::assert_snapshot!(during);
+    let whole = Rendered {
+        attachments: vec![Attachment {
+            name: "数据.zip".into(),
+            size: 36_000_000,
+            mime_type: "application/zip".into(),
+        }],
+        ..part
+    };
+    update(
+        &mut a,
+        Msg::Worker(Event::BodyLoaded {
+            uidl: "u3".into(),
+            rendered: Arc::new(whole),
+        }),
+    );
+    let after = screen(&a);
+    assert!(
+        after.contains("数据.zip") && !after.contains("downloaded"),
+        "{after}"
+    );
+}
+
 #[test]
 fn delete_confirmation() {
     let mut a = app(80, 24, MESSAGES.len());

@@ -78,6 +78,13 @@ pub enum Event {
         uidl: String,
         rendered: Arc<Rendered>,
     },
+    /// The first `shown` bytes of a large message, decoded, while the rest downloads.
+    BodyPartial {
+        uidl: String,
+        rendered: Arc<Rendered>,
+        shown: u64,
+        total: u64,
+    },
     BodyFailed {
         uidl: String,
         error: String,
@@ -539,17 +546,18 @@ impl Worker {
             .sizes
             .binary_search_by_key(&number, |&(n, _)| n)
             .map_or(0, |i| self.sizes[i].1);
-        let raw = body::retrieve(client, number, uidl, total, &self.tx).await?;
-        self.last_activity = Instant::now();
         let decode = self.decode;
+        let raw = body::retrieve(client, number, uidl, total, decode, &self.tx).await?;
+        self.last_activity = Instant::now();
         let rendered = if raw.len() > 256 * 1024 {
             // Large messages are decoded off this task so the session stays responsive.
-            tokio::task::spawn_blocking(move || Rendered::from_message(&raw, &decode))
+            tokio::task::spawn_blocking(move || raw.render(&decode))
                 .await
                 .map_err(|e| Pop3Error::Local(format!("decoding failed: {e}")))?
         } else {
-            Rendered::from_message(&raw, &decode)
-        };
+            raw.render(&decode)
+        }
+        .map_err(|e| Pop3Error::Local(format!("cannot read the downloaded message back: {e}")))?;
         self.send(Event::BodyLoaded {
             uidl: uidl.to_string(),
             rendered: Arc::new(rendered),
