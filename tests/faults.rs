@@ -788,3 +788,77 @@ async fn a_large_message_is_previewed_while_the_rest_arrives() {
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
+
+/// A first visit (nothing cached): the TOPs go out as soon as STAT has been
+/// answered, before UIDL and LIST are: the server here holds back the UIDL
+/// and LIST replies until it has seen `TOP 3 0`, which a client that waited
+/// for the index before asking for headers would never send.
+#[tokio::test]
+async fn a_first_visit_asks_for_headers_before_the_index_arrives() {
+    use postie::worker::{Event, Request, Worker};
+    let (seen_tx, seen_rx) = tokio::sync::oneshot::channel();
+    let (port, _task) = fake(move |mut p| async move {
+        p.send(b"+OK ready\r\n").await;
+        p.expect("CAPA").await;
+        p.send(format!("+OK\r\n{CAPA_PIPE}.\r\n").as_bytes()).await;
+        let mut flight = Vec::new();
+        while let Some(l) = p.line_within(Duration::from_millis(300)).await {
+            flight.push(l);
+        }
+        assert_eq!(flight, ["USER u", "PASS p", "STAT", "UIDL", "LIST"]);
+        p.send(b"+OK\r\n+OK in\r\n+OK 3 300\r\n").await;
+        let first_top = p.line_within(Duration::from_secs(5)).await;
+        let _ = seen_tx.send(first_top);
+        p.send(b"+OK\r\n1 u1\r\n2 u2\r\n3 u3\r\n.\r\n+OK\r\n1 100\r\n2 100\r\n3 100\r\n.\r\n")
+            .await;
+        for n in [3, 2, 1] {
+            p.send(format!("+OK\r\nSubject: message {n}\r\n\r\n.\r\n").as_bytes())
+                .await;
+            if n > 1 {
+                p.expect(&format!("TOP {} 0", n - 1)).await;
+            }
+        }
+        while let Some(l) = p.line().await {
+            p.send(b"+OK\r\n").await;
+            if l == "QUIT" {
+                return;
+            }
+        }
+    })
+    .await;
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(
+        config(port, AuthPreference::User, 10),
+        postie::mime::DecodeOptions::default(),
+        postie::store::HeaderCache::disabled(),
+        req_rx,
+        ev_tx,
+    );
+    let task = tokio::spawn(worker.run());
+    let mut subjects = Vec::new();
+    while subjects.len() < 3 {
+        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
+            .await
+            .expect("headers arrive")
+            .expect("events")
+        {
+            Event::Indexed(entries) => {
+                let uidls: Vec<&str> = entries.iter().map(|e| &*e.uidl).collect();
+                assert_eq!(uidls, ["u3", "u2", "u1"]);
+            }
+            Event::HeadersLoaded(batch) => {
+                subjects.extend(batch.iter().map(|(u, s)| format!("{u}: {}", s.subject())))
+            }
+            Event::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+    assert_eq!(seen_rx.await.unwrap().as_deref(), Some("TOP 3 0"));
+    assert_eq!(
+        subjects,
+        ["u3: message 3", "u2: message 2", "u1: message 1"]
+    );
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}

@@ -13,8 +13,7 @@ use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Ca
 use super::Stat;
 use crate::secret::Secret;
 
-/// The most header bytes `TOP n 0` may return before postie stops trusting the reply.
-pub const MAX_HEADER_BLOCK: usize = 4 * 1024 * 1024;
+pub use super::connection::MAX_HEADER_BLOCK;
 /// The largest message `retr` holds in memory; larger ones go through `retr_to`.
 pub const MAX_MESSAGE_IN_MEMORY: usize = 512 * 1024 * 1024;
 
@@ -49,27 +48,59 @@ pub struct Client {
 impl Client {
     /// Connects, upgrades with STLS when asked, and logs in.
     pub async fn connect(cfg: &ClientConfig) -> Result<Client, Pop3Error> {
-        Ok(Client::login(cfg, false).await?.0)
+        Ok(Client::login(cfg, Extra::Nothing, |_| Flow::Continue)
+            .await?
+            .0)
     }
 
     /// Connects, logs in and reads the index (UIDL + LIST). When the server
     /// pipelines, UIDL and LIST go out behind the login commands, so the
     /// index costs no round trip of its own.
     pub async fn open(cfg: &ClientConfig) -> Result<(Client, Vec<MailboxEntry>), Pop3Error> {
-        let (mut client, replies) = Client::login(cfg, true).await?;
+        let (mut client, replies) = Client::login(cfg, Extra::Index, |_| Flow::Continue).await?;
         let index = match replies {
-            Some([uidl, list]) => client.read_index(uidl, list)?,
+            Some([uidl, list]) => read_index(client.conn.addr(), uidl, list)?,
             None => client.index().await?,
         };
         Ok((client, index))
     }
 
-    /// Logs in; with `index` and a pipelining server, UIDL + LIST ride along
-    /// and their replies are returned.
-    async fn login(
+    /// For a mailbox whose headers are all unknown (an empty cache): the
+    /// login, STAT, UIDL and LIST go out in one flight, and the moment STAT
+    /// says how many messages there are, `TOP n 0` for every one of them,
+    /// newest first, follows UIDL and LIST down the same pipeline: the
+    /// headers start arriving one round trip after the login instead of two.
+    /// `on` gets the index, then each header as it arrives (it may pause the
+    /// stream; what is left is then fetched the usual way). Without
+    /// PIPELINING, the index is read as `open` reads it and no header is sent.
+    pub async fn open_prefetching<F>(cfg: &ClientConfig, mut on: F) -> Result<Client, Pop3Error>
+    where
+        F: FnMut(Arrival) -> Flow,
+    {
+        let (mut client, replies) = Client::login(cfg, Extra::IndexAndHeaders, &mut on).await?;
+        if replies.is_some() || !client.pipelined {
+            // Not pipelined: nothing was prefetched; the index the usual way.
+            let entries = client.index().await?;
+            on(Arrival::Index {
+                entries,
+                auth: client.auth,
+                pipelined: client.pipelined,
+            });
+        }
+        Ok(client)
+    }
+
+    /// Logs in, with `extra` commands riding along when the server pipelines.
+    /// Returns the UIDL and LIST replies for `Extra::Index`; hands the index
+    /// and headers to `on` for `Extra::IndexAndHeaders` (and returns None).
+    async fn login<F>(
         cfg: &ClientConfig,
-        index: bool,
-    ) -> Result<(Client, Option<[Option<Reply>; 2]>), Pop3Error> {
+        extra: Extra,
+        mut on: F,
+    ) -> Result<(Client, Option<[Option<Reply>; 2]>), Pop3Error>
+    where
+        F: FnMut(Arrival) -> Flow,
+    {
         let (mut conn, capa_body) = Connection::open_with_capa(&cfg.endpoint).await?;
         let mut caps = capa_body
             .map(|b| Capabilities::parse(&b))
@@ -95,18 +126,60 @@ impl Client {
         let mut cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
         let pipelined = cfg.pipelining && caps.pipelining;
         let login_len = cmds.len();
-        let with_index = index && pipelined;
-        if with_index {
-            cmds.extend([Command::Uidl(None), Command::List(None)]);
+        let extra = if pipelined { extra } else { Extra::Nothing };
+        match extra {
+            Extra::Nothing => {}
+            Extra::Index => cmds.extend([Command::Uidl(None), Command::List(None)]),
+            Extra::IndexAndHeaders => {
+                cmds.extend([Command::Stat, Command::Uidl(None), Command::List(None)])
+            }
         }
+        let with_index = extra != Extra::Nothing;
         let mut refusal = None;
         let mut continuation = false;
         let mut index_replies: [Option<Reply>; 2] = [None, None];
+        let mut count = 0u32;
         let max_body = if with_index { MAX_LISTING } else { 0 };
+        let addr = conn.addr().to_string();
         conn.pipeline(&cmds, max_body, pipelined, |i, reply| {
             if i >= login_len {
-                index_replies[i - login_len] = Some(reply);
-                return Ok(Flow::Continue);
+                let logged_in = refusal.is_none() && !continuation;
+                let k = i - login_len;
+                return match (extra, k) {
+                    (Extra::IndexAndHeaders, 0) => {
+                        count = match parse_stat(&reply.status.text) {
+                            Ok(stat) if reply.status.is_ok() && logged_in => stat.count,
+                            _ => 0,
+                        };
+                        let tops = (1..=count).rev().map(|msg| Command::Top { msg, lines: 0 });
+                        Ok(Flow::Append(tops.collect()))
+                    }
+                    (Extra::Index, 0 | 1) => {
+                        index_replies[k] = Some(reply);
+                        Ok(Flow::Continue)
+                    }
+                    (Extra::IndexAndHeaders, 1) => {
+                        index_replies[0] = Some(reply);
+                        Ok(Flow::Continue)
+                    }
+                    (Extra::IndexAndHeaders, 2) if logged_in => {
+                        let [uidl, _] = std::mem::take(&mut index_replies);
+                        let entries = read_index(&addr, uidl, Some(reply))?;
+                        Ok(on(Arrival::Index {
+                            entries,
+                            auth,
+                            pipelined,
+                        }))
+                    }
+                    (Extra::IndexAndHeaders, k) if logged_in && k >= 3 => {
+                        let msg = count.saturating_sub((k - 3) as u32);
+                        let header = reply
+                            .into_result(&Command::Top { msg, lines: 0 })
+                            .map(|r| r.body.unwrap_or_default());
+                        Ok(on(Arrival::Header(msg, header)))
+                    }
+                    _ => Ok(Flow::Continue),
+                };
             }
             match reply.status.kind {
                 StatusKind::Ok => {}
@@ -146,7 +219,8 @@ impl Client {
             auth,
             pipelined,
         };
-        Ok((client, with_index.then_some(index_replies)))
+        let replies = (extra == Extra::Index).then_some(index_replies);
+        Ok((client, replies))
     }
 
     pub fn capabilities(&self) -> &Capabilities {
@@ -189,47 +263,7 @@ impl Client {
             })
             .await?;
         let [uidl, list] = replies;
-        self.read_index(uidl, list)
-    }
-
-    /// The index from the replies to UIDL and LIST (UIDL may be refused).
-    fn read_index(
-        &self,
-        uidl: Option<Reply>,
-        list: Option<Reply>,
-    ) -> Result<Vec<MailboxEntry>, Pop3Error> {
-        let addr = self.conn.addr().to_string();
-        let protocol = |source| Pop3Error::Protocol {
-            addr: addr.clone(),
-            source,
-        };
-        let list = list
-            .ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?
-            .into_result(&Command::List(None))?;
-        let sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing)
-            .map_err(protocol)?;
-        let uids = match uidl {
-            Some(r) if r.status.is_ok() => {
-                let map = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing)
-                    .map_err(protocol)?;
-                Some(
-                    map.into_iter()
-                        .collect::<std::collections::HashMap<u32, String>>(),
-                )
-            }
-            _ => None,
-        };
-        let mut entries: Vec<MailboxEntry> = sizes
-            .into_iter()
-            .map(|(number, size)| MailboxEntry {
-                number,
-                size,
-                uidl: uids.as_ref().and_then(|u| u.get(&number).cloned()),
-            })
-            .collect();
-        entries.sort_by_key(|e| e.number);
-        entries.dedup_by_key(|e| e.number);
-        Ok(entries)
+        read_index(self.conn.addr(), uidl, list)
     }
 
     /// `TOP n 0` for each number, pipelined; `on_header` gets each header block
@@ -353,6 +387,66 @@ impl Client {
             None => Ok(()),
         }
     }
+}
+
+/// What `open_prefetching` hands over, in order: the index, then headers.
+#[derive(Debug)]
+pub enum Arrival {
+    /// The mailbox, and how the session was opened.
+    Index {
+        entries: Vec<MailboxEntry>,
+        auth: AuthMethod,
+        pipelined: bool,
+    },
+    Header(u32, Result<Vec<u8>, Pop3Error>),
+}
+
+/// What rides along with the login commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extra {
+    Nothing,
+    Index,
+    IndexAndHeaders,
+}
+
+/// The index from the replies to UIDL and LIST (UIDL may be refused).
+fn read_index(
+    addr: &str,
+    uidl: Option<Reply>,
+    list: Option<Reply>,
+) -> Result<Vec<MailboxEntry>, Pop3Error> {
+    let addr = addr.to_string();
+    let protocol = |source| Pop3Error::Protocol {
+        addr: addr.clone(),
+        source,
+    };
+    let list = list
+        .ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?
+        .into_result(&Command::List(None))?;
+    let mut sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing)
+        .map_err(protocol)?;
+    sizes.sort_by_key(|&(n, _)| n);
+    sizes.dedup_by_key(|&mut (n, _)| n);
+    let mut uids = match uidl {
+        Some(r) if r.status.is_ok() => {
+            let map = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing)
+                .map_err(protocol)?;
+            Some(
+                map.into_iter()
+                    .collect::<std::collections::HashMap<u32, String>>(),
+            )
+        }
+        _ => None,
+    };
+    let entries: Vec<MailboxEntry> = sizes
+        .into_iter()
+        .map(|(number, size)| MailboxEntry {
+            number,
+            size,
+            uidl: uids.as_mut().and_then(|u| u.remove(&number)),
+        })
+        .collect();
+    Ok(entries)
 }
 
 async fn capa(conn: &mut Connection) -> Result<Capabilities, Pop3Error> {

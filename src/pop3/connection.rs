@@ -126,11 +126,14 @@ impl AsyncWrite for Stream {
 }
 
 /// What a pipeline's reply handler wants next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
     Continue,
     /// Send nothing more; the replies already in flight are still read and handed over.
     Pause,
+    /// Send these too, after the rest (what to ask next depends on this reply:
+    /// after STAT, the `TOP n 0` of every message).
+    Append(Vec<Command>),
 }
 
 /// A reply: the status line, and for a positive multi-line reply its unstuffed body.
@@ -462,6 +465,7 @@ impl Connection {
         let mut stop: Option<Pop3Error> = None;
         let mut paused = false;
         let mut out = Vec::new();
+        let mut cmds = std::borrow::Cow::Borrowed(cmds);
         loop {
             // Refill when the window is at most half full, so writes go out in batches.
             if stop.is_none()
@@ -498,7 +502,12 @@ impl Connection {
             };
             in_flight_bytes -= len;
             let cmd = &cmds[idx];
-            let reply = self.read_reply(cmd, max_body).await?;
+            // A header block has its own bound, whatever else shares the batch.
+            let limit = match cmd {
+                Command::Top { .. } => max_body.min(MAX_HEADER_BLOCK),
+                _ => max_body,
+            };
+            let reply = self.read_reply(cmd, limit).await?;
             if pipelined {
                 window.observe(sent.elapsed(), len);
             }
@@ -507,6 +516,10 @@ impl Connection {
                 match on_reply(idx, reply) {
                     Ok(Flow::Continue) => {}
                     Ok(Flow::Pause) => paused = true,
+                    Ok(Flow::Append(more)) => match self.session.check_batch(&more) {
+                        Ok(()) => cmds.to_mut().extend(more),
+                        Err(e) => stop = Some(e.into()),
+                    },
                     Err(e) => stop = Some(e),
                 }
             }
@@ -828,6 +841,9 @@ enum Progress {
     Wrote(usize),
     Read(usize),
 }
+
+/// The most header bytes `TOP n 0` may return before postie stops trusting the reply.
+pub const MAX_HEADER_BLOCK: usize = 4 * 1024 * 1024;
 
 /// The largest in-memory multi-line reply: a 1,000,000-message UIDL listing fits.
 pub const MAX_LISTING: usize = 128 * 1024 * 1024;

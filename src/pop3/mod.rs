@@ -8,7 +8,7 @@ pub mod connection;
 pub mod error;
 pub mod session;
 
-pub use client::{Client, ClientConfig, MailboxEntry};
+pub use client::{Arrival, Client, ClientConfig, MailboxEntry};
 pub use codec::{Command, ResponseCode, Stat, StatusLine};
 pub use connection::{Endpoint, Flow, Pop3Error, Timeouts, TlsMode};
 pub use session::{AuthMethod, AuthPreference, Capabilities, State};

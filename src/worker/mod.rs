@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::mime::{DecodeOptions, Rendered, Summary, Uidl};
-use crate::pop3::{Client, ClientConfig, Flow, Pop3Error, TlsMode};
+use crate::pop3::{
+    Arrival, AuthMethod, Client, ClientConfig, Flow, MailboxEntry, Pop3Error, TlsMode,
+};
 use crate::store::HeaderCache;
 
 /// What the UI asks for.
@@ -135,10 +137,34 @@ enum Quit {
 
 /// How many summaries go into one `HeadersLoaded`.
 const HEADER_BATCH: usize = 256;
+/// The first batch of a stream with no rows on screen yet: a tall terminal's worth.
+const FIRST_BATCH: usize = 64;
+/// Rows a header stream will reach soon enough not to be paused for.
+const SOON: u32 = 2048;
 /// How often an idle session is checked for a drop.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
+
+/// A header stream in progress: what is batched for the UI, and which rows
+/// were on screen when it started (sent as soon as they are all in).
+struct HeaderStream {
+    batch: Vec<(Uidl, Arc<Summary>)>,
+    first: HashSet<Uidl>,
+    last_flush: Instant,
+    sent: usize,
+}
+
+impl HeaderStream {
+    fn new(first: HashSet<Uidl>) -> HeaderStream {
+        HeaderStream {
+            batch: Vec::new(),
+            first,
+            last_flush: Instant::now(),
+            sent: 0,
+        }
+    }
+}
 
 pub struct Worker {
     cfg: ClientConfig,
@@ -150,10 +176,9 @@ pub struct Worker {
     client: Option<Client>,
     /// UIDL -> this session's message number.
     numbers: HashMap<Uidl, u32>,
-    /// Message number -> size from LIST, for download progress.
-    sizes: Vec<(u32, u64)>,
-    /// Newest first.
-    order: Vec<Uidl>,
+    /// (message number, size from LIST, UIDL), in message-number order
+    /// (oldest first): found by binary search.
+    index: Vec<(u32, u64, Uidl)>,
     has_uidl: bool,
     /// Summaries already sent to the UI (kept across sessions when UIDLs are real).
     known: HashSet<Uidl>,
@@ -189,8 +214,7 @@ impl Worker {
             tx,
             client: None,
             numbers: HashMap::new(),
-            sizes: Vec::new(),
-            order: Vec::new(),
+            index: Vec::new(),
             has_uidl: true,
             known: HashSet::new(),
             visible: Vec::new(),
@@ -303,7 +327,7 @@ impl Worker {
                 }
                 continue;
             }
-            if self.order.iter().any(|u| !self.known.contains(u)) {
+            if self.headers_missing() {
                 if let Err(e) = self.load_headers().await {
                     self.trouble(e);
                 }
@@ -362,70 +386,43 @@ impl Worker {
     }
 
     async fn connect(&mut self) -> Result<(), Pop3Error> {
-        let (client, index) = Client::open(&self.cfg).await?;
-        crate::timings::mark("logged-in-and-indexed");
-        self.failures = 0;
-        let had_uidl = self.has_uidl;
-        self.has_uidl = index.iter().all(|e| e.uidl.is_some());
-        if !self.has_uidl || !had_uidl {
-            // Synthetic ids name this session's numbers only: nothing carries over.
-            self.known.clear();
-            if !self.marks.is_empty() && !self.order.is_empty() {
-                let uidls: Vec<String> = std::mem::take(&mut self.marks).into_iter().collect();
-                self.send(Event::MarksDropped {
-                    uidls,
-                    why:
-                        "the server has no UIDL, so marks cannot follow messages into a new session"
-                            .into(),
-                });
+        // Nothing known (a first visit, an empty cache): every header is
+        // wanted, so the TOPs go out in the login's own flight.
+        let prefetch = self.cache.is_empty() && self.known.is_empty();
+        let client = if prefetch {
+            let cfg = self.cfg.clone();
+            let mut stream = HeaderStream::new(HashSet::new());
+            let client = Client::open_prefetching(&cfg, |arrival| match arrival {
+                Arrival::Index {
+                    entries,
+                    auth,
+                    pipelined,
+                } => {
+                    self.take_index(entries, auth, pipelined);
+                    Flow::Continue
+                }
+                Arrival::Header(n, reply) => self.header_arrived(&mut stream, n, reply),
+            })
+            .await;
+            self.end_stream(stream);
+            client?
+        } else {
+            let (client, entries) = Client::open(&self.cfg).await?;
+            self.take_index(entries, client.auth_method(), client.is_pipelined());
+            // What the cache knows appears at once; only the rest costs a TOP.
+            let cached: Vec<(Uidl, Arc<Summary>)> = self
+                .index
+                .iter()
+                .rev()
+                .filter(|(_, _, u)| !self.known.contains(u))
+                .filter_map(|(_, _, u)| Some((u.clone(), self.cache.get(u)?.clone())))
+                .collect();
+            for batch in cached.chunks(4096) {
+                self.known.extend(batch.iter().map(|(u, _)| u.clone()));
+                self.send(Event::HeadersLoaded(batch.to_vec()));
             }
-        }
-        self.numbers.clear();
-        // The index is in message-number order: found by binary search.
-        self.sizes = index.iter().map(|e| (e.number, e.size)).collect();
-        self.order.clear();
-        let mut entries = Vec::with_capacity(index.len());
-        for e in index.iter().rev() {
-            let uidl: Uidl = match &e.uidl {
-                Some(u) => self
-                    .cache
-                    .shared_uidl(u)
-                    .unwrap_or_else(|| u.as_str().into()),
-                None => format!("#{}", e.number).into(),
-            };
-            self.numbers.insert(uidl.clone(), e.number);
-            self.order.push(uidl.clone());
-            entries.push(IndexEntry { uidl, size: e.size });
-        }
-        self.known.retain(|u| self.numbers.contains_key(u));
-        if self.has_uidl {
-            let numbers = &self.numbers;
-            self.cache.retain(&|u| numbers.contains_key(u));
-        } else if !self.cache.is_empty() || had_uidl {
-            self.cache = HeaderCache::disabled();
-            self.send(Event::Failed {
-                kind: FailureKind::Server,
-                error: "the server has no UIDL: headers cannot be cached, and marks cannot survive a reconnect".into(),
-            });
-        }
-        self.send(Event::Connected {
-            tls: client.is_tls() || self.cfg.endpoint.tls != TlsMode::None,
-            auth: client.auth_method().to_string(),
-            pipelined: client.is_pipelined(),
-            has_uidl: self.has_uidl,
-        });
-        self.send(Event::Indexed(entries));
-        // What the cache knows appears at once; only the rest costs a TOP.
-        let cached: Vec<(Uidl, Arc<Summary>)> = self
-            .order
-            .iter()
-            .filter(|u| !self.known.contains(*u))
-            .filter_map(|u| Some((u.clone(), self.cache.get(u)?.clone())))
-            .collect();
-        for batch in cached.chunks(4096) {
-            self.known.extend(batch.iter().map(|(u, _)| u.clone()));
-            self.send(Event::HeadersLoaded(batch.to_vec()));
-        }
+            client
+        };
         let gone: Vec<String> = self
             .marks
             .iter()
@@ -446,6 +443,66 @@ impl Worker {
         self.client = Some(client);
         self.last_activity = Instant::now();
         Ok(())
+    }
+
+    /// A new session's index: UIDL -> number, sizes, and the list for the UI.
+    fn take_index(&mut self, index: Vec<MailboxEntry>, auth: AuthMethod, pipelined: bool) {
+        crate::timings::mark("logged-in-and-indexed");
+        self.failures = 0;
+        let had_uidl = self.has_uidl;
+        self.has_uidl = index.iter().all(|e| e.uidl.is_some());
+        if !self.has_uidl || !had_uidl {
+            // Synthetic ids name this session's numbers only: nothing carries over.
+            self.known.clear();
+            if !self.marks.is_empty() && !self.index.is_empty() {
+                let uidls: Vec<String> = std::mem::take(&mut self.marks).into_iter().collect();
+                self.send(Event::MarksDropped {
+                    uidls,
+                    why:
+                        "the server has no UIDL, so marks cannot follow messages into a new session"
+                            .into(),
+                });
+            }
+        }
+        self.numbers.clear();
+        self.index.clear();
+        let mut entries = Vec::with_capacity(index.len());
+        for e in index.into_iter() {
+            let uidl: Uidl = match &e.uidl {
+                Some(u) => self
+                    .cache
+                    .shared_uidl(u)
+                    .unwrap_or_else(|| u.as_str().into()),
+                None => format!("#{}", e.number).into(),
+            };
+            self.numbers.insert(uidl.clone(), e.number);
+            self.index.push((e.number, e.size, uidl.clone()));
+            entries.push(IndexEntry { uidl, size: e.size });
+        }
+        entries.reverse();
+        self.known.retain(|u| self.numbers.contains_key(u));
+        if self.has_uidl {
+            let numbers = &self.numbers;
+            self.cache.retain(&|u| numbers.contains_key(u));
+        } else if !self.cache.is_empty() || had_uidl {
+            self.cache = HeaderCache::disabled();
+            self.send(Event::Failed {
+                kind: FailureKind::Server,
+                error: "the server has no UIDL: headers cannot be cached, and marks cannot survive a reconnect".into(),
+            });
+        }
+        self.send(Event::Connected {
+            tls: self.cfg.endpoint.tls != TlsMode::None,
+            auth: auth.to_string(),
+            pipelined,
+            has_uidl: self.has_uidl,
+        });
+        self.send(Event::Indexed(entries));
+    }
+
+    /// Whether some message's headers have not been seen yet.
+    fn headers_missing(&self) -> bool {
+        self.known.len() < self.index.len()
     }
 
     /// Brings the session's marks in line with the user's, in one round trip.
@@ -543,9 +600,9 @@ impl Worker {
             return Ok(());
         };
         let total = self
-            .sizes
-            .binary_search_by_key(&number, |&(n, _)| n)
-            .map_or(0, |i| self.sizes[i].1);
+            .index
+            .binary_search_by_key(&number, |&(n, _, _)| n)
+            .map_or(0, |i| self.index[i].1);
         let decode = self.decode;
         let raw = body::retrieve(client, number, uidl, total, decode, &self.tx).await?;
         self.last_activity = Instant::now();
@@ -568,98 +625,116 @@ impl Worker {
     /// Headers still unknown: what is on screen first, then newest first;
     /// pipelined, and paused as soon as the user asks for something else.
     async fn load_headers(&mut self) -> Result<(), Pop3Error> {
-        let mut wanted: Vec<Uidl> = self
-            .visible
-            .iter()
-            .filter(|u| !self.known.contains(u.as_str()))
-            .filter_map(|u| {
-                self.numbers
-                    .get_key_value(u.as_str())
-                    .map(|(k, _)| k.clone())
-            })
-            .collect();
-        let first: HashSet<Uidl> = wanted.iter().cloned().collect();
+        let mut wanted: Vec<u32> = Vec::new();
+        let mut first = HashSet::new();
+        for u in &self.visible {
+            if let Some((k, &n)) = self.numbers.get_key_value(u.as_str()) {
+                if !self.known.contains(k) && first.insert(k.clone()) {
+                    wanted.push(n);
+                }
+            }
+        }
         wanted.extend(
-            self.order
+            self.index
                 .iter()
-                .filter(|u| !self.known.contains(*u) && !first.contains(*u))
-                .cloned(),
+                .rev()
+                .filter(|(_, _, u)| !self.known.contains(u) && !first.contains(u))
+                .map(|&(n, _, _)| n),
         );
-        let numbers: Vec<u32> = wanted
-            .iter()
-            .filter_map(|u| self.numbers.get(u).copied())
-            .collect();
-        let by_number: HashMap<u32, Uidl> = wanted
-            .iter()
-            .filter_map(|u| Some((*self.numbers.get(u)?, u.clone())))
-            .collect();
         let Some(mut client) = self.client.take() else {
             return Ok(());
         };
-        let mut batch: Vec<(Uidl, Arc<Summary>)> = Vec::new();
-        let mut last_flush = Instant::now();
-        let first_screen = first.len().max(1);
-        let has_uidl = self.has_uidl;
-        let decode = self.decode;
+        let mut stream = HeaderStream::new(first);
         let result = client
-            .headers(&numbers, |n, reply| {
-                let Some(uidl) = by_number.get(&n) else {
-                    return Flow::Continue;
-                };
-                // A refusal is shown for this session but never cached.
-                let summary = match reply {
-                    Ok(raw) => {
-                        let s = Arc::new(Summary::from_headers(&raw, &decode));
-                        if has_uidl {
-                            self.cache.insert(uidl.clone(), s.clone());
-                        }
-                        s
-                    }
-                    Err(e) => Arc::new(Summary::note(&format!("(headers unavailable: {e})"))),
-                };
-                self.known.insert(uidl.clone());
-                batch.push((uidl.clone(), summary));
-                let screenful_done = first.contains(uidl) && batch.len() >= first_screen;
-                if batch.len() >= HEADER_BATCH
-                    || screenful_done
-                    || last_flush.elapsed() > Duration::from_millis(50)
-                {
-                    let _ = self
-                        .tx
-                        .send(Event::HeadersLoaded(std::mem::take(&mut batch)));
-                    last_flush = Instant::now();
-                }
-                // A new request (a body to show, a mark, a quit) interrupts the stream.
-                let mut urgent = false;
-                while let Ok(r) = self.rx.try_recv() {
-                    urgent |= self.interrupts(&r);
-                    self.pending.push_back(r);
-                }
-                if urgent {
-                    Flow::Pause
-                } else {
-                    Flow::Continue
-                }
+            .headers(&wanted, |n, reply| {
+                self.header_arrived(&mut stream, n, reply)
             })
             .await;
         self.client = Some(client);
-        if !batch.is_empty() {
-            self.send(Event::HeadersLoaded(batch));
-        }
-        if !self.order.iter().any(|u| !self.known.contains(u)) {
-            self.save_cache();
-        }
-        self.last_activity = Instant::now();
+        self.end_stream(stream);
         result.map(drop)
     }
 
-    /// Whether `r` should pause a header stream: anything but a new visible
-    /// range whose headers are all here already.
-    fn interrupts(&self, r: &Request) -> bool {
+    /// One `TOP n 0` reply: summarised, cached, batched for the UI. A new
+    /// request (a body to show, a mark, a quit) pauses the stream.
+    fn header_arrived(
+        &mut self,
+        stream: &mut HeaderStream,
+        n: u32,
+        reply: Result<Vec<u8>, Pop3Error>,
+    ) -> Flow {
+        let Ok(i) = self.index.binary_search_by_key(&n, |&(m, _, _)| m) else {
+            return Flow::Continue;
+        };
+        let uidl = self.index[i].2.clone();
+        // A refusal is shown for this session but never cached.
+        let summary = match reply {
+            Ok(raw) => {
+                let s = Arc::new(Summary::from_headers(&raw, &self.decode));
+                if self.has_uidl {
+                    self.cache.insert(uidl.clone(), s.clone());
+                }
+                s
+            }
+            Err(e) => Arc::new(Summary::note(&format!("(headers unavailable: {e})"))),
+        };
+        self.known.insert(uidl.clone());
+        // The rows on screen go out as soon as they are all in; without
+        // them (a first visit), the first screenful's worth does.
+        let screenful_done = if stream.first.is_empty() {
+            stream.sent == 0 && stream.batch.len() + 1 >= FIRST_BATCH
+        } else {
+            stream.first.contains(&uidl) && stream.batch.len() + 1 >= stream.first.len()
+        };
+        stream.batch.push((uidl, summary));
+        if stream.batch.len() >= HEADER_BATCH
+            || screenful_done
+            || stream.last_flush.elapsed() > Duration::from_millis(50)
+        {
+            self.flush(stream);
+        }
+        let mut urgent = false;
+        while let Ok(r) = self.rx.try_recv() {
+            urgent |= self.interrupts(&r, n);
+            self.pending.push_back(r);
+        }
+        if urgent {
+            Flow::Pause
+        } else {
+            Flow::Continue
+        }
+    }
+
+    fn flush(&mut self, stream: &mut HeaderStream) {
+        if !stream.batch.is_empty() {
+            stream.sent += stream.batch.len();
+            self.send(Event::HeadersLoaded(std::mem::take(&mut stream.batch)));
+        }
+        stream.last_flush = Instant::now();
+    }
+
+    /// After a header stream: the rest sent, the cache saved once complete.
+    fn end_stream(&mut self, mut stream: HeaderStream) {
+        self.flush(&mut stream);
+        if stream.sent > 0 && !self.headers_missing() {
+            self.save_cache();
+        }
+        self.last_activity = Instant::now();
+    }
+
+    /// Whether `r` should pause a header stream whose last reply was for
+    /// message `last`: anything but a new visible range whose headers are
+    /// here already or will be within the next `SOON` replies of a stream
+    /// going newest first (pausing would only fetch them later).
+    fn interrupts(&self, r: &Request, last: u32) -> bool {
         match r {
-            Request::Visible(v) => v
-                .iter()
-                .any(|u| !self.known.contains(u.as_str()) && self.numbers.contains_key(u.as_str())),
+            Request::Visible(v) => v.iter().any(|u| {
+                let Some((k, &m)) = self.numbers.get_key_value(u.as_str()) else {
+                    return false;
+                };
+                let soon = m < last && last - m <= SOON;
+                !self.known.contains(k) && !soon
+            }),
             _ => true,
         }
     }
