@@ -89,6 +89,28 @@ fn config(port: u16, auth: AuthPreference, command_secs: u64) -> ClientConfig {
     }
 }
 
+/// The reader's worker against the fake server on `port`.
+fn spawn_worker(
+    port: u16,
+    command_secs: u64,
+    cache: postie::store::HeaderCache,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<postie::worker::Request>,
+    tokio::sync::mpsc::UnboundedReceiver<postie::worker::Event>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = postie::worker::Worker::new(
+        config(port, AuthPreference::User, command_secs),
+        postie::mime::DecodeOptions::default(),
+        cache,
+        req_rx,
+        ev_tx,
+    );
+    (req_tx, ev_rx, tokio::spawn(worker.run()))
+}
+
 const CAPA_PIPE: &str = "TOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\n";
 const CAPA_NOPIPE: &str = "TOP\r\nUIDL\r\nUSER\r\n";
 
@@ -571,7 +593,7 @@ async fn a_paused_header_stream_stays_in_step() {
 /// connection, never "mark removed".
 #[tokio::test]
 async fn a_temporary_dele_refusal_keeps_the_mark() {
-    use postie::worker::{Event, Request, Worker};
+    use postie::worker::{Event, Request};
     let (port, _task) = fake(|mut p| async move {
         p.login(CAPA_PIPE).await;
         while let Some(l) = p.line().await {
@@ -589,16 +611,7 @@ async fn a_temporary_dele_refusal_keeps_the_mark() {
         }
     })
     .await;
-    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::new(
-        config(port, AuthPreference::User, 5),
-        postie::mime::DecodeOptions::default(),
-        postie::store::HeaderCache::disabled(),
-        req_rx,
-        ev_tx,
-    );
-    let task = tokio::spawn(worker.run());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, postie::store::HeaderCache::disabled());
     loop {
         match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
             .await
@@ -626,7 +639,7 @@ async fn a_temporary_dele_refusal_keeps_the_mark() {
 /// session, but the refusal is never written to the header cache.
 #[tokio::test]
 async fn a_refused_top_is_not_cached() {
-    use postie::worker::{Event, Request, Worker};
+    use postie::worker::{Event, Request};
     let (port, _task) = fake(|mut p| async move {
         p.login(CAPA_PIPE).await;
         while let Some(l) = p.line().await {
@@ -648,16 +661,7 @@ async fn a_refused_top_is_not_cached() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("headers.bin");
     let cache = postie::store::HeaderCache::open(path.clone(), "k".into());
-    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::new(
-        config(port, AuthPreference::User, 5),
-        postie::mime::DecodeOptions::default(),
-        cache,
-        req_rx,
-        ev_tx,
-    );
-    let task = tokio::spawn(worker.run());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, cache);
     let mut loaded = Vec::new();
     while loaded.len() < 2 {
         if let Event::HeadersLoaded(b) = tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
@@ -693,7 +697,7 @@ async fn a_refused_top_is_not_cached() {
 /// the attachment at its full decoded size.
 #[tokio::test]
 async fn a_large_message_is_previewed_while_the_rest_arrives() {
-    use postie::worker::{Event, Request, Worker};
+    use postie::worker::{Event, Request};
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
     let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
     let lines = 12 * 1024 * 1024 / line.len();
@@ -741,16 +745,7 @@ async fn a_large_message_is_previewed_while_the_rest_arrives() {
         }
     })
     .await;
-    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::new(
-        config(port, AuthPreference::User, 10),
-        postie::mime::DecodeOptions::default(),
-        postie::store::HeaderCache::disabled(),
-        req_rx,
-        ev_tx,
-    );
-    let task = tokio::spawn(worker.run());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, postie::store::HeaderCache::disabled());
     let mut go_tx = Some(go_tx);
     let mut previewed = false;
     loop {
@@ -795,7 +790,7 @@ async fn a_large_message_is_previewed_while_the_rest_arrives() {
 /// for the index before asking for headers would never send.
 #[tokio::test]
 async fn a_first_visit_asks_for_headers_before_the_index_arrives() {
-    use postie::worker::{Event, Request, Worker};
+    use postie::worker::{Event, Request};
     let (seen_tx, seen_rx) = tokio::sync::oneshot::channel();
     let (port, _task) = fake(move |mut p| async move {
         p.send(b"+OK ready\r\n").await;
@@ -826,16 +821,7 @@ async fn a_first_visit_asks_for_headers_before_the_index_arrives() {
         }
     })
     .await;
-    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::new(
-        config(port, AuthPreference::User, 10),
-        postie::mime::DecodeOptions::default(),
-        postie::store::HeaderCache::disabled(),
-        req_rx,
-        ev_tx,
-    );
-    let task = tokio::spawn(worker.run());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, postie::store::HeaderCache::disabled());
     let mut subjects = Vec::new();
     while subjects.len() < 3 {
         match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())

@@ -673,6 +673,15 @@ impl Connection {
             stream.flush().await
         })
         .await;
+        self.written(result, secs)
+    }
+
+    /// The outcome of a timed write, as the session's error.
+    fn written(
+        &mut self,
+        result: Result<io::Result<()>, tokio::time::error::Elapsed>,
+        secs: u64,
+    ) -> Result<(), Pop3Error> {
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
@@ -740,20 +749,7 @@ impl Connection {
             Some(stream) => timeout(limit, stream.flush()).await,
             None => return Err(self.fail(Pop3Error::Local("not connected".into()))),
         };
-        match flushed {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                let e = Pop3Error::ConnectionLost {
-                    addr: self.addr.clone(),
-                    reason: io_reason(&e),
-                };
-                Err(self.fail(e))
-            }
-            Err(_) => Err(self.fail(Pop3Error::Timeout {
-                what: "sending a command".into(),
-                secs,
-            })),
-        }
+        self.written(flushed, secs)
     }
 
     async fn fill(&mut self, limit: Duration, what: &str) -> Result<(), Pop3Error> {

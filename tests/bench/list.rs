@@ -38,7 +38,7 @@ fn main() {
     let password = dovecot.password("bench");
     let count = n + 1;
     println!("postie list, {count} messages in a private Dovecot on 127.0.0.1 (one is 100 MB), plain link, USER/PASS");
-    println!("machine: {} cores, {}", num_cpus(), cpu_model());
+    println!("machine: {}", common::machine());
     println!(
         "{:>10}  {:>12}  {:>12}  {:>8}  {:>12}  {:>12}",
         "one-way", "pipelined", "lock-step", "ratio", "peak RSS", "warm cache"
@@ -153,21 +153,4 @@ fn main() {
         start.elapsed().as_secs_f64(),
         String::from_utf8_lossy(&out.stderr).trim()
     );
-}
-
-fn num_cpus() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

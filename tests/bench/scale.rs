@@ -63,12 +63,7 @@ fn main() {
         .build()
         .unwrap();
 
-    println!(
-        "machine: {} cores, {}, {} MB RAM",
-        cores(),
-        cpu_model(),
-        ram_mb()
-    );
+    println!("machine: {}", common::machine());
     println!(
         "server: Dovecot {} on 127.0.0.1, Maildir, plain POP3, USER/PASS; 80x24 terminal (tmux)",
         dovecot_version()
@@ -378,32 +373,6 @@ fn run_mutt(home: &Path, port: u16, user: &str, password: &str, count: usize) ->
         std::thread::sleep(Duration::from_millis(50));
     };
     (t, kb)
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn ram_mb() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
 }
 
 fn dovecot_version() -> String {

@@ -194,3 +194,21 @@ pub fn postie_in(dir: &Path, config: &str, password: Option<&str>, args: &[&str]
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
 }
+
+/// The machine, for benchmark output: cores, CPU model, RAM.
+pub fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map_or("unknown CPU", str::trim);
+    let ram_mb = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cores} cores, {cpu}, {ram_mb} MB RAM")
+}
