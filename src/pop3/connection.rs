@@ -154,7 +154,10 @@ impl Reply {
     }
 }
 
-/// Bytes of command text first allowed in flight: over a thousand `TOP n 0`.
+/// Bytes of command text first allowed in flight: about 5,000 `TOP n 0`,
+/// a round trip's worth of a fast server on a 50 ms link.
+pub const INITIAL_WINDOW: usize = 64 * 1024;
+/// The least the window shrinks to: over a thousand `TOP n 0`.
 pub const PIPELINE_WINDOW: usize = 16 * 1024;
 /// The most the window grows to on a long, fast link.
 pub const MAX_PIPELINE_WINDOW: usize = 1024 * 1024;
@@ -174,7 +177,7 @@ struct Window {
 impl Window {
     fn new() -> Window {
         Window {
-            bytes: PIPELINE_WINDOW,
+            bytes: INITIAL_WINDOW,
             min_delay: None,
         }
     }
@@ -187,7 +190,7 @@ impl Window {
         if delay <= base + base / 2 + Duration::from_millis(1) {
             self.bytes = (self.bytes + len).min(MAX_PIPELINE_WINDOW);
         } else if delay > base * 3 + Duration::from_millis(5) {
-            self.bytes = self.bytes.saturating_sub(len / 2).max(PIPELINE_WINDOW);
+            self.bytes = self.bytes.saturating_sub(len).max(PIPELINE_WINDOW);
         }
     }
 }
