@@ -849,3 +849,56 @@ async fn a_first_visit_asks_for_headers_before_the_index_arrives() {
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
+
+/// A slow server that reads its next command only once its last reply is
+/// out, through 4 KB socket buffers: 3,000 pipelined TOPs with 32 KB replies
+/// all arrive, complete and in order, while postie writes and reads at once.
+/// (It does not prove the no-deadlock property: the kernel grows postie's own
+/// send buffer enough that a write-only client passes too.)
+#[tokio::test]
+async fn writing_a_long_pipeline_keeps_reading_replies() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_send_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let header = format!(
+        "Subject: big\r\nX-Filler: {}\r\n\r\n",
+        "x".repeat(32 * 1024)
+    );
+    let _task = tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (r, w) = sock.into_split();
+        let mut p = Peer {
+            reader: BufReader::with_capacity(64, r),
+            writer: w,
+        };
+        p.login(CAPA_PIPE).await;
+        while let Some(l) = p.line().await {
+            if l.starts_with("TOP") {
+                p.send(format!("+OK\r\n{header}.\r\n").as_bytes()).await;
+            } else {
+                p.send(b"+OK\r\n").await;
+                if l == "QUIT" {
+                    return;
+                }
+            }
+        }
+    });
+    let mut client = Client::connect(&config(port, AuthPreference::User, 5))
+        .await
+        .unwrap();
+    let numbers: Vec<u32> = (1..=3000).collect();
+    let mut got = 0;
+    let done = client
+        .headers(&numbers, |_, r| {
+            assert!(r.is_ok_and(|h| h.len() > 32 * 1024));
+            got += 1;
+            postie::pop3::Flow::Continue
+        })
+        .await
+        .unwrap();
+    assert_eq!((done, got), (3000, 3000));
+    client.quit().await.unwrap();
+}
