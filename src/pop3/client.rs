@@ -77,8 +77,8 @@ impl Client {
     where
         F: FnMut(Arrival) -> Flow,
     {
-        let (mut client, replies) = Client::login(cfg, Extra::IndexAndHeaders, &mut on).await?;
-        if replies.is_some() || !client.pipelined {
+        let (mut client, _) = Client::login(cfg, Extra::IndexAndHeaders, &mut on).await?;
+        if !client.pipelined {
             // Not pipelined: nothing was prefetched; the index the usual way.
             let entries = client.index().await?;
             on(Arrival::Index {
@@ -415,9 +415,8 @@ fn read_index(
     uidl: Option<Reply>,
     list: Option<Reply>,
 ) -> Result<Vec<MailboxEntry>, Pop3Error> {
-    let addr = addr.to_string();
     let protocol = |source| Pop3Error::Protocol {
-        addr: addr.clone(),
+        addr: addr.to_string(),
         source,
     };
     let list = list

@@ -184,8 +184,7 @@ impl Window {
 
     /// A reply arrived `delay` after its command (of `len` bytes) was sent.
     fn observe(&mut self, delay: Duration, len: usize) {
-        let base = *self.min_delay.get_or_insert(delay);
-        let base = base.min(delay);
+        let base = self.min_delay.map_or(delay, |m| m.min(delay));
         self.min_delay = Some(base);
         if delay <= base + base / 2 + Duration::from_millis(1) {
             self.bytes = (self.bytes + len).min(MAX_PIPELINE_WINDOW);
@@ -276,10 +275,6 @@ fn tls_error(host: &str, e: native_tls::Error) -> Pop3Error {
 
 impl Connection {
     /// Connects, does the TLS handshake for POP3S, and reads the greeting.
-    pub async fn open(endpoint: &Endpoint) -> Result<Connection, Pop3Error> {
-        Connection::connect(endpoint, false).await
-    }
-
     /// Opens the connection and asks CAPA in the same flight as the
     /// handshake: the command goes out without waiting for the greeting (it
     /// waits in the server's input until the greeting has been sent), so the
@@ -288,7 +283,7 @@ impl Connection {
     pub async fn open_with_capa(
         endpoint: &Endpoint,
     ) -> Result<(Connection, Option<Vec<u8>>), Pop3Error> {
-        let mut conn = Connection::connect(endpoint, true).await?;
+        let mut conn = Connection::connect(endpoint).await?;
         let cmd = Command::Capa;
         let reply = timeout(conn.timeouts.command, conn.read_reply(&cmd, 64 * 1024))
             .await
@@ -301,7 +296,8 @@ impl Connection {
         Ok((conn, body))
     }
 
-    async fn connect(endpoint: &Endpoint, early_capa: bool) -> Result<Connection, Pop3Error> {
+    /// TCP (and TLS for POP3S), CAPA written at once, the greeting read and checked.
+    async fn connect(endpoint: &Endpoint) -> Result<Connection, Pop3Error> {
         let addr = endpoint.addr();
         let connector = match endpoint.tls {
             TlsMode::None => None,
@@ -340,16 +336,14 @@ impl Connection {
                 peer_loopback,
                 broken: None,
             };
-            if early_capa {
-                let mut out = Vec::new();
-                Command::Capa
-                    .encode(&mut out)
-                    .map_err(|source| Pop3Error::Protocol {
-                        addr: addr.clone(),
-                        source,
-                    })?;
-                conn.write(&out).await?;
-            }
+            let mut out = Vec::new();
+            Command::Capa
+                .encode(&mut out)
+                .map_err(|source| Pop3Error::Protocol {
+                    addr: addr.clone(),
+                    source,
+                })?;
+            conn.write(&out).await?;
             let status = conn.read_status().await?;
             match status.kind {
                 StatusKind::Ok => conn.greeting = Greeting { text: status.text },
@@ -725,27 +719,18 @@ impl Connection {
                     Poll::Pending => Poll::Pending,
                 }
             });
-            let lost = |reason: String| Pop3Error::ConnectionLost {
-                addr: self.addr.clone(),
-                reason,
-            };
             match timeout(limit, step).await {
-                Ok(Ok(Progress::Wrote(0))) | Ok(Ok(Progress::Read(0))) => {
-                    let e = lost("the server closed the connection".into());
+                Ok(Ok(Progress::Wrote(n))) if n > 0 => sent += n,
+                Ok(Ok(Progress::Read(n))) if n > 0 => self.decoder.feed(&self.read_buf[..n]),
+                Ok(Ok(_)) => {
+                    let e = Pop3Error::ConnectionLost {
+                        addr: self.addr.clone(),
+                        reason: "the server closed the connection".into(),
+                    };
                     return Err(self.fail(e));
                 }
-                Ok(Ok(Progress::Wrote(n))) => sent += n,
-                Ok(Ok(Progress::Read(n))) => self.decoder.feed(&self.read_buf[..n]),
-                Ok(Err(e)) => {
-                    let e = lost(io_reason(&e));
-                    return Err(self.fail(e));
-                }
-                Err(_) => {
-                    return Err(self.fail(Pop3Error::Timeout {
-                        what: "sending a command".into(),
-                        secs,
-                    }))
-                }
+                // An I/O error or the time limit: as for any write.
+                failed => return self.written(failed.map(|r| r.map(drop)), secs),
             }
         }
         let flushed = match self.stream.as_mut() {

@@ -33,7 +33,11 @@ pub struct HeaderCache {
 const FNV_OFFSET: u64 = 0xcbf29ce484222325;
 
 fn checksum(data: &[u8]) -> u64 {
-    let mut h: u64 = FNV_OFFSET;
+    fnv(FNV_OFFSET, data)
+}
+
+/// FNV-1a from state `h` over `data`: the checksum can be run in pieces.
+fn fnv(mut h: u64, data: &[u8]) -> u64 {
     for &b in data {
         h ^= b as u64;
         h = h.wrapping_mul(0x100000001b3);
@@ -67,10 +71,7 @@ struct Writer<W: Write> {
 
 impl<W: Write> Writer<W> {
     fn bytes(&mut self, data: &[u8]) -> std::io::Result<()> {
-        for &b in data {
-            self.sum ^= b as u64;
-            self.sum = self.sum.wrapping_mul(0x100000001b3);
-        }
+        self.sum = fnv(self.sum, data);
         self.out.write_all(data)
     }
     fn str(&mut self, s: &str) -> std::io::Result<()> {

@@ -500,6 +500,13 @@ impl Worker {
         self.send(Event::Indexed(entries));
     }
 
+    /// This session's message `n`: its size from LIST and its UIDL.
+    fn message(&self, n: u32) -> Option<(u64, &Uidl)> {
+        let i = self.index.binary_search_by_key(&n, |&(m, _, _)| m).ok()?;
+        let (_, size, uidl) = &self.index[i];
+        Some((*size, uidl))
+    }
+
     /// Whether some message's headers have not been seen yet.
     fn headers_missing(&self) -> bool {
         self.known.len() < self.index.len()
@@ -539,12 +546,7 @@ impl Worker {
         let mut dropped = Vec::new();
         let mut why = String::new();
         for (n, e) in refused {
-            if let Some(u) = self
-                .numbers
-                .iter()
-                .find(|(_, &v)| v == n)
-                .map(|(u, _)| u.to_string())
-            {
+            if let Some(u) = self.message(n).map(|(_, u)| u.to_string()) {
                 self.applied.remove(&u);
                 self.marks.remove(&u);
                 dropped.push(u);
@@ -596,13 +598,10 @@ impl Worker {
             });
             return Ok(());
         };
+        let total = self.message(number).map_or(0, |(size, _)| size);
         let Some(client) = self.client.as_mut() else {
             return Ok(());
         };
-        let total = self
-            .index
-            .binary_search_by_key(&number, |&(n, _, _)| n)
-            .map_or(0, |i| self.index[i].1);
         let decode = self.decode;
         let raw = body::retrieve(client, number, uidl, total, decode, &self.tx).await?;
         self.last_activity = Instant::now();
@@ -663,10 +662,9 @@ impl Worker {
         n: u32,
         reply: Result<Vec<u8>, Pop3Error>,
     ) -> Flow {
-        let Ok(i) = self.index.binary_search_by_key(&n, |&(m, _, _)| m) else {
+        let Some(uidl) = self.message(n).map(|(_, u)| u.clone()) else {
             return Flow::Continue;
         };
-        let uidl = self.index[i].2.clone();
         // A refusal is shown for this session but never cached.
         let summary = match reply {
             Ok(raw) => {
