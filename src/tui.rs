@@ -225,6 +225,11 @@ fn apply(app: &mut App, msg: Msg, req_tx: &mpsc::UnboundedSender<Request>) -> bo
 /// What the frame just drawn shows, for `POSTIE_TIMINGS` (see `timings`).
 fn record_milestones(app: &App, done: &mut crate::timings::Once) {
     done.mark("first-frame");
+    let height = app.list_height();
+    if !app.indexed && app.preview_count > 0 && app.preview.len() >= height.min(app.preview_count) {
+        // A first visit's newest rows, ahead of the index.
+        done.mark("first-screen");
+    }
     if app.indexed {
         done.mark("indexed");
         let visible = app.list.visible(app.list_height());

@@ -29,6 +29,7 @@ fn users() -> Vec<User> {
         User::new("worker_undo", small()),
         User::new("cached", generated_mailbox(300)),
         User::new("worker_cache", generated_mailbox(50)),
+        User::new("first_visit", generated_mailbox(150)),
         User::new(
             "corpus",
             corpus_files().into_iter().map(|(_, bytes)| bytes).collect(),
@@ -827,4 +828,79 @@ fn the_reader_reopens_from_the_cache_without_top() {
         0,
         "every header came from the cache"
     );
+}
+
+/// A first visit through the worker against Dovecot: the 64 newest rows come
+/// as a preview before the index, then every message's summary arrives under
+/// its own UIDL (as `Client::open` pairs them on a separate session), each
+/// header fetched exactly once, and the cache is saved complete.
+#[test]
+fn a_first_visit_previews_the_newest_rows_then_keys_every_header_by_its_uidl() {
+    use postie::worker::{Event, Request, Worker};
+    let Some(d) = dovecot() else { return };
+    let mailbox = generated_mailbox(150);
+    let subject = |n: u32| {
+        postie::mime::Summary::from_headers(
+            &mailbox[n as usize - 1],
+            &postie::mime::DecodeOptions::default(),
+        )
+        .subject()
+        .to_string()
+    };
+    let rt = runtime();
+    let cfg = client_config(d, "first_visit", TlsMode::None, AuthPreference::User);
+    let (client, index) = rt.block_on(Client::open(&cfg)).unwrap();
+    rt.block_on(client.quit()).unwrap();
+    let truth: std::collections::BTreeMap<String, String> = index
+        .iter()
+        .map(|e| (e.uidl.clone().unwrap(), subject(e.number)))
+        .collect();
+    assert_eq!(truth.len(), 150);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("headers.bin");
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let cache = postie::store::HeaderCache::open(path.clone(), "first-visit".into());
+    let worker = Worker::new(
+        cfg,
+        postie::mime::DecodeOptions::default(),
+        cache,
+        req_rx,
+        ev_tx,
+    );
+    let (preview, seen) = rt.block_on(async move {
+        let task = tokio::spawn(worker.run());
+        let mut preview = Vec::new();
+        let mut seen = std::collections::BTreeMap::new();
+        let mut indexed = false;
+        while seen.len() < 150 {
+            match next_event(&mut ev_rx).await {
+                Event::Preview { count, rows } => {
+                    assert!(!indexed);
+                    assert_eq!(count, 150);
+                    preview.extend(rows.iter().map(|s| s.subject().to_string()));
+                }
+                Event::Indexed(_) => indexed = true,
+                Event::HeadersLoaded(b) => {
+                    for (u, s) in b {
+                        let before = seen.insert(u.to_string(), s.subject().to_string());
+                        assert!(before.is_none(), "{u} loaded twice");
+                    }
+                }
+                Event::Failed { error, .. } => panic!("{error}"),
+                _ => {}
+            }
+        }
+        req_tx.send(Request::QuitDiscard).unwrap();
+        while !matches!(next_event(&mut ev_rx).await, Event::Closed { .. }) {}
+        task.await.unwrap();
+        (preview, seen)
+    });
+    let newest: Vec<String> = (87..=150).rev().map(subject).collect();
+    assert_eq!(preview, newest);
+    assert_eq!(seen, truth);
+    assert_eq!(top_count(d, "first_visit", 2), 150, "each header once");
+    let cache = postie::store::HeaderCache::open(path, "first-visit".into());
+    assert_eq!(cache.len(), 150);
 }

@@ -785,14 +785,18 @@ async fn a_large_message_is_previewed_while_the_rest_arrives() {
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
 
-/// A first visit (nothing cached): the TOPs go out as soon as STAT has been
-/// answered, before UIDL and LIST are: the server here holds back the UIDL
-/// and LIST replies until it has seen `TOP 3 0`, which a client that waited
-/// for the index before asking for headers would never send.
+/// A first visit (nothing cached): once STAT has been answered, TOPs for the
+/// 64 newest messages go out ahead of UIDL and LIST, and the rest behind
+/// them. The server here answers those 64 and then holds the index back until
+/// the worker has shown them (`Preview`), which a client that waited for the
+/// index would never do; once the index is in, every header, early or not,
+/// reaches the UI under its own message's UIDL.
 #[tokio::test]
-async fn a_first_visit_asks_for_headers_before_the_index_arrives() {
+async fn a_first_visit_shows_the_newest_headers_before_the_index() {
     use postie::worker::{Event, Request};
-    let (seen_tx, seen_rx) = tokio::sync::oneshot::channel();
+    const COUNT: u32 = 100;
+    const EARLY: u32 = 64;
+    let (previewed_tx, previewed_rx) = tokio::sync::oneshot::channel::<()>();
     let (port, _task) = fake(move |mut p| async move {
         p.send(b"+OK ready\r\n").await;
         p.expect("CAPA").await;
@@ -801,18 +805,41 @@ async fn a_first_visit_asks_for_headers_before_the_index_arrives() {
         while let Some(l) = p.line_within(Duration::from_millis(300)).await {
             flight.push(l);
         }
-        assert_eq!(flight, ["USER u", "PASS p", "STAT", "UIDL", "LIST"]);
-        p.send(b"+OK\r\n+OK in\r\n+OK 3 300\r\n").await;
-        let first_top = p.line_within(Duration::from_secs(5)).await;
-        let _ = seen_tx.send(first_top);
-        p.send(b"+OK\r\n1 u1\r\n2 u2\r\n3 u3\r\n.\r\n+OK\r\n1 100\r\n2 100\r\n3 100\r\n.\r\n")
+        assert_eq!(flight, ["USER u", "PASS p", "STAT"]);
+        p.send(format!("+OK\r\n+OK in\r\n+OK {COUNT} 10000\r\n").as_bytes())
             .await;
-        for n in [3, 2, 1] {
-            p.send(format!("+OK\r\nSubject: message {n}\r\n\r\n.\r\n").as_bytes())
-                .await;
-            if n > 1 {
-                p.expect(&format!("TOP {} 0", n - 1)).await;
-            }
+        let mut next = Vec::new();
+        for _ in 0..EARLY + 2 {
+            next.push(p.line().await.unwrap_or_default());
+        }
+        let mut want: Vec<String> = (COUNT - EARLY + 1..=COUNT)
+            .rev()
+            .map(|n| format!("TOP {n} 0"))
+            .collect();
+        want.extend(["UIDL".to_string(), "LIST".to_string()]);
+        assert_eq!(next, want);
+        let top = |n: u32| format!("+OK\r\nSubject: message {n}\r\n\r\n.\r\n");
+        for n in (COUNT - EARLY + 1..=COUNT).rev() {
+            p.send(top(n).as_bytes()).await;
+        }
+        // The index waits until the worker has shown the first rows.
+        tokio::time::timeout(Duration::from_secs(10), previewed_rx)
+            .await
+            .expect("a preview before the index")
+            .unwrap();
+        let mut index = String::from("+OK\r\n");
+        for n in 1..=COUNT {
+            index.push_str(&format!("{n} uid-{n}\r\n"));
+        }
+        index.push_str(".\r\n+OK\r\n");
+        for n in 1..=COUNT {
+            index.push_str(&format!("{n} {}\r\n", 100 + n));
+        }
+        index.push_str(".\r\n");
+        p.send(index.as_bytes()).await;
+        for n in (1..=COUNT - EARLY).rev() {
+            assert_eq!(p.line().await.unwrap_or_default(), format!("TOP {n} 0"));
+            p.send(top(n).as_bytes()).await;
         }
         while let Some(l) = p.line().await {
             p.send(b"+OK\r\n").await;
@@ -823,29 +850,50 @@ async fn a_first_visit_asks_for_headers_before_the_index_arrives() {
     })
     .await;
     let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, postie::store::HeaderCache::disabled());
-    let mut subjects = Vec::new();
-    while subjects.len() < 3 {
+    let mut previewed_tx = Some(previewed_tx);
+    let mut preview = Vec::new();
+    let mut indexed = false;
+    let mut subjects = std::collections::BTreeMap::new();
+    while subjects.len() < COUNT as usize {
         match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
             .await
             .expect("headers arrive")
             .expect("events")
         {
+            Event::Preview { count, rows } => {
+                assert!(!indexed, "a preview after the index");
+                assert_eq!(count, COUNT as usize);
+                preview.extend(rows.iter().map(|s| s.subject().to_string()));
+                if preview.len() == EARLY as usize {
+                    let _ = previewed_tx.take().map(|tx| tx.send(()));
+                }
+            }
             Event::Indexed(entries) => {
-                let uidls: Vec<&str> = entries.iter().map(|e| &*e.uidl).collect();
-                assert_eq!(uidls, ["u3", "u2", "u1"]);
+                assert_eq!(entries.len(), COUNT as usize);
+                assert_eq!((&*entries[0].uidl, entries[0].size), ("uid-100", 200));
+                indexed = true;
             }
             Event::HeadersLoaded(batch) => {
-                subjects.extend(batch.iter().map(|(u, s)| format!("{u}: {}", s.subject())))
+                assert!(indexed, "headers by UIDL before the index");
+                for (u, s) in batch {
+                    subjects.insert(u.to_string(), s.subject().to_string());
+                }
             }
             Event::Failed { error, .. } => panic!("{error}"),
             _ => {}
         }
     }
-    assert_eq!(seen_rx.await.unwrap().as_deref(), Some("TOP 3 0"));
-    assert_eq!(
-        subjects,
-        ["u3: message 3", "u2: message 2", "u1: message 1"]
-    );
+    let want: Vec<String> = (COUNT - EARLY + 1..=COUNT)
+        .rev()
+        .map(|n| format!("message {n}"))
+        .collect();
+    assert_eq!(preview, want);
+    for n in 1..=COUNT {
+        assert_eq!(
+            subjects.get(&format!("uid-{n}")).map(String::as_str),
+            Some(format!("message {n}").as_str())
+        );
+    }
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }

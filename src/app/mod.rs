@@ -13,7 +13,7 @@ use keymap::{lookup, Action, Context, Key};
 use list::MessageList;
 pub use reader::Reader;
 
-use crate::mime::Rendered;
+use crate::mime::{Rendered, Summary};
 use crate::worker::{Event, FailureKind, Request};
 
 /// Rows that are not list rows: header line, column titles, status line.
@@ -92,6 +92,9 @@ pub struct HeaderInfo {
     pub mode: String,
 }
 
+/// The notice for a key that needs a message while only the preview is in.
+const WAIT_FOR_INDEX: &str = "one moment: the server is still sending the message index";
+
 #[derive(Debug, Clone)]
 pub struct App {
     pub header: HeaderInfo,
@@ -108,6 +111,11 @@ pub struct App {
     /// The last search, lower-case.
     pub query: Option<String>,
     pub indexed: bool,
+    /// A first visit's newest rows, shown while the index is on its way
+    /// (newest first; not yet messages: nothing can be done with them).
+    pub preview: Vec<Arc<Summary>>,
+    /// How many messages the server reported, for the status line meanwhile.
+    pub preview_count: usize,
     pub connection: Connection,
     /// The latest thing the user should know, in plain words.
     pub notice: Option<String>,
@@ -135,6 +143,8 @@ impl App {
             input: None,
             query: None,
             indexed: false,
+            preview: Vec::new(),
+            preview_count: 0,
             connection: Connection::Connecting,
             notice: None,
             detail: None,
@@ -155,7 +165,9 @@ impl App {
 
     /// The status line's own words (before any notice).
     pub fn status(&self) -> String {
-        let base = if !self.indexed {
+        let base = if !self.indexed && !self.preview.is_empty() {
+            format!("loading {}/{}", self.preview.len(), self.preview_count)
+        } else if !self.indexed {
             "connecting…".to_string()
         } else if self.list.loaded < self.list.len() {
             format!("loading {}/{}", self.list.loaded, self.list.len())
@@ -246,6 +258,14 @@ impl App {
     }
 
     fn list_action(&mut self, action: Action) -> Vec<Effect> {
+        if !self.indexed
+            && !self.preview.is_empty()
+            && matches!(action, Action::Open | Action::Mark | Action::Unmark)
+        {
+            // The rows are there, the messages' identities (UIDL) not yet.
+            self.notice = Some(WAIT_FOR_INDEX.into());
+            return vec![];
+        }
         let page = self.list_height() as isize;
         match action {
             Action::NextLine => self.list.move_by(1),
@@ -481,7 +501,17 @@ impl App {
                     self.popup = None;
                 }
             }
+            Event::Preview { count, rows } => {
+                if !self.indexed {
+                    self.preview_count = count;
+                    self.preview.extend(rows);
+                }
+            }
             Event::Indexed(entries) => {
+                self.preview = Vec::new();
+                if self.notice.as_deref() == Some(WAIT_FOR_INDEX) {
+                    self.notice = None;
+                }
                 let refreshed = self.indexed;
                 let before = self.list.len();
                 self.list.replace(entries);

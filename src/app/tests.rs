@@ -537,3 +537,48 @@ fn resize_keeps_the_selection_visible_and_rewraps_the_reader() {
     assert!(r.lines.len() > wide, "narrower screen, more lines");
     assert!(r.lines.iter().all(|l| crate::display::width(l) <= 40));
 }
+
+/// Before the index, a first visit shows its newest rows; nothing can be
+/// opened or marked until they are messages (have UIDLs), and the index
+/// replaces the preview.
+#[test]
+fn the_preview_before_the_index_is_for_looking_only() {
+    let mut app = App::new(
+        HeaderInfo {
+            account: "work".into(),
+            server: "pop.example.com:995".into(),
+            mode: "TLS".into(),
+        },
+        80,
+        24,
+    );
+    assert_eq!(app.status(), "connecting…");
+    let rows = vec![summary("newest", "a"), summary("second", "b")];
+    update(&mut app, Msg::Worker(Event::Preview { count: 3, rows }));
+    assert_eq!(app.status(), "loading 2/3");
+    for k in [Enter, Char('d')] {
+        assert!(key(&mut app, k).is_empty(), "{k:?} acted on a preview row");
+        assert_eq!(app.notice.as_deref(), Some(WAIT_FOR_INDEX));
+    }
+    assert!(app.marks.is_empty());
+    let entries: Vec<IndexEntry> = (1..=3)
+        .rev()
+        .map(|i| IndexEntry {
+            uidl: format!("u{i}").into(),
+            size: 100,
+        })
+        .collect();
+    update(&mut app, Msg::Worker(Event::Indexed(entries)));
+    assert!(app.preview.is_empty());
+    assert_eq!(app.notice, None);
+    assert_eq!(app.status(), "loading 0/3");
+    // A late preview (a reconnect's) does not come back over the list.
+    let rows = vec![summary("stale", "c")];
+    update(&mut app, Msg::Worker(Event::Preview { count: 3, rows }));
+    assert!(app.preview.is_empty());
+    let effects = key(&mut app, Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Worker(Request::FetchBody("u3".into()))]
+    );
+}

@@ -14,6 +14,8 @@ use super::Stat;
 use crate::secret::Secret;
 
 pub use super::connection::MAX_HEADER_BLOCK;
+/// The most messages whose headers `open_prefetching` asks for up front.
+pub const MAX_PREFETCH: u32 = 2_000_000;
 /// The largest message `retr` holds in memory; larger ones go through `retr_to`.
 pub const MAX_MESSAGE_IN_MEMORY: usize = 512 * 1024 * 1024;
 
@@ -66,20 +68,32 @@ impl Client {
     }
 
     /// For a mailbox whose headers are all unknown (an empty cache): the
-    /// login, STAT, UIDL and LIST go out in one flight, and the moment STAT
-    /// says how many messages there are, `TOP n 0` for every one of them,
-    /// newest first, follows UIDL and LIST down the same pipeline: the
-    /// headers start arriving one round trip after the login instead of two.
-    /// `on` gets the index, then each header as it arrives (it may pause the
-    /// stream; what is left is then fetched the usual way). Without
-    /// PIPELINING, the index is read as `open` reads it and no header is sent.
-    pub async fn open_prefetching<F>(cfg: &ClientConfig, mut on: F) -> Result<Client, Pop3Error>
+    /// login and STAT go out in one flight, and the moment STAT says how many
+    /// messages there are, `TOP n 0` for the newest `early` messages, then
+    /// UIDL and LIST, then `TOP n 0` for all the others follow down the same
+    /// pipeline. The first screenful of headers arrives one round trip after
+    /// the login, before the server has spent any time on the index, and the
+    /// rest stream behind it. `on` gets the count, those early headers (keyed
+    /// by this session's numbers only), the index, then each other header as
+    /// it arrives; it may pause the stream (what is left is then fetched the
+    /// usual way). The index is always delivered once the login succeeds:
+    /// without PIPELINING, or if a pause came before it was asked for, it is
+    /// read as `open` reads it, and no header is prefetched.
+    pub async fn open_prefetching<F>(
+        cfg: &ClientConfig,
+        early: u32,
+        mut on: F,
+    ) -> Result<Client, Pop3Error>
     where
         F: FnMut(Arrival) -> Flow,
     {
-        let (mut client, _) = Client::login(cfg, Extra::IndexAndHeaders, &mut on).await?;
-        if !client.pipelined {
-            // Not pipelined: nothing was prefetched; the index the usual way.
+        let mut indexed = false;
+        let (mut client, _) = Client::login(cfg, Extra::Headers { early }, |arrival| {
+            indexed |= matches!(arrival, Arrival::Index { .. });
+            on(arrival)
+        })
+        .await?;
+        if !indexed {
             let entries = client.index().await?;
             on(Arrival::Index {
                 entries,
@@ -91,8 +105,8 @@ impl Client {
     }
 
     /// Logs in, with `extra` commands riding along when the server pipelines.
-    /// Returns the UIDL and LIST replies for `Extra::Index`; hands the index
-    /// and headers to `on` for `Extra::IndexAndHeaders` (and returns None).
+    /// Returns the UIDL and LIST replies for `Extra::Index`; hands the count,
+    /// the index and headers to `on` for `Extra::Headers` (and returns None).
     async fn login<F>(
         cfg: &ClientConfig,
         extra: Extra,
@@ -130,39 +144,57 @@ impl Client {
         match extra {
             Extra::Nothing => {}
             Extra::Index => cmds.extend([Command::Uidl(None), Command::List(None)]),
-            Extra::IndexAndHeaders => {
-                cmds.extend([Command::Stat, Command::Uidl(None), Command::List(None)])
-            }
+            Extra::Headers { .. } => cmds.push(Command::Stat),
         }
         let with_index = extra != Extra::Nothing;
         let mut refusal = None;
         let mut continuation = false;
         let mut index_replies: [Option<Reply>; 2] = [None, None];
+        // After STAT: `early` TOPs, UIDL, LIST, then the other TOPs.
         let mut count = 0u32;
+        let mut early = 0u32;
         let max_body = if with_index { MAX_LISTING } else { 0 };
         let addr = conn.addr().to_string();
         conn.pipeline(&cmds, max_body, pipelined, |i, reply| {
             if i >= login_len {
                 let logged_in = refusal.is_none() && !continuation;
-                let k = i - login_len;
-                return match (extra, k) {
-                    (Extra::IndexAndHeaders, 0) => {
-                        count = match parse_stat(&reply.status.text) {
-                            Ok(stat) if reply.status.is_ok() && logged_in => stat.count,
-                            _ => 0,
-                        };
-                        let tops = (1..=count).rev().map(|msg| Command::Top { msg, lines: 0 });
-                        Ok(Flow::Append(tops.collect()))
-                    }
-                    (Extra::Index, 0 | 1) => {
-                        index_replies[k] = Some(reply);
+                let k = (i - login_len) as u32;
+                let top = |msg: u32, reply: Reply| {
+                    let header = reply
+                        .into_result(&Command::Top { msg, lines: 0 })
+                        .map(|r| r.body.unwrap_or_default());
+                    Arrival::Header(msg, header)
+                };
+                return match extra {
+                    Extra::Index => {
+                        index_replies[k as usize] = Some(reply);
                         Ok(Flow::Continue)
                     }
-                    (Extra::IndexAndHeaders, 1) => {
+                    Extra::Headers { .. } if !logged_in => Ok(Flow::Continue),
+                    Extra::Headers { early: wanted } if k == 0 => {
+                        // An absurd count prefetches nothing rather than
+                        // queueing millions of commands; the index decides.
+                        count = match parse_stat(&reply.status.text) {
+                            Ok(stat) if reply.status.is_ok() && stat.count <= MAX_PREFETCH => {
+                                stat.count
+                            }
+                            _ => 0,
+                        };
+                        early = wanted.min(count);
+                        on(Arrival::Count(count));
+                        let top = |msg| Command::Top { msg, lines: 0 };
+                        let mut more: Vec<Command> =
+                            (count - early + 1..=count).rev().map(top).collect();
+                        more.extend([Command::Uidl(None), Command::List(None)]);
+                        more.extend((1..=count - early).rev().map(top));
+                        Ok(Flow::Append(more))
+                    }
+                    Extra::Headers { .. } if k <= early => Ok(on(top(count + 1 - k, reply))),
+                    Extra::Headers { .. } if k == early + 1 => {
                         index_replies[0] = Some(reply);
                         Ok(Flow::Continue)
                     }
-                    (Extra::IndexAndHeaders, 2) if logged_in => {
+                    Extra::Headers { .. } if k == early + 2 => {
                         let [uidl, _] = std::mem::take(&mut index_replies);
                         let entries = read_index(&addr, uidl, Some(reply))?;
                         Ok(on(Arrival::Index {
@@ -171,14 +203,8 @@ impl Client {
                             pipelined,
                         }))
                     }
-                    (Extra::IndexAndHeaders, k) if logged_in && k >= 3 => {
-                        let msg = count.saturating_sub((k - 3) as u32);
-                        let header = reply
-                            .into_result(&Command::Top { msg, lines: 0 })
-                            .map(|r| r.body.unwrap_or_default());
-                        Ok(on(Arrival::Header(msg, header)))
-                    }
-                    _ => Ok(Flow::Continue),
+                    Extra::Headers { .. } => Ok(on(top((count + 3).saturating_sub(k), reply))),
+                    Extra::Nothing => Ok(Flow::Continue),
                 };
             }
             match reply.status.kind {
@@ -389,9 +415,12 @@ impl Client {
     }
 }
 
-/// What `open_prefetching` hands over, in order: the index, then headers.
+/// What `open_prefetching` hands over, in order: the count, the first
+/// headers, the index, then the other headers.
 #[derive(Debug)]
 pub enum Arrival {
+    /// How many messages STAT reported.
+    Count(u32),
     /// The mailbox, and how the session was opened.
     Index {
         entries: Vec<MailboxEntry>,
@@ -406,7 +435,11 @@ pub enum Arrival {
 enum Extra {
     Nothing,
     Index,
-    IndexAndHeaders,
+    /// STAT, then (once it is answered) TOPs for the `early` newest messages,
+    /// UIDL, LIST and TOPs for the others.
+    Headers {
+        early: u32,
+    },
 }
 
 /// The index from the replies to UIDL and LIST (UIDL may be refused).

@@ -13,6 +13,7 @@ use ratatui::Frame;
 
 use crate::app::{App, BodyState, View};
 use crate::display::{fit, fit_right, human_size, width};
+use crate::mime::Summary;
 
 pub fn bar() -> Style {
     Style::default().add_modifier(Modifier::REVERSED)
@@ -105,63 +106,79 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let height = rows.height as usize;
-    let lines: Vec<Line> = app
-        .list
-        .visible(height)
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let index = app.list.offset + i;
-            let marked = app.marks.contains(&*e.uidl);
-            let unread = !app.read.contains(&*e.uidl);
-            // Dates are formatted here, for the rows on screen only.
-            let (date, from, subject, attach) = match &e.summary {
-                Some(s) => (
-                    s.local_date(c.date < 16, app.zone),
-                    s.from(),
-                    s.subject(),
-                    s.maybe_attachment,
-                ),
-                None => (String::new(), "…", "", false),
-            };
-            let flags = Span::styled(
-                format!(
-                    "{}{}{}",
-                    if unread { 'N' } else { ' ' },
-                    if marked { 'D' } else { ' ' },
-                    if attach { '@' } else { ' ' }
-                ),
-                if marked {
-                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
-                } else {
-                    Style::default().fg(Color::Cyan)
-                },
-            );
-            let rest = format!(
-                " {}  {}  {}  {}",
-                fit(&date, c.date),
-                fit(from, c.from),
-                fit(subject, c.subject),
-                fit_right(&human_size(e.size), c.size)
-            );
-            let mut style = Style::default();
-            if unread {
-                style = style.add_modifier(Modifier::BOLD);
-            }
+    let row = |index: usize, summary: Option<&Summary>, size: Option<u64>, marked, unread| {
+        // Dates are formatted here, for the rows on screen only.
+        let (date, from, subject, attach) = match summary {
+            Some(s) => (
+                s.local_date(c.date < 16, app.zone),
+                s.from(),
+                s.subject(),
+                s.maybe_attachment,
+            ),
+            None => (String::new(), "…", "", false),
+        };
+        let flags = Span::styled(
+            format!(
+                "{}{}{}",
+                if unread { 'N' } else { ' ' },
+                if marked { 'D' } else { ' ' },
+                if attach { '@' } else { ' ' }
+            ),
             if marked {
-                style = style.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT);
-            }
-            if index == app.list.selected {
-                style = style.add_modifier(Modifier::REVERSED);
-            }
-            let flags = if index == app.list.selected {
-                flags.patch_style(Style::default().add_modifier(Modifier::REVERSED))
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
             } else {
-                flags
-            };
-            Line::from(vec![flags, Span::styled(rest, style)])
-        })
-        .collect();
+                Style::default().fg(Color::Cyan)
+            },
+        );
+        let rest = format!(
+            " {}  {}  {}  {}",
+            fit(&date, c.date),
+            fit(from, c.from),
+            fit(subject, c.subject),
+            fit_right(&size.map(human_size).unwrap_or_default(), c.size)
+        );
+        let mut style = Style::default();
+        if unread {
+            style = style.add_modifier(Modifier::BOLD);
+        }
+        if marked {
+            style = style.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT);
+        }
+        if index == app.list.selected {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        let flags = if index == app.list.selected {
+            flags.patch_style(Style::default().add_modifier(Modifier::REVERSED))
+        } else {
+            flags
+        };
+        Line::from(vec![flags, Span::styled(rest, style)])
+    };
+    let lines: Vec<Line> = if app.indexed {
+        app.list
+            .visible(height)
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                row(
+                    app.list.offset + i,
+                    e.summary.as_deref(),
+                    Some(e.size),
+                    app.marks.contains(&*e.uidl),
+                    !app.read.contains(&*e.uidl),
+                )
+            })
+            .collect()
+    } else {
+        // The newest rows before the index: nothing is read or marked yet,
+        // and sizes come with the index.
+        app.preview
+            .iter()
+            .take(height)
+            .enumerate()
+            .map(|(i, s)| row(i, Some(s), None, false, true))
+            .collect()
+    };
     frame.render_widget(Paragraph::new(lines), rows);
 }
 

@@ -107,6 +107,34 @@ fn empty_mailbox() {
     insta::assert_snapshot!(screen(&a));
 }
 
+/// A first visit: the newest rows are in, the index (UIDLs, sizes) is not.
+#[test]
+fn preview_before_the_index() {
+    let mut a = App::new(
+        HeaderInfo {
+            account: "work".into(),
+            server: "pop.example.cn:995".into(),
+            mode: "TLS".into(),
+        },
+        80,
+        24,
+    );
+    a.zone = chrono::FixedOffset::east_opt(0);
+    let rows = MESSAGES
+        .iter()
+        .take(3)
+        .map(|m| Arc::new(Summary::new(m.0, m.1, "", m.2, None, m.4)))
+        .collect();
+    update(
+        &mut a,
+        Msg::Worker(Event::Preview {
+            count: 100_000,
+            rows,
+        }),
+    );
+    insta::assert_snapshot!(screen(&a));
+}
+
 #[test]
 fn loading() {
     insta::assert_snapshot!(screen(&app(80, 24, 3)));

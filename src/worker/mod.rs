@@ -67,6 +67,13 @@ pub enum Event {
         pipelined: bool,
         has_uidl: bool,
     },
+    /// A first visit's newest headers, before the index is in (newest
+    /// first, following any sent before): rows to show, not yet messages
+    /// (`Indexed` follows, then the same summaries by UIDL).
+    Preview {
+        count: usize,
+        rows: Vec<Arc<Summary>>,
+    },
     /// The whole mailbox, newest first. Replaces the previous index.
     Indexed(Vec<IndexEntry>),
     /// Summaries, shared with the header cache.
@@ -145,6 +152,9 @@ const SOON: u32 = 2048;
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
+
+/// A summary for the list, and whether it may be cached (a refusal's note may not).
+type Row = (Arc<Summary>, bool);
 
 /// A header stream in progress: what is batched for the UI, and which rows
 /// were on screen when it started (sent as soon as they are all in).
@@ -392,16 +402,49 @@ impl Worker {
         let client = if prefetch {
             let cfg = self.cfg.clone();
             let mut stream = HeaderStream::new(HashSet::new());
-            let client = Client::open_prefetching(&cfg, |arrival| match arrival {
-                Arrival::Index {
-                    entries,
-                    auth,
-                    pipelined,
-                } => {
-                    self.take_index(entries, auth, pipelined);
-                    Flow::Continue
+            // The newest headers come before the index, known by this
+            // session's numbers only: shown as a preview, keyed by UIDL and
+            // cached once the index is in.
+            let mut early: Option<Vec<(u32, Row)>> = Some(Vec::new());
+            let mut previewed = 0;
+            let mut count = 0;
+            let client = Client::open_prefetching(&cfg, FIRST_BATCH as u32, |arrival| {
+                match (arrival, early.as_mut()) {
+                    (Arrival::Count(n), _) => {
+                        count = n as usize;
+                        Flow::Continue
+                    }
+                    (Arrival::Header(n, reply), Some(rows)) => {
+                        rows.push((n, self.summarise(reply)));
+                        if rows.len() >= FIRST_BATCH.min(count) {
+                            self.send(Event::Preview {
+                                count,
+                                rows: rows[previewed..]
+                                    .iter()
+                                    .map(|(_, (s, _))| s.clone())
+                                    .collect(),
+                            });
+                            previewed = rows.len();
+                        }
+                        self.poll_requests(n)
+                    }
+                    (
+                        Arrival::Index {
+                            entries,
+                            auth,
+                            pipelined,
+                        },
+                        _,
+                    ) => {
+                        self.take_index(entries, auth, pipelined);
+                        for (n, summary) in early.take().unwrap_or_default() {
+                            self.header_known(&mut stream, n, summary);
+                        }
+                        self.flush(&mut stream);
+                        Flow::Continue
+                    }
+                    (Arrival::Header(n, reply), None) => self.header_arrived(&mut stream, n, reply),
                 }
-                Arrival::Header(n, reply) => self.header_arrived(&mut stream, n, reply),
             })
             .await;
             self.end_stream(stream);
@@ -662,20 +705,31 @@ impl Worker {
         n: u32,
         reply: Result<Vec<u8>, Pop3Error>,
     ) -> Flow {
+        let summary = self.summarise(reply);
+        self.header_known(stream, n, summary);
+        self.poll_requests(n)
+    }
+
+    /// A `TOP n 0` reply as a row, and whether it may be cached: a refusal
+    /// is shown for this session only.
+    fn summarise(&self, reply: Result<Vec<u8>, Pop3Error>) -> Row {
+        match reply {
+            Ok(raw) => (Arc::new(Summary::from_headers(&raw, &self.decode)), true),
+            Err(e) => (
+                Arc::new(Summary::note(&format!("(headers unavailable: {e})"))),
+                false,
+            ),
+        }
+    }
+
+    /// Message `n`'s summary: cached when it may be, batched for the UI.
+    fn header_known(&mut self, stream: &mut HeaderStream, n: u32, (summary, cacheable): Row) {
         let Some(uidl) = self.message(n).map(|(_, u)| u.clone()) else {
-            return Flow::Continue;
+            return;
         };
-        // A refusal is shown for this session but never cached.
-        let summary = match reply {
-            Ok(raw) => {
-                let s = Arc::new(Summary::from_headers(&raw, &self.decode));
-                if self.has_uidl {
-                    self.cache.insert(uidl.clone(), s.clone());
-                }
-                s
-            }
-            Err(e) => Arc::new(Summary::note(&format!("(headers unavailable: {e})"))),
-        };
+        if self.has_uidl && cacheable {
+            self.cache.insert(uidl.clone(), summary.clone());
+        }
         self.known.insert(uidl.clone());
         // The rows on screen go out as soon as they are all in; without
         // them (a first visit), the first screenful's worth does.
@@ -691,9 +745,14 @@ impl Worker {
         {
             self.flush(stream);
         }
+    }
+
+    /// Takes the requests that came in while a header stream runs (its last
+    /// reply was for message `last`); pauses it for anything urgent.
+    fn poll_requests(&mut self, last: u32) -> Flow {
         let mut urgent = false;
         while let Ok(r) = self.rx.try_recv() {
-            urgent |= self.interrupts(&r, n);
+            urgent |= self.interrupts(&r, last);
             self.pending.push_back(r);
         }
         if urgent {

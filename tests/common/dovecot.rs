@@ -57,10 +57,13 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-/// Maildir file name: the leading timestamp fixes Dovecot's message order.
+/// Maildir file name as a delivery agent writes it (no `:2,` info part: with
+/// one, Dovecot cannot guess the name from its uidlist and rescans the whole
+/// directory at each session's first message access). The leading timestamp
+/// fixes Dovecot's message order.
 pub fn maildir_name(index: usize, size: usize) -> String {
     format!(
-        "{}.M{}P1.postie-test,S={size},W={size}:2,",
+        "{}.M{}P1.postie-test,S={size},W={size}",
         1_700_000_000 + index,
         index
     )
