@@ -27,7 +27,8 @@ fn append(line: &str) {
         .append(true)
         .open(path)
     {
-        let _ = writeln!(f, "{line}");
+        // One write per line: the UI and the worker record from two threads.
+        let _ = f.write_all(format!("{line}\n").as_bytes());
     }
 }
 

@@ -157,21 +157,31 @@ impl Reply {
 /// Bytes of command text first allowed in flight: about 5,000 `TOP n 0`,
 /// a round trip's worth of a fast server on a 50 ms link.
 pub const INITIAL_WINDOW: usize = 64 * 1024;
-/// The least the window shrinks to: over a thousand `TOP n 0`.
+/// The least the window shrinks to: over a thousand `TOP n 0`, enough for a
+/// server on the same machine.
 pub const PIPELINE_WINDOW: usize = 16 * 1024;
 /// The most the window grows to on a long, fast link.
 pub const MAX_PIPELINE_WINDOW: usize = 1024 * 1024;
 
-/// The pipeline window, sized by delay (as TCP Vegas does): it grows while
-/// replies come back within about one round trip of being asked for (the
-/// link, not the server's queue, is what limits) and shrinks when they wait in
-/// a queue at the server. So a long link is kept full, and on a short one few
-/// commands wait at the server, which keeps a pause (the user opening a
-/// message) quick to take effect.
+/// The pipeline window: enough commands in flight to keep the server busy
+/// across a round trip, and not many more. Two measurements size it, as TCP
+/// BBR and Vegas size theirs: the shortest delay seen between a command and
+/// its reply (the round trip with no queue), and the rate at which the
+/// server answers (bytes of commands per second over a round trip). The
+/// window grows to two round trips of that rate: while the window is what
+/// limits, the rate is about the window per round trip, so it doubles each
+/// round trip until the server is what limits. It shrinks when replies come
+/// back well over a round trip late (they waited in a queue at the server),
+/// so on a short link few commands wait there, which keeps a pause (the user
+/// opening a message) quick to take effect; a slow command (UIDL of a big
+/// mailbox) shrinks it only until the next round trip's rate restores it.
 #[derive(Debug, Clone, Copy)]
 struct Window {
     bytes: usize,
     min_delay: Option<Duration>,
+    /// Bytes of commands answered since `since`.
+    answered: usize,
+    since: Option<Instant>,
 }
 
 impl Window {
@@ -179,20 +189,43 @@ impl Window {
         Window {
             bytes: INITIAL_WINDOW,
             min_delay: None,
+            answered: 0,
+            since: None,
         }
+    }
+
+    /// Writes go out when this much of the window is free: in batches, but
+    /// soon enough that the window stays nearly full.
+    fn refill_below(&self) -> usize {
+        self.bytes - self.bytes / 4
     }
 
     /// A reply arrived `delay` after its command (of `len` bytes) was sent.
     fn observe(&mut self, delay: Duration, len: usize) {
+        self.observe_at(Instant::now(), delay, len);
+    }
+
+    fn observe_at(&mut self, now: Instant, delay: Duration, len: usize) {
         let base = self.min_delay.map_or(delay, |m| m.min(delay));
         self.min_delay = Some(base);
-        if delay <= base + base / 2 + Duration::from_millis(1) {
-            self.bytes = (self.bytes + len).min(MAX_PIPELINE_WINDOW);
-        } else if delay > base * 3 + Duration::from_millis(5) {
+        if delay > base * 5 / 2 + Duration::from_millis(5) {
             self.bytes = self.bytes.saturating_sub(len).max(PIPELINE_WINDOW);
         }
+        let since = *self.since.get_or_insert(now);
+        self.answered += len;
+        // The rate over at least a round trip (and 5 ms, for a clock's grain).
+        let interval = now.duration_since(since);
+        if interval < base.max(Duration::from_millis(5)) {
+            return;
+        }
+        let rate = self.answered as f64 / interval.as_secs_f64();
+        self.answered = 0;
+        self.since = Some(now);
+        let target = (2.0 * base.as_secs_f64() * rate) as usize;
+        self.bytes = self.bytes.max(target).min(MAX_PIPELINE_WINDOW);
     }
 }
+
 const READ_CHUNK: usize = 64 * 1024;
 
 pub struct Connection {
@@ -436,7 +469,7 @@ impl Connection {
     /// Sends `cmds` and hands each reply to `on_reply` in order, with its index.
     ///
     /// With `pipelined`, commands are written ahead while earlier replies are
-    /// still arriving, up to `PIPELINE_WINDOW` bytes of commands in flight;
+    /// still arriving, as many bytes of commands in flight as the `Window` allows;
     /// without, one command per round trip. The replies are the same either way.
     /// A `-ERR` reply is passed on, not turned into an error. `Flow::Pause` from
     /// `on_reply` stops sending; an error does too and is returned; either way
@@ -464,10 +497,9 @@ impl Connection {
         let mut out = Vec::new();
         let mut cmds = std::borrow::Cow::Borrowed(cmds);
         loop {
-            // Refill when the window is at most half full, so writes go out in batches.
             if stop.is_none()
                 && !paused
-                && (in_flight.is_empty() || (pipelined && in_flight_bytes <= window.bytes / 2))
+                && (in_flight.is_empty() || (pipelined && in_flight_bytes <= window.refill_below()))
             {
                 out.clear();
                 while next < cmds.len() {
@@ -857,5 +889,102 @@ impl Connection {
     pub async fn cancel_sasl(&mut self) -> Result<StatusLine, Pop3Error> {
         self.write(b"*\r\n").await?;
         self.read_status().await
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    /// Commands of `len` bytes through a link of round trip `rtt` to a server
+    /// answering `rate` bytes of commands per second, written the way
+    /// `pipeline` writes them (refilled when half the window is answered).
+    /// Returns the window after `total` commands, and the longest any command
+    /// of the second half (once the window has settled) waited at the server.
+    fn simulate(rtt: Duration, rate: f64, total: usize) -> (usize, Duration) {
+        simulate_with(rtt, rate, total, None)
+    }
+
+    /// As `simulate`, with one command (number, seconds) much slower than
+    /// the others, as UIDL of a big mailbox is.
+    fn simulate_with(
+        rtt: Duration,
+        rate: f64,
+        total: usize,
+        slow: Option<(usize, f64)>,
+    ) -> (usize, Duration) {
+        let len = 13;
+        let start = Instant::now();
+        let mut w = Window::new();
+        let mut now = Duration::ZERO;
+        let mut server_free = Duration::ZERO;
+        let mut in_flight: VecDeque<(Duration, Duration)> = VecDeque::new(); // (sent, answered)
+        let (mut sent, mut done) = (0, 0);
+        let mut longest_wait = Duration::ZERO;
+        while done < total {
+            if in_flight.is_empty() || in_flight.len() * len <= w.refill_below() {
+                while sent < total && in_flight.len() * len < w.bytes {
+                    let arrives = now + rtt / 2;
+                    let begins = arrives.max(server_free);
+                    if sent > total / 2 {
+                        longest_wait = longest_wait.max(begins - arrives);
+                    }
+                    let work = match slow {
+                        Some((n, secs)) if n == sent => secs,
+                        _ => len as f64 / rate,
+                    };
+                    server_free = begins + Duration::from_secs_f64(work);
+                    in_flight.push_back((now, server_free + rtt / 2));
+                    sent += 1;
+                }
+            }
+            let Some((at, back)) = in_flight.pop_front() else {
+                break;
+            };
+            now = now.max(back);
+            w.observe_at(start + now, now - at, len);
+            done += 1;
+        }
+        (w.bytes, longest_wait)
+    }
+
+    #[test]
+    fn a_long_link_to_a_fast_server_opens_the_window_to_two_round_trips_of_its_pace() {
+        // 50 ms round trip, 100,000 TOPs a second.
+        let rate = 13.0 * 100_000.0;
+        let (bytes, wait) = simulate(Duration::from_millis(50), rate, 200_000);
+        let two_rtts = 2.0 * 0.05 * rate;
+        assert!(
+            (bytes as f64) > 0.8 * two_rtts && (bytes as f64) < 1.3 * two_rtts,
+            "window {bytes}, two round trips of the server {two_rtts}"
+        );
+        // Commands queue at the server for about a round trip, no more.
+        assert!(wait < Duration::from_millis(120), "waited {wait:?}");
+    }
+
+    #[test]
+    fn a_slow_command_does_not_leave_the_window_shut() {
+        // UIDL of 100,000 messages: 150 ms of the server's time, early on.
+        let rate = 13.0 * 100_000.0;
+        let slow = Some((100, 0.150));
+        let (bytes, _) = simulate_with(Duration::from_millis(50), rate, 100_000, slow);
+        assert!(
+            bytes as f64 > 0.8 * 2.0 * 0.05 * rate,
+            "window {bytes} after the slow command"
+        );
+    }
+
+    #[test]
+    fn a_local_server_keeps_the_window_small() {
+        let (bytes, wait) = simulate(Duration::from_micros(100), 13.0 * 100_000.0, 50_000);
+        assert_eq!(bytes, PIPELINE_WINDOW);
+        assert!(wait < Duration::from_millis(20), "waited {wait:?}");
+    }
+
+    #[test]
+    fn a_slow_server_on_a_long_link_gets_no_more_than_it_can_use() {
+        // 2,000 commands a second: two round trips' worth is 200 commands.
+        let (bytes, _) = simulate(Duration::from_millis(50), 13.0 * 2_000.0, 5_000);
+        assert_eq!(bytes, PIPELINE_WINDOW);
     }
 }
