@@ -232,7 +232,7 @@ pub async fn fetch_listing(
             let s = summaries.remove(&e.number).unwrap_or_default();
             ListedMessage {
                 number: e.number,
-                uidl: e.uidl.clone(),
+                uidl: e.uidl.as_deref().map(str::to_string),
                 size: e.size,
                 list_date: s.list_date(),
                 date: s.date_rfc3339(),

@@ -31,12 +31,13 @@ pub struct ClientConfig {
 }
 
 /// One message as this session numbers it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxEntry {
     pub number: u32,
     pub size: u64,
-    /// None when the server does not support UIDL.
-    pub uidl: Option<String>,
+    /// None when the server does not support UIDL. Shared, not copied,
+    /// by whoever keeps it (the worker, the header cache, the list).
+    pub uidl: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -457,25 +458,28 @@ fn read_index(
         .into_result(&Command::List(None))?;
     let mut sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing)
         .map_err(protocol)?;
+    // Both listings come in message-number order from every server seen;
+    // sorting is a check then, and the two are joined by one walk.
     sizes.sort_by_key(|&(n, _)| n);
     sizes.dedup_by_key(|&mut (n, _)| n);
     let mut uids = match uidl {
         Some(r) if r.status.is_ok() => {
-            let map = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing)
+            let mut uids = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing)
                 .map_err(protocol)?;
-            Some(
-                map.into_iter()
-                    .collect::<std::collections::HashMap<u32, String>>(),
-            )
+            uids.sort_by_key(|(n, _)| *n);
+            uids.dedup_by_key(|(n, _)| *n);
+            Some(uids.into_iter().peekable())
         }
         _ => None,
     };
     let entries: Vec<MailboxEntry> = sizes
         .into_iter()
-        .map(|(number, size)| MailboxEntry {
-            number,
-            size,
-            uidl: uids.as_mut().and_then(|u| u.remove(&number)),
+        .map(|(number, size)| {
+            let uidl = uids.as_mut().and_then(|u| {
+                while u.next_if(|(n, _)| *n < number).is_some() {}
+                u.next_if(|(n, _)| *n == number).map(|(_, uid)| uid)
+            });
+            MailboxEntry { number, size, uidl }
         })
         .collect();
     Ok(entries)

@@ -454,7 +454,7 @@ pub fn parse_scan_listing(line: &str) -> Result<(u32, u64), CodecError> {
 }
 
 /// `n uid`: one unique-id listing. RFC 1939: 1 to 70 characters from 0x21 to 0x7E.
-pub fn parse_uid_listing(line: &str) -> Result<(u32, String), CodecError> {
+pub fn parse_uid_listing(line: &str) -> Result<(u32, std::sync::Arc<str>), CodecError> {
     let mut w = words(line);
     let n = w
         .next()
@@ -464,7 +464,7 @@ pub fn parse_uid_listing(line: &str) -> Result<(u32, String), CodecError> {
         .next()
         .filter(|u| u.len() <= 70 && u.bytes().all(|b| (0x21..=0x7e).contains(&b)));
     match (n, uid) {
-        (Some(n), Some(uid)) => Ok((n, uid.to_string())),
+        (Some(n), Some(uid)) => Ok((n, uid.into())),
         _ => Err(bad("unique-id listing", line)),
     }
 }

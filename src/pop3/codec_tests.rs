@@ -54,8 +54,8 @@ fn rfc1939_uidl_example() {
     assert_eq!(
         parse_listing(&body.unwrap(), parse_uid_listing).unwrap(),
         vec![
-            (1, "whqtswO00WBw418f9t5JxYwZ".to_string()),
-            (2, "QhdPYR:00WBw1Ph7x7".to_string())
+            (1, "whqtswO00WBw418f9t5JxYwZ".into()),
+            (2, "QhdPYR:00WBw1Ph7x7".into())
         ]
     );
 }

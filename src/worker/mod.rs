@@ -406,7 +406,6 @@ impl Worker {
             // session's numbers only: shown as a preview, keyed by UIDL and
             // cached once the index is in.
             let mut early: Option<Vec<(u32, Row)>> = Some(Vec::new());
-            let mut previewed = 0;
             let mut count = 0;
             let client = Client::open_prefetching(&cfg, FIRST_BATCH as u32, |arrival| {
                 match (arrival, early.as_mut()) {
@@ -415,17 +414,14 @@ impl Worker {
                         Flow::Continue
                     }
                     (Arrival::Header(n, reply), Some(rows)) => {
-                        rows.push((n, self.summarise(reply)));
-                        if rows.len() >= FIRST_BATCH.min(count) {
-                            self.send(Event::Preview {
-                                count,
-                                rows: rows[previewed..]
-                                    .iter()
-                                    .map(|(_, (s, _))| s.clone())
-                                    .collect(),
-                            });
-                            previewed = rows.len();
-                        }
+                        // Each row goes out as it comes: the server may hold
+                        // the last few back while it prepares UIDL.
+                        let row = self.summarise(reply);
+                        self.send(Event::Preview {
+                            count,
+                            rows: vec![row.0.clone()],
+                        });
+                        rows.push((n, row));
                         self.poll_requests(n)
                     }
                     (
@@ -512,10 +508,7 @@ impl Worker {
         let mut entries = Vec::with_capacity(index.len());
         for e in index.into_iter() {
             let uidl: Uidl = match &e.uidl {
-                Some(u) => self
-                    .cache
-                    .shared_uidl(u)
-                    .unwrap_or_else(|| u.as_str().into()),
+                Some(u) => self.cache.shared_uidl(u).unwrap_or_else(|| u.clone()),
                 None => format!("#{}", e.number).into(),
             };
             self.numbers.insert(uidl.clone(), e.number);
