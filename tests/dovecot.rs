@@ -853,7 +853,7 @@ fn a_first_visit_previews_the_newest_rows_then_keys_every_header_by_its_uidl() {
     rt.block_on(client.quit()).unwrap();
     let truth: std::collections::BTreeMap<String, String> = index
         .iter()
-        .map(|e| (e.uidl.clone().unwrap(), subject(e.number)))
+        .map(|e| (e.uidl.as_deref().unwrap().to_string(), subject(e.number)))
         .collect();
     assert_eq!(truth.len(), 150);
 
