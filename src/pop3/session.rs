@@ -7,7 +7,7 @@ use std::fmt;
 use base64::Engine as _;
 use md5::{Digest, Md5};
 
-use super::codec::{body_lines, Command, StatusLine};
+use super::codec::{body_lines, ApopLogin, Command, StatusLine};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,10 +238,10 @@ pub fn login_commands(
             let ts = greeting
                 .apop_timestamp()
                 .ok_or(AuthChoiceError::NotOffered("APOP"))?;
-            vec![Command::Apop {
+            vec![Command::Apop(Box::new(ApopLogin {
                 user: user.to_string(),
                 digest: apop_digest(ts, password),
-            }]
+            }))]
         }
     })
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::pop3::codec::StatusKind;
+use crate::pop3::codec::{ApopLogin, StatusKind};
 
 fn ok() -> StatusLine {
     StatusLine {
@@ -201,10 +201,10 @@ fn login_commands_per_method() {
     let pw = Secret::new("tanstaaf");
     assert_eq!(
         login_commands(AuthMethod::Apop, "mrose", &pw, &g).unwrap(),
-        vec![Command::Apop {
+        vec![Command::Apop(Box::new(ApopLogin {
             user: "mrose".into(),
             digest: "c4c9334bac560ecc979e58001b3e22fb".into()
-        }]
+        }))]
     );
     let plain = login_commands(
         AuthMethod::SaslPlain,

@@ -153,6 +153,17 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
 
+/// One message of this session's index.
+#[derive(Debug)]
+struct Message {
+    number: u32,
+    /// Whether the UI has its summary (carried across sessions by UIDL).
+    known: bool,
+    /// From LIST.
+    size: u64,
+    uidl: Uidl,
+}
+
 /// A summary for the list, and whether it may be cached (a refusal's note may not).
 type Row = (Arc<Summary>, bool);
 
@@ -186,12 +197,11 @@ pub struct Worker {
     client: Option<Client>,
     /// UIDL -> this session's message number.
     numbers: HashMap<Uidl, u32>,
-    /// (message number, size from LIST, UIDL), in message-number order
-    /// (oldest first): found by binary search.
-    index: Vec<(u32, u64, Uidl)>,
+    /// This session's messages in number order (oldest first): found by binary search.
+    index: Vec<Message>,
+    /// How many of `index` are `known`.
+    known: usize,
     has_uidl: bool,
-    /// Summaries already sent to the UI (kept across sessions when UIDLs are real).
-    known: HashSet<Uidl>,
     visible: Vec<String>,
     body_wanted: Option<String>,
     /// The user's marks: the truth, whatever the session holds.
@@ -225,8 +235,8 @@ impl Worker {
             client: None,
             numbers: HashMap::new(),
             index: Vec::new(),
+            known: 0,
             has_uidl: true,
-            known: HashSet::new(),
             visible: Vec::new(),
             body_wanted: None,
             marks: BTreeSet::new(),
@@ -398,7 +408,7 @@ impl Worker {
     async fn connect(&mut self) -> Result<(), Pop3Error> {
         // Nothing known (a first visit, an empty cache): every header is
         // wanted, so the TOPs go out in the login's own flight.
-        let prefetch = self.cache.is_empty() && self.known.is_empty();
+        let prefetch = self.cache.is_empty() && self.known == 0;
         let client = if prefetch {
             let cfg = self.cfg.clone();
             let mut stream = HeaderStream::new(HashSet::new());
@@ -449,16 +459,17 @@ impl Worker {
             let (client, entries) = Client::open(&self.cfg).await?;
             self.take_index(entries, client.auth_method(), client.is_pipelined());
             // What the cache knows appears at once; only the rest costs a TOP.
-            let cached: Vec<(Uidl, Arc<Summary>)> = self
-                .index
-                .iter()
-                .rev()
-                .filter(|(_, _, u)| !self.known.contains(u))
-                .filter_map(|(_, _, u)| Some((u.clone(), self.cache.get(u)?.clone())))
-                .collect();
-            for batch in cached.chunks(4096) {
-                self.known.extend(batch.iter().map(|(u, _)| u.clone()));
-                self.send(Event::HeadersLoaded(batch.to_vec()));
+            let mut cached: Vec<(Uidl, Arc<Summary>)> = Vec::new();
+            for m in self.index.iter_mut().rev().filter(|m| !m.known) {
+                if let Some(s) = self.cache.get(&m.uidl) {
+                    m.known = true;
+                    cached.push((m.uidl.clone(), s.clone()));
+                }
+            }
+            self.known += cached.len();
+            while !cached.is_empty() {
+                let rest = cached.split_off(cached.len().min(4096));
+                self.send(Event::HeadersLoaded(std::mem::replace(&mut cached, rest)));
             }
             client
         };
@@ -490,9 +501,17 @@ impl Worker {
         self.failures = 0;
         let had_uidl = self.has_uidl;
         self.has_uidl = index.iter().all(|e| e.uidl.is_some());
-        if !self.has_uidl || !had_uidl {
-            // Synthetic ids name this session's numbers only: nothing carries over.
-            self.known.clear();
+        // What the UI has already (real UIDLs only: synthetic ids name this
+        // session's numbers, so nothing carries over).
+        let mut was_known: HashSet<Uidl> = HashSet::new();
+        if self.has_uidl && had_uidl {
+            was_known.extend(
+                self.index
+                    .iter()
+                    .filter(|m| m.known)
+                    .map(|m| m.uidl.clone()),
+            );
+        } else {
             if !self.marks.is_empty() && !self.index.is_empty() {
                 let uidls: Vec<String> = std::mem::take(&mut self.marks).into_iter().collect();
                 self.send(Event::MarksDropped {
@@ -503,8 +522,8 @@ impl Worker {
                 });
             }
         }
-        self.numbers.clear();
-        self.index.clear();
+        self.numbers = HashMap::with_capacity(index.len());
+        self.index = Vec::with_capacity(index.len());
         let mut entries = Vec::with_capacity(index.len());
         for e in index.into_iter() {
             let uidl: Uidl = match &e.uidl {
@@ -512,11 +531,17 @@ impl Worker {
                 None => format!("#{}", e.number).into(),
             };
             self.numbers.insert(uidl.clone(), e.number);
-            self.index.push((e.number, e.size, uidl.clone()));
+            self.index.push(Message {
+                number: e.number,
+                known: was_known.contains(&uidl),
+                size: e.size,
+                uidl: uidl.clone(),
+            });
             entries.push(IndexEntry { uidl, size: e.size });
         }
+        drop(was_known);
         entries.reverse();
-        self.known.retain(|u| self.numbers.contains_key(u));
+        self.known = self.index.iter().filter(|m| m.known).count();
         if self.has_uidl {
             let numbers = &self.numbers;
             self.cache.retain(&|u| numbers.contains_key(u));
@@ -536,16 +561,28 @@ impl Worker {
         self.send(Event::Indexed(entries));
     }
 
+    /// Where message `n` is in `index`.
+    fn position(&self, n: u32) -> Option<usize> {
+        self.index.binary_search_by_key(&n, |m| m.number).ok()
+    }
+
     /// This session's message `n`: its size from LIST and its UIDL.
     fn message(&self, n: u32) -> Option<(u64, &Uidl)> {
-        let i = self.index.binary_search_by_key(&n, |&(m, _, _)| m).ok()?;
-        let (_, size, uidl) = &self.index[i];
-        Some((*size, uidl))
+        let m = &self.index[self.position(n)?];
+        Some((m.size, &m.uidl))
+    }
+
+    /// Whether the UI has the summary of the message whose UIDL is `u`.
+    fn is_known(&self, u: &str) -> bool {
+        self.numbers
+            .get(u)
+            .and_then(|&n| self.position(n))
+            .is_some_and(|i| self.index[i].known)
     }
 
     /// Whether some message's headers have not been seen yet.
     fn headers_missing(&self) -> bool {
-        self.known.len() < self.index.len()
+        self.known < self.index.len()
     }
 
     /// Brings the session's marks in line with the user's, in one round trip.
@@ -664,7 +701,7 @@ impl Worker {
         let mut first = HashSet::new();
         for u in &self.visible {
             if let Some((k, &n)) = self.numbers.get_key_value(u.as_str()) {
-                if !self.known.contains(k) && first.insert(k.clone()) {
+                if !self.is_known(k) && first.insert(k.clone()) {
                     wanted.push(n);
                 }
             }
@@ -673,8 +710,8 @@ impl Worker {
             self.index
                 .iter()
                 .rev()
-                .filter(|(_, _, u)| !self.known.contains(u) && !first.contains(u))
-                .map(|&(n, _, _)| n),
+                .filter(|m| !m.known && !first.contains(&m.uidl))
+                .map(|m| m.number),
         );
         let Some(mut client) = self.client.take() else {
             return Ok(());
@@ -717,13 +754,18 @@ impl Worker {
 
     /// Message `n`'s summary: cached when it may be, batched for the UI.
     fn header_known(&mut self, stream: &mut HeaderStream, n: u32, (summary, cacheable): Row) {
-        let Some(uidl) = self.message(n).map(|(_, u)| u.clone()) else {
+        let Some(i) = self.position(n) else {
             return;
         };
+        let m = &mut self.index[i];
+        if !m.known {
+            m.known = true;
+            self.known += 1;
+        }
+        let uidl = m.uidl.clone();
         if self.has_uidl && cacheable {
             self.cache.insert(uidl.clone(), summary.clone());
         }
-        self.known.insert(uidl.clone());
         // The rows on screen go out as soon as they are all in; without
         // them (a first visit), the first screenful's worth does.
         let screenful_done = if stream.first.is_empty() {
@@ -779,11 +821,11 @@ impl Worker {
     fn interrupts(&self, r: &Request, last: u32) -> bool {
         match r {
             Request::Visible(v) => v.iter().any(|u| {
-                let Some((k, &m)) = self.numbers.get_key_value(u.as_str()) else {
+                let Some(&m) = self.numbers.get(u.as_str()) else {
                     return false;
                 };
                 let soon = m < last && last - m <= SOON;
-                !self.known.contains(k) && !soon
+                !self.is_known(u) && !soon
             }),
             _ => true,
         }
