@@ -36,6 +36,11 @@ pub fn split_entity<'a>(raw: &'a [u8]) -> (Vec<Field<'a>>, &'a [u8]) {
     let mut current: Option<(usize, usize, usize)> = None; // name start, name end, value start
     let close = |fields: &mut Vec<Field<'a>>, cur: Option<(usize, usize, usize)>, end: usize| {
         if let Some((ns, ne, vs)) = cur {
+            // Without the last line's end, so an unfolded value needs no copy.
+            let mut end = end;
+            while end > vs && matches!(raw[end - 1], b'\r' | b'\n') {
+                end -= 1;
+            }
             if fields.len() < MAX_FIELDS {
                 fields.push(Field {
                     name: &raw[ns..ne],
@@ -101,8 +106,12 @@ pub fn find<'a>(fields: &[Field<'a>], name: &str) -> Option<&'a [u8]> {
         .map(|f| f.value)
 }
 
-/// Removes folding: CR and LF go, the whitespace after them stays.
-pub fn unfold(value: &[u8]) -> Vec<u8> {
+/// Removes folding: CR and LF go, the whitespace after them stays. Most
+/// values are on one line and come back as they are.
+pub fn unfold(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !value.iter().any(|&b| b == b'\r' || b == b'\n') {
+        return std::borrow::Cow::Borrowed(value);
+    }
     value
         .iter()
         .copied()
@@ -151,10 +160,17 @@ fn encoded_word(s: &[u8]) -> Option<(&str, Vec<u8>, usize)> {
 }
 
 fn decode_b(text: &[u8]) -> Option<Vec<u8>> {
+    let unpadded = text
+        .strip_suffix(b"==")
+        .or(text.strip_suffix(b"="))
+        .unwrap_or(text);
+    let engine = base64::engine::general_purpose::STANDARD_NO_PAD;
+    if !unpadded.contains(&b'=') {
+        return engine.decode(unpadded).ok();
+    }
+    // Padding in the middle (words glued together by a careless mailer).
     let trimmed: Vec<u8> = text.iter().copied().filter(|&b| b != b'=').collect();
-    base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(&trimmed)
-        .ok()
+    engine.decode(&trimmed).ok()
 }
 
 fn decode_q(text: &[u8]) -> Option<Vec<u8>> {
@@ -243,7 +259,11 @@ impl HeaderContext {
                         && matches!(segs.get(i + 1), Some(Segment::Word { .. }))
                         && matches!(segs[i - 1], Segment::Word { .. })
                         && bytes.iter().all(|b| matches!(b, b' ' | b'\t'));
-                    if !between_words {
+                    if between_words {
+                        // Dropped.
+                    } else if bytes.is_ascii() {
+                        out.push_str(&String::from_utf8_lossy(bytes));
+                    } else {
                         out.push_str(&self.decode_raw(bytes));
                     }
                     i += 1;
@@ -512,68 +532,81 @@ const MAX_ADDRESSES: usize = 1000;
 /// encoded-words inside quotes, raw 8-bit names, groups, comments as names.
 pub fn parse_addresses(raw: &[u8], ctx: &HeaderContext) -> Vec<Mailbox> {
     let value = unfold(raw);
-    let mut out = Vec::new();
-    for entry in split_unquoted(&value, b',').into_iter().take(MAX_ADDRESSES) {
-        let mut entry: &[u8] = trim_bytes(entry);
-        // Group syntax: "Team: a@b, c@d;" -- drop the group label and the final ';'.
-        if let Some(colon) = split_unquoted(entry, b':')
-            .first()
-            .map(|f| f.len())
-            .filter(|&l| l < entry.len())
-        {
-            if !entry[..colon].contains(&b'<') && !entry[..colon].contains(&b'@') {
-                entry = trim_bytes(&entry[colon + 1..]);
-            }
+    split_unquoted(&value, b',')
+        .into_iter()
+        .take(MAX_ADDRESSES)
+        .filter_map(|entry| mailbox(entry, ctx))
+        .collect()
+}
+
+/// The first address of a list (the sender, for the message list).
+pub fn first_address(raw: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
+    let value = unfold(raw);
+    split_unquoted(&value, b',')
+        .into_iter()
+        .take(MAX_ADDRESSES)
+        .find_map(|entry| mailbox(entry, ctx))
+}
+
+/// One entry of an address list; None when there is nothing in it.
+fn mailbox(entry: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
+    let mut entry: &[u8] = trim_bytes(entry);
+    // Group syntax: "Team: a@b, c@d;" -- drop the group label and the final ';'.
+    if let Some(colon) = split_unquoted(entry, b':')
+        .first()
+        .map(|f| f.len())
+        .filter(|&l| l < entry.len())
+    {
+        if !entry[..colon].contains(&b'<') && !entry[..colon].contains(&b'@') {
+            entry = trim_bytes(&entry[colon + 1..]);
         }
-        let entry = trim_bytes(entry.strip_suffix(b";").unwrap_or(entry));
-        if entry.is_empty() {
-            continue;
-        }
-        let lt = split_unquoted(entry, b'<')
-            .first()
-            .map(|f| f.len())
-            .filter(|&l| l < entry.len());
-        let mailbox = match lt {
-            Some(lt) => {
-                let gt = entry[lt..]
-                    .iter()
-                    .position(|&b| b == b'>')
-                    .map(|g| lt + g)
-                    .unwrap_or(entry.len());
-                let name = trim_bytes(&strip_comments(&entry[..lt])).to_vec();
-                let name = unquote(&name);
-                Mailbox {
-                    name: ctx.decode(trim_bytes(&name)).trim().to_string(),
-                    address: ctx
-                        .decode_raw(trim_bytes(&entry[lt + 1..gt]))
-                        .trim()
-                        .to_string(),
-                }
-            }
-            None => {
-                let name = comment_text(entry)
-                    .map(|c| ctx.decode(&unquote(trim_bytes(&c))).trim().to_string());
-                let address = ctx
-                    .decode_raw(trim_bytes(&strip_comments(entry)))
-                    .trim()
-                    .to_string();
-                // A bare encoded-word or name with no address at all.
-                if !address.contains('@') && name.is_none() {
-                    Mailbox {
-                        name: ctx.decode(&unquote(entry)).trim().to_string(),
-                        address: String::new(),
-                    }
-                } else {
-                    Mailbox {
-                        name: name.unwrap_or_default(),
-                        address,
-                    }
-                }
-            }
-        };
-        out.push(mailbox);
     }
-    out
+    let entry = trim_bytes(entry.strip_suffix(b";").unwrap_or(entry));
+    if entry.is_empty() {
+        return None;
+    }
+    let lt = split_unquoted(entry, b'<')
+        .first()
+        .map(|f| f.len())
+        .filter(|&l| l < entry.len());
+    Some(match lt {
+        Some(lt) => {
+            let gt = entry[lt..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map(|g| lt + g)
+                .unwrap_or(entry.len());
+            let name = trim_bytes(&strip_comments(&entry[..lt])).to_vec();
+            let name = unquote(&name);
+            Mailbox {
+                name: ctx.decode(trim_bytes(&name)).trim().to_string(),
+                address: ctx
+                    .decode_raw(trim_bytes(&entry[lt + 1..gt]))
+                    .trim()
+                    .to_string(),
+            }
+        }
+        None => {
+            let name = comment_text(entry)
+                .map(|c| ctx.decode(&unquote(trim_bytes(&c))).trim().to_string());
+            let address = ctx
+                .decode_raw(trim_bytes(&strip_comments(entry)))
+                .trim()
+                .to_string();
+            // A bare encoded-word or name with no address at all.
+            if !address.contains('@') && name.is_none() {
+                Mailbox {
+                    name: ctx.decode(&unquote(entry)).trim().to_string(),
+                    address: String::new(),
+                }
+            } else {
+                Mailbox {
+                    name: name.unwrap_or_default(),
+                    address,
+                }
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -154,9 +154,23 @@ fn header_block_splitting() {
     let (fields, body) = split_entity(raw);
     let names: Vec<&[u8]> = fields.iter().map(|f| f.name).collect();
     assert_eq!(names, vec![&b"Subject"[..], b"X-Empty", b"To"]);
-    assert_eq!(unfold(find(&fields, "subject").unwrap()), b" a b");
+    assert_eq!(&*unfold(find(&fields, "subject").unwrap()), b" a b");
     assert_eq!(body, b"body\r\n");
     let (fields, body) = split_entity(b"Subject: only headers");
     assert_eq!(fields.len(), 1);
     assert!(body.is_empty());
+}
+
+#[test]
+fn base64_words_with_and_without_padding() {
+    // Padded, unpadded, and padding left in the middle by a careless mailer.
+    assert_eq!(ctx().decode(b"=?UTF-8?B?5L2g5aW9?="), "你好");
+    assert_eq!(ctx().decode(b"=?UTF-8?B?5L2g5aW9IQ==?="), "你好!");
+    assert_eq!(ctx().decode(b"=?UTF-8?B?5L2g5aW9IQ?="), "你好!");
+    assert_eq!(ctx().decode(b"=?UTF-8?B?5L2g=5aW9?="), "你好");
+    // Folded across lines, one line each: the same text.
+    assert_eq!(
+        ctx().decode(b"=?UTF-8?B?5L2g?=\r\n =?UTF-8?B?5aW9?="),
+        "你好"
+    );
 }

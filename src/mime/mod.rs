@@ -14,7 +14,7 @@ pub mod transfer;
 pub use charset::DecodeOptions;
 pub use render::{Attachment, Rendered};
 
-use header::{find, parse_addresses, split_entity, HeaderContext, Params};
+use header::{find, first_address, split_entity, HeaderContext, Params};
 use sanitize::sanitize_line;
 
 /// A message's unique id (UIDL), shared rather than copied between the
@@ -124,7 +124,7 @@ impl Summary {
             declared,
         };
         let sender = find(&fields, "from")
-            .and_then(|v| parse_addresses(v, &ctx).into_iter().next())
+            .and_then(|v| first_address(v, &ctx))
             .unwrap_or_default();
         let (date_raw, date) = date::from_fields(&fields, &ctx);
         let date = date.map(|d| {

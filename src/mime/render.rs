@@ -184,9 +184,9 @@ impl Walker {
             .unwrap_or_else(|| format!("part-{n}"));
         let size = transfer::decoded_len(body, &info.cte);
         self.attachments.push(Attachment {
-            name: sanitize_line(&name),
+            name: sanitize_line(&name).into_owned(),
             size,
-            mime_type: sanitize_line(&info.mime),
+            mime_type: sanitize_line(&info.mime).into_owned(),
         });
     }
 
@@ -340,6 +340,7 @@ fn address_line(list: &[Mailbox]) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     )
+    .into_owned()
 }
 
 impl Headers {
@@ -357,11 +358,12 @@ impl Headers {
             from: address_line(&addrs("from")),
             to: address_line(&addrs("to")),
             cc: address_line(&addrs("cc")),
-            date: sanitize_line(&date),
+            date: sanitize_line(&date).into_owned(),
             subject: sanitize_line(
                 ctx.decode(find(fields, "subject").unwrap_or_default())
                     .trim(),
-            ),
+            )
+            .into_owned(),
         }
     }
 }

@@ -28,9 +28,9 @@ fn is_unsafe(c: char) -> bool {
 
 /// For one-line fields (subject, sender, status text): line breaks and tabs
 /// become single spaces; other controls become placeholders.
-pub fn sanitize_line(s: &str) -> String {
+pub fn sanitize_line(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
-        return s.to_string();
+        return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     let mut last_space = false;
@@ -48,7 +48,7 @@ pub fn sanitize_line(s: &str) -> String {
         }
         last_space = false;
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// For bodies: keeps line breaks (CRLF and lone CR become LF), expands tabs

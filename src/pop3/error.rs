@@ -55,7 +55,7 @@ pub(crate) fn server_words(code: &Option<ResponseCode>, text: &str) -> String {
         Some((_, hint)) if text.is_empty() => hint.to_string(),
         Some((_, hint)) => format!("{text} ({hint})"),
         None if text.is_empty() => "no reason given".to_string(),
-        None => text,
+        None => text.into_owned(),
     }
 }
 
