@@ -467,9 +467,8 @@ impl Worker {
                 }
             }
             self.known += cached.len();
-            while !cached.is_empty() {
-                let rest = cached.split_off(cached.len().min(4096));
-                self.send(Event::HeadersLoaded(std::mem::replace(&mut cached, rest)));
+            for batch in cached.chunks(4096) {
+                self.send(Event::HeadersLoaded(batch.to_vec()));
             }
             client
         };
