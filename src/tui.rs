@@ -232,7 +232,7 @@ fn record_milestones(app: &App, done: &mut crate::timings::Once) {
     }
     if app.indexed {
         done.mark("indexed");
-        let visible = app.list.visible(app.list_height());
+        let visible = app.list.visible(height);
         if !visible.is_empty() && visible.iter().all(|e| e.summary.is_some()) {
             done.mark("first-screen");
         }

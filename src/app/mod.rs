@@ -165,7 +165,8 @@ impl App {
 
     /// The status line's own words (before any notice).
     pub fn status(&self) -> String {
-        let base = if !self.indexed && !self.preview.is_empty() {
+        // The preview exists only before the index (which replaces it).
+        let base = if !self.preview.is_empty() {
             format!("loading {}/{}", self.preview.len(), self.preview_count)
         } else if !self.indexed {
             "connecting…".to_string()
@@ -258,8 +259,7 @@ impl App {
     }
 
     fn list_action(&mut self, action: Action) -> Vec<Effect> {
-        if !self.indexed
-            && !self.preview.is_empty()
+        if !self.preview.is_empty()
             && matches!(action, Action::Open | Action::Mark | Action::Unmark)
         {
             // The rows are there, the messages' identities (UIDL) not yet.

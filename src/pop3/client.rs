@@ -160,7 +160,7 @@ impl Client {
             if i >= login_len {
                 let logged_in = refusal.is_none() && !continuation;
                 let k = (i - login_len) as u32;
-                let top = |msg: u32, reply: Reply| {
+                let header = |msg: u32, reply: Reply| {
                     let header = reply
                         .into_result(&Command::Top { msg, lines: 0 })
                         .map(|r| r.body.unwrap_or_default());
@@ -190,7 +190,7 @@ impl Client {
                         more.extend((1..=count - early).rev().map(top));
                         Ok(Flow::Append(more))
                     }
-                    Extra::Headers { .. } if k <= early => Ok(on(top(count + 1 - k, reply))),
+                    Extra::Headers { .. } if k <= early => Ok(on(header(count + 1 - k, reply))),
                     Extra::Headers { .. } if k == early + 1 => {
                         index_replies[0] = Some(reply);
                         Ok(Flow::Continue)
@@ -204,7 +204,7 @@ impl Client {
                             pipelined,
                         }))
                     }
-                    Extra::Headers { .. } => Ok(on(top((count + 3).saturating_sub(k), reply))),
+                    Extra::Headers { .. } => Ok(on(header((count + 3).saturating_sub(k), reply))),
                     Extra::Nothing => Ok(Flow::Continue),
                 };
             }

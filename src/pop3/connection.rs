@@ -898,7 +898,7 @@ mod window_tests {
 
     /// Commands of `len` bytes through a link of round trip `rtt` to a server
     /// answering `rate` bytes of commands per second, written the way
-    /// `pipeline` writes them (refilled when half the window is answered).
+    /// `pipeline` writes them (refilled below `Window::refill_below`).
     /// Returns the window after `total` commands, and the longest any command
     /// of the second half (once the window has settled) waited at the server.
     fn simulate(rtt: Duration, rate: f64, total: usize) -> (usize, Duration) {

@@ -407,7 +407,7 @@ impl Worker {
 
     async fn connect(&mut self) -> Result<(), Pop3Error> {
         // Nothing known (a first visit, an empty cache): every header is
-        // wanted, so the TOPs go out in the login's own flight.
+        // wanted, so the TOPs follow STAT down the login's own pipeline.
         let prefetch = self.cache.is_empty() && self.known == 0;
         let client = if prefetch {
             let cfg = self.cfg.clone();
@@ -571,12 +571,9 @@ impl Worker {
         Some((m.size, &m.uidl))
     }
 
-    /// Whether the UI has the summary of the message whose UIDL is `u`.
-    fn is_known(&self, u: &str) -> bool {
-        self.numbers
-            .get(u)
-            .and_then(|&n| self.position(n))
-            .is_some_and(|i| self.index[i].known)
+    /// Whether the UI has the summary of message `n`.
+    fn is_known(&self, n: u32) -> bool {
+        self.position(n).is_some_and(|i| self.index[i].known)
     }
 
     /// Whether some message's headers have not been seen yet.
@@ -700,7 +697,7 @@ impl Worker {
         let mut first = HashSet::new();
         for u in &self.visible {
             if let Some((k, &n)) = self.numbers.get_key_value(u.as_str()) {
-                if !self.is_known(k) && first.insert(k.clone()) {
+                if !self.is_known(n) && first.insert(k.clone()) {
                     wanted.push(n);
                 }
             }
@@ -824,7 +821,7 @@ impl Worker {
                     return false;
                 };
                 let soon = m < last && last - m <= SOON;
-                !self.is_known(u) && !soon
+                !self.is_known(m) && !soon
             }),
             _ => true,
         }
