@@ -1,6 +1,7 @@
-//! `postie list` and `postie show`: open the mailbox (an account or the demo),
-//! do the minimum of POP3 round trips, print decoded, sanitised text, and leave
-//! with QUIT having marked nothing.
+//! `postie list`, `show` and `save`: the local store first, then the
+//! minimum of POP3 round trips (one session, planned by `sync`), decoded,
+//! sanitised text out, and QUIT having marked nothing. When the server
+//! cannot be reached, `list` prints what the store knows.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,12 +13,13 @@ use tokio::io::AsyncWriteExt;
 use crate::config::Config;
 use crate::demo::{demo_messages, DemoServer};
 use crate::display::{fit, fit_right, human_size, width};
-use crate::mime::{DecodeOptions, Rendered, Summary};
+use crate::mime::{DecodeOptions, Rendered, Summary, Uidl};
 use crate::pop3::{
-    AuthPreference, Client, ClientConfig, Endpoint, Flow, MailboxEntry, Timeouts, TlsMode,
+    AuthPreference, Client, ClientConfig, Endpoint, Flow, Pop3Error, Timeouts, TlsMode,
 };
 use crate::secret::Secret;
-use crate::store::HeaderCache;
+use crate::store::{Flags, Folder, Store, StoreHandle};
+use crate::sync::{self, Known, ListRow};
 
 /// Where the mail comes from, as chosen on the command line.
 #[derive(Debug, Clone, Default)]
@@ -25,17 +27,6 @@ pub struct SourceArgs {
     pub config: Option<PathBuf>,
     pub account: Option<String>,
     pub demo: bool,
-}
-
-/// An opened mailbox; keeps the demo server alive as long as it is used.
-pub struct Mailbox {
-    pub client: Client,
-    /// The server's index, read with the login.
-    pub index: Vec<MailboxEntry>,
-    /// How this account's mail is decoded (`fallback_charset`, `decoding`).
-    pub decode: DecodeOptions,
-    pub cache: HeaderCache,
-    _demo: Option<DemoServer>,
 }
 
 pub fn demo_client_config(server: &DemoServer) -> ClientConfig {
@@ -62,9 +53,15 @@ pub struct Source {
     pub decode: DecodeOptions,
     /// `demo`, `TLS`, `STLS` or `plain`, for the header line.
     pub mode: String,
-    /// Where this account's header cache lives (none for the demo).
-    pub cache_path: Option<PathBuf>,
+    /// Where this account's local store lives (a temp dir for the demo).
+    pub store_root: PathBuf,
+    /// What the store's index is for: server, user, decoding settings.
+    pub store_key: String,
+    /// Where attachments are saved by default.
+    pub download_dir: PathBuf,
     pub demo: Option<DemoServer>,
+    /// The demo's store, removed when postie exits.
+    _demo_store: Option<tempfile::TempDir>,
 }
 
 pub async fn resolve(args: &SourceArgs) -> Result<Source> {
@@ -83,13 +80,21 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         let server = DemoServer::start(demo_messages())
             .await
             .context("cannot start the demo server")?;
+        let dir = tempfile::Builder::new()
+            .prefix("postie-demo-")
+            .tempdir()
+            .context("cannot make a temp dir for the demo's store")?;
+        let client = demo_client_config(&server);
         return Ok(Source {
-            client: demo_client_config(&server),
+            store_key: "demo".into(),
+            store_root: dir.path().join("demo"),
+            download_dir: crate::config::download_dir(None),
+            client,
             label: "demo".into(),
             decode: DecodeOptions::default(),
             mode: "demo".into(),
-            cache_path: None,
             demo: Some(server),
+            _demo_store: Some(dir),
         });
     };
     for w in &config.warnings {
@@ -107,114 +112,121 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
     Ok(Source {
         label: name.to_string(),
         mode: mode.into(),
-        cache_path: Some(crate::store::cache::default_path(&cache_key(
-            &client, &decode,
-        ))),
+        store_key: crate::store::account_key(
+            &client.endpoint.host,
+            client.endpoint.port,
+            &client.user,
+            &decode,
+        ),
+        store_root: crate::store::default_root(name),
+        download_dir: crate::config::download_dir(account.download_dir.as_deref()),
         client,
         decode,
         demo: None,
+        _demo_store: None,
     })
-}
-
-/// The header cache's key for an account: server, user and decoding settings.
-fn cache_key(client: &ClientConfig, decode: &DecodeOptions) -> String {
-    crate::store::cache::account_key(
-        &client.endpoint.host,
-        client.endpoint.port,
-        &client.user,
-        decode,
-    )
 }
 
 impl Source {
-    /// The account's header cache, read from disk (empty and unused for the demo).
-    pub fn header_cache(&self) -> HeaderCache {
-        match &self.cache_path {
-            Some(path) => {
-                let cache = HeaderCache::open(path.clone(), cache_key(&self.client, &self.decode));
-                if let Some(why) = &cache.discarded {
-                    tracing::warn!("header cache not used: {why}");
-                }
-                cache
+    /// Opens the account's store on its own thread. A store that cannot be
+    /// opened at all (no disk) is reported and postie goes on without one.
+    pub async fn open_store(&self) -> Option<StoreHandle> {
+        let (root, key, decode) = (self.store_root.clone(), self.store_key.clone(), self.decode);
+        let opened = tokio::task::spawn_blocking(move || Store::open(&root, &key, decode)).await;
+        match opened {
+            Ok(Ok(store)) => Some(StoreHandle::start(store)),
+            Ok(Err(e)) => {
+                tracing::warn!("no local store: {e}");
+                eprintln!("postie: warning: no local store: {e}");
+                None
             }
-            None => HeaderCache::disabled(),
+            Err(e) => {
+                eprintln!("postie: warning: no local store: {e}");
+                None
+            }
         }
     }
-}
-
-/// Resolves the account (or the demo) and logs in.
-/// Logs in; `with_cache` reads the account's header cache (only `list` needs it).
-pub async fn open(args: &SourceArgs, with_cache: bool) -> Result<Mailbox> {
-    let source = resolve(args).await?;
-    let (client, index) = Client::open(&source.client).await?;
-    Ok(Mailbox {
-        client,
-        index,
-        cache: if with_cache {
-            source.header_cache()
-        } else {
-            HeaderCache::disabled()
-        },
-        decode: source.decode,
-        _demo: source.demo,
-    })
 }
 
 /// One row of `postie list`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ListedMessage {
-    pub number: u32,
+    /// None for a message no longer on the server (or when offline).
+    pub number: Option<u32>,
     pub uidl: Option<String>,
     pub size: u64,
     pub date: Option<String>,
     pub from: String,
     pub from_address: String,
     pub subject: String,
+    pub seen: bool,
+    pub flagged: bool,
+    pub answered: bool,
+    pub stored: bool,
+    pub on_server: bool,
     #[serde(skip)]
     pub list_date: String,
 }
 
-/// Index and headers of the whole mailbox, newest first.
-pub async fn fetch_listing(
-    client: &mut Client,
-    index: &[MailboxEntry],
-    decode: &DecodeOptions,
-    cache: &mut HeaderCache,
-) -> Result<Vec<ListedMessage>> {
-    let newest_first: Vec<&MailboxEntry> = index.iter().rev().collect();
-    let has_uidl = index.iter().all(|e| e.uidl.is_some());
-    if has_uidl {
-        let present: std::collections::HashSet<&str> =
-            index.iter().filter_map(|e| e.uidl.as_deref()).collect();
-        cache.retain(&|u| present.contains(u));
-    }
-    let mut summaries = std::collections::HashMap::with_capacity(index.len());
-    // Only messages the cache does not know cost a TOP.
-    let mut numbers = Vec::new();
-    for e in &newest_first {
-        match e
-            .uidl
-            .as_deref()
-            .and_then(|u| cache.get(u))
-            .filter(|_| has_uidl)
-        {
-            Some(s) => {
-                summaries.insert(e.number, s.clone());
-            }
-            None => numbers.push(e.number),
+impl ListedMessage {
+    fn new(r: &ListRow) -> ListedMessage {
+        let s = r.summary.clone().unwrap_or_default();
+        ListedMessage {
+            number: r.number,
+            uidl: r.uidl.durable().map(str::to_string),
+            size: r.size,
+            list_date: s.list_date(),
+            date: s.date_rfc3339(),
+            from: s.from().to_string(),
+            from_address: s.from_address().to_string(),
+            subject: s.subject().to_string(),
+            seen: r.flags.contains(Flags::SEEN),
+            flagged: r.flags.contains(Flags::FLAGGED),
+            answered: r.flags.contains(Flags::ANSWERED),
+            stored: r.stored,
+            on_server: r.on_server,
         }
     }
-    let uidl_of: std::collections::HashMap<u32, &str> = index
+}
+
+/// What the store knows of INBOX: its rows and the planner's view of them.
+async fn local_rows(store: Option<&StoreHandle>) -> Result<Vec<crate::store::Row>> {
+    let Some(store) = store else {
+        return Ok(Vec::new());
+    };
+    let rows = store.run(|s| s.load(Folder::Inbox)).await?;
+    Ok(rows?)
+}
+
+/// One session: login + index, the planned `TOP`s, recorded in the store.
+/// Returns the list (newest first, stored messages gone from the server
+/// merged in) and the session, still open.
+pub async fn sync_listing(
+    source: &Source,
+    store: Option<&StoreHandle>,
+) -> Result<(Vec<ListRow>, Client), Pop3Error> {
+    let local = local_rows(store)
+        .await
+        .map_err(|e| Pop3Error::Local(e.to_string()))?;
+    let known: std::collections::HashMap<Uidl, Known> = local
         .iter()
-        .filter_map(|e| Some((e.number, e.uidl.as_deref()?)))
+        .map(|r| (r.uidl.clone(), Known::from(r)))
         .collect();
+    let (mut client, index) = Client::open(&source.client).await?;
+    let id = sync::identify(index);
+    let mut plan = sync::plan(&id, &known, &Default::default());
+    let mut summaries: std::collections::HashMap<u32, std::sync::Arc<Summary>> =
+        std::collections::HashMap::with_capacity(plan.headers.len());
+    let mut keep: Vec<(Uidl, std::sync::Arc<Summary>)> = Vec::new();
+    let uidl_of: std::collections::HashMap<u32, &Uidl> =
+        id.messages.iter().map(|m| (m.number, &m.uidl)).collect();
     client
-        .headers(&numbers, |n, result| {
+        .headers(&plan.headers, |n, result| {
             let summary = match result {
                 Ok(raw) => {
-                    let s = std::sync::Arc::new(Summary::from_headers(&raw, decode));
-                    if let (true, Some(u)) = (has_uidl, uidl_of.get(&n)) {
-                        cache.insert((*u).into(), s.clone());
+                    let s = std::sync::Arc::new(Summary::from_headers(&raw, &source.decode));
+                    if let Some(u) = uidl_of.get(&n) {
+                        keep.push(((*u).clone(), s.clone()));
                     }
                     s
                 }
@@ -226,33 +238,52 @@ pub async fn fetch_listing(
             Flow::Continue
         })
         .await?;
-    Ok(newest_first
-        .into_iter()
-        .map(|e| {
-            let s = summaries.remove(&e.number).unwrap_or_default();
-            ListedMessage {
-                number: e.number,
-                uidl: e.uidl.as_deref().map(str::to_string),
-                size: e.size,
-                list_date: s.list_date(),
-                date: s.date_rfc3339(),
-                from: s.from().to_string(),
-                from_address: s.from_address().to_string(),
-                subject: s.subject().to_string(),
-            }
-        })
-        .collect())
+    for r in &mut plan.rows {
+        if let Some(s) = r.number.and_then(|n| summaries.remove(&n)) {
+            r.summary = Some(s);
+        }
+    }
+    if let Some(store) = store {
+        let (new, gone) = (plan.new.clone(), plan.gone.clone());
+        let recorded = store
+            .run(move |s| {
+                s.apply_server_index(&new, &gone)?;
+                s.put_summaries(&keep)
+            })
+            .await;
+        match recorded {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("postie: warning: cannot update the local store: {e}"),
+            Err(e) => eprintln!("postie: warning: cannot update the local store: {e}"),
+        }
+    }
+    if id.duplicated > 0 {
+        eprintln!(
+            "postie: warning: the server gave {} messages a UIDL another message also has; they are listed without one and never kept",
+            id.duplicated
+        );
+    }
+    Ok((plan.rows, client))
+}
+
+/// A failure that means "the server is not there now" rather than "wrong".
+pub fn is_temporary(e: &Pop3Error) -> bool {
+    matches!(
+        e,
+        Pop3Error::Connect { .. } | Pop3Error::Timeout { .. } | Pop3Error::ConnectionLost { .. }
+    ) || e.code() == Some(&crate::pop3::ResponseCode::InUse)
+}
+
+/// The message number, or `-` for a message not (known to be) on the server.
+fn number_text(r: &ListedMessage) -> String {
+    r.number.map_or("-".to_string(), |n| n.to_string())
 }
 
 /// The text table: `NUMBER  DATE  FROM  SUBJECT  SIZE`, aligned by display width.
 pub fn format_listing(rows: &[ListedMessage]) -> String {
     const FROM_MAX: usize = 24;
     const SUBJECT_MAX: usize = 60;
-    let num_w = rows
-        .iter()
-        .map(|r| r.number.to_string().len())
-        .max()
-        .unwrap_or(1);
+    let num_w = rows.iter().map(|r| number_text(r).len()).max().unwrap_or(1);
     let date_w = rows
         .iter()
         .map(|r| width(&r.list_date).min(16))
@@ -275,7 +306,7 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
     for r in rows {
         out.push_str(&format!(
             "{}  {}  {}  {}  {}\n",
-            fit_right(&r.number.to_string(), num_w),
+            fit_right(&number_text(r), num_w),
             fit(&r.list_date, date_w),
             fit(&r.from, from_w),
             fit(&r.subject, subj_w),
@@ -285,19 +316,28 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
     out
 }
 
-pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
-    let mut mailbox = open(args, true).await?;
-    let rows = fetch_listing(
-        &mut mailbox.client,
-        &mailbox.index,
-        &mailbox.decode,
-        &mut mailbox.cache,
-    )
-    .await?;
-    if let Err(e) = mailbox.cache.save() {
-        eprintln!("postie: warning: cannot save the header cache: {e}");
-    }
-    mailbox.client.quit().await?;
+pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()> {
+    let source = resolve(args).await?;
+    let store = source.open_store().await;
+    let rows: Vec<ListRow> = if offline {
+        local_only(store.as_ref()).await?
+    } else {
+        match sync_listing(&source, store.as_ref()).await {
+            Ok((rows, client)) => {
+                client.quit().await?;
+                rows
+            }
+            Err(e) if is_temporary(&e) => {
+                eprintln!(
+                    "postie: offline ({}); showing the local store",
+                    crate::mime::sanitize::sanitize_line(&e.to_string())
+                );
+                local_only(store.as_ref()).await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let rows: Vec<ListedMessage> = rows.iter().map(ListedMessage::new).collect();
     let text = if json {
         let mut s = serde_json::to_string_pretty(&rows)?;
         s.push('\n');
@@ -306,6 +346,15 @@ pub async fn run_list(args: &SourceArgs, json: bool) -> Result<()> {
         format_listing(&rows)
     };
     write_stdout(text.as_bytes())
+}
+
+/// INBOX as the store alone knows it (no message numbers: no session).
+async fn local_only(store: Option<&StoreHandle>) -> Result<Vec<ListRow>> {
+    Ok(local_rows(store)
+        .await?
+        .iter()
+        .map(ListRow::from_store)
+        .collect())
 }
 
 /// Which message `show` prints.
@@ -317,50 +366,261 @@ pub enum Selector {
     File(PathBuf),
 }
 
-pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<()> {
-    if let Selector::File(path) = which {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if raw {
-            return write_stdout(&bytes);
+/// A message's bytes, from a file, the store, or the server (then kept).
+enum Bytes {
+    Memory(Vec<u8>),
+    File(PathBuf),
+}
+
+impl Bytes {
+    fn read(self) -> Result<Vec<u8>> {
+        match self {
+            Bytes::Memory(b) => Ok(b),
+            Bytes::File(p) => {
+                std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))
+            }
         }
-        let decode = file_decode_options(args)?;
-        return write_stdout(Rendered::from_message(&bytes, &decode).to_text().as_bytes());
     }
-    let mut mailbox = open(args, false).await?;
-    let index = std::mem::take(&mut mailbox.index);
-    let number = match which {
-        Selector::Number(n) if *n >= 1 && index.iter().any(|e| e.number == *n) => *n,
-        Selector::Number(n) => return Err(anyhow!("no message {n} (mailbox has {})", index.len())),
+}
+
+/// Finds the message `which` names: the stored copy when there is one (a
+/// UIDL that is stored needs no network at all), else RETR — the message is
+/// then kept in the store. Marks it seen when `seen`.
+async fn message_bytes(source: &Source, which: &Selector, seen: bool) -> Result<Bytes> {
+    if let Selector::File(path) = which {
+        return Ok(Bytes::File(path.clone()));
+    }
+    let store = source.open_store().await;
+    let stored_path = |u: Uidl| {
+        let store = store.clone();
+        async move {
+            match store {
+                Some(s) => s
+                    .run(move |s| s.path(&u))
+                    .await
+                    .ok()
+                    .and_then(|r| r.ok())
+                    .flatten(),
+                None => None,
+            }
+        }
+    };
+    // Marking seen renames the stored file (its flags are in its name), so
+    // the path is asked for again afterwards.
+    let mark_seen = |u: Uidl| {
+        let store = store.clone();
+        async move {
+            let s = store?;
+            if seen {
+                let v = u.clone();
+                let marked = s
+                    .run(move |s| {
+                        let flags = s
+                            .index()
+                            .get(&v)
+                            .ok()
+                            .flatten()
+                            .map_or(Flags::default(), |r| r.flags);
+                        s.set_flags(&v, flags.with(Flags::SEEN))
+                    })
+                    .await;
+                if let Ok(Err(e)) = marked {
+                    eprintln!("postie: warning: cannot mark the message seen: {e}");
+                }
+            }
+            s.run(move |s| s.path(&u))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .flatten()
+        }
+    };
+    if let Selector::Uidl(u) = which {
+        if stored_path(Uidl::from(u.as_str())).await.is_some() {
+            if let Some(path) = mark_seen(Uidl::from(u.as_str())).await {
+                return Ok(Bytes::File(path));
+            }
+        }
+    }
+    let (mut client, index) = Client::open(&source.client).await?;
+    let id = sync::identify(index);
+    let count = id.messages.len();
+    let message = match which {
+        Selector::Number(n) => id
+            .messages
+            .iter()
+            .find(|m| m.number == *n)
+            .ok_or_else(|| anyhow!("no message {n} (mailbox has {count})"))?,
         Selector::File(_) => return Err(anyhow!("internal: a file is not in the mailbox")),
-        Selector::Uidl(u) => match index.iter().find(|e| e.uidl.as_deref() == Some(u.as_str())) {
-            Some(e) => e.number,
-            None if index.iter().all(|e| e.uidl.is_none()) => {
+        Selector::Uidl(u) => match id.messages.iter().find(|m| m.uidl == u.as_str()) {
+            Some(m) => m,
+            None if !id.has_uidl => {
                 return Err(anyhow!(
                     "the server does not support UIDL; select the message by number"
                 ))
             }
             None => {
                 return Err(anyhow!(
-                    "no message with UIDL {:?}",
-                    crate::mime::sanitize::sanitize_line(u)
+                    "no message with UIDL {:?}{}",
+                    crate::mime::sanitize::sanitize_line(u),
+                    if id.duplicated > 0 {
+                        " (or the server gave that UIDL to several messages: select by number)"
+                    } else {
+                        ""
+                    }
                 ))
             }
         },
+    }
+    .clone();
+    if stored_path(message.uidl.clone()).await.is_some() {
+        client.quit().await?;
+        return mark_seen(message.uidl.clone())
+            .await
+            .map(Bytes::File)
+            .ok_or_else(|| anyhow!("the stored copy of the message has just gone; try again"));
+    }
+    let keep = store.as_ref().filter(|_| !message.uidl.is_session());
+    let bytes = if message.size > crate::worker::SPILL_ABOVE && keep.is_some() {
+        // (returns early: the stored file is read back from disk)
+        // Large: streamed into the store's tmp/, never whole in memory.
+        let store = keep.cloned().ok_or_else(|| anyhow!("internal: no store"))?;
+        let dir = store.run(|s| s.tmp_dir()).await?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".postie-retr-")
+            .tempfile_in(&dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        let mut out = tokio::fs::File::from_std(tmp.reopen()?);
+        client.retr_to(message.number, &mut out).await?;
+        out.flush().await?;
+        client.quit().await?;
+        let u = message.uidl.clone();
+        store
+            .run(move |s| s.deliver_tmp(&u, &tmp, Flags::default()))
+            .await??;
+        let path = mark_seen(message.uidl.clone())
+            .await
+            .ok_or_else(|| anyhow!("the stored message has gone"))?;
+        return Ok(Bytes::File(path));
+    } else {
+        let bytes = client.retr(message.number).await?;
+        client.quit().await?;
+        if let Some(store) = keep {
+            let u = message.uidl.clone();
+            let b = bytes.clone();
+            match store
+                .run(move |s| s.deliver(&u, &b, Flags::default(), None))
+                .await
+            {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => eprintln!("postie: warning: cannot keep the message: {e}"),
+                Err(e) => eprintln!("postie: warning: cannot keep the message: {e}"),
+            }
+        }
+        Bytes::Memory(bytes)
+    };
+    mark_seen(message.uidl.clone()).await;
+    Ok(bytes)
+}
+
+pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<()> {
+    let decode = match which {
+        Selector::File(_) => file_decode_options(args)?,
+        _ => DecodeOptions::default(),
+    };
+    let (source, decode) = match which {
+        Selector::File(_) => (None, decode),
+        _ => {
+            let s = resolve(args).await?;
+            let d = s.decode;
+            (Some(s), d)
+        }
+    };
+    let bytes = match &source {
+        Some(s) => message_bytes(s, which, true).await?,
+        None => message_bytes_file(which)?,
     };
     if raw {
-        let mut stdout = tokio::io::stdout();
-        mailbox.client.retr_to(number, &mut stdout).await?;
-        stdout.flush().await.context("cannot write to stdout")?;
-        mailbox.client.quit().await?;
-        return Ok(());
+        return match bytes {
+            Bytes::Memory(b) => write_stdout(&b),
+            Bytes::File(p) => {
+                let mut f = tokio::fs::File::open(&p)
+                    .await
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                let mut stdout = tokio::io::stdout();
+                match tokio::io::copy(&mut f, &mut stdout).await {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                    Err(e) => return Err(anyhow!("cannot write to stdout: {e}")),
+                }
+                stdout.flush().await.context("cannot write to stdout")?;
+                Ok(())
+            }
+        };
     }
-    let bytes = mailbox.client.retr(number).await?;
-    mailbox.client.quit().await?;
-    let decode = mailbox.decode;
-    let rendered =
-        tokio::task::spawn_blocking(move || Rendered::from_message(&bytes, &decode)).await?;
+    let rendered = tokio::task::spawn_blocking(move || -> Result<Rendered> {
+        Ok(Rendered::from_message(&bytes.read()?, &decode))
+    })
+    .await??;
     write_stdout(rendered.to_text().as_bytes())
+}
+
+fn message_bytes_file(which: &Selector) -> Result<Bytes> {
+    match which {
+        Selector::File(p) => Ok(Bytes::File(p.clone())),
+        _ => Err(anyhow!("internal: not a file")),
+    }
+}
+
+/// `postie save`: the message's attachments (all, or the `parts` listed by
+/// `show`) into `dir` (default: `download_dir`); prints each saved path.
+pub async fn run_save(
+    args: &SourceArgs,
+    which: &Selector,
+    parts: &[usize],
+    dir: Option<PathBuf>,
+) -> Result<()> {
+    let (bytes, decode, default_dir) = match which {
+        Selector::File(_) => (
+            message_bytes_file(which)?,
+            file_decode_options(args)?,
+            file_download_dir(args)?,
+        ),
+        _ => {
+            let source = resolve(args).await?;
+            let bytes = message_bytes(&source, which, false).await?;
+            (bytes, source.decode, source.download_dir.clone())
+        }
+    };
+    let dir = dir.unwrap_or(default_dir);
+    let parts = parts.to_vec();
+    let saved = tokio::task::spawn_blocking(move || -> Result<Vec<PathBuf>> {
+        let raw = bytes.read()?;
+        Ok(crate::store::names::save_attachments(
+            &raw, &decode, &dir, &parts,
+        )?)
+    })
+    .await??;
+    let mut out = String::new();
+    for p in saved {
+        out.push_str(&crate::mime::sanitize::sanitize_line(
+            &p.display().to_string(),
+        ));
+        out.push('\n');
+    }
+    write_stdout(out.as_bytes())
+}
+
+/// `download_dir` for `save --file`: the account's when one is configured.
+fn file_download_dir(args: &SourceArgs) -> Result<PathBuf> {
+    if args.demo {
+        return Ok(crate::config::download_dir(None));
+    }
+    let Some(config) = Config::load(args.config.as_deref())? else {
+        return Ok(crate::config::download_dir(None));
+    };
+    let (_, account) = config.account(args.account.as_deref())?;
+    Ok(crate::config::download_dir(account.download_dir.as_deref()))
 }
 
 /// Decoding options for `show --file`: the account's when one is configured, else the defaults.

@@ -79,6 +79,19 @@ pub struct AccountConfig {
     pub command_timeout: Option<u64>,
     /// Longest silence in seconds inside a long reply; default 60.
     pub read_timeout: Option<u64>,
+    /// Where saved attachments go (default `$XDG_DOWNLOAD_DIR`, else `~/Downloads`).
+    pub download_dir: Option<PathBuf>,
+}
+
+/// `download_dir`, else `$XDG_DOWNLOAD_DIR`, else `~/Downloads`.
+pub fn download_dir(configured: Option<&Path>) -> PathBuf {
+    if let Some(p) = configured {
+        return expand_tilde(p);
+    }
+    match std::env::var_os("XDG_DOWNLOAD_DIR").map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        _ => home().join("Downloads"),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,7 +135,7 @@ fn home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
-fn expand_tilde(p: &Path) -> PathBuf {
+pub fn expand_tilde(p: &Path) -> PathBuf {
     match p.strip_prefix("~") {
         Ok(rest) => home().join(rest),
         Err(_) => p.to_path_buf(),

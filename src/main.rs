@@ -30,9 +30,13 @@ struct Args {
 enum Command {
     /// Print the mailbox, newest first, then exit
     List {
-        /// One JSON array: number, uidl, size, date, from, from_address, subject
+        /// One JSON array: number, uidl, size, date, from, from_address, subject,
+        /// seen, flagged, answered, stored, on_server
         #[arg(long)]
         json: bool,
+        /// Print what the local store knows without contacting the server
+        #[arg(long)]
+        offline: bool,
     },
     /// Print one message decoded for reading (or its raw bytes), then exit
     Show {
@@ -49,6 +53,33 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Save a message's attachments (all, or the K-th listed by show); prints each path
+    Save {
+        /// Message number, as `postie list` shows it
+        #[arg(required_unless_present_any = ["uidl", "file"], conflicts_with_all = ["uidl", "file"])]
+        number: Option<u32>,
+        /// Select the message by its UIDL instead
+        #[arg(long, value_name = "UIDL", conflicts_with = "file")]
+        uidl: Option<String>,
+        /// Take the attachments of a saved message file (.eml)
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Save only attachment K (as numbered by `show`); repeatable
+        #[arg(long = "part", value_name = "K")]
+        parts: Vec<usize>,
+        /// Directory to save into (default: download_dir, else $XDG_DOWNLOAD_DIR, else ~/Downloads)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn selector(number: Option<u32>, uidl: Option<String>, file: Option<PathBuf>) -> Selector {
+    match (number, uidl, file) {
+        (_, _, Some(f)) => Selector::File(f),
+        (_, Some(u), None) => Selector::Uidl(u),
+        (Some(n), None, None) => Selector::Number(n),
+        (None, None, None) => unreachable!("clap requires a number, --uidl or --file"),
+    }
 }
 
 fn main() -> ExitCode {
@@ -72,21 +103,20 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match args.command {
-            Some(Command::List { json }) => cli::run_list(&source, json).await,
+            Some(Command::List { json, offline }) => cli::run_list(&source, json, offline).await,
             Some(Command::Show {
                 number,
                 uidl,
                 file,
                 raw,
-            }) => {
-                let which = match (number, uidl, file) {
-                    (_, _, Some(f)) => Selector::File(f),
-                    (_, Some(u), None) => Selector::Uidl(u),
-                    (Some(n), None, None) => Selector::Number(n),
-                    (None, None, None) => unreachable!("clap requires a number, --uidl or --file"),
-                };
-                cli::run_show(&source, &which, raw).await
-            }
+            }) => cli::run_show(&source, &selector(number, uidl, file), raw).await,
+            Some(Command::Save {
+                number,
+                uidl,
+                file,
+                parts,
+                dir,
+            }) => cli::run_save(&source, &selector(number, uidl, file), &parts, dir).await,
             None => postie::tui::run(&source).await,
         }
     });

@@ -22,7 +22,9 @@ use tokio::sync::mpsc;
 use crate::app::keymap::Key;
 use crate::app::{update, App, Effect, HeaderInfo, Mouse, Msg};
 use crate::cli::{resolve, SourceArgs};
-use crate::worker::{Request, Worker};
+use crate::store::StoreHandle;
+use crate::worker::local::{self, LocalRequest};
+use crate::worker::{Event, Request, Worker};
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -101,6 +103,8 @@ pub fn key_from(k: KeyEvent) -> Option<Key> {
         KeyCode::End => Key::End,
         KeyCode::Left => Key::Left,
         KeyCode::Right => Key::Right,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::BackTab => Key::BackTab,
         _ => return None,
     })
 }
@@ -133,13 +137,20 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     tracing::info!(account = %source.label, %server, mode = %source.mode, "starting");
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let store = source.open_store().await;
     let worker = Worker::new(
         source.client.clone(),
         source.decode,
-        source.header_cache(),
+        store.clone(),
         req_rx,
-        ev_tx,
+        ev_tx.clone(),
     );
+    let edge = Edge {
+        req_tx: req_tx.clone(),
+        ev_tx,
+        store,
+        decode: source.decode,
+    };
     let worker_task = tokio::spawn(worker.run());
 
     let (mut terminal, _guard) = setup_terminal()?;
@@ -153,6 +164,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         size.width,
         size.height,
     );
+    app.download_dir = source.download_dir.clone();
     let mut events = EventStream::new();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot watch SIGTERM")?;
@@ -186,17 +198,28 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         };
         let Some(msg) = msg else { continue };
         dirty = true;
-        let mut exit = apply(&mut app, msg, &req_tx);
+        let mut pipes = Vec::new();
+        let mut exit = edge.apply(&mut app, msg, &mut pipes);
         // Take whatever else the worker has sent before drawing: one frame
         // for a burst of header batches instead of one frame each.
         for _ in 0..256 {
             match ev_rx.try_recv() {
-                Ok(ev) if !exit => exit = apply(&mut app, Msg::Worker(ev), &req_tx),
+                Ok(ev) if !exit => exit = edge.apply(&mut app, Msg::Worker(ev), &mut pipes),
                 _ => break,
             }
         }
         if exit {
             break;
+        }
+        for (uidl, part, command) in pipes {
+            let result =
+                pipe_attachment(&edge, &mut terminal, &mut events, uidl, part, &command).await;
+            terminal.clear().context("cannot draw")?;
+            let notice = match result {
+                Ok(status) => format!("`{command}` {status}"),
+                Err(e) => format!("cannot pipe the attachment: {e:#}"),
+            };
+            app.notice = Some(crate::mime::sanitize::sanitize_line(&notice).into_owned());
         }
     }
     drop(_guard);
@@ -208,18 +231,113 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs `update` and carries out its effects; true when the reader should exit.
-fn apply(app: &mut App, msg: Msg, req_tx: &mpsc::UnboundedSender<Request>) -> bool {
-    let mut exit = false;
-    for effect in update(app, msg) {
-        match effect {
-            Effect::Worker(r) => {
-                let _ = req_tx.send(r);
+/// Where effects go: the POP3 worker, the store thread, or back to the UI.
+struct Edge {
+    req_tx: mpsc::UnboundedSender<Request>,
+    ev_tx: mpsc::UnboundedSender<Event>,
+    store: Option<StoreHandle>,
+    decode: crate::mime::DecodeOptions,
+}
+
+type Pipe = (crate::mime::Uidl, usize, String);
+
+impl Edge {
+    /// Runs `update` and carries out its effects; true when the reader
+    /// should exit. Pipes (which need the terminal) are handed back.
+    fn apply(&self, app: &mut App, msg: Msg, pipes: &mut Vec<Pipe>) -> bool {
+        let mut exit = false;
+        for effect in update(app, msg) {
+            match effect {
+                Effect::Worker(r) => {
+                    let _ = self.req_tx.send(r);
+                }
+                Effect::Local(r) => self.local(r),
+                Effect::OpenAttachment { uidl, part } => match &self.store {
+                    Some(store) => {
+                        local::open_attachment(store, self.decode, uidl, part, self.ev_tx.clone())
+                    }
+                    None => self.no_store(),
+                },
+                Effect::PipeAttachment {
+                    uidl,
+                    part,
+                    command,
+                } => pipes.push((uidl, part, command)),
+                Effect::Exit => exit = true,
             }
-            Effect::Exit => exit = true,
+        }
+        exit
+    }
+
+    fn local(&self, r: LocalRequest) {
+        match (&self.store, r) {
+            (Some(store), r) => local::execute(store, self.decode, r, self.ev_tx.clone()),
+            // Without a store, a body comes from the server as before.
+            (None, LocalRequest::LoadBody(u)) => {
+                let _ = self.req_tx.send(Request::FetchBody(u));
+            }
+            (None, LocalRequest::SetFlags(..)) => {}
+            (None, _) => self.no_store(),
         }
     }
-    exit
+
+    fn no_store(&self) {
+        let _ = self.ev_tx.send(Event::Failed {
+            kind: crate::worker::FailureKind::Local,
+            error: "there is no local store (see the log for why)".into(),
+        });
+    }
+}
+
+/// Leaves the screen, runs `sh -c command` with the attachment's decoded
+/// bytes on its standard input, waits for a key, and comes back.
+async fn pipe_attachment(
+    edge: &Edge,
+    terminal: &mut Term,
+    events: &mut EventStream,
+    uidl: crate::mime::Uidl,
+    part: usize,
+    command: &str,
+) -> Result<String> {
+    let store = edge
+        .store
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("there is no local store"))?;
+    let decode = edge.decode;
+    let bytes = store
+        .run(move |s| local::attachment_bytes(s, &uidl, part, &decode))
+        .await?
+        .map_err(|e| anyhow::anyhow!(e))?
+        .1;
+    restore_terminal();
+    println!("postie: piping attachment {part} to `{command}`\r");
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start sh")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use tokio::io::AsyncWriteExt;
+        // A command that does not read all of it is not an error.
+        let _ = stdin.write_all(&bytes).await;
+    }
+    let status = child.wait().await.context("cannot wait for the command")?;
+    println!("\r\npostie: press any key to go back\r");
+    let _ = enable_raw_mode();
+    while let Some(Ok(ev)) = events.next().await {
+        if matches!(ev, TermEvent::Key(k) if k.kind != KeyEventKind::Release) {
+            break;
+        }
+    }
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+        .context("cannot set up the terminal")?;
+    terminal.clear().context("cannot draw")?;
+    Ok(match status.code() {
+        Some(0) => "finished".to_string(),
+        Some(c) => format!("exited with status {c}"),
+        None => "was stopped by a signal".to_string(),
+    })
 }
 
 /// What the frame just drawn shows, for `POSTIE_TIMINGS` (see `timings`).

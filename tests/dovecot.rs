@@ -502,7 +502,8 @@ fn refused_connection_is_one_clear_line() {
         port,
         ..account(d, "small", "none", "user")
     };
-    let run = postie(&acct.toml(), Some("x"), &["list"]);
+    // `show N` needs the server; `list` falls back to the store (tested elsewhere).
+    let run = postie(&acct.toml(), Some("x"), &["show", "1"]);
     assert_one_clear_line(
         &run,
         &format!("postie: cannot connect to 127.0.0.1:{port}: connection refused"),
@@ -612,7 +613,7 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
     let worker = Worker::new(
         cfg,
         postie::mime::DecodeOptions::default(),
-        postie::store::HeaderCache::disabled(),
+        None,
         req_rx,
         ev_tx,
     );
@@ -626,7 +627,7 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
         }
         // Newest first: mark messages 5, 4 and 3, wait until the server has all three.
         for u in &uidls[..3] {
-            req_tx.send(Request::Mark(u.to_string())).unwrap();
+            req_tx.send(Request::Mark(u.clone())).unwrap();
         }
         loop {
             if let Event::MarksApplied(m) = next_event(&mut ev_rx).await {
@@ -636,7 +637,7 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
             }
         }
         // Unmark the middle one: only RSET + DELE 5 + DELE 3 can do that.
-        req_tx.send(Request::Unmark(uidls[1].to_string())).unwrap();
+        req_tx.send(Request::Unmark(uidls[1].clone())).unwrap();
         loop {
             if let Event::MarksApplied(m) = next_event(&mut ev_rx).await {
                 assert_eq!(m.iter().cloned().collect::<Vec<_>>().len(), 2);
@@ -704,7 +705,7 @@ fn top_count(d: &Dovecot, user: &str, session: usize) -> usize {
 }
 
 #[test]
-fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
+fn the_local_store_makes_a_reopen_cost_only_new_messages() {
     let Some(d) = dovecot() else { return };
     let home = tempfile::tempdir().unwrap();
     let cfg = account(d, "cached", "none", "user").toml();
@@ -715,7 +716,7 @@ fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
     assert_eq!(cold.status, 0, "{}", cold.stderr);
     assert_eq!(top_count(d, "cached", 1), 300);
     let warm = run(&["list", "--json"]);
-    assert_eq!(warm.stdout, cold.stdout, "the cache gives the same listing");
+    assert_eq!(warm.stdout, cold.stdout, "the store gives the same listing");
     assert_eq!(top_count(d, "cached", 2), 0, "a warm reopen sends no TOP");
 
     // A new message costs exactly one TOP.
@@ -741,7 +742,7 @@ fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
     assert_eq!(rows.len(), 301);
     assert_eq!(rows[0]["subject"], "Brand new");
 
-    // A message deleted elsewhere leaves the cache too.
+    // A message deleted elsewhere leaves the store's index too (it was never stored).
     let rt = runtime();
     let mut c = rt
         .block_on(Client::connect(&client_config(
@@ -757,33 +758,50 @@ fn the_header_cache_makes_a_reopen_cost_only_new_messages() {
     assert_eq!(top_count(d, "cached", 5), 0);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&after.stdout).unwrap();
     assert_eq!(rows.len(), 300);
-    let cache_dir = home.path().join("cache").join("postie");
-    let files: Vec<_> = std::fs::read_dir(&cache_dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .collect();
-    assert_eq!(files.len(), 1, "one cache file, no temp files left behind");
-    let key = postie::store::cache::account_key(
+    let root = home.path().join("data").join("postie").join("test");
+    let key = postie::store::account_key(
         "127.0.0.1",
         d.plain_port,
         "cached",
         &postie::mime::DecodeOptions::default(),
     );
-    let cache = postie::store::HeaderCache::open(files[0].path(), key);
-    assert_eq!(cache.len(), 300, "the deleted message is no longer cached");
+    let mut store =
+        postie::store::Store::open(&root, &key, postie::mime::DecodeOptions::default()).unwrap();
+    let rows = store.load(postie::store::Folder::Inbox).unwrap();
+    assert_eq!(
+        rows.len(),
+        300,
+        "the deleted message is no longer in the index"
+    );
+    assert!(rows.iter().all(|r| r.summary.is_some()));
+    let index = root.join("index.sqlite");
+    let bytes = std::fs::metadata(&index).unwrap().len();
+    assert!(bytes / 300 < 2000, "index {bytes} bytes for 300 messages");
+    drop(store);
 
-    // A damaged cache is discarded and rebuilt, never fatal.
-    std::fs::write(files[0].path(), b"not a cache at all").unwrap();
+    // A damaged index is moved aside and rebuilt, never fatal.
+    let _ = std::fs::remove_file(root.join("index.sqlite-wal"));
+    let _ = std::fs::remove_file(root.join("index.sqlite-shm"));
+    std::fs::write(&index, b"not an index at all").unwrap();
     let rebuilt = run(&["list", "--json"]);
     assert_eq!(rebuilt.status, 0, "{}", rebuilt.stderr);
     assert_eq!(rebuilt.stdout, after.stdout);
+    assert!(std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e
+            .file_name()
+            .to_string_lossy()
+            .starts_with("index.sqlite.bad-")));
     assert_eq!(top_count(d, "cached", 6), 300);
     run(&["list"]);
     assert_eq!(top_count(d, "cached", 7), 0);
 }
 
 /// One reader session through the worker: wait for every header, then leave.
-fn worker_session(d: &Dovecot, user: &str, cache: postie::store::HeaderCache) -> usize {
+/// Returns how many summaries came from the store (in the index) and how
+/// many from the server.
+fn worker_session(d: &Dovecot, user: &str, store: &std::path::Path) -> (usize, usize) {
     use postie::worker::{Event, Request, Worker};
     let rt = runtime();
     let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -792,16 +810,19 @@ fn worker_session(d: &Dovecot, user: &str, cache: postie::store::HeaderCache) ->
     let worker = Worker::new(
         cfg,
         postie::mime::DecodeOptions::default(),
-        cache,
+        Some(common::store_at(store)),
         req_rx,
         ev_tx,
     );
     rt.block_on(async move {
         let task = tokio::spawn(worker.run());
-        let (mut total, mut loaded) = (usize::MAX, 0);
-        while loaded < total {
+        let (mut total, mut from_store, mut loaded) = (usize::MAX, 0, 0);
+        while from_store + loaded < total {
             match next_event(&mut ev_rx).await {
-                Event::Indexed(e) => total = e.len(),
+                Event::Indexed(e) => {
+                    total = e.len();
+                    from_store = e.iter().filter(|r| r.summary.is_some()).count();
+                }
                 Event::HeadersLoaded(b) => loaded += b.len(),
                 _ => {}
             }
@@ -809,24 +830,27 @@ fn worker_session(d: &Dovecot, user: &str, cache: postie::store::HeaderCache) ->
         req_tx.send(Request::QuitDiscard).unwrap();
         while !matches!(next_event(&mut ev_rx).await, Event::Closed { .. }) {}
         task.await.unwrap();
-        loaded
+        (from_store, loaded)
     })
 }
 
 #[test]
-fn the_reader_reopens_from_the_cache_without_top() {
+fn the_reader_reopens_from_the_store_without_top() {
     let Some(d) = dovecot() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("headers.bin");
-    let open = || postie::store::HeaderCache::open(path.clone(), "worker-cache-test".into());
-    assert_eq!(worker_session(d, "worker_cache", open()), 50);
+    assert_eq!(worker_session(d, "worker_cache", dir.path()), (0, 50));
     assert_eq!(top_count(d, "worker_cache", 1), 50);
-    assert_eq!(open().len(), 50, "saved when the headers were complete");
-    assert_eq!(worker_session(d, "worker_cache", open()), 50);
+    let rows = common::store_rows(dir.path());
+    assert_eq!(rows.len(), 50);
+    assert!(
+        rows.iter().all(|r| r.summary.is_some()),
+        "every summary recorded"
+    );
+    assert_eq!(worker_session(d, "worker_cache", dir.path()), (50, 0));
     assert_eq!(
         top_count(d, "worker_cache", 2),
         0,
-        "every header came from the cache"
+        "every header came from the store"
     );
 }
 
@@ -858,14 +882,12 @@ fn a_first_visit_previews_the_newest_rows_then_keys_every_header_by_its_uidl() {
     assert_eq!(truth.len(), 150);
 
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("headers.bin");
     let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let cache = postie::store::HeaderCache::open(path.clone(), "first-visit".into());
     let worker = Worker::new(
         cfg,
         postie::mime::DecodeOptions::default(),
-        cache,
+        Some(common::store_at(dir.path())),
         req_rx,
         ev_tx,
     );
@@ -901,6 +923,19 @@ fn a_first_visit_previews_the_newest_rows_then_keys_every_header_by_its_uidl() {
     assert_eq!(preview, newest);
     assert_eq!(seen, truth);
     assert_eq!(top_count(d, "first_visit", 2), 150, "each header once");
-    let cache = postie::store::HeaderCache::open(path, "first-visit".into());
-    assert_eq!(cache.len(), 150);
+    let rows = common::store_rows(dir.path());
+    assert_eq!(rows.len(), 150);
+    let stored: std::collections::BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.uidl.to_string(),
+                r.summary.as_ref().unwrap().subject().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stored, truth,
+        "the store has every summary under its own UIDL"
+    );
 }

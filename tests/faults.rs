@@ -3,6 +3,8 @@
 //! for SASL data, lacks CAPA/UIDL. It also watches the wire to prove that
 //! pipelining really sends commands ahead, and that lock-step does not.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use postie::pop3::{AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts, TlsMode};
@@ -93,7 +95,7 @@ fn config(port: u16, auth: AuthPreference, command_secs: u64) -> ClientConfig {
 fn spawn_worker(
     port: u16,
     command_secs: u64,
-    cache: postie::store::HeaderCache,
+    store: Option<postie::store::StoreHandle>,
 ) -> (
     tokio::sync::mpsc::UnboundedSender<postie::worker::Request>,
     tokio::sync::mpsc::UnboundedReceiver<postie::worker::Event>,
@@ -104,7 +106,7 @@ fn spawn_worker(
     let worker = postie::worker::Worker::new(
         config(port, AuthPreference::User, command_secs),
         postie::mime::DecodeOptions::default(),
-        cache,
+        store,
         req_rx,
         ev_tx,
     );
@@ -612,7 +614,7 @@ async fn a_temporary_dele_refusal_keeps_the_mark() {
         }
     })
     .await;
-    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, postie::store::HeaderCache::disabled());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, None);
     loop {
         match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
             .await
@@ -660,9 +662,7 @@ async fn a_refused_top_is_not_cached() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("headers.bin");
-    let cache = postie::store::HeaderCache::open(path.clone(), "k".into());
-    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, cache);
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, Some(common::store_at(dir.path())));
     let mut loaded = Vec::new();
     while loaded.len() < 2 {
         if let Event::HeadersLoaded(b) = tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
@@ -687,9 +687,13 @@ async fn a_refused_top_is_not_cached() {
         .await
         .unwrap()
         .unwrap();
-    let cache = postie::store::HeaderCache::open(path, "k".into());
-    assert_eq!(cache.get("uid-1").map(|s| s.subject()), Some("fine"));
-    assert!(cache.get("uid-2").is_none(), "the refusal was cached");
+    let rows = common::store_rows(dir.path());
+    let get = |u: &str| rows.iter().find(|r| r.uidl == u).unwrap().summary.clone();
+    assert_eq!(
+        get("uid-1").map(|s| s.subject().to_string()).as_deref(),
+        Some("fine")
+    );
+    assert!(get("uid-2").is_none(), "the refusal was recorded");
 }
 
 /// A large message (over 8 MB) is shown from its first part while the rest
@@ -746,7 +750,7 @@ async fn a_large_message_is_previewed_while_the_rest_arrives() {
         }
     })
     .await;
-    let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, postie::store::HeaderCache::disabled());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, None);
     let mut go_tx = Some(go_tx);
     let mut previewed = false;
     loop {
@@ -849,7 +853,7 @@ async fn a_first_visit_shows_the_newest_headers_before_the_index() {
         }
     })
     .await;
-    let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, postie::store::HeaderCache::disabled());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, None);
     let mut previewed_tx = Some(previewed_tx);
     let mut preview = Vec::new();
     let mut indexed = false;

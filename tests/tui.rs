@@ -69,10 +69,10 @@ fn read_gb2312_mark_two_unmark_one_quit_and_confirm() {
     let s = open(d, "tui_commit");
     let t = &s.tmux;
     let screen = t.screen();
-    // The header line: account (the config's name for it), server, mode.
+    // The header line: account (the config's name for it), folder, server, mode.
     let header = screen.lines().next().unwrap_or("").trim_end().to_string();
     assert!(
-        header.contains("postie │ test │ 127.0.0.1:") && header.ends_with("│ STLS"),
+        header.contains("postie │ test │ INBOX │ 127.0.0.1:") && header.ends_with("│ STLS"),
         "{screen}"
     );
     assert!(

@@ -17,6 +17,8 @@ pub enum Key {
     End,
     Left,
     Right,
+    Tab,
+    BackTab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,12 @@ pub enum Action {
     SearchPrev,
     Help,
     ExitDiscard,
+    ToggleRead,
+    ToggleFlag,
+    Save,
+    Attachments,
+    NextFolder,
+    PrevFolder,
 }
 
 /// One row of the table: the keys, where they work, what they do, and the words for help.
@@ -123,6 +131,42 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[K::Char('U')],
         label: "U",
         list: Some((UnmarkAll, "unmark all messages")),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::Char('m')],
+        label: "m",
+        list: Some((ToggleRead, "mark read / unread")),
+        reader: Some((ToggleRead, "mark read / unread")),
+    },
+    Binding {
+        keys: &[K::Char('F')],
+        label: "F",
+        list: Some((ToggleFlag, "flag / unflag")),
+        reader: Some((ToggleFlag, "flag / unflag")),
+    },
+    Binding {
+        keys: &[K::Char('s')],
+        label: "s",
+        list: Some((Save, "save the attachments")),
+        reader: Some((Save, "save the attachments")),
+    },
+    Binding {
+        keys: &[K::Char('v')],
+        label: "v",
+        list: None,
+        reader: Some((Attachments, "attachments: save, open, pipe")),
+    },
+    Binding {
+        keys: &[K::Tab],
+        label: "Tab",
+        list: Some((NextFolder, "next folder")),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::BackTab],
+        label: "S-Tab",
+        list: Some((PrevFolder, "previous folder")),
         reader: None,
     },
     Binding {

@@ -1,18 +1,24 @@
-//! The message list: every message the server has, newest first, with its
-//! summary once the headers have arrived. Keyed by UIDL; selection and scroll.
+//! A folder's message list: for INBOX every message the server has, newest
+//! first, merged with stored ones gone from the server; its summary once the
+//! headers have arrived; flags. Keyed by UIDL; selection and scroll.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::mime::{Summary, Uidl};
+use crate::store::Flags;
 use crate::worker::IndexEntry;
 
-/// One row: 32 bytes, the UIDL and summary shared with the worker and cache.
+/// One row: 40 bytes, the UIDL and summary shared with the worker and store.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub uidl: Uidl,
     pub size: u64,
     pub summary: Option<Arc<Summary>>,
+    pub flags: Flags,
+    /// The whole message is in the local store.
+    pub stored: bool,
+    pub on_server: bool,
 }
 
 impl Entry {
@@ -20,8 +26,20 @@ impl Entry {
         Entry {
             uidl: e.uidl,
             size: e.size,
-            summary: None,
+            summary: e.summary,
+            flags: e.flags,
+            stored: e.stored,
+            on_server: e.on_server,
         }
+    }
+
+    pub fn seen(&self) -> bool {
+        self.flags.contains(Flags::SEEN)
+    }
+
+    /// Kept only here: the server no longer has it.
+    pub fn local_only(&self) -> bool {
+        !self.on_server
     }
 
     pub fn set_summary(&mut self, s: Arc<Summary>) {
@@ -49,7 +67,9 @@ pub struct MessageList {
 }
 
 impl MessageList {
-    /// Takes a new index (first connection, reconnect, refresh), keeping what is known.
+    /// Takes a new index (first connection, reconnect, refresh), keeping what
+    /// is known (the flags set in this run are the truth: the store has them
+    /// or is about to).
     pub fn replace(&mut self, index: Vec<IndexEntry>) {
         let selected = self.selected_uidl().map(str::to_string);
         let mut old: HashMap<Uidl, Entry> = self
@@ -62,17 +82,17 @@ impl MessageList {
             .map(|e| match old.remove(&e.uidl) {
                 Some(mut known) => {
                     known.size = e.size;
+                    known.on_server = e.on_server;
+                    known.stored |= e.stored;
+                    if known.summary.is_none() {
+                        known.summary = e.summary;
+                    }
                     known
                 }
                 None => Entry::new(e),
             })
             .collect();
-        self.pos = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.uidl.clone(), i))
-            .collect();
+        self.reindex();
         self.loaded = self.entries.iter().filter(|e| e.summary.is_some()).count();
         self.selected = selected
             .and_then(|u| self.pos.get(u.as_str()).copied())
@@ -91,6 +111,55 @@ impl MessageList {
 
     pub fn get(&self, uidl: &str) -> Option<&Entry> {
         self.pos.get(uidl).map(|&i| &self.entries[i])
+    }
+
+    pub fn get_mut(&mut self, uidl: &str) -> Option<&mut Entry> {
+        self.pos.get(uidl).map(|&i| &mut self.entries[i])
+    }
+
+    pub fn selected_entry(&self) -> Option<&Entry> {
+        self.entries.get(self.selected)
+    }
+
+    /// Takes a row out (moved to another folder).
+    pub fn remove(&mut self, uidl: &str) -> Option<Entry> {
+        let i = *self.pos.get(uidl)?;
+        let e = self.entries.remove(i);
+        self.reindex();
+        if e.summary.is_some() {
+            self.loaded -= 1;
+        }
+        self.clamp();
+        Some(e)
+    }
+
+    /// Puts a row on top (moved here from another folder).
+    pub fn insert_top(&mut self, e: Entry) {
+        if self.pos.contains_key(&*e.uidl) {
+            return;
+        }
+        if e.summary.is_some() {
+            self.loaded += 1;
+        }
+        self.entries.insert(0, e);
+        if !self.entries.is_empty() && self.selected > 0 {
+            self.selected += 1;
+        }
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.pos = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.uidl.clone(), i))
+            .collect();
+    }
+
+    /// How many rows are unread.
+    pub fn unread(&self) -> usize {
+        self.entries.iter().filter(|e| !e.seen()).count()
     }
 
     pub fn len(&self) -> usize {

@@ -6,14 +6,17 @@ pub mod keymap;
 pub mod list;
 mod reader;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use keymap::{lookup, Action, Context, Key};
 use list::MessageList;
 pub use reader::Reader;
 
-use crate::mime::{Rendered, Summary};
+use crate::mime::{Rendered, Summary, Uidl};
+use crate::store::{Flags, Folder};
+use crate::worker::local::LocalRequest;
 use crate::worker::{Event, FailureKind, Request};
 
 /// Rows that are not list rows: header line, column titles, status line.
@@ -39,6 +42,19 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Worker(Request),
+    /// Work for the local store alone (never waits for the network).
+    Local(LocalRequest),
+    /// Open attachment `part` of a stored message with the user's viewer.
+    OpenAttachment {
+        uidl: Uidl,
+        part: usize,
+    },
+    /// Pipe attachment `part` of a stored message to a shell command.
+    PipeAttachment {
+        uidl: Uidl,
+        part: usize,
+        command: String,
+    },
     /// Leave now (the worker has been told to RSET and QUIT, or is done).
     Exit,
 }
@@ -64,9 +80,25 @@ pub struct Preview {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
-    ConfirmQuit { count: usize },
-    Help,
-    Error { title: String, text: String },
+    ConfirmQuit {
+        count: usize,
+    },
+    /// Every key; `scroll` lines scrolled (j/k) on a short terminal.
+    Help {
+        scroll: usize,
+    },
+    /// Deleting in Trash removes the message for good: asked first.
+    ConfirmPurge {
+        uidl: Uidl,
+    },
+    /// The open message's attachments, one selected.
+    Attachments {
+        selected: usize,
+    },
+    Error {
+        title: String,
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +106,18 @@ pub enum Connection {
     Connecting,
     Connected,
     Lost,
+    /// The server cannot be reached (the header line says `offline`).
+    Offline,
     Closed,
+}
+
+/// A line being typed at the bottom of the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// Where to save attachments (`parts` empty: all).
+    SaveTo { uidl: Uidl, parts: Vec<usize> },
+    /// A command to pipe an attachment to.
+    Pipe { uidl: Uidl, part: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,12 +141,19 @@ const WAIT_FOR_INDEX: &str = "one moment: the server is still sending the messag
 #[derive(Debug, Clone)]
 pub struct App {
     pub header: HeaderInfo,
+    /// The list of the folder shown.
     pub list: MessageList,
+    /// Which folder `list` is.
+    pub folder: Folder,
+    /// The other folders' lists (INBOX among them while another is shown).
+    pub others: BTreeMap<Folder, MessageList>,
     /// The user's marks for deletion, by UIDL.
-    pub marks: BTreeSet<String>,
-    /// Opened in this session.
-    pub read: HashSet<String>,
-    pub bodies: HashMap<String, BodyState>,
+    pub marks: BTreeSet<Uidl>,
+    pub bodies: HashMap<Uidl, BodyState>,
+    /// A prompt being typed (save directory, pipe command) and its text.
+    pub prompt: Option<(Prompt, String)>,
+    /// Where attachments are saved unless the user says otherwise.
+    pub download_dir: PathBuf,
     pub view: View,
     pub popup: Option<Popup>,
     /// A search being typed: `Some(text)` while the prompt is open.
@@ -126,7 +176,7 @@ pub struct App {
     pub zone: Option<chrono::FixedOffset>,
     pub width: u16,
     pub height: u16,
-    last_visible: Vec<String>,
+    last_visible: Vec<Uidl>,
 }
 
 impl App {
@@ -134,9 +184,12 @@ impl App {
         App {
             header,
             list: MessageList::default(),
+            folder: Folder::Inbox,
+            others: BTreeMap::new(),
             marks: BTreeSet::new(),
-            read: HashSet::new(),
             bodies: HashMap::new(),
+            prompt: None,
+            download_dir: PathBuf::from("."),
             view: View::List,
             popup: None,
             zone: None,
@@ -168,8 +221,19 @@ impl App {
         // The preview exists only before the index (which replaces it).
         let base = if !self.preview.is_empty() {
             format!("loading {}/{}", self.preview.len(), self.preview_count)
-        } else if !self.indexed {
+        } else if self.folder != Folder::Inbox {
+            let n = self.list.len();
+            format!("{n} message{}", if n == 1 { "" } else { "s" })
+        } else if !self.indexed && self.list.is_empty() {
             "connecting…".to_string()
+        } else if !self.indexed {
+            let n = self.list.len();
+            let how = if self.connection == Connection::Offline {
+                "stored here"
+            } else {
+                "stored here, connecting…"
+            };
+            format!("{n} message{} {how}", if n == 1 { "" } else { "s" })
         } else if self.list.loaded < self.list.len() {
             format!("loading {}/{}", self.list.loaded, self.list.len())
         } else {
@@ -183,10 +247,48 @@ impl App {
         }
     }
 
-    fn reader_open(&mut self, uidl: &str) -> Vec<Effect> {
-        self.read.insert(uidl.to_string());
-        let mut reader = Reader::new(uidl.to_string());
-        let mut effects = Vec::new();
+    /// The INBOX list, wherever it is.
+    pub fn inbox_mut(&mut self) -> &mut MessageList {
+        if self.folder == Folder::Inbox {
+            &mut self.list
+        } else {
+            self.others.entry(Folder::Inbox).or_default()
+        }
+    }
+
+    fn list_of(&mut self, f: Folder) -> &mut MessageList {
+        if self.folder == f {
+            &mut self.list
+        } else {
+            self.others.entry(f).or_default()
+        }
+    }
+
+    /// Sets or clears a flag on a row of the shown folder; the store keeps it.
+    fn set_flag(&mut self, uidl: &Uidl, flag: Flags, on: Option<bool>) -> Vec<Effect> {
+        let Some(e) = self.list.get_mut(uidl) else {
+            return vec![];
+        };
+        let on = on.unwrap_or(!e.flags.contains(flag));
+        let flags = if on {
+            e.flags.with(flag)
+        } else {
+            e.flags.without(flag)
+        };
+        if flags == e.flags {
+            return vec![];
+        }
+        e.flags = flags;
+        if uidl.is_session() {
+            return vec![];
+        }
+        vec![Effect::Local(LocalRequest::SetFlags(uidl.clone(), flags))]
+    }
+
+    fn reader_open(&mut self, uidl: &Uidl) -> Vec<Effect> {
+        let mut effects = self.set_flag(uidl, Flags::SEEN, Some(true));
+        let stored = self.list.get(uidl).is_some_and(|e| e.stored);
+        let mut reader = Reader::new(uidl.clone());
         match self.bodies.get(uidl) {
             Some(BodyState::Ready(r)) => reader.set_body(r.clone(), self.width as usize),
             Some(BodyState::Loading {
@@ -196,14 +298,19 @@ impl App {
             // A message opened twice in a session is not fetched twice; a failed one is retried.
             Some(BodyState::Failed(_)) | None => {
                 self.bodies.insert(
-                    uidl.to_string(),
+                    uidl.clone(),
                     BodyState::Loading {
                         received: 0,
                         total: 0,
                         preview: None,
                     },
                 );
-                effects.push(Effect::Worker(Request::FetchBody(uidl.to_string())));
+                // A stored message is read from disk, network or not.
+                effects.push(if stored {
+                    Effect::Local(LocalRequest::LoadBody(uidl.clone()))
+                } else {
+                    Effect::Worker(Request::FetchBody(uidl.clone()))
+                });
             }
         }
         if let Some(q) = &self.query {
@@ -213,18 +320,110 @@ impl App {
         effects
     }
 
-    fn mark(&mut self, uidl: Option<String>) -> Vec<Effect> {
+    /// `d`: in INBOX a mark for the server (a message kept only here goes
+    /// to Trash at once); in Trash, removal for good after asking; in Sent
+    /// and Drafts, to Trash.
+    fn mark(&mut self, uidl: Option<Uidl>) -> Vec<Effect> {
+        let Some(u) = uidl else { return vec![] };
+        let local_only = self.list.get(&u).is_some_and(|e| e.local_only());
+        match self.folder {
+            Folder::Trash => {
+                self.popup = Some(Popup::ConfirmPurge { uidl: u });
+                vec![]
+            }
+            Folder::Inbox if !local_only => {
+                if self.marks.insert(u.clone()) {
+                    vec![Effect::Worker(Request::Mark(u))]
+                } else {
+                    vec![]
+                }
+            }
+            from => vec![Effect::Local(LocalRequest::Move {
+                uidl: u,
+                from,
+                to: Folder::Trash,
+            })],
+        }
+    }
+
+    /// `u`: unmark; in Trash, restore to INBOX.
+    fn unmark(&mut self, uidl: Option<Uidl>) -> Vec<Effect> {
         match uidl {
-            Some(u) if self.marks.insert(u.clone()) => vec![Effect::Worker(Request::Mark(u))],
+            Some(u) if self.folder == Folder::Trash => vec![Effect::Local(LocalRequest::Move {
+                uidl: u,
+                from: Folder::Trash,
+                to: Folder::Inbox,
+            })],
+            Some(u) if self.marks.remove(&u) => vec![Effect::Worker(Request::Unmark(u))],
             _ => vec![],
         }
     }
 
-    fn unmark(&mut self, uidl: Option<String>) -> Vec<Effect> {
-        match uidl {
-            Some(u) if self.marks.remove(&u) => vec![Effect::Worker(Request::Unmark(u))],
-            _ => vec![],
+    /// Tab / Shift-Tab: the next or previous folder.
+    fn switch_folder(&mut self, forward: bool) -> Vec<Effect> {
+        let all = Folder::ALL;
+        let i = all.iter().position(|&f| f == self.folder).unwrap_or(0);
+        let next = all[(i + if forward { 1 } else { all.len() - 1 }) % all.len()];
+        let shown = std::mem::take(&mut self.list);
+        self.others.insert(self.folder, shown);
+        self.list = self.others.remove(&next).unwrap_or_default();
+        self.folder = next;
+        self.input = None;
+        if next == Folder::Inbox {
+            self.list_moved()
+        } else {
+            // Other folders come from the store alone; reloaded on each visit.
+            vec![Effect::Local(LocalRequest::LoadFolder(next))]
         }
+    }
+
+    /// `s`: asks where to save the attachments of `uidl`.
+    fn ask_save(&mut self, uidl: Uidl, parts: Vec<usize>) {
+        let dir = self.download_dir.display().to_string();
+        self.prompt = Some((Prompt::SaveTo { uidl, parts }, dir));
+    }
+
+    fn prompt_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some((prompt, text)) = self.prompt.as_mut() else {
+            return vec![];
+        };
+        match key {
+            Key::Char(c) => text.push(c),
+            Key::Backspace => {
+                text.pop();
+            }
+            Key::Esc | Key::Ctrl('c') => self.prompt = None,
+            Key::Ctrl('u') => text.clear(),
+            Key::Enter => {
+                let prompt = prompt.clone();
+                let text = text.trim().to_string();
+                self.prompt = None;
+                if text.is_empty() {
+                    return vec![];
+                }
+                return match prompt {
+                    Prompt::SaveTo { uidl, parts } => {
+                        let dir = crate::config::expand_tilde(std::path::Path::new(&text));
+                        self.notice = Some("saving…".into());
+                        let stored = self.list.get(&uidl).is_some_and(|e| e.stored)
+                            || matches!(self.bodies.get(&uidl), Some(BodyState::Ready(_)))
+                                && !uidl.is_session();
+                        if stored {
+                            vec![Effect::Local(LocalRequest::Save { uidl, dir, parts })]
+                        } else {
+                            vec![Effect::Worker(Request::Save { uidl, dir, parts })]
+                        }
+                    }
+                    Prompt::Pipe { uidl, part } => vec![Effect::PipeAttachment {
+                        uidl,
+                        part,
+                        command: text,
+                    }],
+                };
+            }
+            _ => {}
+        }
+        vec![]
     }
 
     fn quit_requested(&mut self) -> Vec<Effect> {
@@ -250,7 +449,10 @@ impl App {
         if visible.iter().all(|e| e.summary.is_some()) {
             return vec![];
         }
-        let uidls: Vec<String> = visible.iter().map(|e| e.uidl.to_string()).collect();
+        if self.folder != Folder::Inbox {
+            return vec![];
+        }
+        let uidls: Vec<Uidl> = visible.iter().map(|e| e.uidl.clone()).collect();
         if uidls == self.last_visible {
             return vec![];
         }
@@ -282,20 +484,33 @@ impl App {
             Action::First => self.list.select(0),
             Action::Last => self.list.select(self.list.len().saturating_sub(1)),
             Action::Open => {
-                return match self.list.selected_uidl().map(str::to_string) {
+                return match self.list.selected_entry().map(|e| e.uidl.clone()) {
                     Some(u) => self.reader_open(&u),
                     None => vec![],
                 }
             }
             Action::Back => return self.quit_requested(),
             Action::Mark => {
-                let effects = self.mark(self.list.selected_uidl().map(str::to_string));
-                self.list.move_by(1);
+                let effects = self.mark(self.list.selected_entry().map(|e| e.uidl.clone()));
+                if self.popup.is_none() {
+                    self.list.move_by(1);
+                }
                 let mut more = self.list_moved();
                 more.splice(0..0, effects);
                 return more;
             }
-            Action::Unmark => return self.unmark(self.list.selected_uidl().map(str::to_string)),
+            Action::Unmark => {
+                return self.unmark(self.list.selected_entry().map(|e| e.uidl.clone()))
+            }
+            Action::ToggleRead | Action::ToggleFlag | Action::Save => {
+                let Some(u) = self.list.selected_entry().map(|e| e.uidl.clone()) else {
+                    return vec![];
+                };
+                return self.message_action(action, u);
+            }
+            Action::NextFolder => return self.switch_folder(true),
+            Action::PrevFolder => return self.switch_folder(false),
+            Action::Attachments => {}
             Action::UnmarkAll => {
                 if self.marks.is_empty() {
                     return vec![];
@@ -311,7 +526,7 @@ impl App {
             Action::SearchNext | Action::SearchPrev => {
                 self.list_search(action == Action::SearchNext, false)
             }
-            Action::Help => self.popup = Some(Popup::Help),
+            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
             Action::ExitDiscard => return self.exit_discarding(),
         }
         self.list_moved()
@@ -362,16 +577,52 @@ impl App {
                     });
                 }
             }
-            Action::Help => self.popup = Some(Popup::Help),
+            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
             Action::ExitDiscard => return self.exit_discarding(),
-            Action::Open | Action::UnmarkAll | Action::Refresh => {}
+            Action::ToggleRead | Action::ToggleFlag | Action::Save => {
+                return self.message_action(action, uidl)
+            }
+            Action::Attachments => {
+                let count = reader.body.as_ref().map_or(0, |b| b.attachments.len());
+                if count == 0 {
+                    self.notice = Some("this message has no attachments".into());
+                } else {
+                    self.popup = Some(Popup::Attachments { selected: 0 });
+                }
+            }
+            Action::Open
+            | Action::UnmarkAll
+            | Action::Refresh
+            | Action::NextFolder
+            | Action::PrevFolder => {}
         }
         vec![]
+    }
+
+    /// `m`, `F` and `s` on one message, in the list or the reader.
+    fn message_action(&mut self, action: Action, uidl: Uidl) -> Vec<Effect> {
+        match action {
+            Action::ToggleRead => self.set_flag(&uidl, Flags::SEEN, None),
+            Action::ToggleFlag => self.set_flag(&uidl, Flags::FLAGGED, None),
+            Action::Save => {
+                let known_none = matches!(self.bodies.get(&uidl), Some(BodyState::Ready(r)) if r.attachments.is_empty());
+                if known_none {
+                    self.notice = Some("this message has no attachments".into());
+                } else {
+                    self.ask_save(uidl, Vec::new());
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
     }
 
     fn key(&mut self, key: Key) -> Vec<Effect> {
         if let Some(popup) = self.popup.clone() {
             return self.popup_key(popup, key);
+        }
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
         }
         if let Some(text) = self.input.as_mut() {
             match key {
@@ -439,7 +690,72 @@ impl App {
                 Key::Ctrl('c') => self.exit_discarding(),
                 _ => vec![],
             },
-            Popup::Help | Popup::Error { .. } => {
+            Popup::ConfirmPurge { uidl } => {
+                self.popup = None;
+                match key {
+                    Key::Char('y') | Key::Char('Y') => vec![Effect::Local(LocalRequest::Delete {
+                        uidl,
+                        from: Folder::Trash,
+                    })],
+                    Key::Ctrl('c') => self.exit_discarding(),
+                    _ => vec![],
+                }
+            }
+            Popup::Attachments { selected } => {
+                let View::Reader(r) = &self.view else {
+                    self.popup = None;
+                    return vec![];
+                };
+                let uidl = r.uidl.clone();
+                let count = r.body.as_ref().map_or(0, |b| b.attachments.len());
+                let part = selected + 1;
+                match key {
+                    Key::Char('j') | Key::Down => {
+                        self.popup = Some(Popup::Attachments {
+                            selected: (selected + 1).min(count.saturating_sub(1)),
+                        })
+                    }
+                    Key::Char('k') | Key::Up => {
+                        self.popup = Some(Popup::Attachments {
+                            selected: selected.saturating_sub(1),
+                        })
+                    }
+                    Key::Char('s') => {
+                        self.popup = None;
+                        self.ask_save(uidl, vec![part]);
+                    }
+                    Key::Char('S') => {
+                        self.popup = None;
+                        self.ask_save(uidl, Vec::new());
+                    }
+                    Key::Char('|') => {
+                        self.popup = None;
+                        self.prompt = Some((Prompt::Pipe { uidl, part }, String::new()));
+                    }
+                    Key::Enter => {
+                        self.popup = None;
+                        return vec![Effect::OpenAttachment { uidl, part }];
+                    }
+                    Key::Ctrl('c') => return self.exit_discarding(),
+                    _ => self.popup = None,
+                }
+                vec![]
+            }
+            Popup::Help { scroll }
+                if matches!(key, Key::Char('j') | Key::Down | Key::Char('k') | Key::Up) =>
+            {
+                let down = matches!(key, Key::Char('j') | Key::Down);
+                let scroll = if down {
+                    scroll + 1
+                } else {
+                    scroll.saturating_sub(1)
+                };
+                self.popup = Some(Popup::Help {
+                    scroll: scroll.min(keymap::BINDINGS.len()),
+                });
+                vec![]
+            }
+            Popup::Help { .. } | Popup::Error { .. } => {
                 if key == Key::Ctrl('c') {
                     return self.exit_discarding();
                 }
@@ -487,6 +803,60 @@ impl App {
 
     fn worker(&mut self, event: Event) -> Vec<Effect> {
         match event {
+            Event::LocalLoaded(rows) => {
+                if !self.indexed {
+                    self.inbox_mut().replace(rows);
+                    return self.list_moved();
+                }
+            }
+            Event::Stored(uidl) => {
+                if let Some(e) = self.inbox_mut().get_mut(&uidl) {
+                    e.stored = true;
+                }
+            }
+            Event::FolderLoaded { folder, rows } => {
+                self.list_of(folder).replace(rows);
+            }
+            Event::Moved { uidl, from, to } => {
+                let entry = self.list_of(from).remove(&uidl);
+                self.notice = Some(match to {
+                    Some(Folder::Trash) => "moved to Trash".to_string(),
+                    Some(f) => format!("restored to {}", f.name()),
+                    None => "deleted for good".to_string(),
+                });
+                if let (Some(mut e), Some(to)) = (entry, to) {
+                    if to == Folder::Inbox && e.on_server {
+                        // Still on the server: the INBOX row is there already.
+                        e.flags = e.flags.without(Flags::TRASHED);
+                    }
+                    self.list_of(to).insert_top(e);
+                }
+                return self.list_moved();
+            }
+            Event::ShowText(rendered) => {
+                // An attachment shown as text: a reader of its own, not a message.
+                let id = Uidl::from(" attachment");
+                let mut reader = Reader::new(id.clone());
+                reader.set_body(rendered.clone(), self.width as usize);
+                self.bodies.insert(id, BodyState::Ready(rendered));
+                self.view = View::Reader(reader);
+            }
+            Event::Saved(result) => {
+                self.notice = Some(match result {
+                    Ok(paths) => {
+                        let names: Vec<String> =
+                            paths.iter().map(|p| p.display().to_string()).collect();
+                        crate::mime::sanitize::sanitize_line(&format!(
+                            "saved {} file{}: {}",
+                            paths.len(),
+                            if paths.len() == 1 { "" } else { "s" },
+                            names.join(", ")
+                        ))
+                        .into_owned()
+                    }
+                    Err(e) => format!("cannot save: {e}"),
+                });
+            }
             Event::Connected { .. } => {
                 if self.connection == Connection::Lost {
                     self.notice = Some("reconnected".into());
@@ -513,11 +883,11 @@ impl App {
                     self.notice = None;
                 }
                 let refreshed = self.indexed;
-                let before = self.list.len();
-                self.list.replace(entries);
+                let before = self.inbox_mut().len();
+                self.inbox_mut().replace(entries);
                 self.indexed = true;
                 if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
-                    let new = self.list.len().saturating_sub(before);
+                    let new = self.inbox_mut().len().saturating_sub(before);
                     self.notice = Some(if new == 0 {
                         "no new mail".into()
                     } else {
@@ -526,15 +896,16 @@ impl App {
                 }
                 let present: HashSet<&str> = self.list.entries.iter().map(|e| &*e.uidl).collect();
                 if let View::Reader(r) = &self.view {
-                    if !present.contains(r.uidl.as_str()) {
+                    if self.folder == Folder::Inbox && !present.contains(r.uidl.as_str()) {
                         self.view = View::List;
                     }
                 }
                 return self.list_moved();
             }
             Event::HeadersLoaded(batch) => {
+                let inbox = self.inbox_mut();
                 for (uidl, s) in batch {
-                    self.list.set_summary(&uidl, s);
+                    inbox.set_summary(&uidl, s);
                 }
             }
             Event::BodyProgress {
@@ -647,7 +1018,13 @@ impl App {
                             text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press r to retry."),
                         })
                     }
-                    FailureKind::Network | FailureKind::Server => self.notice = Some(error),
+                    FailureKind::Network => {
+                        if self.connection != Connection::Connected {
+                            self.connection = Connection::Offline;
+                        }
+                        self.notice = Some(error)
+                    }
+                    FailureKind::Server | FailureKind::Local => self.notice = Some(error),
                 }
             }
             Event::Closed { .. } => {
@@ -666,6 +1043,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if app.popup.is_none() && app.input.is_none() {
                 // A key press dismisses the last notice, unless it is still true.
                 let keep = app.committing || app.connection == Connection::Lost;
+                let keep = keep && app.prompt.is_none();
                 app.notice = app.notice.take().filter(|_| keep);
                 app.detail = app.detail.take().filter(|_| keep);
             }

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use crate::display::{human_size, wrap};
-use crate::mime::Rendered;
+use crate::mime::{Rendered, Uidl};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader {
-    pub uidl: String,
+    pub uidl: Uidl,
     pub body: Option<Arc<Rendered>>,
     /// Header lines, a blank line, the wrapped body, then the attachments.
     pub lines: Vec<String>,
@@ -20,7 +20,7 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(uidl: String) -> Reader {
+    pub fn new(uidl: Uidl) -> Reader {
         Reader {
             uidl,
             body: None,

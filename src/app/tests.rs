@@ -27,10 +27,7 @@ fn app_with(n: usize) -> App {
     );
     let entries: Vec<IndexEntry> = (1..=n)
         .rev()
-        .map(|i| IndexEntry {
-            uidl: format!("u{i}").into(),
-            size: 1000 + i as u64,
-        })
+        .map(|i| IndexEntry::new(format!("u{i}").into(), 1000 + i as u64))
         .collect();
     update(
         &mut app,
@@ -99,10 +96,13 @@ fn opening_fetches_once_and_the_reader_keys_scroll() {
     let effects = key(&mut app, Enter);
     assert_eq!(
         effects,
-        vec![Effect::Worker(Request::FetchBody("u3".into()))]
+        vec![
+            Effect::Local(LocalRequest::SetFlags("u3".into(), Flags::SEEN)),
+            Effect::Worker(Request::FetchBody("u3".into()))
+        ]
     );
     assert!(matches!(&app.view, View::Reader(r) if r.uidl == "u3" && r.body.is_none()));
-    assert!(app.read.contains("u3"));
+    assert!(app.list.get("u3").unwrap().seen());
     let body = Rendered {
         from: "李明 <li@example.cn>".into(),
         subject: "第二季度".into(),
@@ -298,10 +298,7 @@ fn r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
     );
     let entries: Vec<IndexEntry> = ["u5", "u4", "u3", "u2", "u1"]
         .iter()
-        .map(|u| IndexEntry {
-            uidl: (*u).into(),
-            size: 1,
-        })
+        .map(|u| IndexEntry::new((*u).into(), 1))
         .collect();
     let effects = update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert_eq!(app.list.len(), 5);
@@ -394,7 +391,7 @@ fn search_in_the_list_and_in_the_reader() {
 fn help_and_error_popups_close_with_a_key() {
     let mut app = app_with(2);
     key(&mut app, Char('?'));
-    assert_eq!(app.popup, Some(Popup::Help));
+    assert_eq!(app.popup, Some(Popup::Help { scroll: 0 }));
     assert_eq!(key(&mut app, Char('d')), vec![], "keys go to the popup");
     assert_eq!(app.popup, None);
     assert!(app.marks.is_empty());
@@ -474,10 +471,7 @@ fn loading_progress_and_visible_requests() {
     assert_eq!(app.status(), "connecting…");
     let entries: Vec<IndexEntry> = (1..=1000)
         .rev()
-        .map(|i| IndexEntry {
-            uidl: format!("u{i}").into(),
-            size: 1,
-        })
+        .map(|i| IndexEntry::new(format!("u{i}").into(), 1))
         .collect();
     let effects = update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert_eq!(app.status(), "loading 0/1000");
@@ -491,7 +485,7 @@ fn loading_progress_and_visible_requests() {
     let Effect::Worker(Request::Visible(v)) = &effects[0] else {
         panic!("{effects:?}")
     };
-    assert_eq!(v.last().map(String::as_str), Some("u1"));
+    assert_eq!(v.last().map(|u| u.as_str()), Some("u1"));
     update(
         &mut app,
         Msg::Worker(Event::HeadersLoaded(vec![("u1".into(), summary("s", "f"))])),
@@ -563,10 +557,7 @@ fn the_preview_before_the_index_is_for_looking_only() {
     assert!(app.marks.is_empty());
     let entries: Vec<IndexEntry> = (1..=3)
         .rev()
-        .map(|i| IndexEntry {
-            uidl: format!("u{i}").into(),
-            size: 100,
-        })
+        .map(|i| IndexEntry::new(format!("u{i}").into(), 100))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert!(app.preview.is_empty());
@@ -579,6 +570,9 @@ fn the_preview_before_the_index_is_for_looking_only() {
     let effects = key(&mut app, Enter);
     assert_eq!(
         effects,
-        vec![Effect::Worker(Request::FetchBody("u3".into()))]
+        vec![
+            Effect::Local(LocalRequest::SetFlags("u3".into(), Flags::SEEN)),
+            Effect::Worker(Request::FetchBody("u3".into()))
+        ]
     );
 }

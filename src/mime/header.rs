@@ -342,7 +342,9 @@ impl Params {
             }
             let mut secs: Vec<&(String, u32, bool, Vec<u8>)> =
                 sections.iter().filter(|s| s.0 == name).collect();
-            secs.sort_by_key(|s| s.1);
+            // A value given both plainly and in RFC 2231 form: the extended
+            // one wins (RFC 2231 §4, RFC 6266 §4.3).
+            secs.sort_by_key(|s| (s.1, !s.2));
             secs.dedup_by_key(|s| s.1);
             let mut bytes = Vec::new();
             let mut charset = None;

@@ -12,23 +12,25 @@ pub mod sanitize;
 pub mod transfer;
 
 pub use charset::DecodeOptions;
-pub use render::{Attachment, Rendered};
+pub use render::{attachment_parts, Attachment, AttachmentPart, Rendered};
 
 use header::{find, first_address, split_entity, HeaderContext, Params};
 use sanitize::sanitize_line;
 
-/// A message's unique id (UIDL), shared rather than copied between the
-/// worker, the cache and the list: a 100,000-message mailbox holds one copy.
-pub type Uidl = std::sync::Arc<str>;
+pub use crate::uidl::Uidl;
+
+/// How many text parts a `Summary` holds before the raw date.
+const PARTS: usize = 7;
 
 /// What the list shows for one message: compact (one allocation for all its
 /// text), owned, cheap to keep by the hundred thousand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Subject, sender, sender address and, only when the date could not be
-    /// read, the Date header as written: back to back.
+    /// Subject, sender, sender address, Message-ID, In-Reply-To, References,
+    /// Reply-To and, only when the date could not be read, the Date header as
+    /// written: back to back.
     text: Box<str>,
-    ends: [u32; 3],
+    ends: [u32; PARTS],
     /// Seconds since the epoch (UTC), if the Date header could be read.
     pub timestamp: Option<i64>,
     /// The sender's own UTC offset, in minutes.
@@ -49,20 +51,58 @@ impl Summary {
         maybe_attachment: bool,
     ) -> Summary {
         let date_raw = if date.is_some() { "" } else { date_raw };
+        Summary {
+            text: Box::from(""),
+            ends: [0; PARTS],
+            timestamp: date.map(|d| d.0),
+            offset_minutes: date.map_or(0, |d| d.1),
+            maybe_attachment,
+        }
+        .with_parts([subject, from, from_address, "", "", "", ""], date_raw)
+    }
+
+    fn with_parts(mut self, parts: [&str; PARTS], date_raw: &str) -> Summary {
         let mut text =
-            String::with_capacity(subject.len() + from.len() + from_address.len() + date_raw.len());
-        let mut ends = [0u32; 3];
-        for (end, part) in ends.iter_mut().zip([subject, from, from_address]) {
+            String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + date_raw.len());
+        for (end, part) in self.ends.iter_mut().zip(parts) {
             text.push_str(part);
             *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
         }
         text.push_str(date_raw);
-        Summary {
-            text: text.into_boxed_str(),
-            ends,
-            timestamp: date.map(|d| d.0),
-            offset_minutes: date.map_or(0, |d| d.1),
-            maybe_attachment,
+        self.text = text.into_boxed_str();
+        self
+    }
+
+    /// The same summary with the fields that thread and answer a message:
+    /// Message-ID, In-Reply-To, References (as written, sanitised) and Reply-To.
+    pub fn with_ids(self, ids: &Ids) -> Summary {
+        let date_raw = self.date_raw().to_string();
+        let parts = [
+            self.subject().to_string(),
+            self.from().to_string(),
+            self.from_address().to_string(),
+        ];
+        self.with_parts(
+            [
+                &parts[0],
+                &parts[1],
+                &parts[2],
+                &ids.message_id,
+                &ids.in_reply_to,
+                &ids.references,
+                &ids.reply_to,
+            ],
+            &date_raw,
+        )
+    }
+
+    /// Message-ID, In-Reply-To, References and Reply-To.
+    pub fn ids(&self) -> Ids {
+        Ids {
+            message_id: self.message_id().to_string(),
+            in_reply_to: self.in_reply_to().to_string(),
+            references: self.references().to_string(),
+            reply_to: self.reply_to().to_string(),
         }
     }
 
@@ -90,9 +130,28 @@ impl Summary {
         self.part(2)
     }
 
+    /// The Message-ID with its angle brackets, or "".
+    pub fn message_id(&self) -> &str {
+        self.part(3)
+    }
+
+    pub fn in_reply_to(&self) -> &str {
+        self.part(4)
+    }
+
+    /// The References field: message ids separated by spaces.
+    pub fn references(&self) -> &str {
+        self.part(5)
+    }
+
+    /// The Reply-To address, or "".
+    pub fn reply_to(&self) -> &str {
+        self.part(6)
+    }
+
     /// The Date header as written, when it could not be read.
     pub fn date_raw(&self) -> &str {
-        self.part(3)
+        self.part(PARTS)
     }
 
     /// The sender's UTC offset in minutes (meaningful with a `timestamp`).
@@ -131,6 +190,15 @@ impl Summary {
             let minutes = d.offset().local_minus_utc() / 60;
             (d.timestamp(), i16::try_from(minutes).unwrap_or(0))
         });
+        let ids = Ids {
+            message_id: message_ids(find(&fields, "message-id")),
+            in_reply_to: message_ids(find(&fields, "in-reply-to")),
+            references: message_ids(find(&fields, "references")),
+            reply_to: find(&fields, "reply-to")
+                .and_then(|v| first_address(v, &ctx))
+                .map(|m| sanitize_line(&m.address).into_owned())
+                .unwrap_or_default(),
+        };
         Summary::new(
             &sanitize_line(
                 ctx.decode(find(&fields, "subject").unwrap_or_default())
@@ -142,6 +210,7 @@ impl Summary {
             date,
             ct.value == "multipart/mixed",
         )
+        .with_ids(&ids)
     }
 
     /// The date for the list in local time (`%Y-%m-%d %H:%M`, or without the
@@ -169,4 +238,39 @@ impl Summary {
     pub fn list_date(&self) -> String {
         self.local_date(false, None)
     }
+}
+
+/// The fields that thread and answer a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ids {
+    pub message_id: String,
+    pub in_reply_to: String,
+    pub references: String,
+    pub reply_to: String,
+}
+
+/// The `<...>` message ids of a Message-ID, In-Reply-To or References field,
+/// space-separated (comments and phrases dropped; at most 8 KB kept).
+fn message_ids(value: Option<&[u8]>) -> String {
+    let Some(v) = value else {
+        return String::new();
+    };
+    let v = header::unfold(v);
+    let text = String::from_utf8_lossy(&v);
+    let mut out = String::new();
+    let mut rest = &*text;
+    while let Some(start) = rest.find('<') {
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        let id = &rest[start..start + len + 1];
+        if !id.contains(char::is_whitespace) && out.len() + id.len() < 8192 {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&sanitize_line(id));
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out
 }

@@ -19,6 +19,8 @@ const MAX_HTML: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Attachment {
+    /// Its place in the list `show` prints (1-based): what `save --part` takes.
+    pub part: usize,
     pub name: String,
     /// Decoded size in octets.
     pub size: u64,
@@ -118,6 +120,18 @@ struct Walker {
     attachments: Vec<Attachment>,
     parts_seen: usize,
     notes: Vec<&'static str>,
+    /// When saving: each attachment's decoded name (not yet made safe) and bytes.
+    kept: Option<Vec<AttachmentPart>>,
+}
+
+/// An attachment with what saving it needs.
+#[derive(Debug, Clone)]
+pub struct AttachmentPart {
+    pub attachment: Attachment,
+    /// The decoded file name as the message gives it (made safe only by the saver).
+    pub file_name: String,
+    /// Exactly the decoded content.
+    pub bytes: Vec<u8>,
 }
 
 fn raw_slice(raw: &[u8], from: u32, to: u32) -> &[u8] {
@@ -183,11 +197,20 @@ impl Walker {
             .filename(&self.ctx)
             .unwrap_or_else(|| format!("part-{n}"));
         let size = transfer::decoded_len(body, &info.cte);
-        self.attachments.push(Attachment {
+        let attachment = Attachment {
+            part: n,
             name: sanitize_line(&name).into_owned(),
             size,
             mime_type: sanitize_line(&info.mime).into_owned(),
-        });
+        };
+        if let Some(kept) = self.kept.as_mut() {
+            kept.push(AttachmentPart {
+                attachment: attachment.clone(),
+                file_name: name,
+                bytes: transfer::decode(body, &info.cte),
+            });
+        }
+        self.attachments.push(attachment);
     }
 
     fn part(
@@ -368,8 +391,19 @@ impl Headers {
     }
 }
 
+/// Every attachment of a message with its decoded bytes, in `show`'s order.
+pub fn attachment_parts(raw: &[u8], opts: &DecodeOptions) -> Vec<AttachmentPart> {
+    walk(raw, opts, true).1
+}
+
 impl Rendered {
     pub fn from_message(raw: &[u8], opts: &DecodeOptions) -> Rendered {
+        walk(raw, opts, false).0
+    }
+}
+
+fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<AttachmentPart>) {
+    {
         let ctx = HeaderContext {
             opts: *opts,
             declared: None,
@@ -377,7 +411,7 @@ impl Rendered {
         let Some(msg) = MessageParser::default().parse(raw) else {
             let (fields, body) = split_entity(raw);
             let h = Headers::read(&fields, &ctx);
-            return Rendered {
+            let rendered = Rendered {
                 body: sanitize_text(&decode_text(body, None, opts)),
                 from: h.from,
                 to: h.to,
@@ -386,6 +420,7 @@ impl Rendered {
                 subject: h.subject,
                 attachments: Vec::new(),
             };
+            return (rendered, Vec::new());
         };
         let ctx = HeaderContext {
             declared: declared_charset(&msg),
@@ -397,6 +432,7 @@ impl Rendered {
             attachments: Vec::new(),
             parts_seen: 0,
             notes: Vec::new(),
+            kept: keep.then(Vec::new),
         };
         w.part(&msg, 0, 0, "text/plain");
         let (fields, _) = split_entity(
@@ -410,7 +446,7 @@ impl Rendered {
         if let Some(note) = w.notes.first() {
             blocks.push(note.to_string());
         }
-        Rendered {
+        let rendered = Rendered {
             from: h.from,
             to: h.to,
             cc: h.cc,
@@ -418,9 +454,12 @@ impl Rendered {
             subject: h.subject,
             body: sanitize_text(&blocks.join("\n\n")),
             attachments: w.attachments,
-        }
+        };
+        (rendered, w.kept.unwrap_or_default())
     }
+}
 
+impl Rendered {
     /// The header lines a reader shows, in order: From, To, Cc (only if any), Date, Subject.
     pub fn header_fields(&self) -> Vec<(&'static str, &str)> {
         let mut fields = vec![("From", self.from.as_str()), ("To", self.to.as_str())];

@@ -1,7 +1,582 @@
-//! What postie keeps on disk between sessions, keyed by UIDL. For now the
-//! header cache: summaries of messages already seen, so a reopened mailbox
-//! costs one TOP per *new* message only.
+//! The local store, per account under `$XDG_DATA_HOME/postie/ACCOUNT/`:
+//! Maildir folders (the durable truth: bytes and flags) and a SQLite index
+//! (rebuildable from them). All of it is blocking code, reached from async
+//! code only through `StoreHandle`, which runs it on the store's own thread.
 
-pub mod cache;
+mod handle;
+pub mod index;
+pub mod maildir;
+pub mod names;
 
-pub use cache::HeaderCache;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use handle::StoreHandle;
+pub use index::{Index, IndexError, Row};
+
+use crate::mime::{DecodeOptions, Summary, Uidl};
+
+/// The folders every account has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Folder {
+    Inbox,
+    Sent,
+    Drafts,
+    Trash,
+}
+
+impl Folder {
+    pub const ALL: [Folder; 4] = [Folder::Inbox, Folder::Sent, Folder::Drafts, Folder::Trash];
+
+    /// The directory name (and the name in the index).
+    pub fn name(self) -> &'static str {
+        match self {
+            Folder::Inbox => "INBOX",
+            Folder::Sent => "Sent",
+            Folder::Drafts => "Drafts",
+            Folder::Trash => "Trash",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Folder> {
+        Folder::ALL.into_iter().find(|f| f.name() == s)
+    }
+}
+
+/// Maildir flags, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Flags(u8);
+
+impl Flags {
+    pub const SEEN: Flags = Flags(1);
+    pub const FLAGGED: Flags = Flags(2);
+    pub const ANSWERED: Flags = Flags(4);
+    pub const TRASHED: Flags = Flags(8);
+    pub const DRAFT: Flags = Flags(16);
+    pub const PASSED: Flags = Flags(32);
+
+    /// In the order the Maildir specification asks for (ASCII).
+    const LETTERS: [(char, Flags); 6] = [
+        ('D', Flags::DRAFT),
+        ('F', Flags::FLAGGED),
+        ('P', Flags::PASSED),
+        ('R', Flags::ANSWERED),
+        ('S', Flags::SEEN),
+        ('T', Flags::TRASHED),
+    ];
+
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    pub fn from_bits(b: u8) -> Flags {
+        Flags(b & 63)
+    }
+
+    pub fn contains(self, f: Flags) -> bool {
+        self.0 & f.0 == f.0
+    }
+
+    pub fn with(self, f: Flags) -> Flags {
+        Flags(self.0 | f.0)
+    }
+
+    pub fn without(self, f: Flags) -> Flags {
+        Flags(self.0 & !f.0)
+    }
+
+    pub fn toggled(self, f: Flags) -> Flags {
+        Flags(self.0 ^ f.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The letters after `:2,`.
+    pub fn info(self) -> String {
+        Flags::LETTERS
+            .iter()
+            .filter(|(_, f)| self.contains(*f))
+            .map(|(c, _)| *c)
+            .collect()
+    }
+
+    /// Reads the letters after `:2,`; unknown letters are ignored.
+    pub fn from_info(info: &str) -> Flags {
+        info.chars().fold(Flags::default(), |acc, c| {
+            match Flags::LETTERS.iter().find(|(l, _)| *l == c) {
+                Some((_, f)) => acc.with(*f),
+                None => acc,
+            }
+        })
+    }
+}
+
+/// What the index key says: the account and how its mail is decoded (a
+/// change of `fallback_charset` or `decoding` makes stored summaries wrong).
+pub fn account_key(host: &str, port: u16, user: &str, decode: &DecodeOptions) -> String {
+    format!(
+        "{host}:{port}/{user}/fallback={}/strict={}",
+        decode.fallback.map(|e| e.name()).unwrap_or("-"),
+        decode.strict
+    )
+}
+
+/// `$XDG_DATA_HOME/postie/ACCOUNT` (default `~/.local/share/postie/ACCOUNT`).
+pub fn default_root(account: &str) -> PathBuf {
+    crate::config::xdg_dir("XDG_DATA_HOME", ".local/share")
+        .join("postie")
+        .join(names::safe_component(account))
+}
+
+const INDEX_FILE: &str = "index.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("local store {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("local store index: {0}")]
+    Index(#[from] IndexError),
+    #[error("{0}")]
+    NotStored(String),
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+pub struct Store {
+    root: PathBuf,
+    key: String,
+    decode: DecodeOptions,
+    index: Index,
+    /// What `open` had to do (an index moved aside, rebuilt), in plain words.
+    pub notes: Vec<String>,
+}
+
+impl Store {
+    /// Opens the store at `root` (creating it, 0700), its index checked and,
+    /// if it cannot be trusted, moved aside and rebuilt from the Maildir.
+    /// Fails only when the folders themselves cannot be made.
+    pub fn open(root: &Path, key: &str, decode: DecodeOptions) -> Result<Store, StoreError> {
+        maildir::private_dir(root).map_err(|e| io_err(root, e))?;
+        for f in Folder::ALL {
+            let dir = root.join(f.name());
+            maildir::create(&dir).map_err(|e| io_err(&dir, e))?;
+        }
+        let mut notes = Vec::new();
+        let path = root.join(INDEX_FILE);
+        let (index, fresh) = match open_index(&path, key) {
+            Ok(pair) => pair,
+            Err(e @ IndexError::Busy(_)) => return Err(e.into()),
+            Err(e) => {
+                let aside = move_aside(&path);
+                notes.push(format!(
+                    "{e}; {} and rebuilt it from the mail folders",
+                    match &aside {
+                        Ok(p) => format!("moved it to {}", p.display()),
+                        Err(why) => format!("could not move it aside ({why})"),
+                    }
+                ));
+                match aside
+                    .map_err(IndexError::Damaged)
+                    .and_then(|_| open_index(&path, key))
+                {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        notes.push(format!(
+                            "cannot write a new index ({e}): the index lives in memory for this session; flags are still kept in the mail files"
+                        ));
+                        (Index::in_memory(key)?, true)
+                    }
+                }
+            }
+        };
+        let mut store = Store {
+            root: root.to_path_buf(),
+            key: key.to_string(),
+            decode,
+            index,
+            notes,
+        };
+        if fresh {
+            store.reconcile()?;
+        }
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn folder_dir(&self, f: Folder) -> PathBuf {
+        self.root.join(f.name())
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub fn index_mut(&mut self) -> &mut Index {
+        &mut self.index
+    }
+
+    /// Runs an index operation; if the index turns out to be damaged, moves it
+    /// aside, rebuilds it from the Maildir and runs the operation again.
+    pub fn with_index<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Index) -> Result<T, IndexError>,
+    ) -> Result<T, StoreError> {
+        match f(&mut self.index) {
+            Ok(v) => Ok(v),
+            Err(IndexError::Damaged(why)) => {
+                self.recover(&why)?;
+                Ok(f(&mut self.index)?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn recover(&mut self, why: &str) -> Result<(), StoreError> {
+        let path = self.root.join(INDEX_FILE);
+        // Close the damaged file before moving it.
+        self.index = Index::in_memory(&self.key)?;
+        let note = match move_aside(&path)
+            .map_err(IndexError::Damaged)
+            .and_then(|p| {
+                let (index, _) = open_index(&path, &self.key)?;
+                self.index = index;
+                Ok(p)
+            }) {
+            Ok(p) => format!(
+                "the index is damaged ({why}); moved it to {} and rebuilt it from the mail folders",
+                p.display()
+            ),
+            Err(e) => format!(
+                "the index is damaged ({why}) and cannot be replaced ({e}): using one in memory"
+            ),
+        };
+        tracing::warn!("{note}");
+        self.notes.push(note);
+        self.reconcile()
+    }
+
+    /// Every message of `folder`, newest first.
+    pub fn load(&mut self, folder: Folder) -> Result<Vec<Row>, StoreError> {
+        self.with_index(|i| i.load(folder))
+    }
+
+    /// Makes the index agree with the Maildir, the durable truth: files the
+    /// index lacks are adopted (summary read from the file), flags are taken
+    /// from file names, rows whose file has gone lose their stored copy.
+    pub fn reconcile(&mut self) -> Result<(), StoreError> {
+        let known = self.with_index(|i| i.files())?;
+        let mut by_file: std::collections::HashMap<(Folder, String), (String, Flags)> = known
+            .into_iter()
+            .map(|(u, f, file, flags)| ((f, file), (u, flags)))
+            .collect();
+        let mut adopted: Vec<(Folder, String, maildir::FileName)> = Vec::new();
+        for folder in Folder::ALL {
+            let dir = self.folder_dir(folder);
+            let files = maildir::scan(&dir).map_err(|e| io_err(&dir, e))?;
+            for (rel, name) in files {
+                match by_file.remove(&(folder, rel.clone())) {
+                    Some((_, flags)) if flags == name.flags => {}
+                    Some((uidl, _)) => {
+                        self.with_index(|i| i.set_flags(&uidl, name.flags, None))?;
+                    }
+                    None => adopted.push((folder, rel, name)),
+                }
+            }
+        }
+        for ((_, _), (uidl, _)) in by_file {
+            self.with_index(|i| i.unstore(&uidl))?;
+        }
+        for (folder, rel, name) in adopted {
+            let path = self.folder_dir(folder).join(&rel);
+            let head = maildir::read_head(&path).unwrap_or_default();
+            let summary = Summary::from_headers(&head, &self.decode);
+            let size = name
+                .size
+                .or_else(|| fs::metadata(&path).ok().map(|m| m.len()))
+                .unwrap_or(0);
+            // A file without a UIDL of ours (put there by another program)
+            // gets a local id that can never be a server's.
+            let uidl = name
+                .uidl
+                .clone()
+                .unwrap_or_else(|| format!(" L{}", name.base));
+            let on_server = false;
+            self.with_index(|i| {
+                i.stored(
+                    &uidl,
+                    folder,
+                    &rel,
+                    size,
+                    name.flags,
+                    on_server,
+                    Some(&summary),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Stores a retrieved message's exact bytes in INBOX (flags as given).
+    pub fn deliver(
+        &mut self,
+        uidl: &Uidl,
+        bytes: &[u8],
+        flags: Flags,
+        summary: Option<&Summary>,
+    ) -> Result<(), StoreError> {
+        let Some(id) = uidl.durable() else {
+            return Err(StoreError::NotStored(
+                "a message without a unique UIDL is never stored".into(),
+            ));
+        };
+        if self.with_index(|i| i.file(id))?.is_some() {
+            return Ok(());
+        }
+        // Flags set before the message was kept (opening it marks it seen).
+        let flags = flags.with(
+            self.with_index(|i| i.get(id))?
+                .map_or(Flags::default(), |r| r.flags),
+        );
+        let dir = self.folder_dir(Folder::Inbox);
+        let rel = maildir::deliver(&dir, Some(id), bytes, flags).map_err(|e| io_err(&dir, e))?;
+        self.with_index(|i| {
+            i.stored(
+                id,
+                Folder::Inbox,
+                &rel,
+                bytes.len() as u64,
+                flags,
+                true,
+                summary,
+            )
+        })
+    }
+
+    /// Stores a message already written (and not yet synced) in `tmp` inside
+    /// INBOX/tmp/ (the large-message path: never whole in memory).
+    pub fn deliver_tmp(
+        &mut self,
+        uidl: &Uidl,
+        tmp: &tempfile::NamedTempFile,
+        flags: Flags,
+    ) -> Result<PathBuf, StoreError> {
+        let Some(id) = uidl.durable() else {
+            return Err(StoreError::NotStored(
+                "a message without a unique UIDL is never stored".into(),
+            ));
+        };
+        let dir = self.folder_dir(Folder::Inbox);
+        if let Some((folder, rel)) = self.with_index(|i| i.file(id))? {
+            return Ok(self.folder_dir(folder).join(rel));
+        }
+        let flags = flags.with(
+            self.with_index(|i| i.get(id))?
+                .map_or(Flags::default(), |r| r.flags),
+        );
+        let size = tmp.as_file().metadata().map_err(|e| io_err(&dir, e))?.len();
+        let base = maildir::unique_name(Some(id), size);
+        let name = maildir::name_for(&base, flags);
+        // Renamed away from its temp path, so dropping `tmp` removes nothing.
+        let rel =
+            maildir::commit(&dir, tmp.path(), tmp.as_file(), &name).map_err(|e| io_err(&dir, e))?;
+        let path = dir.join(&rel);
+        let head = maildir::read_head(&path).unwrap_or_default();
+        let summary = Summary::from_headers(&head, &self.decode);
+        self.with_index(|i| i.stored(id, Folder::Inbox, &rel, size, flags, true, Some(&summary)))?;
+        Ok(path)
+    }
+
+    /// A message deleted on the server (QUIT committed): its local copy, if
+    /// any, goes to Trash; without one it leaves the index.
+    pub fn deleted_on_server(&mut self, uidl: &str) -> Result<(), StoreError> {
+        if self.move_to(uidl, Folder::Trash)? {
+            self.with_index(|i| i.set_on_server(uidl, false))
+        } else {
+            self.with_index(|i| i.remove(uidl))
+        }
+    }
+
+    /// Where INBOX's temp files go (a large message streams there).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.folder_dir(Folder::Inbox).join("tmp")
+    }
+
+    /// The stored file of a message, if it has one.
+    pub fn path(&mut self, uidl: &str) -> Result<Option<PathBuf>, StoreError> {
+        Ok(self
+            .with_index(|i| i.file(uidl))?
+            .map(|(folder, rel)| self.folder_dir(folder).join(rel)))
+    }
+
+    /// The stored bytes of a message; None when it has no stored copy (or
+    /// the file has gone, which the index then learns).
+    pub fn read(&mut self, uidl: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(path) = self.path(uidl)? else {
+            return Ok(None);
+        };
+        match maildir::open_regular(&path) {
+            Ok(mut f) => {
+                let mut buf = Vec::new();
+                f.read_to_end(&mut buf).map_err(|e| io_err(&path, e))?;
+                Ok(Some(buf))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.with_index(|i| i.unstore(uidl))?;
+                Ok(None)
+            }
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    /// Sets a message's flags: in the file name when it is stored (the
+    /// durable place), and in the index.
+    pub fn set_flags(&mut self, uidl: &str, flags: Flags) -> Result<(), StoreError> {
+        if Uidl::from(uidl).is_session() {
+            return Ok(());
+        }
+        match self.with_index(|i| i.file(uidl))? {
+            Some((folder, rel)) => {
+                let dir = self.folder_dir(folder);
+                let new_rel = match maildir::rename(&dir, &rel, &dir, flags) {
+                    Ok(r) => r,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        self.with_index(|i| i.unstore(uidl))?;
+                        return self.with_index(|i| i.set_flags(uidl, flags, None));
+                    }
+                    Err(e) => return Err(io_err(&dir, e)),
+                };
+                self.with_index(|i| i.set_flags(uidl, flags, Some(&new_rel)))
+            }
+            None => self.with_index(|i| i.set_flags(uidl, flags, None)),
+        }
+    }
+
+    /// Moves a stored message to another folder (Trash, or back to INBOX).
+    /// A message with no stored copy has nothing to move: Ok(false).
+    pub fn move_to(&mut self, uidl: &str, to: Folder) -> Result<bool, StoreError> {
+        let Some((from, rel)) = self.with_index(|i| i.file(uidl))? else {
+            return Ok(false);
+        };
+        if from == to {
+            return Ok(true);
+        }
+        let flags = maildir::FileName::parse(rel.rsplit('/').next().unwrap_or(&rel)).flags;
+        let (src, dst) = (self.folder_dir(from), self.folder_dir(to));
+        let new_rel = maildir::rename(&src, &rel, &dst, flags).map_err(|e| io_err(&src, e))?;
+        self.with_index(|i| i.set_folder(uidl, to, &new_rel, flags))?;
+        Ok(true)
+    }
+
+    /// Removes a stored message for good (deleting in Trash).
+    pub fn delete(&mut self, uidl: &str) -> Result<(), StoreError> {
+        if let Some((folder, rel)) = self.with_index(|i| i.file(uidl))? {
+            let dir = self.folder_dir(folder);
+            match fs::remove_file(dir.join(&rel)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&dir, e)),
+            }
+            let sub = rel.split('/').next().unwrap_or("cur");
+            maildir::sync_dir(&dir.join(sub)).map_err(|e| io_err(&dir, e))?;
+        }
+        self.with_index(|i| i.remove(uidl))
+    }
+
+    /// Records summaries read from the server.
+    pub fn put_summaries(&mut self, rows: &[(Uidl, Arc<Summary>)]) -> Result<(), StoreError> {
+        let rows: Vec<(Uidl, Arc<Summary>)> = rows
+            .iter()
+            .filter(|(u, _)| !u.is_session())
+            .cloned()
+            .collect();
+        self.with_index(|i| i.put_summaries(&rows))
+    }
+
+    /// Records a server index: new messages get rows, gone ones leave (or
+    /// stay as local-only when stored).
+    pub fn apply_server_index(
+        &mut self,
+        new: &[(Uidl, u64)],
+        gone: &[Uidl],
+    ) -> Result<(), StoreError> {
+        let new: Vec<(Uidl, u64)> = new
+            .iter()
+            .filter(|(u, _)| !u.is_session())
+            .cloned()
+            .collect();
+        self.with_index(|i| i.apply_server_index(&new, gone))
+    }
+}
+
+fn open_index(path: &Path, key: &str) -> Result<(Index, bool), IndexError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(IndexError::Damaged(format!(
+                    "{} is a symbolic link",
+                    p.display()
+                )))
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(IndexError::Damaged(format!(
+                    "{} is not a regular file",
+                    p.display()
+                )))
+            }
+            _ => {}
+        }
+    }
+    let fresh = !path.exists();
+    if fresh {
+        // Created 0600 before SQLite opens it (its -wal and -shm copy the mode).
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| IndexError::Damaged(format!("cannot create {}: {e}", path.display())))?;
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = fs::metadata(path) {
+            if m.permissions().mode() & 0o777 != 0o600 {
+                fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| {
+                    IndexError::Damaged(format!("cannot make {} private: {e}", path.display()))
+                })?;
+            }
+        }
+    }
+    let index = Index::open(path, key)?;
+    // Damage found later (a truncated file fails when its rows are read) is
+    // handled by `Store::with_index`.
+    let count = index.count()?;
+    Ok((index, fresh || count == 0))
+}
+
+/// Renames the index (and its -wal, -shm) to `index.sqlite.bad-TIME`.
+fn move_aside(path: &Path) -> Result<PathBuf, String> {
+    let stamp = index::now();
+    let aside = PathBuf::from(format!("{}.bad-{stamp}", path.display()));
+    for suffix in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{suffix}", path.display()));
+        if fs::symlink_metadata(&from).is_err() {
+            continue;
+        }
+        let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+        fs::rename(&from, &to).map_err(|e| format!("{}: {e}", from.display()))?;
+    }
+    Ok(aside)
+}

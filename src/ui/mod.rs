@@ -11,9 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, BodyState, View};
+use crate::app::{App, BodyState, Connection, Prompt, View};
 use crate::display::{fit, fit_right, human_size, width};
 use crate::mime::Summary;
+use crate::store::{Flags, Folder};
+
+/// Terminals this wide or wider show the folder sidebar.
+pub const SIDEBAR_FROM: u16 = 100;
+const SIDEBAR_WIDTH: u16 = 16;
 
 pub fn bar() -> Style {
     Style::default().add_modifier(Modifier::REVERSED)
@@ -33,18 +38,68 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     draw_header(frame, header, app);
     match &app.view {
+        View::List if area.width >= SIDEBAR_FROM => {
+            let [side, list] =
+                Layout::horizontal([Constraint::Length(SIDEBAR_WIDTH), Constraint::Min(1)])
+                    .areas(body);
+            draw_sidebar(frame, side, app);
+            draw_list(frame, list, app);
+        }
         View::List => draw_list(frame, body, app),
         View::Reader(r) => draw_reader(frame, body, app, r),
     }
     draw_status(frame, status, app);
     if let Some(p) = &app.popup {
-        popup::draw(frame, area, p);
+        popup::draw(frame, area, p, app);
     }
+}
+
+/// Each folder with its unread count; the shown one highlighted.
+fn draw_sidebar(frame: &mut Frame, area: Rect, app: &App) {
+    let mut lines = vec![Line::from(Span::styled(
+        fit(&format!(" {}", app.header.account), SIDEBAR_WIDTH as usize),
+        Style::default().add_modifier(Modifier::BOLD),
+    ))];
+    for f in Folder::ALL {
+        let list = if f == app.folder {
+            Some(&app.list)
+        } else {
+            app.others.get(&f)
+        };
+        let unread = list.map_or(0, |l| l.unread());
+        let label = if unread > 0 {
+            format!("  {} ({unread})", f.name())
+        } else {
+            format!("  {}", f.name())
+        };
+        let mut style = Style::default();
+        if unread > 0 {
+            style = style.add_modifier(Modifier::BOLD);
+        }
+        if f == app.folder {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        lines.push(Line::from(Span::styled(
+            fit(&label, SIDEBAR_WIDTH as usize - 1),
+            style,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
     let h = &app.header;
-    let text = format!(" postie │ {} │ {} │ {}", h.account, h.server, h.mode);
+    let mode = match app.connection {
+        Connection::Offline | Connection::Lost => "offline",
+        _ => h.mode.as_str(),
+    };
+    let text = format!(
+        " postie │ {} │ {} │ {} │ {}",
+        h.account,
+        app.folder.name(),
+        h.server,
+        mode
+    );
     let line = fit(&text, area.width as usize);
     frame.render_widget(
         Paragraph::new(Span::styled(line, bar().add_modifier(Modifier::BOLD))),
@@ -70,8 +125,8 @@ pub fn columns(total: usize) -> Columns {
     } else {
         18
     };
-    // flags (3) + four gaps of 1-2 cells between columns
-    let fixed = 3 + 1 + date + 2 + from + 2 + 2 + size;
+    // flags (5) + four gaps of 1-2 cells between columns
+    let fixed = 5 + 1 + date + 2 + from + 2 + 2 + size;
     Columns {
         date,
         from,
@@ -84,7 +139,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
     let [titles, rows] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let c = columns(area.width as usize);
     let title = format!(
-        "    {}  {}  {}  {}",
+        "      {}  {}  {}  {}",
         fit("DATE", c.date),
         fit("FROM", c.from),
         fit("SUBJECT", c.subject),
@@ -98,63 +153,75 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         titles,
     );
 
-    if app.indexed && app.list.is_empty() {
-        frame.render_widget(
-            Paragraph::new(Span::styled("  The mailbox is empty.", dim())),
-            rows,
-        );
+    if (app.indexed || app.folder != Folder::Inbox) && app.list.is_empty() {
+        let text = if app.folder == Folder::Inbox {
+            "  The mailbox is empty.".to_string()
+        } else {
+            format!("  {} is empty.", app.folder.name())
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, dim())), rows);
         return;
     }
     let height = rows.height as usize;
-    let row = |index: usize, summary: Option<&Summary>, size: Option<u64>, marked, unread| {
-        // Dates are formatted here, for the rows on screen only.
-        let (date, from, subject, attach) = match summary {
-            Some(s) => (
-                s.local_date(c.date < 16, app.zone),
-                s.from(),
-                s.subject(),
-                s.maybe_attachment,
-            ),
-            None => (String::new(), "…", "", false),
-        };
-        let flags = Span::styled(
-            format!(
-                "{}{}{}",
-                if unread { 'N' } else { ' ' },
-                if marked { 'D' } else { ' ' },
-                if attach { '@' } else { ' ' }
-            ),
+    let row =
+        |index: usize, summary: Option<&Summary>, size: Option<u64>, marked, flags: RowFlags| {
+            let unread = flags.unread;
+            // Dates are formatted here, for the rows on screen only.
+            let (date, from, subject, attach) = match summary {
+                Some(s) => (
+                    s.local_date(c.date < 16, app.zone),
+                    s.from(),
+                    s.subject(),
+                    s.maybe_attachment,
+                ),
+                None => (String::new(), "…", "", false),
+            };
+            let flags = Span::styled(
+                format!(
+                    "{}{}{}{}{}",
+                    if unread { 'N' } else { ' ' },
+                    if marked {
+                        'D'
+                    } else if flags.local_only {
+                        'L'
+                    } else {
+                        ' '
+                    },
+                    if flags.flagged { '!' } else { ' ' },
+                    if flags.answered { 'r' } else { ' ' },
+                    if attach { '@' } else { ' ' }
+                ),
+                if marked {
+                    Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::default().fg(Color::Cyan)
+                },
+            );
+            let rest = format!(
+                " {}  {}  {}  {}",
+                fit(&date, c.date),
+                fit(from, c.from),
+                fit(subject, c.subject),
+                fit_right(&size.map(human_size).unwrap_or_default(), c.size)
+            );
+            let mut style = Style::default();
+            if unread {
+                style = style.add_modifier(Modifier::BOLD);
+            }
             if marked {
-                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+                style = style.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT);
+            }
+            if index == app.list.selected {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            let flags = if index == app.list.selected {
+                flags.patch_style(Style::default().add_modifier(Modifier::REVERSED))
             } else {
-                Style::default().fg(Color::Cyan)
-            },
-        );
-        let rest = format!(
-            " {}  {}  {}  {}",
-            fit(&date, c.date),
-            fit(from, c.from),
-            fit(subject, c.subject),
-            fit_right(&size.map(human_size).unwrap_or_default(), c.size)
-        );
-        let mut style = Style::default();
-        if unread {
-            style = style.add_modifier(Modifier::BOLD);
-        }
-        if marked {
-            style = style.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT);
-        }
-        if index == app.list.selected {
-            style = style.add_modifier(Modifier::REVERSED);
-        }
-        let flags = if index == app.list.selected {
-            flags.patch_style(Style::default().add_modifier(Modifier::REVERSED))
-        } else {
-            flags
+                flags
+            };
+            Line::from(vec![flags, Span::styled(rest, style)])
         };
-        Line::from(vec![flags, Span::styled(rest, style)])
-    };
-    let lines: Vec<Line> = if app.indexed {
+    let lines: Vec<Line> = if app.indexed || !app.list.is_empty() || app.preview.is_empty() {
         app.list
             .visible(height)
             .iter()
@@ -165,7 +232,12 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                     e.summary.as_deref(),
                     Some(e.size),
                     app.marks.contains(&*e.uidl),
-                    !app.read.contains(&*e.uidl),
+                    RowFlags {
+                        unread: !e.seen(),
+                        flagged: e.flags.contains(Flags::FLAGGED),
+                        answered: e.flags.contains(Flags::ANSWERED),
+                        local_only: e.local_only(),
+                    },
                 )
             })
             .collect()
@@ -176,10 +248,30 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             .iter()
             .take(height)
             .enumerate()
-            .map(|(i, s)| row(i, Some(s), None, false, true))
+            .map(|(i, s)| row(i, Some(s), None, false, RowFlags::new_mail()))
             .collect()
     };
     frame.render_widget(Paragraph::new(lines), rows);
+}
+
+/// What the flag columns show for a row.
+#[derive(Clone, Copy)]
+struct RowFlags {
+    unread: bool,
+    flagged: bool,
+    answered: bool,
+    local_only: bool,
+}
+
+impl RowFlags {
+    fn new_mail() -> RowFlags {
+        RowFlags {
+            unread: true,
+            flagged: false,
+            answered: false,
+            local_only: false,
+        }
+    }
 }
 
 fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader) {
@@ -225,10 +317,12 @@ fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader)
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let total = area.width as usize;
-    let left = match &app.input {
-        Some(text) => format!("/{text}▏"),
+    let left = match (&app.input, &app.prompt) {
+        (_, Some((Prompt::SaveTo { .. }, text))) => format!("Save attachments to: {text}▏"),
+        (_, Some((Prompt::Pipe { .. }, text))) => format!("Pipe the attachment to: {text}▏"),
+        (Some(text), None) => format!("/{text}▏"),
         // What just happened comes first: it is what the user is looking for.
-        None => {
+        (None, None) => {
             let mut s = match &app.notice {
                 Some(n) => format!(" {n} · {}", app.status()),
                 None => format!(" {}", app.status()),

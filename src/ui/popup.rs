@@ -22,7 +22,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup) {
+pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App) {
     let (title, lines, w): (String, Vec<Line>, u16) = match popup {
         Popup::ConfirmQuit { count } => (
             " Quit ".into(),
@@ -42,7 +42,62 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup) {
             ],
             52,
         ),
-        Popup::Help => {
+        Popup::ConfirmPurge { .. } => (
+            " Trash ".into(),
+            vec![
+                Line::from(""),
+                Line::from(Span::styled(
+                    " Delete this message for good? (y/n) ",
+                    Style::default().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(""),
+                Line::from(" y  delete the local copy for good"),
+                Line::from(" n  keep it in Trash"),
+            ],
+            52,
+        ),
+        Popup::Attachments { selected } => {
+            let list = match &app.view {
+                crate::app::View::Reader(r) => r
+                    .body
+                    .as_ref()
+                    .map(|b| b.attachments.clone())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let w = 70u16.min(area.width);
+            let inner = (w as usize).saturating_sub(4).max(10);
+            let mut lines: Vec<Line> = list
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let text = fit(
+                        &format!(
+                            " {}. {} ({}, {})",
+                            a.part,
+                            a.name,
+                            a.mime_type,
+                            crate::display::human_size(a.size)
+                        ),
+                        inner,
+                    );
+                    if i == *selected {
+                        Line::from(Span::styled(
+                            text,
+                            Style::default().add_modifier(Modifier::REVERSED),
+                        ))
+                    } else {
+                        Line::from(text)
+                    }
+                })
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(
+                " s save · S save all · Enter open · | pipe · Esc back",
+            ));
+            (" Attachments ".into(), lines, w)
+        }
+        Popup::Help { scroll } => {
             let mut lines = vec![Line::from(Span::styled(
                 format!(
                     " {} {} {}",
@@ -67,10 +122,21 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup) {
                 " d only marks: the server deletes when you quit and answer y.",
             ));
             lines.push(Line::from(
-                " Flags: N new, D marked for deletion, @ attachment.",
+                " Flags: N new, D marked, L kept only here, ! flagged, r answered, @ attachment.",
             ));
-            lines.push(Line::from(" Any key closes this help."));
-            (" Help ".into(), lines, 78)
+            lines.push(Line::from(
+                " In Trash: d deletes for good, u restores to INBOX.",
+            ));
+            lines.push(Line::from(
+                " j/k scroll this help; any other key closes it.",
+            ));
+            // On a short terminal the table scrolls, its title row staying put.
+            let room = area.height.saturating_sub(2) as usize;
+            let extra = lines.len().saturating_sub(room);
+            let skip = (*scroll).min(extra);
+            let mut shown = vec![lines[0].clone()];
+            shown.extend(lines.into_iter().skip(1 + skip));
+            (" Help ".into(), shown, 78)
         }
         Popup::Error { title, text } => {
             let w = 70u16.min(area.width);

@@ -52,10 +52,7 @@ fn app(width: u16, height: u16, loaded: usize) -> App {
     let entries = MESSAGES
         .iter()
         .enumerate()
-        .map(|(i, m)| IndexEntry {
-            uidl: format!("u{i}").into(),
-            size: m.3,
-        })
+        .map(|(i, m)| IndexEntry::new(format!("u{i}").into(), m.3))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     let batch = MESSAGES
@@ -175,7 +172,7 @@ fn reader_app() -> App {
         date: "Tue, 4 Jun 2024 10:15:00 +0800".into(),
         subject: "第二季度销售报告".into(),
         body: "王经理：\n\n您好！附件是第二季度的销售报告，请查收。本季度销售额同比增长百分之十二，华东区表现最好，华南区次之，西北区仍需努力。\n\n此致\n敬礼\n\n李明".into(),
-        attachments: vec![Attachment { name: "销售报告.pdf".into(), size: 2_048_000, mime_type: "application/pdf".into() }],
+        attachments: vec![Attachment { part: 1, name: "销售报告.pdf".into(), size: 2_048_000, mime_type: "application/pdf".into() }],
     };
     update(
         &mut a,
@@ -250,6 +247,7 @@ fn reader_shows_the_first_part_of_a_large_message() {
     insta::assert_snapshot!(during);
     let whole = Rendered {
         attachments: vec![Attachment {
+            part: 1,
             name: "数据.zip".into(),
             size: 36_000_000,
             mime_type: "application/zip".into(),

@@ -1,5 +1,6 @@
 //! RETR with progress. A message up to `SPILL_ABOVE` streams into memory; a
-//! larger one streams into an anonymous temp file (gone when closed), and as
+//! larger one streams into a temp file (in the store's `tmp/` when there is a
+//! store, so keeping it is a rename; removed if it is not kept), and as
 //! soon as its first `PREVIEW` bytes are in, they are decoded on a blocking
 //! thread and sent to the reader, which shows them while the rest arrives.
 //! The UI is told how far the download has come every `STEP` bytes.
@@ -11,7 +12,7 @@ use tokio::io::AsyncWrite;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Event;
-use crate::mime::{DecodeOptions, Rendered};
+use crate::mime::{DecodeOptions, Rendered, Uidl};
 use crate::pop3::{Client, Pop3Error};
 
 /// Messages larger than this go to a temp file instead of memory.
@@ -25,19 +26,27 @@ const STEP: u64 = 256 * 1024;
 pub enum Retrieved {
     Memory(Vec<u8>),
     /// The whole message, in a temp file.
-    File(std::fs::File),
+    File(tempfile::NamedTempFile),
+    /// The whole message, kept in the store at this path.
+    Stored(std::path::PathBuf),
 }
 
 impl Retrieved {
     /// Decodes the message. A file is read back once, for the decoder.
     pub fn render(self, decode: &DecodeOptions) -> std::io::Result<Rendered> {
+        use std::io::Read;
         let raw = match self {
             Retrieved::Memory(raw) => raw,
-            Retrieved::File(mut file) => {
-                use std::io::Read;
+            Retrieved::File(mut tmp) => {
+                let file = tmp.as_file_mut();
                 file.rewind()?;
                 let mut raw = Vec::new();
                 file.read_to_end(&mut raw)?;
+                raw
+            }
+            Retrieved::Stored(path) => {
+                let mut raw = Vec::new();
+                crate::store::maildir::open_regular(&path)?.read_to_end(&mut raw)?;
                 raw
             }
         };
@@ -47,15 +56,29 @@ impl Retrieved {
     pub fn len(&self) -> u64 {
         match self {
             Retrieved::Memory(raw) => raw.len() as u64,
-            Retrieved::File(f) => f.metadata().map_or(0, |m| m.len()),
+            Retrieved::File(f) => f.as_file().metadata().map_or(0, |m| m.len()),
+            Retrieved::Stored(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
         }
+    }
+}
+
+/// A temp file for a large message: in `dir` (the store's tmp/) when given.
+fn spill_file(dir: Option<&std::path::Path>) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let b = tempfile::Builder::new()
+        .prefix(".postie-retr-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .to_owned();
+    match dir {
+        Some(d) => b.tempfile_in(d),
+        None => b.tempfile(),
     }
 }
 
 enum Store {
     Memory(Vec<u8>),
     File {
-        file: std::fs::File,
+        file: tempfile::NamedTempFile,
         /// The first `PREVIEW` bytes, for the preview.
         head: Vec<u8>,
     },
@@ -63,7 +86,8 @@ enum Store {
 
 struct Sink<'a> {
     store: Store,
-    uidl: &'a str,
+    spill_dir: Option<&'a std::path::Path>,
+    uidl: &'a Uidl,
     total: u64,
     received: u64,
     last: u64,
@@ -75,7 +99,7 @@ struct Sink<'a> {
 impl Sink<'_> {
     fn spill(&mut self) -> std::io::Result<()> {
         if let Store::Memory(buf) = &mut self.store {
-            let mut file = tempfile::tempfile()?;
+            let mut file = spill_file(self.spill_dir)?;
             file.write_all(buf)?;
             let head = buf[..buf.len().min(PREVIEW)].to_vec();
             self.store = Store::File { file, head };
@@ -100,7 +124,7 @@ impl Sink<'_> {
         if self.received - self.last >= STEP {
             self.last = self.received;
             let _ = self.tx.send(Event::BodyProgress {
-                uidl: self.uidl.to_string(),
+                uidl: self.uidl.clone(),
                 received: self.received,
                 total: self.total,
             });
@@ -117,7 +141,7 @@ impl Sink<'_> {
     /// Decodes the first part off this task and sends it when ready.
     fn preview(&self, head: Vec<u8>) {
         let tx = self.tx.clone();
-        let uidl = self.uidl.to_string();
+        let uidl = self.uidl.clone();
         let decode = self.decode;
         let total = self.total;
         tokio::task::spawn_blocking(move || {
@@ -156,14 +180,13 @@ impl AsyncWrite for Sink<'_> {
 
 pub async fn retrieve(
     client: &mut Client,
-    number: u32,
-    uidl: &str,
-    total: u64,
+    (number, uidl, total): (u32, &Uidl, u64),
+    spill_dir: Option<&std::path::Path>,
     decode: DecodeOptions,
     tx: &UnboundedSender<Event>,
 ) -> Result<Retrieved, Pop3Error> {
     let store = if total > SPILL_ABOVE {
-        let file = tempfile::tempfile()
+        let file = spill_file(spill_dir)
             .map_err(|e| Pop3Error::Local(format!("cannot create a temp file: {e}")))?;
         Store::File {
             file,
@@ -174,6 +197,7 @@ pub async fn retrieve(
     };
     let mut sink = Sink {
         store,
+        spill_dir,
         uidl,
         total,
         received: 0,

@@ -2,9 +2,13 @@
 //! `Event`s back; it never sees a message number (the worker maps UIDL to this
 //! session's number). Marks for deletion are kept here too, client-side, so a
 //! dropped connection loses none: they are re-applied (DELE) in the next
-//! session and committed only by the user's QUIT.
+//! session and committed only by the user's QUIT. What to fetch is decided by
+//! `sync::plan`; the store is reached only through its own thread.
 
 mod body;
+pub mod local;
+
+pub use body::SPILL_ABOVE;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -16,21 +20,29 @@ use crate::mime::{DecodeOptions, Rendered, Summary, Uidl};
 use crate::pop3::{
     Arrival, AuthMethod, Client, ClientConfig, Flow, MailboxEntry, Pop3Error, TlsMode,
 };
-use crate::store::HeaderCache;
+use crate::store::{Flags, Folder, StoreHandle};
+use crate::sync::{self, Known, ListRow};
 
 /// What the UI asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// The messages on screen: their headers are fetched first. Replaces the last one.
-    Visible(Vec<String>),
-    /// RETR and decode. Replaces a fetch still waiting.
-    FetchBody(String),
+    Visible(Vec<Uidl>),
+    /// RETR (or the stored copy) and decode. Replaces a fetch still waiting.
+    FetchBody(Uidl),
     /// DELE now (a mark; committed only at QUIT).
-    Mark(String),
+    Mark(Uidl),
     /// Remove one mark (RSET, then DELE the others again).
-    Unmark(String),
+    Unmark(Uidl),
     /// RSET.
     UnmarkAll,
+    /// Save attachments (`parts` empty: all) into `dir`, retrieving (and
+    /// keeping) the message first if it is not stored.
+    Save {
+        uidl: Uidl,
+        dir: std::path::PathBuf,
+        parts: Vec<usize>,
+    },
     /// A new session to see new mail; marks re-applied, nothing committed.
     Refresh,
     /// QUIT with the marks standing: the server deletes them.
@@ -39,15 +51,13 @@ pub enum Request {
     QuitDiscard,
 }
 
-/// One message in the server's index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexEntry {
-    pub uidl: Uidl,
-    pub size: u64,
-}
+/// One row of the list (see `sync::ListRow`).
+pub type IndexEntry = ListRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
+    /// The local store (disk, index): shown, never ends the session.
+    Local,
     /// Wrong password, refused login: the user must act (a pop-up).
     Login,
     /// Certificate or handshake: the user must act (a pop-up).
@@ -74,35 +84,56 @@ pub enum Event {
         count: usize,
         rows: Vec<Arc<Summary>>,
     },
-    /// The whole mailbox, newest first. Replaces the previous index.
+    /// What the local store holds, newest first, before any server reply.
+    LocalLoaded(Vec<IndexEntry>),
+    /// The whole mailbox, newest first (stored messages gone from the
+    /// server merged in). Replaces the previous index.
     Indexed(Vec<IndexEntry>),
-    /// Summaries, shared with the header cache.
+    /// Summaries, shared with the store's copy.
     HeadersLoaded(Vec<(Uidl, Arc<Summary>)>),
     BodyProgress {
-        uidl: String,
+        uidl: Uidl,
         received: u64,
         total: u64,
     },
     BodyLoaded {
-        uidl: String,
+        uidl: Uidl,
         rendered: Arc<Rendered>,
     },
     /// The first `shown` bytes of a large message, decoded, while the rest downloads.
     BodyPartial {
-        uidl: String,
+        uidl: Uidl,
         rendered: Arc<Rendered>,
         shown: u64,
         total: u64,
     },
     BodyFailed {
-        uidl: String,
+        uidl: Uidl,
         error: String,
     },
+    /// The whole message is now in the local store.
+    Stored(Uidl),
+    /// A folder's messages, from the store (for Sent, Drafts, Trash).
+    FolderLoaded {
+        folder: Folder,
+        rows: Vec<IndexEntry>,
+    },
+    /// A stored message moved between folders (to Trash, restored), or
+    /// removed for good (`to` None).
+    Moved {
+        uidl: Uidl,
+        from: Folder,
+        to: Option<Folder>,
+    },
+    /// A text attachment to show in the reader (no display to open it on).
+    ShowText(Arc<Rendered>),
+    /// Attachments saved (their paths), or why not.
+    Saved(Result<Vec<std::path::PathBuf>, String>),
     /// The marks now standing in the server session.
-    MarksApplied(BTreeSet<String>),
+    MarksApplied(BTreeSet<Uidl>),
     /// Marks that could not be kept (the message went away, or the server has no UIDL).
     MarksDropped {
-        uidls: Vec<String>,
+        uidls: Vec<Uidl>,
         why: String,
     },
     ConnectionLost {
@@ -171,6 +202,8 @@ type Row = (Arc<Summary>, bool);
 /// were on screen when it started (sent as soon as they are all in).
 struct HeaderStream {
     batch: Vec<(Uidl, Arc<Summary>)>,
+    /// Summaries to record in the store (with the same flushes).
+    to_store: Vec<(Uidl, Arc<Summary>)>,
     first: HashSet<Uidl>,
     last_flush: Instant,
     sent: usize,
@@ -180,6 +213,7 @@ impl HeaderStream {
     fn new(first: HashSet<Uidl>) -> HeaderStream {
         HeaderStream {
             batch: Vec::new(),
+            to_store: Vec::new(),
             first,
             last_flush: Instant::now(),
             sent: 0,
@@ -190,8 +224,10 @@ impl HeaderStream {
 pub struct Worker {
     cfg: ClientConfig,
     decode: DecodeOptions,
-    /// Summaries from earlier sessions, by UIDL: only new messages cost a TOP.
-    cache: HeaderCache,
+    /// The local store (none for a server-only session).
+    store: Option<StoreHandle>,
+    /// What the store knows, by UIDL: only messages without a summary cost a TOP.
+    local: HashMap<Uidl, Known>,
     rx: UnboundedReceiver<Request>,
     tx: UnboundedSender<Event>,
     client: Option<Client>,
@@ -202,12 +238,13 @@ pub struct Worker {
     /// How many of `index` are `known`.
     known: usize,
     has_uidl: bool,
-    visible: Vec<String>,
-    body_wanted: Option<String>,
+    visible: Vec<Uidl>,
+    body_wanted: Option<Uidl>,
+    save_wanted: VecDeque<(Uidl, std::path::PathBuf, Vec<usize>)>,
     /// The user's marks: the truth, whatever the session holds.
-    marks: BTreeSet<String>,
+    marks: BTreeSet<Uidl>,
     /// The marks standing in the current server session.
-    applied: BTreeSet<String>,
+    applied: BTreeSet<Uidl>,
     marks_dirty: bool,
     quit: Option<Quit>,
     refresh: bool,
@@ -222,14 +259,15 @@ impl Worker {
     pub fn new(
         cfg: ClientConfig,
         decode: DecodeOptions,
-        cache: HeaderCache,
+        store: Option<StoreHandle>,
         rx: UnboundedReceiver<Request>,
         tx: UnboundedSender<Event>,
     ) -> Worker {
         Worker {
             cfg,
             decode,
-            cache,
+            store,
+            local: HashMap::new(),
             rx,
             tx,
             client: None,
@@ -239,6 +277,7 @@ impl Worker {
             has_uidl: true,
             visible: Vec::new(),
             body_wanted: None,
+            save_wanted: VecDeque::new(),
             marks: BTreeSet::new(),
             applied: BTreeSet::new(),
             marks_dirty: false,
@@ -261,6 +300,7 @@ impl Worker {
         match r {
             Request::Visible(v) => self.visible = v,
             Request::FetchBody(u) => self.body_wanted = Some(u),
+            Request::Save { uidl, dir, parts } => self.save_wanted.push_back((uidl, dir, parts)),
             Request::Mark(u) => self.marks_dirty |= self.marks.insert(u),
             Request::Unmark(u) => self.marks_dirty |= self.marks.remove(&u),
             Request::UnmarkAll => {
@@ -294,13 +334,13 @@ impl Worker {
     }
 
     pub async fn run(mut self) {
+        self.load_local().await;
         loop {
             if !self.drain() && self.quit.is_none() {
                 // The UI is gone without a word: leave without deleting.
                 self.quit = Some(Quit::Discard);
             }
             if self.quit == Some(Quit::Discard) {
-                self.save_cache();
                 let deleted = 0;
                 if let Some(client) = self.client.take() {
                     if let Err(e) = client.quit_discarding().await {
@@ -347,6 +387,13 @@ impl Worker {
                 }
                 continue;
             }
+            if let Some((uidl, dir, parts)) = self.save_wanted.pop_front() {
+                if let Err(e) = self.save(&uidl, dir, parts).await {
+                    self.send(Event::Saved(Err(e.to_string())));
+                    self.trouble(e);
+                }
+                continue;
+            }
             if self.headers_missing() {
                 if let Err(e) = self.load_headers().await {
                     self.trouble(e);
@@ -357,10 +404,66 @@ impl Worker {
         }
     }
 
-    fn save_cache(&mut self) {
-        if let Err(e) = self.cache.save() {
-            tracing::warn!("cannot save the header cache: {e}");
+    /// The list from the store, before any network reply (local first).
+    async fn load_local(&mut self) {
+        let Some(store) = &self.store else { return };
+        let loaded = store
+            .run(|s| (s.load(Folder::Inbox), std::mem::take(&mut s.notes)))
+            .await;
+        let (rows, notes) = match loaded {
+            Ok(pair) => pair,
+            Err(e) => (
+                Err(crate::store::StoreError::NotStored(e.to_string())),
+                Vec::new(),
+            ),
+        };
+        for note in notes {
+            self.send(Event::Failed {
+                kind: FailureKind::Local,
+                error: format!("local store: {note}"),
+            });
         }
+        match rows {
+            Ok(rows) => {
+                self.local = rows
+                    .iter()
+                    .map(|r| (r.uidl.clone(), Known::from(r)))
+                    .collect();
+                if !rows.is_empty() {
+                    self.send(Event::LocalLoaded(
+                        rows.iter().map(ListRow::from_store).collect(),
+                    ));
+                }
+            }
+            Err(e) => self.send(Event::Failed {
+                kind: FailureKind::Local,
+                error: format!("cannot read the local store: {e}"),
+            }),
+        }
+        if let Some(store) = &self.store {
+            // The other folders, for the sidebar's counts and instant switching.
+            for folder in [Folder::Sent, Folder::Drafts, Folder::Trash] {
+                local::execute(
+                    store,
+                    self.decode,
+                    local::LocalRequest::LoadFolder(folder),
+                    self.tx.clone(),
+                );
+            }
+            // Flags changed by another Maildir reader (mutt) are taken up next time.
+            store.post(|s| {
+                if let Err(e) = s.reconcile() {
+                    tracing::warn!("local store: {e}");
+                }
+            });
+        }
+    }
+
+    fn store_failed(&self, what: &str, e: impl std::fmt::Display) {
+        self.send(Event::Failed {
+            kind: FailureKind::Local,
+            error: format!("{what}: {e}"),
+        });
     }
 
     /// Network trouble ends the session (to be re-established); a refusal is reported.
@@ -408,7 +511,7 @@ impl Worker {
     async fn connect(&mut self) -> Result<(), Pop3Error> {
         // Nothing known (a first visit, an empty cache): every header is
         // wanted, so the TOPs follow STAT down the login's own pipeline.
-        let prefetch = self.cache.is_empty() && self.known == 0;
+        let prefetch = self.local.is_empty() && self.known == 0;
         let client = if prefetch {
             let cfg = self.cfg.clone();
             let mut stream = HeaderStream::new(HashSet::new());
@@ -458,35 +561,8 @@ impl Worker {
         } else {
             let (client, entries) = Client::open(&self.cfg).await?;
             self.take_index(entries, client.auth_method(), client.is_pipelined());
-            // What the cache knows appears at once; only the rest costs a TOP.
-            let mut cached: Vec<(Uidl, Arc<Summary>)> = Vec::new();
-            for m in self.index.iter_mut().rev().filter(|m| !m.known) {
-                if let Some(s) = self.cache.get(&m.uidl) {
-                    m.known = true;
-                    cached.push((m.uidl.clone(), s.clone()));
-                }
-            }
-            self.known += cached.len();
-            for batch in cached.chunks(4096) {
-                self.send(Event::HeadersLoaded(batch.to_vec()));
-            }
             client
         };
-        let gone: Vec<String> = self
-            .marks
-            .iter()
-            .filter(|u| !self.numbers.contains_key(u.as_str()))
-            .cloned()
-            .collect();
-        if !gone.is_empty() {
-            for u in &gone {
-                self.marks.remove(u);
-            }
-            self.send(Event::MarksDropped {
-                uidls: gone,
-                why: "the messages are no longer on the server".into(),
-            });
-        }
         self.applied.clear();
         self.marks_dirty = true;
         self.client = Some(client);
@@ -494,61 +570,103 @@ impl Worker {
         Ok(())
     }
 
-    /// A new session's index: UIDL -> number, sizes, and the list for the UI.
+    /// A new session's index: named (`sync::identify`), planned against the
+    /// store (`sync::plan`), recorded there, and sent to the UI as the list.
     fn take_index(&mut self, index: Vec<MailboxEntry>, auth: AuthMethod, pipelined: bool) {
         crate::timings::mark("logged-in-and-indexed");
         self.failures = 0;
         let had_uidl = self.has_uidl;
-        self.has_uidl = index.iter().all(|e| e.uidl.is_some());
-        // What the UI has already (real UIDLs only: synthetic ids name this
-        // session's numbers, so nothing carries over).
-        let mut was_known: HashSet<Uidl> = HashSet::new();
-        if self.has_uidl && had_uidl {
-            was_known.extend(
-                self.index
-                    .iter()
-                    .filter(|m| m.known)
-                    .map(|m| m.uidl.clone()),
+        let id = sync::identify(index);
+        self.has_uidl = id.has_uidl || id.messages.is_empty();
+        let plan = sync::plan(&id, &self.local, &self.marks);
+        if !plan.marks_dropped.is_empty() {
+            for u in &plan.marks_dropped {
+                self.marks.remove(u);
+            }
+            let why = if plan.marks_dropped.iter().all(|u| u.is_session()) {
+                "the server has no unique UIDL for them, so marks cannot follow messages into a new session"
+            } else {
+                "the messages are no longer on the server"
+            };
+            self.send(Event::MarksDropped {
+                uidls: plan.marks_dropped.clone(),
+                why: why.into(),
+            });
+        }
+        // What the UI has already, from an earlier session of this run.
+        let was_known: HashSet<Uidl> = self
+            .index
+            .iter()
+            .filter(|m| m.known && !m.uidl.is_session())
+            .map(|m| m.uidl.clone())
+            .collect();
+        self.numbers = HashMap::with_capacity(id.messages.len());
+        self.index = Vec::with_capacity(id.messages.len());
+        let with_summary: HashSet<&Uidl> = plan
+            .rows
+            .iter()
+            .filter(|r| r.summary.is_some())
+            .map(|r| &r.uidl)
+            .collect();
+        for m in &id.messages {
+            self.numbers.insert(m.uidl.clone(), m.number);
+            self.index.push(Message {
+                number: m.number,
+                known: with_summary.contains(&m.uidl) || was_known.contains(&m.uidl),
+                size: m.size,
+                uidl: m.uidl.clone(),
+            });
+        }
+        drop(with_summary);
+        self.known = self.index.iter().filter(|m| m.known).count();
+        let first = self.local.values().map(|k| k.seq).max().unwrap_or(0) + 1;
+        for (seq, (u, size)) in (first..).zip(plan.new.iter()) {
+            self.local.insert(
+                u.clone(),
+                Known {
+                    summary: None,
+                    flags: Flags::default(),
+                    stored: false,
+                    on_server: true,
+                    seq,
+                    size: *size,
+                },
             );
-        } else {
-            if !self.marks.is_empty() && !self.index.is_empty() {
-                let uidls: Vec<String> = std::mem::take(&mut self.marks).into_iter().collect();
-                self.send(Event::MarksDropped {
-                    uidls,
-                    why:
-                        "the server has no UIDL, so marks cannot follow messages into a new session"
-                            .into(),
+        }
+        for u in &plan.gone {
+            match self.local.get_mut(u) {
+                Some(k) if k.stored => k.on_server = false,
+                _ => {
+                    self.local.remove(u);
+                }
+            }
+        }
+        if let Some(store) = &self.store {
+            if !plan.new.is_empty() || !plan.gone.is_empty() {
+                let (new, gone) = (plan.new.clone(), plan.gone.clone());
+                let tx = self.tx.clone();
+                store.post(move |s| {
+                    if let Err(e) = s.apply_server_index(&new, &gone) {
+                        let _ = tx.send(Event::Failed {
+                            kind: FailureKind::Local,
+                            error: format!("cannot record the server's index: {e}"),
+                        });
+                    }
                 });
             }
         }
-        self.numbers = HashMap::with_capacity(index.len());
-        self.index = Vec::with_capacity(index.len());
-        let mut entries = Vec::with_capacity(index.len());
-        for e in index.into_iter() {
-            let uidl: Uidl = match &e.uidl {
-                Some(u) => self.cache.shared_uidl(u).unwrap_or_else(|| u.clone()),
-                None => format!("#{}", e.number).into(),
-            };
-            self.numbers.insert(uidl.clone(), e.number);
-            self.index.push(Message {
-                number: e.number,
-                known: was_known.contains(&uidl),
-                size: e.size,
-                uidl: uidl.clone(),
-            });
-            entries.push(IndexEntry { uidl, size: e.size });
-        }
-        drop(was_known);
-        entries.reverse();
-        self.known = self.index.iter().filter(|m| m.known).count();
-        if self.has_uidl {
-            let numbers = &self.numbers;
-            self.cache.retain(&|u| numbers.contains_key(u));
-        } else if !self.cache.is_empty() || had_uidl {
-            self.cache = HeaderCache::disabled();
+        if !id.has_uidl && !id.messages.is_empty() && (had_uidl || self.store.is_some()) {
             self.send(Event::Failed {
                 kind: FailureKind::Server,
-                error: "the server has no UIDL: headers cannot be cached, and marks cannot survive a reconnect".into(),
+                error: "the server has no UIDL: mail cannot be kept or remembered, and marks cannot survive a reconnect".into(),
+            });
+        } else if id.duplicated > 0 {
+            self.send(Event::Failed {
+                kind: FailureKind::Server,
+                error: format!(
+                    "the server gave {} messages a UIDL another message also has: they can be read in this session only, and are never kept or deleted by that UIDL",
+                    id.duplicated
+                ),
             });
         }
         self.send(Event::Connected {
@@ -557,7 +675,7 @@ impl Worker {
             pipelined,
             has_uidl: self.has_uidl,
         });
-        self.send(Event::Indexed(entries));
+        self.send(Event::Indexed(plan.rows));
     }
 
     /// Where message `n` is in `index`.
@@ -587,13 +705,13 @@ impl Worker {
             return Ok(());
         };
         self.marks_dirty = false;
-        let numbers = |set: &BTreeSet<String>, nums: &HashMap<Uidl, u32>| -> Vec<u32> {
+        let numbers = |set: &BTreeSet<Uidl>, nums: &HashMap<Uidl, u32>| -> Vec<u32> {
             set.iter()
                 .filter_map(|u| nums.get(u.as_str()).copied())
                 .collect()
         };
         let refused = if self.applied.is_subset(&self.marks) {
-            let new: BTreeSet<String> = self.marks.difference(&self.applied).cloned().collect();
+            let new: BTreeSet<Uidl> = self.marks.difference(&self.applied).cloned().collect();
             client.dele(&numbers(&new, &self.numbers)).await?
         } else {
             client
@@ -615,7 +733,7 @@ impl Worker {
         let mut dropped = Vec::new();
         let mut why = String::new();
         for (n, e) in refused {
-            if let Some(u) = self.message(n).map(|(_, u)| u.to_string()) {
+            if let Some(u) = self.message(n).map(|(_, u)| u.clone()) {
                 self.applied.remove(&u);
                 self.marks.remove(&u);
                 dropped.push(u);
@@ -639,9 +757,9 @@ impl Worker {
             return false;
         };
         let deleted = self.applied.len();
-        self.save_cache();
         match client.quit().await {
             Ok(()) => {
+                self.deleted_on_server().await;
                 self.send(Event::Closed { deleted });
                 true
             }
@@ -659,21 +777,122 @@ impl Worker {
         }
     }
 
-    async fn fetch_body(&mut self, uidl: &str) -> Result<(), Pop3Error> {
+    /// After a committed QUIT: the local copies of the deleted messages go to
+    /// Trash (where `u` restores them); the others leave the index.
+    async fn deleted_on_server(&mut self) {
+        let Some(store) = &self.store else { return };
+        let deleted: Vec<Uidl> = self
+            .applied
+            .iter()
+            .filter(|u| !u.is_session())
+            .cloned()
+            .collect();
+        if deleted.is_empty() {
+            return;
+        }
+        let done = store
+            .run(move |s| {
+                let mut errors = Vec::new();
+                for u in &deleted {
+                    if let Err(e) = s.deleted_on_server(u) {
+                        errors.push(e.to_string());
+                    }
+                }
+                errors
+            })
+            .await;
+        match done {
+            Ok(errors) if errors.is_empty() => {}
+            Ok(errors) => self.store_failed("moving deleted mail to Trash", errors.join("; ")),
+            Err(e) => self.store_failed("moving deleted mail to Trash", e),
+        }
+    }
+
+    async fn fetch_body(&mut self, uidl: &Uidl) -> Result<(), Pop3Error> {
+        if self.local.get(uidl).is_some_and(|k| k.stored) && self.body_from_store(uidl).await {
+            return Ok(());
+        }
         let Some(&number) = self.numbers.get(uidl) else {
             self.send(Event::BodyFailed {
-                uidl: uidl.to_string(),
+                uidl: uidl.clone(),
                 error: "the message is no longer on the server".into(),
             });
             return Ok(());
         };
         let total = self.message(number).map_or(0, |(size, _)| size);
+        let spill_dir = match &self.store {
+            Some(s) if !uidl.is_session() => s.run(|s| s.tmp_dir()).await.ok(),
+            _ => None,
+        };
         let Some(client) = self.client.as_mut() else {
             return Ok(());
         };
         let decode = self.decode;
-        let raw = body::retrieve(client, number, uidl, total, decode, &self.tx).await?;
+        let raw = body::retrieve(
+            client,
+            (number, uidl, total),
+            spill_dir.as_deref(),
+            decode,
+            &self.tx,
+        )
+        .await?;
         self.last_activity = Instant::now();
+        let raw = self.keep(uidl, raw).await;
+        self.show_body(uidl, raw).await
+    }
+
+    /// Saves attachments: from the stored copy, retrieved (and kept) first if
+    /// need be; a message that cannot be kept is saved from memory.
+    async fn save(
+        &mut self,
+        uidl: &Uidl,
+        dir: std::path::PathBuf,
+        parts: Vec<usize>,
+    ) -> Result<(), Pop3Error> {
+        let stored = self.local.get(uidl).is_some_and(|k| k.stored);
+        let raw = if stored {
+            None
+        } else {
+            let Some(&number) = self.numbers.get(uidl) else {
+                self.send(Event::Saved(Err(
+                    "the message is no longer on the server".into()
+                )));
+                return Ok(());
+            };
+            let total = self.message(number).map_or(0, |(size, _)| size);
+            let Some(client) = self.client.as_mut() else {
+                return Ok(());
+            };
+            let raw =
+                body::retrieve(client, (number, uidl, total), None, self.decode, &self.tx).await?;
+            Some(self.keep(uidl, raw).await)
+        };
+        let decode = self.decode;
+        let result = match (raw, &self.store) {
+            (Some(body::Retrieved::Memory(bytes)), _) => tokio::task::spawn_blocking(move || {
+                crate::store::names::save_attachments(&bytes, &decode, &dir, &parts)
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string())),
+            (Some(body::Retrieved::File(_)), _) | (_, None) => {
+                Err("the message could not be kept in the local store".to_string())
+            }
+            (_, Some(store)) => {
+                let u = uidl.clone();
+                store
+                    .run(move |s| local::save_stored(s, &u, &dir, &parts, &decode))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()))
+            }
+        };
+        self.send(Event::Saved(result));
+        Ok(())
+    }
+
+    /// Decodes a message (off this task when large) and sends it to the reader.
+    async fn show_body(&mut self, uidl: &Uidl, raw: body::Retrieved) -> Result<(), Pop3Error> {
+        let decode = self.decode;
         let rendered = if raw.len() > 256 * 1024 {
             // Large messages are decoded off this task so the session stays responsive.
             tokio::task::spawn_blocking(move || raw.render(&decode))
@@ -684,10 +903,76 @@ impl Worker {
         }
         .map_err(|e| Pop3Error::Local(format!("cannot read the downloaded message back: {e}")))?;
         self.send(Event::BodyLoaded {
-            uidl: uidl.to_string(),
+            uidl: uidl.clone(),
             rendered: Arc::new(rendered),
         });
         Ok(())
+    }
+
+    /// The stored copy, decoded and sent; false when there is none (any more).
+    async fn body_from_store(&mut self, uidl: &Uidl) -> bool {
+        let Some(store) = &self.store else {
+            return false;
+        };
+        let u = uidl.clone();
+        match store.run(move |s| s.path(&u)).await {
+            Ok(Ok(Some(path))) if path.exists() => {
+                match self.show_body(uidl, body::Retrieved::Stored(path)).await {
+                    Ok(()) => return true,
+                    Err(e) => self.store_failed("cannot read the stored message", e),
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => self.store_failed("cannot read the stored message", e),
+            Err(e) => self.store_failed("cannot read the stored message", e),
+        }
+        if let Some(k) = self.local.get_mut(uidl) {
+            k.stored = false;
+        }
+        false
+    }
+
+    /// Keeps a retrieved message in the store (on the store's thread: the
+    /// fsync never runs on this task). Returns where it can be read back.
+    async fn keep(&mut self, uidl: &Uidl, raw: body::Retrieved) -> body::Retrieved {
+        let Some(store) = self.store.clone() else {
+            return raw;
+        };
+        if uidl.is_session() {
+            return raw;
+        }
+        let u = uidl.clone();
+        let kept = store
+            .run(move |s| match raw {
+                body::Retrieved::Memory(bytes) => {
+                    let r = s.deliver(&u, &bytes, Flags::default(), None).map(|_| ());
+                    (body::Retrieved::Memory(bytes), r)
+                }
+                body::Retrieved::File(tmp) => match s.deliver_tmp(&u, &tmp, Flags::default()) {
+                    Ok(path) => (body::Retrieved::Stored(path), Ok(())),
+                    Err(e) => (body::Retrieved::File(tmp), Err(e)),
+                },
+                other => (other, Ok(())),
+            })
+            .await;
+        match kept {
+            Ok((raw, Ok(()))) => {
+                if let Some(k) = self.local.get_mut(uidl) {
+                    k.stored = true;
+                }
+                self.send(Event::Stored(uidl.clone()));
+                raw
+            }
+            Ok((raw, Err(e))) => {
+                self.store_failed("cannot keep the message in the local store", e);
+                raw
+            }
+            Err(e) => {
+                self.store_failed("cannot keep the message in the local store", e);
+                // The store thread is gone with the bytes; nothing to show.
+                body::Retrieved::Memory(Vec::new())
+            }
+        }
     }
 
     /// Headers still unknown: what is on screen first, then newest first;
@@ -759,8 +1044,11 @@ impl Worker {
             self.known += 1;
         }
         let uidl = m.uidl.clone();
-        if self.has_uidl && cacheable {
-            self.cache.insert(uidl.clone(), summary.clone());
+        if cacheable && !uidl.is_session() {
+            if let Some(k) = self.local.get_mut(&uidl) {
+                k.summary = Some(summary.clone());
+            }
+            stream.to_store.push((uidl.clone(), summary.clone()));
         }
         // The rows on screen go out as soon as they are all in; without
         // them (a first visit), the first screenful's worth does.
@@ -794,6 +1082,20 @@ impl Worker {
     }
 
     fn flush(&mut self, stream: &mut HeaderStream) {
+        if !stream.to_store.is_empty() {
+            let rows = std::mem::take(&mut stream.to_store);
+            if let Some(store) = &self.store {
+                let tx = self.tx.clone();
+                store.post(move |s| {
+                    if let Err(e) = s.put_summaries(&rows) {
+                        let _ = tx.send(Event::Failed {
+                            kind: FailureKind::Local,
+                            error: format!("cannot record headers in the local store: {e}"),
+                        });
+                    }
+                });
+            }
+        }
         if !stream.batch.is_empty() {
             stream.sent += stream.batch.len();
             self.send(Event::HeadersLoaded(std::mem::take(&mut stream.batch)));
@@ -801,12 +1103,9 @@ impl Worker {
         stream.last_flush = Instant::now();
     }
 
-    /// After a header stream: the rest sent, the cache saved once complete.
+    /// After a header stream: the rest sent to the UI and the store.
     fn end_stream(&mut self, mut stream: HeaderStream) {
         self.flush(&mut stream);
-        if stream.sent > 0 && !self.headers_missing() {
-            self.save_cache();
-        }
         self.last_activity = Instant::now();
     }
 

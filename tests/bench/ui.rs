@@ -54,10 +54,7 @@ fn main() {
         24,
     );
     let entries = (0..N)
-        .map(|i| IndexEntry {
-            uidl: format!("u{i}").into(),
-            size: 2000 + i as u64,
-        })
+        .map(|i| IndexEntry::new(format!("u{i}").into(), 2000 + i as u64))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
 

@@ -212,3 +212,17 @@ pub fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!("{cores} cores, {cpu}, {ram_mb} MB RAM")
 }
+
+/// A local store in `dir` (the account's root), on its own thread, for worker tests.
+pub fn store_at(dir: &Path) -> postie::store::StoreHandle {
+    let store = postie::store::Store::open(dir, "test", postie::mime::DecodeOptions::default())
+        .expect("open the test store");
+    postie::store::StoreHandle::start(store)
+}
+
+/// The rows of INBOX in the store at `dir`, read by a second opener.
+pub fn store_rows(dir: &Path) -> Vec<postie::store::Row> {
+    let mut store = postie::store::Store::open(dir, "test", postie::mime::DecodeOptions::default())
+        .expect("open the test store");
+    store.load(postie::store::Folder::Inbox).expect("load")
+}

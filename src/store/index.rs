@@ -1,0 +1,445 @@
+//! The store's index in SQLite (WAL mode, one writer per process, SQLite's
+//! locking between processes): per message its UIDL, folder, file, size,
+//! summary, thread ids, flags and times. It can always be rebuilt from the
+//! Maildir folders; a damaged, foreign or newer index is moved aside by
+//! `Store::open`, never trusted. Blocking code: runs on the store thread.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use super::{Flags, Folder};
+use crate::mime::{Ids, Summary, Uidl};
+
+/// 'PoSt': marks the file as postie's.
+const APPLICATION_ID: i32 = 0x506f_5374;
+/// The schema this code writes; older ones are migrated forward.
+pub const SCHEMA_VERSION: i32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("the index is damaged ({0})")]
+    Damaged(String),
+    #[error("the index belongs to another account or other decoding settings ({0})")]
+    Foreign(String),
+    #[error(
+        "the index was written by a newer postie (schema {0}, this one knows {SCHEMA_VERSION})"
+    )]
+    Newer(i32),
+    #[error("the index is busy (another postie holds it): {0}")]
+    Busy(String),
+}
+
+impl From<rusqlite::Error> for IndexError {
+    fn from(e: rusqlite::Error) -> IndexError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+                IndexError::Busy(e.to_string())
+            }
+            _ => IndexError::Damaged(e.to_string()),
+        }
+    }
+}
+
+/// One message as the index knows it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub uidl: Uidl,
+    pub folder: Folder,
+    pub size: u64,
+    /// Arrival order: larger is newer.
+    pub seq: i64,
+    /// None until its headers have been read.
+    pub summary: Option<Arc<Summary>>,
+    pub flags: Flags,
+    /// The whole message is in the Maildir.
+    pub stored: bool,
+    pub on_server: bool,
+    /// Seconds since the epoch.
+    pub first_seen: i64,
+    pub downloaded: Option<i64>,
+}
+
+pub struct Index {
+    conn: Connection,
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+const COLUMNS: &str = "uidl, folder, size, seq, subject, sender, sender_address, date, \
+     date_offset, date_raw, attachment, message_id, in_reply_to, refs, reply_to, flags, \
+     file IS NOT NULL, on_server, first_seen, downloaded";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let subject: Option<String> = r.get(4)?;
+    let summary = match subject {
+        Some(subject) => {
+            let date: Option<i64> = r.get(7)?;
+            let offset: i64 = r.get(8)?;
+            let s = Summary::new(
+                &subject,
+                &r.get::<_, String>(5)?,
+                &r.get::<_, String>(6)?,
+                &r.get::<_, String>(9)?,
+                date.map(|d| (d, i16::try_from(offset).unwrap_or(0))),
+                r.get(10)?,
+            )
+            .with_ids(&Ids {
+                message_id: r.get(11)?,
+                in_reply_to: r.get(12)?,
+                references: r.get(13)?,
+                reply_to: r.get(14)?,
+            });
+            Some(Arc::new(s))
+        }
+        None => None,
+    };
+    let folder: String = r.get(1)?;
+    Ok(Row {
+        uidl: Uidl::from(r.get::<_, String>(0)?),
+        folder: Folder::from_name(&folder).unwrap_or(Folder::Inbox),
+        size: r.get::<_, i64>(2)?.max(0) as u64,
+        seq: r.get(3)?,
+        summary,
+        flags: Flags::from_bits(r.get::<_, i64>(15)? as u8),
+        stored: r.get(16)?,
+        on_server: r.get(17)?,
+        first_seen: r.get(18)?,
+        downloaded: r.get(19)?,
+    })
+}
+
+impl Index {
+    /// Opens (or creates) the index at `path` for `key` (the account and its
+    /// decoding settings). Any doubt about the file is an error: the caller
+    /// moves it aside and rebuilds.
+    pub fn open(path: &Path, key: &str) -> Result<Index, IndexError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Index::setup(conn, key)
+    }
+
+    /// An index in memory only, for a store whose index file cannot be written.
+    pub fn in_memory(key: &str) -> Result<Index, IndexError> {
+        Index::setup(Connection::open_in_memory()?, key)
+    }
+
+    fn setup(conn: Connection, key: &str) -> Result<Index, IndexError> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if app != APPLICATION_ID && (app != 0 || tables != 0) {
+            return Err(IndexError::Foreign(format!(
+                "not a postie index (application id {app:#x})"
+            )));
+        }
+        if version > SCHEMA_VERSION {
+            return Err(IndexError::Newer(version));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let index = Index { conn };
+        index.migrate(version, key)?;
+        let stored_key: Option<String> = index
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'account'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match stored_key {
+            Some(k) if k == key => {}
+            Some(k) => return Err(IndexError::Foreign(format!("made for {k}"))),
+            None => {
+                index.conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('account', ?1)",
+                    params![key],
+                )?;
+            }
+        }
+        Ok(index)
+    }
+
+    /// Brings the schema from `from` up to `SCHEMA_VERSION`, in one transaction.
+    fn migrate(&self, from: i32, _key: &str) -> Result<(), IndexError> {
+        if from >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        if from < 1 {
+            tx.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE messages (
+                   id INTEGER PRIMARY KEY,
+                   uidl TEXT NOT NULL UNIQUE,
+                   folder TEXT NOT NULL,
+                   file TEXT,
+                   size INTEGER NOT NULL DEFAULT 0,
+                   seq INTEGER NOT NULL,
+                   subject TEXT,
+                   sender TEXT NOT NULL DEFAULT '',
+                   sender_address TEXT NOT NULL DEFAULT '',
+                   date INTEGER,
+                   date_offset INTEGER NOT NULL DEFAULT 0,
+                   date_raw TEXT NOT NULL DEFAULT '',
+                   attachment INTEGER NOT NULL DEFAULT 0,
+                   message_id TEXT NOT NULL DEFAULT '',
+                   in_reply_to TEXT NOT NULL DEFAULT '',
+                   refs TEXT NOT NULL DEFAULT '',
+                   reply_to TEXT NOT NULL DEFAULT '',
+                   flags INTEGER NOT NULL DEFAULT 0,
+                   first_seen INTEGER NOT NULL,
+                   downloaded INTEGER,
+                   on_server INTEGER NOT NULL DEFAULT 1
+                 );
+                 CREATE INDEX messages_by_folder ON messages(folder, seq);",
+            )?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every message of `folder`, newest first.
+    pub fn load(&self, folder: Folder) -> Result<Vec<Row>, IndexError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE folder = ?1 ORDER BY seq DESC"
+        ))?;
+        let rows = st.query_map(params![folder.name()], row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    pub fn get(&self, uidl: &str) -> Result<Option<Row>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE uidl = ?1"))?;
+        Ok(st.query_row(params![uidl], row).optional()?)
+    }
+
+    /// The folder and Maildir file (relative to the folder) of a stored message.
+    pub fn file(&self, uidl: &str) -> Result<Option<(Folder, String)>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT folder, file FROM messages WHERE uidl = ?1 AND file IS NOT NULL",
+        )?;
+        let found: Option<(String, String)> = st
+            .query_row(params![uidl], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(found.map(|(f, file)| (Folder::from_name(&f).unwrap_or(Folder::Inbox), file)))
+    }
+
+    pub fn count(&self) -> Result<u64, IndexError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn next_seq(&self) -> Result<i64, IndexError> {
+        let max: Option<i64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM messages", [], |r| r.get(0))?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    /// Records what a server index said: `new` messages (oldest first) get
+    /// rows; `present` ones are on the server; `gone` ones are not (kept,
+    /// as local-only, when stored; forgotten otherwise).
+    pub fn apply_server_index(
+        &mut self,
+        new: &[(Uidl, u64)],
+        gone: &[Uidl],
+    ) -> Result<(), IndexError> {
+        let tx = self.conn.transaction()?;
+        let mut seq = {
+            let max: Option<i64> =
+                tx.query_row("SELECT max(seq) FROM messages", [], |r| r.get(0))?;
+            max.unwrap_or(0) + 1
+        };
+        let t = now();
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO messages(uidl, folder, size, seq, first_seen, on_server)
+                 VALUES (?1, 'INBOX', ?2, ?3, ?4, 1)
+                 ON CONFLICT(uidl) DO UPDATE SET on_server = 1, size = excluded.size",
+            )?;
+            for (uidl, size) in new {
+                ins.execute(params![uidl.as_str(), *size as i64, seq, t])?;
+                seq += 1;
+            }
+            let mut off = tx.prepare_cached(
+                "UPDATE messages SET on_server = 0 WHERE uidl = ?1 AND file IS NOT NULL",
+            )?;
+            let mut del =
+                tx.prepare_cached("DELETE FROM messages WHERE uidl = ?1 AND file IS NULL")?;
+            for uidl in gone {
+                off.execute(params![uidl.as_str()])?;
+                del.execute(params![uidl.as_str()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Summaries read from `TOP n 0` (or from a stored file).
+    pub fn put_summaries(&mut self, rows: &[(Uidl, Arc<Summary>)]) -> Result<(), IndexError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "UPDATE messages SET subject = ?2, sender = ?3, sender_address = ?4, date = ?5,
+                   date_offset = ?6, date_raw = ?7, attachment = ?8, message_id = ?9,
+                   in_reply_to = ?10, refs = ?11, reply_to = ?12 WHERE uidl = ?1",
+            )?;
+            for (uidl, s) in rows {
+                st.execute(params![
+                    uidl.as_str(),
+                    s.subject(),
+                    s.from(),
+                    s.from_address(),
+                    s.timestamp,
+                    s.offset_minutes(),
+                    s.date_raw(),
+                    s.maybe_attachment,
+                    s.message_id(),
+                    s.in_reply_to(),
+                    s.references(),
+                    s.reply_to(),
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A message now in the Maildir (`file` relative to its folder).
+    #[allow(clippy::too_many_arguments)]
+    pub fn stored(
+        &mut self,
+        uidl: &str,
+        folder: Folder,
+        file: &str,
+        size: u64,
+        flags: Flags,
+        on_server: bool,
+        summary: Option<&Summary>,
+    ) -> Result<(), IndexError> {
+        let seq = self.next_seq()?;
+        let t = now();
+        self.conn.execute(
+            "INSERT INTO messages(uidl, folder, file, size, seq, flags, first_seen, downloaded, on_server)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)
+             ON CONFLICT(uidl) DO UPDATE SET folder = excluded.folder, file = excluded.file,
+               size = excluded.size, flags = excluded.flags, downloaded = excluded.downloaded",
+            params![
+                uidl,
+                folder.name(),
+                file,
+                size as i64,
+                seq,
+                flags.bits() as i64,
+                t,
+                on_server
+            ],
+        )?;
+        if let Some(s) = summary {
+            self.put_summaries(&[(Uidl::from(uidl), Arc::new(s.clone()))])?;
+        }
+        Ok(())
+    }
+
+    pub fn set_flags(
+        &mut self,
+        uidl: &str,
+        flags: Flags,
+        file: Option<&str>,
+    ) -> Result<(), IndexError> {
+        self.conn.execute(
+            "UPDATE messages SET flags = ?2, file = coalesce(?3, file) WHERE uidl = ?1",
+            params![uidl, flags.bits() as i64, file],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_folder(
+        &mut self,
+        uidl: &str,
+        folder: Folder,
+        file: &str,
+        flags: Flags,
+    ) -> Result<(), IndexError> {
+        self.conn.execute(
+            "UPDATE messages SET folder = ?2, file = ?3, flags = ?4 WHERE uidl = ?1",
+            params![uidl, folder.name(), file, flags.bits() as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The stored copy is gone (deleted for good, or vanished from disk).
+    pub fn unstore(&mut self, uidl: &str) -> Result<(), IndexError> {
+        self.conn.execute(
+            "UPDATE messages SET file = NULL, downloaded = NULL, folder = 'INBOX' WHERE uidl = ?1",
+            params![uidl],
+        )?;
+        self.conn.execute(
+            "DELETE FROM messages WHERE uidl = ?1 AND on_server = 0",
+            params![uidl],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_on_server(&mut self, uidl: &str, on: bool) -> Result<(), IndexError> {
+        self.conn.execute(
+            "UPDATE messages SET on_server = ?2 WHERE uidl = ?1",
+            params![uidl, on],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove(&mut self, uidl: &str) -> Result<(), IndexError> {
+        self.conn
+            .execute("DELETE FROM messages WHERE uidl = ?1", params![uidl])?;
+        Ok(())
+    }
+
+    /// Every stored file the index knows: (uidl, folder, file, flags).
+    pub fn files(&self) -> Result<Vec<(String, Folder, String, Flags)>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT uidl, folder, file, flags FROM messages WHERE file IS NOT NULL",
+        )?;
+        let rows = st.query_map([], |r| {
+            let folder: String = r.get(1)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                Folder::from_name(&folder).unwrap_or(Folder::Inbox),
+                r.get::<_, String>(2)?,
+                Flags::from_bits(r.get::<_, i64>(3)? as u8),
+            ))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// Bytes on disk per message, for the benchmark.
+    pub fn page_bytes(&self) -> Result<u64, IndexError> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok((pages * size).max(0) as u64)
+    }
+}

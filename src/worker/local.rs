@@ -1,0 +1,236 @@
+//! Requests that need only the local store — a stored message to read, flags,
+//! folders, Trash, saving attachments — run on the store's thread and are
+//! answered with the same `Event`s the POP3 worker sends. They never wait
+//! for the network: a stored message opens while the server is unreachable
+//! or the worker is still logging in.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::Event;
+use super::FailureKind;
+use crate::mime::{DecodeOptions, Rendered, Uidl};
+use crate::store::{Flags, Folder, Store, StoreHandle};
+use crate::sync::ListRow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalRequest {
+    /// Read and decode the stored copy (answered by `BodyLoaded`, or
+    /// `BodyFailed` when there is none any more).
+    LoadBody(Uidl),
+    SetFlags(Uidl, Flags),
+    LoadFolder(Folder),
+    /// Move a stored message (to Trash, or back to INBOX).
+    Move {
+        uidl: Uidl,
+        from: Folder,
+        to: Folder,
+    },
+    /// Remove a stored message for good.
+    Delete {
+        uidl: Uidl,
+        from: Folder,
+    },
+    /// Save attachments (`parts` empty: all) of a stored message into `dir`.
+    Save {
+        uidl: Uidl,
+        dir: PathBuf,
+        parts: Vec<usize>,
+    },
+}
+
+fn failed(tx: &UnboundedSender<Event>, error: String) {
+    let _ = tx.send(Event::Failed {
+        kind: FailureKind::Local,
+        error,
+    });
+}
+
+/// Saves attachments of a stored message (on the store thread).
+pub fn save_stored(
+    s: &mut Store,
+    uidl: &str,
+    dir: &std::path::Path,
+    parts: &[usize],
+    decode: &DecodeOptions,
+) -> Result<Vec<PathBuf>, String> {
+    let raw = s
+        .read(uidl)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the message is not in the local store".to_string())?;
+    crate::store::names::save_attachments(&raw, decode, dir, parts).map_err(|e| e.to_string())
+}
+
+pub fn execute(
+    store: &StoreHandle,
+    decode: DecodeOptions,
+    request: LocalRequest,
+    tx: UnboundedSender<Event>,
+) {
+    store.post(move |s| match request {
+        LocalRequest::LoadBody(uidl) => match s.read(&uidl) {
+            Ok(Some(raw)) => {
+                let raw_len = raw.len();
+                let send = move || {
+                    let rendered = Rendered::from_message(&raw, &decode);
+                    let _ = tx.send(Event::BodyLoaded {
+                        uidl,
+                        rendered: Arc::new(rendered),
+                    });
+                };
+                // A large message is decoded on a thread of its own, so the
+                // store goes on answering meanwhile.
+                if raw_len > 256 * 1024 {
+                    std::thread::spawn(send);
+                } else {
+                    send();
+                }
+            }
+            Ok(None) => {
+                let _ = tx.send(Event::BodyFailed {
+                    uidl,
+                    error: "the stored copy is gone".into(),
+                });
+            }
+            Err(e) => {
+                let _ = tx.send(Event::BodyFailed {
+                    uidl,
+                    error: e.to_string(),
+                });
+            }
+        },
+        LocalRequest::SetFlags(uidl, flags) => {
+            if let Err(e) = s.set_flags(&uidl, flags) {
+                failed(&tx, format!("cannot save the flags: {e}"));
+            }
+        }
+        LocalRequest::LoadFolder(folder) => match s.load(folder) {
+            Ok(rows) => {
+                let _ = tx.send(Event::FolderLoaded {
+                    folder,
+                    rows: rows.iter().map(ListRow::from_store).collect(),
+                });
+            }
+            Err(e) => failed(&tx, format!("cannot read {}: {e}", folder.name())),
+        },
+        LocalRequest::Move { uidl, from, to } => match s.move_to(&uidl, to) {
+            Ok(_) => {
+                let _ = tx.send(Event::Moved {
+                    uidl,
+                    from,
+                    to: Some(to),
+                });
+            }
+            Err(e) => failed(
+                &tx,
+                format!("cannot move the message to {}: {e}", to.name()),
+            ),
+        },
+        LocalRequest::Delete { uidl, from } => match s.delete(&uidl) {
+            Ok(()) => {
+                let _ = tx.send(Event::Moved {
+                    uidl,
+                    from,
+                    to: None,
+                });
+            }
+            Err(e) => failed(&tx, format!("cannot delete the message: {e}")),
+        },
+        LocalRequest::Save { uidl, dir, parts } => {
+            let _ = tx.send(Event::Saved(save_stored(s, &uidl, &dir, &parts, &decode)));
+        }
+    });
+}
+
+/// Attachment `part` of a stored message: its safe file name and bytes.
+pub fn attachment_bytes(
+    s: &mut Store,
+    uidl: &str,
+    part: usize,
+    decode: &DecodeOptions,
+) -> Result<(String, Vec<u8>, String), String> {
+    let raw = s
+        .read(uidl)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the message is not in the local store".to_string())?;
+    let found = crate::mime::attachment_parts(&raw, decode)
+        .into_iter()
+        .find(|p| p.attachment.part == part)
+        .ok_or_else(|| format!("no attachment {part}"))?;
+    let name = crate::store::names::safe_name(&found.file_name, &format!("attachment-{part}"));
+    Ok((name, found.bytes, found.attachment.mime_type))
+}
+
+/// `Enter` on an attachment: with a display, `xdg-open` on a private copy;
+/// without one, a text part is shown in the reader; anything else says how
+/// to save or pipe it.
+pub fn open_attachment(
+    store: &StoreHandle,
+    decode: DecodeOptions,
+    uidl: Uidl,
+    part: usize,
+    tx: UnboundedSender<Event>,
+) {
+    store.post(move |s| {
+        let (name, bytes, mime) = match attachment_bytes(s, &uidl, part, &decode) {
+            Ok(found) => found,
+            Err(e) => return failed(&tx, format!("cannot open the attachment: {e}")),
+        };
+        let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+        if display {
+            let opened = tempfile::Builder::new()
+                .prefix("postie-open-")
+                .tempdir()
+                .map_err(|e| e.to_string())
+                .and_then(|dir| {
+                    let dir = dir.keep();
+                    crate::store::names::save_bytes(&dir, &name, &bytes).map_err(|e| e.to_string())
+                })
+                .and_then(|path| {
+                    std::process::Command::new("xdg-open")
+                        .arg(&path)
+                        .stdin(std::process::Stdio::null())
+                        .stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::null())
+                        .spawn()
+                        .map(|_| path)
+                        .map_err(|e| format!("cannot run xdg-open: {e}"))
+                });
+            match opened {
+                Ok(_) => failed(
+                    &tx,
+                    format!(
+                        "opened {} with xdg-open",
+                        crate::mime::sanitize::sanitize_line(&name)
+                    ),
+                ),
+                Err(e) => failed(&tx, format!("cannot open the attachment: {e}")),
+            }
+        } else if mime.starts_with("text/") {
+            let text = crate::mime::charset::decode_text(&bytes, None, &decode);
+            let text = if mime == "text/html" {
+                crate::mime::render::html_to_text(&text)
+            } else {
+                text
+            };
+            let rendered = Rendered {
+                subject: crate::mime::sanitize::sanitize_line(&name).into_owned(),
+                body: crate::mime::sanitize::sanitize_text(&text),
+                ..Rendered::default()
+            };
+            let _ = tx.send(Event::ShowText(Arc::new(rendered)));
+        } else {
+            failed(
+                &tx,
+                format!(
+                    "no display to open {} ({mime}): save it with s, or pipe it with |",
+                    crate::mime::sanitize::sanitize_line(&name)
+                ),
+            );
+        }
+    });
+}
