@@ -148,6 +148,21 @@ impl Source {
     }
 }
 
+/// The store for a command-line run: what opening it had to do (an index
+/// moved aside and rebuilt) is said on stderr.
+async fn cli_store(source: &Source) -> Option<StoreHandle> {
+    let store = source.open_store().await?;
+    if let Ok(notes) = store.run(|s| std::mem::take(&mut s.notes)).await {
+        for n in notes {
+            eprintln!(
+                "postie: warning: local store: {}",
+                crate::mime::sanitize::sanitize_line(&n)
+            );
+        }
+    }
+    Some(store)
+}
+
 /// One row of `postie list`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ListedMessage {
@@ -318,7 +333,7 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
 
 pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()> {
     let source = resolve(args).await?;
-    let store = source.open_store().await;
+    let store = cli_store(&source).await;
     let rows: Vec<ListRow> = if offline {
         local_only(store.as_ref()).await?
     } else {
@@ -328,10 +343,12 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
                 rows
             }
             Err(e) if is_temporary(&e) => {
-                eprintln!(
-                    "postie: offline ({}); showing the local store",
-                    crate::mime::sanitize::sanitize_line(&e.to_string())
-                );
+                let why = crate::mime::sanitize::sanitize_line(&e.to_string()).into_owned();
+                if e.code() == Some(&crate::pop3::ResponseCode::InUse) {
+                    eprintln!("postie: the mailbox is in use by another session ({why}); showing the local store");
+                } else {
+                    eprintln!("postie: offline ({why}); showing the local store");
+                }
                 local_only(store.as_ref()).await?
             }
             Err(e) => return Err(e.into()),
@@ -390,7 +407,7 @@ async fn message_bytes(source: &Source, which: &Selector, seen: bool) -> Result<
     if let Selector::File(path) = which {
         return Ok(Bytes::File(path.clone()));
     }
-    let store = source.open_store().await;
+    let store = cli_store(source).await;
     let stored_path = |u: Uidl| {
         let store = store.clone();
         async move {

@@ -182,7 +182,7 @@ async fn one_session_at_a_time() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "login failed: [IN-USE] the demo mailbox is open in another session (another client has this mailbox open; close it and try again)"
+        "login failed: [IN-USE] the demo mailbox is open in another session (another client has this mailbox open, perhaps another postie; POP3 allows one session at a time)"
     );
     first.quit().await.unwrap();
     connect(&server).await.quit().await.unwrap();

@@ -389,7 +389,7 @@ async fn in_use_and_login_delay_codes_reach_the_user() {
     for (code, hint) in [
         (
             "IN-USE",
-            "another client has this mailbox open; close it and try again",
+            "another client has this mailbox open, perhaps another postie; POP3 allows one session at a time",
         ),
         (
             "LOGIN-DELAY",
@@ -953,4 +953,89 @@ async fn writing_a_long_pipeline_keeps_reading_replies() {
         .unwrap();
     assert_eq!((done, got), (3000, 3000));
     client.quit().await.unwrap();
+}
+
+/// A server that gives two messages the same UIDL (RFC 1939 forbids it):
+/// each row still names its own message, so `d` on the older one deletes
+/// message 1, never message 2; neither is kept in the store under that UIDL.
+#[tokio::test]
+async fn a_uidl_shared_by_two_messages_never_deletes_the_wrong_one() {
+    use postie::worker::{Event, FailureKind, Request};
+    let (dele_tx, dele_rx) = tokio::sync::oneshot::channel();
+    let (port, _task) = fake(move |mut p| async move {
+        p.login(CAPA_PIPE).await;
+        let mut deles = Vec::new();
+        let mut dele_tx = Some(dele_tx);
+        while let Some(l) = p.line().await {
+            let reply: &[u8] = match l.as_str() {
+                "UIDL" => b"+OK\r\n1 dup\r\n2 dup\r\n3 c\r\n.\r\n",
+                "LIST" => b"+OK\r\n1 100\r\n2 200\r\n3 300\r\n.\r\n",
+                "RETR 1" => b"+OK\r\nSubject: one\r\n\r\nthe first\r\n.\r\n",
+                l if l.starts_with("TOP ") => b"+OK\r\nSubject: hi\r\n\r\n.\r\n",
+                l if l.starts_with("DELE ") => {
+                    deles.push(l.to_string());
+                    b"+OK\r\n"
+                }
+                "QUIT" => {
+                    if let Some(tx) = dele_tx.take() {
+                        let _ = tx.send(deles.clone());
+                    }
+                    p.send(b"+OK\r\n").await;
+                    return;
+                }
+                _ => b"+OK\r\n",
+            };
+            p.send(reply).await;
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, Some(common::store_at(dir.path())));
+    let mut noted = false;
+    let mut oldest = None;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Event::Failed {
+                kind: FailureKind::Server,
+                error,
+            } => noted |= error.contains("UIDL another message also has"),
+            Event::Indexed(rows) => {
+                assert_eq!(rows.len(), 3);
+                assert_ne!(rows[1].uidl, rows[2].uidl, "each row names its own message");
+                assert!(rows.iter().all(|r| r.uidl != "dup"));
+                oldest = Some(rows[2].uidl.clone());
+                req_tx
+                    .send(Request::FetchBody(rows[2].uidl.clone()))
+                    .unwrap();
+            }
+            Event::BodyLoaded { uidl, rendered } => {
+                assert_eq!(Some(&uidl), oldest.as_ref());
+                assert_eq!(rendered.subject, "one", "the row opens its own message");
+                req_tx.send(Request::Mark(uidl)).unwrap();
+            }
+            Event::MarksApplied(m) if m.len() == 1 => {
+                req_tx.send(Request::QuitCommit).unwrap();
+            }
+            Event::Closed { deleted } => {
+                assert_eq!(deleted, 1);
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(noted, "the status line is told");
+    assert_eq!(dele_rx.await.unwrap(), vec!["DELE 1".to_string()]);
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = common::store_rows(dir.path());
+    assert!(
+        rows.iter().all(|r| r.uidl != "dup" && !r.stored),
+        "{rows:?}"
+    );
 }

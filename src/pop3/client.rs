@@ -156,68 +156,82 @@ impl Client {
         let mut early = 0u32;
         let max_body = if with_index { MAX_LISTING } else { 0 };
         let addr = conn.addr().to_string();
-        conn.pipeline(&cmds, max_body, pipelined, |i, reply| {
-            if i >= login_len {
-                let logged_in = refusal.is_none() && !continuation;
-                let k = (i - login_len) as u32;
-                let header = |msg: u32, reply: Reply| {
-                    let header = reply
-                        .into_result(&Command::Top { msg, lines: 0 })
-                        .map(|r| r.body.unwrap_or_default());
-                    Arrival::Header(msg, header)
-                };
-                return match extra {
-                    Extra::Index => {
-                        index_replies[k as usize] = Some(reply);
-                        Ok(Flow::Continue)
-                    }
-                    Extra::Headers { .. } if !logged_in => Ok(Flow::Continue),
-                    Extra::Headers { early: wanted } if k == 0 => {
-                        // An absurd count prefetches nothing rather than
-                        // queueing millions of commands; the index decides.
-                        count = match parse_stat(&reply.status.text) {
-                            Ok(stat) if reply.status.is_ok() && stat.count <= MAX_PREFETCH => {
-                                stat.count
-                            }
-                            _ => 0,
-                        };
-                        early = wanted.min(count);
-                        on(Arrival::Count(count));
-                        let top = |msg| Command::Top { msg, lines: 0 };
-                        let mut more: Vec<Command> =
-                            (count - early + 1..=count).rev().map(top).collect();
-                        more.extend([Command::Uidl(None), Command::List(None)]);
-                        more.extend((1..=count - early).rev().map(top));
-                        Ok(Flow::Append(more))
-                    }
-                    Extra::Headers { .. } if k <= early => Ok(on(header(count + 1 - k, reply))),
-                    Extra::Headers { .. } if k == early + 1 => {
-                        index_replies[0] = Some(reply);
-                        Ok(Flow::Continue)
-                    }
-                    Extra::Headers { .. } if k == early + 2 => {
-                        let [uidl, _] = std::mem::take(&mut index_replies);
-                        let entries = read_index(&addr, uidl, Some(reply))?;
-                        Ok(on(Arrival::Index {
-                            entries,
-                            auth,
-                            pipelined,
-                        }))
-                    }
-                    Extra::Headers { .. } => Ok(on(header((count + 3).saturating_sub(k), reply))),
-                    Extra::Nothing => Ok(Flow::Continue),
-                };
-            }
-            match reply.status.kind {
-                StatusKind::Ok => {}
-                StatusKind::Continuation => continuation = true,
-                StatusKind::Err => {
-                    refusal.get_or_insert(reply.status);
+        let piped = conn
+            .pipeline(&cmds, max_body, pipelined, |i, reply| {
+                if i >= login_len {
+                    let logged_in = refusal.is_none() && !continuation;
+                    let k = (i - login_len) as u32;
+                    let header = |msg: u32, reply: Reply| {
+                        let header = reply
+                            .into_result(&Command::Top { msg, lines: 0 })
+                            .map(|r| r.body.unwrap_or_default());
+                        Arrival::Header(msg, header)
+                    };
+                    return match extra {
+                        Extra::Index => {
+                            index_replies[k as usize] = Some(reply);
+                            Ok(Flow::Continue)
+                        }
+                        Extra::Headers { .. } if !logged_in => Ok(Flow::Continue),
+                        Extra::Headers { early: wanted } if k == 0 => {
+                            // An absurd count prefetches nothing rather than
+                            // queueing millions of commands; the index decides.
+                            count = match parse_stat(&reply.status.text) {
+                                Ok(stat) if reply.status.is_ok() && stat.count <= MAX_PREFETCH => {
+                                    stat.count
+                                }
+                                _ => 0,
+                            };
+                            early = wanted.min(count);
+                            on(Arrival::Count(count));
+                            let top = |msg| Command::Top { msg, lines: 0 };
+                            let mut more: Vec<Command> =
+                                (count - early + 1..=count).rev().map(top).collect();
+                            more.extend([Command::Uidl(None), Command::List(None)]);
+                            more.extend((1..=count - early).rev().map(top));
+                            Ok(Flow::Append(more))
+                        }
+                        Extra::Headers { .. } if k <= early => Ok(on(header(count + 1 - k, reply))),
+                        Extra::Headers { .. } if k == early + 1 => {
+                            index_replies[0] = Some(reply);
+                            Ok(Flow::Continue)
+                        }
+                        Extra::Headers { .. } if k == early + 2 => {
+                            let [uidl, _] = std::mem::take(&mut index_replies);
+                            let entries = read_index(&addr, uidl, Some(reply))?;
+                            Ok(on(Arrival::Index {
+                                entries,
+                                auth,
+                                pipelined,
+                            }))
+                        }
+                        Extra::Headers { .. } => {
+                            Ok(on(header((count + 3).saturating_sub(k), reply)))
+                        }
+                        Extra::Nothing => Ok(Flow::Continue),
+                    };
                 }
-            }
-            Ok(Flow::Continue)
-        })
-        .await?;
+                match reply.status.kind {
+                    StatusKind::Ok => {}
+                    StatusKind::Continuation => continuation = true,
+                    StatusKind::Err => {
+                        refusal.get_or_insert(reply.status);
+                    }
+                }
+                Ok(Flow::Continue)
+            })
+            .await;
+        if let Err(e) = piped {
+            // A server that refuses the login and then hangs up (Dovecot's
+            // [IN-USE]) has said why: that is the error, not the hang-up.
+            return Err(match refusal {
+                Some(status) => Pop3Error::Login {
+                    code: status.code(),
+                    text: status.text,
+                },
+                None => e,
+            });
+        }
         if continuation && with_index {
             // The server wanted a SASL exchange after all and took UIDL as its
             // answer: the session is out of step, so it is not used further.

@@ -248,7 +248,7 @@ impl ResponseCode {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             ResponseCode::InUse => {
-                Some("another client has this mailbox open; close it and try again")
+                Some("another client has this mailbox open, perhaps another postie; POP3 allows one session at a time")
             }
             ResponseCode::LoginDelay => {
                 Some("the server limits how often you may log in; wait and try again")

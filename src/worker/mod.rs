@@ -154,7 +154,14 @@ pub enum Event {
 }
 
 fn classify(e: &Pop3Error) -> FailureKind {
+    use crate::pop3::ResponseCode;
     match e {
+        // Busy (another session, e.g. `postie fetch` from cron), throttled or
+        // a passing fault: not the user's to fix, so retried with backoff.
+        Pop3Error::Login {
+            code: Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp),
+            ..
+        } => FailureKind::Network,
         Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) => FailureKind::Login,
         Pop3Error::TlsUntrusted { .. }
         | Pop3Error::TlsHandshake { .. }
