@@ -10,6 +10,8 @@ command -v dovecot >/dev/null 2>&1 || need+=(dovecot-pop3d)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 [ -x /usr/bin/time ] || need+=(time)
+# Python's own mailbox and sqlite3 modules read what postie writes (Debian's Python).
+[ -x /usr/bin/python3 ] || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "tests/run.sh: installing ${need[*]}"

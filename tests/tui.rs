@@ -23,6 +23,7 @@ fn users() -> Vec<User> {
         User::new("tui_commit", five()),
         User::new("tui_discard", five()),
         User::new("tui_drop", five()),
+        User::new("tui_trash", five()),
     ]
 }
 
@@ -154,4 +155,208 @@ fn a_killed_connection_deletes_nothing_and_the_marks_come_back() {
     assert!(!left
         .iter()
         .any(|m| m.contains("Your weekly digest") || m.contains("foxmail 3.1")));
+}
+
+/// Five demo messages and the one with Chinese attachment names (newest).
+fn six() -> Vec<Vec<u8>> {
+    let mut m = five();
+    m.push(postie::demo::to_crlf(postie::demo::FILES[6].1));
+    m
+}
+
+/// The flag columns of the list row whose subject contains `subject`.
+fn flags_of(screen: &str, subject: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains(subject))
+        .unwrap_or_else(|| panic!("no row {subject:?}:\n{screen}"));
+    // The sidebar (16 cells) comes first at 100 columns.
+    line.chars().skip(16).take(5).collect()
+}
+
+/// The store in the real reader: what was read stays read after a restart,
+/// `m` and `F` stick, `s` saves with the Chinese name, and with the server
+/// stopped the header says `offline` and a stored message still opens.
+#[test]
+fn read_state_flags_saving_and_offline_reading_in_the_real_reader() {
+    let Some(d) = common::dovecot::own(vec![User::new("tui_store", six())], "") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let ca = home.path().join("ca.pem");
+    std::fs::copy(&d.ca_file, &ca).unwrap();
+    let cfg = home.path().join("config.toml");
+    let acct = Account {
+        port: d.plain_port,
+        tls: "starttls",
+        user: "tui_store",
+        auth: "auto",
+        ca_file: Some(&ca),
+        pipelining: true,
+    };
+    std::fs::write(&cfg, acct.toml()).unwrap();
+    let start = || {
+        let t = Tmux::start(
+            &postie_command(&cfg, &d.password("tui_store"), home.path()),
+            100,
+            30,
+        );
+        t
+    };
+    let t = start();
+    let screen = t.wait_for("6 messages", 20);
+    assert_eq!(flags_of(&screen, "报告附件"), "N   @", "{screen}");
+    // Read the newest (the one with attachments) and save them all.
+    t.keys(&["Enter"]);
+    t.wait_for("Attachments:", 10);
+    t.keys(&["s"]);
+    let prompt = t.wait_for("Save attachments to: ", 5);
+    assert!(
+        prompt.contains(&format!("{}/Downloads", home.path().display())),
+        "{prompt}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("saved 2 files", 10);
+    let pdf = home.path().join("Downloads").join("销售报告.pdf");
+    let csv = home.path().join("Downloads").join("数据汇总.csv");
+    assert!(
+        pdf.is_file() && csv.is_file(),
+        "saved under their Chinese names"
+    );
+    let expected = postie::mime::attachment_parts(&six()[5], &Default::default());
+    assert_eq!(
+        std::fs::read(&pdf).unwrap(),
+        expected[0].bytes,
+        "exact bytes"
+    );
+    assert_eq!(
+        std::fs::read(&csv).unwrap(),
+        expected[1].bytes,
+        "exact bytes"
+    );
+    // Back in the list: mark the next one read with m, flag the third with F.
+    t.keys(&["q", "j", "m", "j", "F"]);
+    let screen = t.wait_for("!", 5);
+    assert_eq!(flags_of(&screen, "Your weekly digest"), "     ", "{screen}");
+    assert_eq!(flags_of(&screen, "邮件示例"), "N !  ", "{screen}");
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
+    drop(t);
+
+    let t = start();
+    let screen = t.wait_for("6 messages", 20);
+    assert_eq!(
+        flags_of(&screen, "报告附件"),
+        "    @",
+        "read stays read:\n{screen}"
+    );
+    assert_eq!(
+        flags_of(&screen, "Your weekly digest"),
+        "     ",
+        "m stays:\n{screen}"
+    );
+    assert_eq!(flags_of(&screen, "邮件示例"), "N !  ", "F stays:\n{screen}");
+    assert_eq!(flags_of(&screen, "Welcome to postie"), "N    ");
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
+    drop(t);
+
+    // The server goes away; the store does not.
+    d.stop();
+    let t = start();
+    let screen = t.wait_for("offline", 20);
+    let header = screen.lines().next().unwrap_or("");
+    assert!(header.trim_end().ends_with("│ offline"), "{screen}");
+    assert!(screen.contains("cannot connect to 127.0.0.1:"), "{screen}");
+    assert_eq!(
+        flags_of(&screen, "邮件示例"),
+        "N !  ",
+        "the store's view:\n{screen}"
+    );
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("报告和数据见附件。", 10);
+    assert!(screen.contains("1. 销售报告.pdf"), "{screen}");
+    t.keys(&["q", "x"]);
+    t.wait_for("EXITED:0", 10);
+}
+
+/// Committing a deletion moves the local copy to Trash; `u` there restores it
+/// to INBOX (kept only here now: `L`); `d` in Trash asks, then removes for good.
+#[test]
+fn a_committed_deletion_keeps_the_local_copy_in_trash() {
+    let Some(d) = dovecot() else { return };
+    let Session {
+        tmux,
+        _home: home_dir,
+    } = open(d, "tui_trash");
+    let t = &tmux;
+    // Read the newest (so it is stored), then mark it and commit.
+    t.keys(&["Enter"]);
+    t.wait_for("Subject: Your weekly digest", 10);
+    t.keys(&["d"]);
+    t.wait_for("5 messages, 1 marked for deletion", 5);
+    t.keys(&["q"]);
+    t.wait_for("Delete 1 message from the server? (y/n/c)", 5);
+    t.keys(&["y"]);
+    t.wait_for("EXITED:0", 10);
+    assert_eq!(d.message_files("tui_trash").len(), 4);
+    let home = home_dir.path().to_path_buf();
+    drop(tmux);
+    let cfg = home.join("config.toml");
+    let t = Tmux::start(
+        &postie_command(&cfg, &d.password("tui_trash"), &home),
+        100,
+        30,
+    );
+    let screen = t.wait_for("4 messages", 20);
+    assert!(!screen.contains("Your weekly digest"), "{screen}");
+    assert!(
+        screen.contains("Trash (") || screen.contains("  Trash"),
+        "{screen}"
+    );
+    t.keys(&["Tab", "Tab", "Tab"]);
+    let screen = t.wait_for("│ Trash │", 5);
+    assert!(screen.contains("Your weekly digest"), "in Trash:\n{screen}");
+    t.keys(&["Enter"]);
+    t.wait_for("Subject: Your weekly digest", 10);
+    t.keys(&["q", "u"]);
+    t.wait_for("restored to INBOX", 5);
+    t.keys(&["Tab"]);
+    let screen = t.wait_for("│ INBOX │", 5);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Your weekly digest"))
+        .unwrap_or_else(|| panic!("restored:\n{screen}"));
+    assert!(
+        row.chars()
+            .skip(16)
+            .take(5)
+            .collect::<String>()
+            .starts_with(" L"),
+        "{row}"
+    );
+    // Back to Trash with it, from INBOX (a local-only message goes at once), then for good.
+    let n = screen
+        .lines()
+        .skip(2)
+        .position(|l| l.contains("Your weekly digest"))
+        .unwrap();
+    for _ in 0..n {
+        t.keys(&["j"]);
+    }
+    t.keys(&["d"]);
+    t.wait_for("moved to Trash", 5);
+    t.keys(&["BTab"]);
+    t.wait_for("│ Trash │", 5);
+    t.keys(&["d"]);
+    t.wait_for("Delete this message for good? (y/n)", 5);
+    t.keys(&["y"]);
+    let screen = t.wait_for("deleted for good", 5);
+    assert!(screen.contains("Trash is empty."), "{screen}");
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
+    let trash = home.join("data/postie/test/Trash");
+    for sub in ["cur", "new"] {
+        assert_eq!(std::fs::read_dir(trash.join(sub)).unwrap().count(), 0);
+    }
 }

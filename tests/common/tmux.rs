@@ -92,7 +92,7 @@ impl Drop for Tmux {
 /// A shell line that runs postie with this config and password, isolated from the user's files.
 pub fn postie_command(config: &Path, password: &str, home: &Path) -> String {
     format!(
-        "env HOME='{h}' XDG_STATE_HOME='{h}/state' XDG_CACHE_HOME='{h}/cache' POSTIE_CONFIG='{c}' POSTIE_PASSWORD='{p}' TERM=xterm-256color '{bin}'",
+        "env HOME='{h}' XDG_STATE_HOME='{h}/state' XDG_CACHE_HOME='{h}/cache' XDG_DATA_HOME='{h}/data' XDG_DOWNLOAD_DIR='{h}/Downloads' POSTIE_CONFIG='{c}' POSTIE_PASSWORD='{p}' TERM=xterm-256color '{bin}'",
         h = home.display(),
         c = config.display(),
         p = password,
