@@ -112,12 +112,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
     Ok(Source {
         label: name.to_string(),
         mode: mode.into(),
-        store_key: crate::store::account_key(
-            &client.endpoint.host,
-            client.endpoint.port,
-            &client.user,
-            &decode,
-        ),
+        store_key: crate::store::account_key(&client.endpoint.host, &client.user),
         store_root: crate::store::default_root(name),
         download_dir: crate::config::download_dir(account.download_dir.as_deref()),
         client,
@@ -354,6 +349,9 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
             Err(e) => return Err(e.into()),
         }
     };
+    if let Some(s) = &store {
+        s.close(STORE_CLOSE).await;
+    }
     let rows: Vec<ListedMessage> = rows.iter().map(ListedMessage::new).collect();
     let text = if json {
         let mut s = serde_json::to_string_pretty(&rows)?;
@@ -408,6 +406,22 @@ async fn message_bytes(source: &Source, which: &Selector, seen: bool) -> Result<
         return Ok(Bytes::File(path.clone()));
     }
     let store = cli_store(source).await;
+    let found = message_bytes_with(source, store.clone(), which, seen).await;
+    if let Some(s) = &store {
+        s.close(STORE_CLOSE).await;
+    }
+    found
+}
+
+/// How long an exiting command waits for the store to close tidily.
+const STORE_CLOSE: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn message_bytes_with(
+    source: &Source,
+    store: Option<StoreHandle>,
+    which: &Selector,
+    seen: bool,
+) -> Result<Bytes> {
     let stored_path = |u: Uidl| {
         let store = store.clone();
         async move {

@@ -74,3 +74,19 @@ impl Once {
         }
     }
 }
+
+/// Records the resident memory now (VmRSS), in KiB, as `rss-NAME`.
+pub fn mark_rss(name: &str) {
+    if !enabled() {
+        return;
+    }
+    let kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    append(&format!("rss-{name} {kb}"));
+}

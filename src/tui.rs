@@ -228,6 +228,9 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     // connection instead would delete nothing either.
     let _ = req_tx.send(Request::QuitDiscard);
     let _ = tokio::time::timeout(Duration::from_secs(3), worker_task).await;
+    if let Some(store) = &edge.store {
+        store.close(Duration::from_secs(5)).await;
+    }
     Ok(())
 }
 
@@ -347,6 +350,13 @@ fn record_milestones(app: &App, done: &mut crate::timings::Once) {
     if !app.indexed && app.preview_count > 0 && app.preview.len() >= height.min(app.preview_count) {
         // A first visit's newest rows, ahead of the index.
         done.mark("first-screen");
+    }
+    if !app.indexed && !app.list.is_empty() {
+        // The list from the local store, before any server reply.
+        let visible = app.list.visible(height);
+        if visible.iter().all(|e| e.summary.is_some()) {
+            done.mark("stored-screen");
+        }
     }
     if app.indexed {
         done.mark("indexed");

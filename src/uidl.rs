@@ -39,6 +39,11 @@ impl Uidl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The shared string itself (a clone of the `Arc`, not of the text).
+    pub fn shared(&self) -> Arc<str> {
+        self.0.clone()
+    }
 }
 
 impl Deref for Uidl {

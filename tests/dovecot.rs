@@ -759,12 +759,7 @@ fn the_local_store_makes_a_reopen_cost_only_new_messages() {
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&after.stdout).unwrap();
     assert_eq!(rows.len(), 300);
     let root = home.path().join("data").join("postie").join("test");
-    let key = postie::store::account_key(
-        "127.0.0.1",
-        d.plain_port,
-        "cached",
-        &postie::mime::DecodeOptions::default(),
-    );
+    let key = postie::store::account_key("127.0.0.1", "cached");
     let mut store =
         postie::store::Store::open(&root, &key, postie::mime::DecodeOptions::default()).unwrap();
     let rows = store.load(postie::store::Folder::Inbox).unwrap();

@@ -212,12 +212,7 @@ fn python_mailbox_reads_the_store() {
         h.ok(&["show", "--raw", &r["number"].as_u64().unwrap().to_string()]);
     }
     // Flag one, unsee another, as the reader's F and m would.
-    let key = postie::store::account_key(
-        "127.0.0.1",
-        d.plain_port,
-        "pymail",
-        &postie::mime::DecodeOptions::default(),
-    );
+    let key = postie::store::account_key("127.0.0.1", "pymail");
     let (flagged, unseen) = (
         rows[0]["uidl"].as_str().unwrap().to_string(),
         rows[1]["uidl"].as_str().unwrap().to_string(),
@@ -346,7 +341,7 @@ fn stored_home() -> (tempfile::TempDir, String, Vec<(String, u8)>) {
         "[accounts.test]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\n"
     );
     let root = dir.path().join("data").join("postie").join("test");
-    let key = postie::store::account_key("127.0.0.1", port, "u", &Default::default());
+    let key = postie::store::account_key("127.0.0.1", "u");
     let mut s = postie::store::Store::open(&root, &key, Default::default()).unwrap();
     use postie::store::Flags;
     let mut expect = Vec::new();

@@ -6,7 +6,8 @@
 use tokio::io::AsyncWrite;
 
 use super::codec::{
-    parse_listing, parse_scan_listing, parse_stat, parse_uid_listing, Command, StatusKind,
+    parse_listing, parse_scan_listing, parse_stat, parse_uid_listing_shared, Command, ShareUidl,
+    StatusKind,
 };
 use super::connection::{Connection, Endpoint, Flow, Pop3Error, Reply, TlsMode, MAX_LISTING};
 use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Capabilities};
@@ -60,10 +61,19 @@ impl Client {
     /// pipelines, UIDL and LIST go out behind the login commands, so the
     /// index costs no round trip of its own.
     pub async fn open(cfg: &ClientConfig) -> Result<(Client, Vec<MailboxEntry>), Pop3Error> {
+        Client::open_sharing(cfg, &|_| None).await
+    }
+
+    /// `open`, with UIDLs `share` already holds taken from it instead of
+    /// allocated again.
+    pub async fn open_sharing(
+        cfg: &ClientConfig,
+        share: ShareUidl<'_>,
+    ) -> Result<(Client, Vec<MailboxEntry>), Pop3Error> {
         let (mut client, replies) = Client::login(cfg, Extra::Index, |_| Flow::Continue).await?;
         let index = match replies {
-            Some([uidl, list]) => read_index(client.conn.addr(), uidl, list)?,
-            None => client.index().await?,
+            Some([uidl, list]) => read_index(client.conn.addr(), uidl, list, share)?,
+            None => client.index_sharing(share).await?,
         };
         Ok((client, index))
     }
@@ -198,7 +208,7 @@ impl Client {
                         }
                         Extra::Headers { .. } if k == early + 2 => {
                             let [uidl, _] = std::mem::take(&mut index_replies);
-                            let entries = read_index(&addr, uidl, Some(reply))?;
+                            let entries = read_index(&addr, uidl, Some(reply), &|_| None)?;
                             Ok(on(Arrival::Index {
                                 entries,
                                 auth,
@@ -295,6 +305,14 @@ impl Client {
     /// UIDL + LIST in one round trip (when pipelined): every message with its
     /// size and unique id, in message-number order.
     pub async fn index(&mut self) -> Result<Vec<MailboxEntry>, Pop3Error> {
+        self.index_sharing(&|_| None).await
+    }
+
+    /// `index`, sharing UIDLs as `open_sharing` does.
+    pub async fn index_sharing(
+        &mut self,
+        share: ShareUidl<'_>,
+    ) -> Result<Vec<MailboxEntry>, Pop3Error> {
         let cmds = [Command::Uidl(None), Command::List(None)];
         let mut replies: [Option<Reply>; 2] = [None, None];
         self.conn
@@ -304,7 +322,7 @@ impl Client {
             })
             .await?;
         let [uidl, list] = replies;
-        read_index(self.conn.addr(), uidl, list)
+        read_index(self.conn.addr(), uidl, list, share)
     }
 
     /// `TOP n 0` for each number, pipelined; `on_header` gets each header block
@@ -462,6 +480,7 @@ fn read_index(
     addr: &str,
     uidl: Option<Reply>,
     list: Option<Reply>,
+    share: ShareUidl<'_>,
 ) -> Result<Vec<MailboxEntry>, Pop3Error> {
     let protocol = |source| Pop3Error::Protocol {
         addr: addr.to_string(),
@@ -478,8 +497,10 @@ fn read_index(
     sizes.dedup_by_key(|&mut (n, _)| n);
     let mut uids = match uidl {
         Some(r) if r.status.is_ok() => {
-            let mut uids = parse_listing(r.body.as_deref().unwrap_or_default(), parse_uid_listing)
-                .map_err(protocol)?;
+            let mut uids = parse_listing(r.body.as_deref().unwrap_or_default(), |l| {
+                parse_uid_listing_shared(l, share)
+            })
+            .map_err(protocol)?;
             uids.sort_by_key(|(n, _)| *n);
             uids.dedup_by_key(|(n, _)| *n);
             Some(uids.into_iter().peekable())

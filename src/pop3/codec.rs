@@ -462,6 +462,19 @@ pub fn parse_scan_listing(line: &str) -> Result<(u32, u64), CodecError> {
 
 /// `n uid`: one unique-id listing. RFC 1939: 1 to 70 characters from 0x21 to 0x7E.
 pub fn parse_uid_listing(line: &str) -> Result<(u32, std::sync::Arc<str>), CodecError> {
+    parse_uid_listing_shared(line, &|_| None)
+}
+
+/// A UIDL already held elsewhere (the local store's copy), to share instead
+/// of allocating a new one.
+pub type ShareUidl<'a> = &'a (dyn Fn(&str) -> Option<std::sync::Arc<str>> + Sync);
+
+/// `parse_uid_listing`, taking the id from `share` when it has it: a
+/// 100,000-message mailbox then holds one copy of each UIDL, not two.
+pub fn parse_uid_listing_shared(
+    line: &str,
+    share: ShareUidl<'_>,
+) -> Result<(u32, std::sync::Arc<str>), CodecError> {
     let mut w = words(line);
     let n = w
         .next()
@@ -471,7 +484,7 @@ pub fn parse_uid_listing(line: &str) -> Result<(u32, std::sync::Arc<str>), Codec
         .next()
         .filter(|u| u.len() <= 70 && u.bytes().all(|b| (0x21..=0x7e).contains(&b)));
     match (n, uid) {
-        (Some(n), Some(uid)) => Ok((n, uid.into())),
+        (Some(n), Some(uid)) => Ok((n, share(uid).unwrap_or_else(|| uid.into()))),
         _ => Err(bad("unique-id listing", line)),
     }
 }

@@ -9,10 +9,16 @@ use super::Store;
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
+enum Message {
+    Job(Job),
+    /// Close the store, then say so.
+    Close(tokio::sync::oneshot::Sender<()>),
+}
+
 /// Cheap to clone; the thread ends when the last handle is dropped.
 #[derive(Clone)]
 pub struct StoreHandle {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Message>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -21,13 +27,27 @@ pub struct StoreGone;
 
 impl StoreHandle {
     /// Moves `store` onto a thread of its own.
-    pub fn start(mut store: Store) -> StoreHandle {
-        let (tx, rx) = mpsc::channel::<Job>();
+    pub fn start(store: Store) -> StoreHandle {
+        let (tx, rx) = mpsc::channel::<Message>();
         let spawned = std::thread::Builder::new()
             .name("postie-store".into())
             .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    job(&mut store);
+                let mut store = store;
+                let mut closed = None;
+                while let Ok(m) = rx.recv() {
+                    match m {
+                        Message::Job(job) => job(&mut store),
+                        Message::Close(tx) => {
+                            closed = Some(tx);
+                            break;
+                        }
+                    }
+                }
+                // Dropping the store closes the index cleanly (SQLite folds
+                // its write-ahead log back in and removes it).
+                drop(store);
+                if let Some(tx) = closed {
+                    let _ = tx.send(());
                 }
             });
         if let Err(e) = spawned {
@@ -43,31 +63,27 @@ impl StoreHandle {
     ) -> Result<R, StoreGone> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.tx
-            .send(Box::new(move |s| {
+            .send(Message::Job(Box::new(move |s| {
                 let _ = tx.send(f(s));
-            }))
+            })))
             .map_err(|_| StoreGone)?;
         rx.await.map_err(|_| StoreGone)
     }
 
     /// Runs `f` on the store thread without waiting (in order with every other job).
     pub fn post(&self, f: impl FnOnce(&mut Store) + Send + 'static) {
-        if self.tx.send(Box::new(f)).is_err() {
+        if self.tx.send(Message::Job(Box::new(f))).is_err() {
             tracing::warn!("the local store's thread has stopped; a change was not saved");
         }
     }
 
-    /// Runs `f` on the store thread and blocks this (non-async) thread for the answer.
-    pub fn run_blocking<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Store) -> R + Send + 'static,
-    ) -> Result<R, StoreGone> {
-        let (tx, rx) = mpsc::channel();
-        self.tx
-            .send(Box::new(move |s| {
-                let _ = tx.send(f(s));
-            }))
-            .map_err(|_| StoreGone)?;
-        rx.recv().map_err(|_| StoreGone)
+    /// Finishes every job asked for so far, closes the store, and waits for
+    /// that (at most `limit`): the index is left tidy at exit. Jobs sent
+    /// afterwards are not run.
+    pub async fn close(&self, limit: std::time::Duration) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.tx.send(Message::Close(tx)).is_ok() {
+            let _ = tokio::time::timeout(limit, rx).await;
+        }
     }
 }

@@ -64,6 +64,8 @@ pub struct Row {
 
 pub struct Index {
     conn: Connection,
+    /// What opening had to do, for the user (decoding settings changed).
+    pub note: Option<String>,
 }
 
 pub fn now() -> i64 {
@@ -119,22 +121,22 @@ impl Index {
     /// Opens (or creates) the index at `path` for `key` (the account and its
     /// decoding settings). Any doubt about the file is an error: the caller
     /// moves it aside and rebuilds.
-    pub fn open(path: &Path, key: &str) -> Result<Index, IndexError> {
+    pub fn open(path: &Path, key: &str, decode: &str) -> Result<Index, IndexError> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Index::setup(conn, key)
+        Index::setup(conn, key, decode)
     }
 
     /// An index in memory only, for a store whose index file cannot be written.
-    pub fn in_memory(key: &str) -> Result<Index, IndexError> {
-        Index::setup(Connection::open_in_memory()?, key)
+    pub fn in_memory(key: &str, decode: &str) -> Result<Index, IndexError> {
+        Index::setup(Connection::open_in_memory()?, key, decode)
     }
 
-    fn setup(conn: Connection, key: &str) -> Result<Index, IndexError> {
+    fn setup(conn: Connection, key: &str, decode: &str) -> Result<Index, IndexError> {
         conn.busy_timeout(Duration::from_secs(10))?;
         let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
         let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -149,7 +151,10 @@ impl Index {
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let index = Index { conn };
+        // A big first sync writes one large transaction; the log is cut back
+        // to 4 MB once it is folded into the index.
+        conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
+        let mut index = Index { conn, note: None };
         index.migrate(version, key)?;
         let stored_key: Option<String> = index
             .conn
@@ -166,6 +171,29 @@ impl Index {
                     params![key],
                 )?;
             }
+        }
+        // Summaries depend on how mail is decoded (`fallback_charset`,
+        // `decoding`): when that changed, they are read again; flags and
+        // stored mail are untouched.
+        let stored_decode: Option<String> = index
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'decode'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if stored_decode.as_deref() != Some(decode) {
+            if stored_decode.is_some() {
+                index
+                    .conn
+                    .execute("UPDATE messages SET subject = NULL", [])?;
+                index.note =
+                    Some("the decoding settings changed: message summaries are read again".into());
+            }
+            index.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('decode', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![decode],
+            )?;
         }
         Ok(index)
     }
@@ -217,6 +245,19 @@ impl Index {
             "SELECT {COLUMNS} FROM messages WHERE folder = ?1 ORDER BY seq DESC"
         ))?;
         let rows = st.query_map(params![folder.name()], row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// The newest `limit` messages of `folder`, newest first.
+    pub fn load_newest(&self, folder: Folder, limit: usize) -> Result<Vec<Row>, IndexError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE folder = ?1 ORDER BY seq DESC LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![folder.name(), limit as i64], row)?;
         let mut out = Vec::new();
         for r in rows {
             out.push(r?);

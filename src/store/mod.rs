@@ -115,11 +115,17 @@ impl Flags {
     }
 }
 
-/// What the index key says: the account and how its mail is decoded (a
-/// change of `fallback_charset` or `decoding` makes stored summaries wrong).
-pub fn account_key(host: &str, port: u16, user: &str, decode: &DecodeOptions) -> String {
+/// Which mailbox an index is for: the server and the user (a change of port
+/// or TLS mode is the same mailbox; another host or user is not, and its
+/// UIDLs would name other messages).
+pub fn account_key(host: &str, user: &str) -> String {
+    format!("{}/{user}", host.to_ascii_lowercase())
+}
+
+/// How summaries were decoded: a change makes them be read again.
+fn decode_key(decode: &DecodeOptions) -> String {
     format!(
-        "{host}:{port}/{user}/fallback={}/strict={}",
+        "fallback={}/strict={}",
         decode.fallback.map(|e| e.name()).unwrap_or("-"),
         decode.strict
     )
@@ -172,10 +178,15 @@ impl Store {
         }
         let mut notes = Vec::new();
         let path = root.join(INDEX_FILE);
-        let (index, fresh) = match open_index(&path, key) {
+        let dkey = decode_key(&decode);
+        // Files of another mailbox keep their flags, but not their UIDLs:
+        // those would name this server's messages.
+        let mut trust_uidls = true;
+        let (index, fresh) = match open_index(&path, key, &dkey) {
             Ok(pair) => pair,
             Err(e @ IndexError::Busy(_)) => return Err(e.into()),
             Err(e) => {
+                trust_uidls = !matches!(e, IndexError::Foreign(_));
                 let aside = move_aside(&path);
                 notes.push(format!(
                     "{e}; {} and rebuilt it from the mail folders",
@@ -186,18 +197,19 @@ impl Store {
                 ));
                 match aside
                     .map_err(IndexError::Damaged)
-                    .and_then(|_| open_index(&path, key))
+                    .and_then(|_| open_index(&path, key, &dkey))
                 {
                     Ok(pair) => pair,
                     Err(e) => {
                         notes.push(format!(
                             "cannot write a new index ({e}): the index lives in memory for this session; flags are still kept in the mail files"
                         ));
-                        (Index::in_memory(key)?, true)
+                        (Index::in_memory(key, &dkey)?, true)
                     }
                 }
             }
         };
+        notes.extend(index.note.clone());
         let mut store = Store {
             root: root.to_path_buf(),
             key: key.to_string(),
@@ -206,7 +218,7 @@ impl Store {
             notes,
         };
         if fresh {
-            store.reconcile()?;
+            store.adopt(trust_uidls)?;
         }
         Ok(store)
     }
@@ -246,11 +258,12 @@ impl Store {
     fn recover(&mut self, why: &str) -> Result<(), StoreError> {
         let path = self.root.join(INDEX_FILE);
         // Close the damaged file before moving it.
-        self.index = Index::in_memory(&self.key)?;
+        let dkey = decode_key(&self.decode);
+        self.index = Index::in_memory(&self.key, &dkey)?;
         let note = match move_aside(&path)
             .map_err(IndexError::Damaged)
             .and_then(|p| {
-                let (index, _) = open_index(&path, &self.key)?;
+                let (index, _) = open_index(&path, &self.key, &dkey)?;
                 self.index = index;
                 Ok(p)
             }) {
@@ -272,10 +285,21 @@ impl Store {
         self.with_index(|i| i.load(folder))
     }
 
+    /// The newest `limit` messages of `folder`.
+    pub fn load_newest(&mut self, folder: Folder, limit: usize) -> Result<Vec<Row>, StoreError> {
+        self.with_index(|i| i.load_newest(folder, limit))
+    }
+
     /// Makes the index agree with the Maildir, the durable truth: files the
     /// index lacks are adopted (summary read from the file), flags are taken
     /// from file names, rows whose file has gone lose their stored copy.
     pub fn reconcile(&mut self) -> Result<(), StoreError> {
+        self.adopt(true)
+    }
+
+    /// `reconcile`; files are adopted under the UIDL in their names only when
+    /// `trust_uidls` (not after another mailbox's index was set aside).
+    fn adopt(&mut self, trust_uidls: bool) -> Result<(), StoreError> {
         let known = self.with_index(|i| i.files())?;
         let mut by_file: std::collections::HashMap<(Folder, String), (String, Flags)> = known
             .into_iter()
@@ -311,6 +335,7 @@ impl Store {
             let uidl = name
                 .uidl
                 .clone()
+                .filter(|_| trust_uidls)
                 .unwrap_or_else(|| format!(" L{}", name.base));
             let on_server = false;
             self.with_index(|i| {
@@ -520,7 +545,7 @@ impl Store {
     }
 }
 
-fn open_index(path: &Path, key: &str) -> Result<(Index, bool), IndexError> {
+fn open_index(path: &Path, key: &str, decode: &str) -> Result<(Index, bool), IndexError> {
     for suffix in ["", "-wal", "-shm"] {
         let p = PathBuf::from(format!("{}{suffix}", path.display()));
         match fs::symlink_metadata(&p) {
@@ -559,7 +584,7 @@ fn open_index(path: &Path, key: &str) -> Result<(Index, bool), IndexError> {
             }
         }
     }
-    let index = Index::open(path, key)?;
+    let index = Index::open(path, key, decode)?;
     // Damage found later (a truncated file fails when its rows are read) is
     // handled by `Store::with_index`.
     let count = index.count()?;
@@ -579,4 +604,94 @@ fn move_aside(path: &Path) -> Result<PathBuf, String> {
         fs::rename(&from, &to).map_err(|e| format!("{}: {e}", from.display()))?;
     }
     Ok(aside)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(root: &Path, key: &str) -> Store {
+        let mut s = Store::open(root, key, DecodeOptions::default()).unwrap();
+        let u = Uidl::from("uid-1");
+        s.apply_server_index(&[(u.clone(), 30)], &[]).unwrap();
+        s.deliver(&u, b"Subject: one\r\n\r\nbody\r\n", Flags::SEEN, None)
+            .unwrap();
+        s.put_summaries(&[(u, Arc::new(Summary::note("one")))])
+            .unwrap();
+        s
+    }
+
+    #[test]
+    fn another_mailboxs_index_is_set_aside_and_its_uidls_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(stored(dir.path(), "pop.a.example/alice"));
+        let mut s =
+            Store::open(dir.path(), "pop.b.example/alice", DecodeOptions::default()).unwrap();
+        assert!(s.notes[0].contains("another account"), "{:?}", s.notes);
+        let rows = s.load(Folder::Inbox).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(
+            rows[0].uidl.is_session(),
+            "kept, but not under the old server's UIDL"
+        );
+        assert_eq!(
+            rows[0].flags,
+            Flags::SEEN,
+            "the flag in the file name survives"
+        );
+        assert!(!rows[0].on_server);
+    }
+
+    #[test]
+    fn new_decoding_settings_reread_summaries_and_keep_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(stored(dir.path(), "k"));
+        let strict = DecodeOptions {
+            strict: true,
+            ..DecodeOptions::default()
+        };
+        let mut s = Store::open(dir.path(), "k", strict).unwrap();
+        assert!(
+            s.notes[0].contains("decoding settings changed"),
+            "{:?}",
+            s.notes
+        );
+        let rows = s.load(Folder::Inbox).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(rows[0].summary.is_none() && rows[0].stored);
+        assert_eq!(rows[0].uidl, Uidl::from("uid-1"));
+    }
+
+    #[test]
+    fn a_newer_index_is_set_aside_and_rebuilt_from_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(stored(dir.path(), "k"));
+        let conn = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        assert!(s.notes[0].contains("newer postie"), "{:?}", s.notes);
+        let rows = s.load(Folder::Inbox).unwrap();
+        assert_eq!(rows[0].uidl, Uidl::from("uid-1"));
+        assert_eq!(rows[0].flags, Flags::SEEN);
+        assert_eq!(
+            rows[0]
+                .summary
+                .as_ref()
+                .map(|s| s.subject().to_string())
+                .as_deref(),
+            Some("one")
+        );
+    }
+
+    #[test]
+    fn a_session_only_id_is_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        let err = s.deliver(&Uidl::session(1), b"x", Flags::default(), None);
+        assert!(err.is_err());
+        assert!(maildir::scan(&s.folder_dir(Folder::Inbox))
+            .unwrap()
+            .is_empty());
+    }
 }

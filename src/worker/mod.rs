@@ -180,6 +180,8 @@ enum Quit {
     Discard,
 }
 
+/// Rows read from the store ahead of the rest: a tall terminal's worth.
+const FIRST_LOCAL: usize = 200;
 /// How many summaries go into one `HeadersLoaded`.
 const HEADER_BATCH: usize = 256;
 /// The first batch of a stream with no rows on screen yet: a tall terminal's worth.
@@ -190,6 +192,15 @@ const SOON: u32 = 2048;
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
+
+/// The message named `uidl` in `index` (number order), through `by_uidl`
+/// (positions in UIDL order): a binary search, no map of 100,000 keys.
+fn lookup<'a>(index: &'a [Message], by_uidl: &[u32], uidl: &str) -> Option<&'a Message> {
+    let i = by_uidl
+        .binary_search_by(|&p| index[p as usize].uidl.as_str().cmp(uidl))
+        .ok()?;
+    index.get(by_uidl[i] as usize)
+}
 
 /// One message of this session's index.
 #[derive(Debug)]
@@ -239,7 +250,7 @@ pub struct Worker {
     tx: UnboundedSender<Event>,
     client: Option<Client>,
     /// UIDL -> this session's message number.
-    numbers: HashMap<Uidl, u32>,
+    by_uidl: Vec<u32>,
     /// This session's messages in number order (oldest first): found by binary search.
     index: Vec<Message>,
     /// How many of `index` are `known`.
@@ -278,7 +289,7 @@ impl Worker {
             rx,
             tx,
             client: None,
-            numbers: HashMap::new(),
+            by_uidl: Vec::new(),
             index: Vec::new(),
             known: 0,
             has_uidl: true,
@@ -414,6 +425,16 @@ impl Worker {
     /// The list from the store, before any network reply (local first).
     async fn load_local(&mut self) {
         let Some(store) = &self.store else { return };
+        // The newest screenful first: on screen before the rest is read.
+        let tx = self.tx.clone();
+        store.post(move |s| {
+            if let Ok(rows) = s.load_newest(Folder::Inbox, FIRST_LOCAL) {
+                if !rows.is_empty() {
+                    let rows = rows.iter().map(ListRow::from_store).collect();
+                    let _ = tx.send(Event::LocalLoaded(rows));
+                }
+            }
+        });
         let loaded = store
             .run(|s| (s.load(Folder::Inbox), std::mem::take(&mut s.notes)))
             .await;
@@ -432,15 +453,16 @@ impl Worker {
         }
         match rows {
             Ok(rows) => {
-                self.local = rows
-                    .iter()
-                    .map(|r| (r.uidl.clone(), Known::from(r)))
-                    .collect();
                 if !rows.is_empty() {
                     self.send(Event::LocalLoaded(
                         rows.iter().map(ListRow::from_store).collect(),
                     ));
                 }
+                self.local = rows
+                    .into_iter()
+                    .map(|r| (r.uidl.clone(), Known::from(&r)))
+                    .collect();
+                crate::timings::mark_rss("local-loaded");
             }
             Err(e) => self.send(Event::Failed {
                 kind: FailureKind::Local,
@@ -566,7 +588,10 @@ impl Worker {
             self.end_stream(stream);
             client?
         } else {
-            let (client, entries) = Client::open(&self.cfg).await?;
+            // UIDLs the store has are shared, not allocated a second time.
+            let local = &self.local;
+            let share = |u: &str| local.get_key_value(u).map(|(k, _)| k.shared());
+            let (client, entries) = Client::open_sharing(&self.cfg, &share).await?;
             self.take_index(entries, client.auth_method(), client.is_pipelined());
             client
         };
@@ -607,24 +632,24 @@ impl Worker {
             .filter(|m| m.known && !m.uidl.is_session())
             .map(|m| m.uidl.clone())
             .collect();
-        self.numbers = HashMap::with_capacity(id.messages.len());
-        self.index = Vec::with_capacity(id.messages.len());
-        let with_summary: HashSet<&Uidl> = plan
-            .rows
-            .iter()
-            .filter(|r| r.summary.is_some())
-            .map(|r| &r.uidl)
-            .collect();
-        for m in &id.messages {
-            self.numbers.insert(m.uidl.clone(), m.number);
+        let count = id.messages.len();
+        let (has_uidl, duplicated) = (id.has_uidl, id.duplicated);
+        drop(id);
+        self.index = Vec::with_capacity(count);
+        for r in &plan.rows {
+            let Some(number) = r.number else { continue };
             self.index.push(Message {
-                number: m.number,
-                known: with_summary.contains(&m.uidl) || was_known.contains(&m.uidl),
-                size: m.size,
-                uidl: m.uidl.clone(),
+                number,
+                known: r.summary.is_some() || was_known.contains(&r.uidl),
+                size: r.size,
+                uidl: r.uidl.clone(),
             });
         }
-        drop(with_summary);
+        self.index.sort_unstable_by_key(|m| m.number);
+        self.by_uidl = (0..self.index.len() as u32).collect();
+        let index = &self.index;
+        self.by_uidl
+            .sort_unstable_by(|&a, &b| index[a as usize].uidl.cmp(&index[b as usize].uidl));
         self.known = self.index.iter().filter(|m| m.known).count();
         let first = self.local.values().map(|k| k.seq).max().unwrap_or(0) + 1;
         for (seq, (u, size)) in (first..).zip(plan.new.iter()) {
@@ -662,17 +687,17 @@ impl Worker {
                 });
             }
         }
-        if !id.has_uidl && !id.messages.is_empty() && (had_uidl || self.store.is_some()) {
+        if !has_uidl && count > 0 && (had_uidl || self.store.is_some()) {
             self.send(Event::Failed {
                 kind: FailureKind::Server,
                 error: "the server has no UIDL: mail cannot be kept or remembered, and marks cannot survive a reconnect".into(),
             });
-        } else if id.duplicated > 0 {
+        } else if duplicated > 0 {
             self.send(Event::Failed {
                 kind: FailureKind::Server,
                 error: format!(
                     "the server gave {} messages a UIDL another message also has: they can be read in this session only, and are never kept or deleted by that UIDL",
-                    id.duplicated
+                    duplicated
                 ),
             });
         }
@@ -682,7 +707,13 @@ impl Worker {
             pipelined,
             has_uidl: self.has_uidl,
         });
+        crate::timings::mark_rss("before-indexed");
         self.send(Event::Indexed(plan.rows));
+    }
+
+    /// This session's number for `uidl`.
+    fn number_of(&self, uidl: &str) -> Option<u32> {
+        lookup(&self.index, &self.by_uidl, uidl).map(|m| m.number)
     }
 
     /// Where message `n` is in `index`.
@@ -712,18 +743,17 @@ impl Worker {
             return Ok(());
         };
         self.marks_dirty = false;
-        let numbers = |set: &BTreeSet<Uidl>, nums: &HashMap<Uidl, u32>| -> Vec<u32> {
+        let (index, by_uidl) = (&self.index, &self.by_uidl);
+        let numbers = |set: &BTreeSet<Uidl>| -> Vec<u32> {
             set.iter()
-                .filter_map(|u| nums.get(u.as_str()).copied())
+                .filter_map(|u| lookup(index, by_uidl, u).map(|m| m.number))
                 .collect()
         };
         let refused = if self.applied.is_subset(&self.marks) {
             let new: BTreeSet<Uidl> = self.marks.difference(&self.applied).cloned().collect();
-            client.dele(&numbers(&new, &self.numbers)).await?
+            client.dele(&numbers(&new)).await?
         } else {
-            client
-                .reset_marks(&numbers(&self.marks, &self.numbers))
-                .await?
+            client.reset_marks(&numbers(&self.marks)).await?
         };
         // A temporary refusal (Dovecot says [SYS/TEMP] as it shuts a session
         // down) is not a verdict on the message: keep the mark, start over.
@@ -819,7 +849,7 @@ impl Worker {
         if self.local.get(uidl).is_some_and(|k| k.stored) && self.body_from_store(uidl).await {
             return Ok(());
         }
-        let Some(&number) = self.numbers.get(uidl) else {
+        let Some(number) = self.number_of(uidl) else {
             self.send(Event::BodyFailed {
                 uidl: uidl.clone(),
                 error: "the message is no longer on the server".into(),
@@ -860,7 +890,7 @@ impl Worker {
         let raw = if stored {
             None
         } else {
-            let Some(&number) = self.numbers.get(uidl) else {
+            let Some(number) = self.number_of(uidl) else {
                 self.send(Event::Saved(Err(
                     "the message is no longer on the server".into()
                 )));
@@ -988,9 +1018,9 @@ impl Worker {
         let mut wanted: Vec<u32> = Vec::new();
         let mut first = HashSet::new();
         for u in &self.visible {
-            if let Some((k, &n)) = self.numbers.get_key_value(u.as_str()) {
-                if !self.is_known(n) && first.insert(k.clone()) {
-                    wanted.push(n);
+            if let Some(m) = lookup(&self.index, &self.by_uidl, u) {
+                if !m.known && first.insert(m.uidl.clone()) {
+                    wanted.push(m.number);
                 }
             }
         }
@@ -1123,7 +1153,7 @@ impl Worker {
     fn interrupts(&self, r: &Request, last: u32) -> bool {
         match r {
             Request::Visible(v) => v.iter().any(|u| {
-                let Some(&m) = self.numbers.get(u.as_str()) else {
+                let Some(m) = self.number_of(u) else {
                     return false;
                 };
                 let soon = m < last && last - m <= SOON;
