@@ -67,6 +67,21 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen once it shows one of `texts`; panics with the screen after `secs`.
+    pub fn wait_for_any(&self, texts: &[&str], secs: u64) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if texts.iter().any(|t| s.contains(t)) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                panic!("waited {secs} s for one of {texts:?}; the screen shows:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The screen once it shows `text`; panics with the screen after `secs`.
     pub fn wait_for(&self, text: &str, secs: u64) -> String {
         let start = Instant::now();
