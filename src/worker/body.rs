@@ -52,14 +52,6 @@ impl Retrieved {
         };
         Ok(Rendered::from_message(&raw, decode))
     }
-
-    pub fn len(&self) -> u64 {
-        match self {
-            Retrieved::Memory(raw) => raw.len() as u64,
-            Retrieved::File(f) => f.as_file().metadata().map_or(0, |m| m.len()),
-            Retrieved::Stored(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-        }
-    }
 }
 
 /// A temp file for a large message: in `dir` (the store's tmp/) when given.

@@ -930,8 +930,10 @@ impl Worker {
     /// Decodes a message (off this task when large) and sends it to the reader.
     async fn show_body(&mut self, uidl: &Uidl, raw: body::Retrieved) -> Result<(), Pop3Error> {
         let decode = self.decode;
-        let rendered = if raw.len() > 256 * 1024 {
-            // Large messages are decoded off this task so the session stays responsive.
+        // A file is read, and a large message decoded, off this task, so the
+        // session stays responsive and no disk read happens on it.
+        let heavy = !matches!(&raw, body::Retrieved::Memory(b) if b.len() <= 256 * 1024);
+        let rendered = if heavy {
             tokio::task::spawn_blocking(move || raw.render(&decode))
                 .await
                 .map_err(|e| Pop3Error::Local(format!("decoding failed: {e}")))?
@@ -952,13 +954,14 @@ impl Worker {
             return false;
         };
         let u = uidl.clone();
-        match store.run(move |s| s.path(&u)).await {
-            Ok(Ok(Some(path))) if path.exists() => {
-                match self.show_body(uidl, body::Retrieved::Stored(path)).await {
-                    Ok(()) => return true,
-                    Err(e) => self.store_failed("cannot read the stored message", e),
-                }
-            }
+        let found = store
+            .run(move |s| s.path(&u).map(|p| p.filter(|p| p.exists())))
+            .await;
+        match found {
+            Ok(Ok(Some(path))) => match self.show_body(uidl, body::Retrieved::Stored(path)).await {
+                Ok(()) => return true,
+                Err(e) => self.store_failed("cannot read the stored message", e),
+            },
             Ok(Ok(_)) => {}
             Ok(Err(e)) => self.store_failed("cannot read the stored message", e),
             Err(e) => self.store_failed("cannot read the stored message", e),

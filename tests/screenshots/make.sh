@@ -33,3 +33,4 @@ shot list j
 shot reader G k Enter
 shot delete-confirm q g d j d q
 shot help c '?'
+shot attachments Escape g j j j j j j j j j Enter v
