@@ -40,30 +40,16 @@ enum Command {
     },
     /// Print one message decoded for reading (or its raw bytes), then exit
     Show {
-        /// Message number, as `postie list` shows it
-        #[arg(required_unless_present_any = ["uidl", "file"], conflicts_with_all = ["uidl", "file"])]
-        number: Option<u32>,
-        /// Select the message by its UIDL instead
-        #[arg(long, value_name = "UIDL", conflicts_with = "file")]
-        uidl: Option<String>,
-        /// Decode a saved message file (.eml) instead of one on the server
-        #[arg(long, value_name = "PATH")]
-        file: Option<PathBuf>,
+        #[command(flatten)]
+        which: Which,
         /// Write the message exactly as retrieved (dot-unstuffed)
         #[arg(long)]
         raw: bool,
     },
     /// Save a message's attachments (all, or the K-th listed by show); prints each path
     Save {
-        /// Message number, as `postie list` shows it
-        #[arg(required_unless_present_any = ["uidl", "file"], conflicts_with_all = ["uidl", "file"])]
-        number: Option<u32>,
-        /// Select the message by its UIDL instead
-        #[arg(long, value_name = "UIDL", conflicts_with = "file")]
-        uidl: Option<String>,
-        /// Take the attachments of a saved message file (.eml)
-        #[arg(long, value_name = "PATH")]
-        file: Option<PathBuf>,
+        #[command(flatten)]
+        which: Which,
         /// Save only attachment K (as numbered by `show`); repeatable
         #[arg(long = "part", value_name = "K")]
         parts: Vec<usize>,
@@ -73,8 +59,22 @@ enum Command {
     },
 }
 
-fn selector(number: Option<u32>, uidl: Option<String>, file: Option<PathBuf>) -> Selector {
-    match (number, uidl, file) {
+/// Which message `show` and `save` act on.
+#[derive(clap::Args)]
+struct Which {
+    /// Message number, as `postie list` shows it
+    #[arg(required_unless_present_any = ["uidl", "file"], conflicts_with_all = ["uidl", "file"])]
+    number: Option<u32>,
+    /// Select the message by its UIDL instead
+    #[arg(long, value_name = "UIDL", conflicts_with = "file")]
+    uidl: Option<String>,
+    /// A saved message file (.eml), decoded exactly as a fetched one would be
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+}
+
+fn selector(w: Which) -> Selector {
+    match (w.number, w.uidl, w.file) {
         (_, _, Some(f)) => Selector::File(f),
         (_, Some(u), None) => Selector::Uidl(u),
         (Some(n), None, None) => Selector::Number(n),
@@ -104,19 +104,12 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match args.command {
             Some(Command::List { json, offline }) => cli::run_list(&source, json, offline).await,
-            Some(Command::Show {
-                number,
-                uidl,
-                file,
-                raw,
-            }) => cli::run_show(&source, &selector(number, uidl, file), raw).await,
-            Some(Command::Save {
-                number,
-                uidl,
-                file,
-                parts,
-                dir,
-            }) => cli::run_save(&source, &selector(number, uidl, file), &parts, dir).await,
+            Some(Command::Show { which, raw }) => {
+                cli::run_show(&source, &selector(which), raw).await
+            }
+            Some(Command::Save { which, parts, dir }) => {
+                cli::run_save(&source, &selector(which), &parts, dir).await
+            }
             None => postie::tui::run(&source).await,
         }
     });

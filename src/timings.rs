@@ -44,20 +44,23 @@ pub fn mark(name: &str) {
     append(&format!("{name} {ms:.1}"));
 }
 
-/// Records the peak resident memory so far (Linux: VmHWM), in KiB.
-pub fn mark_peak_rss() {
-    if !enabled() {
-        return;
-    }
-    let kb = std::fs::read_to_string("/proc/self/status")
+/// A `/proc/self/status` figure in KiB (`VmHWM:`, `VmRSS:`).
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
-        .unwrap_or(0);
-    append(&format!("peak-rss-kb {kb}"));
+        .unwrap_or(0)
+}
+
+/// Records the peak resident memory so far (VmHWM), in KiB.
+pub fn mark_peak_rss() {
+    if enabled() {
+        append(&format!("peak-rss-kb {}", status_kb("VmHWM:")));
+    }
 }
 
 /// Records each milestone once.
@@ -77,16 +80,7 @@ impl Once {
 
 /// Records the resident memory now (VmRSS), in KiB, as `rss-NAME`.
 pub fn mark_rss(name: &str) {
-    if !enabled() {
-        return;
+    if enabled() {
+        append(&format!("rss-{name} {}", status_kb("VmRSS:")));
     }
-    let kb = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .unwrap_or(0);
-    append(&format!("rss-{name} {kb}"));
 }

@@ -96,6 +96,24 @@ fn last_retr(d: &Dovecot, user: &str, n: usize) -> usize {
     }
 }
 
+/// A second client for `user`, as another mail program would be.
+fn plain_client(d: &Dovecot, user: &str) -> ClientConfig {
+    ClientConfig {
+        endpoint: Endpoint {
+            host: "127.0.0.1".into(),
+            port: d.plain_port,
+            tls: TlsMode::None,
+            ca_file: None,
+            timeouts: Timeouts::default(),
+        },
+        user: user.into(),
+        password: Secret::new(d.password(user)),
+        auth: AuthPreference::User,
+        allow_insecure_auth: false,
+        pipelining: true,
+    }
+}
+
 fn row<'a>(rows: &'a [serde_json::Value], uidl: &str) -> &'a serde_json::Value {
     rows.iter()
         .find(|r| r["uidl"] == uidl)
@@ -164,20 +182,7 @@ fn messages_deleted_elsewhere_leave_the_list_or_stay_when_stored() {
         .enable_all()
         .build()
         .unwrap();
-    let cfg = ClientConfig {
-        endpoint: Endpoint {
-            host: "127.0.0.1".into(),
-            port: d.plain_port,
-            tls: TlsMode::None,
-            ca_file: None,
-            timeouts: Timeouts::default(),
-        },
-        user: "gone".into(),
-        password: Secret::new(d.password("gone")),
-        auth: AuthPreference::User,
-        allow_insecure_auth: false,
-        pipelining: true,
-    };
+    let cfg = plain_client(d, "gone");
     rt.block_on(async {
         let mut c = Client::connect(&cfg).await.unwrap();
         c.dele(&[1, 2]).await.unwrap();
@@ -540,20 +545,7 @@ fn a_mailbox_in_use_is_said_in_plain_words() {
         .enable_all()
         .build()
         .unwrap();
-    let cfg = ClientConfig {
-        endpoint: Endpoint {
-            host: "127.0.0.1".into(),
-            port: d.plain_port,
-            tls: TlsMode::None,
-            ca_file: None,
-            timeouts: Timeouts::default(),
-        },
-        user: "busy".into(),
-        password: Secret::new(d.password("busy")),
-        auth: AuthPreference::User,
-        allow_insecure_auth: false,
-        pipelining: true,
-    };
+    let cfg = plain_client(&d, "busy");
     let holder = rt.block_on(Client::connect(&cfg)).unwrap();
     let list = h.ok(&["list", "--json"]);
     assert!(

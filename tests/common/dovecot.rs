@@ -367,7 +367,13 @@ impl Drop for Dovecot {
 /// An instance of this test's own (to be stopped, or configured apart). With
 /// CI=true one that cannot start fails the test; elsewhere it is skipped.
 pub fn own(users: Vec<User>, extra: &str) -> Option<Dovecot> {
-    match Dovecot::start_with(users, extra) {
+    required(Dovecot::start_with(users, extra))
+}
+
+/// A started Dovecot, or (outside CI) None with a note; under CI=true a
+/// failure to start fails the test.
+fn required<T>(started: Result<T, String>) -> Option<T> {
+    match started {
         Ok(d) => Some(d),
         Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("CI=true and Dovecot cannot start: {e}")
@@ -383,14 +389,10 @@ pub fn own(users: Vec<User>, extra: &str) -> Option<Dovecot> {
 /// start fails the test; elsewhere the test is skipped with a note.
 pub fn shared(init: fn() -> Vec<User>) -> Option<&'static Dovecot> {
     static INSTANCE: OnceLock<Result<Dovecot, String>> = OnceLock::new();
-    match INSTANCE.get_or_init(|| Dovecot::start(init())) {
-        Ok(d) => Some(d),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true and Dovecot cannot start: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED (no Dovecot here; CI makes this a failure): {e}");
-            None
-        }
-    }
+    required(
+        INSTANCE
+            .get_or_init(|| Dovecot::start(init()))
+            .as_ref()
+            .map_err(Clone::clone),
+    )
 }
