@@ -289,3 +289,39 @@ fn a_thousand_nested_multiparts_stop_at_the_depth_limit() {
     assert!(r.body.contains("nested too deeply"), "{}", r.body);
     assert_eq!(r.subject, "deep");
 }
+
+/// The streaming scan a large stored message gets (the reader never holds
+/// it whole) lists the same attachments, names and decoded sizes as the full
+/// decode, on every fixture, every demo message and the big ones.
+#[test]
+fn the_streaming_attachment_scan_agrees_with_the_full_decode() {
+    let opts = DecodeOptions::default();
+    let mut messages: Vec<(String, Vec<u8>)> = corpus()
+        .into_iter()
+        .map(|(e, b)| (e["file"].as_str().unwrap().to_string(), b))
+        .collect();
+    for (name, bytes) in postie::demo::FILES {
+        messages.push((name.to_string(), postie::demo::to_crlf(bytes)));
+        messages.push((format!("{name} (LF)"), bytes.to_vec()));
+    }
+    messages.push(("5 MB base64".into(), bounded::big_attachment()));
+    let mut with_attachments = 0;
+    for (name, raw) in &messages {
+        let full = Rendered::from_message(raw, &opts).attachments;
+        let scanned = postie::mime::scan_attachments(std::io::Cursor::new(raw), &opts).unwrap();
+        assert_eq!(scanned, full, "{name}");
+        with_attachments += usize::from(!full.is_empty());
+    }
+    assert!(with_attachments >= 8, "{with_attachments}");
+    // And the large-message rendering: the text of the head, every attachment.
+    let big = bounded::big_attachment();
+    let r = postie::mime::render_large(&mut std::io::Cursor::new(&big), &opts).unwrap();
+    assert!(r.body.starts_with("see attached"), "{}", r.body);
+    assert!(
+        r.body.contains("the text of its first 1.0M is shown"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.attachments.len(), 1);
+    assert_eq!(r.attachments[0].size, 5 * 1024 * 1024);
+}

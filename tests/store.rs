@@ -20,6 +20,7 @@ fn users() -> Vec<User> {
         User::new("pymail", generated_mailbox(4)),
         User::new("attach", vec![hostile_attachments()]),
         User::new("twice", generated_mailbox(40)),
+        User::new("large", vec![common::big_message(10 * 1024 * 1024)]),
     ]
 }
 
@@ -716,4 +717,107 @@ fn attachments_of_a_message_on_the_server_are_saved_and_it_is_kept() {
     let shown = h.ok(&["show", "1"]).stdout_text();
     assert!(shown.contains("Attachments:\n  1. 季度报告.pdf"), "{shown}");
     assert!(shown.contains("  4. 报告.doc"), "{shown}");
+}
+
+/// A 10 MB message in the reader: retrieved into the store's tmp/ and kept;
+/// shown from its head with every attachment at full size, never read whole;
+/// opened again from the store, with no second RETR.
+#[test]
+fn a_large_message_is_kept_and_reread_from_the_store_in_part() {
+    use postie::worker::{Event, Request, Worker};
+    let Some(d) = dovecot() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(
+        plain_client(d, "large"),
+        Default::default(),
+        Some(common::store_at(dir.path())),
+        req_rx,
+        ev_tx,
+    );
+    let bodies = rt.block_on(async move {
+        let task = tokio::spawn(worker.run());
+        let mut bodies = Vec::new();
+        let mut uidl = None;
+        while bodies.len() < 2 {
+            match next_event(&mut ev_rx).await {
+                Event::Indexed(rows) => {
+                    uidl = Some(rows[0].uidl.clone());
+                    req_tx
+                        .send(Request::FetchBody(rows[0].uidl.clone()))
+                        .unwrap();
+                }
+                Event::BodyLoaded { rendered, .. } => {
+                    bodies.push(rendered);
+                    if bodies.len() == 1 {
+                        req_tx
+                            .send(Request::FetchBody(uidl.clone().unwrap()))
+                            .unwrap();
+                    }
+                }
+                Event::BodyFailed { error, .. } => panic!("{error}"),
+                _ => {}
+            }
+        }
+        req_tx.send(Request::QuitDiscard).unwrap();
+        while !matches!(next_event(&mut ev_rx).await, Event::Closed { .. }) {}
+        task.await.unwrap();
+        bodies
+    });
+    for b in &bodies {
+        assert!(
+            b.body.starts_with("A big one."),
+            "{}",
+            &b.body[..b.body.len().min(200)]
+        );
+        assert!(
+            b.body.contains("the text of its first 1.0M is shown"),
+            "shown from its head"
+        );
+        assert_eq!(b.attachments.len(), 1);
+        assert_eq!(b.attachments[0].name, "big.bin");
+        assert!(
+            b.attachments[0].size > 7 * 1024 * 1024,
+            "{}",
+            b.attachments[0].size
+        );
+    }
+    assert_eq!(bodies[0].attachments, bodies[1].attachments);
+    assert_eq!(
+        last_retr(d, "large", 1),
+        1,
+        "the second open came from the store"
+    );
+    let rows = common::store_rows(dir.path());
+    assert!(rows[0].stored);
+    let files = postie::store::maildir::scan(&dir.path().join("INBOX")).unwrap();
+    assert_eq!(files.len(), 1);
+    let on_disk = std::fs::read(dir.path().join("INBOX").join(&files[0].0)).unwrap();
+    let on_server = std::fs::read(&d.message_files("large")[0]).unwrap();
+    assert!(
+        on_disk == on_server,
+        "byte-identical ({} vs {})",
+        on_disk.len(),
+        on_server.len()
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("INBOX/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+async fn next_event(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<postie::worker::Event>,
+) -> postie::worker::Event {
+    tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("an event within 30 s")
+        .expect("the worker is running")
 }

@@ -961,6 +961,19 @@ impl App {
                 }
                 self.bodies.insert(uidl, BodyState::Ready(rendered));
             }
+            Event::BodyFailed { uidl, error }
+                if error.starts_with("the stored copy")
+                    && self
+                        .list
+                        .get(&uidl)
+                        .is_some_and(|e| e.stored && e.on_server) =>
+            {
+                // Gone from disk (removed by hand): fetched from the server instead.
+                if let Some(e) = self.list.get_mut(&uidl) {
+                    e.stored = false;
+                }
+                return vec![Effect::Worker(Request::FetchBody(uidl))];
+            }
             Event::BodyFailed { uidl, error } => {
                 self.notice = Some(format!("cannot fetch the message: {error}"));
                 self.bodies.insert(uidl, BodyState::Failed(error));

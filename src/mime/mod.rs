@@ -12,7 +12,9 @@ pub mod sanitize;
 pub mod transfer;
 
 pub use charset::DecodeOptions;
-pub use render::{attachment_parts, Attachment, AttachmentPart, Rendered};
+pub use render::{
+    attachment_parts, render_large, scan_attachments, Attachment, AttachmentPart, Rendered,
+};
 
 use header::{find, first_address, split_entity, HeaderContext, Params};
 use sanitize::sanitize_line;

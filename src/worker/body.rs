@@ -32,26 +32,31 @@ pub enum Retrieved {
 }
 
 impl Retrieved {
-    /// Decodes the message. A file is read back once, for the decoder.
+    /// Decodes the message. A file over `SPILL_ABOVE` is never read whole:
+    /// the reader gets the text of its head and every attachment from one
+    /// streaming pass (`mime::render_large`).
     pub fn render(self, decode: &DecodeOptions) -> std::io::Result<Rendered> {
-        use std::io::Read;
-        let raw = match self {
-            Retrieved::Memory(raw) => raw,
-            Retrieved::File(mut tmp) => {
-                let file = tmp.as_file_mut();
-                file.rewind()?;
-                let mut raw = Vec::new();
-                file.read_to_end(&mut raw)?;
-                raw
-            }
+        match self {
+            Retrieved::Memory(raw) => Ok(Rendered::from_message(&raw, decode)),
+            Retrieved::File(mut tmp) => render_file(tmp.as_file_mut(), decode),
             Retrieved::Stored(path) => {
-                let mut raw = Vec::new();
-                crate::store::maildir::open_regular(&path)?.read_to_end(&mut raw)?;
-                raw
+                render_file(&mut crate::store::maildir::open_regular(&path)?, decode)
             }
-        };
-        Ok(Rendered::from_message(&raw, decode))
+        }
     }
+}
+
+/// A message file decoded for the reader: whole when small, else its head
+/// and a streaming scan of its attachments.
+pub fn render_file(file: &mut std::fs::File, decode: &DecodeOptions) -> std::io::Result<Rendered> {
+    use std::io::Read;
+    if file.metadata()?.len() > SPILL_ABOVE {
+        return crate::mime::render_large(file, decode);
+    }
+    file.rewind()?;
+    let mut raw = Vec::new();
+    file.read_to_end(&mut raw)?;
+    Ok(Rendered::from_message(&raw, decode))
 }
 
 /// A temp file for a large message: in `dir` (the store's tmp/) when given.
@@ -67,10 +72,96 @@ fn spill_file(dir: Option<&std::path::Path>) -> std::io::Result<tempfile::NamedT
     }
 }
 
+/// Bytes in flight to the spill file at most (backpressure beyond).
+const SPILL_CHUNK: usize = 1024 * 1024;
+
+/// Writes a large message to its temp file on a blocking thread: the socket
+/// task only hands over 1 MB chunks (and waits when four are queued), so no
+/// file I/O happens on it.
+struct SpillWriter {
+    tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+    reserve: Option<
+        std::pin::Pin<
+            Box<
+                dyn std::future::Future<
+                        Output = Result<
+                            tokio::sync::mpsc::OwnedPermit<Vec<u8>>,
+                            tokio::sync::mpsc::error::SendError<()>,
+                        >,
+                    > + Send,
+            >,
+        >,
+    >,
+    pending: Vec<u8>,
+    done: tokio::task::JoinHandle<std::io::Result<tempfile::NamedTempFile>>,
+}
+
+impl SpillWriter {
+    fn start(dir: Option<&std::path::Path>) -> SpillWriter {
+        let dir = dir.map(|d| d.to_path_buf());
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+        let done = tokio::task::spawn_blocking(move || {
+            let mut file = spill_file(dir.as_deref())?;
+            while let Some(chunk) = rx.blocking_recv() {
+                file.write_all(&chunk)?;
+            }
+            Ok(file)
+        });
+        SpillWriter {
+            tx: Some(tx),
+            reserve: None,
+            pending: Vec::new(),
+            done,
+        }
+    }
+
+    /// Hands the pending bytes to the writer once it has room.
+    fn poll_hand_over(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let gone = || std::io::Error::other("the temp file's writer stopped");
+        if self.reserve.is_none() {
+            let Some(tx) = self.tx.clone() else {
+                return std::task::Poll::Ready(Err(gone()));
+            };
+            self.reserve = Some(Box::pin(tx.reserve_owned()));
+        }
+        let Some(fut) = self.reserve.as_mut() else {
+            return std::task::Poll::Ready(Err(gone()));
+        };
+        match fut.as_mut().poll(cx) {
+            std::task::Poll::Pending => std::task::Poll::Pending,
+            std::task::Poll::Ready(Ok(permit)) => {
+                self.reserve = None;
+                permit.send(std::mem::take(&mut self.pending));
+                std::task::Poll::Ready(Ok(()))
+            }
+            std::task::Poll::Ready(Err(_)) => {
+                self.reserve = None;
+                std::task::Poll::Ready(Err(gone()))
+            }
+        }
+    }
+
+    /// The rest written; the file, or why it could not be written.
+    async fn finish(mut self) -> std::io::Result<tempfile::NamedTempFile> {
+        if let Some(tx) = self.tx.take() {
+            if !self.pending.is_empty() {
+                // A writer that stopped says why below.
+                let _ = tx.send(std::mem::take(&mut self.pending)).await;
+            }
+        }
+        self.done
+            .await
+            .map_err(|e| std::io::Error::other(format!("the temp file's writer failed: {e}")))?
+    }
+}
+
 enum Store {
     Memory(Vec<u8>),
     File {
-        file: tempfile::NamedTempFile,
+        writer: SpillWriter,
         /// The first `PREVIEW` bytes, for the preview.
         head: Vec<u8>,
     },
@@ -89,29 +180,28 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn spill(&mut self) -> std::io::Result<()> {
+    fn spill(&mut self) {
         if let Store::Memory(buf) = &mut self.store {
-            let mut file = spill_file(self.spill_dir)?;
-            file.write_all(buf)?;
             let head = buf[..buf.len().min(PREVIEW)].to_vec();
-            self.store = Store::File { file, head };
+            let mut writer = SpillWriter::start(self.spill_dir);
+            writer.pending = std::mem::take(buf);
+            self.store = Store::File { writer, head };
         }
-        Ok(())
     }
 
-    fn take(&mut self, data: &[u8]) -> std::io::Result<()> {
+    fn take(&mut self, data: &[u8]) {
         match &mut self.store {
             Store::Memory(buf) => buf.extend_from_slice(data),
-            Store::File { file, head } => {
+            Store::File { writer, head } => {
                 let room = PREVIEW.saturating_sub(head.len()).min(data.len());
                 head.extend_from_slice(&data[..room]);
-                file.write_all(data)?;
+                writer.pending.extend_from_slice(data);
             }
         }
         self.received += data.len() as u64;
         if matches!(self.store, Store::Memory(_)) && self.received > SPILL_ABOVE {
             // The server's LIST size was too small: move to a file now.
-            self.spill()?;
+            self.spill();
         }
         if self.received - self.last >= STEP {
             self.last = self.received;
@@ -127,7 +217,6 @@ impl Sink<'_> {
                 self.preview(head.clone());
             }
         }
-        Ok(())
     }
 
     /// Decodes the first part off this task and sends it when ready.
@@ -151,10 +240,20 @@ impl Sink<'_> {
 impl AsyncWrite for Sink<'_> {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
+        cx: &mut std::task::Context<'_>,
         data: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Ready(self.take(data).map(|()| data.len()))
+        if let Store::File { writer, .. } = &mut self.store {
+            if writer.pending.len() >= SPILL_CHUNK {
+                match writer.poll_hand_over(cx) {
+                    std::task::Poll::Ready(Ok(())) => {}
+                    std::task::Poll::Ready(Err(e)) => return std::task::Poll::Ready(Err(e)),
+                    std::task::Poll::Pending => return std::task::Poll::Pending,
+                }
+            }
+        }
+        self.take(data);
+        std::task::Poll::Ready(Ok(data.len()))
     }
     fn poll_flush(
         self: std::pin::Pin<&mut Self>,
@@ -178,10 +277,8 @@ pub async fn retrieve(
     tx: &UnboundedSender<Event>,
 ) -> Result<Retrieved, Pop3Error> {
     let store = if total > SPILL_ABOVE {
-        let file = spill_file(spill_dir)
-            .map_err(|e| Pop3Error::Local(format!("cannot create a temp file: {e}")))?;
         Store::File {
-            file,
+            writer: SpillWriter::start(spill_dir),
             head: Vec::with_capacity(PREVIEW),
         }
     } else {
@@ -201,6 +298,8 @@ pub async fn retrieve(
     client.retr_to(number, &mut sink).await?;
     Ok(match sink.store {
         Store::Memory(buf) => Retrieved::Memory(buf),
-        Store::File { file, .. } => Retrieved::File(file),
+        Store::File { writer, .. } => Retrieved::File(writer.finish().await.map_err(|e| {
+            Pop3Error::Local(format!("cannot write the message to a temp file: {e}"))
+        })?),
     })
 }

@@ -70,23 +70,24 @@ pub fn execute(
     tx: UnboundedSender<Event>,
 ) {
     store.post(move |s| match request {
-        LocalRequest::LoadBody(uidl) => match s.read(&uidl) {
-            Ok(Some(raw)) => {
-                let raw_len = raw.len();
-                let send = move || {
-                    let rendered = Rendered::from_message(&raw, &decode);
-                    let _ = tx.send(Event::BodyLoaded {
-                        uidl,
-                        rendered: Arc::new(rendered),
+        LocalRequest::LoadBody(uidl) => match s.path(&uidl) {
+            Ok(Some(path)) => {
+                // Decoded on a thread of its own, so the store goes on
+                // answering meanwhile; a large file is never read whole.
+                std::thread::spawn(move || {
+                    let rendered = crate::store::maildir::open_regular(&path)
+                        .and_then(|mut f| super::body::render_file(&mut f, &decode));
+                    let _ = tx.send(match rendered {
+                        Ok(r) => Event::BodyLoaded {
+                            uidl,
+                            rendered: Arc::new(r),
+                        },
+                        Err(e) => Event::BodyFailed {
+                            uidl,
+                            error: format!("cannot read the stored copy: {e}"),
+                        },
                     });
-                };
-                // A large message is decoded on a thread of its own, so the
-                // store goes on answering meanwhile.
-                if raw_len > 256 * 1024 {
-                    std::thread::spawn(send);
-                } else {
-                    send();
-                }
+                });
             }
             Ok(None) => {
                 let _ = tx.send(Event::BodyFailed {
