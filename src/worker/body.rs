@@ -75,23 +75,24 @@ fn spill_file(dir: Option<&std::path::Path>) -> std::io::Result<tempfile::NamedT
 /// Bytes in flight to the spill file at most (backpressure beyond).
 const SPILL_CHUNK: usize = 1024 * 1024;
 
+/// Waiting for room in the writer's queue.
+type Reserve = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<
+                    tokio::sync::mpsc::OwnedPermit<Vec<u8>>,
+                    tokio::sync::mpsc::error::SendError<()>,
+                >,
+            > + Send,
+    >,
+>;
+
 /// Writes a large message to its temp file on a blocking thread: the socket
 /// task only hands over 1 MB chunks (and waits when four are queued), so no
 /// file I/O happens on it.
 struct SpillWriter {
     tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
-    reserve: Option<
-        std::pin::Pin<
-            Box<
-                dyn std::future::Future<
-                        Output = Result<
-                            tokio::sync::mpsc::OwnedPermit<Vec<u8>>,
-                            tokio::sync::mpsc::error::SendError<()>,
-                        >,
-                    > + Send,
-            >,
-        >,
-    >,
+    reserve: Option<Reserve>,
     pending: Vec<u8>,
     done: tokio::task::JoinHandle<std::io::Result<tempfile::NamedTempFile>>,
 }
