@@ -81,6 +81,39 @@ pub struct AccountConfig {
     pub read_timeout: Option<u64>,
     /// Where saved attachments go (default `$XDG_DOWNLOAD_DIR`, else `~/Downloads`).
     pub download_dir: Option<PathBuf>,
+    /// What downloading leaves on the server: `always`, `never`, `Nd`, `until-deleted`.
+    pub leave_on_server: Option<String>,
+}
+
+/// What downloading leaves on the server (`leave_on_server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeavePolicy {
+    /// Nothing is deleted on the server by downloading.
+    #[default]
+    Always,
+    /// Deleted as soon as it is safely stored.
+    Never,
+    /// Deleted this many days after postie first downloaded it.
+    Days(u32),
+    /// Deleted on the server when it is deleted here.
+    UntilDeleted,
+}
+
+impl LeavePolicy {
+    pub fn parse(s: &str) -> Result<LeavePolicy, String> {
+        let t = s.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "always" => Ok(LeavePolicy::Always),
+            "never" => Ok(LeavePolicy::Never),
+            "until-deleted" => Ok(LeavePolicy::UntilDeleted),
+            _ => match t.strip_suffix('d').map(str::parse::<u32>) {
+                Some(Ok(n)) => Ok(LeavePolicy::Days(n)),
+                _ => Err(format!(
+                    "leave_on_server {s:?} is not one of \"always\", \"never\", \"14d\" (days), \"until-deleted\""
+                )),
+            },
+        }
+    }
 }
 
 /// `download_dir`, else `$XDG_DOWNLOAD_DIR`, else `~/Downloads`.
@@ -265,6 +298,9 @@ impl AccountConfig {
                 )));
             }
         }
+        if let Some(p) = &self.leave_on_server {
+            LeavePolicy::parse(p).map_err(invalid)?;
+        }
         for (what, v) in [
             ("connect_timeout", self.connect_timeout),
             ("command_timeout", self.command_timeout),
@@ -275,6 +311,14 @@ impl AccountConfig {
             }
         }
         Ok(())
+    }
+
+    /// The account's `leave_on_server` (checked by `validate`).
+    pub fn leave_policy(&self) -> LeavePolicy {
+        self.leave_on_server
+            .as_deref()
+            .and_then(|p| LeavePolicy::parse(p).ok())
+            .unwrap_or_default()
     }
 
     pub fn endpoint(&self) -> Endpoint {

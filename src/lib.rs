@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod display;
+pub mod fetch;
 pub mod mime;
 pub mod pop3;
 pub mod secret;

@@ -46,6 +46,18 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Download new messages into the local store, then apply leave_on_server
+    Fetch {
+        /// Every account in the config
+        #[arg(long, conflicts_with = "account")]
+        all: bool,
+        /// One JSON array: an object per account with new, downloaded, bytes, deleted
+        #[arg(long)]
+        json: bool,
+        /// Print nothing on success
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Save a message's attachments (all, or the K-th listed by show); prints each path
     Save {
         #[command(flatten)]
@@ -101,20 +113,28 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
+    let result: anyhow::Result<u8> = runtime.block_on(async {
         match args.command {
-            Some(Command::List { json, offline }) => cli::run_list(&source, json, offline).await,
-            Some(Command::Show { which, raw }) => {
-                cli::run_show(&source, &selector(which), raw).await
+            Some(Command::List { json, offline }) => {
+                cli::run_list(&source, json, offline).await.map(|()| 0)
             }
+            Some(Command::Show { which, raw }) => cli::run_show(&source, &selector(which), raw)
+                .await
+                .map(|()| 0),
             Some(Command::Save { which, parts, dir }) => {
-                cli::run_save(&source, &selector(which), &parts, dir).await
+                cli::run_save(&source, &selector(which), &parts, dir)
+                    .await
+                    .map(|()| 0)
             }
-            None => postie::tui::run(&source).await,
+            // Exit 75 (EX_TEMPFAIL) tells cron the server was busy or away.
+            Some(Command::Fetch { all, json, quiet }) => {
+                Ok(postie::fetch::run(&source, all, json, quiet).await)
+            }
+            None => postie::tui::run(&source).await.map(|()| 0),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             let msg = format!("{e:#}");
             eprintln!("postie: {}", postie::mime::sanitize::sanitize_line(&msg));

@@ -350,6 +350,30 @@ impl Client {
             .await
     }
 
+    /// `RETR` for each number, pipelined; `on_message` gets each message (or
+    /// the server's refusal) as soon as it is in, and may pause the stream.
+    /// Each reply is held in memory while it arrives (at most `max_each`
+    /// bytes): stream larger ones with `retr_to`. Returns how many were done.
+    pub async fn retrieve<F>(
+        &mut self,
+        numbers: &[u32],
+        max_each: usize,
+        mut on_message: F,
+    ) -> Result<usize, Pop3Error>
+    where
+        F: FnMut(u32, Result<Vec<u8>, Pop3Error>) -> Flow,
+    {
+        let cmds: Vec<Command> = numbers.iter().map(|&n| Command::Retr(n)).collect();
+        self.conn
+            .pipeline(&cmds, max_each, self.pipelined, |i, reply| {
+                let result = reply
+                    .into_result(&cmds[i])
+                    .map(|r| r.body.unwrap_or_default());
+                Ok(on_message(numbers[i], result))
+            })
+            .await
+    }
+
     /// The whole message, in memory. Use `retr_to` to stream a large one.
     pub async fn retr(&mut self, msg: u32) -> Result<Vec<u8>, Pop3Error> {
         let cmd = Command::Retr(msg);

@@ -74,6 +74,15 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The time recorded as "downloaded": `POSTIE_TEST_NOW` (seconds since the
+/// epoch) when set, so tests can age mail without waiting days; else now.
+pub fn now_for_index() -> i64 {
+    std::env::var("POSTIE_TEST_NOW")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(now)
+}
+
 const COLUMNS: &str = "uidl, folder, size, seq, subject, sender, sender_address, date, \
      date_offset, date_raw, attachment, message_id, in_reply_to, refs, reply_to, flags, \
      file IS NOT NULL, on_server, first_seen, downloaded";
@@ -252,6 +261,19 @@ impl Index {
         Ok(out)
     }
 
+    /// Messages removed for good here that the server still had (tombstones).
+    pub fn load_deleted(&self) -> Result<Vec<Row>, IndexError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE folder = 'Deleted'"
+        ))?;
+        let rows = st.query_map([], row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
     /// The newest `limit` messages of `folder`, newest first.
     pub fn load_newest(&self, folder: Folder, limit: usize) -> Result<Vec<Row>, IndexError> {
         let mut st = self.conn.prepare_cached(&format!(
@@ -379,7 +401,7 @@ impl Index {
         summary: Option<&Summary>,
     ) -> Result<(), IndexError> {
         let seq = self.next_seq()?;
-        let t = now();
+        let t = now_for_index();
         self.conn.execute(
             "INSERT INTO messages(uidl, folder, file, size, seq, flags, first_seen, downloaded, on_server)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)
@@ -437,6 +459,79 @@ impl Index {
         )?;
         self.conn.execute(
             "DELETE FROM messages WHERE uidl = ?1 AND on_server = 0",
+            params![uidl],
+        )?;
+        Ok(())
+    }
+
+    /// Records many delivered messages in one transaction.
+    pub fn stored_many(&mut self, rows: &[(String, String, u64, Flags)]) -> Result<(), IndexError> {
+        let tx = self.conn.transaction()?;
+        {
+            let first: i64 = {
+                let max: Option<i64> =
+                    tx.query_row("SELECT max(seq) FROM messages", [], |r| r.get(0))?;
+                max.unwrap_or(0) + 1
+            };
+            let t = now_for_index();
+            let mut st = tx.prepare_cached(
+                "INSERT INTO messages(uidl, folder, file, size, seq, flags, first_seen, downloaded, on_server)
+                 VALUES (?1, 'INBOX', ?2, ?3, ?4, ?5, ?6, ?6, 1)
+                 ON CONFLICT(uidl) DO UPDATE SET folder = 'INBOX', file = excluded.file,
+                   size = excluded.size, flags = messages.flags | excluded.flags,
+                   downloaded = excluded.downloaded",
+            )?;
+            // New rows take the next arrival numbers; known ones keep theirs.
+            for (seq, (uidl, file, size, flags)) in (first..).zip(rows) {
+                st.execute(params![
+                    uidl,
+                    file,
+                    *size as i64,
+                    seq,
+                    flags.bits() as i64,
+                    t
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Messages the index believes on the server that a `leave_on_server`
+    /// policy may delete: stored ones downloaded before `cutoff` (`Some`), or
+    /// every stored one (`None`).
+    pub fn stored_on_server(&self, cutoff: Option<i64>) -> Result<Vec<String>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT uidl FROM messages WHERE on_server = 1 AND file IS NOT NULL
+               AND downloaded IS NOT NULL AND (?1 IS NULL OR downloaded <= ?1)",
+        )?;
+        let rows = st.query_map(params![cutoff], |r| r.get(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// Messages deleted here that the server still has: in Trash, or
+    /// removed for good (kept as a tombstone in the pseudo-folder `Deleted`).
+    pub fn deleted_here(&self) -> Result<Vec<String>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT uidl FROM messages WHERE on_server = 1 AND folder IN ('Trash', 'Deleted')",
+        )?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// A message removed for good here but still on the server: remembered
+    /// (no file, no summary shown anywhere) so `until-deleted` can delete it there.
+    pub fn tombstone(&mut self, uidl: &str) -> Result<(), IndexError> {
+        self.conn.execute(
+            "UPDATE messages SET folder = 'Deleted', file = NULL WHERE uidl = ?1",
             params![uidl],
         )?;
         Ok(())

@@ -187,6 +187,44 @@ pub fn commit(folder: &Path, tmp: &Path, file: &File, name: &FileName) -> io::Re
     Ok(rel)
 }
 
+/// Writes `bytes` to a new file in `folder/tmp/` and fsyncs it; the caller
+/// renames it into place (`commit_many`).
+pub fn write_tmp(folder: &Path, uidl: Option<&str>, bytes: &[u8]) -> io::Result<(PathBuf, String)> {
+    let base = unique_name(uidl, bytes.len() as u64);
+    let (tmp, mut file) = create_tmp(folder, &base)?;
+    match file.write_all(bytes).and_then(|()| file.sync_all()) {
+        Ok(()) => Ok((tmp, base)),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Renames synced tmp files into `new/` or `cur/`, then fsyncs those
+/// directories once: a batch costs one directory sync, not one each.
+pub fn commit_many(folder: &Path, files: &[(PathBuf, FileName)]) -> io::Result<Vec<String>> {
+    let mut rels = Vec::with_capacity(files.len());
+    for (tmp, name) in files {
+        let rel = name.relative();
+        let dest = folder.join(&rel);
+        if dest.exists() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists already", dest.display()),
+            ));
+        }
+        fs::rename(tmp, &dest)?;
+        rels.push(rel);
+    }
+    for sub in ["new", "cur"] {
+        if rels.iter().any(|r| r.starts_with(sub)) {
+            sync_dir(&folder.join(sub))?;
+        }
+    }
+    Ok(rels)
+}
+
 /// Delivers `bytes` into `folder` in one go.
 pub fn deliver(
     folder: &Path,

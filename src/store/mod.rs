@@ -504,6 +504,69 @@ impl Store {
         Ok(true)
     }
 
+    /// Stores many retrieved messages in INBOX: each written to `tmp/` and
+    /// fsynced, all renamed into `new/`, the directory synced once, then one
+    /// index transaction. Messages already stored, or without a durable
+    /// UIDL, are skipped. Returns how many were stored. A failure part way
+    /// leaves at worst files in `new/` without index rows (adopted later).
+    pub fn deliver_batch(&mut self, items: &[(Uidl, Vec<u8>)]) -> Result<usize, StoreError> {
+        let dir = self.folder_dir(Folder::Inbox);
+        let mut written = Vec::with_capacity(items.len());
+        let mut rows = Vec::with_capacity(items.len());
+        let mut result = Ok(());
+        for (uidl, bytes) in items {
+            let Some(id) = uidl.durable() else { continue };
+            if self.with_index(|i| i.file(id))?.is_some() {
+                continue;
+            }
+            match maildir::write_tmp(&dir, Some(id), bytes) {
+                Ok((tmp, base)) => {
+                    written.push((tmp, maildir::name_for(&base, Flags::default())));
+                    rows.push((id.to_string(), bytes.len() as u64));
+                }
+                Err(e) => {
+                    result = Err(io_err(&dir, e));
+                    break;
+                }
+            }
+        }
+        let rels = match maildir::commit_many(&dir, &written) {
+            Ok(r) => r,
+            Err(e) => {
+                for (tmp, _) in &written {
+                    let _ = fs::remove_file(tmp);
+                }
+                return Err(io_err(&dir, e));
+            }
+        };
+        let index_rows: Vec<(String, String, u64, Flags)> = rows
+            .into_iter()
+            .zip(rels)
+            .map(|((u, size), rel)| (u, rel, size, Flags::default()))
+            .collect();
+        let n = index_rows.len();
+        self.with_index(|i| i.stored_many(&index_rows))?;
+        result.map(|()| n)
+    }
+
+    /// Which stored messages `policy` deletes from the server now.
+    pub fn policy_deletions(
+        &mut self,
+        policy: crate::config::LeavePolicy,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        use crate::config::LeavePolicy;
+        match policy {
+            LeavePolicy::Always => Ok(Vec::new()),
+            LeavePolicy::Never => self.with_index(|i| i.stored_on_server(None)),
+            LeavePolicy::Days(n) => {
+                let cutoff = now - i64::from(n) * 86_400;
+                self.with_index(|i| i.stored_on_server(Some(cutoff)))
+            }
+            LeavePolicy::UntilDeleted => self.with_index(|i| i.deleted_here()),
+        }
+    }
+
     /// Removes a stored message for good (deleting in Trash).
     pub fn delete(&mut self, uidl: &str) -> Result<(), StoreError> {
         if let Some((folder, rel)) = self.with_index(|i| i.file(uidl))? {
@@ -516,7 +579,11 @@ impl Store {
             let sub = rel.split('/').next().unwrap_or("cur");
             maildir::sync_dir(&dir.join(sub)).map_err(|e| io_err(&dir, e))?;
         }
-        self.with_index(|i| i.remove(uidl))
+        // Still on the server: remembered, so `until-deleted` can delete it there.
+        match self.with_index(|i| i.get(uidl))? {
+            Some(r) if r.on_server => self.with_index(|i| i.tombstone(uidl)),
+            _ => self.with_index(|i| i.remove(uidl)),
+        }
     }
 
     /// Records summaries read from the server.

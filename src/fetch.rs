@@ -1,0 +1,417 @@
+//! `postie fetch`: download every message the store does not have into
+//! INBOX, then apply `leave_on_server`. One session per account: login +
+//! index, pipelined `RETR` newest first (each message held in memory only
+//! while it arrives; over 8 MB it streams to `tmp/`), delivered in batches
+//! on the store thread (tmp, fsync, rename, fsync dir, index commit), and
+//! only when every download of the session is durable, the policy's `DELE`s,
+//! then `QUIT`. A session that ends any other way deletes nothing.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use serde::Serialize;
+
+use crate::cli::{resolve, Source, SourceArgs};
+use crate::config::{Config, LeavePolicy};
+use crate::mime::Uidl;
+use crate::pop3::{Client, Flow, Pop3Error, ResponseCode};
+use crate::store::{Flags, Folder, StoreHandle};
+use crate::sync::{self, Known};
+
+/// Messages larger than this (by LIST) stream to a file one at a time.
+const STREAM_ABOVE: u64 = crate::worker::SPILL_ABOVE;
+/// Bytes handed to the store and not yet durable, at most, before the
+/// download waits for the disk.
+const MAX_QUEUED: u64 = 32 * 1024 * 1024;
+/// Messages per delivery batch (one directory sync, one index transaction).
+const BATCH: usize = 64;
+/// Bytes per delivery batch.
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// What one account's fetch did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Report {
+    pub account: String,
+    /// Messages on the server the store had never seen.
+    pub new: usize,
+    pub downloaded: usize,
+    pub bytes: u64,
+    pub deleted: usize,
+}
+
+impl Report {
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} new, {} downloaded ({}), {} deleted from server",
+            self.account,
+            self.new,
+            self.downloaded,
+            crate::display::human_size(self.bytes),
+            self.deleted
+        )
+    }
+
+    fn something_happened(&self) -> bool {
+        self.downloaded > 0 || self.deleted > 0
+    }
+}
+
+/// A failure, and whether cron should simply try again later (exit 75).
+#[derive(Debug)]
+pub struct Failure {
+    pub error: anyhow::Error,
+    pub temporary: bool,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure {
+            error: e.into(),
+            temporary: false,
+        }
+    }
+}
+
+fn pop3_failure(e: Pop3Error) -> Failure {
+    let temporary = matches!(
+        e,
+        Pop3Error::Connect { .. } | Pop3Error::Timeout { .. } | Pop3Error::ConnectionLost { .. }
+    ) || matches!(
+        e.code(),
+        Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
+    );
+    Failure {
+        error: e.into(),
+        temporary,
+    }
+}
+
+/// The exit status of a run: 0, 75 (temporary: try again later), or 1.
+pub async fn run(args: &SourceArgs, all: bool, json: bool, quiet: bool) -> u8 {
+    let names: Vec<Option<String>> = if all {
+        match Config::load(args.config.as_deref()) {
+            Ok(Some(c)) => c.accounts.keys().cloned().map(Some).collect(),
+            Ok(None) => vec![None],
+            Err(e) => {
+                eprintln!("postie: {e}");
+                return 1;
+            }
+        }
+    } else {
+        vec![args.account.clone()]
+    };
+    let mut status = 0;
+    let mut reports = Vec::new();
+    for name in names {
+        let one = SourceArgs {
+            account: name,
+            ..args.clone()
+        };
+        match fetch_account(&one, progress_wanted(json, quiet)).await {
+            Ok(r) => {
+                if !json && !quiet && r.something_happened() {
+                    println!("{}", crate::mime::sanitize::sanitize_line(&r.line()));
+                }
+                reports.push(r);
+            }
+            Err(f) => {
+                let msg = format!("{:#}", f.error);
+                eprintln!("postie: {}", crate::mime::sanitize::sanitize_line(&msg));
+                let code = if f.temporary { 75 } else { 1 };
+                // The worst outcome decides: 1 over 75 over 0.
+                status = match (status, code) {
+                    (1, _) | (_, 1) => 1,
+                    _ => 75,
+                };
+            }
+        }
+    }
+    if json {
+        match serde_json::to_string_pretty(&reports) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("postie: {e}");
+                return 1;
+            }
+        }
+    }
+    status
+}
+
+fn progress_wanted(json: bool, quiet: bool) -> bool {
+    !json && !quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Fetches one account (or the demo).
+pub async fn fetch_account(args: &SourceArgs, progress: bool) -> Result<Report, Failure> {
+    let source = resolve(args).await?;
+    let policy = policy_for(args, &source)?;
+    let store = source
+        .open_store()
+        .await
+        .ok_or_else(|| anyhow!("there is no local store to fetch into (see the warning above)"))?;
+    let result = fetch_into(&source, &store, policy, progress).await;
+    store.close(std::time::Duration::from_secs(30)).await;
+    result
+}
+
+fn policy_for(args: &SourceArgs, source: &Source) -> Result<LeavePolicy, Failure> {
+    if source.demo.is_some() {
+        return Ok(LeavePolicy::Always);
+    }
+    let Some(config) = Config::load(args.config.as_deref())? else {
+        return Ok(LeavePolicy::Always);
+    };
+    let (_, account) = config.account(args.account.as_deref())?;
+    Ok(account.leave_policy())
+}
+
+/// Prints `count/total, bytes, rate` on one line of stderr.
+struct Progress {
+    on: bool,
+    start: std::time::Instant,
+    total: usize,
+}
+
+impl Progress {
+    fn show(&self, count: usize, bytes: u64) {
+        if !self.on {
+            return;
+        }
+        let secs = self.start.elapsed().as_secs_f64().max(0.001);
+        eprint!(
+            "\r\x1b[Kdownloading {count}/{}, {} ({}/s)",
+            self.total,
+            crate::display::human_size(bytes),
+            crate::display::human_size((bytes as f64 / secs) as u64)
+        );
+    }
+    fn done(&self) {
+        if self.on {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+async fn fetch_into(
+    source: &Source,
+    store: &StoreHandle,
+    policy: LeavePolicy,
+    progress: bool,
+) -> Result<Report, Failure> {
+    let mut report = Report {
+        account: source.label.clone(),
+        ..Report::default()
+    };
+    // What the store knows: INBOX, Trash and what was removed for good (a
+    // message deleted here may still be on the server).
+    let rows = store
+        .run(
+            |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
+                let mut rows = s.load(Folder::Inbox)?;
+                rows.extend(s.load(Folder::Trash)?);
+                // Removed for good here: known, so never downloaded again.
+                let mut gone = s.with_index(|i| i.load_deleted())?;
+                for r in &mut gone {
+                    r.stored = true;
+                }
+                rows.extend(gone);
+                Ok(rows)
+            },
+        )
+        .await??;
+    let known: std::collections::HashMap<Uidl, Known> = rows
+        .iter()
+        .map(|r| (r.uidl.clone(), Known::from(r)))
+        .collect();
+    drop(rows);
+    let share = |u: &str| known.get_key_value(u).map(|(k, _)| k.shared());
+    let (mut client, index) = Client::open_sharing(&source.client, &share)
+        .await
+        .map_err(pop3_failure)?;
+    let id = sync::identify(index);
+    if !id.has_uidl && !id.messages.is_empty() && policy != LeavePolicy::Never {
+        let _ = client.quit().await;
+        return Err(anyhow!(
+            "the server has no UIDL, so postie cannot tell old mail from new: set leave_on_server = \"never\" to download and delete everything"
+        )
+        .into());
+    }
+    if id.duplicated > 0 {
+        eprintln!(
+            "postie: warning: the server gave {} messages a UIDL another message also has: they are downloaded but never kept by it or deleted",
+            id.duplicated
+        );
+    }
+    let plan = sync::plan(&id, &known, &Default::default());
+    report.new = plan.new.len();
+    {
+        let (new, gone) = (plan.new.clone(), plan.gone.clone());
+        store
+            .run(move |s| s.apply_server_index(&new, &gone))
+            .await??;
+    }
+    // Newest first; never-seen and seen-but-not-stored alike.
+    let wanted: Vec<(u32, Uidl, u64)> = id
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| !m.uidl.is_session())
+        .filter(|m| !known.get(&m.uidl).is_some_and(|k| k.stored))
+        .map(|m| (m.number, m.uidl.clone(), m.size))
+        .collect();
+    let progress = Progress {
+        on: progress && wanted.len() >= 50,
+        start: std::time::Instant::now(),
+        total: wanted.len(),
+    };
+    let (small, large): (Vec<_>, Vec<_>) = wanted.into_iter().partition(|w| w.2 <= STREAM_ABOVE);
+    let queued = Arc::new(AtomicU64::new(0));
+    let failed: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let stored = Arc::new(AtomicU64::new(0));
+    let mut batch: Vec<(Uidl, Vec<u8>)> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut done = 0usize;
+    let numbers: Vec<u32> = small.iter().map(|w| w.0).collect();
+    let uidl_of: std::collections::HashMap<u32, Uidl> =
+        small.iter().map(|w| (w.0, w.1.clone())).collect();
+    let hand_over = |batch: &mut Vec<(Uidl, Vec<u8>)>, bytes: &mut usize| {
+        if batch.is_empty() {
+            return;
+        }
+        let items = std::mem::take(batch);
+        let size = std::mem::take(bytes) as u64;
+        queued.fetch_add(size, Ordering::SeqCst);
+        let (queued, failed, stored) = (queued.clone(), failed.clone(), stored.clone());
+        store.post(move |s| {
+            match s.deliver_batch(&items) {
+                Ok(n) => {
+                    stored.fetch_add(n as u64, Ordering::SeqCst);
+                }
+                Err(e) => {
+                    if let Ok(mut f) = failed.lock() {
+                        f.get_or_insert(e.to_string());
+                    }
+                }
+            }
+            queued.fetch_sub(size, Ordering::SeqCst);
+        });
+    };
+    while done < numbers.len() {
+        let mut refused: Option<Pop3Error> = None;
+        let n = client
+            .retrieve(
+                &numbers[done..],
+                (STREAM_ABOVE as usize) * 4,
+                |number, result| {
+                    match result {
+                        Ok(bytes) => {
+                            report.downloaded += 1;
+                            report.bytes += bytes.len() as u64;
+                            batch_bytes += bytes.len();
+                            if let Some(u) = uidl_of.get(&number) {
+                                batch.push((u.clone(), bytes));
+                            }
+                            if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
+                                hand_over(&mut batch, &mut batch_bytes);
+                            }
+                            progress.show(report.downloaded, report.bytes);
+                        }
+                        Err(e) => {
+                            refused.get_or_insert(e);
+                        }
+                    }
+                    // The disk is behind: stop asking until it catches up.
+                    if queued.load(Ordering::SeqCst) > MAX_QUEUED {
+                        Flow::Pause
+                    } else {
+                        Flow::Continue
+                    }
+                },
+            )
+            .await
+            .map_err(pop3_failure)?;
+        if let Some(e) = refused {
+            eprintln!("postie: warning: {e}");
+        }
+        done += n.max(1);
+        if done < numbers.len() {
+            // Paused: let the store catch up, then go on.
+            store.run(|_| ()).await?;
+        }
+    }
+    hand_over(&mut batch, &mut batch_bytes);
+    for (number, uidl, _) in &large {
+        let dir = store.run(|s| s.tmp_dir()).await?;
+        let tmp = tokio::task::spawn_blocking(move || {
+            tempfile::Builder::new()
+                .prefix(".postie-retr-")
+                .tempfile_in(&dir)
+        })
+        .await?
+        .context("cannot write a temp file in the store")?;
+        let mut out = tokio::fs::File::from_std(tmp.reopen()?);
+        let bytes = client
+            .retr_to(*number, &mut out)
+            .await
+            .map_err(pop3_failure)?;
+        tokio::io::AsyncWriteExt::flush(&mut out).await?;
+        let u = uidl.clone();
+        store
+            .run(move |s| s.deliver_tmp(&u, &tmp, Flags::default()))
+            .await??;
+        stored.fetch_add(1, Ordering::SeqCst);
+        report.downloaded += 1;
+        report.bytes += bytes;
+        progress.show(report.downloaded, report.bytes);
+    }
+    // Every download of this session durable before any DELE.
+    store.run(|_| ()).await?;
+    progress.done();
+    if let Some(why) = failed.lock().ok().and_then(|f| f.clone()) {
+        let _ = client.quit().await;
+        return Err(
+            anyhow!("cannot store the mail ({why}); nothing was deleted from the server").into(),
+        );
+    }
+    let now = crate::store::index::now_for_index();
+    let candidates = store
+        .run(move |s| s.policy_deletions(policy, now))
+        .await??;
+    let by_uidl: std::collections::HashMap<&str, u32> = id
+        .messages
+        .iter()
+        .filter(|m| !m.uidl.is_session())
+        .map(|m| (m.uidl.as_str(), m.number))
+        .collect();
+    let doomed: Vec<(u32, String)> = candidates
+        .into_iter()
+        .filter_map(|u| by_uidl.get(u.as_str()).map(|&n| (n, u)))
+        .collect();
+    let numbers: Vec<u32> = doomed.iter().map(|d| d.0).collect();
+    let refused = if numbers.is_empty() {
+        Vec::new()
+    } else {
+        client.dele(&numbers).await.map_err(pop3_failure)?
+    };
+    client.quit().await.map_err(pop3_failure)?;
+    let deleted: Vec<String> = doomed
+        .into_iter()
+        .filter(|(n, _)| !refused.iter().any(|(r, _)| r == n))
+        .map(|(_, u)| u)
+        .collect();
+    report.deleted = deleted.len();
+    if !deleted.is_empty() {
+        store
+            .run(move |s| {
+                for u in &deleted {
+                    s.index_mut().set_on_server(u, false)?;
+                }
+                Ok::<(), crate::store::IndexError>(())
+            })
+            .await??;
+    }
+    Ok(report)
+}
