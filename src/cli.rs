@@ -518,7 +518,7 @@ async fn message_bytes_with(
         let store = keep.cloned().ok_or_else(|| anyhow!("internal: no store"))?;
         let dir = store.run(|s| s.tmp_dir()).await?;
         let tmp = tempfile::Builder::new()
-            .prefix(".postie-retr-")
+            .prefix(&crate::store::maildir::retr_prefix())
             .tempfile_in(&dir)
             .with_context(|| format!("cannot write in {}", dir.display()))?;
         let mut out = tokio::fs::File::from_std(tmp.reopen()?);

@@ -210,6 +210,10 @@ async fn fetch_into(
     let rows = store
         .run(
             |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
+                // A run killed between renaming files into new/ and recording
+                // them left files the index does not know: adopted, so they
+                // are not downloaded twice.
+                s.reconcile()?;
                 let mut rows = s.load(Folder::Inbox)?;
                 rows.extend(s.load(Folder::Trash)?);
                 // Removed for good here: known, so never downloaded again.
@@ -347,7 +351,7 @@ async fn fetch_into(
         let dir = store.run(|s| s.tmp_dir()).await?;
         let tmp = tokio::task::spawn_blocking(move || {
             tempfile::Builder::new()
-                .prefix(".postie-retr-")
+                .prefix(&crate::store::maildir::retr_prefix())
                 .tempfile_in(&dir)
         })
         .await?

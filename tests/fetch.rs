@@ -19,8 +19,12 @@ fn users() -> Vec<User> {
         User::new("days", generated_mailbox(20)),
         User::new("untildel", generated_mailbox(20)),
         User::new("full", generated_mailbox(30)),
+        User::new("killed", generated_mailbox(KILLED)),
     ]
 }
+
+/// Messages in the mailbox the kill test empties.
+const KILLED: usize = 1000;
 
 fn dovecot() -> Option<&'static Dovecot> {
     common::dovecot::shared(users)
@@ -315,4 +319,86 @@ fn exit_codes_tell_cron_what_to_do() {
         "{}",
         r.stderr
     );
+}
+
+/// `kill -9` at 20 moments during `leave_on_server = "never"` runs, then a
+/// clean run: every message is in the store exactly once, byte for byte,
+/// and gone from the server; nothing half-written outside `tmp/`.
+#[test]
+fn kill_9_at_any_moment_loses_and_duplicates_nothing() {
+    let Some(d) = dovecot() else { return };
+    let h = Home::new(d, "killed", "never");
+    let original = digests(d.message_files("killed"));
+    let path = h.dir.path().join("config.toml");
+    std::fs::write(&path, &h.cfg).unwrap();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..20 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // Killed when the store holds a chosen number more (by bytes
+        // received, in effect), or after a chosen time for the early rounds.
+        let before = stored_files(&h.inbox()).len();
+        let more = (seed >> 33) as usize % (KILLED + 1 - before.min(KILLED)) / 2;
+        let delay = Duration::from_millis(100 + (seed >> 40) % 300);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+            .env("POSTIE_CONFIG", &path)
+            .env("XDG_DATA_HOME", h.dir.path().join("data"))
+            .env("XDG_STATE_HOME", h.dir.path().join("state"))
+            .env("POSTIE_PASSWORD", &h.pw)
+            .args(["fetch", "--quiet"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        if round < 2 || more == 0 {
+            // By time: early on, and once everything is stored (then the
+            // kill falls before, during or after the DELEs and QUIT).
+            std::thread::sleep(delay);
+        } else {
+            while stored_files(&h.inbox()).len() < before + more
+                && start.elapsed() < Duration::from_secs(20)
+                && child.try_wait().ok().flatten().is_none()
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        // What the store and the server hold together is still everything.
+        let mut union = digests(stored_files(&h.inbox()));
+        let stored = union.len();
+        union.extend(digests(d.message_files("killed")));
+        union.sort();
+        union.dedup();
+        assert_eq!(union, original, "round {round}: {stored} stored");
+        eprintln!("round {round}: killed after {:?} (aimed at +{more}), {stored} stored, {} on the server", start.elapsed(), d.message_files("killed").len());
+    }
+    let left = d.message_files("killed").len() as u64;
+    let r = h.report(&[]);
+    assert_eq!(
+        r["deleted"].as_u64(),
+        Some(left),
+        "the clean run deletes what was left"
+    );
+    let files = stored_files(&h.inbox());
+    let mine = digests(files.iter().cloned());
+    let mut unique = mine.clone();
+    unique.dedup();
+    assert_eq!(mine.len(), unique.len(), "no message stored twice");
+    assert_eq!(mine, original, "every message, byte for byte");
+    assert!(
+        d.message_files("killed").is_empty(),
+        "all deleted after the clean run"
+    );
+    let rows = common::store_rows_keyed(&h.dir.path().join("data/postie/test"), "127.0.0.1/killed");
+    assert_eq!(rows, KILLED, "one index row each");
+    for sub in ["new", "cur"] {
+        for e in std::fs::read_dir(h.inbox().join(sub)).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(name.contains(",U="), "a stray file {sub}/{name}");
+        }
+    }
 }

@@ -272,6 +272,51 @@ pub fn rename(from: &Path, rel: &str, to: &Path, flags: Flags) -> io::Result<Str
     Ok(new_rel)
 }
 
+/// The name prefix of a temp file a retrieval streams into: it carries the
+/// writer's process id, so a later run can tell a crashed writer's file
+/// from one still being written by another postie.
+pub fn retr_prefix() -> String {
+    format!(".postie-retr-{}-", std::process::id())
+}
+
+/// The process that wrote a temp file of ours, from its name.
+fn writer_pid(name: &str) -> Option<u32> {
+    if let Some(rest) = name.strip_prefix(".postie-retr-") {
+        return rest.split('-').next()?.parse().ok();
+    }
+    // `TIME.MusecPpidQn.host…` (unique_name)
+    let p = name.split('.').nth(1)?;
+    let after = &p[p.find('P')? + 1..];
+    after[..after.find('Q')?].parse().ok()
+}
+
+/// Removes what crashed writers left in `folder/tmp/`: files of ours whose
+/// process is gone, and anything older than 36 hours (the Maildir rule).
+/// Returns how many were removed.
+pub fn clean_tmp(folder: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(folder.join("tmp")) else {
+        return 0;
+    };
+    let mut removed = 0;
+    let old = std::time::Duration::from_secs(36 * 3600);
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stale_age = e
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > old);
+        let dead = writer_pid(&name).is_some_and(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if (dead || stale_age) && fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Every message file in a folder's `cur/` and `new/`: (relative path, parsed name).
 pub fn scan(folder: &Path) -> io::Result<Vec<(String, FileName)>> {
     let mut out = Vec::new();

@@ -177,6 +177,13 @@ impl Store {
             maildir::create(&dir).map_err(|e| io_err(&dir, e))?;
         }
         let mut notes = Vec::new();
+        // What a crashed download left half-written is removed here.
+        for f in Folder::ALL {
+            let n = maildir::clean_tmp(&root.join(f.name()));
+            if n > 0 {
+                tracing::info!("removed {n} unfinished downloads from {}/tmp", f.name());
+            }
+        }
         let path = root.join(INDEX_FILE);
         let dkey = decode_key(&decode);
         // Files of another mailbox keep their flags, but not their UIDLs:
@@ -748,6 +755,27 @@ mod tests {
                 .map(|s| s.subject().to_string())
                 .as_deref(),
             Some("one")
+        );
+    }
+
+    #[test]
+    fn a_crashed_writers_temp_files_are_removed_and_a_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path(), "k", DecodeOptions::default()).unwrap());
+        let tmp = dir.path().join("INBOX/tmp");
+        let dead = tmp.join(".postie-retr-4000000-abc");
+        let dead2 = tmp.join("1700000000.M1P4000001Q3.host,U=61,S=3");
+        let live = tmp.join(format!(".postie-retr-{}-abc", std::process::id()));
+        let foreign = tmp.join("1700000000.12345.otherhost");
+        for f in [&dead, &dead2, &live, &foreign] {
+            std::fs::write(f, b"partial").unwrap();
+        }
+        drop(Store::open(dir.path(), "k", DecodeOptions::default()).unwrap());
+        assert!(!dead.exists() && !dead2.exists());
+        assert!(live.exists(), "a running writer's file is left alone");
+        assert!(
+            foreign.exists(),
+            "another program's fresh file is left alone"
         );
     }
 

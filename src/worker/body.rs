@@ -62,8 +62,9 @@ pub fn render_file(file: &mut std::fs::File, decode: &DecodeOptions) -> std::io:
 /// A temp file for a large message: in `dir` (the store's tmp/) when given.
 fn spill_file(dir: Option<&std::path::Path>) -> std::io::Result<tempfile::NamedTempFile> {
     use std::os::unix::fs::PermissionsExt;
+    let prefix = crate::store::maildir::retr_prefix();
     let b = tempfile::Builder::new()
-        .prefix(".postie-retr-")
+        .prefix(&prefix)
         .permissions(std::fs::Permissions::from_mode(0o600))
         .to_owned();
     match dir {

@@ -226,3 +226,13 @@ pub fn store_rows(dir: &Path) -> Vec<postie::store::Row> {
         .expect("open the test store");
     store.load(postie::store::Folder::Inbox).expect("load")
 }
+
+/// How many rows the INBOX of the store at `dir` (made for `key`) has.
+pub fn store_rows_keyed(dir: &Path, key: &str) -> usize {
+    let mut store = postie::store::Store::open(dir, key, postie::mime::DecodeOptions::default())
+        .expect("open the store");
+    store
+        .load(postie::store::Folder::Inbox)
+        .expect("load")
+        .len()
+}
