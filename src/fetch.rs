@@ -1,7 +1,7 @@
 //! `postie fetch`: download every message the store does not have into
 //! INBOX, then apply `leave_on_server`. One session per account: login +
 //! index, pipelined `RETR` newest first (each message held in memory only
-//! while it arrives; over 8 MB it streams to `tmp/`), delivered in batches
+//! while it arrives; over 1 MB it streams to `tmp/`), delivered in batches
 //! on the store thread (tmp, fsync, rename, fsync dir, index commit), and
 //! only when every download of the session is durable, the policy's `DELE`s,
 //! then `QUIT`. A session that ends any other way deletes nothing.
@@ -20,15 +20,19 @@ use crate::pop3::{Client, Flow, Pop3Error, ResponseCode};
 use crate::store::{Flags, Folder, StoreHandle};
 use crate::sync::{self, Known};
 
-/// Messages larger than this (by LIST) stream to a file one at a time.
-const STREAM_ABOVE: u64 = crate::worker::SPILL_ABOVE;
+/// Messages larger than this (by LIST) stream to a file one at a time
+/// (never whole in memory); the rest are pipelined.
+const STREAM_ABOVE: u64 = 1024 * 1024;
 /// Bytes handed to the store and not yet durable, at most, before the
 /// download waits for the disk.
-const MAX_QUEUED: u64 = 32 * 1024 * 1024;
+const MAX_QUEUED: u64 = 4 * 1024 * 1024;
+/// Reply bytes (by LIST) asked for and not yet read, at most: enough to
+/// keep a 25 ms link full, little enough that memory stays small.
+const IN_FLIGHT: u64 = 4 * 1024 * 1024;
 /// Messages per delivery batch (one directory sync, one index transaction).
 const BATCH: usize = 64;
 /// Bytes per delivery batch.
-const BATCH_BYTES: usize = 4 * 1024 * 1024;
+const BATCH_BYTES: usize = 1024 * 1024;
 
 /// What one account's fetch did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -278,7 +282,7 @@ async fn fetch_into(
     let mut batch: Vec<(Uidl, Vec<u8>)> = Vec::new();
     let mut batch_bytes = 0usize;
     let mut done = 0usize;
-    let numbers: Vec<u32> = small.iter().map(|w| w.0).collect();
+    let numbers: Vec<(u32, u64)> = small.iter().map(|w| (w.0, w.2)).collect();
     let uidl_of: std::collections::HashMap<u32, Uidl> =
         small.iter().map(|w| (w.0, w.1.clone())).collect();
     let hand_over = |batch: &mut Vec<(Uidl, Vec<u8>)>, bytes: &mut usize| {
@@ -306,9 +310,10 @@ async fn fetch_into(
     while done < numbers.len() {
         let mut refused: Option<Pop3Error> = None;
         let n = client
-            .retrieve(
+            .retrieve_sized(
                 &numbers[done..],
                 (STREAM_ABOVE as usize) * 4,
+                IN_FLIGHT,
                 |number, result| {
                     match result {
                         Ok(bytes) => {

@@ -374,6 +374,57 @@ impl Client {
             .await
     }
 
+    /// `retrieve` with at most `max_in_flight` bytes of replies (by their
+    /// LIST sizes) asked for and not yet read: more RETRs go out as replies
+    /// come in, so a fast server never has the client buffer more than that.
+    pub async fn retrieve_sized<F>(
+        &mut self,
+        items: &[(u32, u64)],
+        max_each: usize,
+        max_in_flight: u64,
+        mut on_message: F,
+    ) -> Result<usize, Pop3Error>
+    where
+        F: FnMut(u32, Result<Vec<u8>, Pop3Error>) -> Flow,
+    {
+        let mut next = 0;
+        let mut in_flight = 0u64;
+        let mut first = Vec::new();
+        while next < items.len() && (first.is_empty() || in_flight + items[next].1 <= max_in_flight)
+        {
+            first.push(Command::Retr(items[next].0));
+            in_flight += items[next].1;
+            next += 1;
+        }
+        self.conn
+            .pipeline(&first, max_each, self.pipelined, |i, reply| {
+                let Some(&(number, size)) = items.get(i) else {
+                    return Ok(Flow::Continue);
+                };
+                in_flight = in_flight.saturating_sub(size);
+                let result = reply
+                    .into_result(&Command::Retr(number))
+                    .map(|r| r.body.unwrap_or_default());
+                if let Flow::Pause = on_message(number, result) {
+                    return Ok(Flow::Pause);
+                }
+                let mut more = Vec::new();
+                while next < items.len()
+                    && (in_flight == 0 || in_flight + items[next].1 <= max_in_flight)
+                {
+                    more.push(Command::Retr(items[next].0));
+                    in_flight += items[next].1;
+                    next += 1;
+                }
+                Ok(if more.is_empty() {
+                    Flow::Continue
+                } else {
+                    Flow::Append(more)
+                })
+            })
+            .await
+    }
+
     /// The whole message, in memory. Use `retr_to` to stream a large one.
     pub async fn retr(&mut self, msg: u32) -> Result<Vec<u8>, Pop3Error> {
         let cmd = Command::Retr(msg);
