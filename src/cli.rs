@@ -59,6 +59,9 @@ pub struct Source {
     pub store_key: String,
     /// Where attachments are saved by default.
     pub download_dir: PathBuf,
+    /// `download = "all"`: every new message in the background (with the
+    /// `max_download_size` limit, if any).
+    pub background_download: Option<Option<u64>>,
     pub demo: Option<DemoServer>,
     /// The demo's store, removed when postie exits.
     _demo_store: Option<tempfile::TempDir>,
@@ -89,6 +92,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
             store_key: "demo".into(),
             store_root: dir.path().join("demo"),
             download_dir: crate::config::download_dir(None),
+            background_download: None,
             client,
             label: "demo".into(),
             decode: DecodeOptions::default(),
@@ -115,6 +119,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         store_key: crate::store::account_key(&client.endpoint.host, &client.user),
         store_root: crate::store::default_root(name),
         download_dir: crate::config::download_dir(account.download_dir.as_deref()),
+        background_download: account.background_download(),
         client,
         decode,
         demo: None,

@@ -83,6 +83,24 @@ pub struct AccountConfig {
     pub download_dir: Option<PathBuf>,
     /// What downloading leaves on the server: `always`, `never`, `Nd`, `until-deleted`.
     pub leave_on_server: Option<String>,
+    /// `on-open` (a body is stored when first read) or `all` (the reader
+    /// downloads every new message in the background).
+    pub download: Option<String>,
+    /// With `download = "all"`: larger messages wait until opened ("10M").
+    pub max_download_size: Option<String>,
+}
+
+/// "10M", "500K", "1G" or a number of bytes.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim().to_ascii_uppercase();
+    let t = t.strip_suffix('B').unwrap_or(&t);
+    let (num, mult) = match t.chars().last()? {
+        'K' => (&t[..t.len() - 1], 1024),
+        'M' => (&t[..t.len() - 1], 1024 * 1024),
+        'G' => (&t[..t.len() - 1], 1024 * 1024 * 1024),
+        _ => (t, 1),
+    };
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
 /// What downloading leaves on the server (`leave_on_server`).
@@ -301,6 +319,20 @@ impl AccountConfig {
         if let Some(p) = &self.leave_on_server {
             LeavePolicy::parse(p).map_err(invalid)?;
         }
+        if let Some(d) = &self.download {
+            if d != "on-open" && d != "all" {
+                return Err(invalid(format!(
+                    "download {d:?} is not \"on-open\" or \"all\""
+                )));
+            }
+        }
+        if let Some(m) = &self.max_download_size {
+            if parse_size(m).is_none() {
+                return Err(invalid(format!(
+                    "max_download_size {m:?} is not a size like \"10M\""
+                )));
+            }
+        }
         for (what, v) in [
             ("connect_timeout", self.connect_timeout),
             ("command_timeout", self.command_timeout),
@@ -311,6 +343,12 @@ impl AccountConfig {
             }
         }
         Ok(())
+    }
+
+    /// `download = "all"`, and the size limit for it.
+    pub fn background_download(&self) -> Option<Option<u64>> {
+        (self.download.as_deref() == Some("all"))
+            .then(|| self.max_download_size.as_deref().and_then(parse_size))
     }
 
     /// The account's `leave_on_server` (checked by `validate`).

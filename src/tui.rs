@@ -144,7 +144,8 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         store.clone(),
         req_rx,
         ev_tx.clone(),
-    );
+    )
+    .with_background_download(source.background_download);
     let edge = Edge {
         req_tx: req_tx.clone(),
         ev_tx,

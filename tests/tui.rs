@@ -367,3 +367,67 @@ fn a_committed_deletion_keeps_the_local_copy_in_trash() {
         assert_eq!(std::fs::read_dir(trash.join(sub)).unwrap().count(), 0);
     }
 }
+
+/// `download = "all"`: the reader stores every message in the background
+/// (`downloading K/N` meanwhile), a message opened mid-way shows at once, and
+/// after a restart with the server stopped every message opens from the store.
+#[test]
+fn download_all_stores_everything_in_the_background() {
+    let Some(d) = common::dovecot::own(
+        vec![User::new("tui_bg", common::generated_mailbox(400))],
+        "",
+    ) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let ca = home.path().join("ca.pem");
+    std::fs::copy(&d.ca_file, &ca).unwrap();
+    let cfg = home.path().join("config.toml");
+    let mut text = Account {
+        port: d.plain_port,
+        tls: "starttls",
+        user: "tui_bg",
+        auth: "auto",
+        ca_file: Some(&ca),
+        pipelining: true,
+    }
+    .toml();
+    text.push_str("download = \"all\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let start = || {
+        Tmux::start(
+            &postie_command(&cfg, &d.password("tui_bg"), home.path()),
+            100,
+            30,
+        )
+    };
+    let t = start();
+    t.wait_for("400 messages", 20);
+    // Open one while the download may still run: it shows.
+    t.keys(&["j", "j", "Enter"]);
+    t.wait_for("Subject: ", 10);
+    t.keys(&["q"]);
+    let inbox = home.path().join("data/postie/test/INBOX");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while postie::store::maildir::scan(&inbox).unwrap().len() < 400 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all stored:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let screen = t.wait_for("400 messages", 10);
+    assert!(!screen.contains("downloading"), "{screen}");
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
+    drop(t);
+    d.stop();
+    let t = start();
+    t.wait_for("offline", 20);
+    t.keys(&["G", "Enter"]);
+    let screen = t.wait_for("Subject: ", 10);
+    assert!(!screen.contains("cannot"), "{screen}");
+    t.keys(&["q", "x"]);
+    t.wait_for("EXITED:0", 10);
+}

@@ -176,6 +176,8 @@ pub struct App {
     pub zone: Option<chrono::FixedOffset>,
     pub width: u16,
     pub height: u16,
+    /// Background downloading: (stored, of).
+    pub downloading: Option<(usize, usize)>,
     last_visible: Vec<Uidl>,
 }
 
@@ -190,6 +192,7 @@ impl App {
             bodies: HashMap::new(),
             prompt: None,
             download_dir: PathBuf::from("."),
+            downloading: None,
             view: View::List,
             popup: None,
             zone: None,
@@ -239,6 +242,10 @@ impl App {
         } else {
             let n = self.list.len();
             format!("{n} message{}", if n == 1 { "" } else { "s" })
+        };
+        let base = match self.downloading {
+            Some((done, total)) if done < total => format!("{base}, downloading {done}/{total}"),
+            _ => base,
         };
         if self.marks.is_empty() {
             base
@@ -833,6 +840,7 @@ impl App {
                 }
                 return self.list_moved();
             }
+            Event::Downloading { done, total } => self.downloading = Some((done, total)),
             Event::ShowText(rendered) => {
                 // An attachment shown as text: a reader of its own, not a message.
                 let id = Uidl::from(" attachment");

@@ -127,6 +127,11 @@ pub enum Event {
     },
     /// A text attachment to show in the reader (no display to open it on).
     ShowText(Arc<Rendered>),
+    /// Background downloading (`download = "all"`): `done` of `total` stored.
+    Downloading {
+        done: usize,
+        total: usize,
+    },
     /// Attachments saved (their paths), or why not.
     Saved(Result<Vec<std::path::PathBuf>, String>),
     /// The marks now standing in the server session.
@@ -259,6 +264,10 @@ pub struct Worker {
     visible: Vec<Uidl>,
     body_wanted: Option<Uidl>,
     save_wanted: VecDeque<(Uidl, std::path::PathBuf, Vec<usize>)>,
+    /// `download = "all"`: the size limit (None: no limit), or off.
+    background: Option<Option<u64>>,
+    /// Messages the background download could not have (refused): not retried this session.
+    download_failed: HashSet<Uidl>,
     /// The user's marks: the truth, whatever the session holds.
     marks: BTreeSet<Uidl>,
     /// The marks standing in the current server session.
@@ -296,6 +305,8 @@ impl Worker {
             visible: Vec::new(),
             body_wanted: None,
             save_wanted: VecDeque::new(),
+            background: None,
+            download_failed: HashSet::new(),
             marks: BTreeSet::new(),
             applied: BTreeSet::new(),
             marks_dirty: false,
@@ -306,6 +317,13 @@ impl Worker {
             last_activity: Instant::now(),
             pending: VecDeque::new(),
         }
+    }
+
+    /// Downloads every new message in the background once the headers are
+    /// in (`download = "all"`), messages over `max_size` excepted.
+    pub fn with_background_download(mut self, max_size: Option<Option<u64>>) -> Worker {
+        self.background = max_size;
+        self
     }
 
     fn send(&self, e: Event) {
@@ -414,6 +432,12 @@ impl Worker {
             }
             if self.headers_missing() {
                 if let Err(e) = self.load_headers().await {
+                    self.trouble(e);
+                }
+                continue;
+            }
+            if !self.to_download().is_empty() {
+                if let Err(e) = self.download_some().await {
                     self.trouble(e);
                 }
                 continue;
@@ -925,6 +949,112 @@ impl Worker {
         };
         self.send(Event::Saved(result));
         Ok(())
+    }
+
+    /// With `download = "all"`: the messages still to store, newest first.
+    fn to_download(&self) -> Vec<(u32, u64)> {
+        let (Some(limit), Some(_)) = (self.background, &self.store) else {
+            return Vec::new();
+        };
+        self.index
+            .iter()
+            .rev()
+            .filter(|m| !m.uidl.is_session() && limit.is_none_or(|l| m.size <= l))
+            .filter(|m| !self.local.get(&m.uidl).is_some_and(|k| k.stored))
+            .filter(|m| !self.download_failed.contains(&m.uidl))
+            .map(|m| (m.number, m.size))
+            .collect()
+    }
+
+    /// A stretch of the background download: pipelined RETRs (at most 4 MB
+    /// outstanding), paused as soon as the user asks for anything, stored in
+    /// one batch on the store thread.
+    async fn download_some(&mut self) -> Result<(), Pop3Error> {
+        let mut wanted = self.to_download();
+        let total_left = wanted.len();
+        // Large ones stream through the ordinary body path, one at a time.
+        if let Some(&(n, size)) = wanted.first().filter(|w| w.1 > 1024 * 1024) {
+            let Some(uidl) = self.message(n).map(|(_, u)| u.clone()) else {
+                return Ok(());
+            };
+            let spill_dir = match &self.store {
+                Some(s) => s.run(|s| s.tmp_dir()).await.ok(),
+                None => None,
+            };
+            let Some(client) = self.client.as_mut() else {
+                return Ok(());
+            };
+            let raw = body::retrieve(
+                client,
+                (n, &uidl, size),
+                spill_dir.as_deref(),
+                self.decode,
+                &self.tx,
+            )
+            .await?;
+            let _ = self.keep(&uidl, raw).await;
+            if !self.local.get(&uidl).is_some_and(|k| k.stored) {
+                self.download_failed.insert(uidl);
+            }
+            self.report_download(total_left.saturating_sub(1));
+            return Ok(());
+        }
+        wanted.retain(|w| w.1 <= 1024 * 1024);
+        wanted.truncate(256);
+        let Some(mut client) = self.client.take() else {
+            return Ok(());
+        };
+        let mut got: Vec<(Uidl, Vec<u8>)> = Vec::new();
+        let result = client
+            .retrieve_sized(&wanted, 4 * 1024 * 1024, 4 * 1024 * 1024, |n, reply| {
+                match (reply, self.message(n).map(|(_, u)| u.clone())) {
+                    (Ok(bytes), Some(u)) => got.push((u, bytes)),
+                    (Err(_), Some(u)) => {
+                        self.download_failed.insert(u);
+                    }
+                    _ => {}
+                }
+                self.poll_requests(n)
+            })
+            .await;
+        self.client = Some(client);
+        self.last_activity = Instant::now();
+        let asked: Vec<Uidl> = got.iter().map(|(u, _)| u.clone()).collect();
+        if let Some(store) = &self.store {
+            let n = got.len();
+            match store.run(move |s| s.deliver_batch(&got)).await {
+                Ok(Ok(_)) => {
+                    for u in &asked {
+                        if let Some(k) = self.local.get_mut(u) {
+                            k.stored = true;
+                        }
+                        self.send(Event::Stored(u.clone()));
+                    }
+                }
+                Ok(Err(e)) => {
+                    self.store_failed("cannot keep downloaded mail", e);
+                    self.background = None;
+                }
+                Err(e) => {
+                    self.store_failed("cannot keep downloaded mail", e);
+                    self.background = None;
+                }
+            }
+            self.report_download(total_left.saturating_sub(n));
+        }
+        result.map(drop)
+    }
+
+    fn report_download(&self, left: usize) {
+        let stored = self
+            .local
+            .values()
+            .filter(|k| k.stored && k.on_server)
+            .count();
+        self.send(Event::Downloading {
+            done: stored,
+            total: stored + left,
+        });
     }
 
     /// Decodes a message (off this task when large) and sends it to the reader.
