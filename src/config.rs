@@ -118,6 +118,29 @@ pub enum LeavePolicy {
 }
 
 impl LeavePolicy {
+    /// What to tell the user when the server's `EXPIRE` (RFC 2449: days it
+    /// keeps mail once retrieved; `NEVER`) is stricter than this policy.
+    pub fn expire_note(self, expire: &str) -> Option<String> {
+        let word = expire.split_whitespace().next()?;
+        if word.eq_ignore_ascii_case("NEVER") {
+            return None;
+        }
+        let days: u32 = word.parse().ok()?;
+        let stricter = match self {
+            LeavePolicy::Never => false,
+            LeavePolicy::Days(d) => days < d,
+            LeavePolicy::Always | LeavePolicy::UntilDeleted => true,
+        };
+        if !stricter {
+            return None;
+        }
+        Some(if days == 0 {
+            "the server deletes each message once it has been retrieved (EXPIRE 0), whatever leave_on_server says".to_string()
+        } else {
+            format!("the server deletes retrieved mail after {days} days (EXPIRE {days}), sooner than leave_on_server says")
+        })
+    }
+
     pub fn parse(s: &str) -> Result<LeavePolicy, String> {
         let t = s.trim().to_ascii_lowercase();
         match t.as_str() {
@@ -450,6 +473,35 @@ fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leave_policies_sizes_and_expire() {
+        assert_eq!(LeavePolicy::parse("14d"), Ok(LeavePolicy::Days(14)));
+        assert_eq!(LeavePolicy::parse("Never"), Ok(LeavePolicy::Never));
+        assert_eq!(
+            LeavePolicy::parse("until-deleted"),
+            Ok(LeavePolicy::UntilDeleted)
+        );
+        assert!(LeavePolicy::parse("sometimes").is_err());
+        assert!(LeavePolicy::parse("d").is_err());
+        assert_eq!(parse_size("10M"), Some(10 * 1024 * 1024));
+        assert_eq!(parse_size("500k"), Some(500 * 1024));
+        assert_eq!(parse_size("123"), Some(123));
+        assert_eq!(parse_size("10 MB"), Some(10 * 1024 * 1024));
+        assert_eq!(parse_size("lots"), None);
+        assert!(LeavePolicy::Always.expire_note("30").is_some());
+        assert!(LeavePolicy::Always.expire_note("NEVER").is_none());
+        assert!(LeavePolicy::Days(14).expire_note("30 USER").is_none());
+        assert!(LeavePolicy::Days(60)
+            .expire_note("30")
+            .unwrap()
+            .contains("30 days"));
+        assert!(LeavePolicy::Never.expire_note("0").is_none());
+        assert!(LeavePolicy::UntilDeleted
+            .expire_note("0")
+            .unwrap()
+            .contains("EXPIRE 0"));
+    }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("/x/config.toml"))

@@ -239,6 +239,14 @@ async fn fetch_into(
     let (mut client, index) = Client::open_sharing(&source.client, &share)
         .await
         .map_err(pop3_failure)?;
+    if let Some(note) = client
+        .capabilities()
+        .expire
+        .as_deref()
+        .and_then(|e| policy.expire_note(e))
+    {
+        eprintln!("postie: note: {note}");
+    }
     let id = sync::identify(index);
     if !id.has_uidl && !id.messages.is_empty() && policy != LeavePolicy::Never {
         let _ = client.quit().await;
@@ -261,12 +269,15 @@ async fn fetch_into(
             .run(move |s| s.apply_server_index(&new, &gone))
             .await??;
     }
+    // Without UIDL (leave_on_server = "never"), everything is taken and
+    // then deleted: kept here under local ids.
+    let unnamed = !id.has_uidl;
     // Newest first; never-seen and seen-but-not-stored alike.
     let wanted: Vec<(u32, Uidl, u64)> = id
         .messages
         .iter()
         .rev()
-        .filter(|m| !m.uidl.is_session())
+        .filter(|m| unnamed || !m.uidl.is_session())
         .filter(|m| !known.get(&m.uidl).is_some_and(|k| k.stored))
         .map(|m| (m.number, m.uidl.clone(), m.size))
         .collect();
@@ -294,7 +305,13 @@ async fn fetch_into(
         queued.fetch_add(size, Ordering::SeqCst);
         let (queued, failed, stored) = (queued.clone(), failed.clone(), stored.clone());
         store.post(move |s| {
-            match s.deliver_batch(&items) {
+            let delivered = if unnamed {
+                let bytes: Vec<Vec<u8>> = items.into_iter().map(|(_, b)| b).collect();
+                s.deliver_unnamed(&bytes)
+            } else {
+                s.deliver_batch(&items)
+            };
+            match delivered {
                 Ok(n) => {
                     stored.fetch_add(n as u64, Ordering::SeqCst);
                 }
@@ -399,7 +416,11 @@ async fn fetch_into(
         .into_iter()
         .filter_map(|u| by_uidl.get(u.as_str()).map(|&n| (n, u)))
         .collect();
-    let numbers: Vec<u32> = doomed.iter().map(|d| d.0).collect();
+    let mut numbers: Vec<u32> = doomed.iter().map(|d| d.0).collect();
+    if unnamed {
+        // Every message this session stored (nothing else can be named).
+        numbers = small.iter().chain(&large).map(|w| w.0).collect();
+    }
     let refused = if numbers.is_empty() {
         Vec::new()
     } else {
@@ -411,7 +432,11 @@ async fn fetch_into(
         .filter(|(n, _)| !refused.iter().any(|(r, _)| r == n))
         .map(|(_, u)| u)
         .collect();
-    report.deleted = deleted.len();
+    report.deleted = if unnamed {
+        numbers.len() - refused.len()
+    } else {
+        deleted.len()
+    };
     if !deleted.is_empty() {
         store
             .run(move |s| {

@@ -1039,3 +1039,103 @@ async fn a_uidl_shared_by_two_messages_never_deletes_the_wrong_one() {
         "{rows:?}"
     );
 }
+
+/// `postie fetch` (the real binary) against a server that misbehaves: one
+/// without UIDL is refused unless leave_on_server = "never", one that is
+/// busy ([IN-USE]) is exit 75 for cron, and an EXPIRE stricter than the
+/// policy is said.
+#[tokio::test]
+async fn fetch_against_servers_that_misbehave() {
+    async fn serve(capa: &'static str, uidl: &'static [u8], pass: &'static [u8]) -> u16 {
+        let (port, _task) = fake(move |mut p| async move {
+            p.send(b"+OK fake ready\r\n").await;
+            while let Some(l) = p.line().await {
+                let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
+                    "CAPA" => {
+                        p.send(format!("+OK\r\n{capa}.\r\n").as_bytes()).await;
+                        continue;
+                    }
+                    "PASS" => pass,
+                    "UIDL" => uidl,
+                    "LIST" => b"+OK\r\n1 40\r\n2 40\r\n.\r\n",
+                    "RETR" => b"+OK\r\nSubject: x\r\n\r\nbody\r\n.\r\n",
+                    "QUIT" => {
+                        p.send(b"+OK bye\r\n").await;
+                        return;
+                    }
+                    _ => b"+OK\r\n",
+                };
+                p.send(reply).await;
+            }
+        })
+        .await;
+        port
+    }
+    async fn fetch(port: u16, policy: &str) -> (i32, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.toml");
+        std::fs::write(
+            &cfg,
+            format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\nleave_on_server = \"{policy}\"\ncommand_timeout = 5\n"),
+        )
+        .unwrap();
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+            .env("POSTIE_CONFIG", &cfg)
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .args(["fetch"])
+            .output()
+            .await
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+    let no_uidl = serve(
+        "USER\r\nPIPELINING\r\n",
+        b"-ERR no UIDL here\r\n",
+        b"+OK\r\n",
+    )
+    .await;
+    let (code, _, err) = fetch(no_uidl, "always").await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the server has no UIDL") && err.contains("\"never\""),
+        "{err}"
+    );
+    let no_uidl = serve(
+        "USER\r\nPIPELINING\r\n",
+        b"-ERR no UIDL here\r\n",
+        b"+OK\r\n",
+    )
+    .await;
+    let (code, out, err) = fetch(no_uidl, "never").await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("2 downloaded") && out.contains("2 deleted from server"),
+        "{out}"
+    );
+
+    let busy = serve(
+        "USER\r\nPIPELINING\r\nRESP-CODES\r\n",
+        b"+OK\r\n.\r\n",
+        b"-ERR [IN-USE] Mailbox is locked by another POP3 session.\r\n",
+    )
+    .await;
+    let (code, _, err) = fetch(busy, "always").await;
+    assert_eq!(code, 75, "{err}");
+    assert!(err.contains("[IN-USE]"), "{err}");
+
+    let strict = serve(
+        "USER\r\nPIPELINING\r\nUIDL\r\nEXPIRE 7\r\n",
+        b"+OK\r\n1 a\r\n2 b\r\n.\r\n",
+        b"+OK\r\n",
+    )
+    .await;
+    let (code, out, err) = fetch(strict, "30d").await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("after 7 days (EXPIRE 7)"), "{err}");
+    assert!(out.contains("2 new, 2 downloaded"), "{out}");
+}

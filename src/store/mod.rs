@@ -556,6 +556,36 @@ impl Store {
         result.map(|()| n)
     }
 
+    /// Stores messages that have no usable UIDL (a server without UIDL,
+    /// fetched with leave_on_server = "never"): kept under local ids, as
+    /// mail that is no longer on the server.
+    pub fn deliver_unnamed(&mut self, items: &[Vec<u8>]) -> Result<usize, StoreError> {
+        let dir = self.folder_dir(Folder::Inbox);
+        let mut written = Vec::with_capacity(items.len());
+        for bytes in items {
+            let (tmp, base) = maildir::write_tmp(&dir, None, bytes).map_err(|e| io_err(&dir, e))?;
+            written.push((tmp, maildir::name_for(&base, Flags::default())));
+        }
+        let rels = maildir::commit_many(&dir, &written).map_err(|e| io_err(&dir, e))?;
+        for ((_, name), (rel, bytes)) in written.iter().zip(rels.iter().zip(items)) {
+            let head = maildir::read_head(&dir.join(rel)).unwrap_or_default();
+            let summary = Summary::from_headers(&head, &self.decode);
+            let id = format!(" L{}", name.base);
+            self.with_index(|i| {
+                i.stored(
+                    &id,
+                    Folder::Inbox,
+                    rel,
+                    bytes.len() as u64,
+                    Flags::default(),
+                    false,
+                    Some(&summary),
+                )
+            })?;
+        }
+        Ok(items.len())
+    }
+
     /// Which stored messages `policy` deletes from the server now.
     pub fn policy_deletions(
         &mut self,
