@@ -373,10 +373,9 @@ fn a_committed_deletion_keeps_the_local_copy_in_trash() {
 /// after a restart with the server stopped every message opens from the store.
 #[test]
 fn download_all_stores_everything_in_the_background() {
-    let Some(d) = common::dovecot::own(
-        vec![User::new("tui_bg", common::generated_mailbox(400))],
-        "",
-    ) else {
+    const N: usize = 2000;
+    let Some(d) = common::dovecot::own(vec![User::new("tui_bg", common::generated_mailbox(N))], "")
+    else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -401,15 +400,25 @@ fn download_all_stores_everything_in_the_background() {
             30,
         )
     };
+    let inbox = home.path().join("data/postie/test/INBOX");
+    let stored = || postie::store::maildir::scan(&inbox).map_or(0, |f| f.len());
+    // Quit as soon as the download is under way: nothing is lost.
     let t = start();
-    t.wait_for("400 messages", 20);
-    // Open one while the download may still run: it shows.
+    t.wait_for("downloading", 30);
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
+    drop(t);
+    let first = stored();
+    eprintln!("stored before quitting: {first} of {N}");
+    assert!(first <= N);
+    // The next start resumes; a message opened meanwhile shows at once.
+    let t = start();
+    t.wait_for(&format!("{N} messages"), 20);
     t.keys(&["j", "j", "Enter"]);
     t.wait_for("Subject: ", 10);
     t.keys(&["q"]);
-    let inbox = home.path().join("data/postie/test/INBOX");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while postie::store::maildir::scan(&inbox).unwrap().len() < 400 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while stored() < N {
         assert!(
             std::time::Instant::now() < deadline,
             "not all stored:\n{}",
@@ -417,11 +426,12 @@ fn download_all_stores_everything_in_the_background() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let screen = t.wait_for("400 messages", 10);
+    let screen = t.wait_for(&format!("{N} messages"), 10);
     assert!(!screen.contains("downloading"), "{screen}");
     t.keys(&["x"]);
     t.wait_for("EXITED:0", 10);
     drop(t);
+    assert_eq!(stored(), N, "each message stored once");
     d.stop();
     let t = start();
     t.wait_for("offline", 20);
