@@ -172,6 +172,15 @@ pub fn create_tmp(folder: &Path, base: &str) -> io::Result<(PathBuf, File)> {
 /// returns the path relative to the folder (`new/...` or `cur/...`).
 pub fn commit(folder: &Path, tmp: &Path, file: &File, name: &FileName) -> io::Result<String> {
     file.sync_all()?;
+    let rel = place(folder, tmp, name)?;
+    if let Some(dir) = folder.join(&rel).parent() {
+        sync_dir(dir)?;
+    }
+    Ok(rel)
+}
+
+/// Renames `tmp` to `name`'s place in `folder`, never over an existing file.
+fn place(folder: &Path, tmp: &Path, name: &FileName) -> io::Result<String> {
     let rel = name.relative();
     let dest = folder.join(&rel);
     if dest.exists() {
@@ -181,9 +190,6 @@ pub fn commit(folder: &Path, tmp: &Path, file: &File, name: &FileName) -> io::Re
         ));
     }
     fs::rename(tmp, &dest)?;
-    if let Some(dir) = dest.parent() {
-        sync_dir(dir)?;
-    }
     Ok(rel)
 }
 
@@ -206,16 +212,7 @@ pub fn write_tmp(folder: &Path, uidl: Option<&str>, bytes: &[u8]) -> io::Result<
 pub fn commit_many(folder: &Path, files: &[(PathBuf, FileName)]) -> io::Result<Vec<String>> {
     let mut rels = Vec::with_capacity(files.len());
     for (tmp, name) in files {
-        let rel = name.relative();
-        let dest = folder.join(&rel);
-        if dest.exists() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} exists already", dest.display()),
-            ));
-        }
-        fs::rename(tmp, &dest)?;
-        rels.push(rel);
+        rels.push(place(folder, tmp, name)?);
     }
     for sub in ["new", "cur"] {
         if rels.iter().any(|r| r.starts_with(sub)) {
