@@ -62,6 +62,8 @@ pub struct Source {
     /// `download = "all"`: every new message in the background (with the
     /// `max_download_size` limit, if any).
     pub background_download: Option<Option<u64>>,
+    /// `leave_on_server`.
+    pub policy: crate::config::LeavePolicy,
     pub demo: Option<DemoServer>,
     /// The demo's store, removed when postie exits.
     _demo_store: Option<tempfile::TempDir>,
@@ -93,6 +95,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
             store_root: dir.path().join("demo"),
             download_dir: crate::config::download_dir(None),
             background_download: None,
+            policy: crate::config::LeavePolicy::Always,
             client,
             label: "demo".into(),
             decode: DecodeOptions::default(),
@@ -120,6 +123,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         store_root: crate::store::default_root(name),
         download_dir: crate::config::download_dir(account.download_dir.as_deref()),
         background_download: account.background_download(),
+        policy: account.leave_policy(),
         client,
         decode,
         demo: None,

@@ -151,7 +151,7 @@ fn progress_wanted(json: bool, quiet: bool) -> bool {
 /// Fetches one account (or the demo).
 pub async fn fetch_account(args: &SourceArgs, progress: bool) -> Result<Report, Failure> {
     let source = resolve(args).await?;
-    let policy = policy_for(args, &source)?;
+    let policy = source.policy;
     let store = source
         .open_store()
         .await
@@ -159,17 +159,6 @@ pub async fn fetch_account(args: &SourceArgs, progress: bool) -> Result<Report, 
     let result = fetch_into(&source, &store, policy, progress).await;
     store.close(std::time::Duration::from_secs(30)).await;
     result
-}
-
-fn policy_for(args: &SourceArgs, source: &Source) -> Result<LeavePolicy, Failure> {
-    if source.demo.is_some() {
-        return Ok(LeavePolicy::Always);
-    }
-    let Some(config) = Config::load(args.config.as_deref())? else {
-        return Ok(LeavePolicy::Always);
-    };
-    let (_, account) = config.account(args.account.as_deref())?;
-    Ok(account.leave_policy())
 }
 
 /// Prints `count/total, bytes, rate` on one line of stderr.

@@ -145,7 +145,8 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         req_rx,
         ev_tx.clone(),
     )
-    .with_background_download(source.background_download);
+    .with_background_download(source.background_download)
+    .with_policy(source.policy);
     let edge = Edge {
         req_tx: req_tx.clone(),
         ev_tx,

@@ -1127,6 +1127,15 @@ async fn fetch_against_servers_that_misbehave() {
     let (code, _, err) = fetch(busy, "always").await;
     assert_eq!(code, 75, "{err}");
     assert!(err.contains("[IN-USE]"), "{err}");
+    let throttled = serve(
+        "USER\r\nPIPELINING\r\nRESP-CODES\r\n",
+        b"+OK\r\n.\r\n",
+        b"-ERR [LOGIN-DELAY] wait a while\r\n",
+    )
+    .await;
+    let (code, _, err) = fetch(throttled, "always").await;
+    assert_eq!(code, 75, "{err}");
+    assert!(err.contains("[LOGIN-DELAY]"), "{err}");
 
     let strict = serve(
         "USER\r\nPIPELINING\r\nUIDL\r\nEXPIRE 7\r\n",

@@ -266,6 +266,8 @@ pub struct Worker {
     save_wanted: VecDeque<(Uidl, std::path::PathBuf, Vec<usize>)>,
     /// `download = "all"`: the size limit (None: no limit), or off.
     background: Option<Option<u64>>,
+    /// The account's leave_on_server, to say when the server's EXPIRE is stricter.
+    policy: crate::config::LeavePolicy,
     /// Messages the background download could not have (refused): not retried this session.
     download_failed: HashSet<Uidl>,
     /// The user's marks: the truth, whatever the session holds.
@@ -306,6 +308,7 @@ impl Worker {
             body_wanted: None,
             save_wanted: VecDeque::new(),
             background: None,
+            policy: crate::config::LeavePolicy::default(),
             download_failed: HashSet::new(),
             marks: BTreeSet::new(),
             applied: BTreeSet::new(),
@@ -323,6 +326,12 @@ impl Worker {
     /// in (`download = "all"`), messages over `max_size` excepted.
     pub fn with_background_download(mut self, max_size: Option<Option<u64>>) -> Worker {
         self.background = max_size;
+        self
+    }
+
+    /// The account's `leave_on_server` (for the EXPIRE note).
+    pub fn with_policy(mut self, policy: crate::config::LeavePolicy) -> Worker {
+        self.policy = policy;
         self
     }
 
@@ -619,6 +628,17 @@ impl Worker {
             self.take_index(entries, client.auth_method(), client.is_pipelined());
             client
         };
+        if let Some(note) = client
+            .capabilities()
+            .expire
+            .as_deref()
+            .and_then(|e| self.policy.expire_note(e))
+        {
+            self.send(Event::Failed {
+                kind: FailureKind::Server,
+                error: note,
+            });
+        }
         self.applied.clear();
         self.marks_dirty = true;
         self.client = Some(client);
