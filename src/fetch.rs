@@ -29,6 +29,8 @@ const MAX_QUEUED: u64 = 4 * 1024 * 1024;
 /// Reply bytes (by LIST) asked for and not yet read, at most: enough to
 /// keep a 25 ms link full, little enough that memory stays small.
 const IN_FLIGHT: u64 = 4 * 1024 * 1024;
+/// The most one pipelined reply may hold, whatever LIST said.
+const MAX_EACH: usize = 64 * 1024 * 1024;
 /// Messages per delivery batch (one directory sync, one index transaction).
 const BATCH: usize = 64;
 /// Bytes per delivery batch.
@@ -246,7 +248,7 @@ async fn fetch_into(
     }
     if id.duplicated > 0 {
         eprintln!(
-            "postie: warning: the server gave {} messages a UIDL another message also has: they are downloaded but never kept by it or deleted",
+            "postie: warning: the server gave {} messages a UIDL another message also has: they are downloaded and kept by their content, and never deleted",
             id.duplicated
         );
     }
@@ -266,7 +268,8 @@ async fn fetch_into(
         .messages
         .iter()
         .rev()
-        .filter(|m| unnamed || !m.uidl.is_session())
+        // Messages sharing a UIDL are downloaded too (kept by their
+        // content, never deleted).
         .filter(|m| !known.get(&m.uidl).is_some_and(|k| k.stored))
         .map(|m| (m.number, m.uidl.clone(), m.size))
         .collect();
@@ -275,7 +278,11 @@ async fn fetch_into(
         start: std::time::Instant::now(),
         total: wanted.len(),
     };
-    let (small, large): (Vec<_>, Vec<_>) = wanted.into_iter().partition(|w| w.2 <= STREAM_ABOVE);
+    // Messages without a usable UIDL cannot be streamed to a named file:
+    // they come through the pipeline too (bounded by MAX_EACH).
+    let (small, large): (Vec<_>, Vec<_>) = wanted
+        .into_iter()
+        .partition(|w| w.2 <= STREAM_ABOVE || w.1.is_session());
     let queued = Arc::new(AtomicU64::new(0));
     let failed: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let stored = Arc::new(AtomicU64::new(0));
@@ -296,9 +303,13 @@ async fn fetch_into(
         store.post(move |s| {
             let delivered = if unnamed {
                 let bytes: Vec<Vec<u8>> = items.into_iter().map(|(_, b)| b).collect();
-                s.deliver_unnamed(&bytes)
+                s.deliver_unnamed(&bytes, false)
             } else {
-                s.deliver_batch(&items)
+                let (named, shared): (Vec<_>, Vec<_>) =
+                    items.into_iter().partition(|(u, _)| !u.is_session());
+                let shared: Vec<Vec<u8>> = shared.into_iter().map(|(_, b)| b).collect();
+                s.deliver_batch(&named)
+                    .and_then(|n| Ok(n + s.deliver_unnamed(&shared, true)?))
             };
             match delivered {
                 Ok(n) => {
@@ -318,7 +329,8 @@ async fn fetch_into(
         let n = client
             .retrieve_sized(
                 &numbers[done..],
-                (STREAM_ABOVE as usize) * 4,
+                // A server whose LIST size is far off still fits (bounded).
+                MAX_EACH,
                 IN_FLIGHT,
                 |number, result| {
                     match result {

@@ -1148,3 +1148,93 @@ async fn fetch_against_servers_that_misbehave() {
     assert!(err.contains("after 7 days (EXPIRE 7)"), "{err}");
     assert!(out.contains("2 new, 2 downloaded"), "{out}");
 }
+
+/// Messages sharing a UIDL are downloaded, kept once (by content) however
+/// many runs see them, and never deleted; a reply far larger than LIST said
+/// is still stored exactly.
+#[tokio::test]
+async fn fetch_keeps_shared_uidl_messages_once_and_survives_wrong_sizes() {
+    let big_body: &'static str = Box::leak("x".repeat(70).repeat(30_000).into_boxed_str());
+    let serve = || async move {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+        let (port, _task) = fake(move |mut p| async move {
+            p.send(b"+OK fake ready\r\n").await;
+            let mut deles = Vec::new();
+            while let Some(l) = p.line().await {
+                let reply: Vec<u8> = match l.as_str() {
+                    "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n".to_vec(),
+                    "UIDL" => b"+OK\r\n1 dup\r\n2 dup\r\n3 c\r\n.\r\n".to_vec(),
+                    "LIST" => b"+OK\r\n1 10\r\n2 10\r\n3 10\r\n.\r\n".to_vec(),
+                    "RETR 1" => b"+OK\r\nSubject: one\r\n\r\nfirst\r\n.\r\n".to_vec(),
+                    "RETR 2" => b"+OK\r\nSubject: two\r\n\r\nsecond\r\n.\r\n".to_vec(),
+                    "RETR 3" => {
+                        let lines: Vec<&str> = (0..30_000)
+                            .map(|i| &big_body[i * 70..(i + 1) * 70])
+                            .collect();
+                        format!("+OK\r\nSubject: big\r\n\r\n{}\r\n.\r\n", lines.join("\r\n"))
+                            .into_bytes()
+                    }
+                    "QUIT" => {
+                        p.send(b"+OK bye\r\n").await;
+                        let _ = tx.send(deles);
+                        return;
+                    }
+                    l if l.starts_with("DELE") => {
+                        deles.push(l.to_string());
+                        b"+OK\r\n".to_vec()
+                    }
+                    _ => b"+OK\r\n".to_vec(),
+                };
+                p.send(&reply).await;
+            }
+        })
+        .await;
+        (port, rx)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    let run = |port: u16| {
+        std::fs::write(
+            &cfg,
+            format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\nleave_on_server = \"never\"\n"),
+        )
+        .unwrap();
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+            .env("POSTIE_CONFIG", &cfg)
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .args(["fetch", "--json"])
+            .output()
+    };
+    let inbox = dir.path().join("data/postie/t/INBOX");
+    for round in 0..2 {
+        let (port, task) = serve().await;
+        let out = run(port).await.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            err.contains("kept by their content, and never deleted"),
+            "{err}"
+        );
+        let deles = task.await.unwrap_or_default();
+        assert_eq!(
+            deles,
+            if round == 0 {
+                vec!["DELE 3".to_string()]
+            } else {
+                vec![]
+            },
+            "round {round}"
+        );
+        let files = postie::store::maildir::scan(&inbox).unwrap();
+        assert_eq!(files.len(), 3, "round {round}: each kept once");
+    }
+    let big = postie::store::maildir::scan(&inbox)
+        .unwrap()
+        .into_iter()
+        .map(|(rel, _)| std::fs::read(inbox.join(rel)).unwrap())
+        .find(|b| b.len() > 1_000_000)
+        .expect("the big one is stored");
+    assert!(big.starts_with(b"Subject: big\r\n\r\nxxxx"));
+    assert_eq!(big.len(), "Subject: big\r\n\r\n".len() + 30_000 * 72);
+}

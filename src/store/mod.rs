@@ -556,21 +556,46 @@ impl Store {
         result.map(|()| n)
     }
 
-    /// Stores messages that have no usable UIDL (a server without UIDL,
-    /// fetched with leave_on_server = "never"): kept under local ids, as
-    /// mail that is no longer on the server.
-    pub fn deliver_unnamed(&mut self, items: &[Vec<u8>]) -> Result<usize, StoreError> {
+    /// Stores messages that have no usable UIDL, under local ids, as mail
+    /// no policy deletes: a server without UIDL (fetched with
+    /// leave_on_server = "never", each message a new one), or messages
+    /// whose UIDL the server gave to several (`by_content`: named by a
+    /// digest of their bytes, so a later run does not store them twice).
+    pub fn deliver_unnamed(
+        &mut self,
+        items: &[Vec<u8>],
+        by_content: bool,
+    ) -> Result<usize, StoreError> {
+        use md5::Digest;
         let dir = self.folder_dir(Folder::Inbox);
         let mut written = Vec::with_capacity(items.len());
+        let mut ids = Vec::with_capacity(items.len());
+        let mut kept = Vec::with_capacity(items.len());
         for bytes in items {
+            let id = by_content.then(|| {
+                let d = md5::Md5::digest(bytes);
+                format!(
+                    " D{}",
+                    d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                )
+            });
+            if let Some(id) = &id {
+                if self.with_index(|i| i.get(id))?.is_some() || ids.contains(&Some(id.clone())) {
+                    continue;
+                }
+            }
+            ids.push(id);
+            kept.push(bytes);
+        }
+        for bytes in &kept {
             let (tmp, base) = maildir::write_tmp(&dir, None, bytes).map_err(|e| io_err(&dir, e))?;
             written.push((tmp, maildir::name_for(&base, Flags::default())));
         }
         let rels = maildir::commit_many(&dir, &written).map_err(|e| io_err(&dir, e))?;
-        for ((_, name), (rel, bytes)) in written.iter().zip(rels.iter().zip(items)) {
+        for (((_, name), (rel, bytes)), id) in written.iter().zip(rels.iter().zip(&kept)).zip(ids) {
             let head = maildir::read_head(&dir.join(rel)).unwrap_or_default();
             let summary = Summary::from_headers(&head, &self.decode);
-            let id = format!(" L{}", name.base);
+            let id = id.unwrap_or_else(|| format!(" L{}", name.base));
             self.with_index(|i| {
                 i.stored(
                     &id,
@@ -583,7 +608,7 @@ impl Store {
                 )
             })?;
         }
-        Ok(items.len())
+        Ok(kept.len())
     }
 
     /// Which stored messages `policy` deletes from the server now.
