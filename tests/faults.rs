@@ -1238,3 +1238,83 @@ async fn fetch_keeps_shared_uidl_messages_once_and_survives_wrong_sizes() {
     assert!(big.starts_with(b"Subject: big\r\n\r\nxxxx"));
     assert_eq!(big.len(), "Subject: big\r\n\r\n".len() + 30_000 * 72);
 }
+
+/// A connection dropped in the middle of a message: exit 75, nothing
+/// deleted, nothing half-written outside tmp/; the next run gets everything.
+#[tokio::test]
+async fn fetch_survives_a_drop_in_the_middle_of_a_message() {
+    let serve = |drop_mid: bool| async move {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+        let (port, _task) = fake(move |mut p| async move {
+            p.send(b"+OK fake ready\r\n").await;
+            let mut deles = Vec::new();
+            while let Some(l) = p.line().await {
+                let reply: &[u8] = match l.as_str() {
+                    "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n",
+                    "UIDL" => b"+OK\r\n1 a\r\n2 b\r\n.\r\n",
+                    "LIST" => b"+OK\r\n1 40\r\n2 40\r\n.\r\n",
+                    "RETR 1" => b"+OK\r\nSubject: a\r\n\r\nthe first\r\n.\r\n",
+                    "RETR 2" if drop_mid => {
+                        p.send(b"+OK\r\nSubject: b\r\n\r\nhalf of the sec").await;
+                        return;
+                    }
+                    "RETR 2" => b"+OK\r\nSubject: b\r\n\r\nthe second\r\n.\r\n",
+                    l if l.starts_with("DELE") => {
+                        deles.push(l.to_string());
+                        b"+OK\r\n"
+                    }
+                    "QUIT" => {
+                        p.send(b"+OK bye\r\n").await;
+                        let _ = tx.send(deles);
+                        return;
+                    }
+                    _ => b"+OK\r\n",
+                };
+                p.send(reply).await;
+            }
+        })
+        .await;
+        (port, rx)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    let run = |port: u16| {
+        std::fs::write(
+            &cfg,
+            format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\nleave_on_server = \"never\"\n"),
+        )
+        .unwrap();
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+            .env("POSTIE_CONFIG", &cfg)
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .args(["fetch"])
+            .output()
+    };
+    let inbox = dir.path().join("data/postie/t/INBOX");
+    let (port, deles) = serve(true).await;
+    let out = run(port).await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(deles.await.is_err(), "no QUIT, so nothing deleted");
+    let partial = postie::store::maildir::scan(&inbox).unwrap();
+    assert!(partial
+        .iter()
+        .all(|(rel, _)| !std::fs::read(inbox.join(rel)).unwrap().ends_with(b"sec")));
+    let (port, deles) = serve(false).await;
+    let out = run(port).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut deles = deles.await.unwrap();
+    deles.sort();
+    assert_eq!(deles, vec!["DELE 1".to_string(), "DELE 2".to_string()]);
+    assert_eq!(postie::store::maildir::scan(&inbox).unwrap().len(), 2);
+    assert_eq!(std::fs::read_dir(inbox.join("tmp")).unwrap().count(), 0);
+}
