@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod mime;
 pub mod pop3;
 pub mod secret;
+pub mod send;
 pub mod store;
 pub mod sync;
 pub mod timings;

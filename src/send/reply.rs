@@ -1,0 +1,213 @@
+//! Reply, reply-all and forward, as values: one `Re: ` / `Fwd: ` never
+//! stacked (an existing `Re:`, `RE:`, `回复：`, `回复:`, `答复:`, `Fwd:`,
+//! `FW:`, `转发：` counts as one), recipients deduplicated without the user's
+//! own addresses, and the quoted text under `On DATE, NAME wrote:`.
+
+/// Prefixes that mark a reply or a forward, as mail clients write them
+/// (compared case-insensitively; full-width and ASCII colons both).
+const PREFIXES: [&str; 9] = [
+    "re", "aw", "sv", "fwd", "fw", "回复", "答复", "转发", "回覆",
+];
+
+/// Strips every leading reply/forward prefix (`Re: Fwd: 回复：x` → `x`):
+/// the subject the thread is about.
+pub fn base_subject(subject: &str) -> &str {
+    let mut s = subject.trim_start();
+    loop {
+        let Some(rest) = strip_one(s) else {
+            return s;
+        };
+        s = rest.trim_start();
+    }
+}
+
+fn strip_one(s: &str) -> Option<&str> {
+    for p in PREFIXES {
+        let Some(head) = s.get(..p.len()) else {
+            continue;
+        };
+        if !head.eq_ignore_ascii_case(p) {
+            continue;
+        }
+        let mut rest = &s[p.len()..];
+        // `Re[2]:` and `Re(2):` count too.
+        if let Some(r) = rest.strip_prefix('[').or_else(|| rest.strip_prefix('(')) {
+            let end = r.find([']', ')'])?;
+            if !r[..end].chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            rest = &r[end + 1..];
+        }
+        if let Some(r) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('：')) {
+            return Some(r);
+        }
+    }
+    None
+}
+
+/// `Re: ` + the base subject.
+pub fn reply_subject(subject: &str) -> String {
+    format!("Re: {}", base_subject(subject))
+}
+
+/// `Fwd: ` + the base subject.
+pub fn forward_subject(subject: &str) -> String {
+    format!("Fwd: {}", base_subject(subject))
+}
+
+/// Who a reply goes to: Reply-To if given, else From; for reply-all also
+/// every To and Cc, deduplicated (case-insensitively) and without the
+/// user's own addresses. Returns (to, cc).
+pub fn recipients(
+    from: &str,
+    reply_to: &[String],
+    to: &[String],
+    cc: &[String],
+    all: bool,
+    mine: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let is_mine = |a: &str| mine.iter().any(|m| m.eq_ignore_ascii_case(a.trim()));
+    let mut seen: Vec<String> = Vec::new();
+    let mut take = |list: &mut Vec<String>, a: &str| {
+        let a = a.trim();
+        if a.is_empty() || is_mine(a) || seen.iter().any(|s| s.eq_ignore_ascii_case(a)) {
+            return;
+        }
+        seen.push(a.to_string());
+        list.push(a.to_string());
+    };
+    let mut primary = Vec::new();
+    if reply_to.is_empty() {
+        take(&mut primary, from);
+    } else {
+        for a in reply_to {
+            take(&mut primary, a);
+        }
+    }
+    let mut copy = Vec::new();
+    if all {
+        for a in to {
+            take(&mut primary, a);
+        }
+        for a in cc {
+            take(&mut copy, a);
+        }
+    }
+    // Replying to one's own message: back to its recipients.
+    if primary.is_empty() && is_mine(from) {
+        for a in to {
+            take(&mut primary, a);
+        }
+    }
+    (primary, copy)
+}
+
+/// The body of a reply: `On DATE, NAME wrote:` and each line of the
+/// original's text prefixed `> ` (`>` alone on an empty line).
+pub fn quote(date: &str, name: &str, text: &str) -> String {
+    let mut out = format!("On {date}, {name} wrote:\n");
+    for line in text.lines() {
+        if line.is_empty() {
+            out.push_str(">\n");
+        } else if line.starts_with('>') {
+            out.push('>');
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            out.push_str("> ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// References for a reply (RFC 5322 §3.6.4): the parent's References (or,
+/// without them, its In-Reply-To) followed by the parent's Message-ID.
+pub fn references(parent_references: &str, parent_in_reply_to: &str, parent_id: &str) -> String {
+    let mut ids: Vec<&str> = parent_references.split_whitespace().collect();
+    if ids.is_empty() {
+        ids.extend(parent_in_reply_to.split_whitespace().take(1));
+    }
+    if !parent_id.is_empty() && !ids.contains(&parent_id) {
+        ids.push(parent_id);
+    }
+    ids.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_prefix_never_stacked() {
+        for (s, want) in [
+            ("hello", "Re: hello"),
+            ("Re: hello", "Re: hello"),
+            ("RE: RE: hello", "Re: hello"),
+            ("回复：第二季度", "Re: 第二季度"),
+            ("回复: 第二季度", "Re: 第二季度"),
+            ("答复: 会议", "Re: 会议"),
+            ("转发：报告", "Re: 报告"),
+            ("Fwd: Re: x", "Re: x"),
+            ("FW: x", "Re: x"),
+            ("Re[2]: x", "Re: x"),
+            ("Reply hazy", "Re: Reply hazy"),
+            ("Re:", "Re: "),
+        ] {
+            assert_eq!(reply_subject(s), want, "{s:?}");
+        }
+        assert_eq!(forward_subject("Re: 回复：x"), "Fwd: x");
+        assert_eq!(base_subject("Research: x"), "Research: x");
+    }
+
+    #[test]
+    fn reply_all_dedups_and_drops_my_addresses() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mine = v(&["me@example.cn", "me@old.example.cn"]);
+        let (to, cc) = recipients(
+            "li@example.cn",
+            &[],
+            &v(&["me@example.cn", "wang@example.cn", "LI@example.cn"]),
+            &v(&["wang@example.cn", "me@old.example.cn", "zhao@example.cn"]),
+            true,
+            &mine,
+        );
+        assert_eq!(to, v(&["li@example.cn", "wang@example.cn"]));
+        assert_eq!(cc, v(&["zhao@example.cn"]));
+        let (to, cc) = recipients(
+            "li@example.cn",
+            &v(&["list@example.cn"]),
+            &[],
+            &[],
+            false,
+            &mine,
+        );
+        assert_eq!((to, cc.is_empty()), (v(&["list@example.cn"]), true));
+    }
+
+    #[test]
+    fn replying_to_my_own_message_goes_to_its_recipients() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (to, _) = recipients(
+            "me@example.cn",
+            &[],
+            &v(&["wang@example.cn"]),
+            &[],
+            false,
+            &v(&["me@example.cn"]),
+        );
+        assert_eq!(to, v(&["wang@example.cn"]));
+    }
+
+    #[test]
+    fn quoting_and_references() {
+        assert_eq!(
+            quote("Tue, 4 Jun 2024", "李明", "您好！\n\n> earlier\n附件"),
+            "On Tue, 4 Jun 2024, 李明 wrote:\n> 您好！\n>\n>> earlier\n> 附件\n"
+        );
+        assert_eq!(references("<a@x> <b@x>", "", "<c@x>"), "<a@x> <b@x> <c@x>");
+        assert_eq!(references("", "<b@x>", "<c@x>"), "<b@x> <c@x>");
+        assert_eq!(references("", "", "<c@x>"), "<c@x>");
+    }
+}
