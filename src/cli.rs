@@ -565,7 +565,7 @@ async fn message_bytes_with(
 
 pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<()> {
     let decode = match which {
-        Selector::File(_) => file_decode_options(args)?,
+        Selector::File(_) => file_settings(args)?.0,
         _ => DecodeOptions::default(),
     };
     let (source, decode) = match which {
@@ -621,11 +621,10 @@ pub async fn run_save(
     dir: Option<PathBuf>,
 ) -> Result<()> {
     let (bytes, decode, default_dir) = match which {
-        Selector::File(_) => (
-            message_bytes_file(which)?,
-            file_decode_options(args)?,
-            file_download_dir(args)?,
-        ),
+        Selector::File(_) => {
+            let (decode, dir) = file_settings(args)?;
+            (message_bytes_file(which)?, decode, dir)
+        }
         _ => {
             let source = resolve(args).await?;
             let bytes = message_bytes(&source, which, false).await?;
@@ -651,28 +650,21 @@ pub async fn run_save(
     write_stdout(out.as_bytes())
 }
 
-/// `download_dir` for `save --file`: the account's when one is configured.
-fn file_download_dir(args: &SourceArgs) -> Result<PathBuf> {
+/// How a file given with `--file` is read, and where its attachments go:
+/// the account's settings when one is configured, else the defaults.
+fn file_settings(args: &SourceArgs) -> Result<(DecodeOptions, PathBuf)> {
+    let defaults = || (DecodeOptions::default(), crate::config::download_dir(None));
     if args.demo {
-        return Ok(crate::config::download_dir(None));
+        return Ok(defaults());
     }
     let Some(config) = Config::load(args.config.as_deref())? else {
-        return Ok(crate::config::download_dir(None));
+        return Ok(defaults());
     };
     let (_, account) = config.account(args.account.as_deref())?;
-    Ok(crate::config::download_dir(account.download_dir.as_deref()))
-}
-
-/// Decoding options for `show --file`: the account's when one is configured, else the defaults.
-fn file_decode_options(args: &SourceArgs) -> Result<DecodeOptions> {
-    if args.demo {
-        return Ok(DecodeOptions::default());
-    }
-    let Some(config) = Config::load(args.config.as_deref())? else {
-        return Ok(DecodeOptions::default());
-    };
-    let (_, account) = config.account(args.account.as_deref())?;
-    Ok(DecodeOptions::for_account(account))
+    Ok((
+        DecodeOptions::for_account(account),
+        crate::config::download_dir(account.download_dir.as_deref()),
+    ))
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<()> {

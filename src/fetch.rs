@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::cli::{resolve, Source, SourceArgs};
 use crate::config::{Config, LeavePolicy};
 use crate::mime::Uidl;
-use crate::pop3::{Client, Flow, Pop3Error, ResponseCode};
+use crate::pop3::{Client, Flow, Pop3Error};
 use crate::store::{Flags, Folder, StoreHandle};
 use crate::sync::{self, Known};
 
@@ -81,16 +81,9 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 fn pop3_failure(e: Pop3Error) -> Failure {
-    let temporary = matches!(
-        e,
-        Pop3Error::Connect { .. } | Pop3Error::Timeout { .. } | Pop3Error::ConnectionLost { .. }
-    ) || matches!(
-        e.code(),
-        Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
-    );
     Failure {
+        temporary: e.is_temporary(),
         error: e.into(),
-        temporary,
     }
 }
 

@@ -76,6 +76,21 @@ impl Pop3Error {
         }
     }
 
+    /// True when trying again later may well work: the server is not there
+    /// now, or says it is busy (`[IN-USE]`), throttling (`[LOGIN-DELAY]`)
+    /// or failing for the moment (`[SYS/TEMP]`). The user need not act.
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            Pop3Error::Connect { .. }
+                | Pop3Error::Timeout { .. }
+                | Pop3Error::ConnectionLost { .. }
+        ) || matches!(
+            self.code(),
+            Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
+        )
+    }
+
     /// True when the connection cannot be used any more (reconnect to go on).
     pub fn is_fatal(&self) -> bool {
         !matches!(

@@ -254,11 +254,7 @@ impl Index {
             "SELECT {COLUMNS} FROM messages WHERE folder = ?1 ORDER BY seq DESC"
         ))?;
         let rows = st.query_map(params![folder.name()], row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Messages removed for good here that the server still had (tombstones).
@@ -267,11 +263,7 @@ impl Index {
             "SELECT {COLUMNS} FROM messages WHERE folder = 'Deleted'"
         ))?;
         let rows = st.query_map([], row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// The newest `limit` messages of `folder`, newest first.
@@ -280,11 +272,7 @@ impl Index {
             "SELECT {COLUMNS} FROM messages WHERE folder = ?1 ORDER BY seq DESC LIMIT ?2"
         ))?;
         let rows = st.query_map(params![folder.name(), limit as i64], row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     pub fn get(&self, uidl: &str) -> Result<Option<Row>, IndexError> {
@@ -506,11 +494,7 @@ impl Index {
                AND downloaded IS NOT NULL AND (?1 IS NULL OR downloaded <= ?1)",
         )?;
         let rows = st.query_map(params![cutoff], |r| r.get(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Messages deleted here that the server still has: in Trash, or
@@ -520,11 +504,7 @@ impl Index {
             "SELECT uidl FROM messages WHERE on_server = 1 AND folder IN ('Trash', 'Deleted')",
         )?;
         let rows = st.query_map([], |r| r.get(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// A message removed for good here but still on the server: remembered
@@ -565,11 +545,7 @@ impl Index {
                 Flags::from_bits(r.get::<_, i64>(3)? as u8),
             ))
         })?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Bytes on disk per message, for the benchmark.

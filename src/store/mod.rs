@@ -360,6 +360,15 @@ impl Store {
         Ok(())
     }
 
+    /// `flags` plus those recorded before the message was kept (opening it
+    /// marks it seen before its bytes are in).
+    fn with_recorded_flags(&mut self, id: &str, flags: Flags) -> Result<Flags, StoreError> {
+        let recorded = self
+            .with_index(|i| i.get(id))?
+            .map_or(Flags::default(), |r| r.flags);
+        Ok(flags.with(recorded))
+    }
+
     /// Stores a retrieved message's exact bytes in INBOX (flags as given).
     pub fn deliver(
         &mut self,
@@ -376,11 +385,7 @@ impl Store {
         if self.with_index(|i| i.file(id))?.is_some() {
             return Ok(());
         }
-        // Flags set before the message was kept (opening it marks it seen).
-        let flags = flags.with(
-            self.with_index(|i| i.get(id))?
-                .map_or(Flags::default(), |r| r.flags),
-        );
+        let flags = self.with_recorded_flags(id, flags)?;
         let dir = self.folder_dir(Folder::Inbox);
         let rel = maildir::deliver(&dir, Some(id), bytes, flags).map_err(|e| io_err(&dir, e))?;
         self.with_index(|i| {
@@ -413,10 +418,7 @@ impl Store {
         if let Some((folder, rel)) = self.with_index(|i| i.file(id))? {
             return Ok(self.folder_dir(folder).join(rel));
         }
-        let flags = flags.with(
-            self.with_index(|i| i.get(id))?
-                .map_or(Flags::default(), |r| r.flags),
-        );
+        let flags = self.with_recorded_flags(id, flags)?;
         let size = tmp.as_file().metadata().map_err(|e| io_err(&dir, e))?.len();
         let base = maildir::unique_name(Some(id), size);
         let name = maildir::name_for(&base, flags);

@@ -159,14 +159,10 @@ pub enum Event {
 }
 
 fn classify(e: &Pop3Error) -> FailureKind {
-    use crate::pop3::ResponseCode;
     match e {
         // Busy (another session, e.g. `postie fetch` from cron), throttled or
         // a passing fault: not the user's to fix, so retried with backoff.
-        Pop3Error::Login {
-            code: Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp),
-            ..
-        } => FailureKind::Network,
+        e if e.is_temporary() => FailureKind::Network,
         Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) => FailureKind::Login,
         Pop3Error::TlsUntrusted { .. }
         | Pop3Error::TlsHandshake { .. }
@@ -901,25 +897,37 @@ impl Worker {
             return Ok(());
         };
         let total = self.message(number).map_or(0, |(size, _)| size);
+        let Some(raw) = self.retrieve_and_keep(number, uidl, total).await? else {
+            return Ok(());
+        };
+        self.show_body(uidl, raw).await
+    }
+
+    /// RETR (streamed into the store's tmp/ when large) and keep it; None
+    /// when there is no session.
+    async fn retrieve_and_keep(
+        &mut self,
+        number: u32,
+        uidl: &Uidl,
+        size: u64,
+    ) -> Result<Option<body::Retrieved>, Pop3Error> {
         let spill_dir = match &self.store {
             Some(s) if !uidl.is_session() => s.run(|s| s.tmp_dir()).await.ok(),
             _ => None,
         };
         let Some(client) = self.client.as_mut() else {
-            return Ok(());
+            return Ok(None);
         };
-        let decode = self.decode;
         let raw = body::retrieve(
             client,
-            (number, uidl, total),
+            (number, uidl, size),
             spill_dir.as_deref(),
-            decode,
+            self.decode,
             &self.tx,
         )
         .await?;
         self.last_activity = Instant::now();
-        let raw = self.keep(uidl, raw).await;
-        self.show_body(uidl, raw).await
+        Ok(Some(self.keep(uidl, raw).await))
     }
 
     /// Saves attachments: from the stored copy, retrieved (and kept) first if
@@ -941,12 +949,10 @@ impl Worker {
                 return Ok(());
             };
             let total = self.message(number).map_or(0, |(size, _)| size);
-            let Some(client) = self.client.as_mut() else {
+            let Some(raw) = self.retrieve_and_keep(number, uidl, total).await? else {
                 return Ok(());
             };
-            let raw =
-                body::retrieve(client, (number, uidl, total), None, self.decode, &self.tx).await?;
-            Some(self.keep(uidl, raw).await)
+            Some(raw)
         };
         let decode = self.decode;
         let result = match (raw, &self.store) {
@@ -997,22 +1003,9 @@ impl Worker {
             let Some(uidl) = self.message(n).map(|(_, u)| u.clone()) else {
                 return Ok(());
             };
-            let spill_dir = match &self.store {
-                Some(s) => s.run(|s| s.tmp_dir()).await.ok(),
-                None => None,
-            };
-            let Some(client) = self.client.as_mut() else {
+            if self.retrieve_and_keep(n, &uidl, size).await?.is_none() {
                 return Ok(());
-            };
-            let raw = body::retrieve(
-                client,
-                (n, &uidl, size),
-                spill_dir.as_deref(),
-                self.decode,
-                &self.tx,
-            )
-            .await?;
-            let _ = self.keep(&uidl, raw).await;
+            }
             if !self.local.get(&uidl).is_some_and(|k| k.stored) {
                 self.download_failed.insert(uidl);
             }
