@@ -88,6 +88,75 @@ pub struct AccountConfig {
     pub download: Option<String>,
     /// With `download = "all"`: larger messages wait until opened ("10M").
     pub max_download_size: Option<String>,
+    /// The From address of mail sent (default: `user`, if it is an address).
+    pub email: Option<String>,
+    /// The display name on mail sent.
+    pub name: Option<String>,
+    pub signature: Option<String>,
+    pub signature_file: Option<PathBuf>,
+    /// Other addresses that are the user's (left out of reply-all).
+    #[serde(default)]
+    pub alternates: Vec<String>,
+    /// Sending; without it, compose and reply say how to add it.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How an SMTP server is reached (`[accounts.NAME.smtp]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum SmtpTls {
+    /// TLS from the first byte (port 465, RFC 8314).
+    #[default]
+    #[serde(rename = "implicit")]
+    Implicit,
+    /// STARTTLS after EHLO (port 587); refused when not offered.
+    #[serde(rename = "starttls")]
+    StartTls,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl SmtpTls {
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpTls::Implicit => 465,
+            SmtpTls::StartTls => 587,
+            SmtpTls::None => 25,
+        }
+    }
+}
+
+/// Which SMTP AUTH mechanism to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpAuth {
+    /// The strongest the server offers: CRAM-MD5, then PLAIN, then LOGIN.
+    #[default]
+    Auto,
+    Plain,
+    Login,
+    CramMd5,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// Default: the account's user.
+    pub user: Option<String>,
+    #[serde(default)]
+    pub auth: SmtpAuth,
+    /// Default: the account's password source.
+    pub password_command: Option<String>,
+    pub password: Option<Secret>,
+    /// Default: the account's ca_file.
+    pub ca_file: Option<PathBuf>,
+    /// Default: the account's allow_insecure_auth.
+    pub allow_insecure_auth: Option<bool>,
+    /// Seconds for connecting and for each reply; default 60.
+    pub timeout: Option<u64>,
 }
 
 /// "10M", "500K", "1G" or a number of bytes.

@@ -736,3 +736,40 @@ pub fn scan_attachments(
     }
     Ok(found)
 }
+
+/// Who a message is from and to, as addresses (for answering it): decoded
+/// with the message's own charset, like the reader's header lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Addresses {
+    pub from: Vec<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+}
+
+pub fn addresses(raw: &[u8], opts: &DecodeOptions) -> Addresses {
+    let parsed = MessageParser::default().parse(raw);
+    let declared = parsed.as_ref().and_then(declared_charset);
+    let ctx = HeaderContext {
+        opts: *opts,
+        declared,
+    };
+    let (fields, _) = split_entity(raw);
+    let list = |name| {
+        find(&fields, name)
+            .map(|v| parse_addresses(v, &ctx))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| Mailbox {
+                name: sanitize_line(&m.name).into_owned(),
+                address: sanitize_line(&m.address).into_owned(),
+            })
+            .collect()
+    };
+    Addresses {
+        from: list("from"),
+        reply_to: list("reply-to"),
+        to: list("to"),
+        cc: list("cc"),
+    }
+}

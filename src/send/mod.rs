@@ -1,5 +1,7 @@
-//! Answering mail (issue 12, in progress): the pure parts first. Building
-//! replies needs no I/O: the subject, the recipients and the quoted body are
-//! functions of the original and the user's own addresses.
+//! Answering mail: building messages is pure (`draft`, `reply`, `build`);
+//! the SMTP session (`smtp`, with lettre) and the outbox (drafts, Sent) are
+//! the edges.
 
+pub mod build;
+pub mod draft;
 pub mod reply;
