@@ -422,6 +422,18 @@ async fn message_bytes(source: &Source, which: &Selector, seen: bool) -> Result<
     found
 }
 
+/// Retrieves a message into `store` (if it is not there already).
+pub async fn fetch_into(source: &Source, store: StoreHandle, uidl: &Uidl) -> Result<()> {
+    message_bytes_with(
+        source,
+        Some(store),
+        &Selector::Uidl(uidl.to_string()),
+        false,
+    )
+    .await
+    .map(|_| ())
+}
+
 /// How long an exiting command waits for the store to close tidily.
 const STORE_CLOSE: std::time::Duration = std::time::Duration::from_secs(10);
 

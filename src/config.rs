@@ -344,7 +344,9 @@ impl Config {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let has_password = self.accounts.values().any(|a| a.password.is_some());
+            let has_password = self.accounts.values().any(|a| {
+                a.password.is_some() || a.smtp.as_ref().is_some_and(|s| s.password.is_some())
+            });
             if let Ok(meta) = std::fs::metadata(&self.path) {
                 if has_password && meta.permissions().mode() & 0o077 != 0 {
                     self.warnings.push(format!(
@@ -425,6 +427,22 @@ impl AccountConfig {
                 )));
             }
         }
+        if let Some(e) = &self.email {
+            if crate::send::draft::parse_mailbox(e).is_err() {
+                return Err(invalid(format!("email {e:?} is not an e-mail address")));
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() {
+                return Err(invalid("smtp.host is empty".into()));
+            }
+            if smtp.port == Some(0) {
+                return Err(invalid("smtp.port 0 is not a port".into()));
+            }
+            if smtp.timeout == Some(0) {
+                return Err(invalid("smtp.timeout must be at least 1 second".into()));
+            }
+        }
         for (what, v) in [
             ("connect_timeout", self.connect_timeout),
             ("command_timeout", self.command_timeout),
@@ -491,6 +509,90 @@ impl AccountConfig {
         }
         Err(ConfigError::NoPassword {
             account: name.to_string(),
+        })
+    }
+
+    /// The From address: `email`, else `user` when it is an address.
+    pub fn from_address(&self) -> Option<String> {
+        self.email
+            .clone()
+            .or_else(|| self.user.contains('@').then(|| self.user.clone()))
+            .map(|a| a.trim().to_string())
+    }
+
+    /// Who the user is on mail they send (blocking: reads `signature_file`).
+    pub fn identity(&self, account: &str) -> Result<crate::send::compose::Identity, ConfigError> {
+        let address = self.from_address().ok_or_else(|| ConfigError::Invalid {
+            account: account.to_string(),
+            reason: format!(
+                "no From address: set email = \"you@example.com\" in [accounts.{account}]"
+            ),
+        })?;
+        let from = match self.name.as_deref().map(str::trim) {
+            Some(n) if !n.is_empty() => crate::send::draft::format_mailbox(n, &address),
+            _ => address.clone(),
+        };
+        let mut mine: Vec<String> = vec![address.to_lowercase(), self.user.to_lowercase()];
+        mine.extend(self.alternates.iter().map(|a| a.trim().to_lowercase()));
+        mine.dedup();
+        let signature = match (&self.signature, &self.signature_file) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(f)) => {
+                let path = expand_tilde(f);
+                Some(
+                    std::fs::read_to_string(&path).map_err(|e| ConfigError::Invalid {
+                        account: account.to_string(),
+                        reason: format!("cannot read signature_file {}: {e}", path.display()),
+                    })?,
+                )
+            }
+            (None, None) => None,
+        };
+        Ok(crate::send::compose::Identity {
+            from,
+            mine,
+            signature,
+        })
+    }
+
+    /// How to send, with the password for it (the SMTP table's own source,
+    /// else `account_password`: the account's, already known).
+    pub fn smtp_settings(
+        &self,
+        account: &str,
+        account_password: Option<&Secret>,
+    ) -> Result<crate::send::smtp::SmtpSettings, ConfigError> {
+        let Some(smtp) = &self.smtp else {
+            return Err(ConfigError::Invalid {
+                account: account.to_string(),
+                reason: format!(
+                    "no [accounts.{account}.smtp] table: add one with host (and port, tls) to send mail; see README.md"
+                ),
+            });
+        };
+        let password = if let Some(cmd) = &smtp.password_command {
+            run_password_command(account, cmd)?
+        } else if let Some(p) = &smtp.password {
+            p.clone()
+        } else if let Some(p) = account_password {
+            p.clone()
+        } else {
+            self.resolve_password(account)?
+        };
+        Ok(crate::send::smtp::SmtpSettings {
+            host: smtp.host.trim().to_string(),
+            port: smtp.port.unwrap_or(smtp.tls.default_port()),
+            tls: smtp.tls,
+            user: smtp.user.clone().unwrap_or_else(|| self.user.clone()),
+            password,
+            auth: smtp.auth,
+            ca_file: smtp
+                .ca_file
+                .as_deref()
+                .or(self.ca_file.as_deref())
+                .map(expand_tilde),
+            allow_insecure_auth: smtp.allow_insecure_auth.unwrap_or(self.allow_insecure_auth),
+            timeout: Duration::from_secs(smtp.timeout.unwrap_or(60)),
         })
     }
 

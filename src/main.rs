@@ -58,6 +58,11 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Send a message (body from stdin, UTF-8) over SMTP; a copy goes to Sent
+    Send {
+        #[command(flatten)]
+        opts: SendOpts,
+    },
     /// Save a message's attachments (all, or the K-th listed by show); prints each path
     Save {
         #[command(flatten)]
@@ -69,6 +74,30 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// What `send` is given.
+#[derive(clap::Args)]
+struct SendOpts {
+    /// Recipient (repeatable; `Name <addr>` or addr)
+    #[arg(long, value_name = "ADDR", required_unless_present_any = ["draft", "in_reply_to"])]
+    to: Vec<String>,
+    #[arg(long, value_name = "ADDR")]
+    cc: Vec<String>,
+    /// Blind copy: in the envelope only, never in the message or its Sent copy
+    #[arg(long, value_name = "ADDR")]
+    bcc: Vec<String>,
+    #[arg(long, value_name = "TEXT", required_unless_present_any = ["draft", "in_reply_to"])]
+    subject: Option<String>,
+    /// A file to attach (repeatable)
+    #[arg(long, value_name = "FILE")]
+    attach: Vec<PathBuf>,
+    /// Answer this message (by UIDL): threading headers, `Re:` subject, its sender as To by default
+    #[arg(long, value_name = "UIDL")]
+    in_reply_to: Option<String>,
+    /// Send a prepared message file (header lines, a blank line, the body) instead of stdin
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "cc", "bcc", "subject"])]
+    draft: Option<PathBuf>,
 }
 
 /// Which message `show` and `save` act on.
@@ -129,6 +158,18 @@ fn main() -> ExitCode {
             // Exit 75 (EX_TEMPFAIL) tells cron the server was busy or away.
             Some(Command::Fetch { all, json, quiet }) => {
                 Ok(postie::fetch::run(&source, all, json, quiet).await)
+            }
+            Some(Command::Send { opts }) => {
+                let a = postie::send::command::SendArgs {
+                    to: opts.to,
+                    cc: opts.cc,
+                    bcc: opts.bcc,
+                    subject: opts.subject,
+                    attach: opts.attach,
+                    in_reply_to: opts.in_reply_to,
+                    draft: opts.draft,
+                };
+                postie::send::command::run(&source, a).await
             }
             None => postie::tui::run(&source).await.map(|()| 0),
         }

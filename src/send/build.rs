@@ -176,7 +176,7 @@ fn attachment_part(a: &Attachment) -> SinglePart {
         .header(Disposition::attachment(&a.name))
         .body(
             Body::new_with_encoding(a.bytes.clone(), ContentTransferEncoding::Base64)
-                .unwrap_or_else(|b| Body::new(b)),
+                .unwrap_or_else(Body::new),
         )
 }
 

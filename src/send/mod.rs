@@ -3,5 +3,9 @@
 //! the edges.
 
 pub mod build;
+pub mod command;
+pub mod compose;
 pub mod draft;
+pub mod outbox;
 pub mod reply;
+pub mod smtp;

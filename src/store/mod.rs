@@ -7,6 +7,7 @@ mod handle;
 pub mod index;
 pub mod maildir;
 pub mod names;
+mod outbox;
 
 use std::fs;
 use std::io::{self, Read};

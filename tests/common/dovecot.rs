@@ -283,6 +283,11 @@ service auth {{
         }
     }
 
+    /// The instance's config file (for dovecot-lda and doveadm).
+    pub fn conf(&self) -> &std::path::Path {
+        &self.conf
+    }
+
     pub fn password(&self, user: &str) -> String {
         self.passwords
             .iter()
@@ -372,15 +377,33 @@ pub fn own(users: Vec<User>, extra: &str) -> Option<Dovecot> {
 
 /// A started Dovecot, or (outside CI) None with a note; under CI=true a
 /// failure to start fails the test.
-fn required<T>(started: Result<T, String>) -> Option<T> {
+pub fn required<T>(started: Result<T, String>) -> Option<T> {
     match started {
         Ok(d) => Some(d),
         Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("CI=true and Dovecot cannot start: {e}")
         }
         Err(e) => {
-            eprintln!("SKIPPED (no Dovecot here; CI makes this a failure): {e}");
+            eprintln!(
+                "SKIPPED (a server the test needs cannot start; CI makes this a failure): {e}"
+            );
+            note_skip(&e);
             None
+        }
+    }
+}
+
+/// Tells tests/run.sh that a test returned early, so its summary does not
+/// count it as passed.
+fn note_skip(why: &str) {
+    if let Some(path) = std::env::var_os("POSTIE_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{}", why.replace('\n', " "));
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod dovecot;
 pub mod hostile;
 pub mod proxy;
+pub mod smtp;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
@@ -164,6 +165,17 @@ pub fn postie(config: &str, password: Option<&str>, args: &[&str]) -> Run {
 
 /// Like `postie`, with its config, cache and state under `dir` (kept between runs).
 pub fn postie_in(dir: &Path, config: &str, password: Option<&str>, args: &[&str]) -> Run {
+    postie_with_stdin(dir, config, password, args, None)
+}
+
+/// Like `postie_in`, with `stdin` on standard input (None: /dev/null).
+pub fn postie_with_stdin(
+    dir: &Path,
+    config: &str,
+    password: Option<&str>,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> Run {
     let path: PathBuf = dir.join("config.toml");
     std::fs::write(&path, config).expect("write config");
     #[cfg(unix)]
@@ -179,15 +191,26 @@ pub fn postie_in(dir: &Path, config: &str, password: Option<&str>, args: &[&str]
         .env("XDG_STATE_HOME", dir.join("state"))
         .env("XDG_DATA_HOME", dir.join("data"))
         .args(args)
-        .stdin(std::process::Stdio::null());
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdin(if stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        });
     if let Some(p) = password {
         cmd.env("POSTIE_PASSWORD", p);
+    }
+    let mut child = cmd.spawn().expect("run postie");
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        use std::io::Write;
+        pipe.write_all(bytes).expect("write postie's stdin");
     }
     let Output {
         status,
         stdout,
         stderr,
-    } = cmd.output().expect("run postie");
+    } = child.wait_with_output().expect("wait for postie");
     Run {
         status: status.code().unwrap_or(-1),
         stdout,
