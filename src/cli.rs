@@ -65,6 +65,8 @@ pub struct Source {
     /// `leave_on_server`.
     pub policy: crate::config::LeavePolicy,
     pub demo: Option<DemoServer>,
+    /// The account's settings (None for the demo).
+    pub account: Option<crate::config::AccountConfig>,
     /// The demo's store, removed when postie exits.
     _demo_store: Option<tempfile::TempDir>,
 }
@@ -101,6 +103,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
             decode: DecodeOptions::default(),
             mode: "demo".into(),
             demo: Some(server),
+            account: None,
             _demo_store: Some(dir),
         });
     };
@@ -127,6 +130,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         client,
         decode,
         demo: None,
+        account: Some(account.clone()),
         _demo_store: None,
     })
 }

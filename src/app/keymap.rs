@@ -53,6 +53,10 @@ pub enum Action {
     Attachments,
     NextFolder,
     PrevFolder,
+    Reply,
+    ReplyAll,
+    Forward,
+    Compose,
 }
 
 /// One row of the table: the keys, where they work, what they do, and the words for help.
@@ -172,6 +176,30 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[K::Char('r')],
         label: "r",
+        list: Some((Reply, "reply")),
+        reader: Some((Reply, "reply")),
+    },
+    Binding {
+        keys: &[K::Char('a')],
+        label: "a",
+        list: Some((ReplyAll, "reply to all")),
+        reader: Some((ReplyAll, "reply to all")),
+    },
+    Binding {
+        keys: &[K::Char('f')],
+        label: "f",
+        list: Some((Forward, "forward (with the attachments)")),
+        reader: Some((Forward, "forward (with the attachments)")),
+    },
+    Binding {
+        keys: &[K::Char('c')],
+        label: "c",
+        list: Some((Compose, "compose (or a waiting draft)")),
+        reader: Some((Compose, "compose (or a waiting draft)")),
+    },
+    Binding {
+        keys: &[K::Char('R')],
+        label: "R",
         list: Some((Refresh, "check for new mail")),
         reader: None,
     },
@@ -239,5 +267,11 @@ mod tests {
         assert_eq!(lookup(K::Char('U'), Context::Reader), None);
         assert_eq!(lookup(K::Char('x'), Context::List), Some(ExitDiscard));
         assert_eq!(lookup(K::Char('z'), Context::List), None);
+        assert_eq!(lookup(K::Char('r'), Context::List), Some(Reply));
+        assert_eq!(lookup(K::Char('r'), Context::Reader), Some(Reply));
+        assert_eq!(lookup(K::Char('R'), Context::List), Some(Refresh));
+        assert_eq!(lookup(K::Char('a'), Context::Reader), Some(ReplyAll));
+        assert_eq!(lookup(K::Char('f'), Context::List), Some(Forward));
+        assert_eq!(lookup(K::Char('c'), Context::List), Some(Compose));
     }
 }

@@ -2,9 +2,12 @@
 //! effects`: keys and worker events come in, requests for the worker go out.
 //! Pure: no I/O, no tokio, no terminal. `ui::draw` only reads this state.
 
+mod compose;
 pub mod keymap;
 pub mod list;
 mod reader;
+
+pub use compose::Compose;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -55,6 +58,8 @@ pub enum Effect {
         part: usize,
         command: String,
     },
+    /// Composing and sending (the editor, the store, SMTP).
+    Compose(crate::send::ComposeRequest),
     /// Leave now (the worker has been told to RSET and QUIT, or is done).
     Exit,
 }
@@ -99,6 +104,17 @@ pub enum Popup {
         title: String,
         text: String,
     },
+    /// `q` on the compose screen with text that would be lost.
+    ConfirmAbandon,
+    /// `y` on a draft whose earlier send may have reached the server.
+    ConfirmResend {
+        status: String,
+    },
+    /// `c` with drafts waiting: (id, subject), one selected.
+    ContinueDraft {
+        drafts: Vec<(String, String)>,
+        selected: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +134,8 @@ pub enum Prompt {
     SaveTo { uidl: Uidl, parts: Vec<usize> },
     /// A command to pipe an attachment to.
     Pipe { uidl: Uidl, part: usize },
+    /// A file to attach to the draft being composed.
+    Attach { id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +196,10 @@ pub struct App {
     pub height: u16,
     /// Background downloading: (stored, of).
     pub downloading: Option<(usize, usize)>,
+    /// The compose screen, over whatever the user was reading.
+    pub compose: Option<Compose>,
+    /// A reply or forward waiting for its message to be downloaded.
+    pending_compose: Option<(crate::send::compose::ComposeKind, Uidl)>,
     last_visible: Vec<Uidl>,
 }
 
@@ -207,6 +229,8 @@ impl App {
             committing: false,
             width,
             height,
+            compose: None,
+            pending_compose: None,
             last_visible: Vec::new(),
         }
     }
@@ -426,6 +450,13 @@ impl App {
                         part,
                         command: text,
                     }],
+                    Prompt::Attach { id } => {
+                        let path = crate::config::expand_tilde(std::path::Path::new(&text));
+                        vec![Effect::Compose(crate::send::ComposeRequest::Attach {
+                            id,
+                            path,
+                        })]
+                    }
                 };
             }
             _ => {}
@@ -492,9 +523,15 @@ impl App {
             Action::Last => self.list.select(self.list.len().saturating_sub(1)),
             Action::Open => {
                 return match self.list.selected_entry().map(|e| e.uidl.clone()) {
+                    // A draft opens in the editor, to go on with it.
+                    Some(u) if self.folder == Folder::Drafts => self.continue_draft(u.to_string()),
                     Some(u) => self.reader_open(&u),
                     None => vec![],
-                }
+                };
+            }
+            Action::Reply | Action::ReplyAll | Action::Forward | Action::Compose => {
+                let u = self.list.selected_entry().map(|e| e.uidl.clone());
+                return self.compose_action(action, u);
             }
             Action::Back => return self.quit_requested(),
             Action::Mark => {
@@ -589,6 +626,10 @@ impl App {
             Action::ToggleRead | Action::ToggleFlag | Action::Save => {
                 return self.message_action(action, uidl)
             }
+            Action::Reply | Action::ReplyAll | Action::Forward | Action::Compose => {
+                let u = (!uidl.as_str().starts_with(" attachment")).then_some(uidl);
+                return self.compose_action(action, u);
+            }
             Action::Attachments => {
                 let count = reader.body.as_ref().map_or(0, |b| b.attachments.len());
                 if count == 0 {
@@ -626,10 +667,16 @@ impl App {
 
     fn key(&mut self, key: Key) -> Vec<Effect> {
         if let Some(popup) = self.popup.clone() {
+            if let Some(effects) = self.compose_popup_key(&popup, key) {
+                return effects;
+            }
             return self.popup_key(popup, key);
         }
         if self.prompt.is_some() {
             return self.prompt_key(key);
+        }
+        if self.compose.is_some() {
+            return self.compose_key(key);
         }
         if let Some(text) = self.input.as_mut() {
             match key {
@@ -762,11 +809,17 @@ impl App {
                 });
                 vec![]
             }
+            // Answered by compose_popup_key before this is reached.
+            Popup::ConfirmAbandon | Popup::ConfirmResend { .. } | Popup::ContinueDraft { .. } => {
+                self.popup = None;
+                vec![]
+            }
             Popup::Help { .. } | Popup::Error { .. } => {
                 if key == Key::Ctrl('c') {
                     return self.exit_discarding();
                 }
-                let retry = matches!(popup, Popup::Error { .. }) && key == Key::Char('r');
+                let retry = matches!(popup, Popup::Error { title, .. } if title != "Cannot compose")
+                    && matches!(key, Key::Char('r') | Key::Char('R'));
                 self.popup = None;
                 if retry {
                     self.notice = Some("retrying…".into());
@@ -820,7 +873,9 @@ impl App {
                 if let Some(e) = self.inbox_mut().get_mut(&uidl) {
                     e.stored = true;
                 }
+                return self.compose_stored(&uidl);
             }
+            Event::Compose(ev) => return self.compose_event(*ev),
             Event::FolderLoaded { folder, rows } => {
                 self.list_of(folder).replace(rows);
             }
@@ -983,6 +1038,7 @@ impl App {
                 return vec![Effect::Worker(Request::FetchBody(uidl))];
             }
             Event::BodyFailed { uidl, error } => {
+                self.compose_body_failed(&uidl);
                 self.notice = Some(format!("cannot fetch the message: {error}"));
                 self.bodies.insert(uidl, BodyState::Failed(error));
             }
@@ -1030,13 +1086,13 @@ impl App {
                     FailureKind::Login => {
                         self.popup = Some(Popup::Error {
                             title: "Login failed".into(),
-                            text: format!("{error}\n\nCheck user and password (password_command, POSTIE_PASSWORD) and auth in the config, then press r to retry."),
+                            text: format!("{error}\n\nCheck user and password (password_command, POSTIE_PASSWORD) and auth in the config, then press R to retry."),
                         })
                     }
                     FailureKind::Tls => {
                         self.popup = Some(Popup::Error {
                             title: "Secure connection failed".into(),
-                            text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press r to retry."),
+                            text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press R to retry."),
                         })
                     }
                     FailureKind::Network => {

@@ -288,12 +288,12 @@ fn x_and_ctrl_c_exit_without_deleting_even_with_marks() {
 }
 
 #[test]
-fn r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
+fn capital_r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
     let mut app = app_with(3);
     key(&mut app, Char('j'));
     key(&mut app, Char('d'));
     assert_eq!(
-        key(&mut app, Char('r')),
+        key(&mut app, Char('R')),
         vec![Effect::Worker(Request::Refresh)]
     );
     let entries: Vec<IndexEntry> = ["u5", "u4", "u3", "u2", "u1"]
@@ -413,9 +413,9 @@ fn help_and_error_popups_close_with_a_key() {
         }),
     );
     assert_eq!(
-        key(&mut app, Char('r')),
+        key(&mut app, Char('R')),
         vec![Effect::Worker(Request::Refresh)],
-        "r in the pop-up retries"
+        "R in the pop-up retries"
     );
     assert_eq!(app.popup, None);
 }
@@ -575,4 +575,244 @@ fn the_preview_before_the_index_is_for_looking_only() {
             Effect::Worker(Request::FetchBody("u3".into()))
         ]
     );
+}
+
+mod composing {
+    use super::*;
+    use crate::send::compose::ComposeKind;
+    use crate::send::draft::Draft;
+    use crate::send::outbox::{DraftView, Failure, Sent};
+    use crate::send::{ComposeEvent, ComposeRequest};
+
+    fn ce(ev: ComposeEvent) -> Msg {
+        Msg::Worker(Event::Compose(Box::new(ev)))
+    }
+
+    fn view(id: &str, status: &str) -> DraftView {
+        DraftView {
+            id: id.into(),
+            path: std::path::PathBuf::from("/tmp/d"),
+            draft: Draft {
+                to: "li@example.cn".into(),
+                subject: "Re: 项目进度".into(),
+                status: status.into(),
+                ..Draft::default()
+            },
+            attachments: vec![],
+        }
+    }
+
+    fn ready(app: &mut App, id: &str, status: &str, changed: bool) {
+        update(
+            app,
+            ce(ComposeEvent::Ready {
+                view: view(id, status),
+                changed,
+                continued: false,
+            }),
+        );
+    }
+
+    #[test]
+    fn r_on_a_stored_message_starts_a_reply_at_once() {
+        let mut app = app_with(3);
+        app.list.get_mut(&Uidl::from("u3")).unwrap().stored = true;
+        assert_eq!(
+            key(&mut app, Char('r')),
+            vec![Effect::Compose(ComposeRequest::Start {
+                kind: ComposeKind::Reply,
+                original: Some("u3".into()),
+                offer_drafts: false,
+            })]
+        );
+    }
+
+    #[test]
+    fn a_reply_to_a_message_not_yet_stored_waits_for_it() {
+        let mut app = app_with(3);
+        let effects = key(&mut app, Char('a'));
+        assert!(effects.contains(&Effect::Worker(Request::FetchBody("u3".into()))));
+        assert!(matches!(app.view, View::Reader(_)));
+        // Another message stored first changes nothing.
+        assert!(update(&mut app, Msg::Worker(Event::Stored("u2".into()))).is_empty());
+        assert_eq!(
+            update(&mut app, Msg::Worker(Event::Stored("u3".into()))),
+            vec![Effect::Compose(ComposeRequest::Start {
+                kind: ComposeKind::ReplyAll,
+                original: Some("u3".into()),
+                offer_drafts: false,
+            })]
+        );
+        // It fired once.
+        assert!(update(&mut app, Msg::Worker(Event::Stored("u3".into()))).is_empty());
+    }
+
+    #[test]
+    fn the_compose_screen_sends_and_comes_back_where_the_user_was() {
+        let mut app = app_with(3);
+        key(&mut app, Char('j'));
+        ready(&mut app, " Ld1", "", true);
+        assert!(app.compose.is_some());
+        // List keys do nothing while composing.
+        assert!(key(&mut app, Char('j')).is_empty());
+        assert_eq!(
+            key(&mut app, Char('y')),
+            vec![Effect::Compose(ComposeRequest::Send { id: " Ld1".into() })]
+        );
+        assert!(app.compose.as_ref().unwrap().sending);
+        assert!(
+            key(&mut app, Char('q')).is_empty(),
+            "keys wait while sending"
+        );
+        update(
+            &mut app,
+            ce(ComposeEvent::Sent {
+                id: " Ld1".into(),
+                sent: Sent {
+                    recipients: vec!["li@example.cn".into()],
+                    path: "/tmp/s".into(),
+                    id: " Ls1".into(),
+                    answered: Some("u2".into()),
+                    elapsed: std::time::Duration::from_millis(40),
+                },
+            }),
+        );
+        assert!(app.compose.is_none());
+        assert_eq!(selected(&app), "u2", "the selection is where it was");
+        assert!(app
+            .notice
+            .as_deref()
+            .unwrap()
+            .starts_with("sent to li@example.cn"));
+        let e = app.list.get(&Uidl::from("u2")).unwrap();
+        assert!(e.flags.contains(Flags::ANSWERED));
+    }
+
+    #[test]
+    fn a_bad_address_goes_back_to_the_editor_and_a_failure_keeps_the_screen() {
+        let mut app = app_with(1);
+        ready(&mut app, " Ld1", "", true);
+        key(&mut app, Char('y'));
+        let effects = update(
+            &mut app,
+            ce(ComposeEvent::NotSent {
+                id: " Ld1".into(),
+                failure: Failure {
+                    reason: "To: \"bob@\" is not an e-mail address".into(),
+                    invalid: true,
+                    may_have_been_sent: false,
+                    temporary: false,
+                },
+            }),
+        );
+        assert_eq!(
+            effects,
+            vec![Effect::Compose(ComposeRequest::Edit {
+                id: " Ld1".into(),
+                comment: Some("To: \"bob@\" is not an e-mail address".into()),
+            })]
+        );
+        key(&mut app, Char('y'));
+        update(
+            &mut app,
+            ce(ComposeEvent::NotSent {
+                id: " Ld1".into(),
+                failure: Failure {
+                    reason: "the SMTP server refused the login: 535 5.7.8".into(),
+                    invalid: false,
+                    may_have_been_sent: false,
+                    temporary: false,
+                },
+            }),
+        );
+        let c = app.compose.as_ref().unwrap();
+        assert!(!c.sending);
+        assert!(c.error.as_deref().unwrap().contains("535"));
+        // p postpones: the draft stays in Drafts.
+        assert!(key(&mut app, Char('p')).is_empty());
+        assert!(app.compose.is_none());
+        assert!(app.notice.as_deref().unwrap().contains("Drafts"));
+    }
+
+    #[test]
+    fn a_message_that_may_have_been_sent_is_never_resent_without_asking() {
+        let mut app = app_with(1);
+        ready(
+            &mut app,
+            " Ld1",
+            "may have been sent (2026-12-02): lost",
+            false,
+        );
+        assert!(key(&mut app, Char('y')).is_empty());
+        assert!(matches!(app.popup, Some(Popup::ConfirmResend { .. })));
+        assert!(key(&mut app, Char('n')).is_empty());
+        assert!(app.popup.is_none() && !app.compose.as_ref().unwrap().sending);
+        key(&mut app, Char('y'));
+        assert_eq!(
+            key(&mut app, Char('y')),
+            vec![Effect::Compose(ComposeRequest::Send { id: " Ld1".into() })]
+        );
+    }
+
+    #[test]
+    fn abandoning_asks_when_something_would_be_lost() {
+        let mut app = app_with(1);
+        ready(&mut app, " Ld1", "", true);
+        assert!(key(&mut app, Char('q')).is_empty());
+        assert_eq!(app.popup, Some(Popup::ConfirmAbandon));
+        assert!(key(&mut app, Char('n')).is_empty());
+        assert!(app.compose.is_some());
+        key(&mut app, Char('q'));
+        assert_eq!(
+            key(&mut app, Char('y')),
+            vec![Effect::Compose(ComposeRequest::Discard {
+                id: " Ld1".into()
+            })]
+        );
+        assert!(app.compose.is_none());
+    }
+
+    #[test]
+    fn c_offers_the_drafts_waiting() {
+        let mut app = app_with(1);
+        assert_eq!(
+            key(&mut app, Char('c')),
+            vec![Effect::Compose(ComposeRequest::Start {
+                kind: ComposeKind::New,
+                original: None,
+                offer_drafts: true,
+            })]
+        );
+        update(
+            &mut app,
+            ce(ComposeEvent::DraftsWaiting(vec![
+                (" Ld2".into(), "second".into()),
+                (" Ld1".into(), "first".into()),
+            ])),
+        );
+        key(&mut app, Char('j'));
+        assert_eq!(
+            key(&mut app, Enter),
+            vec![Effect::Compose(ComposeRequest::Edit {
+                id: " Ld1".into(),
+                comment: None,
+            })]
+        );
+        key(&mut app, Char('c'));
+        update(
+            &mut app,
+            ce(ComposeEvent::DraftsWaiting(vec![(
+                " Ld2".into(),
+                "second".into(),
+            )])),
+        );
+        assert_eq!(
+            key(&mut app, Char('n')),
+            vec![Effect::Compose(ComposeRequest::Start {
+                kind: ComposeKind::New,
+                original: None,
+                offer_drafts: false,
+            })]
+        );
+    }
 }

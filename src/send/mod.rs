@@ -9,3 +9,66 @@ pub mod draft;
 pub mod outbox;
 pub mod reply;
 pub mod smtp;
+
+use std::path::PathBuf;
+
+use compose::ComposeKind;
+use outbox::{DraftView, Failure, Sent};
+
+/// What the reader asks of the compose edge (the editor, the store, SMTP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComposeRequest {
+    /// A new draft (answering `original`, if any), then the editor. With
+    /// `offer_drafts`, drafts waiting are offered first.
+    Start {
+        kind: ComposeKind,
+        original: Option<String>,
+        offer_drafts: bool,
+    },
+    /// The editor on a draft again, `comment` at its top (why it went back).
+    Edit {
+        id: String,
+        comment: Option<String>,
+    },
+    Attach {
+        id: String,
+        path: PathBuf,
+    },
+    Send {
+        id: String,
+    },
+    Discard {
+        id: String,
+    },
+}
+
+/// What the compose edge reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComposeEvent {
+    /// The editor is done: the compose screen. `changed`: the text differs
+    /// from what the editor was given.
+    Ready {
+        view: DraftView,
+        changed: bool,
+        continued: bool,
+    },
+    /// A new draft came back from the editor unchanged, and was removed.
+    Abandoned,
+    /// Drafts wait: (id, subject), newest first.
+    DraftsWaiting(Vec<(String, String)>),
+    /// The draft changed on disk (an attachment added).
+    Updated(DraftView),
+    Sent {
+        id: String,
+        sent: Sent,
+    },
+    NotSent {
+        id: String,
+        failure: Failure,
+    },
+    Discarded {
+        id: String,
+    },
+    /// Nothing could start (no SMTP table, the message not readable).
+    Failed(String),
+}

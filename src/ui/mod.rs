@@ -3,6 +3,7 @@
 //! screen. Colours are the 16 basic ones plus reverse video, so any terminal
 //! (and any theme) stays readable.
 
+mod compose;
 mod popup;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -38,6 +39,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     draw_header(frame, header, app);
     match &app.view {
+        _ if app.compose.is_some() => {
+            if let Some(c) = &app.compose {
+                compose::draw(frame, body, c);
+            }
+        }
         View::List if area.width >= SIDEBAR_FROM => {
             let [side, list] =
                 Layout::horizontal([Constraint::Length(SIDEBAR_WIDTH), Constraint::Min(1)])
@@ -320,6 +326,14 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let left = match (&app.input, &app.prompt) {
         (_, Some((Prompt::SaveTo { .. }, text))) => format!("Save attachments to: {text}▏"),
         (_, Some((Prompt::Pipe { .. }, text))) => format!("Pipe the attachment to: {text}▏"),
+        (_, Some((Prompt::Attach { .. }, text))) => format!("Attach a file: {text}▏"),
+        (None, None) if app.compose.is_some() => {
+            let c = app.compose.as_ref().map(|c| c.prompt()).unwrap_or_default();
+            match &app.notice {
+                Some(n) => format!(" {n} · {c}"),
+                None => format!(" {c}"),
+            }
+        }
         (Some(text), None) => format!("/{text}▏"),
         // What just happened comes first: it is what the user is looking for.
         (None, None) => {
@@ -335,6 +349,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         }
     };
     let right = match &app.view {
+        _ if app.compose.is_some() => String::new(),
         View::List => "? help ".to_string(),
         View::Reader(r) => match (app.bodies.get(&r.uidl), &r.body) {
             // Nothing to scroll yet: the loading text says how far it is.

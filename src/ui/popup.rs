@@ -138,6 +138,69 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             shown.extend(lines.into_iter().skip(1 + skip));
             (" Help ".into(), shown, 78)
         }
+        Popup::ConfirmAbandon => (
+            " Abandon ".into(),
+            vec![
+                Line::from(""),
+                Line::from(Span::styled(
+                    " Throw this message away? (y/n) ",
+                    Style::default().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(""),
+                Line::from(" y  delete the draft (and the files kept for it)"),
+                Line::from(" n  go back (p keeps it in Drafts)"),
+            ],
+            56,
+        ),
+        Popup::ConfirmResend { status } => {
+            let w = 70u16.min(area.width);
+            let inner = (w as usize).saturating_sub(4).max(10);
+            let mut lines = vec![
+                Line::from(""),
+                Line::from(Span::styled(
+                    " This message may have been sent already. Send it again? (y/n) ",
+                    Style::default().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(""),
+            ];
+            lines.extend(
+                wrap(&crate::mime::sanitize::sanitize_line(status), inner)
+                    .into_iter()
+                    .map(|l| Line::from(format!(" {l}"))),
+            );
+            lines.push(Line::from(""));
+            lines.push(Line::from(
+                " Check the recipient's mailbox or your provider's Sent folder first.",
+            ));
+            (" Send again? ".into(), lines, w)
+        }
+        Popup::ContinueDraft { drafts, selected } => {
+            let w = 64u16.min(area.width);
+            let inner = (w as usize).saturating_sub(6);
+            let mut lines = vec![
+                Line::from(format!(
+                    " {} draft{} waiting. Enter: go on with it · n: a new message · Esc: cancel",
+                    drafts.len(),
+                    if drafts.len() == 1 { "" } else { "s" }
+                )),
+                Line::from(""),
+            ];
+            for (i, (_, subject)) in drafts.iter().enumerate().take(12) {
+                let subject = if subject.is_empty() {
+                    "(no subject)"
+                } else {
+                    subject.as_str()
+                };
+                let text = fit(&format!(" {subject}"), inner);
+                let style = if i == *selected {
+                    crate::ui::bar()
+                } else {
+                    Style::default()
+                };
+                lines.push(Line::from(Span::styled(text, style)));
+            }
+            (" Drafts ".into(), lines, w)
+        }
         Popup::Error { title, text } => {
             let w = 70u16.min(area.width);
             let inner = (w as usize).saturating_sub(4).max(10);

@@ -156,6 +156,8 @@ pub enum Event {
     Closed {
         deleted: usize,
     },
+    /// From composing and sending (its own task, never this worker).
+    Compose(Box<crate::send::ComposeEvent>),
 }
 
 fn classify(e: &Pop3Error) -> FailureKind {

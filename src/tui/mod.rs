@@ -26,6 +26,8 @@ use crate::store::StoreHandle;
 use crate::worker::local::{self, LocalRequest};
 use crate::worker::{Event, Request, Worker};
 
+mod compose;
+
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
 fn restore_terminal() {
@@ -133,6 +135,23 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     }
     start_log();
     let source = resolve(args).await?;
+    // Who sends, and how (a password_command runs here, before the screen).
+    let sending: compose::Sending = match source.account.clone() {
+        None => Err("the demo mailbox cannot send mail: add an account with an [accounts.NAME.smtp] table (see README.md, Sending mail)".into()),
+        Some(account) => {
+            let name = source.label.clone();
+            let password = source.client.password.clone();
+            tokio::task::spawn_blocking(move || {
+                let identity = account.identity(&name).map_err(|e| e.to_string())?;
+                let smtp = account
+                    .smtp_settings(&name, Some(&password))
+                    .map_err(|e| e.to_string())?;
+                Ok((identity, smtp))
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("cannot read the sending settings: {e}")))
+        }
+    };
     let server = source.client.endpoint.addr();
     tracing::info!(account = %source.label, %server, mode = %source.mode, "starting");
     let (req_tx, req_rx) = mpsc::unbounded_channel();
@@ -152,6 +171,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         ev_tx,
         store,
         decode: source.decode,
+        sending,
     };
     let worker_task = tokio::spawn(worker.run());
 
@@ -201,13 +221,34 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         let Some(msg) = msg else { continue };
         dirty = true;
         let mut pipes = Vec::new();
-        let mut exit = edge.apply(&mut app, msg, &mut pipes);
+        let mut edits = Vec::new();
+        let mut exit = edge.apply(&mut app, msg, &mut pipes, &mut edits);
         // Take whatever else the worker has sent before drawing: one frame
         // for a burst of header batches instead of one frame each.
         for _ in 0..256 {
             match ev_rx.try_recv() {
-                Ok(ev) if !exit => exit = edge.apply(&mut app, Msg::Worker(ev), &mut pipes),
+                Ok(ev) if !exit => {
+                    exit = edge.apply(&mut app, Msg::Worker(ev), &mut pipes, &mut edits)
+                }
                 _ => break,
+            }
+        }
+        if exit {
+            break;
+        }
+        // The editor needs the terminal: one request at a time, in order.
+        while let Some(req) = edits.pop() {
+            let ev = compose::edit(&edge, &mut terminal, &mut events, req).await;
+            let mut more = Vec::new();
+            exit = edge.apply(
+                &mut app,
+                Msg::Worker(Event::Compose(Box::new(ev))),
+                &mut pipes,
+                &mut more,
+            );
+            edits.extend(more);
+            if exit {
+                break;
             }
         }
         if exit {
@@ -242,6 +283,7 @@ struct Edge {
     ev_tx: mpsc::UnboundedSender<Event>,
     store: Option<StoreHandle>,
     decode: crate::mime::DecodeOptions,
+    sending: compose::Sending,
 }
 
 type Pipe = (crate::mime::Uidl, usize, String);
@@ -249,7 +291,13 @@ type Pipe = (crate::mime::Uidl, usize, String);
 impl Edge {
     /// Runs `update` and carries out its effects; true when the reader
     /// should exit. Pipes (which need the terminal) are handed back.
-    fn apply(&self, app: &mut App, msg: Msg, pipes: &mut Vec<Pipe>) -> bool {
+    fn apply(
+        &self,
+        app: &mut App,
+        msg: Msg,
+        pipes: &mut Vec<Pipe>,
+        edits: &mut Vec<crate::send::ComposeRequest>,
+    ) -> bool {
         let mut exit = false;
         for effect in update(app, msg) {
             match effect {
@@ -268,6 +316,11 @@ impl Edge {
                     part,
                     command,
                 } => pipes.push((uidl, part, command)),
+                Effect::Compose(
+                    r @ (crate::send::ComposeRequest::Start { .. }
+                    | crate::send::ComposeRequest::Edit { .. }),
+                ) => edits.insert(0, r),
+                Effect::Compose(r) => compose::spawn(self, r),
                 Effect::Exit => exit = true,
             }
         }

@@ -1,0 +1,337 @@
+//! Answering mail in the reader: `r` `a` `f` `c` start a draft (the editor
+//! runs outside, see `tui`), the compose screen asks `Send? (y/e/a/p/q)`,
+//! and what the compose edge reports comes back here. Pure, like the rest
+//! of `app`.
+
+use super::keymap::{Action, Key};
+use super::{App, BodyState, Effect, Popup, Prompt, View};
+use crate::mime::Uidl;
+use crate::send::compose::ComposeKind;
+use crate::send::outbox::{maybe_sent, DraftView};
+use crate::send::{ComposeEvent, ComposeRequest};
+use crate::store::{Flags, Folder};
+use crate::worker::local::LocalRequest;
+
+/// The compose screen: the draft as it is on disk, and where sending is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compose {
+    pub view: DraftView,
+    /// The user wrote something (abandoning it asks first).
+    pub changed: bool,
+    /// A draft taken up again from Drafts (abandoning it asks first).
+    pub continued: bool,
+    pub sending: bool,
+    /// Why the last send failed (the draft is kept).
+    pub error: Option<String>,
+}
+
+const PROMPT_WORDS: &str = "Send? (y: send, e: edit, a: attach a file, p: postpone, q: abandon)";
+
+impl Compose {
+    /// The status line's words on the compose screen.
+    pub fn prompt(&self) -> String {
+        if self.sending {
+            "sending…".to_string()
+        } else {
+            PROMPT_WORDS.to_string()
+        }
+    }
+}
+
+fn start(kind: ComposeKind, original: Option<&Uidl>, offer_drafts: bool) -> Vec<Effect> {
+    vec![Effect::Compose(ComposeRequest::Start {
+        kind,
+        original: original.map(|u| u.to_string()),
+        offer_drafts,
+    })]
+}
+
+impl App {
+    /// `r`, `a`, `f`, `c` in the list or the reader (`uidl`: the message they apply to).
+    pub(super) fn compose_action(&mut self, action: Action, uidl: Option<Uidl>) -> Vec<Effect> {
+        let kind = match action {
+            Action::Reply => ComposeKind::Reply,
+            Action::ReplyAll => ComposeKind::ReplyAll,
+            Action::Forward => ComposeKind::Forward,
+            _ => return start(ComposeKind::New, None, true),
+        };
+        let Some(u) = uidl else {
+            self.notice = Some("no message selected".into());
+            return vec![];
+        };
+        if self.folder == Folder::Drafts {
+            return self.continue_draft(u.to_string());
+        }
+        if u.is_session() {
+            self.notice = Some(
+                "cannot answer this message: the server gave its UIDL to another message too, so it is not kept here"
+                    .into(),
+            );
+            return vec![];
+        }
+        let stored = self.list.get(&u).is_some_and(|e| e.stored);
+        if stored {
+            return start(kind, Some(&u), false);
+        }
+        // Downloaded (and kept) first; the draft starts once it is in the store.
+        self.pending_compose = Some((kind, u.clone()));
+        self.notice = Some("downloading the message to answer it…".into());
+        if matches!(self.view, View::Reader(ref r) if r.uidl == u)
+            && matches!(self.bodies.get(&u), Some(BodyState::Loading { .. }))
+        {
+            return vec![];
+        }
+        self.reader_open(&u)
+    }
+
+    /// A message is now stored: a reply waiting for it can start.
+    pub(super) fn compose_stored(&mut self, uidl: &Uidl) -> Vec<Effect> {
+        match self.pending_compose.take() {
+            Some((kind, u)) if &u == uidl => {
+                self.notice = None;
+                start(kind, Some(&u), false)
+            }
+            other => {
+                self.pending_compose = other;
+                vec![]
+            }
+        }
+    }
+
+    /// The message a reply waited for could not be downloaded.
+    pub(super) fn compose_body_failed(&mut self, uidl: &Uidl) {
+        if self
+            .pending_compose
+            .as_ref()
+            .is_some_and(|(_, u)| u == uidl)
+        {
+            self.pending_compose = None;
+        }
+    }
+
+    pub(super) fn continue_draft(&mut self, id: String) -> Vec<Effect> {
+        vec![Effect::Compose(ComposeRequest::Edit { id, comment: None })]
+    }
+
+    /// Keys on the compose screen.
+    pub(super) fn compose_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some(c) = self.compose.as_mut() else {
+            return vec![];
+        };
+        if c.sending {
+            return vec![];
+        }
+        let id = c.view.id.clone();
+        match key {
+            Key::Char('y') => {
+                if maybe_sent(&c.view.draft.status) {
+                    self.popup = Some(Popup::ConfirmResend {
+                        status: c.view.draft.status.clone(),
+                    });
+                    return vec![];
+                }
+                c.sending = true;
+                c.error = None;
+                vec![Effect::Compose(ComposeRequest::Send { id })]
+            }
+            Key::Char('e') => vec![Effect::Compose(ComposeRequest::Edit { id, comment: None })],
+            Key::Char('a') => {
+                self.prompt = Some((Prompt::Attach { id }, String::new()));
+                vec![]
+            }
+            Key::Char('p') | Key::Esc => {
+                self.compose = None;
+                self.notice = Some("postponed: the draft waits in Drafts (c offers it)".into());
+                self.refresh_folder(Folder::Drafts)
+            }
+            Key::Char('q') => {
+                if c.changed || c.continued {
+                    self.popup = Some(Popup::ConfirmAbandon);
+                    vec![]
+                } else {
+                    self.compose = None;
+                    vec![Effect::Compose(ComposeRequest::Discard { id })]
+                }
+            }
+            Key::Ctrl('c') => {
+                // The draft is on disk already: leaving loses nothing.
+                self.compose = None;
+                self.exit_discarding()
+            }
+            _ => vec![],
+        }
+    }
+
+    /// Keys in the compose pop-ups; None when `popup` is not one of them.
+    pub(super) fn compose_popup_key(&mut self, popup: &Popup, key: Key) -> Option<Vec<Effect>> {
+        let yes = matches!(key, Key::Char('y') | Key::Char('Y'));
+        match popup {
+            Popup::ConfirmAbandon => {
+                self.popup = None;
+                if !yes {
+                    return Some(vec![]);
+                }
+                let id = self.compose.take().map(|c| c.view.id)?;
+                Some(vec![Effect::Compose(ComposeRequest::Discard { id })])
+            }
+            Popup::ConfirmResend { .. } => {
+                self.popup = None;
+                let c = self.compose.as_mut()?;
+                if !yes {
+                    return Some(vec![]);
+                }
+                c.sending = true;
+                c.error = None;
+                Some(vec![Effect::Compose(ComposeRequest::Send {
+                    id: c.view.id.clone(),
+                })])
+            }
+            Popup::ContinueDraft { drafts, selected } => {
+                let n = drafts.len();
+                match key {
+                    Key::Char('j') | Key::Down => {
+                        self.popup = Some(Popup::ContinueDraft {
+                            drafts: drafts.clone(),
+                            selected: (selected + 1).min(n.saturating_sub(1)),
+                        });
+                        Some(vec![])
+                    }
+                    Key::Char('k') | Key::Up => {
+                        self.popup = Some(Popup::ContinueDraft {
+                            drafts: drafts.clone(),
+                            selected: selected.saturating_sub(1),
+                        });
+                        Some(vec![])
+                    }
+                    Key::Enter | Key::Char('y') => {
+                        let id = drafts.get(*selected).map(|d| d.0.clone());
+                        self.popup = None;
+                        Some(id.map_or_else(Vec::new, |id| self.continue_draft(id)))
+                    }
+                    Key::Char('n') => {
+                        self.popup = None;
+                        Some(start(ComposeKind::New, None, false))
+                    }
+                    _ => {
+                        self.popup = None;
+                        Some(vec![])
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Reloads a folder's list if it is the one shown (Drafts, Sent).
+    fn refresh_folder(&mut self, f: Folder) -> Vec<Effect> {
+        if self.folder == f {
+            vec![Effect::Local(LocalRequest::LoadFolder(f))]
+        } else {
+            vec![]
+        }
+    }
+
+    pub(super) fn compose_event(&mut self, ev: ComposeEvent) -> Vec<Effect> {
+        match ev {
+            ComposeEvent::Ready {
+                view,
+                changed,
+                continued,
+            } => {
+                let before = self.compose.take();
+                let changed = changed || before.as_ref().is_some_and(|c| c.changed);
+                let continued = continued && before.as_ref().is_none_or(|c| c.continued);
+                self.compose = Some(Compose {
+                    view,
+                    changed,
+                    continued,
+                    sending: false,
+                    error: None,
+                });
+                self.refresh_folder(Folder::Drafts)
+            }
+            ComposeEvent::Abandoned => {
+                self.compose = None;
+                self.notice = Some("the draft was not changed: nothing sent, nothing kept".into());
+                vec![]
+            }
+            ComposeEvent::DraftsWaiting(drafts) => {
+                self.popup = Some(Popup::ContinueDraft {
+                    drafts,
+                    selected: 0,
+                });
+                vec![]
+            }
+            ComposeEvent::Updated(view) => {
+                if let Some(c) = self.compose.as_mut().filter(|c| c.view.id == view.id) {
+                    c.view = view;
+                    c.changed = true;
+                }
+                vec![]
+            }
+            ComposeEvent::Sent { id, sent } => {
+                if self.compose.as_ref().is_some_and(|c| c.view.id == id) {
+                    self.compose = None;
+                }
+                if let Some(u) = &sent.answered {
+                    let u = Uidl::from(u.as_str());
+                    for list in std::iter::once(&mut self.list).chain(self.others.values_mut()) {
+                        if let Some(e) = list.get_mut(&u) {
+                            e.flags = e.flags.with(Flags::ANSWERED);
+                        }
+                    }
+                }
+                self.notice = Some(
+                    crate::mime::sanitize::sanitize_line(&format!(
+                        "sent to {} ({:.1} s); a copy is in Sent",
+                        sent.recipients.join(", "),
+                        sent.elapsed.as_secs_f64()
+                    ))
+                    .into_owned(),
+                );
+                let mut effects = self.refresh_folder(Folder::Drafts);
+                effects.extend(self.refresh_folder(Folder::Sent));
+                effects
+            }
+            ComposeEvent::NotSent { id, failure } => {
+                if failure.invalid {
+                    // Something in the draft to fix: back to the editor, the reason on top.
+                    if let Some(c) = self.compose.as_mut() {
+                        c.sending = false;
+                    }
+                    return vec![Effect::Compose(ComposeRequest::Edit {
+                        id,
+                        comment: Some(failure.reason),
+                    })];
+                }
+                let why = crate::mime::sanitize::sanitize_line(&failure.reason).into_owned();
+                match self.compose.as_mut().filter(|c| c.view.id == id) {
+                    Some(c) => {
+                        c.sending = false;
+                        c.error = Some(why);
+                        if failure.may_have_been_sent {
+                            c.view.draft.status = "may have been sent".into();
+                        }
+                    }
+                    None => self.notice = Some(format!("not sent: {why}; the draft is in Drafts")),
+                }
+                vec![]
+            }
+            ComposeEvent::Discarded { .. } => {
+                self.notice = Some("the draft was thrown away".into());
+                self.refresh_folder(Folder::Drafts)
+            }
+            ComposeEvent::Failed(why) => {
+                self.compose = self.compose.take().map(|mut c| {
+                    c.sending = false;
+                    c
+                });
+                self.popup = Some(Popup::Error {
+                    title: "Cannot compose".into(),
+                    text: why,
+                });
+                vec![]
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The compose edge of the reader: the editor round trip (the screen left
+//! cleanly, key events no longer read, the terminal mode restored, then all
+//! of it back), and the store and SMTP work the compose screen asks for,
+//! each in a task of its own (never on the POP3 worker's session).
+
+use anyhow::{anyhow, Context as _, Result};
+use crossterm::event::{EnableMouseCapture, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
+
+use super::{restore_terminal, Edge, Term};
+use crate::send::compose::{ComposeKind, Identity};
+use crate::send::outbox;
+use crate::send::smtp::SmtpSettings;
+use crate::send::{ComposeEvent, ComposeRequest};
+use crate::worker::Event;
+
+/// Who sends and how, or why this account cannot.
+pub type Sending = std::result::Result<(Identity, SmtpSettings), String>;
+
+/// `$VISUAL`, else `$EDITOR`, else `editor` if there is one, else `vi`.
+pub fn editor_command() -> String {
+    for var in ["VISUAL", "EDITOR"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().is_empty() {
+                return v;
+            }
+        }
+    }
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("editor").is_file()));
+    if on_path { "editor" } else { "vi" }.to_string()
+}
+
+/// Runs the editor on `path` with the screen suspended; back as it was after.
+async fn run_editor(
+    terminal: &mut Term,
+    events: &mut EventStream,
+    path: &std::path::Path,
+) -> Result<()> {
+    let editor = editor_command();
+    // Dropping the stream stops its reader: no key meant for the editor is taken.
+    *events = EventStream::new();
+    restore_terminal();
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(path)
+        .status()
+        .await;
+    let _ = enable_raw_mode();
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+        .context("cannot set up the terminal")?;
+    terminal.clear().context("cannot draw")?;
+    let status = status.with_context(|| format!("cannot run the editor `{editor}`"))?;
+    if !status.success() {
+        return Err(anyhow!(
+            "the editor `{editor}` {}; the draft is kept in Drafts",
+            match status.code() {
+                Some(c) => format!("exited with status {c}"),
+                None => "was stopped by a signal".into(),
+            }
+        ));
+    }
+    Ok(())
+}
+
+fn failed(e: impl std::fmt::Display) -> ComposeEvent {
+    ComposeEvent::Failed(crate::mime::sanitize::sanitize_line(&e.to_string()).into_owned())
+}
+
+/// Start or Edit: the draft in Drafts, the editor on it, the compose screen after.
+pub async fn edit(
+    edge: &Edge,
+    terminal: &mut Term,
+    events: &mut EventStream,
+    req: ComposeRequest,
+) -> ComposeEvent {
+    match edit_inner(edge, terminal, events, req).await {
+        Ok(ev) => ev,
+        Err(e) => failed(format!("{e:#}")),
+    }
+}
+
+async fn edit_inner(
+    edge: &Edge,
+    terminal: &mut Term,
+    events: &mut EventStream,
+    req: ComposeRequest,
+) -> Result<ComposeEvent> {
+    let identity = match &edge.sending {
+        Ok((i, _)) => i.clone(),
+        Err(why) => return Ok(ComposeEvent::Failed(why.clone())),
+    };
+    let store = edge
+        .store
+        .clone()
+        .ok_or_else(|| anyhow!("there is no local store to keep the draft in (see the log)"))?;
+    let gone = || anyhow!("the local store has stopped");
+    let decode = edge.decode;
+    let (id, before, fresh) = match req {
+        ComposeRequest::Start {
+            kind,
+            original,
+            offer_drafts,
+        } => {
+            if offer_drafts && kind == ComposeKind::New {
+                let waiting = store.run(outbox::waiting).await.map_err(|_| gone())?;
+                if !waiting.is_empty() {
+                    return Ok(ComposeEvent::DraftsWaiting(waiting));
+                }
+            }
+            let view = store
+                .run(move |s| outbox::start(s, kind, &identity, original.as_deref(), &decode))
+                .await
+                .map_err(|_| gone())?
+                .map_err(|e| anyhow!(e))?;
+            let text = view.draft.render();
+            (view.id, text, true)
+        }
+        ComposeRequest::Edit { id, comment } => {
+            let owned = id.clone();
+            let text = store
+                .run(move |s| -> std::result::Result<String, String> {
+                    let (view, text) = outbox::load(s, &owned)?;
+                    match comment {
+                        Some(c) => {
+                            outbox::comment(s, &owned, &view.draft, &c)?;
+                            Ok(outbox::load(s, &owned)?.1)
+                        }
+                        None => Ok(text),
+                    }
+                })
+                .await
+                .map_err(|_| gone())?
+                .map_err(|e| anyhow!(e))?;
+            (id, text, false)
+        }
+        _ => return Err(anyhow!("not an editor request")),
+    };
+    let owned = id.clone();
+    let path = store
+        .run(move |s| s.path(&owned))
+        .await
+        .map_err(|_| gone())??
+        .ok_or_else(|| anyhow!("the draft is no longer in Drafts"))?;
+    run_editor(terminal, events, &path).await?;
+    let owned = id.clone();
+    let (view, after) = store
+        .run(move |s| outbox::load(s, &owned))
+        .await
+        .map_err(|_| gone())?
+        .map_err(|e| anyhow!(e))?;
+    if fresh && after == before {
+        let files = view.draft.attach.clone();
+        let owned = id.clone();
+        store
+            .run(move |s| {
+                s.remove_draft_files(&files);
+                s.discard_draft(&owned)
+            })
+            .await
+            .map_err(|_| gone())??;
+        return Ok(ComposeEvent::Abandoned);
+    }
+    Ok(ComposeEvent::Ready {
+        view,
+        changed: after != before,
+        continued: !fresh,
+    })
+}
+
+/// Attach, Send, Discard: in a task of their own; the answer comes as an event.
+pub fn spawn(edge: &Edge, req: ComposeRequest) {
+    let Some(store) = edge.store.clone() else {
+        let _ = edge
+            .ev_tx
+            .send(Event::Compose(Box::new(failed("there is no local store"))));
+        return;
+    };
+    let tx = edge.ev_tx.clone();
+    let smtp = edge.sending.clone().map(|(_, s)| s);
+    tokio::spawn(async move {
+        let gone = || failed("the local store has stopped");
+        let ev = match req {
+            ComposeRequest::Attach { id, path } => store
+                .run(move |s| -> std::result::Result<outbox::DraftView, String> {
+                    let meta = std::fs::metadata(&path)
+                        .map_err(|e| format!("cannot attach {}: {e}", path.display()))?;
+                    if !meta.is_file() {
+                        return Err(format!("cannot attach {}: not a file", path.display()));
+                    }
+                    let (view, _) = outbox::load(s, &id)?;
+                    let mut d = view.draft;
+                    d.attach.push(path);
+                    outbox::save(s, &id, &d)
+                })
+                .await
+                .map_or_else(|_| gone(), |r| r.map_or_else(failed, ComposeEvent::Updated)),
+            ComposeRequest::Send { id } => match smtp {
+                Err(why) => ComposeEvent::Failed(why),
+                Ok(settings) => match outbox::send_draft(&store, &settings, &id).await {
+                    Ok(sent) => {
+                        tracing::info!(ms = sent.elapsed.as_millis() as u64, "sent");
+                        ComposeEvent::Sent { id, sent }
+                    }
+                    Err(failure) => ComposeEvent::NotSent { id, failure },
+                },
+            },
+            ComposeRequest::Discard { id } => {
+                let owned = id.clone();
+                store
+                    .run(move |s| -> std::result::Result<(), String> {
+                        if let Ok((view, _)) = outbox::load(s, &owned) {
+                            s.remove_draft_files(&view.draft.attach);
+                        }
+                        s.discard_draft(&owned).map_err(|e| e.to_string())
+                    })
+                    .await
+                    .map_or_else(
+                        |_| gone(),
+                        |r| r.map_or_else(failed, |()| ComposeEvent::Discarded { id }),
+                    )
+            }
+            ComposeRequest::Start { .. } | ComposeRequest::Edit { .. } => return,
+        };
+        let _ = tx.send(Event::Compose(Box::new(ev)));
+    });
+}
