@@ -4,7 +4,7 @@
 //! of `app`.
 
 use super::keymap::{Action, Key};
-use super::{App, BodyState, Effect, Popup, Prompt, View};
+use super::{App, BodyState, Effect, Popup, Prompt};
 use crate::mime::Uidl;
 use crate::send::compose::ComposeKind;
 use crate::send::outbox::{maybe_sent, DraftView};
@@ -73,15 +73,22 @@ impl App {
         if stored {
             return start(kind, Some(&u), false);
         }
-        // Downloaded (and kept) first; the draft starts once it is in the store.
+        // Downloaded (and kept) first; the draft starts once it is in the
+        // store. The user stays where they are meanwhile.
         self.pending_compose = Some((kind, u.clone()));
         self.notice = Some("downloading the message to answer it…".into());
-        if matches!(self.view, View::Reader(ref r) if r.uidl == u)
-            && matches!(self.bodies.get(&u), Some(BodyState::Loading { .. }))
-        {
+        if matches!(self.bodies.get(&u), Some(BodyState::Loading { .. })) {
             return vec![];
         }
-        self.reader_open(&u)
+        self.bodies.insert(
+            u.clone(),
+            BodyState::Loading {
+                received: 0,
+                total: 0,
+                preview: None,
+            },
+        );
+        vec![Effect::Worker(crate::worker::Request::FetchBody(u))]
     }
 
     /// A message is now stored: a reply waiting for it can start.

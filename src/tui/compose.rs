@@ -4,11 +4,11 @@
 //! each in a task of its own (never on the POP3 worker's session).
 
 use anyhow::{anyhow, Context as _, Result};
-use crossterm::event::{EnableMouseCapture, EventStream};
+use crossterm::event::EnableMouseCapture;
 use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
 
-use super::{restore_terminal, Edge, Term};
+use super::{restore_terminal, Edge, Events, Term};
 use crate::send::compose::{ComposeKind, Identity};
 use crate::send::outbox;
 use crate::send::smtp::SmtpSettings;
@@ -35,12 +35,12 @@ pub fn editor_command() -> String {
 /// Runs the editor on `path` with the screen suspended; back as it was after.
 async fn run_editor(
     terminal: &mut Term,
-    events: &mut EventStream,
+    events: &mut Events,
     path: &std::path::Path,
 ) -> Result<()> {
     let editor = editor_command();
-    // Dropping the stream stops its reader: no key meant for the editor is taken.
-    *events = EventStream::new();
+    // No key meant for the editor is taken by our reader.
+    events.stop();
     restore_terminal();
     let status = tokio::process::Command::new("sh")
         .arg("-c")
@@ -74,7 +74,7 @@ fn failed(e: impl std::fmt::Display) -> ComposeEvent {
 pub async fn edit(
     edge: &Edge,
     terminal: &mut Term,
-    events: &mut EventStream,
+    events: &mut Events,
     req: ComposeRequest,
 ) -> ComposeEvent {
     match edit_inner(edge, terminal, events, req).await {
@@ -86,7 +86,7 @@ pub async fn edit(
 async fn edit_inner(
     edge: &Edge,
     terminal: &mut Term,
-    events: &mut EventStream,
+    events: &mut Events,
     req: ComposeRequest,
 ) -> Result<ComposeEvent> {
     let identity = match &edge.sending {

@@ -28,6 +28,23 @@ use crate::worker::{Event, Request, Worker};
 
 mod compose;
 
+/// The terminal's key and mouse events. Stopped while another program has
+/// the terminal (crossterm's reader would otherwise take its keys), and
+/// started again on the next read.
+#[derive(Default)]
+pub struct Events(Option<EventStream>);
+
+impl Events {
+    pub async fn next(&mut self) -> Option<std::io::Result<TermEvent>> {
+        self.0.get_or_insert_with(EventStream::new).next().await
+    }
+
+    /// Stops reading: the reader thread is woken and ends.
+    pub fn stop(&mut self) {
+        self.0 = None;
+    }
+}
+
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
 fn restore_terminal() {
@@ -187,7 +204,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         size.height,
     );
     app.download_dir = source.download_dir.clone();
-    let mut events = EventStream::new();
+    let mut events = Events::default();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot watch SIGTERM")?;
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -352,7 +369,7 @@ impl Edge {
 async fn pipe_attachment(
     edge: &Edge,
     terminal: &mut Term,
-    events: &mut EventStream,
+    events: &mut Events,
     uidl: crate::mime::Uidl,
     part: usize,
     command: &str,

@@ -11,7 +11,7 @@ use crate::app::Compose;
 use crate::display::{fit, human_size, wrap};
 use crate::mime::sanitize::sanitize_line;
 
-const LABEL: usize = 9;
+const LABEL: usize = 10;
 
 fn field<'a>(label: &str, value: &str, inner: usize) -> Vec<Line<'a>> {
     let value = sanitize_line(value).into_owned();

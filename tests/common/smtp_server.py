@@ -69,8 +69,6 @@ def main():
             meta = {
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": envelope.rcpt_tos,
-                "login": (session.login_data.decode("utf-8", "replace")
-                          if isinstance(session.login_data, bytes) else None),
             }
             with open(base + ".json", "w") as f:
                 json.dump(meta, f)
