@@ -28,6 +28,11 @@ mode = open(control).read().strip() if os.path.exists(control) else 'write'
 head, sep, body = text.partition('\n\n')
 if mode == 'leave':
     sys.exit(0)
+if mode == 'slow':
+    open(path, 'w', encoding='utf-8').write(text.replace('\n\n', '\n\n写到一半，程序崩溃了。\n', 1))
+    import time
+    time.sleep(60)
+    sys.exit(0)
 if '# postie:' in head:
     head = head.replace('bob@', 'li@example.cn')
 else:
@@ -286,4 +291,78 @@ fn a_bad_address_goes_back_to_the_editor_and_a_postponed_draft_waits() {
     t.keys(&["c"]);
     t.wait_for("nothing sent, nothing kept", 20);
     t.keys(&["x"]);
+}
+
+/// The postie process whose store is under `home` (to kill it as a crash would).
+fn postie_pid(home: &Path) -> Option<u32> {
+    let want = format!("XDG_DATA_HOME={}/data", home.display());
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
+        if exe != Path::new(env!("CARGO_BIN_EXE_postie")) {
+            continue;
+        }
+        let env = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if env.split(|&b| b == 0).any(|v| v == want.as_bytes()) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+#[test]
+fn a_crash_while_the_editor_is_open_leaves_the_draft_in_drafts() {
+    let Some(d) = dovecot::own(vec![User::new("li", messages())], "") else {
+        return;
+    };
+    let Some(s) = smtp::own(&d, "li", &d.password("li"), "li") else {
+        return;
+    };
+    let st = start(&d, &s);
+    std::fs::write(st.home.path().join("mode"), "slow").unwrap();
+    st.tmux.keys(&["c"]);
+    let drafts = st.home.path().join("data/postie/test/Drafts/cur");
+    let start_t = std::time::Instant::now();
+    let written = loop {
+        let text: Vec<String> = std::fs::read_dir(&drafts)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(t) = text.into_iter().find(|t| t.contains("写到一半")) {
+            break t;
+        }
+        assert!(start_t.elapsed().as_secs() < 20, "the editor never saved");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(written.contains("From: 李明 <li@example.cn>"), "{written}");
+    let pid = postie_pid(st.home.path()).expect("postie is running");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    st.tmux.wait_for("EXITED:", 10);
+    // Started again: the draft is offered, with what the user wrote.
+    let cfg = st.home.path().join("config.toml");
+    let again = Tmux::start(
+        &format!(
+            "env EDITOR=true {}",
+            postie_command(&cfg, &d.password("li"), st.home.path())
+        ),
+        100,
+        30,
+    );
+    again.wait_for("3 messages", 20);
+    again.keys(&["c"]);
+    again.wait_for("1 draft waiting", 10);
+    again.keys(&["Enter"]);
+    let screen = again.wait_for("Send? (y: send", 20);
+    assert!(screen.contains("写到一半，程序崩溃了。"), "{screen}");
+    again.keys(&["p", "x"]);
+    assert_eq!(s.received().len(), 0);
 }
