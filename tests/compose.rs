@@ -244,6 +244,12 @@ fn reply_all_reply_and_forward_from_the_reader() {
     t.keys(&["h", "R"]);
     t.wait_for("6 messages", 20);
     t.keys(&["x"]);
+    // For the README's figure (cargo test --test compose -- --nocapture).
+    let log =
+        std::fs::read_to_string(st.home.path().join("state/postie/postie.log")).unwrap_or_default();
+    for l in log.lines().filter(|l| l.contains(" sent ")) {
+        eprintln!("y to 250: {l}");
+    }
 }
 
 #[test]

@@ -179,7 +179,7 @@ async fn send_with(
             ));
         }
     };
-    match outbox::send_draft(store, &smtp, &id).await {
+    match outbox::send_draft(store, &smtp, None, &id).await {
         Ok(sent) => {
             println!(
                 "sent to {} in {} ms; copy in {}",

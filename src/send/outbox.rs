@@ -264,6 +264,7 @@ fn finish(
 pub async fn send_draft(
     store: &StoreHandle,
     smtp: &SmtpSettings,
+    tls: Option<smtp::TlsSetup>,
     id: &str,
 ) -> Result<Sent, Failure> {
     let started = Instant::now();
@@ -297,7 +298,7 @@ pub async fn send_draft(
         .await
         .map_err(|_| gone())?
         .map_err(Failure::local)?;
-    let result = smtp::send(smtp, &built.envelope, &built.bytes).await;
+    let result = smtp::send(smtp, tls, &built.envelope, &built.bytes).await;
     let owned = id.to_string();
     match result {
         Ok(()) => {

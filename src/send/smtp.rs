@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 
@@ -162,6 +164,126 @@ fn offered_mechanisms(lines: &[String]) -> Vec<String> {
 pub struct Session {
     conn: AsyncSmtpConnection,
     timeout: Duration,
+    /// Implicit TLS, or STARTTLS done (lettre cannot tell for a stream handed to it).
+    encrypted: bool,
+}
+
+/// What TLS needs, built once (system roots plus `ca_file`, native-tls as
+/// for POP3, the host name checked): lettre's parameters for STARTTLS, a
+/// connector for implicit TLS. Blocking: it reads the CA bundle.
+#[derive(Clone)]
+pub enum TlsSetup {
+    /// lettre's parameters, for STARTTLS.
+    StartTls(TlsParameters),
+    /// A connector for implicit TLS.
+    Implicit(tokio_native_tls::TlsConnector),
+}
+
+impl TlsSetup {
+    /// Only what the mode needs: each build reads the whole CA bundle.
+    pub fn build(s: &SmtpSettings) -> Result<TlsSetup, SendError> {
+        let pem = match &s.ca_file {
+            Some(ca) => Some(std::fs::read(ca).map_err(|e| {
+                SendError::Tls(format!("cannot read ca_file {}: {e}", ca.display()))
+            })?),
+            None => None,
+        };
+        let bad = |e: String| {
+            let path = s
+                .ca_file
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+                .to_string();
+            SendError::Tls(format!("ca_file {path} is not a PEM certificate: {e}"))
+        };
+        if s.tls == SmtpTls::Implicit {
+            let mut builder = native_tls::TlsConnector::builder();
+            if let Some(pem) = &pem {
+                let certs =
+                    native_tls::Certificate::stack_from_pem(pem).map_err(|e| bad(e.to_string()))?;
+                if certs.is_empty() {
+                    return Err(bad("no certificate in it".into()));
+                }
+                for c in certs {
+                    builder.add_root_certificate(c);
+                }
+            }
+            let connector = builder.build().map_err(|e| SendError::Tls(e.to_string()))?;
+            return Ok(TlsSetup::Implicit(tokio_native_tls::TlsConnector::from(
+                connector,
+            )));
+        }
+        let mut params = TlsParameters::builder(s.host.clone());
+        if let Some(pem) = &pem {
+            params =
+                params.add_root_certificate(Certificate::from_pem(pem).map_err(|e| bad(said(&e)))?);
+        }
+        params
+            .build_native()
+            .map(TlsSetup::StartTls)
+            .map_err(|e| SendError::Tls(said(&e)))
+    }
+}
+
+enum TlsPending {
+    Ready(TlsSetup),
+    Building(tokio::task::JoinHandle<Result<TlsSetup, SendError>>),
+}
+
+impl TlsPending {
+    async fn get(self) -> Result<TlsSetup, SendError> {
+        match self {
+            TlsPending::Ready(t) => Ok(t),
+            TlsPending::Building(h) => h
+                .await
+                .map_err(|e| SendError::Local(format!("cannot set up TLS: {e}")))?,
+        }
+    }
+}
+
+/// A TLS stream lettre can drive (its trait wants the peer address).
+#[derive(Debug)]
+struct TlsTcp(tokio_native_tls::TlsStream<tokio::net::TcpStream>);
+
+impl tokio::io::AsyncRead for TlsTcp {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for TlsTcp {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for TlsTcp {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().get_ref().get_ref().peer_addr()
+    }
 }
 
 async fn within<T>(
@@ -176,51 +298,74 @@ async fn within<T>(
 
 impl Session {
     /// Connects and logs in: what `postie setup` tests, and what sending starts with.
-    pub async fn open(s: &SmtpSettings) -> Result<Session, SendError> {
+    pub async fn open(s: &SmtpSettings, tls: Option<TlsSetup>) -> Result<Session, SendError> {
         let addr = format!("{}:{}", s.host, s.port);
-        let mut tls = TlsParameters::builder(s.host.clone());
-        if let Some(ca) = &s.ca_file {
-            let pem = tokio::fs::read(ca).await.map_err(|e| {
-                SendError::Tls(format!("cannot read ca_file {}: {e}", ca.display()))
-            })?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| {
-                SendError::Tls(format!(
-                    "ca_file {} is not a PEM certificate: {}",
-                    ca.display(),
-                    said(&e)
-                ))
-            })?;
-            tls = tls.add_root_certificate(cert);
-        }
-        let tls = tls.build_native().map_err(|e| SendError::Tls(said(&e)))?;
+        // Reading the system's CA bundle takes tens of milliseconds: done on
+        // a blocking thread, while the connection is being made.
+        let tls = match tls {
+            Some(t) => TlsPending::Ready(t),
+            None => TlsPending::Building(tokio::task::spawn_blocking({
+                let s = s.clone();
+                move || TlsSetup::build(&s)
+            })),
+        };
         let hello = ClientId::Domain("localhost".into());
-        let implicit = (s.tls == SmtpTls::Implicit).then(|| tls.clone());
-        let connect = AsyncSmtpConnection::connect_tokio1(
-            (s.host.as_str(), s.port),
-            Some(s.timeout),
-            &hello,
-            implicit,
-            None,
-        );
-        let mut conn = within(s.timeout, &addr, connect).await?.map_err(|e| {
-            if e.is_tls() {
-                SendError::Tls(format!("{addr}: {}", said(&e)))
-            } else {
-                SendError::Connect(format!("{addr}: {}", said(&e)))
-            }
-        })?;
+        let tcp = tokio::time::timeout(
+            s.timeout,
+            tokio::net::TcpStream::connect((s.host.as_str(), s.port)),
+        )
+        .await
+        .map_err(|_| SendError::Connect(format!("{addr}: no answer in {} s", s.timeout.as_secs())))?
+        .map_err(|e| SendError::Connect(format!("{addr}: {e}")))?;
+        // Commands are small and answered one by one: without this, Nagle's
+        // algorithm and delayed ACKs add 40 ms to many of the round trips.
+        let _ = tcp.set_nodelay(true);
+        let tls = if s.tls == SmtpTls::None {
+            None
+        } else {
+            Some(tls.get().await?)
+        };
+        let stream: Box<dyn AsyncTokioStream> = if let Some(TlsSetup::Implicit(connector)) = &tls {
+            let tls = tokio::time::timeout(s.timeout, connector.connect(&s.host, tcp))
+                .await
+                .map_err(|_| {
+                    SendError::Tls(format!(
+                        "{addr}: no TLS handshake in {} s",
+                        s.timeout.as_secs()
+                    ))
+                })?
+                .map_err(|e| {
+                    SendError::Tls(format!("{addr}: {}", sanitize_line(&e.to_string())))
+                })?;
+            Box::new(TlsTcp(tls))
+        } else {
+            Box::new(tcp)
+        };
+        let mut encrypted = s.tls == SmtpTls::Implicit;
+        let mut conn = within(
+            s.timeout,
+            &addr,
+            AsyncSmtpConnection::connect_with_transport(stream, &hello),
+        )
+        .await?
+        .map_err(|e| SendError::Connect(format!("{addr}: {}", said(&e))))?;
         if s.tls == SmtpTls::StartTls {
             if !conn.can_starttls() {
                 conn.abort().await;
                 return Err(SendError::NoStartTls(addr));
             }
-            within(s.timeout, &addr, conn.starttls(tls, &hello))
+            let Some(TlsSetup::StartTls(params)) = tls else {
+                return Err(SendError::Tls("no STARTTLS settings".into()));
+            };
+            within(s.timeout, &addr, conn.starttls(params, &hello))
                 .await?
                 .map_err(|e| SendError::Tls(format!("{addr}: STARTTLS: {}", said(&e))))?;
+            encrypted = true;
         }
         let mut session = Session {
             conn,
             timeout: s.timeout,
+            encrypted,
         };
         session.login(s, &hello, &addr).await?;
         Ok(session)
@@ -248,7 +393,7 @@ impl Session {
         let info = self.conn.server_info();
         let has = |m: Mechanism| info.supports_auth_mechanism(m);
         let cram = offered.iter().any(|m| m == "CRAM-MD5");
-        let encrypted = self.conn.is_encrypted();
+        let encrypted = self.encrypted;
         let cleartext_ok = encrypted || s.allow_insecure_auth || is_loopback(&s.host);
         let choice = match s.auth {
             SmtpAuth::CramMd5 if cram => Some("CRAM-MD5"),
@@ -390,13 +535,14 @@ impl Session {
     }
 }
 
-/// Connect, log in, submit, quit.
+/// Connect, log in, submit, quit. `tls`: built before (the reader keeps one).
 pub async fn send(
     s: &SmtpSettings,
+    tls: Option<TlsSetup>,
     envelope: &lettre::address::Envelope,
     bytes: &[u8],
 ) -> Result<(), SendError> {
-    let mut session = Session::open(s).await?;
+    let mut session = Session::open(s, tls).await?;
     let result = session.submit(envelope, bytes).await;
     if result.is_ok() {
         session.quit().await;

@@ -15,8 +15,11 @@ use crate::send::smtp::SmtpSettings;
 use crate::send::{ComposeEvent, ComposeRequest};
 use crate::worker::Event;
 
-/// Who sends and how, or why this account cannot.
-pub type Sending = std::result::Result<(Identity, SmtpSettings), String>;
+/// Who writes (or why composing cannot start), and how mail is sent (or
+/// why it cannot be: the demo, an account without an SMTP table; drafts
+/// are still written and kept).
+pub type Sending =
+    std::result::Result<(Identity, std::result::Result<SmtpSettings, String>), String>;
 
 /// `$VISUAL`, else `$EDITOR`, else `editor` if there is one, else `vi`.
 pub fn editor_command() -> String {
@@ -180,7 +183,8 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
         return;
     };
     let tx = edge.ev_tx.clone();
-    let smtp = edge.sending.clone().map(|(_, s)| s);
+    let smtp = edge.sending.clone().and_then(|(_, s)| s);
+    let tls = edge.tls.get().cloned();
     tokio::spawn(async move {
         let gone = || failed("the local store has stopped");
         let ev = match req {
@@ -199,8 +203,16 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
                 .await
                 .map_or_else(|_| gone(), |r| r.map_or_else(failed, ComposeEvent::Updated)),
             ComposeRequest::Send { id } => match smtp {
-                Err(why) => ComposeEvent::Failed(why),
-                Ok(settings) => match outbox::send_draft(&store, &settings, &id).await {
+                Err(why) => ComposeEvent::NotSent {
+                    id,
+                    failure: outbox::Failure {
+                        reason: why,
+                        invalid: false,
+                        may_have_been_sent: false,
+                        temporary: false,
+                    },
+                },
+                Ok(settings) => match outbox::send_draft(&store, &settings, tls, &id).await {
                     Ok(sent) => {
                         tracing::info!(ms = sent.elapsed.as_millis() as u64, "sent");
                         ComposeEvent::Sent { id, sent }
@@ -226,5 +238,25 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
             ComposeRequest::Start { .. } | ComposeRequest::Edit { .. } => return,
         };
         let _ = tx.send(Event::Compose(Box::new(ev)));
+    });
+}
+
+/// Builds the TLS settings for sending once, in the background, so the
+/// first `y` does not wait for the CA bundle to be read.
+pub fn prepare_tls(edge: &Edge) {
+    let Ok((_, Ok(settings))) = &edge.sending else {
+        return;
+    };
+    if settings.tls == crate::config::SmtpTls::None {
+        return;
+    }
+    let (cell, settings) = (edge.tls.clone(), settings.clone());
+    tokio::spawn(async move {
+        let built =
+            tokio::task::spawn_blocking(move || crate::send::smtp::TlsSetup::build(&settings))
+                .await;
+        if let Ok(Ok(t)) = built {
+            let _ = cell.set(t);
+        }
     });
 }

@@ -154,7 +154,14 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     let source = resolve(args).await?;
     // Who sends, and how (a password_command runs here, before the screen).
     let sending: compose::Sending = match source.account.clone() {
-        None => Err("the demo mailbox cannot send mail: add an account with an [accounts.NAME.smtp] table (see README.md, Sending mail)".into()),
+        None => Ok((
+            crate::send::compose::Identity {
+                from: "You <you@example.com>".into(),
+                mine: vec!["you@example.com".into()],
+                signature: None,
+            },
+            Err("the demo mailbox cannot send mail (the draft is kept in the demo's Drafts until you quit): add an account with an [accounts.NAME.smtp] table, see README.md, Sending mail".into()),
+        )),
         Some(account) => {
             let name = source.label.clone();
             let password = source.client.password.clone();
@@ -162,7 +169,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                 let identity = account.identity(&name).map_err(|e| e.to_string())?;
                 let smtp = account
                     .smtp_settings(&name, Some(&password))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| e.to_string());
                 Ok((identity, smtp))
             })
             .await
@@ -189,7 +196,9 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         store,
         decode: source.decode,
         sending,
+        tls: Default::default(),
     };
+    compose::prepare_tls(&edge);
     let worker_task = tokio::spawn(worker.run());
 
     let (mut terminal, _guard) = setup_terminal()?;
@@ -301,6 +310,8 @@ struct Edge {
     store: Option<StoreHandle>,
     decode: crate::mime::DecodeOptions,
     sending: compose::Sending,
+    /// Sending's TLS settings, built once.
+    tls: std::sync::Arc<tokio::sync::OnceCell<crate::send::smtp::TlsSetup>>,
 }
 
 type Pipe = (crate::mime::Uidl, usize, String);
