@@ -479,3 +479,103 @@ fn an_unreachable_server_is_a_temporary_failure_that_keeps_the_draft() {
     assert!(run.stderr.contains("cannot connect"), "{}", run.stderr);
     assert_eq!(store(home.path(), "Drafts").len(), 1);
 }
+
+#[test]
+fn in_reply_to_and_a_prepared_draft() {
+    let original = common::message(
+        &format!(
+            "{} <wang@example.cn>",
+            common::encoded_word("王总", encoding_rs::UTF_8)
+        ),
+        &common::encoded_word("回复：项目进度", encoding_rs::UTF_8),
+        "Tue, 1 Dec 2026 10:00:00 +0800",
+        "Reply-To: pm@example.cn\r\nContent-Type: text/html; charset=utf-8\r\n",
+        "<html><body><p>进度<b>很好</b>。</p></body></html>\n",
+    );
+    let Some(d) = dovecot::own(vec![User::new("li", vec![original])], "") else {
+        return;
+    };
+    let Some(s) = smtp::own(&d, "li", &d.password("li"), "li") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let config = account(&d, &s.toml("starttls", "auto", Some(&d.ca_file)));
+    let pw = d.password("li");
+    let list = postie_in(home.path(), &config, Some(&pw), &["list", "--json"]);
+    assert_eq!(list.status, 0, "{}", list.stderr);
+    let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let uidl = rows[0]["uidl"].as_str().unwrap().to_string();
+    let message_id = {
+        // The Message-ID common::message gave it.
+        let show = postie_in(home.path(), &config, Some(&pw), &["show", "1", "--raw"]);
+        let raw = show.stdout_text();
+        raw.lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    // --in-reply-to: threading, one Re:, Reply-To as the recipient, the HTML quoted as text.
+    let run = postie_with_stdin(
+        home.path(),
+        &config,
+        Some(&pw),
+        &["send", "--in-reply-to", &uidl],
+        Some("好的。\n".as_bytes()),
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let got = s.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, vec!["pm@example.cn"]);
+    let raw = String::from_utf8_lossy(&got[0].bytes).into_owned();
+    assert!(raw.contains(&format!("In-Reply-To: {message_id}")), "{raw}");
+    let r = postie::mime::Rendered::from_message(&got[0].bytes, &Default::default());
+    assert_eq!(r.subject, "Re: 项目进度");
+    assert!(r.body.starts_with("好的。"), "{}", r.body);
+    let list = postie_in(
+        home.path(),
+        &config,
+        Some(&pw),
+        &["list", "--json", "--offline"],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(rows[0]["answered"], true, "the original is marked answered");
+
+    // --draft FILE: the editor's format, From filled in, an attachment added.
+    let draft = home.path().join("prepared.txt");
+    std::fs::write(
+        &draft,
+        "To: 钱七 <qian@example.cn>; zhao@example.cn\nSubject: 周报\n\n本周完成了三项工作。\n",
+    )
+    .unwrap();
+    let att = home.path().join("周报.xlsx");
+    std::fs::write(&att, b"PK\x03\x04 not really a spreadsheet").unwrap();
+    let run = postie_with_stdin(
+        home.path(),
+        &config,
+        Some(&pw),
+        &[
+            "send",
+            "--draft",
+            &draft.display().to_string(),
+            "--attach",
+            &att.display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let got = s.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].rcpt_tos, vec!["qian@example.cn", "zhao@example.cn"]);
+    let r = postie::mime::Rendered::from_message(&got[1].bytes, &Default::default());
+    assert_eq!(r.subject, "周报");
+    assert!(r.from.starts_with("李明 <li@example.cn>"), "{}", r.from);
+    assert!(r.body.contains("本周完成了三项工作。"));
+    assert_eq!(r.attachments.len(), 1);
+    assert_eq!(r.attachments[0].name, "周报.xlsx");
+    assert!(
+        r.attachments[0].mime_type.contains("spreadsheetml"),
+        "{}",
+        r.attachments[0].mime_type
+    );
+}

@@ -219,6 +219,23 @@ mod tests {
     }
 
     #[test]
+    fn html_only_mail_is_quoted_as_its_text() {
+        let raw = b"From: a@example.cn\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>\xe8\xbf\x9b\xe5\xba\xa6<b>\xe5\xbe\x88\xe5\xa5\xbd</b></p><script>alert(1)</script></body></html>\r\n";
+        let o = Original {
+            rendered: Rendered::from_message(raw, &Default::default()),
+            ..original()
+        };
+        let d = new_draft(ComposeKind::Reply, &me(), Some(&o), vec![]);
+        assert!(d.body.contains("> 进度"), "{}", d.body);
+        assert!(
+            !d.body.contains("<p>") && !d.body.contains("<b>"),
+            "{}",
+            d.body
+        );
+        assert!(!d.body.contains("alert"), "{}", d.body);
+    }
+
+    #[test]
     fn a_new_message_has_the_signature_only() {
         let d = new_draft(ComposeKind::New, &me(), None, vec![]);
         assert_eq!(d.from, "我 <me@example.cn>");

@@ -17,8 +17,17 @@ bin="$PWD/target/release/postie"
 work=$(mktemp -d)
 trap 'tmux -S "$work/sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 cols=100 rows=30
+# The editor for the compose shot: writes one line above the quote, as a user would.
+cat > "$work/editor.py" <<'PY'
+#!/usr/bin/python3
+import sys
+p = sys.argv[1]
+t = open(p, encoding='utf-8').read()
+open(p, 'w', encoding='utf-8').write(t.replace('\n\n', '\n\n好的，收到。周五前把修改意见发给你。\n', 1))
+PY
+chmod +x "$work/editor.py"
 tmux -S "$work/sock" -f /dev/null new-session -d -s shot -x $cols -y $rows \
-  "env HOME='$work' TERM=xterm-256color '$bin' --demo"
+  "env HOME='$work' TERM=xterm-256color VISUAL= EDITOR='$work/editor.py' '$bin' --demo"
 shot() { # name, keys...
   local name=$1; shift
   for k in "$@"; do tmux -S "$work/sock" send-keys -t shot "$k"; sleep 0.3; done
@@ -34,3 +43,4 @@ shot reader G k Enter
 shot delete-confirm q g d j d q
 shot help c '?'
 shot attachments Escape g j j j j j j j j j Enter v
+shot compose Escape h g j a
