@@ -101,27 +101,13 @@ pub struct AccountConfig {
     pub smtp: Option<SmtpConfig>,
 }
 
-/// How an SMTP server is reached (`[accounts.NAME.smtp]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub enum SmtpTls {
-    /// TLS from the first byte (port 465, RFC 8314).
-    #[default]
-    #[serde(rename = "implicit")]
-    Implicit,
-    /// STARTTLS after EHLO (port 587); refused when not offered.
-    #[serde(rename = "starttls")]
-    StartTls,
-    #[serde(rename = "none")]
-    None,
-}
-
-impl SmtpTls {
-    pub fn default_port(self) -> u16 {
-        match self {
-            SmtpTls::Implicit => 465,
-            SmtpTls::StartTls => 587,
-            SmtpTls::None => 25,
-        }
+/// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
+/// for STARTTLS, 25 without TLS. The modes are POP3's (`TlsMode`).
+pub fn smtp_default_port(tls: TlsMode) -> u16 {
+    match tls {
+        TlsMode::Implicit => 465,
+        TlsMode::StartTls => 587,
+        TlsMode::None => 25,
     }
 }
 
@@ -142,8 +128,9 @@ pub enum SmtpAuth {
 pub struct SmtpConfig {
     pub host: String,
     pub port: Option<u16>,
+    /// `implicit` (465), `starttls` (587; refused when not offered), `none`.
     #[serde(default)]
-    pub tls: SmtpTls,
+    pub tls: TlsMode,
     /// Default: the account's user.
     pub user: Option<String>,
     #[serde(default)]
@@ -581,7 +568,7 @@ impl AccountConfig {
         };
         Ok(crate::send::smtp::SmtpSettings {
             host: smtp.host.trim().to_string(),
-            port: smtp.port.unwrap_or(smtp.tls.default_port()),
+            port: smtp.port.unwrap_or(smtp_default_port(smtp.tls)),
             tls: smtp.tls,
             user: smtp.user.clone().unwrap_or_else(|| self.user.clone()),
             password,

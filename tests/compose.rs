@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::tmux::{postie_command, Tmux};
-use common::{dovecot, encoded_word, smtp, Account, User};
+use common::{dovecot, encoded_word, smtp, User};
 
 const EDITOR: &str = r#"#!/usr/bin/python3
 # Edits a postie draft as a user would: fills an empty To, writes a line
@@ -98,18 +98,11 @@ fn start(d: &common::Dovecot, s: &smtp::Smtp) -> Setup {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let acct = Account {
-        port: d.plain_port,
-        tls: "starttls",
-        user: "li",
-        auth: "auto",
-        ca_file: Some(&d.ca_file),
-        pipelining: true,
-    };
-    let config = format!(
-        "{}email = \"li@example.cn\"\nname = \"李明\"\nalternates = [\"li@old.example.cn\"]\nsignature = \"李明\\n产品部\"\n\n[accounts.test.smtp]\n{}",
-        acct.toml(),
-        s.toml("starttls", "auto", Some(&d.ca_file))
+    let config = smtp::account_toml(
+        d,
+        "starttls",
+        "alternates = [\"li@old.example.cn\"]\nsignature = \"李明\\n产品部\"\n",
+        &s.toml("starttls", "auto", Some(&d.ca_file)),
     );
     let cfg = home.path().join("config.toml");
     std::fs::write(&cfg, config).unwrap();
@@ -122,6 +115,13 @@ fn start(d: &common::Dovecot, s: &smtp::Smtp) -> Setup {
     let tmux = Tmux::start(&command, 100, 30);
     tmux.wait_for("3 messages", 20);
     Setup { tmux, home, log }
+}
+
+/// The private Dovecot (user li with `messages()`) and aiosmtpd delivering into it.
+fn servers() -> Option<(common::Dovecot, smtp::Smtp)> {
+    let d = dovecot::own(vec![User::new("li", messages())], "")?;
+    let s = smtp::own(&d, "li", &d.password("li"), "li")?;
+    Some((d, s))
 }
 
 fn seen(log: &Path, n: usize) -> String {
@@ -143,10 +143,7 @@ fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
 
 #[test]
 fn reply_all_reply_and_forward_from_the_reader() {
-    let Some(d) = dovecot::own(vec![User::new("li", messages())], "") else {
-        return;
-    };
-    let Some(s) = smtp::own(&d, "li", &d.password("li"), "li") else {
+    let Some((d, s)) = servers() else {
         return;
     };
     let st = start(&d, &s);
@@ -254,10 +251,7 @@ fn reply_all_reply_and_forward_from_the_reader() {
 
 #[test]
 fn a_bad_address_goes_back_to_the_editor_and_a_postponed_draft_waits() {
-    let Some(d) = dovecot::own(vec![User::new("li", messages())], "") else {
-        return;
-    };
-    let Some(s) = smtp::own(&d, "li", &d.password("li"), "li") else {
+    let Some((d, s)) = servers() else {
         return;
     };
     let st = start(&d, &s);
@@ -320,10 +314,7 @@ fn postie_pid(home: &Path) -> Option<u32> {
 
 #[test]
 fn a_crash_while_the_editor_is_open_leaves_the_draft_in_drafts() {
-    let Some(d) = dovecot::own(vec![User::new("li", messages())], "") else {
-        return;
-    };
-    let Some(s) = smtp::own(&d, "li", &d.password("li"), "li") else {
+    let Some((d, s)) = servers() else {
         return;
     };
     let st = start(&d, &s);

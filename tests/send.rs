@@ -17,18 +17,7 @@ use common::{dovecot, postie_in, postie_with_stdin, smtp, Account, User};
 const BODY: &str = "王总，您好：\n\n附件是第一季度销售报告，请查收。\n\n此致\n李明\n";
 
 fn account(d: &common::Dovecot, smtp_table: &str) -> String {
-    let a = Account {
-        port: d.plain_port,
-        tls: "none",
-        user: "li",
-        auth: "user",
-        ca_file: Some(&d.ca_file),
-        pipelining: true,
-    };
-    format!(
-        "{}email = \"li@example.cn\"\nname = \"李明\"\n\n[accounts.test.smtp]\n{smtp_table}",
-        a.toml()
-    )
+    smtp::account_toml(d, "none", "", smtp_table)
 }
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {

@@ -17,8 +17,9 @@ use lettre::transport::smtp::client::{
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 
-use crate::config::{SmtpAuth, SmtpTls};
+use crate::config::SmtpAuth;
 use crate::mime::sanitize::sanitize_line;
+use crate::pop3::TlsMode;
 use crate::secret::Secret;
 
 /// Where and how to submit.
@@ -26,7 +27,7 @@ use crate::secret::Secret;
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
-    pub tls: SmtpTls,
+    pub tls: TlsMode,
     pub user: String,
     pub password: Secret,
     pub auth: SmtpAuth,
@@ -197,7 +198,7 @@ impl TlsSetup {
                 .to_string();
             SendError::Tls(format!("ca_file {path} is not a PEM certificate: {e}"))
         };
-        if s.tls == SmtpTls::Implicit {
+        if s.tls == TlsMode::Implicit {
             let mut builder = native_tls::TlsConnector::builder();
             if let Some(pem) = &pem {
                 let certs =
@@ -320,7 +321,7 @@ impl Session {
         // Commands are small and answered one by one: without this, Nagle's
         // algorithm and delayed ACKs add 40 ms to many of the round trips.
         let _ = tcp.set_nodelay(true);
-        let tls = if s.tls == SmtpTls::None {
+        let tls = if s.tls == TlsMode::None {
             None
         } else {
             Some(tls.get().await?)
@@ -341,7 +342,7 @@ impl Session {
         } else {
             Box::new(tcp)
         };
-        let mut encrypted = s.tls == SmtpTls::Implicit;
+        let mut encrypted = s.tls == TlsMode::Implicit;
         let mut conn = within(
             s.timeout,
             &addr,
@@ -349,7 +350,7 @@ impl Session {
         )
         .await?
         .map_err(|e| SendError::Connect(format!("{addr}: {}", said(&e))))?;
-        if s.tls == SmtpTls::StartTls {
+        if s.tls == TlsMode::StartTls {
             if !conn.can_starttls() {
                 conn.abort().await;
                 return Err(SendError::NoStartTls(addr));

@@ -247,7 +247,7 @@ pub fn prepare_tls(edge: &Edge) {
     let Ok((_, Ok(settings))) = &edge.sending else {
         return;
     };
-    if settings.tls == crate::config::SmtpTls::None {
+    if settings.tls == crate::pop3::TlsMode::None {
         return;
     }
     let (cell, settings) = (edge.tls.clone(), settings.clone());

@@ -156,8 +156,8 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     let sending: compose::Sending = match source.account.clone() {
         None => Ok((
             crate::send::compose::Identity {
-                from: "You <you@example.com>".into(),
-                mine: vec!["you@example.com".into()],
+                from: "You <you@postie.demo>".into(),
+                mine: vec!["you@postie.demo".into()],
                 signature: None,
             },
             Err("the demo mailbox cannot send mail (the draft is kept in the demo's Drafts until you quit): add an account with an [accounts.NAME.smtp] table, see README.md, Sending mail".into()),

@@ -13,7 +13,7 @@ mod common;
 use std::process::Command;
 use std::time::Instant;
 
-use common::{dovecot, postie_with_stdin, smtp, Account, User};
+use common::{dovecot, postie_with_stdin, smtp, User};
 
 fn median(v: &mut [f64]) -> (f64, f64) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
@@ -36,18 +36,11 @@ fn main() {
         return;
     };
     println!("machine: {}", common::machine());
-    let acct = Account {
-        port: d.plain_port,
-        tls: "none",
-        user: "li",
-        auth: "user",
-        ca_file: Some(&d.ca_file),
-        pipelining: true,
-    };
-    let config = format!(
-        "{}email = \"li@example.cn\"\nname = \"李明\"\n\n[accounts.test.smtp]\n{}",
-        acct.toml(),
-        s.toml("starttls", "auto", Some(&d.ca_file))
+    let config = smtp::account_toml(
+        &d,
+        "none",
+        "",
+        &s.toml("starttls", "auto", Some(&d.ca_file)),
     );
     let body = "第一季度销售报告已经完成，请查收附件。\n".repeat(60);
     let home = tempfile::tempdir().expect("temp dir");

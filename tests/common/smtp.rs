@@ -142,6 +142,24 @@ impl Smtp {
     }
 }
 
+/// A config for user `li` on `d` (POP3 on its plain port, `pop3_tls`, with
+/// `extra` account lines) sending through `smtp_table`.
+pub fn account_toml(d: &Dovecot, pop3_tls: &str, extra: &str, smtp_table: &str) -> String {
+    let auth = if pop3_tls == "none" { "user" } else { "auto" };
+    let a = super::Account {
+        port: d.plain_port,
+        tls: pop3_tls,
+        user: "li",
+        auth,
+        ca_file: Some(&d.ca_file),
+        pipelining: true,
+    };
+    format!(
+        "{}email = \"li@example.cn\"\nname = \"李明\"\n{extra}\n[accounts.test.smtp]\n{smtp_table}",
+        a.toml()
+    )
+}
+
 impl Drop for Smtp {
     fn drop(&mut self) {
         drop(self.child.stdin.take());

@@ -43,4 +43,4 @@ shot reader G k Enter
 shot delete-confirm q g d j d q
 shot help c '?'
 shot attachments Escape g j j j j j j j j j Enter v
-shot compose Escape h g j a
+shot compose Escape h g j j j j j a
