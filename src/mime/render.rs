@@ -315,18 +315,7 @@ impl Walker {
             ..self.ctx
         };
         let h = Headers::read(&fields, &ctx);
-        let mut block = String::from("---------- Forwarded message ----------\n");
-        for (label, value) in [
-            ("From", &h.from),
-            ("Date", &h.date),
-            ("Subject", &h.subject),
-            ("To", &h.to),
-            ("Cc", &h.cc),
-        ] {
-            if !value.is_empty() {
-                block.push_str(&format!("{label}: {value}\n"));
-            }
-        }
+        let block = forwarded_block(&h.from, &h.date, &h.subject, &h.to, &h.cc);
         self.blocks.push(block.trim_end().to_string());
         let outer = std::mem::replace(&mut self.ctx, ctx);
         self.part(inner, 0, depth, "text/plain");
@@ -772,4 +761,23 @@ pub fn addresses(raw: &[u8], opts: &DecodeOptions) -> Addresses {
         to: list("to"),
         cc: list("cc"),
     }
+}
+
+/// `---------- Forwarded message ----------` and the From, Date, Subject,
+/// To and Cc lines that are not empty: how an attached message is shown,
+/// and how a forward starts.
+pub fn forwarded_block(from: &str, date: &str, subject: &str, to: &str, cc: &str) -> String {
+    let mut block = String::from("---------- Forwarded message ----------\n");
+    for (label, value) in [
+        ("From", from),
+        ("Date", date),
+        ("Subject", subject),
+        ("To", to),
+        ("Cc", cc),
+    ] {
+        if !value.is_empty() {
+            block.push_str(&format!("{label}: {value}\n"));
+        }
+    }
+    block
 }

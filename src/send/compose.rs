@@ -118,18 +118,8 @@ pub fn new_draft(
         }
         ComposeKind::Forward => {
             d.subject = reply::forward_subject(&r.subject);
-            let mut block = String::from("---------- Forwarded message ----------\n");
-            for (label, value) in [
-                ("From", &r.from),
-                ("Date", &r.date),
-                ("Subject", &r.subject),
-                ("To", &r.to),
-                ("Cc", &r.cc),
-            ] {
-                if !value.is_empty() {
-                    block.push_str(&format!("{label}: {value}\n"));
-                }
-            }
+            let block =
+                crate::mime::render::forwarded_block(&r.from, &r.date, &r.subject, &r.to, &r.cc);
             d.body = format!("\n\n{block}\n{}\n{sig}", r.body.trim_end());
             d.attach = forwarded;
         }
