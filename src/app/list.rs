@@ -107,6 +107,24 @@ impl MessageList {
         self.clamp();
     }
 
+    /// `replace`, keeping rows kept only here that the index does not list:
+    /// a message restored from Trash after the worker read the store (the
+    /// worker learns of it at its next start; until then the row stays).
+    pub fn replace_keeping_local(&mut self, index: Vec<IndexEntry>) {
+        let local: Vec<Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.local_only() && e.stored)
+            .cloned()
+            .collect();
+        self.replace(index);
+        for e in local.into_iter().rev() {
+            if self.position(&e.uidl).is_none() {
+                self.insert_top(e);
+            }
+        }
+    }
+
     pub fn set_summary(&mut self, uidl: &str, s: Arc<Summary>) {
         if let Some(i) = self.position(uidl) {
             if self.entries[i].summary.is_none() {

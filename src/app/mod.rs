@@ -947,7 +947,7 @@ impl App {
                 }
                 let refreshed = self.indexed;
                 let before = self.inbox_mut().len();
-                self.inbox_mut().replace(entries);
+                self.inbox_mut().replace_keeping_local(entries);
                 self.indexed = true;
                 if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
                     let new = self.inbox_mut().len().saturating_sub(before);

@@ -819,3 +819,35 @@ mod composing {
         );
     }
 }
+
+#[test]
+fn a_message_restored_from_trash_survives_a_late_index() {
+    let mut app = app_with(2);
+    // Restored while the worker's index (without it) is still on its way.
+    let mut e = IndexEntry::new("L1".into(), 10);
+    e.stored = true;
+    e.on_server = false;
+    update(
+        &mut app,
+        Msg::Worker(Event::FolderLoaded {
+            folder: Folder::Trash,
+            rows: vec![e],
+        }),
+    );
+    update(
+        &mut app,
+        Msg::Worker(Event::Moved {
+            uidl: "L1".into(),
+            from: Folder::Trash,
+            to: Some(Folder::Inbox),
+        }),
+    );
+    assert!(app.list.get("L1").is_some());
+    let entries: Vec<IndexEntry> = ["u2", "u1"]
+        .iter()
+        .map(|u| IndexEntry::new((*u).into(), 1000))
+        .collect();
+    update(&mut app, Msg::Worker(Event::Indexed(entries)));
+    assert!(app.list.get("L1").is_some(), "the restored row stays");
+    assert_eq!(app.list.len(), 3);
+}
