@@ -329,13 +329,19 @@ pub fn scan(folder: &Path) -> io::Result<Vec<(String, FileName)>> {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
-            if name.starts_with('.') || !entry.file_type()?.is_file() {
+            if name.starts_with('.') || is_editor_leftover(&name) || !entry.file_type()?.is_file() {
                 continue;
             }
             out.push((format!("{sub}/{name}"), FileName::parse(&name)));
         }
     }
     Ok(out)
+}
+
+/// What an editor leaves beside a draft it edits in place (Emacs's `name~`
+/// backups and `#name#` auto-saves): not messages.
+fn is_editor_leftover(name: &str) -> bool {
+    name.ends_with('~') || name.starts_with('#')
 }
 
 /// The header block of a stored file (at most 256 KB read).
@@ -421,5 +427,21 @@ mod tests {
         let moved = rename(&folder, &rel, &folder, Flags::SEEN).unwrap();
         assert!(moved.starts_with("cur/") && moved.ends_with(":2,S"));
         assert_eq!(scan(&folder).unwrap().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod leftover_tests {
+    #[test]
+    fn editor_backups_beside_a_draft_are_not_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        super::create(dir.path()).unwrap();
+        let cur = dir.path().join("cur");
+        std::fs::write(cur.join("1.M1P1Q1.h,S=3:2,DS"), b"x\n\n").unwrap();
+        std::fs::write(cur.join("1.M1P1Q1.h,S=3:2,DS~"), b"x\n\n").unwrap();
+        std::fs::write(cur.join("#1.M1P1Q1.h,S=3:2,DS#"), b"x\n\n").unwrap();
+        std::fs::write(cur.join(".1.M1P1Q1.h,S=3:2,DS.swp"), b"x").unwrap();
+        let found = super::scan(dir.path()).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }
