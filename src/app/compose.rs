@@ -137,9 +137,7 @@ impl App {
                     });
                     return vec![];
                 }
-                c.sending = true;
-                c.error = None;
-                vec![Effect::Compose(ComposeRequest::Send { id })]
+                self.send_now()
             }
             Key::Char('e') => vec![Effect::Compose(ComposeRequest::Edit { id, comment: None })],
             Key::Char('a') => {
@@ -169,6 +167,18 @@ impl App {
         }
     }
 
+    /// Sends the draft on the compose screen.
+    fn send_now(&mut self) -> Vec<Effect> {
+        let Some(c) = self.compose.as_mut() else {
+            return vec![];
+        };
+        c.sending = true;
+        c.error = None;
+        vec![Effect::Compose(ComposeRequest::Send {
+            id: c.view.id.clone(),
+        })]
+    }
+
     /// Keys in the compose pop-ups; None when `popup` is not one of them.
     pub(super) fn compose_popup_key(&mut self, popup: &Popup, key: Key) -> Option<Vec<Effect>> {
         let yes = matches!(key, Key::Char('y') | Key::Char('Y'));
@@ -183,15 +193,8 @@ impl App {
             }
             Popup::ConfirmResend { .. } => {
                 self.popup = None;
-                let c = self.compose.as_mut()?;
-                if !yes {
-                    return Some(vec![]);
-                }
-                c.sending = true;
-                c.error = None;
-                Some(vec![Effect::Compose(ComposeRequest::Send {
-                    id: c.view.id.clone(),
-                })])
+                self.compose.as_ref()?;
+                Some(if yes { self.send_now() } else { vec![] })
             }
             Popup::ContinueDraft { drafts, selected } => {
                 let n = drafts.len();

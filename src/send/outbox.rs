@@ -147,12 +147,12 @@ pub fn save(store: &mut Store, id: &str, draft: &Draft) -> Result<DraftView, Str
     Ok(view(id, path, draft.clone()))
 }
 
-/// Puts a comment line at the top of the draft for the editor to show.
-pub fn comment(store: &mut Store, id: &str, draft: &Draft, reason: &str) -> Result<(), String> {
-    store
-        .rewrite(id, draft.render_with_comment(reason).as_bytes())
-        .map(|_| ())
-        .map_err(local)
+/// Puts a comment line at the top of the draft for the editor to show;
+/// returns the text written.
+pub fn comment(store: &mut Store, id: &str, draft: &Draft, reason: &str) -> Result<String, String> {
+    let text = draft.render_with_comment(reason);
+    store.rewrite(id, text.as_bytes()).map_err(local)?;
+    Ok(text)
 }
 
 /// Reads what sending needs: the draft and its attachments' bytes.
@@ -254,9 +254,16 @@ fn finish(
             answered = Some(draft.answers.clone());
         }
     }
-    store.discard_draft(id).map_err(local)?;
-    store.remove_draft_files(&draft.attach);
+    discard(store, id, draft)?;
     Ok((sent_id, path, answered))
+}
+
+/// Removes a draft (sent, or abandoned) and the files kept for it (a
+/// forward's attachments); the files only once the draft is gone.
+pub fn discard(store: &mut Store, id: &str, draft: &Draft) -> Result<(), String> {
+    store.delete(id).map_err(local)?;
+    store.remove_draft_files(&draft.attach);
+    Ok(())
 }
 
 /// Sends draft `id`: build, mark `sending`, SMTP, then Sent (or the reason

@@ -233,12 +233,15 @@ enum TlsPending {
 }
 
 impl TlsPending {
-    async fn get(self) -> Result<TlsSetup, SendError> {
-        match self {
-            TlsPending::Ready(t) => Ok(t),
-            TlsPending::Building(h) => h
+    /// The settings, once built (None when the link has no TLS).
+    async fn take(pending: &mut Option<TlsPending>) -> Result<Option<TlsSetup>, SendError> {
+        match pending.take() {
+            None => Ok(None),
+            Some(TlsPending::Ready(t)) => Ok(Some(t)),
+            Some(TlsPending::Building(h)) => h
                 .await
-                .map_err(|e| SendError::Local(format!("cannot set up TLS: {e}")))?,
+                .map_err(|e| SendError::Local(format!("cannot set up TLS: {e}")))?
+                .map(Some),
         }
     }
 }
@@ -302,14 +305,15 @@ impl Session {
     pub async fn open(s: &SmtpSettings, tls: Option<TlsSetup>) -> Result<Session, SendError> {
         let addr = format!("{}:{}", s.host, s.port);
         // Reading the system's CA bundle takes tens of milliseconds: done on
-        // a blocking thread, while the connection is being made.
-        let tls = match tls {
+        // a blocking thread, while the connection is being made (and, for
+        // STARTTLS, while the greeting and EHLO go back and forth).
+        let mut pending = (s.tls != TlsMode::None).then(|| match tls {
             Some(t) => TlsPending::Ready(t),
             None => TlsPending::Building(tokio::task::spawn_blocking({
                 let s = s.clone();
                 move || TlsSetup::build(&s)
             })),
-        };
+        });
         let hello = ClientId::Domain("localhost".into());
         let tcp = tokio::time::timeout(
             s.timeout,
@@ -321,12 +325,10 @@ impl Session {
         // Commands are small and answered one by one: without this, Nagle's
         // algorithm and delayed ACKs add 40 ms to many of the round trips.
         let _ = tcp.set_nodelay(true);
-        let tls = if s.tls == TlsMode::None {
-            None
-        } else {
-            Some(tls.get().await?)
-        };
-        let stream: Box<dyn AsyncTokioStream> = if let Some(TlsSetup::Implicit(connector)) = &tls {
+        let stream: Box<dyn AsyncTokioStream> = if s.tls == TlsMode::Implicit {
+            let Some(TlsSetup::Implicit(connector)) = TlsPending::take(&mut pending).await? else {
+                return Err(SendError::Tls("no implicit TLS settings".into()));
+            };
             let tls = tokio::time::timeout(s.timeout, connector.connect(&s.host, tcp))
                 .await
                 .map_err(|_| {
@@ -355,7 +357,7 @@ impl Session {
                 conn.abort().await;
                 return Err(SendError::NoStartTls(addr));
             }
-            let Some(TlsSetup::StartTls(params)) = tls else {
+            let Some(TlsSetup::StartTls(params)) = TlsPending::take(&mut pending).await? else {
                 return Err(SendError::Tls("no STARTTLS settings".into()));
             };
             within(s.timeout, &addr, conn.starttls(params, &hello))

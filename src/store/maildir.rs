@@ -428,20 +428,17 @@ mod tests {
         assert!(moved.starts_with("cur/") && moved.ends_with(":2,S"));
         assert_eq!(scan(&folder).unwrap().len(), 1);
     }
-}
 
-#[cfg(test)]
-mod leftover_tests {
     #[test]
     fn editor_backups_beside_a_draft_are_not_messages() {
         let dir = tempfile::tempdir().unwrap();
-        super::create(dir.path()).unwrap();
+        create(dir.path()).unwrap();
         let cur = dir.path().join("cur");
-        std::fs::write(cur.join("1.M1P1Q1.h,S=3:2,DS"), b"x\n\n").unwrap();
-        std::fs::write(cur.join("1.M1P1Q1.h,S=3:2,DS~"), b"x\n\n").unwrap();
-        std::fs::write(cur.join("#1.M1P1Q1.h,S=3:2,DS#"), b"x\n\n").unwrap();
-        std::fs::write(cur.join(".1.M1P1Q1.h,S=3:2,DS.swp"), b"x").unwrap();
-        let found = super::scan(dir.path()).unwrap();
+        fs::write(cur.join("1.M1P1Q1.h,S=3:2,DS"), b"x\n\n").unwrap();
+        fs::write(cur.join("1.M1P1Q1.h,S=3:2,DS~"), b"x\n\n").unwrap();
+        fs::write(cur.join("#1.M1P1Q1.h,S=3:2,DS#"), b"x\n\n").unwrap();
+        fs::write(cur.join(".1.M1P1Q1.h,S=3:2,DS.swp"), b"x").unwrap();
+        let found = scan(dir.path()).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
     }
 }

@@ -96,9 +96,4 @@ impl Store {
             }
         }
     }
-
-    /// Removes a draft (abandoned, or sent).
-    pub fn discard_draft(&mut self, id: &str) -> Result<(), StoreError> {
-        self.delete(id)
-    }
 }

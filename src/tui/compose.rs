@@ -102,7 +102,7 @@ async fn edit_inner(
         .ok_or_else(|| anyhow!("there is no local store to keep the draft in (see the log)"))?;
     let gone = || anyhow!("the local store has stopped");
     let decode = edge.decode;
-    let (id, before, fresh) = match req {
+    let (id, path, before, fresh) = match req {
         ComposeRequest::Start {
             kind,
             original,
@@ -120,34 +120,26 @@ async fn edit_inner(
                 .map_err(|_| gone())?
                 .map_err(|e| anyhow!(e))?;
             let text = view.draft.render();
-            (view.id, text, true)
+            (view.id, view.path, text, true)
         }
         ComposeRequest::Edit { id, comment } => {
             let owned = id.clone();
-            let text = store
-                .run(move |s| -> std::result::Result<String, String> {
+            let (path, text) = store
+                .run(move |s| -> std::result::Result<_, String> {
                     let (view, text) = outbox::load(s, &owned)?;
-                    match comment {
-                        Some(c) => {
-                            outbox::comment(s, &owned, &view.draft, &c)?;
-                            Ok(outbox::load(s, &owned)?.1)
-                        }
-                        None => Ok(text),
-                    }
+                    let text = match comment {
+                        Some(c) => outbox::comment(s, &owned, &view.draft, &c)?,
+                        None => text,
+                    };
+                    Ok((view.path, text))
                 })
                 .await
                 .map_err(|_| gone())?
                 .map_err(|e| anyhow!(e))?;
-            (id, text, false)
+            (id, path, text, false)
         }
         _ => return Err(anyhow!("not an editor request")),
     };
-    let owned = id.clone();
-    let path = store
-        .run(move |s| s.path(&owned))
-        .await
-        .map_err(|_| gone())??
-        .ok_or_else(|| anyhow!("the draft is no longer in Drafts"))?;
     run_editor(terminal, events, &path).await?;
     let owned = id.clone();
     let (view, after) = store
@@ -156,15 +148,12 @@ async fn edit_inner(
         .map_err(|_| gone())?
         .map_err(|e| anyhow!(e))?;
     if fresh && after == before {
-        let files = view.draft.attach.clone();
-        let owned = id.clone();
+        let (owned, draft) = (id.clone(), view.draft.clone());
         store
-            .run(move |s| {
-                s.remove_draft_files(&files);
-                s.discard_draft(&owned)
-            })
+            .run(move |s| outbox::discard(s, &owned, &draft))
             .await
-            .map_err(|_| gone())??;
+            .map_err(|_| gone())?
+            .map_err(|e| anyhow!(e))?;
         return Ok(ComposeEvent::Abandoned);
     }
     Ok(ComposeEvent::Ready {
@@ -223,11 +212,12 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
             ComposeRequest::Discard { id } => {
                 let owned = id.clone();
                 store
-                    .run(move |s| -> std::result::Result<(), String> {
-                        if let Ok((view, _)) = outbox::load(s, &owned) {
-                            s.remove_draft_files(&view.draft.attach);
-                        }
-                        s.discard_draft(&owned).map_err(|e| e.to_string())
+                    .run(move |s| {
+                        // A draft that cannot be read any more has no files to name.
+                        let draft = outbox::load(s, &owned)
+                            .map(|(view, _)| view.draft)
+                            .unwrap_or_default();
+                        outbox::discard(s, &owned, &draft)
                     })
                     .await
                     .map_or_else(
