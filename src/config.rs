@@ -595,7 +595,7 @@ impl AccountConfig {
     }
 }
 
-fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError> {
+pub(crate) fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError> {
     let fail = |reason: String| ConfigError::PasswordCommand {
         account: account.to_string(),
         reason,

@@ -7,6 +7,7 @@
 //! is configured.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod config;

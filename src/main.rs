@@ -63,6 +63,12 @@ enum Command {
         #[command(flatten)]
         opts: SendOpts,
     },
+    /// Add an account: proposes the provider's servers, tests the logins, writes the config
+    Setup {
+        /// A provider table (the format of assets/providers.toml) merged over the shipped one
+        #[arg(long, value_name = "FILE")]
+        providers: Option<PathBuf>,
+    },
     /// Save a message's attachments (all, or the K-th listed by show); prints each path
     Save {
         #[command(flatten)]
@@ -170,6 +176,9 @@ fn main() -> ExitCode {
                     draft: opts.draft,
                 };
                 postie::send::command::run(&source, a).await
+            }
+            Some(Command::Setup { providers }) => {
+                postie::accounts::run_setup(source.config.as_deref(), providers.as_deref()).await
             }
             None => postie::tui::run(&source).await.map(|()| 0),
         }

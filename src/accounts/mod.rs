@@ -1,0 +1,40 @@
+//! Accounts beyond the config file: the provider table shipped in
+//! `assets/`, the tests of a new account's logins, writing it into the
+//! config (keeping what is there), and the setup wizard that ties them
+//! together (`postie setup`, and `A` in the reader).
+
+pub mod probe;
+pub mod providers;
+pub mod wizard;
+pub mod write;
+
+use std::path::Path;
+
+/// `postie setup [--providers FILE]`: runs the wizard on this terminal.
+/// Exit status 0 when an account was added, 1 otherwise.
+pub async fn run_setup(config: Option<&Path>, providers_file: Option<&Path>) -> anyhow::Result<u8> {
+    let table = load_table(providers_file)?;
+    let path = config.map_or_else(crate::config::default_path, Path::to_path_buf);
+    let rt = tokio::runtime::Handle::current();
+    let outcome =
+        tokio::task::spawn_blocking(move || wizard::run(&mut wizard::Terminal, &table, rt, &path))
+            .await?;
+    Ok(match outcome {
+        wizard::Outcome::Added { .. } => 0,
+        wizard::Outcome::NotPossible(_) | wizard::Outcome::Cancelled => 1,
+    })
+}
+
+/// The shipped table with `--providers FILE` merged over it.
+pub fn load_table(providers_file: Option<&Path>) -> anyhow::Result<providers::Table> {
+    let extra = match providers_file {
+        Some(p) => Some((
+            std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+            p.display().to_string(),
+        )),
+        None => None,
+    };
+    providers::Table::load(extra.as_ref().map(|(t, w)| (t.as_str(), w.as_str())))
+        .map_err(|e| anyhow::anyhow!(e))
+}
