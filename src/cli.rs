@@ -67,6 +67,10 @@ pub struct Source {
     pub demo: Option<DemoServer>,
     /// The account's settings (None for the demo).
     pub account: Option<crate::config::AccountConfig>,
+    /// `check_interval` (None: only on R).
+    pub check_every: Option<std::time::Duration>,
+    /// `bell_on_new`.
+    pub bell_on_new: bool,
     /// The demo's store, removed when postie exits.
     _demo_store: Option<tempfile::TempDir>,
 }
@@ -104,6 +108,8 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
             mode: "demo".into(),
             demo: Some(server),
             account: None,
+            check_every: None,
+            bell_on_new: false,
             _demo_store: Some(dir),
         });
     };
@@ -112,30 +118,103 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
     }
     let (name, account) = config.account(args.account.as_deref())?;
     let password = account.resolve_password(name)?;
-    let mode = match account.tls {
-        TlsMode::Implicit => "TLS",
-        TlsMode::StartTls => "STLS",
-        TlsMode::None => "plain",
+    Ok(Source::for_account(name, account, password))
+}
+
+/// One account of the reader: its source, and whether a password must be
+/// typed first (no source configured, or its command failed: `Some(why)`).
+pub struct ReaderAccount {
+    pub source: Source,
+    pub ask_password: Option<Option<String>>,
+}
+
+/// What the reader opens: every configured account (or the one named with
+/// `--account`), else the demo; and which to show first. Password sources
+/// run here (commands in parallel, off the async threads); an account
+/// without one gets the reader's own prompt.
+pub async fn reader_sources(args: &SourceArgs) -> Result<(Vec<ReaderAccount>, usize)> {
+    let config = if args.demo {
+        None
+    } else {
+        Config::load(args.config.as_deref())?
     };
-    let client = account.client_config(password);
-    let decode = DecodeOptions::for_account(account);
-    Ok(Source {
-        label: name.to_string(),
-        mode: mode.into(),
-        store_key: crate::store::account_key(&client.endpoint.host, &client.user),
-        store_root: crate::store::default_root(name),
-        download_dir: crate::config::download_dir(account.download_dir.as_deref()),
-        background_download: account.background_download(),
-        policy: account.leave_policy(),
-        client,
-        decode,
-        demo: None,
-        account: Some(account.clone()),
-        _demo_store: None,
-    })
+    let Some(config) = config else {
+        let source = resolve(args).await?;
+        return Ok((
+            vec![ReaderAccount {
+                source,
+                ask_password: None,
+            }],
+            0,
+        ));
+    };
+    for w in &config.warnings {
+        eprintln!("postie: warning: {w}");
+    }
+    let (first, _) = config.account(args.account.as_deref())?;
+    let first = first.to_string();
+    let chosen: Vec<(String, crate::config::AccountConfig)> = config
+        .accounts
+        .iter()
+        .filter(|(n, _)| args.account.is_none() || **n == first)
+        .map(|(n, a)| (n.clone(), a.clone()))
+        .collect();
+    let lookups = chosen.iter().map(|(name, account)| {
+        let (name, account) = (name.clone(), account.clone());
+        tokio::task::spawn_blocking(move || account.password_source(&name))
+    });
+    let passwords = futures_util::future::join_all(lookups).await;
+    let mut out = Vec::new();
+    let mut shown = 0;
+    for ((name, account), password) in chosen.into_iter().zip(passwords) {
+        let (password, ask) = match password {
+            Ok(Ok(Some(p))) => (p, None),
+            Ok(Ok(None)) => (Secret::default(), Some(None)),
+            Ok(Err(e)) => (Secret::default(), Some(Some(e.to_string()))),
+            Err(e) => (Secret::default(), Some(Some(e.to_string()))),
+        };
+        if name == first {
+            shown = out.len();
+        }
+        out.push(ReaderAccount {
+            source: Source::for_account(&name, &account, password),
+            ask_password: ask,
+        });
+    }
+    Ok((out, shown))
 }
 
 impl Source {
+    /// A configured account, with the password it logs in with.
+    pub fn for_account(
+        name: &str,
+        account: &crate::config::AccountConfig,
+        password: Secret,
+    ) -> Source {
+        let mode = match account.tls {
+            TlsMode::Implicit => "TLS",
+            TlsMode::StartTls => "STLS",
+            TlsMode::None => "plain",
+        };
+        let client = account.client_config(password);
+        Source {
+            label: name.to_string(),
+            mode: mode.into(),
+            store_key: crate::store::account_key(&client.endpoint.host, &client.user),
+            store_root: crate::store::default_root(name),
+            download_dir: crate::config::download_dir(account.download_dir.as_deref()),
+            background_download: account.background_download(),
+            policy: account.leave_policy(),
+            decode: DecodeOptions::for_account(account),
+            client,
+            demo: None,
+            account: Some(account.clone()),
+            check_every: account.check_every(),
+            bell_on_new: account.bell_on_new,
+            _demo_store: None,
+        }
+    }
+
     /// Opens the account's store on its own thread. A store that cannot be
     /// opened at all (no disk) is reported and postie goes on without one.
     pub async fn open_store(&self) -> Option<StoreHandle> {

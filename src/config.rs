@@ -99,6 +99,12 @@ pub struct AccountConfig {
     pub alternates: Vec<String>,
     /// Sending; without it, compose and reply say how to add it.
     pub smtp: Option<SmtpConfig>,
+    /// How often the reader looks for new mail with a new session ("5m";
+    /// "0": only when asked with R).
+    pub check_interval: Option<String>,
+    /// Ring the terminal's bell when new mail arrives.
+    #[serde(default)]
+    pub bell_on_new: bool,
 }
 
 /// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
@@ -158,6 +164,24 @@ pub fn parse_size(s: &str) -> Option<u64> {
     };
     num.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
+
+/// "30s", "5m", "1h", "2d" or a number of seconds; "0" is zero.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, mult) = match t.chars().last()? {
+        's' => (&t[..t.len() - 1], 1),
+        'm' => (&t[..t.len() - 1], 60),
+        'h' => (&t[..t.len() - 1], 3600),
+        'd' => (&t[..t.len() - 1], 86400),
+        _ => (t.as_str(), 1),
+    };
+    Some(Duration::from_secs(
+        num.trim().parse::<u64>().ok()?.checked_mul(mult)?,
+    ))
+}
+
+/// The default `check_interval`.
+pub const CHECK_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
 /// What downloading leaves on the server (`leave_on_server`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -414,6 +438,13 @@ impl AccountConfig {
                 )));
             }
         }
+        if let Some(c) = &self.check_interval {
+            if parse_duration(c).is_none() {
+                return Err(invalid(format!(
+                    "check_interval {c:?} is not a time like \"5m\", \"30s\" or \"0\""
+                )));
+            }
+        }
         if let Some(e) = &self.email {
             if crate::send::draft::parse_mailbox(e).is_err() {
                 return Err(invalid(format!("email {e:?} is not an e-mail address")));
@@ -473,17 +504,39 @@ impl AccountConfig {
         }
     }
 
-    /// The password: `POSTIE_PASSWORD`, else `password_command`, else `password`,
-    /// else a no-echo prompt when there is a terminal.
-    pub fn resolve_password(&self, name: &str) -> Result<Secret, ConfigError> {
-        if let Ok(p) = std::env::var("POSTIE_PASSWORD") {
-            return Ok(Secret::new(p));
+    /// How often the reader looks for new mail; None: only on R.
+    pub fn check_every(&self) -> Option<Duration> {
+        let d = self
+            .check_interval
+            .as_deref()
+            .and_then(parse_duration)
+            .unwrap_or(CHECK_INTERVAL);
+        (!d.is_zero()).then_some(d)
+    }
+
+    /// The password from its configured source, without asking anyone:
+    /// `POSTIE_PASSWORD_<ACCOUNT>`, else `POSTIE_PASSWORD`, else
+    /// `password_command`, else `password`; None when there is no source
+    /// (the caller asks). An empty variable counts as unset. Blocking: it
+    /// may run a command.
+    pub fn password_source(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        for var in [password_variable(name), "POSTIE_PASSWORD".to_string()] {
+            match std::env::var(&var) {
+                Ok(p) if !p.is_empty() => return Ok(Some(Secret::new(p))),
+                _ => {}
+            }
         }
         if let Some(cmd) = &self.password_command {
-            return run_password_command(name, cmd);
+            return run_password_command(name, cmd).map(Some);
         }
-        if let Some(p) = &self.password {
-            return Ok(p.clone());
+        Ok(self.password.clone())
+    }
+
+    /// The password: `password_source`, else a no-echo prompt when there is
+    /// a terminal (before any screen is set up: the command-line tools).
+    pub fn resolve_password(&self, name: &str) -> Result<Secret, ConfigError> {
+        if let Some(p) = self.password_source(name)? {
+            return Ok(p);
         }
         use std::io::IsTerminal;
         if std::io::stdin().is_terminal() {
@@ -595,6 +648,22 @@ impl AccountConfig {
     }
 }
 
+/// `POSTIE_PASSWORD_<ACCOUNT>`: the account's name in upper case, anything
+/// but letters and digits as `_` (`work-qq` → `POSTIE_PASSWORD_WORK_QQ`).
+pub fn password_variable(account: &str) -> String {
+    let name: String = account
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("POSTIE_PASSWORD_{name}")
+}
+
 pub(crate) fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError> {
     let fail = |reason: String| ConfigError::PasswordCommand {
         account: account.to_string(),
@@ -663,6 +732,23 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("/x/config.toml"))
+    }
+
+    #[test]
+    fn check_interval_and_password_variables() {
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("soon"), None);
+        let c = parse("[accounts.a]\nhost='h'\nuser='u'\ncheck_interval='0'\n").unwrap();
+        assert_eq!(c.accounts["a"].check_every(), None);
+        let c = parse("[accounts.a]\nhost='h'\nuser='u'\n").unwrap();
+        assert_eq!(c.accounts["a"].check_every(), Some(CHECK_INTERVAL));
+        let e = parse("[accounts.a]\nhost='h'\nuser='u'\ncheck_interval='often'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("often"), "{e}");
+        assert_eq!(password_variable("work-qq"), "POSTIE_PASSWORD_WORK_QQ");
     }
 
     #[test]

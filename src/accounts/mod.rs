@@ -25,9 +25,13 @@ pub async fn run_setup(config: Option<&Path>, providers_file: Option<&Path>) -> 
     })
 }
 
-/// The shipped table with `--providers FILE` merged over it.
+/// The shipped table with `--providers FILE` (else `$POSTIE_PROVIDERS`)
+/// merged over it.
 pub fn load_table(providers_file: Option<&Path>) -> anyhow::Result<providers::Table> {
-    let extra = match providers_file {
+    let from_env = std::env::var_os("POSTIE_PROVIDERS")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let extra = match providers_file.or(from_env.as_deref()) {
         Some(p) => Some((
             std::fs::read_to_string(p)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,

@@ -219,10 +219,7 @@ impl Table {
     /// The provider serving `domain`; a later entry (an override) wins.
     pub fn lookup(&self, domain: &str) -> Option<&Provider> {
         let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-        self.providers
-            .iter()
-            .rev()
-            .find(|p| p.domains.contains(&d))
+        self.providers.iter().rev().find(|p| p.domains.contains(&d))
     }
 
     /// Providers that host companies' own domains (offered for an unknown domain).

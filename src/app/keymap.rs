@@ -57,6 +57,7 @@ pub enum Action {
     ReplyAll,
     Forward,
     Compose,
+    AddAccount,
 }
 
 /// One row of the table: the keys, where they work, what they do, and the words for help.
@@ -201,6 +202,12 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[K::Char('R')],
         label: "R",
         list: Some((Refresh, "check for new mail")),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::Char('A')],
+        label: "A",
+        list: Some((AddAccount, "add an account (setup)")),
         reader: None,
     },
     Binding {

@@ -3,6 +3,7 @@
 //! Pure: no I/O, no tokio, no terminal. `ui::draw` only reads this state.
 
 mod compose;
+pub mod desk;
 pub mod keymap;
 pub mod list;
 mod reader;
@@ -60,6 +61,17 @@ pub enum Effect {
     },
     /// Composing and sending (the editor, the store, SMTP).
     Compose(crate::send::ComposeRequest),
+    /// Tab past the last folder (or Shift-Tab before the first): the next
+    /// (or previous) account, when there are several.
+    NextAccount {
+        forward: bool,
+    },
+    /// A check found this many new messages (for the bell and the title).
+    NewMail(usize),
+    /// The password typed at the prompt, for the worker (held for the session only).
+    Password(crate::secret::Secret),
+    /// Run the setup wizard (`A`).
+    Setup,
     /// Leave now (the worker has been told to RSET and QUIT, or is done).
     Exit,
 }
@@ -136,6 +148,8 @@ pub enum Prompt {
     Pipe { uidl: Uidl, part: usize },
     /// A file to attach to the draft being composed.
     Attach { id: String },
+    /// The account's password (shown as `*`), and why it is asked again.
+    Password { reason: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +215,16 @@ pub struct App {
     /// A reply or forward waiting for its message to be downloaded.
     pending_compose: Option<(crate::send::compose::ComposeKind, Uidl)>,
     last_visible: Vec<Uidl>,
+    /// Marks waiting in the reader's other accounts (the quit question counts them).
+    pub other_marks: usize,
+    /// There are other accounts: Tab past Trash goes on to the next one.
+    pub multi: bool,
+    /// No password source: the worker waits until one is typed at the prompt.
+    pub needs_password: bool,
+    /// The password came from the prompt (a refused login asks again).
+    password_typed: bool,
+    /// What stops this account (a refused login, a certificate), for the sidebar.
+    pub trouble: Option<String>,
 }
 
 impl App {
@@ -232,7 +256,23 @@ impl App {
             compose: None,
             pending_compose: None,
             last_visible: Vec::new(),
+            other_marks: 0,
+            multi: false,
+            needs_password: false,
+            password_typed: false,
+            trouble: None,
         }
+    }
+
+    /// Opens the masked password prompt (`reason`: why it is asked again).
+    pub fn ask_password(&mut self, reason: Option<String>) {
+        self.needs_password = true;
+        self.prompt = Some((Prompt::Password { reason }, String::new()));
+    }
+
+    /// All marks pending in the reader, this account's and the others'.
+    fn all_marks(&self) -> usize {
+        self.marks.len() + self.other_marks
     }
 
     pub fn list_height(&self) -> usize {
@@ -271,10 +311,17 @@ impl App {
             Some((done, total)) if done < total => format!("{base}, downloading {done}/{total}"),
             _ => base,
         };
-        if self.marks.is_empty() {
+        let base = if self.marks.is_empty() {
             base
         } else {
             format!("{base}, {} marked for deletion", self.marks.len())
+        };
+        if self.needs_password && self.prompt.is_none() {
+            format!("{base} · not logged in: press R to type the password")
+        } else if self.header.mode == "demo" {
+            format!("{base} · press A to add your account")
+        } else {
+            base
         }
     }
 
@@ -390,11 +437,25 @@ impl App {
         }
     }
 
-    /// Tab / Shift-Tab: the next or previous folder.
+    /// Tab / Shift-Tab: the next or previous folder (past the last or
+    /// before the first: the next or previous account, if there are others).
     fn switch_folder(&mut self, forward: bool) -> Vec<Effect> {
         let all = Folder::ALL;
         let i = all.iter().position(|&f| f == self.folder).unwrap_or(0);
+        let wraps = if forward { i + 1 == all.len() } else { i == 0 };
+        if wraps && self.multi {
+            return vec![Effect::NextAccount { forward }];
+        }
         let next = all[(i + if forward { 1 } else { all.len() - 1 }) % all.len()];
+        self.enter_folder(next)
+    }
+
+    /// Shows folder `next` (its list from the store, INBOX as it is).
+    pub fn enter_folder(&mut self, next: Folder) -> Vec<Effect> {
+        if next == self.folder {
+            return self.list_moved();
+        }
+        self.view = View::List;
         let shown = std::mem::take(&mut self.list);
         self.others.insert(self.folder, shown);
         self.list = self.others.remove(&next).unwrap_or_default();
@@ -418,6 +479,19 @@ impl App {
         let Some((prompt, text)) = self.prompt.as_mut() else {
             return vec![];
         };
+        if matches!(prompt, Prompt::Password { .. }) && key == Key::Enter {
+            if text.is_empty() {
+                return vec![];
+            }
+            // Taken as typed: spaces may belong to a password.
+            let password = crate::secret::Secret::new(std::mem::take(text));
+            self.prompt = None;
+            self.needs_password = false;
+            self.password_typed = true;
+            self.trouble = None;
+            self.notice = Some("logging in…".into());
+            return vec![Effect::Password(password)];
+        }
         match key {
             Key::Char(c) => text.push(c),
             Key::Backspace => {
@@ -457,6 +531,8 @@ impl App {
                             path,
                         })]
                     }
+                    // Answered above.
+                    Prompt::Password { .. } => vec![],
                 };
             }
             _ => {}
@@ -465,11 +541,11 @@ impl App {
     }
 
     fn quit_requested(&mut self) -> Vec<Effect> {
-        if self.marks.is_empty() {
+        if self.all_marks() == 0 {
             return self.exit_discarding();
         }
         self.popup = Some(Popup::ConfirmQuit {
-            count: self.marks.len(),
+            count: self.all_marks(),
         });
         vec![]
     }
@@ -562,10 +638,12 @@ impl App {
                 self.marks.clear();
                 return vec![Effect::Worker(Request::UnmarkAll)];
             }
+            Action::Refresh if self.needs_password => self.ask_password(None),
             Action::Refresh => {
                 self.notice = Some("checking for new mail…".into());
                 return vec![Effect::Worker(Request::Refresh)];
             }
+            Action::AddAccount => return vec![Effect::Setup],
             Action::Search => self.input = Some(String::new()),
             Action::SearchNext | Action::SearchPrev => {
                 self.list_search(action == Action::SearchNext, false)
@@ -639,6 +717,7 @@ impl App {
                 }
             }
             Action::Open
+            | Action::AddAccount
             | Action::UnmarkAll
             | Action::Refresh
             | Action::NextFolder
@@ -730,7 +809,7 @@ impl App {
                 Key::Char('y') | Key::Char('Y') => {
                     self.popup = None;
                     self.committing = true;
-                    self.notice = Some(format!("deleting {} messages…", self.marks.len()));
+                    self.notice = Some(format!("deleting {} messages…", self.all_marks()));
                     vec![Effect::Worker(Request::QuitCommit)]
                 }
                 Key::Char('n') | Key::Char('N') => {
@@ -921,6 +1000,7 @@ impl App {
                 });
             }
             Event::Connected { .. } => {
+                self.trouble = None;
                 if self.connection == Connection::Lost {
                     self.notice = Some("reconnected".into());
                     self.detail = None;
@@ -946,16 +1026,33 @@ impl App {
                     self.notice = None;
                 }
                 let refreshed = self.indexed;
-                let before = self.inbox_mut().len();
+                // A later session's index: what it has that the list had not is new mail.
+                let before: HashSet<Uidl> = if refreshed {
+                    self.inbox_mut()
+                        .entries
+                        .iter()
+                        .map(|e| e.uidl.clone())
+                        .collect()
+                } else {
+                    HashSet::new()
+                };
+                let new = if refreshed {
+                    entries.iter().filter(|e| !before.contains(&e.uidl)).count()
+                } else {
+                    0
+                };
+                drop(before);
                 self.inbox_mut().replace_keeping_local(entries);
                 self.indexed = true;
-                if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
-                    let new = self.inbox_mut().len().saturating_sub(before);
-                    self.notice = Some(if new == 0 {
-                        "no new mail".into()
-                    } else {
-                        format!("{new} new messages")
-                    });
+                let mut effects = Vec::new();
+                if new > 0 {
+                    self.notice = Some(format!(
+                        "{new} new in {}",
+                        crate::mime::sanitize::sanitize_line(&self.header.account)
+                    ));
+                    effects.push(Effect::NewMail(new));
+                } else if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
+                    self.notice = Some("no new mail".into());
                 }
                 let present: HashSet<&str> = self.list.entries.iter().map(|e| &*e.uidl).collect();
                 if let View::Reader(r) = &self.view {
@@ -963,7 +1060,8 @@ impl App {
                         self.view = View::List;
                     }
                 }
-                return self.list_moved();
+                effects.extend(self.list_moved());
+                return effects;
             }
             Event::HeadersLoaded(batch) => {
                 let inbox = self.inbox_mut();
@@ -1083,13 +1181,19 @@ impl App {
             Event::Failed { kind, error } => {
                 self.committing = false;
                 match kind {
+                    FailureKind::Login if self.password_typed => {
+                        self.trouble = Some("login failed".into());
+                        self.ask_password(Some(error));
+                    }
                     FailureKind::Login => {
+                        self.trouble = Some("login failed".into());
                         self.popup = Some(Popup::Error {
                             title: "Login failed".into(),
                             text: format!("{error}\n\nCheck user and password (password_command, POSTIE_PASSWORD) and auth in the config, then press R to retry."),
                         })
                     }
                     FailureKind::Tls => {
+                        self.trouble = Some("TLS failed".into());
                         self.popup = Some(Popup::Error {
                             title: "Secure connection failed".into(),
                             text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press R to retry."),

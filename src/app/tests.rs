@@ -302,7 +302,7 @@ fn capital_r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
         .collect();
     let effects = update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert_eq!(app.list.len(), 5);
-    assert_eq!(app.notice.as_deref(), Some("2 new messages"));
+    assert_eq!(app.notice.as_deref(), Some("2 new in work"));
     assert!(app.marks.contains("u2"));
     assert_eq!(
         app.list
@@ -317,13 +317,16 @@ fn capital_r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
     );
     assert_eq!(
         effects,
-        vec![Effect::Worker(Request::Visible(vec![
-            "u5".into(),
-            "u4".into(),
-            "u3".into(),
-            "u2".into(),
-            "u1".into()
-        ]))]
+        vec![
+            Effect::NewMail(2),
+            Effect::Worker(Request::Visible(vec![
+                "u5".into(),
+                "u4".into(),
+                "u3".into(),
+                "u2".into(),
+                "u1".into()
+            ]))
+        ]
     );
     assert_eq!(app.status(), "loading 3/5, 1 marked for deletion");
 }

@@ -92,7 +92,7 @@ async fn edit_inner(
     events: &mut Events,
     req: ComposeRequest,
 ) -> Result<ComposeEvent> {
-    let identity = match &edge.sending {
+    let identity = match &edge.sending() {
         Ok((i, _)) => i.clone(),
         Err(why) => return Ok(ComposeEvent::Failed(why.clone())),
     };
@@ -172,7 +172,7 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
         return;
     };
     let tx = edge.ev_tx.clone();
-    let smtp = edge.sending.clone().and_then(|(_, s)| s);
+    let smtp = edge.sending().and_then(|(_, s)| s);
     let tls = edge.tls.get().cloned();
     tokio::spawn(async move {
         let gone = || failed("the local store has stopped");
@@ -234,7 +234,8 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
 /// Builds the TLS settings for sending once, in the background, so the
 /// first `y` does not wait for the CA bundle to be read.
 pub fn prepare_tls(edge: &Edge) {
-    let Ok((_, Ok(settings))) = &edge.sending else {
+    let sending = edge.sending();
+    let Ok((_, Ok(settings))) = &sending else {
         return;
     };
     if settings.tls == crate::pop3::TlsMode::None {

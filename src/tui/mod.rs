@@ -19,9 +19,10 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::sync::mpsc;
 
+use crate::app::desk::{Desk, Steps};
 use crate::app::keymap::Key;
-use crate::app::{update, App, Effect, HeaderInfo, Mouse, Msg};
-use crate::cli::{resolve, SourceArgs};
+use crate::app::{App, Effect, HeaderInfo, Mouse, Msg};
+use crate::cli::SourceArgs;
 use crate::store::StoreHandle;
 use crate::worker::local::{self, LocalRequest};
 use crate::worker::{Event, Request, Worker};
@@ -145,35 +146,65 @@ fn msg_from(ev: TermEvent) -> Option<Msg> {
     }
 }
 
-pub async fn run(args: &SourceArgs) -> Result<()> {
-    use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        anyhow::bail!("the interactive reader needs a terminal; use `postie list` or `postie show N` in scripts and pipes");
-    }
-    start_log();
-    let source = resolve(args).await?;
-    // Who sends, and how (a password_command runs here, before the screen).
+/// Who sends for the demo: nobody (drafts are kept, sending explains why not).
+fn demo_sending() -> compose::Sending {
+    Ok((
+        crate::send::compose::Identity {
+            from: "You <you@postie.demo>".into(),
+            mine: vec!["you@postie.demo".into()],
+            signature: None,
+        },
+        Err("the demo mailbox cannot send mail (the draft is kept in the demo's Drafts until you quit): add an account with an [accounts.NAME.smtp] table, see README.md, Sending mail".into()),
+    ))
+}
+
+/// Who sends for `account`, and how (blocking: reads signature_file, may
+/// run a password command). `password`: the account's, once known.
+fn account_sending(
+    name: &str,
+    account: &crate::config::AccountConfig,
+    password: Option<&crate::secret::Secret>,
+) -> compose::Sending {
+    let identity = account.identity(name).map_err(|e| e.to_string())?;
+    let smtp = match password {
+        Some(p) => account
+            .smtp_settings(name, Some(p))
+            .map_err(|e| e.to_string()),
+        None => Err(
+            "log in to this account first (its password is asked for in the reader), then send"
+                .into(),
+        ),
+    };
+    Ok((identity, smtp))
+}
+
+/// One account's running parts: its edge (worker, store, sending), the
+/// tasks behind it, and the source (which keeps the demo server alive).
+struct Running {
+    edge: Edge,
+    worker: tokio::task::JoinHandle<()>,
+    forward: tokio::task::JoinHandle<()>,
+    _source: crate::cli::Source,
+}
+
+/// Starts an account: its store, its worker (waiting for a password if it
+/// has none), and the task that tags its events with `index` for the loop.
+async fn start_account(
+    index: usize,
+    ra: crate::cli::ReaderAccount,
+    merged: &mpsc::UnboundedSender<(usize, Event)>,
+    (width, height): (u16, u16),
+) -> (Running, App) {
+    let source = ra.source;
+    let needs_password = ra.ask_password.is_some();
     let sending: compose::Sending = match source.account.clone() {
-        None => Ok((
-            crate::send::compose::Identity {
-                from: "You <you@postie.demo>".into(),
-                mine: vec!["you@postie.demo".into()],
-                signature: None,
-            },
-            Err("the demo mailbox cannot send mail (the draft is kept in the demo's Drafts until you quit): add an account with an [accounts.NAME.smtp] table, see README.md, Sending mail".into()),
-        )),
+        None => demo_sending(),
         Some(account) => {
             let name = source.label.clone();
-            let password = source.client.password.clone();
-            tokio::task::spawn_blocking(move || {
-                let identity = account.identity(&name).map_err(|e| e.to_string())?;
-                let smtp = account
-                    .smtp_settings(&name, Some(&password))
-                    .map_err(|e| e.to_string());
-                Ok((identity, smtp))
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("cannot read the sending settings: {e}")))
+            let password = (!needs_password).then(|| source.client.password.clone());
+            tokio::task::spawn_blocking(move || account_sending(&name, &account, password.as_ref()))
+                .await
+                .unwrap_or_else(|e| Err(format!("cannot read the sending settings: {e}")))
         }
     };
     let server = source.client.endpoint.addr();
@@ -189,30 +220,113 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         ev_tx.clone(),
     )
     .with_background_download(source.background_download)
-    .with_policy(source.policy);
+    .with_policy(source.policy)
+    .with_check_interval(source.check_every);
+    let worker = if needs_password {
+        worker.waiting_for_password()
+    } else {
+        worker
+    };
     let edge = Edge {
-        req_tx: req_tx.clone(),
+        req_tx,
         ev_tx,
         store,
         decode: source.decode,
-        sending,
+        sending: std::sync::Arc::new(std::sync::Mutex::new(sending)),
         tls: Default::default(),
+        account: source.account.clone().map(|a| (source.label.clone(), a)),
+        bell: source.bell_on_new,
     };
     compose::prepare_tls(&edge);
-    let worker_task = tokio::spawn(worker.run());
-
-    let (mut terminal, _guard) = setup_terminal()?;
-    let size = terminal.size().context("cannot read the terminal size")?;
+    let worker = tokio::spawn(worker.run());
+    let tx = merged.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(ev) = ev_rx.recv().await {
+            if tx.send((index, ev)).is_err() {
+                break;
+            }
+        }
+    });
     let mut app = App::new(
         HeaderInfo {
             account: source.label.clone(),
             server,
             mode: source.mode.clone(),
         },
-        size.width,
-        size.height,
+        width,
+        height,
     );
     app.download_dir = source.download_dir.clone();
+    if let Some(why) = ra.ask_password {
+        app.needs_password = true;
+        app.trouble = why.clone().map(|_| "password_command failed".to_string());
+        app.ask_password(why);
+    }
+    let running = Running {
+        edge,
+        worker,
+        forward,
+        _source: source,
+    };
+    (running, app)
+}
+
+/// Writes OSC 2 (the window title); `text` is already `title_safe`.
+struct SetTitle<'a>(&'a str);
+
+impl crossterm::Command for SetTitle<'_> {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        write!(f, "\x1b]2;{}\x07", self.0)
+    }
+}
+
+/// Saves the title on xterm's title stack at start, restores it at exit.
+struct TitleStack(bool);
+
+impl crossterm::Command for TitleStack {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str(if self.0 { "\x1b[22;0t" } else { "\x1b[23;0t" })
+    }
+}
+
+/// The terminal bell.
+struct Bell;
+
+impl crossterm::Command for Bell {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x07")
+    }
+}
+
+pub async fn run(args: &SourceArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!("the interactive reader needs a terminal; use `postie list` or `postie show N` in scripts and pipes");
+    }
+    start_log();
+    let (accounts, shown) = crate::cli::reader_sources(args).await?;
+    let demo = accounts.first().is_some_and(|a| a.source.demo.is_some());
+    let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<(usize, Event)>();
+    let (mut terminal, _guard) = setup_terminal()?;
+    let size = terminal.size().context("cannot read the terminal size")?;
+    let dims = (size.width, size.height);
+    let mut running = Vec::new();
+    let mut apps = Vec::new();
+    for (i, ra) in accounts.into_iter().enumerate() {
+        let (r, mut app) = start_account(i, ra, &merged_tx, dims).await;
+        if i != shown {
+            // Asked when the user goes to it.
+            app.prompt = None;
+        }
+        running.push(r);
+        apps.push(app);
+    }
+    let mut desk = Desk::new(apps);
+    desk.current = shown;
+    let mut demo = demo;
+    let _ = execute!(std::io::stdout(), TitleStack(true));
+    let mut title = String::new();
+    let mut title_tick = tokio::time::interval(Duration::from_secs(1));
     let mut events = Events::default();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot watch SIGTERM")?;
@@ -223,56 +337,66 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     loop {
         if dirty {
             terminal
-                .draw(|f| crate::ui::draw(f, &app))
+                .draw(|f| crate::ui::draw_desk(f, &desk))
                 .context("cannot draw")?;
             dirty = false;
             if crate::timings::enabled() {
-                record_milestones(&app, &mut milestones);
+                record_milestones(desk.app(), &mut milestones);
             }
         }
-        let msg = tokio::select! {
+        let (msg, account) = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => msg_from(ev),
+                Some(Ok(ev)) => (msg_from(ev), None),
                 Some(Err(e)) => return Err(e).context("cannot read the terminal"),
-                None => Some(Msg::Key(Key::Ctrl('c'))),
+                None => (Some(Msg::Key(Key::Ctrl('c'))), None),
             },
-            ev = ev_rx.recv() => match ev {
-                Some(ev) => Some(Msg::Worker(ev)),
+            ev = merged_rx.recv() => match ev {
+                Some((i, ev)) => (Some(Msg::Worker(ev)), Some(i)),
                 None => break,
             },
             // Killed or hung up: leave without deleting anything.
-            _ = sigterm.recv() => Some(Msg::Key(Key::Ctrl('c'))),
-            _ = sighup.recv() => Some(Msg::Key(Key::Ctrl('c'))),
+            _ = sigterm.recv() => (Some(Msg::Key(Key::Ctrl('c'))), None),
+            _ = sighup.recv() => (Some(Msg::Key(Key::Ctrl('c'))), None),
+            _ = title_tick.tick() => {
+                retitle(&desk, &mut title);
+                continue;
+            }
         };
         let Some(msg) = msg else { continue };
         dirty = true;
-        let mut pipes = Vec::new();
-        let mut edits = Vec::new();
-        let mut exit = edge.apply(&mut app, msg, &mut pipes, &mut edits);
-        // Take whatever else the worker has sent before drawing: one frame
+        let mut work = Work::default();
+        let mut exit = work.take(&running, desk.update(msg, account));
+        // Take whatever else the workers have sent before drawing: one frame
         // for a burst of header batches instead of one frame each.
         for _ in 0..256 {
-            match ev_rx.try_recv() {
-                Ok(ev) if !exit => {
-                    exit = edge.apply(&mut app, Msg::Worker(ev), &mut pipes, &mut edits)
+            match merged_rx.try_recv() {
+                Ok((i, ev)) if !exit => {
+                    exit = work.take(&running, desk.update(Msg::Worker(ev), Some(i)))
                 }
                 _ => break,
+            }
+        }
+        if !work.new_mail.is_empty() {
+            retitle(&desk, &mut title);
+            if work
+                .new_mail
+                .iter()
+                .any(|&i| running.get(i).is_some_and(|r| r.edge.bell))
+            {
+                let _ = execute!(std::io::stdout(), Bell);
             }
         }
         if exit {
             break;
         }
         // The editor needs the terminal: one request at a time, in order.
-        while let Some(req) = edits.pop() {
-            let ev = compose::edit(&edge, &mut terminal, &mut events, req).await;
-            let mut more = Vec::new();
-            exit = edge.apply(
-                &mut app,
-                Msg::Worker(Event::Compose(Box::new(ev))),
-                &mut pipes,
-                &mut more,
-            );
-            edits.extend(more);
+        while let Some((i, req)) = work.edits.pop() {
+            let ev = compose::edit(&running[i].edge, &mut terminal, &mut events, req).await;
+            let steps = desk.update(Msg::Worker(Event::Compose(Box::new(ev))), Some(i));
+            let mut more = Work::default();
+            exit = more.take(&running, steps);
+            work.edits.extend(more.edits);
+            work.pipes.extend(more.pipes);
             if exit {
                 break;
             }
@@ -280,79 +404,230 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         if exit {
             break;
         }
-        for (uidl, part, command) in pipes {
-            let result =
-                pipe_attachment(&edge, &mut terminal, &mut events, uidl, part, &command).await;
+        for (i, (uidl, part, command)) in std::mem::take(&mut work.pipes) {
+            let result = pipe_attachment(
+                &running[i].edge,
+                &mut terminal,
+                &mut events,
+                uidl,
+                part,
+                &command,
+            )
+            .await;
             terminal.clear().context("cannot draw")?;
             let notice = match result {
                 Ok(status) => format!("`{command}` {status}"),
                 Err(e) => format!("cannot pipe the attachment: {e:#}"),
             };
-            app.notice = Some(crate::mime::sanitize::sanitize_line(&notice).into_owned());
+            desk.apps[i].notice = Some(crate::mime::sanitize::sanitize_line(&notice).into_owned());
+        }
+        if work.setup {
+            let added = setup_in_reader(args, &mut terminal, &mut events).await;
+            terminal.clear().context("cannot draw")?;
+            match added {
+                Ok(Some(ra)) => {
+                    let size = terminal.size().context("cannot read the terminal size")?;
+                    let dims = (size.width, size.height);
+                    if demo {
+                        // The user's own account takes the demo's place.
+                        let (r, app) = start_account(0, ra, &merged_tx, dims).await;
+                        let old = std::mem::replace(&mut running[0], r);
+                        old.forward.abort();
+                        let _ = old.edge.req_tx.send(Request::QuitDiscard);
+                        desk.replace(0, app);
+                        demo = false;
+                    } else {
+                        let (r, app) = start_account(running.len(), ra, &merged_tx, dims).await;
+                        running.push(r);
+                        desk.push(app);
+                    }
+                    let name = desk.app().header.account.clone();
+                    desk.apps[desk.current].notice = Some(format!("added account {name}"));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let i = desk.current;
+                    desk.apps[i].notice = Some(
+                        crate::mime::sanitize::sanitize_line(&format!("setup: {e:#}")).into_owned(),
+                    );
+                }
+            }
+            retitle(&desk, &mut title);
         }
     }
+    let _ = execute!(std::io::stdout(), TitleStack(false));
     drop(_guard);
     crate::timings::mark_peak_rss();
-    // Give the worker a moment to RSET and QUIT cleanly; dropping the
-    // connection instead would delete nothing either.
-    let _ = req_tx.send(Request::QuitDiscard);
-    let _ = tokio::time::timeout(Duration::from_secs(3), worker_task).await;
-    if let Some(store) = &edge.store {
-        store.close(Duration::from_secs(5)).await;
+    // Give the workers a moment to RSET and QUIT cleanly; dropping the
+    // connections instead would delete nothing either.
+    for r in &running {
+        let _ = r.edge.req_tx.send(Request::QuitDiscard);
+    }
+    let workers = running.iter_mut().map(|r| &mut r.worker);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(3),
+        futures_util::future::join_all(workers),
+    )
+    .await;
+    for r in &running {
+        if let Some(store) = &r.edge.store {
+            store.close(Duration::from_secs(5)).await;
+        }
     }
     Ok(())
 }
 
-/// Where effects go: the POP3 worker, the store thread, or back to the UI.
+/// Sets the terminal's title when the unread counts changed.
+fn retitle(desk: &Desk, shown: &mut String) {
+    let title = desk.title();
+    if title != *shown {
+        let _ = execute!(std::io::stdout(), SetTitle(&title));
+        *shown = title;
+    }
+}
+
+/// `A`: the setup wizard on the plain terminal (the screen suspended and
+/// key events not read, as for the editor); the account it added, ready to start.
+async fn setup_in_reader(
+    args: &SourceArgs,
+    terminal: &mut Term,
+    events: &mut Events,
+) -> Result<Option<crate::cli::ReaderAccount>> {
+    let table = crate::accounts::load_table(None)?;
+    let path = args
+        .config
+        .clone()
+        .unwrap_or_else(crate::config::default_path);
+    events.stop();
+    restore_terminal();
+    let rt = tokio::runtime::Handle::current();
+    let wizard_path = path.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        use crate::accounts::wizard::{self, Io as _};
+        let mut io = wizard::Terminal;
+        let outcome = wizard::run(&mut io, &table, rt, &wizard_path);
+        let _ = io.ask("\nPress Enter to go back to postie. ");
+        outcome
+    })
+    .await;
+    let _ = enable_raw_mode();
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+        .context("cannot set up the terminal")?;
+    terminal.clear().context("cannot draw")?;
+    let crate::accounts::wizard::Outcome::Added { name, .. } = outcome? else {
+        return Ok(None);
+    };
+    let config = crate::config::Config::load(Some(&path))?
+        .ok_or_else(|| anyhow::anyhow!("the config file {} is gone", path.display()))?;
+    let (name, account) = config.account(Some(&name))?;
+    let (name, account) = (name.to_string(), account.clone());
+    let lookup = {
+        let (name, account) = (name.clone(), account.clone());
+        tokio::task::spawn_blocking(move || account.password_source(&name)).await?
+    };
+    let (password, ask) = match lookup {
+        Ok(Some(p)) => (p, None),
+        Ok(None) => (crate::secret::Secret::default(), Some(None)),
+        Err(e) => (crate::secret::Secret::default(), Some(Some(e.to_string()))),
+    };
+    Ok(Some(crate::cli::ReaderAccount {
+        source: crate::cli::Source::for_account(&name, &account, password),
+        ask_password: ask,
+    }))
+}
+
+/// Where one account's effects go: its POP3 worker, its store thread, or
+/// back to the UI.
 struct Edge {
     req_tx: mpsc::UnboundedSender<Request>,
     ev_tx: mpsc::UnboundedSender<Event>,
     store: Option<StoreHandle>,
     decode: crate::mime::DecodeOptions,
-    sending: compose::Sending,
+    /// Who sends and how; replaced once a typed password is known.
+    sending: std::sync::Arc<std::sync::Mutex<compose::Sending>>,
     /// Sending's TLS settings, built once.
     tls: std::sync::Arc<tokio::sync::OnceCell<crate::send::smtp::TlsSetup>>,
+    /// The account's name and settings (None for the demo).
+    account: Option<(String, crate::config::AccountConfig)>,
+    /// `bell_on_new`.
+    bell: bool,
 }
 
 type Pipe = (crate::mime::Uidl, usize, String);
 
-impl Edge {
-    /// Runs `update` and carries out its effects; true when the reader
-    /// should exit. Pipes (which need the terminal) are handed back.
-    fn apply(
-        &self,
-        app: &mut App,
-        msg: Msg,
-        pipes: &mut Vec<Pipe>,
-        edits: &mut Vec<crate::send::ComposeRequest>,
-    ) -> bool {
-        let mut exit = false;
-        for effect in update(app, msg) {
-            match effect {
-                Effect::Worker(r) => {
-                    let _ = self.req_tx.send(r);
-                }
-                Effect::Local(r) => self.local(r),
-                Effect::OpenAttachment { uidl, part } => match &self.store {
-                    Some(store) => {
-                        local::open_attachment(store, self.decode, uidl, part, self.ev_tx.clone())
-                    }
-                    None => self.no_store(),
-                },
-                Effect::PipeAttachment {
-                    uidl,
-                    part,
-                    command,
-                } => pipes.push((uidl, part, command)),
-                Effect::Compose(
-                    r @ (crate::send::ComposeRequest::Start { .. }
-                    | crate::send::ComposeRequest::Edit { .. }),
-                ) => edits.insert(0, r),
-                Effect::Compose(r) => compose::spawn(self, r),
-                Effect::Exit => exit = true,
-            }
+/// What a batch of effects leaves for the loop: things that need the
+/// terminal (the editor, pipes, the wizard) and news for the title.
+#[derive(Default)]
+struct Work {
+    pipes: Vec<(usize, Pipe)>,
+    edits: Vec<(usize, crate::send::ComposeRequest)>,
+    setup: bool,
+    new_mail: Vec<usize>,
+}
+
+impl Work {
+    /// Carries out `steps`; true when the reader should exit.
+    fn take(&mut self, running: &[Running], steps: Steps) -> bool {
+        self.new_mail.extend(steps.new_mail);
+        for (i, effect) in steps.effects {
+            let Some(r) = running.get(i) else { continue };
+            r.edge.execute(i, effect, self);
         }
-        exit
+        steps.exit
+    }
+}
+
+impl Edge {
+    fn sending(&self) -> compose::Sending {
+        match self.sending.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn execute(&self, i: usize, effect: Effect, work: &mut Work) {
+        match effect {
+            Effect::Worker(r) => {
+                let _ = self.req_tx.send(r);
+            }
+            Effect::Local(r) => self.local(r),
+            Effect::OpenAttachment { uidl, part } => match &self.store {
+                Some(store) => {
+                    local::open_attachment(store, self.decode, uidl, part, self.ev_tx.clone())
+                }
+                None => self.no_store(),
+            },
+            Effect::PipeAttachment {
+                uidl,
+                part,
+                command,
+            } => work.pipes.push((i, (uidl, part, command))),
+            Effect::Compose(
+                r @ (crate::send::ComposeRequest::Start { .. }
+                | crate::send::ComposeRequest::Edit { .. }),
+            ) => work.edits.insert(0, (i, r)),
+            Effect::Compose(r) => compose::spawn(self, r),
+            Effect::Password(p) => self.password_typed(p),
+            Effect::Setup => work.setup = true,
+            // The desk answers these itself.
+            Effect::NextAccount { .. } | Effect::NewMail(_) | Effect::Exit => {}
+        }
+    }
+
+    /// The password typed at the prompt: to the worker, and (off the async
+    /// threads) into the sending settings that default to it.
+    fn password_typed(&self, password: crate::secret::Secret) {
+        let _ = self.req_tx.send(Request::Password(password.clone()));
+        let Some((name, account)) = self.account.clone() else {
+            return;
+        };
+        let cell = self.sending.clone();
+        tokio::task::spawn_blocking(move || {
+            let s = account_sending(&name, &account, Some(&password));
+            if let Ok(mut slot) = cell.lock() {
+                *slot = s;
+            }
+        });
     }
 
     fn local(&self, r: LocalRequest) {

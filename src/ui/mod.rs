@@ -12,8 +12,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::app::desk::{side_account, Desk, SideAccount};
 use crate::app::{App, BodyState, Connection, Prompt, View};
 use crate::display::{fit, fit_right, human_size, width};
+use crate::mime::sanitize::sanitize_line;
 use crate::mime::Summary;
 use crate::store::{Flags, Folder};
 
@@ -30,6 +32,15 @@ fn dim() -> Style {
 }
 
 pub fn draw(frame: &mut Frame, app: &App) {
+    draw_with(frame, app, &[side_account(app, true)]);
+}
+
+/// The reader with several accounts: the one shown, every one in the sidebar.
+pub fn draw_desk(frame: &mut Frame, desk: &Desk) {
+    draw_with(frame, desk.app(), &desk.sidebar());
+}
+
+fn draw_with(frame: &mut Frame, app: &App, sidebar: &[SideAccount]) {
     let area = frame.area();
     let [header, body, status] = Layout::vertical([
         Constraint::Length(1),
@@ -48,7 +59,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let [side, list] =
                 Layout::horizontal([Constraint::Length(SIDEBAR_WIDTH), Constraint::Min(1)])
                     .areas(body);
-            draw_sidebar(frame, side, app);
+            draw_sidebar(frame, side, sidebar);
             draw_list(frame, list, app);
         }
         View::List => draw_list(frame, body, app),
@@ -60,35 +71,40 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-/// Each folder with its unread count; the shown one highlighted.
-fn draw_sidebar(frame: &mut Frame, area: Rect, app: &App) {
-    let mut lines = vec![Line::from(Span::styled(
-        fit(&format!(" {}", app.header.account), SIDEBAR_WIDTH as usize),
-        Style::default().add_modifier(Modifier::BOLD),
-    ))];
-    for f in Folder::ALL {
-        let list = if f == app.folder {
-            Some(&app.list)
-        } else {
-            app.others.get(&f)
-        };
-        let unread = list.map_or(0, |l| l.unread());
-        let label = if unread > 0 {
-            format!("  {} ({unread})", f.name())
-        } else {
-            format!("  {}", f.name())
-        };
-        let mut style = Style::default();
-        if unread > 0 {
-            style = style.add_modifier(Modifier::BOLD);
-        }
-        if f == app.folder {
-            style = style.add_modifier(Modifier::REVERSED);
+/// Each account, each of its folders with the unread count; the shown one
+/// highlighted; an account's trouble (a refused login) under its name.
+fn draw_sidebar(frame: &mut Frame, area: Rect, accounts: &[SideAccount]) {
+    let w = SIDEBAR_WIDTH as usize - 1;
+    let mut lines = Vec::new();
+    for (k, a) in accounts.iter().enumerate() {
+        if k > 0 {
+            lines.push(Line::from(""));
         }
         lines.push(Line::from(Span::styled(
-            fit(&label, SIDEBAR_WIDTH as usize - 1),
-            style,
+            fit(&format!(" {}", sanitize_line(&a.name)), w),
+            Style::default().add_modifier(Modifier::BOLD),
         )));
+        if let Some(t) = &a.trouble {
+            lines.push(Line::from(Span::styled(
+                fit(&format!(" ✗ {}", sanitize_line(t)), w),
+                Style::default().fg(Color::Red),
+            )));
+        }
+        for (f, unread) in &a.folders {
+            let label = if *unread > 0 {
+                format!("  {} ({unread})", f.name())
+            } else {
+                format!("  {}", f.name())
+            };
+            let mut style = Style::default();
+            if *unread > 0 {
+                style = style.add_modifier(Modifier::BOLD);
+            }
+            if a.shown == Some(*f) {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            lines.push(Line::from(Span::styled(fit(&label, w), style)));
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -327,6 +343,18 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         (_, Some((Prompt::SaveTo { .. }, text))) => format!("Save attachments to: {text}▏"),
         (_, Some((Prompt::Pipe { .. }, text))) => format!("Pipe the attachment to: {text}▏"),
         (_, Some((Prompt::Attach { .. }, text))) => format!("Attach a file: {text}▏"),
+        (_, Some((Prompt::Password { reason }, text))) => {
+            let why = reason
+                .as_deref()
+                .map(|r| format!("{r} · "))
+                .unwrap_or_default();
+            format!(
+                " {why}Password for {} ({}): {}▏",
+                app.header.account,
+                app.header.server,
+                "*".repeat(text.chars().count())
+            )
+        }
         (None, None) if app.compose.is_some() => {
             let c = app.compose.as_ref().map(|c| c.prompt()).unwrap_or_default();
             match &app.notice {

@@ -49,6 +49,8 @@ pub enum Request {
     QuitCommit,
     /// RSET + QUIT: leave without deleting anything.
     QuitDiscard,
+    /// The password, typed at the reader's prompt: log in with it.
+    Password(crate::secret::Secret),
 }
 
 /// One row of the list (see `sync::ListRow`).
@@ -280,6 +282,10 @@ pub struct Worker {
     failures: u32,
     last_activity: Instant,
     pending: VecDeque<Request>,
+    /// `check_interval`: a new session this often to see new mail.
+    check_every: Option<Duration>,
+    /// When the next check is due (from the last login).
+    next_check: Option<Instant>,
 }
 
 impl Worker {
@@ -317,7 +323,23 @@ impl Worker {
             failures: 0,
             last_activity: Instant::now(),
             pending: VecDeque::new(),
+            check_every: None,
+            next_check: None,
         }
+    }
+
+    /// No password yet: the store's list is shown, and the session waits
+    /// for `Request::Password`.
+    pub fn waiting_for_password(mut self) -> Worker {
+        self.halted = true;
+        self
+    }
+
+    /// Looks for new mail every `every` with a new session (RFC 1939 §8:
+    /// a session's mailbox does not change, so NOOP cannot show new mail).
+    pub fn with_check_interval(mut self, every: Option<Duration>) -> Worker {
+        self.check_every = every;
+        self
     }
 
     /// Downloads every new message in the background once the headers are
@@ -359,6 +381,11 @@ impl Worker {
                 self.halted = false;
             }
             Request::QuitDiscard => self.quit = Some(Quit::Discard),
+            Request::Password(p) => {
+                self.cfg.password = p;
+                self.halted = false;
+                self.failures = 0;
+            }
         }
     }
 
@@ -556,7 +583,12 @@ impl Worker {
             return;
         }
         self.failures += 1;
-        let secs = [1, 2, 5, 10, 30][(self.failures as usize - 1).min(4)];
+        // Backing off while the server is away: up to 30 s, or up to the
+        // check interval when that is longer (a server down for the night is
+        // not asked every 30 s until morning).
+        let cap = self.check_every.map_or(30, |d| d.as_secs().max(30));
+        let secs =
+            [1, 2, 5, 10, 30, 60, 120, 300, 600][(self.failures as usize - 1).min(8)].min(cap);
         self.send(Event::Reconnecting { in_secs: secs });
         let _ = tokio::time::timeout(Duration::from_secs(secs), self.wait_for_request()).await;
     }
@@ -649,6 +681,7 @@ impl Worker {
     fn take_index(&mut self, index: Vec<MailboxEntry>, auth: AuthMethod, pipelined: bool) {
         crate::timings::mark("logged-in-and-indexed");
         self.failures = 0;
+        self.next_check = self.check_every.map(|d| Instant::now() + d);
         let had_uidl = self.has_uidl;
         let id = sync::identify(index);
         self.has_uidl = id.has_uidl || id.messages.is_empty();
@@ -1314,7 +1347,19 @@ impl Worker {
     /// Nothing to do: wait for a request, probing the connection every second
     /// so a drop is noticed even while the user only reads.
     async fn idle(&mut self) {
+        let check = self.next_check;
+        let due = async move {
+            match check {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
+            _ = due => {
+                tracing::info!("checking for new mail");
+                self.next_check = None;
+                self.refresh = true;
+            }
             r = self.rx.recv() => match r {
                 Some(r) => self.accept(r),
                 None => self.quit = Some(Quit::Discard),

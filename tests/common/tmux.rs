@@ -67,6 +67,33 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The window's title, as the program set it (OSC 2).
+    #[allow(dead_code)]
+    pub fn title(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["display-message", "-p", "-t", "postie", "#{pane_title}"])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until the title contains `text`; panics with the title after `secs`.
+    #[allow(dead_code)]
+    pub fn wait_for_title(&self, text: &str, secs: u64) {
+        let start = Instant::now();
+        loop {
+            let t = self.title();
+            if t.contains(text) {
+                return;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                panic!("waited {secs} s for the title {text:?}; it is {t:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The screen once it shows one of `texts`; panics with the screen after `secs`.
     pub fn wait_for_any(&self, texts: &[&str], secs: u64) -> String {
         let start = Instant::now();

@@ -1,0 +1,201 @@
+//! Several accounts in one reader, the password asked inside the screen,
+//! and new mail that shows up by itself: the real binary in tmux against
+//! the test Dovecot, with the server's Maildir checked afterwards.
+
+mod common;
+
+use common::tmux::Tmux;
+use common::{Dovecot, User};
+
+fn five() -> Vec<Vec<u8>> {
+    postie::demo::FILES
+        .iter()
+        .take(5)
+        .map(|(_, b)| postie::demo::to_crlf(b))
+        .collect()
+}
+
+fn three() -> Vec<Vec<u8>> {
+    (0..3).map(common::generated_message).collect()
+}
+
+fn users() -> Vec<User> {
+    vec![
+        User::new("multi_a", five()),
+        User::new("multi_b", three()),
+        User::new("prompted", five()),
+        User::new("newmail", five()),
+    ]
+}
+
+fn dovecot() -> Option<&'static Dovecot> {
+    common::dovecot::shared(users)
+}
+
+/// One `[accounts.NAME]` table on the test Dovecot (STLS, its CA).
+fn account(d: &Dovecot, name: &str, user: &str, password: Option<&str>, extra: &str) -> String {
+    let mut s = format!(
+        "[accounts.{name}]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\nuser = \"{user}\"\nca_file = \"{}\"\ncommand_timeout = 20\nconnect_timeout = 10\n{extra}",
+        d.plain_port,
+        d.ca_file.display()
+    );
+    if let Some(p) = password {
+        s.push_str(&format!("password = \"{p}\"\n"));
+    }
+    s
+}
+
+/// The reader on `config`, with no POSTIE_PASSWORD: each account's own source counts.
+fn reader(config: &str, home: &std::path::Path, width: u16) -> Tmux {
+    let cfg = home.join("config.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let line = format!(
+        "env -u POSTIE_PASSWORD HOME='{h}' XDG_STATE_HOME='{h}/state' XDG_CACHE_HOME='{h}/cache' XDG_DATA_HOME='{h}/data' POSTIE_CONFIG='{c}' TERM=xterm-256color '{bin}'",
+        h = home.display(),
+        c = cfg.display(),
+        bin = env!("CARGO_BIN_EXE_postie")
+    );
+    Tmux::start(&line, width, 30)
+}
+
+fn deliver(d: &Dovecot, user: &str, index: usize, msg: &[u8]) {
+    let new = d.maildir(user).join("new");
+    std::fs::write(
+        new.join(common::dovecot::maildir_name(index, msg.len())),
+        msg,
+    )
+    .unwrap();
+    std::process::Command::new("chown")
+        .args(["-R", "nobody:nogroup"])
+        .arg(d.maildir(user))
+        .status()
+        .unwrap();
+}
+
+#[test]
+fn two_accounts_side_by_side_delete_in_one_and_a_wrong_password_in_a_third() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}\n{}\n{}",
+        account(d, "alpha", "multi_a", Some(&d.password("multi_a")), ""),
+        account(d, "beta", "multi_b", Some(&d.password("multi_b")), ""),
+        account(d, "broken", "multi_a", Some("not-the-password"), "")
+    );
+    let t = reader(&config, home.path(), 110);
+    let screen = t.wait_for("5 messages", 20);
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("alpha │ INBOX"),
+        "{screen}"
+    );
+    // The sidebar: every account with its unread counts; the broken one says why.
+    let screen = t.wait_for("INBOX (3)", 20);
+    let screen = if screen.contains("✗ login failed") {
+        screen
+    } else {
+        t.wait_for("✗ login failed", 20)
+    };
+    assert!(
+        screen.contains("alpha") && screen.contains("INBOX (5)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("beta") && screen.contains("broken"),
+        "{screen}"
+    );
+    // The one that works is not stopped by the one that does not.
+    assert!(
+        !screen.contains("Login failed"),
+        "no pop-up over alpha:\n{screen}"
+    );
+    // Tab through alpha's folders to beta's INBOX.
+    t.keys(&["Tab", "Tab", "Tab", "Tab"]);
+    let screen = t.wait_for("beta │ INBOX", 10);
+    assert!(screen.contains("3 messages"), "{screen}");
+    t.keys(&["d"]);
+    t.wait_for("3 messages, 1 marked for deletion", 10);
+    // Shift-Tab goes back to alpha's Trash, then on to broken: its own pop-up.
+    t.keys(&["BTab"]);
+    t.wait_for("alpha │ Trash", 10);
+    t.keys(&["Tab", "Tab", "Tab", "Tab", "Tab"]);
+    let screen = t.wait_for("broken │ INBOX", 10);
+    assert!(screen.contains("Login failed"), "{screen}");
+    t.keys(&["Escape", "q"]);
+    t.wait_for("Delete 1 message from the server? (y/n/c)", 10);
+    t.keys(&["y"]);
+    t.wait_for("EXITED:0", 20);
+    assert_eq!(d.message_files("multi_b").len(), 2, "beta's mark committed");
+    assert_eq!(d.message_files("multi_a").len(), 5, "alpha untouched");
+}
+
+#[test]
+fn an_account_without_a_password_asks_for_it_inside_the_screen() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let t = reader(&account(d, "mine", "prompted", None, ""), home.path(), 100);
+    t.wait_for("Password for mine (127.0.0.1:", 20);
+    // Typed characters are masked.
+    t.keys(&["-l", "wrong-one"]);
+    let screen = t.wait_for("*********", 5);
+    assert!(!screen.contains("wrong-one"), "{screen}");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("login failed", 20);
+    assert!(
+        screen.contains("Password for mine"),
+        "asked again:\n{screen}"
+    );
+    t.keys(&["-l", &d.password("prompted"), "Enter"]);
+    t.wait_for("5 messages", 20);
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0", 10);
+    // Held in memory only: nothing was written into the config.
+    let config = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
+    assert!(!config.contains("password"), "{config}");
+}
+
+#[test]
+fn new_mail_shows_up_by_itself_and_a_pending_mark_is_kept() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let pw = d.password("newmail");
+    let t = reader(
+        &account(d, "test", "newmail", Some(&pw), "check_interval = \"2s\"\n"),
+        home.path(),
+        100,
+    );
+    t.wait_for("5 messages", 20);
+    t.keys(&["G", "d"]);
+    t.wait_for("5 messages, 1 marked for deletion", 10);
+    t.wait_for_title("postie — test: 5 unread", 5);
+    let msg = common::message(
+        "Zhang <zhang@example.cn>",
+        "a new one arrives",
+        "Fri, 04 Dec 2026 10:00:00 +0800",
+        "",
+        "hello",
+    );
+    deliver(d, "newmail", 100, &msg);
+    // No key pressed: the next check finds it.
+    let screen = t.wait_for("1 new in test", 20);
+    assert!(screen.contains("a new one arrives"), "{screen}");
+    assert!(
+        screen.contains("6 messages, 1 marked for deletion"),
+        "{screen}"
+    );
+    t.wait_for_title("postie — test: 6 unread", 5);
+    t.keys(&["q"]);
+    t.wait_for("Delete 1 message from the server? (y/n/c)", 10);
+    t.keys(&["y"]);
+    t.wait_for("EXITED:0", 20);
+    let left: Vec<String> = d
+        .message_files("newmail")
+        .iter()
+        .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned())
+        .collect();
+    assert_eq!(left.len(), 5);
+    assert!(left.iter().any(|m| m.contains("a new one arrives")));
+}
