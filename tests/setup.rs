@@ -189,3 +189,64 @@ fn a_whole_setup_writes_a_working_account_and_keeps_the_others() {
         run.stdout_text()
     );
 }
+
+#[test]
+fn a_in_the_demo_adds_the_account_and_shows_it() {
+    let Some(d) = dovecot() else { return };
+    let pw = d.password(ADDRESS);
+    let home = tempfile::tempdir().unwrap();
+    let table = home.path().join("providers.toml");
+    std::fs::write(
+        &table,
+        format!(
+            "[providers.netease163]\npop3 = {{ host = \"127.0.0.1\", port = {}, tls = \"starttls\" }}\nno_smtp = \"not in this test\"\nca_file = \"{}\"\n",
+            d.plain_port,
+            d.ca_file.display()
+        ),
+    )
+    .unwrap();
+    // No config file: the demo, which says how to add an account.
+    let line = format!(
+        "env -u POSTIE_PASSWORD -u POSTIE_CONFIG HOME='{h}' XDG_CONFIG_HOME='{h}/cfg' XDG_STATE_HOME='{h}/state' XDG_DATA_HOME='{h}/data' POSTIE_PROVIDERS='{p}' TERM=xterm-256color '{bin}'",
+        h = home.path().display(),
+        p = table.display(),
+        bin = env!("CARGO_BIN_EXE_postie")
+    );
+    let t = Tmux::start(&line, 100, 30);
+    let screen = t.wait_for("press A to add your account", 20);
+    assert!(screen.contains("│ demo"), "{screen}");
+    t.keys(&["A"]);
+    t.wait_for("E-mail address:", 10);
+    t.keys(&["-l", ADDRESS]);
+    t.keys(&["Enter"]);
+    t.wait_for("Use these servers?", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("Authorization code (授权码) for", 10);
+    t.keys(&["-l", &pw]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Your name on mail you send", 20);
+    assert!(screen.contains("ok: logged in, 3 messages"), "{screen}");
+    t.keys(&["Enter"]);
+    t.wait_for("Keep the password in the config file", 10);
+    t.keys(&["n", "Enter"]);
+    t.wait_for("Name for this account [163]", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("Press Enter to go back to postie", 10);
+    t.keys(&["Enter"]);
+    // Back in the reader, on the new account, which asks for its password
+    // (not kept in the file, as chosen) inside the screen.
+    let screen = t.wait_for("Password for 163", 10);
+    assert!(screen.contains("163 │ INBOX"), "{screen}");
+    t.keys(&["-l", &pw]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("3 messages", 20);
+    assert!(!screen.contains("│ demo"), "the demo made way:\n{screen}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0", 10);
+    let cfg = home.path().join("cfg/postie/config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(
+        text.contains("[accounts.163]") && !text.contains("password"),
+        "{text}"
+    );
+}

@@ -264,3 +264,167 @@ pub fn title_safe(text: &str) -> String {
         .take(120)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::keymap::Key::{self, Char};
+    use crate::app::HeaderInfo;
+    use crate::worker::{Event, FailureKind, IndexEntry};
+
+    fn account(name: &str, n: usize) -> App {
+        let mut app = App::new(
+            HeaderInfo {
+                account: name.into(),
+                server: format!("pop.{name}.example:995"),
+                mode: "TLS".into(),
+            },
+            100,
+            30,
+        );
+        let entries: Vec<IndexEntry> = (1..=n)
+            .rev()
+            .map(|i| IndexEntry::new(format!("{name}{i}").into(), 1000))
+            .collect();
+        update(&mut app, Msg::Worker(Event::Indexed(entries)));
+        app
+    }
+
+    fn desk() -> Desk {
+        Desk::new(vec![account("work", 3), account("qq", 2)])
+    }
+
+    fn key(d: &mut Desk, k: Key) -> Steps {
+        d.update(Msg::Key(k), None)
+    }
+
+    #[test]
+    fn tab_runs_on_from_the_last_folder_to_the_next_account() {
+        let mut d = desk();
+        for _ in 0..3 {
+            key(&mut d, Key::Tab);
+        }
+        assert_eq!((d.current, d.app().folder), (0, Folder::Trash));
+        key(&mut d, Key::Tab);
+        assert_eq!((d.current, d.app().folder), (1, Folder::Inbox));
+        key(&mut d, Key::BackTab);
+        assert_eq!((d.current, d.app().folder), (0, Folder::Trash));
+        // Backwards from the first folder of the first account: the last account's Trash.
+        for _ in 0..3 {
+            key(&mut d, Key::BackTab);
+        }
+        assert_eq!(d.app().folder, Folder::Inbox);
+        key(&mut d, Key::BackTab);
+        assert_eq!((d.current, d.app().folder), (1, Folder::Trash));
+        // One account alone keeps cycling its own folders.
+        let mut one = Desk::new(vec![account("work", 1)]);
+        for _ in 0..4 {
+            key(&mut one, Key::Tab);
+        }
+        assert_eq!((one.current, one.app().folder), (0, Folder::Inbox));
+    }
+
+    #[test]
+    fn quit_counts_every_accounts_marks_and_y_commits_each_where_it_belongs() {
+        let mut d = desk();
+        let s = key(&mut d, Char('d'));
+        assert_eq!(
+            s.effects,
+            vec![(0, Effect::Worker(Request::Mark("work3".into())))]
+        );
+        d.current = 1;
+        key(&mut d, Char('d'));
+        key(&mut d, Char('d'));
+        // Marks in qq and work: q asks about all three.
+        key(&mut d, Char('q'));
+        assert_eq!(
+            d.app().popup,
+            Some(crate::app::Popup::ConfirmQuit { count: 3 })
+        );
+        let s = key(&mut d, Char('y'));
+        assert_eq!(
+            s.effects,
+            vec![
+                (0, Effect::Worker(Request::QuitCommit)),
+                (1, Effect::Worker(Request::QuitCommit)),
+            ]
+        );
+        assert!(!s.exit);
+        // Each session ends on its own; the reader leaves when both have.
+        let s = d.update(Msg::Worker(Event::Closed { deleted: 1 }), Some(1));
+        assert!(!s.exit);
+        let s = d.update(Msg::Worker(Event::Closed { deleted: 2 }), Some(0));
+        assert!(s.exit);
+    }
+
+    #[test]
+    fn marks_in_one_account_only_and_x_leaves_all_without_deleting() {
+        let mut d = desk();
+        d.current = 1;
+        key(&mut d, Char('d'));
+        d.current = 0;
+        // No marks here, one in qq: still asked.
+        key(&mut d, Char('q'));
+        assert_eq!(
+            d.app().popup,
+            Some(crate::app::Popup::ConfirmQuit { count: 1 })
+        );
+        let s = key(&mut d, Char('y'));
+        assert_eq!(
+            s.effects,
+            vec![
+                (0, Effect::Worker(Request::QuitDiscard)),
+                (1, Effect::Worker(Request::QuitCommit)),
+            ]
+        );
+        let mut d = desk();
+        key(&mut d, Char('d'));
+        let s = key(&mut d, Char('x'));
+        assert!(s.exit);
+        assert_eq!(
+            s.effects,
+            vec![
+                (0, Effect::Worker(Request::QuitDiscard)),
+                (1, Effect::Worker(Request::QuitDiscard)),
+            ]
+        );
+    }
+
+    #[test]
+    fn new_mail_elsewhere_is_announced_where_the_user_is() {
+        let mut d = desk();
+        key(&mut d, Char('R'));
+        let entries: Vec<IndexEntry> = ["qq4", "qq3", "qq2", "qq1"]
+            .iter()
+            .map(|u| IndexEntry::new((*u).into(), 1))
+            .collect();
+        let s = d.update(Msg::Worker(Event::Indexed(entries)), Some(1));
+        assert_eq!(s.new_mail, vec![1]);
+        assert_eq!(d.app().notice.as_deref(), Some("2 new in qq"));
+        assert_eq!(d.title(), "postie — 7 unread (work 3, qq 4)");
+        // A login failure elsewhere stays with its account: its sidebar row, its pop-up.
+        d.update(
+            Msg::Worker(Event::Failed {
+                kind: FailureKind::Login,
+                error: "login failed: [AUTH] bad".into(),
+            }),
+            Some(1),
+        );
+        assert!(d.app().popup.is_none());
+        let side = d.sidebar();
+        assert_eq!(side[1].trouble.as_deref(), Some("login failed"));
+        assert_eq!(side[0].shown, Some(Folder::Inbox));
+        assert_eq!(side[1].folders[0], (Folder::Inbox, 4));
+    }
+
+    #[test]
+    fn the_title_is_printable_text_only() {
+        let t = title_safe("postie — \u{1b}]52;c;AAAA\u{7}evil\u{202e}x \u{9b}2J");
+        assert!(
+            t.chars().all(|c| !c.is_control() && c != '\u{202e}'),
+            "{t:?}"
+        );
+        assert!(t.starts_with("postie — "));
+        assert!(title_safe(&"x".repeat(500)).chars().count() <= 120);
+    }
+}

@@ -332,3 +332,30 @@ fn wide_terminal_200x50() {
     keys(&mut a, &[Key::Char('j'), Key::Char('j'), Key::Char('d')]);
     insta::assert_snapshot!(screen(&a));
 }
+
+#[test]
+fn two_accounts_in_the_sidebar_one_refused() {
+    let work = app(100, 24, MESSAGES.len());
+    let mut qq = App::new(
+        HeaderInfo {
+            account: "qq".into(),
+            server: "pop.qq.com:995".into(),
+            mode: "TLS".into(),
+        },
+        100,
+        24,
+    );
+    update(
+        &mut qq,
+        Msg::Worker(Event::Failed {
+            kind: FailureKind::Login,
+            error: "login failed: [AUTH] Please use the authorization code".into(),
+        }),
+    );
+    let desk = crate::app::desk::Desk::new(vec![work, qq]);
+    let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    t.draw(|f| super::draw_desk(f, &desk)).unwrap();
+    let shown = t.backend().to_string();
+    assert!(shown.contains("✗ login failed"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
