@@ -44,3 +44,13 @@ shot delete-confirm q g d j d q
 shot help c '?'
 shot attachments Escape g j j j j j j j j j Enter v
 shot compose Escape h g j j j j j a
+# postie setup, in a terminal of its own: what it proposes for a 163.com address.
+tmux -S "$work/sock" new-session -d -s setup -x $cols -y $rows \
+  "env HOME='$work' POSTIE_CONFIG='$work/new-config.toml' TERM=xterm-256color '$bin' setup"
+sleep 1
+tmux -S "$work/sock" send-keys -t setup -l 'someone@163.com'
+tmux -S "$work/sock" send-keys -t setup Enter
+sleep 1
+tmux -S "$work/sock" capture-pane -e -p -N -t setup > "$work/setup.txt"
+python3 tests/screenshots/render.py "$work/setup.txt" screenshots/setup.png $cols $rows
+echo screenshots/setup.png
