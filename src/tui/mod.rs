@@ -181,6 +181,7 @@ fn account_sending(
 /// One account's running parts: its edge (worker, store, sending), the
 /// tasks behind it, and the source (which keeps the demo server alive).
 struct Running {
+    id: u64,
     edge: Edge,
     worker: tokio::task::JoinHandle<()>,
     forward: tokio::task::JoinHandle<()>,
@@ -188,11 +189,12 @@ struct Running {
 }
 
 /// Starts an account: its store, its worker (waiting for a password if it
-/// has none), and the task that tags its events with `index` for the loop.
+/// has none), and the task that tags its events with `id` for the loop (an
+/// id is never reused, so a replaced account's late events are dropped).
 async fn start_account(
-    index: usize,
+    id: u64,
     ra: crate::cli::ReaderAccount,
-    merged: &mpsc::UnboundedSender<(usize, Event)>,
+    merged: &mpsc::UnboundedSender<(u64, Event)>,
     (width, height): (u16, u16),
 ) -> (Running, App) {
     let source = ra.source;
@@ -242,7 +244,7 @@ async fn start_account(
     let tx = merged.clone();
     let forward = tokio::spawn(async move {
         while let Some(ev) = ev_rx.recv().await {
-            if tx.send((index, ev)).is_err() {
+            if tx.send((id, ev)).is_err() {
                 break;
             }
         }
@@ -263,6 +265,7 @@ async fn start_account(
         app.ask_password(why);
     }
     let running = Running {
+        id,
         edge,
         worker,
         forward,
@@ -306,14 +309,16 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     start_log();
     let (accounts, shown) = crate::cli::reader_sources(args).await?;
     let demo = accounts.first().is_some_and(|a| a.source.demo.is_some());
-    let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<(usize, Event)>();
+    let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<(u64, Event)>();
     let (mut terminal, _guard) = setup_terminal()?;
     let size = terminal.size().context("cannot read the terminal size")?;
     let dims = (size.width, size.height);
     let mut running = Vec::new();
     let mut apps = Vec::new();
+    let mut next_id = 0u64;
     for (i, ra) in accounts.into_iter().enumerate() {
-        let (r, mut app) = start_account(i, ra, &merged_tx, dims).await;
+        next_id += 1;
+        let (r, mut app) = start_account(next_id, ra, &merged_tx, dims).await;
         if i != shown {
             // Asked when the user goes to it.
             app.prompt = None;
@@ -351,7 +356,10 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                 None => (Some(Msg::Key(Key::Ctrl('c'))), None),
             },
             ev = merged_rx.recv() => match ev {
-                Some((i, ev)) => (Some(Msg::Worker(ev)), Some(i)),
+                Some((id, ev)) => match running.iter().position(|r| r.id == id) {
+                    Some(i) => (Some(Msg::Worker(ev)), Some(i)),
+                    None => continue,
+                },
                 None => break,
             },
             // Killed or hung up: leave without deleting anything.
@@ -370,8 +378,10 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         // for a burst of header batches instead of one frame each.
         for _ in 0..256 {
             match merged_rx.try_recv() {
-                Ok((i, ev)) if !exit => {
-                    exit = work.take(&running, desk.update(Msg::Worker(ev), Some(i)))
+                Ok((id, ev)) if !exit => {
+                    if let Some(i) = running.iter().position(|r| r.id == id) {
+                        exit = work.take(&running, desk.update(Msg::Worker(ev), Some(i)));
+                    }
                 }
                 _ => break,
             }
@@ -428,16 +438,17 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                 Ok(Some(ra)) => {
                     let size = terminal.size().context("cannot read the terminal size")?;
                     let dims = (size.width, size.height);
+                    next_id += 1;
                     if demo {
                         // The user's own account takes the demo's place.
-                        let (r, app) = start_account(0, ra, &merged_tx, dims).await;
+                        let (r, app) = start_account(next_id, ra, &merged_tx, dims).await;
                         let old = std::mem::replace(&mut running[0], r);
                         old.forward.abort();
                         let _ = old.edge.req_tx.send(Request::QuitDiscard);
                         desk.replace(0, app);
                         demo = false;
                     } else {
-                        let (r, app) = start_account(running.len(), ra, &merged_tx, dims).await;
+                        let (r, app) = start_account(next_id, ra, &merged_tx, dims).await;
                         running.push(r);
                         desk.push(app);
                     }
