@@ -103,12 +103,27 @@ pub async fn run(args: &SourceArgs, all: bool, json: bool, quiet: bool) -> u8 {
     };
     let mut status = 0;
     let mut reports = Vec::new();
-    for name in names {
-        let one = SourceArgs {
+    let progress = progress_wanted(json, quiet);
+    let each: Vec<SourceArgs> = names
+        .into_iter()
+        .map(|name| SourceArgs {
             account: name,
             ..args.clone()
-        };
-        match fetch_account(&one, progress_wanted(json, quiet)).await {
+        })
+        .collect();
+    // Each account has its own server and store: fetched side by side, unless
+    // a progress line is on the terminal (one at a time, so lines do not mix).
+    let results = if progress {
+        let mut out = Vec::new();
+        for one in &each {
+            out.push(fetch_account(one, true).await);
+        }
+        out
+    } else {
+        futures_util::future::join_all(each.iter().map(|one| fetch_account(one, false))).await
+    };
+    for result in results {
+        match result {
             Ok(r) => {
                 if !json && !quiet && r.something_happened() {
                     println!("{}", crate::mime::sanitize::sanitize_line(&r.line()));

@@ -25,6 +25,8 @@ fn users() -> Vec<User> {
         User::new("multi_b", three()),
         User::new("prompted", five()),
         User::new("newmail", five()),
+        User::new("fetch_a", five()),
+        User::new("fetch_b", three()),
     ]
 }
 
@@ -198,4 +200,52 @@ fn new_mail_shows_up_by_itself_and_a_pending_mark_is_kept() {
         .collect();
     assert_eq!(left.len(), 5);
     assert!(left.iter().any(|m| m.contains("a new one arrives")));
+}
+
+#[test]
+fn fetch_all_downloads_every_account_and_list_reads_each() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}\n{}",
+        account(d, "first", "fetch_a", None, ""),
+        account(d, "second", "fetch_b", None, "")
+    );
+    // Each account's password from its own variable.
+    let run = |args: &[&str]| {
+        let path = home.path().join("config.toml");
+        std::fs::write(&path, &config).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+            .env_remove("POSTIE_PASSWORD")
+            .env("POSTIE_PASSWORD_FIRST", d.password("fetch_a"))
+            .env("POSTIE_PASSWORD_SECOND", d.password("fetch_b"))
+            .env("POSTIE_CONFIG", &path)
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["fetch", "--all", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let reports: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let reports = reports.as_array().unwrap();
+    assert_eq!(reports.len(), 2, "{out}");
+    assert_eq!(reports[0]["account"], "first");
+    assert_eq!(reports[0]["downloaded"], 5);
+    assert_eq!(reports[1]["account"], "second");
+    assert_eq!(reports[1]["downloaded"], 3);
+    let (code, out, err) = run(&["list", "--offline", "--json", "--account", "second"]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    assert!(
+        rows.as_array().unwrap().iter().all(|r| r["stored"] == true),
+        "{out}"
+    );
 }
