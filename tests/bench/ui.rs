@@ -118,4 +118,31 @@ fn main() {
         let per = start.elapsed().as_secs_f64() * 1e3 / frames as f64;
         println!("frame (update + draw) with {N} messages at {w}×{h}: {per:.3} ms");
     }
+
+    // Three accounts of N messages each in one reader, the sidebar drawn
+    // (its unread counts go over every account's lists each frame).
+    let mut desk = postie::app::desk::Desk::new(vec![app.clone(), app.clone(), app]);
+    desk.update(Msg::Resize(200, 50), None);
+    let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let frames = 500;
+    let start = Instant::now();
+    for i in 0..frames {
+        let k = if i % 2 == 0 {
+            Key::Char('k')
+        } else {
+            Key::Char('j')
+        };
+        desk.update(Msg::Key(k), None);
+        term.draw(|f| postie::ui::draw_desk(f, &desk)).unwrap();
+    }
+    let per = start.elapsed().as_secs_f64() * 1e3 / frames as f64;
+    println!(
+        "frame (update + draw) with 3 accounts of {N} messages at 200×50, sidebar: {per:.3} ms"
+    );
+    let start = Instant::now();
+    let title = desk.title();
+    println!(
+        "title (unread over 3 × {N}): {:.3} ms ({title})",
+        start.elapsed().as_secs_f64() * 1e3
+    );
 }
