@@ -12,10 +12,14 @@ use common::tmux::Tmux;
 use common::{Dovecot, User};
 
 const ADDRESS: &str = "someone@163.com";
+const COMPANY: &str = "wang@nowhere.invalid";
 
 fn users() -> Vec<User> {
     let msgs = (0..3).map(common::generated_message).collect();
-    vec![User::new(ADDRESS, msgs)]
+    vec![
+        User::new(ADDRESS, msgs),
+        User::new(COMPANY, vec![common::generated_message(7)]),
+    ]
 }
 
 fn dovecot() -> Option<&'static Dovecot> {
@@ -249,4 +253,66 @@ fn a_in_the_demo_adds_the_account_and_shows_it() {
         text.contains("[accounts.163]") && !text.contains("password"),
         "{text}"
     );
+}
+
+#[test]
+fn an_unknown_domain_gets_the_usual_guesses_and_a_company_ca() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let t = setup(home.path(), "");
+    t.wait_for("E-mail address:", 10);
+    t.keys(&["-l", COMPANY]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Which one?", 30);
+    for guess in [
+        "1. pop.nowhere.invalid:995 (TLS)",
+        "2. pop3.nowhere.invalid:995 (TLS)",
+        "3. mail.nowhere.invalid:995 (TLS)",
+        "4. pop.nowhere.invalid:110 (STARTTLS)",
+        "Tencent Exmail",
+        "Aliyun enterprise mail",
+        "t. type the servers yourself",
+    ] {
+        assert!(screen.contains(guess), "{guess}:\n{screen}");
+    }
+    assert!(
+        screen.contains("Which one? [t]"),
+        "nothing answers, so t:\n{screen}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("POP3 server [pop.nowhere.invalid:995 (TLS)]", 10);
+    t.keys(&["-l", &format!("127.0.0.1:{} starttls", d.plain_port)]);
+    t.keys(&["Enter"]);
+    t.wait_for("SMTP server", 10);
+    t.keys(&["-l", "-"]);
+    t.keys(&["Enter"]);
+    t.wait_for("Password for wang@nowhere.invalid", 10);
+    t.keys(&["-l", &d.password(COMPANY)]);
+    t.keys(&["Enter"]);
+    // The test Dovecot's certificate is its own: not trusted until its CA is given.
+    let screen = t.wait_for("CA certificate file", 20);
+    assert!(screen.contains("not trusted"), "{screen}");
+    t.keys(&["-l", &d.ca_file.display().to_string()]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Your name on mail you send", 20);
+    assert!(
+        screen.contains("ok: logged in, 1 message on the server"),
+        "{screen}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("Keep the password", 10);
+    t.keys(&["Enter"]);
+    t.wait_for("Name for this account [nowhere]", 10);
+    t.keys(&["-l", "office"]);
+    t.keys(&["Enter"]);
+    t.wait_for("EXITED:0", 10);
+    let text = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
+    assert!(
+        text.contains("[accounts.office]") && text.contains("ca_file"),
+        "{text}"
+    );
+    assert!(!text.contains("smtp"), "no SMTP chosen:\n{text}");
+    let run = common::postie_in(home.path(), &text, None, &["list"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.stdout_text().lines().count(), 1);
 }
