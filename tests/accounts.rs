@@ -8,11 +8,7 @@ use common::tmux::Tmux;
 use common::{Dovecot, User};
 
 fn five() -> Vec<Vec<u8>> {
-    postie::demo::FILES
-        .iter()
-        .take(5)
-        .map(|(_, b)| postie::demo::to_crlf(b))
-        .collect()
+    common::demo_messages(5)
 }
 
 fn three() -> Vec<Vec<u8>> {
@@ -58,20 +54,6 @@ fn reader(config: &str, home: &std::path::Path, width: u16) -> Tmux {
         bin = env!("CARGO_BIN_EXE_postie")
     );
     Tmux::start(&line, width, 30)
-}
-
-fn deliver(d: &Dovecot, user: &str, index: usize, msg: &[u8]) {
-    let new = d.maildir(user).join("new");
-    std::fs::write(
-        new.join(common::dovecot::maildir_name(index, msg.len())),
-        msg,
-    )
-    .unwrap();
-    std::process::Command::new("chown")
-        .args(["-R", "nobody:nogroup"])
-        .arg(d.maildir(user))
-        .status()
-        .unwrap();
 }
 
 #[test]
@@ -180,7 +162,7 @@ fn new_mail_shows_up_by_itself_and_a_pending_mark_is_kept() {
         "",
         "hello",
     );
-    deliver(d, "newmail", 100, &msg);
+    d.deliver("newmail", 100, &msg);
     // No key pressed: the next check finds it.
     let screen = t.wait_for("1 new in test", 20);
     assert!(screen.contains("a new one arrives"), "{screen}");

@@ -122,16 +122,9 @@ fn last_logout(d: &Dovecot, user: &str, n: usize) -> String {
 }
 
 fn deliver(d: &Dovecot, user: &str, from: usize, n: usize) {
-    let new = d.maildir(user).join("new");
     for i in from..from + n {
-        let msg = common::generated_message(i);
-        std::fs::write(new.join(common::dovecot::maildir_name(i, msg.len())), msg).unwrap();
+        d.deliver(user, i, &common::generated_message(i));
     }
-    std::process::Command::new("chown")
-        .args(["-R", "nobody:nogroup"])
-        .arg(d.maildir(user))
-        .status()
-        .unwrap();
 }
 
 #[test]

@@ -36,13 +36,19 @@ fn setup(home: &Path, args: &str) -> Tmux {
     Tmux::start(&line, 120, 40)
 }
 
+/// `postie setup` (with `args`) with `address` typed at its first question.
+fn setup_for(home: &Path, args: &str, address: &str) -> Tmux {
+    let t = setup(home, args);
+    t.wait_for("E-mail address:", 10);
+    t.keys(&["-l", address]);
+    t.keys(&["Enter"]);
+    t
+}
+
 #[test]
 fn known_providers_are_proposed_in_their_own_words() {
     let home = tempfile::tempdir().unwrap();
-    let t = setup(home.path(), "");
-    t.wait_for("E-mail address:", 10);
-    t.keys(&["-l", "someone@163.com"]);
-    t.keys(&["Enter"]);
+    let t = setup_for(home.path(), "", "someone@163.com");
     let screen = t.wait_for("Use these servers?", 10);
     assert!(screen.contains("pop.163.com:995 (TLS)"), "{screen}");
     assert!(screen.contains("smtp.163.com:465 (TLS)"), "{screen}");
@@ -54,10 +60,7 @@ fn known_providers_are_proposed_in_their_own_words() {
     t.wait_for("EXITED:1", 10);
     assert!(!home.path().join("config.toml").exists(), "nothing written");
 
-    let t = setup(home.path(), "");
-    t.wait_for("E-mail address:", 10);
-    t.keys(&["-l", "user@qq.com"]);
-    t.keys(&["Enter"]);
+    let t = setup_for(home.path(), "", "user@qq.com");
     let screen = t.wait_for("Use these servers?", 10);
     assert!(
         screen.contains("pop.qq.com:995") && screen.contains("smtp.qq.com:465"),
@@ -66,10 +69,7 @@ fn known_providers_are_proposed_in_their_own_words() {
     t.keys(&["C-d"]);
     t.wait_for("EXITED:1", 10);
 
-    let t = setup(home.path(), "");
-    t.wait_for("E-mail address:", 10);
-    t.keys(&["-l", "x@outlook.com"]);
-    t.keys(&["Enter"]);
+    let t = setup_for(home.path(), "", "x@outlook.com");
     let screen = t.wait_for("EXITED:1", 10);
     assert!(
         screen.contains("OAuth2") && screen.contains("16 September 2024"),
@@ -80,10 +80,7 @@ fn known_providers_are_proposed_in_their_own_words() {
         "no password asked:\n{screen}"
     );
 
-    let t = setup(home.path(), "");
-    t.wait_for("E-mail address:", 10);
-    t.keys(&["-l", "me@icloud.com"]);
-    t.keys(&["Enter"]);
+    let t = setup_for(home.path(), "", "me@icloud.com");
     let screen = t.wait_for("EXITED:1", 10);
     assert!(screen.contains("does not offer POP3"), "{screen}");
 }
@@ -112,10 +109,11 @@ fn a_whole_setup_writes_a_working_account_and_keeps_the_others() {
     .unwrap();
     let before = "# my mail\n[accounts.work]   # the office\nhost = \"pop.work.example\"  # not this one\nuser = \"me\"\npassword_command = \"echo x\"\n";
     std::fs::write(home.path().join("config.toml"), before).unwrap();
-    let t = setup(home.path(), &format!("--providers '{}'", table.display()));
-    t.wait_for("E-mail address:", 10);
-    t.keys(&["-l", ADDRESS]);
-    t.keys(&["Enter"]);
+    let t = setup_for(
+        home.path(),
+        &format!("--providers '{}'", table.display()),
+        ADDRESS,
+    );
     let screen = t.wait_for("Use these servers?", 10);
     assert!(
         screen.contains(&format!("127.0.0.1:{} (STARTTLS)", d.plain_port)),
@@ -259,10 +257,7 @@ fn a_in_the_demo_adds_the_account_and_shows_it() {
 fn an_unknown_domain_gets_the_usual_guesses_and_a_company_ca() {
     let Some(d) = dovecot() else { return };
     let home = tempfile::tempdir().unwrap();
-    let t = setup(home.path(), "");
-    t.wait_for("E-mail address:", 10);
-    t.keys(&["-l", COMPANY]);
-    t.keys(&["Enter"]);
+    let t = setup_for(home.path(), "", COMPANY);
     let screen = t.wait_for("Which one?", 30);
     for guess in [
         "1. pop.nowhere.invalid:995 (TLS)",

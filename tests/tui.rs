@@ -11,11 +11,7 @@ use common::{Account, Dovecot, User};
 
 /// The first five demo messages: welcome, GB2312 QP, GBK base64, Foxmail, HTML.
 fn five() -> Vec<Vec<u8>> {
-    postie::demo::FILES
-        .iter()
-        .take(5)
-        .map(|(_, b)| postie::demo::to_crlf(b))
-        .collect()
+    common::demo_messages(5)
 }
 
 fn users() -> Vec<User> {

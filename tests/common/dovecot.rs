@@ -350,6 +350,18 @@ service auth {{
     }
 
     /// Drops the user's sessions from the server side, as a network failure would.
+    /// Drops `msg` into `user`'s Maildir `new/` as a delivery agent would
+    /// (numbered `index`, owned by the mail user).
+    #[allow(dead_code)]
+    pub fn deliver(&self, user: &str, index: usize, msg: &[u8]) {
+        let new = self.maildir(user).join("new");
+        std::fs::write(new.join(maildir_name(index, msg.len())), msg).expect("deliver");
+        let _ = Command::new("chown")
+            .args(["-R", "nobody:nogroup"])
+            .arg(self.maildir(user))
+            .status();
+    }
+
     pub fn kick(&self, user: &str) {
         let _ = Command::new("doveadm")
             .arg("-c")

@@ -122,6 +122,16 @@ pub fn big_message(size: usize) -> Vec<u8> {
     )
 }
 
+/// The first `n` demo messages (welcome, GB2312 QP, GBK base64, Foxmail, HTML, …) as CRLF bytes.
+#[allow(dead_code)]
+pub fn demo_messages(n: usize) -> Vec<Vec<u8>> {
+    postie::demo::FILES
+        .iter()
+        .take(n)
+        .map(|(_, b)| postie::demo::to_crlf(b))
+        .collect()
+}
+
 /// Config for one account on the test Dovecot.
 pub struct Account<'a> {
     pub port: u16,
