@@ -291,11 +291,11 @@ impl App {
         } else if self.folder != Folder::Inbox {
             let n = self.list.len();
             format!("{n} message{}", if n == 1 { "" } else { "s" })
-        } else if !self.indexed && self.list.is_empty() {
+        } else if !self.indexed && self.list.is_empty() && !self.needs_password {
             "connecting…".to_string()
         } else if !self.indexed {
             let n = self.list.len();
-            let how = if self.connection == Connection::Offline {
+            let how = if self.connection == Connection::Offline || self.needs_password {
                 "stored here"
             } else {
                 "stored here, connecting…"
@@ -497,7 +497,11 @@ impl App {
             Key::Backspace => {
                 text.pop();
             }
-            Key::Esc | Key::Ctrl('c') => self.prompt = None,
+            Key::Esc | Key::Ctrl('c') => {
+                // A password typed half-way is wiped, not just dropped.
+                drop(crate::secret::Secret::new(std::mem::take(text)));
+                self.prompt = None;
+            }
             Key::Ctrl('u') => text.clear(),
             Key::Enter => {
                 let prompt = prompt.clone();

@@ -854,3 +854,52 @@ fn a_message_restored_from_trash_survives_a_late_index() {
     assert!(app.list.get("L1").is_some(), "the restored row stays");
     assert_eq!(app.list.len(), 3);
 }
+
+#[test]
+fn the_password_prompt_is_masked_sent_once_and_asked_again_after_a_refusal() {
+    let mut app = App::new(HeaderInfo::default(), 80, 24);
+    app.ask_password(None);
+    for c in "pw 1".chars() {
+        assert_eq!(key(&mut app, Char(c)), vec![]);
+    }
+    // q and other keys are part of the password while the prompt is open.
+    key(&mut app, Char('q'));
+    assert!(app.popup.is_none());
+    assert_eq!(
+        key(&mut app, Enter),
+        vec![Effect::Password(crate::secret::Secret::new("pw 1q"))]
+    );
+    assert!(app.prompt.is_none() && !app.needs_password);
+    update(
+        &mut app,
+        Msg::Worker(Event::Failed {
+            kind: FailureKind::Login,
+            error: "login failed: [AUTH] Authentication failed.".into(),
+        }),
+    );
+    // A typed password that was refused: asked again, with the server's words, no pop-up.
+    assert!(app.popup.is_none());
+    assert_eq!(
+        app.prompt,
+        Some((
+            Prompt::Password {
+                reason: Some("login failed: [AUTH] Authentication failed.".into())
+            },
+            String::new()
+        ))
+    );
+    assert_eq!(app.trouble.as_deref(), Some("login failed"));
+    // Left for later: the status line says how to come back to it.
+    key(&mut app, Char('x'));
+    key(&mut app, Esc);
+    assert!(app.prompt.is_none());
+    assert!(
+        app.status().contains("press R to type the password"),
+        "{}",
+        app.status()
+    );
+    assert_eq!(key(&mut app, Char('R')), vec![]);
+    assert!(matches!(app.prompt, Some((Prompt::Password { .. }, _))));
+    // An empty answer sends nothing.
+    assert_eq!(key(&mut app, Enter), vec![]);
+}
