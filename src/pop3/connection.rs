@@ -252,6 +252,36 @@ impl std::fmt::Debug for Connection {
     }
 }
 
+/// The TLS settings for `endpoint`, built once per `ca_file` for the whole
+/// process, on a blocking thread: building reads the system's CA bundle
+/// (about 100 ms with OpenSSL 3) and the `ca_file`, which must not happen on
+/// an async task, nor again at every reconnect and new-mail check.
+async fn cached_tls_connector(
+    endpoint: &Endpoint,
+) -> Result<tokio_native_tls::TlsConnector, Pop3Error> {
+    type Cache = std::sync::Mutex<Vec<(Option<PathBuf>, tokio_native_tls::TlsConnector)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let find = |c: &Cache| -> Option<tokio_native_tls::TlsConnector> {
+        let held = c.lock().unwrap_or_else(|p| p.into_inner());
+        held.iter()
+            .find(|(k, _)| *k == endpoint.ca_file)
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(c) = find(cache) {
+        return Ok(c);
+    }
+    let ep = endpoint.clone();
+    let built = tokio::task::spawn_blocking(move || tls_connector(&ep))
+        .await
+        .map_err(|e| Pop3Error::Local(format!("cannot build the TLS settings: {e}")))??;
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((endpoint.ca_file.clone(), built.clone()));
+    Ok(built)
+}
+
 pub fn tls_connector(endpoint: &Endpoint) -> Result<tokio_native_tls::TlsConnector, Pop3Error> {
     let mut builder = native_tls::TlsConnector::builder();
     if let Some(path) = &endpoint.ca_file {
@@ -334,7 +364,7 @@ impl Connection {
         let addr = endpoint.addr();
         let connector = match endpoint.tls {
             TlsMode::None => None,
-            _ => Some(tls_connector(endpoint)?),
+            _ => Some(cached_tls_connector(endpoint).await?),
         };
         let deadline = endpoint.timeouts.connect;
         let secs = deadline.as_secs();
@@ -425,7 +455,7 @@ impl Connection {
     /// Upgrades the link with STLS. Whatever was buffered before the handshake is
     /// thrown away, so a man in the middle cannot inject replies in cleartext.
     pub async fn starttls(&mut self, endpoint: &Endpoint) -> Result<(), Pop3Error> {
-        let connector = tls_connector(endpoint)?;
+        let connector = cached_tls_connector(endpoint).await?;
         self.command(&Command::Stls).await?;
         self.decoder.discard_buffered();
         let Some(Stream::Plain(tcp)) = self.stream.take() else {
