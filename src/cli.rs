@@ -455,6 +455,78 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
     write_stdout(text.as_bytes())
 }
 
+/// An account's source for work on the local store alone: no password is
+/// looked up (nothing goes to the server).
+async fn resolve_offline(args: &SourceArgs) -> Result<Source> {
+    let config = if args.demo {
+        None
+    } else {
+        Config::load(args.config.as_deref())?
+    };
+    match config {
+        None => resolve(args).await,
+        Some(config) => {
+            for w in &config.warnings {
+                eprintln!("postie: warning: {w}");
+            }
+            let (name, account) = config.account(args.account.as_deref())?;
+            Ok(Source::for_account(name, account, Secret::default()))
+        }
+    }
+}
+
+/// `postie search QUERY`: the stored mail (subjects, senders, recipients,
+/// bodies, attachment names) and the subjects and senders of every message
+/// the store knows, each word (or `"quoted phrase"`) taken literally; printed
+/// as `list` prints, newest first. Works offline.
+pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()> {
+    let words = crate::app::limit::words(query);
+    if words.is_empty() {
+        return Err(anyhow!(
+            "nothing to search for: give a word or a \"phrase\""
+        ));
+    }
+    let source = resolve_offline(args).await?;
+    let store = cli_store(&source)
+        .await
+        .ok_or_else(|| anyhow!("there is no local store to search (see the warning above)"))?;
+    let q = crate::store::index::TextQuery {
+        any: words,
+        ..Default::default()
+    };
+    let found = store
+        .run(
+            move |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
+                let found = s.search_text(&q)?;
+                let mut rows: std::collections::HashMap<String, crate::store::Row> =
+                    std::collections::HashMap::new();
+                for folder in Folder::ALL {
+                    for r in s.load(folder)? {
+                        rows.insert(r.uidl.to_string(), r);
+                    }
+                }
+                Ok(found
+                    .into_iter()
+                    .filter_map(|f| rows.remove(&f.uidl))
+                    .collect())
+            },
+        )
+        .await??;
+    store.close(STORE_CLOSE).await;
+    let rows: Vec<ListedMessage> = found
+        .iter()
+        .map(|r| ListedMessage::new(&ListRow::from_store(r)))
+        .collect();
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(&rows)?;
+        s.push('\n');
+        s
+    } else {
+        format_listing(&rows)
+    };
+    write_stdout(text.as_bytes())
+}
+
 /// INBOX as the store alone knows it (no message numbers: no session).
 async fn local_only(store: Option<&StoreHandle>) -> Result<Vec<ListRow>> {
     Ok(local_rows(store)

@@ -63,6 +63,14 @@ enum Command {
         #[command(flatten)]
         opts: SendOpts,
     },
+    /// Search the local store: senders, subjects, recipients, stored bodies, attachment names
+    Search {
+        /// Words (each must match) or "a quoted phrase"; taken literally
+        query: String,
+        /// One JSON array, as `list --json` prints it
+        #[arg(long)]
+        json: bool,
+    },
     /// Add an account: proposes the provider's servers, tests the logins, writes the config
     Setup {
         /// A provider table (the format of assets/providers.toml) merged over the shipped one
@@ -176,6 +184,9 @@ fn main() -> ExitCode {
                     draft: opts.draft,
                 };
                 postie::send::command::run(&source, a).await
+            }
+            Some(Command::Search { query, json }) => {
+                cli::run_search(&source, &query, json).await.map(|()| 0)
             }
             Some(Command::Setup { providers }) => {
                 postie::accounts::run_setup(source.config.as_deref(), providers.as_deref()).await

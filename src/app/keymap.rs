@@ -58,6 +58,9 @@ pub enum Action {
     Forward,
     Compose,
     AddAccount,
+    SortNext,
+    SortReverse,
+    Limit,
 }
 
 /// One row of the table: the keys, where they work, what they do, and the words for help.
@@ -109,8 +112,8 @@ pub const BINDINGS: &[Binding] = &[
         reader: Some((Last, "bottom of the message")),
     },
     Binding {
-        keys: &[K::Enter, K::Char('l'), K::Right],
-        label: "Enter l",
+        keys: &[K::Enter, K::Right],
+        label: "Enter →",
         list: Some((Open, "open the message")),
         reader: None,
     },
@@ -202,6 +205,24 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[K::Char('R')],
         label: "R",
         list: Some((Refresh, "check for new mail")),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::Char('o')],
+        label: "o",
+        list: Some((SortNext, "sort by date, arrival, sender, subject, size")),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::Char('O')],
+        label: "O",
+        list: Some((SortReverse, "reverse the sort")),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::Char('l')],
+        label: "l",
+        list: Some((Limit, "limit: only rows matching a pattern (empty: all)")),
         reader: None,
     },
     Binding {

@@ -1,8 +1,12 @@
 //! A folder's message list: for INBOX every message the server has, newest
 //! first, merged with stored ones gone from the server; its summary once the
-//! headers have arrived; flags. Keyed by UIDL; selection and scroll.
+//! headers have arrived; flags. Keyed by UIDL. What is shown, and in which
+//! order, is a view over it (`sort`, `limit`): the selection and scroll are
+//! positions in that view.
 
 use std::sync::Arc;
+
+use super::limit::{IndexHits, Pattern};
 
 use crate::mime::{Summary, Uidl};
 use crate::store::Flags;
@@ -21,7 +25,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn new(e: IndexEntry) -> Entry {
+    pub fn new(e: IndexEntry) -> Entry {
         Entry {
             uidl: e.uidl,
             size: e.size,
@@ -55,16 +59,73 @@ impl Entry {
     }
 }
 
+/// What the list is sorted by (`o` cycles them, `O` reverses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    Date,
+    /// The server's order (newest first): the default.
+    #[default]
+    Arrival,
+    Sender,
+    Subject,
+    Size,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Date => SortKey::Arrival,
+            SortKey::Arrival => SortKey::Sender,
+            SortKey::Sender => SortKey::Subject,
+            SortKey::Subject => SortKey::Size,
+            SortKey::Size => SortKey::Date,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Date => "date",
+            SortKey::Arrival => "arrival",
+            SortKey::Sender => "sender",
+            SortKey::Subject => "subject",
+            SortKey::Size => "size",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub key: SortKey,
+    /// Opposite to the key's natural direction (newest, A to Z, largest first).
+    pub reverse: bool,
+}
+
+/// A limit in force: the pattern, and what the full-text index answered for
+/// its `to:`/`body:` parts (None while asked).
+#[derive(Debug, Clone)]
+pub struct Limit {
+    pub pattern: Pattern,
+    pub indexed: Option<IndexHits>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MessageList {
     pub entries: Vec<Entry>,
     /// Positions in `entries`, sorted by UIDL: a row is found by binary
     /// search (4 bytes a row, where a map would take 24).
     by_uidl: Vec<u32>,
+    /// A position in the rows shown.
     pub selected: usize,
     /// The first row on screen.
     pub offset: usize,
     pub loaded: usize,
+    pub sort: Sort,
+    pub limit: Option<Limit>,
+    /// The rows shown, as positions in `entries`, when sorted or limited
+    /// (None: all of `entries`, in their order).
+    order: Option<Vec<u32>>,
+    /// Summaries arrived since the view was last laid out.
+    stale: usize,
 }
 
 impl MessageList {
@@ -103,8 +164,7 @@ impl MessageList {
         drop(old_pos);
         self.reindex();
         self.loaded = self.entries.iter().filter(|e| e.summary.is_some()).count();
-        self.selected = selected.and_then(|u| self.position(&u)).unwrap_or(0);
-        self.clamp();
+        self.layout(selected.as_deref());
     }
 
     /// `replace`, keeping rows kept only here that the index does not list:
@@ -131,7 +191,56 @@ impl MessageList {
                 self.loaded += 1;
             }
             self.entries[i].set_summary(s);
+            self.stale += 1;
         }
+    }
+
+    /// After a batch of summaries: the view is laid out again when it
+    /// depends on them, at the end of a stream or every few thousand rows
+    /// (not at every batch: sorting 100,000 rows 1,500 times would be a
+    /// second of work).
+    pub fn summaries_arrived(&mut self) {
+        if self.order.is_some() && (self.loaded == self.len() || self.stale >= 4096) {
+            self.relayout();
+        }
+    }
+
+    /// Whether rows are sorted or limited (not the plain arrival order).
+    pub fn is_arranged(&self) -> bool {
+        self.order.is_some()
+    }
+
+    /// Lays the view out again, keeping the selected message selected.
+    pub fn relayout(&mut self) {
+        let selected = self.selected_uidl().map(str::to_string);
+        self.layout(selected.as_deref());
+    }
+
+    fn layout(&mut self, keep: Option<&str>) {
+        self.stale = 0;
+        self.order = super::order::arrange(&self.entries, self.sort, self.limit.as_ref());
+        let at = keep.and_then(|u| {
+            let p = self.position(u)? as u32;
+            match &self.order {
+                Some(o) => o.iter().position(|&x| x == p),
+                None => Some(p as usize),
+            }
+        });
+        self.selected = at.unwrap_or(0);
+        self.clamp();
+    }
+
+    /// The row shown at position `i`.
+    pub fn row(&self, i: usize) -> Option<&Entry> {
+        match &self.order {
+            Some(o) => o.get(i).map(|&p| &self.entries[p as usize]),
+            None => self.entries.get(i),
+        }
+    }
+
+    /// How many rows are shown (all, or those the limit lets through).
+    pub fn shown(&self) -> usize {
+        self.order.as_ref().map_or(self.entries.len(), Vec::len)
     }
 
     pub fn get(&self, uidl: &str) -> Option<&Entry> {
@@ -143,16 +252,22 @@ impl MessageList {
     }
 
     pub fn selected_entry(&self) -> Option<&Entry> {
-        self.entries.get(self.selected)
+        self.row(self.selected)
     }
 
     /// Takes a row out (moved to another folder).
     pub fn remove(&mut self, uidl: &str) -> Option<Entry> {
         let i = self.position(uidl)?;
+        let shown_at = self.selected;
         let e = self.entries.remove(i);
         self.reindex();
         if e.summary.is_some() {
             self.loaded -= 1;
+        }
+        if self.order.is_some() {
+            // The row after the removed one takes its place on screen.
+            self.order = super::order::arrange(&self.entries, self.sort, self.limit.as_ref());
+            self.selected = shown_at;
         }
         self.clamp();
         Some(e)
@@ -167,6 +282,11 @@ impl MessageList {
             self.loaded += 1;
         }
         self.entries.insert(0, e);
+        if self.order.is_some() {
+            self.reindex();
+            self.relayout();
+            return;
+        }
         if !self.entries.is_empty() && self.selected > 0 {
             self.selected += 1;
         }
@@ -203,11 +323,29 @@ impl MessageList {
     }
 
     pub fn selected_uidl(&self) -> Option<&str> {
-        self.entries.get(self.selected).map(|e| &*e.uidl)
+        self.row(self.selected).map(|e| &*e.uidl)
     }
 
     pub fn select(&mut self, i: usize) {
-        self.selected = i.min(self.entries.len().saturating_sub(1));
+        self.selected = i.min(self.shown().saturating_sub(1));
+    }
+
+    /// Shows the row of `uidl`, if the view has it.
+    pub fn select_uidl(&mut self, uidl: &str) -> bool {
+        let Some(p) = self.position(uidl) else {
+            return false;
+        };
+        let at = match &self.order {
+            Some(o) => o.iter().position(|&x| x as usize == p),
+            None => Some(p),
+        };
+        match at {
+            Some(i) => {
+                self.selected = i;
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -217,7 +355,7 @@ impl MessageList {
 
     fn clamp(&mut self) {
         self.select(self.selected);
-        self.offset = self.offset.min(self.entries.len().saturating_sub(1));
+        self.offset = self.offset.min(self.shown().saturating_sub(1));
     }
 
     /// Scrolls so the selection is on screen, for a list `height` rows tall.
@@ -228,19 +366,21 @@ impl MessageList {
         } else if self.selected >= self.offset + height {
             self.offset = self.selected + 1 - height;
         }
-        let max_offset = self.entries.len().saturating_sub(height);
+        let max_offset = self.shown().saturating_sub(height);
         self.offset = self.offset.min(max_offset);
     }
 
-    /// The UIDLs on screen.
-    pub fn visible(&self, height: usize) -> &[Entry] {
-        let end = (self.offset + height).min(self.entries.len());
-        &self.entries[self.offset.min(end)..end]
+    /// The rows on screen.
+    pub fn visible(&self, height: usize) -> Vec<&Entry> {
+        let end = (self.offset + height).min(self.shown());
+        (self.offset.min(end)..end)
+            .filter_map(|i| self.row(i))
+            .collect()
     }
 
     /// The next entry after (or before) the selection matching `query`, wrapping around.
     pub fn find(&self, query: &str, forward: bool, include_current: bool) -> Option<usize> {
-        let n = self.entries.len();
+        let n = self.shown();
         if n == 0 {
             return None;
         }
@@ -253,6 +393,6 @@ impl MessageList {
                     (self.selected + n * 2 - k) % n
                 }
             })
-            .find(|&i| self.entries[i].matches(query))
+            .find(|&i| self.row(i).is_some_and(|e| e.matches(query)))
     }
 }

@@ -5,7 +5,9 @@
 mod compose;
 pub mod desk;
 pub mod keymap;
+pub mod limit;
 pub mod list;
+mod order;
 mod reader;
 
 pub use compose::Compose;
@@ -150,6 +152,8 @@ pub enum Prompt {
     Attach { id: String },
     /// The account's password (shown as `*`), and why it is asked again.
     Password { reason: Option<String> },
+    /// A limit pattern for the folder shown.
+    Limit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +310,15 @@ impl App {
         } else {
             let n = self.list.len();
             format!("{n} message{}", if n == 1 { "" } else { "s" })
+        };
+        let base = match &self.list.limit {
+            Some(l) => format!(
+                "limit: {} ({} of {})",
+                l.pattern.text,
+                self.list.shown(),
+                self.list.len()
+            ),
+            None => base,
         };
         let base = match self.downloading {
             Some((done, total)) if done < total => format!("{base}, downloading {done}/{total}"),
@@ -469,6 +482,41 @@ impl App {
         }
     }
 
+    /// `l` answered: the folder shows only what `text` matches (empty: all).
+    fn set_limit(&mut self, text: &str) -> Vec<Effect> {
+        if text.trim().is_empty() {
+            if self.list.limit.take().is_some() {
+                self.list.relayout();
+                self.notice = Some("limit cleared".into());
+            }
+            return self.list_moved();
+        }
+        let zone = self.zone.unwrap_or_else(|| *chrono::Local::now().offset());
+        let pattern = match limit::Pattern::parse(text, zone) {
+            Ok(p) => p,
+            Err(e) => {
+                self.notice = Some(format!("limit: {e}"));
+                return vec![];
+            }
+        };
+        let ask = pattern.index_query.clone();
+        self.list.limit = Some(list::Limit {
+            pattern,
+            indexed: None,
+        });
+        self.list.relayout();
+        let mut effects = self.list_moved();
+        if let Some(query) = ask {
+            self.notice = Some("searching the stored mail…".into());
+            effects.push(Effect::Local(LocalRequest::SearchIndex {
+                folder: self.folder,
+                pattern: text.trim().to_string(),
+                query,
+            }));
+        }
+        effects
+    }
+
     /// `s`: asks where to save the attachments of `uidl`.
     fn ask_save(&mut self, uidl: Uidl, parts: Vec<usize>) {
         let dir = self.download_dir.display().to_string();
@@ -479,6 +527,11 @@ impl App {
         let Some((prompt, text)) = self.prompt.as_mut() else {
             return vec![];
         };
+        if *prompt == Prompt::Limit && key == Key::Enter {
+            let text = std::mem::take(text);
+            self.prompt = None;
+            return self.set_limit(&text);
+        }
         if matches!(prompt, Prompt::Password { .. }) && key == Key::Enter {
             if text.is_empty() {
                 return vec![];
@@ -536,7 +589,7 @@ impl App {
                         })]
                     }
                     // Answered above.
-                    Prompt::Password { .. } => vec![],
+                    Prompt::Password { .. } | Prompt::Limit => vec![],
                 };
             }
             _ => {}
@@ -593,14 +646,34 @@ impl App {
             Action::PageDown => {
                 self.list.move_by(page);
                 self.list.offset = (self.list.offset + page as usize)
-                    .min(self.list.len().saturating_sub(page as usize));
+                    .min(self.list.shown().saturating_sub(page as usize));
             }
             Action::PageUp => {
                 self.list.move_by(-page);
                 self.list.offset = self.list.offset.saturating_sub(page as usize);
             }
             Action::First => self.list.select(0),
-            Action::Last => self.list.select(self.list.len().saturating_sub(1)),
+            Action::Last => self.list.select(self.list.shown().saturating_sub(1)),
+            Action::SortNext | Action::SortReverse => {
+                let mut sort = self.list.sort;
+                if action == Action::SortNext {
+                    sort.key = sort.key.next();
+                    sort.reverse = false;
+                } else {
+                    sort.reverse = !sort.reverse;
+                }
+                self.list.sort = sort;
+                self.list.relayout();
+                self.notice = Some(format!(
+                    "sorted by {}{}",
+                    sort.key.name(),
+                    if sort.reverse { ", reversed" } else { "" }
+                ));
+            }
+            Action::Limit => {
+                let current = self.list.limit.as_ref().map(|l| l.pattern.text.clone());
+                self.prompt = Some((Prompt::Limit, current.unwrap_or_default()));
+            }
             Action::Open => {
                 return match self.list.selected_entry().map(|e| e.uidl.clone()) {
                     // A draft opens in the editor, to go on with it.
@@ -721,6 +794,9 @@ impl App {
                 }
             }
             Action::Open
+            | Action::SortNext
+            | Action::SortReverse
+            | Action::Limit
             | Action::AddAccount
             | Action::UnmarkAll
             | Action::Refresh
@@ -934,7 +1010,7 @@ impl App {
                 let first_row = LIST_CHROME - 1;
                 if row >= first_row && ((row - first_row) as usize) < self.list_height() {
                     let i = self.list.offset + (row - first_row) as usize;
-                    if i < self.list.len() {
+                    if i < self.list.shown() {
                         self.list.select(i);
                     }
                 }
@@ -979,6 +1055,21 @@ impl App {
                 return self.list_moved();
             }
             Event::Downloading { done, total } => self.downloading = Some((done, total)),
+            Event::IndexHits {
+                folder,
+                pattern,
+                hits,
+            } => {
+                let list = self.list_of(folder);
+                if let Some(l) = list.limit.as_mut().filter(|l| l.pattern.text == pattern) {
+                    l.indexed = Some(hits);
+                    list.relayout();
+                    if self.notice.as_deref() == Some("searching the stored mail…") {
+                        self.notice = None;
+                    }
+                    return self.list_moved();
+                }
+            }
             Event::ShowText(rendered) => {
                 // An attachment shown as text: a reader of its own, not a message.
                 let id = Uidl::from(" attachment");
@@ -1072,6 +1163,7 @@ impl App {
                 for (uidl, s) in batch {
                     inbox.set_summary(&uidl, s);
                 }
+                inbox.summaries_arrived();
             }
             Event::BodyProgress {
                 uidl,

@@ -13,7 +13,8 @@ pub mod transfer;
 
 pub use charset::DecodeOptions;
 pub use render::{
-    attachment_parts, render_large, scan_attachments, Attachment, AttachmentPart, Rendered,
+    attachment_parts, render_file, render_large, scan_attachments, Attachment, AttachmentPart,
+    Rendered, SPILL_ABOVE,
 };
 
 use header::{find, first_address, split_entity, HeaderContext, Params};

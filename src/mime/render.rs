@@ -494,6 +494,22 @@ const MAX_HEADER_BLOCK: usize = 256 * 1024;
 /// A large message read from `file` without holding it whole: the text of
 /// its first `LARGE_HEAD` bytes, and every attachment (name, type, decoded
 /// size) from one streaming pass over its MIME structure.
+/// Messages larger than this go to a temp file instead of memory.
+pub const SPILL_ABOVE: u64 = 8 * 1024 * 1024;
+
+/// A message file decoded for the reader: whole when small, else its head
+/// and a streaming scan of its attachments.
+pub fn render_file(file: &mut std::fs::File, decode: &DecodeOptions) -> std::io::Result<Rendered> {
+    use std::io::{Read, Seek};
+    if file.metadata()?.len() > SPILL_ABOVE {
+        return render_large(file, decode);
+    }
+    file.rewind()?;
+    let mut raw = Vec::new();
+    file.read_to_end(&mut raw)?;
+    Ok(Rendered::from_message(&raw, decode))
+}
+
 pub fn render_large(
     file: &mut (impl std::io::Read + std::io::Seek),
     opts: &DecodeOptions,

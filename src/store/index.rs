@@ -16,7 +16,7 @@ use crate::mime::{Ids, Summary, Uidl};
 /// 'PoSt': marks the file as postie's.
 const APPLICATION_ID: i32 = 0x506f_5374;
 /// The schema this code writes; older ones are migrated forward.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -242,6 +242,9 @@ impl Index {
                  CREATE INDEX messages_by_folder ON messages(folder, seq);",
             )?;
         }
+        if from < 2 {
+            text::migrate(&tx)?;
+        }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
@@ -441,6 +444,7 @@ impl Index {
 
     /// The stored copy is gone (deleted for good, or vanished from disk).
     pub fn unstore(&mut self, uidl: &str) -> Result<(), IndexError> {
+        self.forget_text(uidl)?;
         self.conn.execute(
             "UPDATE messages SET file = NULL, downloaded = NULL, folder = 'INBOX' WHERE uidl = ?1",
             params![uidl],
@@ -526,6 +530,7 @@ impl Index {
     }
 
     pub fn remove(&mut self, uidl: &str) -> Result<(), IndexError> {
+        self.forget_text(uidl)?;
         self.conn
             .execute("DELETE FROM messages WHERE uidl = ?1", params![uidl])?;
         Ok(())
@@ -555,3 +560,7 @@ impl Index {
         Ok((pages * size).max(0) as u64)
     }
 }
+
+#[path = "text.rs"]
+mod text;
+pub use text::{Found, Text, TextQuery};

@@ -158,6 +158,29 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> StoreError {
     }
 }
 
+/// How much of a body goes into the full-text index.
+const TEXT_LIMIT: usize = 256 * 1024;
+
+/// A decoded message as the full-text index keeps it.
+fn text_of(r: crate::mime::Rendered) -> index::Text {
+    let mut body = r.body;
+    if body.len() > TEXT_LIMIT {
+        let mut cut = TEXT_LIMIT;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        body.truncate(cut);
+    }
+    let names: Vec<&str> = r.attachments.iter().map(|a| a.name.as_str()).collect();
+    index::Text {
+        subject: r.subject,
+        sender: r.from,
+        recipients: format!("{} {}", r.to, r.cc),
+        body,
+        names: names.join("\n"),
+    }
+}
+
 pub struct Store {
     root: PathBuf,
     key: String,
@@ -652,6 +675,38 @@ impl Store {
     }
 
     /// Records summaries read from the server.
+    /// Indexes the text of up to `max` stored messages not indexed yet (the
+    /// body as the reader shows it, at most `TEXT_LIMIT` of it); returns how
+    /// many. Runs on the store's thread, in batches of one transaction each.
+    pub fn index_texts(&mut self, max: usize) -> Result<usize, StoreError> {
+        let mut done = 0;
+        while done < max {
+            let pending = self.with_index(|i| i.text_pending(64.min(max - done)))?;
+            if pending.is_empty() {
+                break;
+            }
+            let texts: Vec<(i64, Option<index::Text>)> = pending
+                .iter()
+                .map(|(id, folder, file)| {
+                    let path = self.folder_dir(*folder).join(file);
+                    let rendered = maildir::open_regular(&path)
+                        .and_then(|mut f| crate::mime::render_file(&mut f, &self.decode));
+                    (*id, rendered.ok().map(text_of))
+                })
+                .collect();
+            done += texts.len();
+            self.with_index(|i| i.put_texts(&texts))?;
+        }
+        Ok(done)
+    }
+
+    /// Searches the stored mail (and the subjects and senders of all) after
+    /// indexing whatever is still waiting.
+    pub fn search_text(&mut self, q: &index::TextQuery) -> Result<Vec<index::Found>, StoreError> {
+        self.index_texts(usize::MAX)?;
+        self.with_index(|i| i.search(q))
+    }
+
     pub fn put_summaries(&mut self, rows: &[(Uidl, Arc<Summary>)]) -> Result<(), StoreError> {
         let rows: Vec<(Uidl, Arc<Summary>)> = rows
             .iter()
@@ -846,5 +901,87 @@ mod tests {
         assert!(maildir::scan(&s.folder_dir(Folder::Inbox))
             .unwrap()
             .is_empty());
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::index::TextQuery;
+    use super::*;
+
+    fn gbk_base64_body(text: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&gbk);
+        format!(
+            "From: =?gbk?B?{}?= <wang@example.cn>\r\nTo: li@example.cn\r\nSubject: weekly\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n",
+            base64::engine::general_purpose::STANDARD.encode(encoding_rs::GBK.encode("王总").0)
+        )
+        .into_bytes()
+    }
+
+    fn any(w: &str) -> TextQuery {
+        TextQuery {
+            any: vec![w.to_string()],
+            ..TextQuery::default()
+        }
+    }
+
+    #[test]
+    fn a_chinese_phrase_in_a_base64_gbk_body_is_found_and_syntax_is_literal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        let (a, b) = (Uidl::from("a"), Uidl::from("b"));
+        s.apply_server_index(&[(a.clone(), 100), (b.clone(), 100)], &[])
+            .unwrap();
+        s.deliver(
+            &a,
+            &gbk_base64_body("附件是第二季度报告，请查收。"),
+            Flags::default(),
+            None,
+        )
+        .unwrap();
+        s.deliver(
+            &b,
+            &gbk_base64_body("明天开会 \"quoted\" NEAR -x*"),
+            Flags::default(),
+            None,
+        )
+        .unwrap();
+        s.put_summaries(&[(b.clone(), Arc::new(Summary::note("草稿 notes")))])
+            .unwrap();
+        let found = |s: &mut Store, q: &TextQuery| -> Vec<String> {
+            s.search_text(q)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.uidl)
+                .collect()
+        };
+        assert_eq!(found(&mut s, &any("季度报告")), ["a"]);
+        // The sender, decoded, and the recipients are indexed too.
+        assert_eq!(
+            found(&mut s, &any("王总")),
+            Vec::<String>::new(),
+            "two characters: subjects and senders only"
+        );
+        assert_eq!(found(&mut s, &any("王总 <wang")), ["b", "a"]);
+        let to = TextQuery {
+            to: vec!["li@example".into()],
+            ..TextQuery::default()
+        };
+        assert_eq!(found(&mut s, &to).len(), 2);
+        // FTS5 syntax is taken literally: no error, only real matches.
+        for q in ["\"quoted\"", "NEAR", "-x*", "\"", "a AND b", "(季度", "*"] {
+            let r = s.search_text(&any(q));
+            assert!(r.is_ok(), "{q}: {r:?}");
+        }
+        assert_eq!(found(&mut s, &any("-x*")), ["b"]);
+        assert_eq!(found(&mut s, &any("\"quoted\"")), ["b"]);
+        // Short words scan subjects and senders (LIKE wildcards literal).
+        assert_eq!(found(&mut s, &any("草稿")), ["b"]);
+        assert!(found(&mut s, &any("%")).is_empty());
+        // A message removed for good leaves the index.
+        s.delete("a").unwrap();
+        assert!(found(&mut s, &any("季度报告")).is_empty());
     }
 }

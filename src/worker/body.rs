@@ -5,7 +5,7 @@
 //! thread and sent to the reader, which shows them while the rest arrives.
 //! The UI is told how far the download has come every `STEP` bytes.
 
-use std::io::{Seek, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 use tokio::io::AsyncWrite;
@@ -15,8 +15,7 @@ use super::Event;
 use crate::mime::{DecodeOptions, Rendered, Uidl};
 use crate::pop3::{Client, Pop3Error};
 
-/// Messages larger than this go to a temp file instead of memory.
-pub const SPILL_ABOVE: u64 = 8 * 1024 * 1024;
+pub use crate::mime::{render_file, SPILL_ABOVE};
 /// How much of a large message the reader shows while the rest downloads.
 pub const PREVIEW: usize = 512 * 1024;
 /// Progress is reported every this many bytes.
@@ -44,19 +43,6 @@ impl Retrieved {
             }
         }
     }
-}
-
-/// A message file decoded for the reader: whole when small, else its head
-/// and a streaming scan of its attachments.
-pub fn render_file(file: &mut std::fs::File, decode: &DecodeOptions) -> std::io::Result<Rendered> {
-    use std::io::Read;
-    if file.metadata()?.len() > SPILL_ABOVE {
-        return crate::mime::render_large(file, decode);
-    }
-    file.rewind()?;
-    let mut raw = Vec::new();
-    file.read_to_end(&mut raw)?;
-    Ok(Rendered::from_message(&raw, decode))
 }
 
 /// A temp file for a large message: in `dir` (the store's tmp/) when given.

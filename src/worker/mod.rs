@@ -134,6 +134,12 @@ pub enum Event {
         done: usize,
         total: usize,
     },
+    /// What the full-text index found for a limit pattern of `folder`.
+    IndexHits {
+        folder: Folder,
+        pattern: String,
+        hits: crate::app::limit::IndexHits,
+    },
     /// Attachments saved (their paths), or why not.
     Saved(Result<Vec<std::path::PathBuf>, String>),
     /// The marks now standing in the server session.

@@ -1,0 +1,192 @@
+//! Full-text search over the stored mail: an SQLite FTS5 table with the
+//! `trigram` tokenizer, so any substring of three characters or more
+//! matches — a Chinese phrase such as 季度报告 needs no word segmenter.
+//! One row per stored message (subject, sender, recipients, the body as
+//! the reader shows it, attachment names), keyed by the message's row id;
+//! contentless (the text is not kept twice). Indexed in batches on the
+//! store's thread as messages are stored; searched with every word taken
+//! literally (quoted), so `"`, `*`, `-` or `NEAR` are never FTS5 syntax.
+
+use rusqlite::{params, Transaction};
+
+use super::{Index, IndexError};
+use crate::store::Folder;
+
+/// Creates the table (schema 2).
+pub(super) fn migrate(tx: &Transaction<'_>) -> Result<(), IndexError> {
+    tx.execute_batch(
+        "ALTER TABLE messages ADD COLUMN texted INTEGER NOT NULL DEFAULT 0;
+         CREATE VIRTUAL TABLE text USING fts5(
+           subject, sender, recipients, body, names,
+           tokenize = 'trigram', content = '', contentless_delete = 1
+         );",
+    )?;
+    Ok(())
+}
+
+/// What to look for: every part must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextQuery {
+    /// Anywhere: subject, sender, recipients, body, attachment names.
+    pub any: Vec<String>,
+    /// In the body (or an attachment's name).
+    pub body: Vec<String>,
+    /// In the recipients (To, Cc).
+    pub to: Vec<String>,
+}
+
+/// A stored message's text, ready for the index.
+pub struct Text {
+    pub subject: String,
+    pub sender: String,
+    pub recipients: String,
+    pub body: String,
+    pub names: String,
+}
+
+/// A message the search found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub uidl: String,
+    pub folder: Folder,
+}
+
+/// `word` as an FTS5 string: one literal phrase, whatever it contains.
+fn phrase(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
+}
+
+/// The LIKE pattern for a short word (`%` and `_` taken literally).
+fn like(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Index {
+    /// Stored messages whose text is not indexed yet: (row id, folder, file).
+    pub fn text_pending(&self, limit: usize) -> Result<Vec<(i64, Folder, String)>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, folder, file FROM messages WHERE file IS NOT NULL AND texted = 0 LIMIT ?1",
+        )?;
+        let rows = st.query_map(params![limit as i64], |r| {
+            let folder: String = r.get(1)?;
+            Ok((
+                r.get(0)?,
+                Folder::from_name(&folder).unwrap_or(Folder::Inbox),
+                r.get(2)?,
+            ))
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Records the texts of a batch (None: the file could not be read; it is
+    /// not asked again this run).
+    pub fn put_texts(&mut self, texts: &[(i64, Option<Text>)]) -> Result<(), IndexError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut del = tx.prepare_cached("DELETE FROM text WHERE rowid = ?1")?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO text(rowid, subject, sender, recipients, body, names) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            let mut done = tx.prepare_cached("UPDATE messages SET texted = ?2 WHERE id = ?1")?;
+            for (id, text) in texts {
+                del.execute(params![id])?;
+                match text {
+                    Some(t) => {
+                        ins.execute(params![
+                            id,
+                            t.subject,
+                            t.sender,
+                            t.recipients,
+                            t.body,
+                            t.names
+                        ])?;
+                        done.execute(params![id, 1])?;
+                    }
+                    None => {
+                        done.execute(params![id, 2])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drops a message's text (its stored copy is gone).
+    pub(super) fn forget_text(&mut self, uidl: &str) -> Result<(), IndexError> {
+        self.conn.execute(
+            "DELETE FROM text WHERE rowid = (SELECT id FROM messages WHERE uidl = ?1)",
+            params![uidl],
+        )?;
+        self.conn.execute(
+            "UPDATE messages SET texted = 0 WHERE uidl = ?1",
+            params![uidl],
+        )?;
+        Ok(())
+    }
+
+    /// The messages matching every part of `q`, newest first. Parts of three
+    /// characters or more go to the full-text index; shorter ones (which a
+    /// trigram index cannot answer) are a scan of subjects and senders.
+    pub fn search(&self, q: &TextQuery) -> Result<Vec<Found>, IndexError> {
+        let mut fts = Vec::new();
+        let mut short: Vec<String> = Vec::new();
+        for (words, column) in [
+            (&q.any, ""),
+            (&q.body, "{body names} : "),
+            (&q.to, "recipients : "),
+        ] {
+            for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+                if w.chars().count() >= 3 {
+                    fts.push(format!("{column}{}", phrase(w)));
+                } else {
+                    short.push(like(w));
+                }
+            }
+        }
+        if fts.is_empty() && short.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::from("SELECT uidl, folder FROM messages m WHERE 1");
+        let mut args: Vec<String> = Vec::new();
+        if !fts.is_empty() {
+            sql.push_str(
+                " AND m.file IS NOT NULL AND m.id IN (SELECT rowid FROM text WHERE text MATCH ?)",
+            );
+            args.push(fts.join(" AND "));
+        }
+        for s in short {
+            sql.push_str(
+                " AND (m.subject LIKE ? ESCAPE '\\' OR m.sender LIKE ? ESCAPE '\\' OR m.sender_address LIKE ? ESCAPE '\\')",
+            );
+            args.extend([s.clone(), s.clone(), s]);
+        }
+        sql.push_str(" ORDER BY seq DESC");
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            let folder: String = r.get(1)?;
+            Ok(Found {
+                uidl: r.get(0)?,
+                folder: Folder::from_name(&folder).unwrap_or(Folder::Inbox),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Bytes the full-text index takes (for the benchmark).
+    pub fn text_bytes(&self) -> Result<u64, IndexError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'text%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0);
+        Ok(n.max(0) as u64)
+    }
+}
