@@ -65,7 +65,8 @@ enum Command {
     },
     /// Search the local store: senders, subjects, recipients, stored bodies, attachment names
     Search {
-        /// Words (each must match) or "a quoted phrase"; taken literally
+        /// Words (each must match) or "a quoted phrase"; taken literally (may start with -)
+        #[arg(allow_hyphen_values = true)]
         query: String,
         /// One JSON array, as `list --json` prints it
         #[arg(long)]

@@ -34,9 +34,31 @@ impl StoreHandle {
             .spawn(move || {
                 let mut store = store;
                 let mut closed = None;
-                while let Ok(m) = rx.recv() {
+                // Any job may have stored mail whose text is not indexed yet.
+                let mut texts_waiting = true;
+                loop {
+                    let m = match rx.try_recv() {
+                        Ok(m) => m,
+                        // Idle: index a few messages' text, then look again
+                        // (a job waits at most for those few).
+                        Err(mpsc::TryRecvError::Empty) if texts_waiting => {
+                            match store.index_texts(16) {
+                                Ok(0) | Err(_) => texts_waiting = false,
+                                Ok(_) => {}
+                            }
+                            continue;
+                        }
+                        Err(mpsc::TryRecvError::Empty) => match rx.recv() {
+                            Ok(m) => m,
+                            Err(_) => break,
+                        },
+                        Err(mpsc::TryRecvError::Disconnected) => break,
+                    };
                     match m {
-                        Message::Job(job) => job(&mut store),
+                        Message::Job(job) => {
+                            job(&mut store);
+                            texts_waiting = true;
+                        }
                         Message::Close(tx) => {
                             closed = Some(tx);
                             break;

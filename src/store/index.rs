@@ -563,4 +563,4 @@ impl Index {
 
 #[path = "text.rs"]
 mod text;
-pub use text::{Found, Text, TextQuery};
+pub use text::{Found, Pending, Text, TextQuery};

@@ -16,6 +16,7 @@ use crate::store::Folder;
 pub(super) fn migrate(tx: &Transaction<'_>) -> Result<(), IndexError> {
     tx.execute_batch(
         "ALTER TABLE messages ADD COLUMN texted INTEGER NOT NULL DEFAULT 0;
+         CREATE INDEX messages_untexted ON messages(id) WHERE file IS NOT NULL AND texted = 0;
          CREATE VIRTUAL TABLE text USING fts5(
            subject, sender, recipients, body, names,
            tokenize = 'trigram', content = '', contentless_delete = 1
@@ -33,6 +34,16 @@ pub struct TextQuery {
     pub body: Vec<String>,
     /// In the recipients (To, Cc).
     pub to: Vec<String>,
+}
+
+/// A stored message waiting for its text to be indexed.
+pub struct Pending {
+    pub id: i64,
+    pub folder: Folder,
+    pub file: String,
+    pub uidl: String,
+    /// The index has no summary for it (downloaded by `fetch`, never listed).
+    pub needs_summary: bool,
 }
 
 /// A stored message's text, ready for the index.
@@ -66,18 +77,21 @@ fn like(word: &str) -> String {
 }
 
 impl Index {
-    /// Stored messages whose text is not indexed yet: (row id, folder, file).
-    pub fn text_pending(&self, limit: usize) -> Result<Vec<(i64, Folder, String)>, IndexError> {
+    /// Stored messages whose text is not indexed yet.
+    pub fn text_pending(&self, limit: usize) -> Result<Vec<Pending>, IndexError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT id, folder, file FROM messages WHERE file IS NOT NULL AND texted = 0 LIMIT ?1",
+            "SELECT id, folder, file, uidl, subject IS NULL FROM messages
+             WHERE file IS NOT NULL AND texted = 0 LIMIT ?1",
         )?;
         let rows = st.query_map(params![limit as i64], |r| {
             let folder: String = r.get(1)?;
-            Ok((
-                r.get(0)?,
-                Folder::from_name(&folder).unwrap_or(Folder::Inbox),
-                r.get(2)?,
-            ))
+            Ok(Pending {
+                id: r.get(0)?,
+                folder: Folder::from_name(&folder).unwrap_or(Folder::Inbox),
+                file: r.get(2)?,
+                uidl: r.get(3)?,
+                needs_summary: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }

@@ -1,0 +1,183 @@
+//! Full-text search, sorting and limits against the test Dovecot: `postie
+//! search` finds a Chinese phrase whose only occurrence is inside a base64
+//! GBK body, takes FTS5 syntax literally, and the reader's o, O and l work
+//! on the real binary in tmux.
+
+mod common;
+
+use common::tmux::Tmux;
+use common::{Dovecot, User};
+
+fn gbk_body(from: &str, subject: &str, date: &str, text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&gbk);
+    common::message(
+        from,
+        subject,
+        date,
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n",
+        &b64,
+    )
+}
+
+fn mailbox() -> Vec<Vec<u8>> {
+    vec![
+        gbk_body(
+            "Wang <wang@example.cn>",
+            "weekly",
+            "Mon, 01 Jan 2024 09:00:00 +0800",
+            "附件是第二季度报告，请在周五前查收。",
+        ),
+        common::message(
+            "Zhao <zhao@example.cn>",
+            "lunch",
+            "Wed, 03 Jan 2024 12:00:00 +0800",
+            "",
+            "see you at noon",
+        ),
+        common::message(
+            "An <an@example.cn>",
+            "budget",
+            "Tue, 02 Jan 2024 10:00:00 +0800",
+            "",
+            "numbers attached",
+        ),
+    ]
+}
+
+fn dovecot() -> Option<&'static Dovecot> {
+    common::dovecot::shared(|| {
+        vec![
+            User::new("finder", mailbox()),
+            User::new("sorter", mailbox()),
+        ]
+    })
+}
+
+fn config(d: &Dovecot, user: &str) -> String {
+    common::Account {
+        port: d.plain_port,
+        tls: "starttls",
+        user,
+        auth: "auto",
+        ca_file: Some(&d.ca_file),
+        pipelining: true,
+    }
+    .toml()
+}
+
+#[test]
+fn search_finds_a_phrase_only_in_a_base64_gbk_body_and_takes_syntax_literally() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = config(d, "finder");
+    let pw = d.password("finder");
+    let run = common::postie_in(home.path(), &cfg, Some(&pw), &["fetch"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    // No password, no network: the store alone answers.
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "季度报告", "--json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout_text()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["subject"], "weekly");
+    assert_eq!(rows[0]["stored"], true);
+    // Text output is list's.
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "季度报告"]);
+    let out = run.stdout_text();
+    assert!(out.contains("Wang") && out.contains("weekly"), "{out}");
+    assert_eq!(out.lines().count(), 1);
+    // FTS5 syntax is never an error.
+    for q in [
+        "\"季度",
+        "NEAR(季度 报告)",
+        "-报告*",
+        "季度 OR lunch",
+        "a\"\"\"b",
+        "季度*",
+    ] {
+        let run = common::postie_in(home.path(), &cfg, None, &["search", q]);
+        assert_eq!(run.status, 0, "{q}: {}", run.stderr);
+    }
+    // A short word scans subjects and senders.
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "lu"]);
+    assert!(run.stdout_text().contains("lunch"), "{}", run.stdout_text());
+    let run = common::postie_in(home.path(), &cfg, None, &["search", ""]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("nothing to search for"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn sort_and_limit_in_the_reader() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("config.toml");
+    std::fs::write(&cfg, config(d, "sorter")).unwrap();
+    let t = Tmux::start(
+        &common::tmux::postie_command(&cfg, &d.password("sorter"), home.path()),
+        100,
+        24,
+    );
+    t.wait_for("3 messages", 20);
+    let order = |screen: &str| -> Vec<&'static str> {
+        let mut seen: Vec<(usize, &'static str)> = ["weekly", "lunch", "budget"]
+            .iter()
+            .filter_map(|s| screen.find(s).map(|i| (i, *s)))
+            .collect();
+        seen.sort();
+        seen.into_iter().map(|(_, s)| s).collect()
+    };
+    // Arrival: the newest delivered (budget) on top.
+    assert_eq!(order(&t.screen()), ["budget", "lunch", "weekly"]);
+    t.keys(&["o"]);
+    let screen = t.wait_for("sorted by sender", 5);
+    assert_eq!(order(&screen), ["budget", "weekly", "lunch"]);
+    t.keys(&["o", "o", "o"]);
+    let screen = t.wait_for("sorted by date", 5);
+    assert_eq!(order(&screen), ["lunch", "budget", "weekly"]);
+    t.keys(&["O"]);
+    let screen = t.wait_for("sorted by date, reversed", 5);
+    assert_eq!(order(&screen), ["weekly", "budget", "lunch"]);
+    t.keys(&["l"]);
+    t.wait_for("Limit to:", 5);
+    t.keys(&["-l", "from:zhao"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("limit: from:zhao (1 of 3)", 5);
+    assert_eq!(order(&screen), ["lunch"]);
+    // body: asks the full-text index; opening a message stores it first.
+    t.keys(&["l", "C-u"]);
+    t.keys(&["-l", "frm:x"]);
+    t.keys(&["Enter"]);
+    t.wait_for("limit: frm: is not a pattern postie knows", 5);
+    t.keys(&["l", "C-u", "Enter"]);
+    let screen = t.wait_for("3 messages", 5);
+    assert_eq!(
+        order(&screen),
+        ["weekly", "budget", "lunch"],
+        "the sort stays"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0", 10);
+    // body: in a limit uses the index: after a fetch, the reader finds the phrase.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let run = common::postie_in(home.path(), &text, Some(&d.password("sorter")), &["fetch"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let t = Tmux::start(
+        &common::tmux::postie_command(&cfg, &d.password("sorter"), home.path()),
+        100,
+        24,
+    );
+    t.wait_for("3 messages", 20);
+    t.keys(&["l"]);
+    t.keys(&["-l", "body:季度报告"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("limit: body:季度报告 (1 of 3)", 10);
+    assert_eq!(order(&screen), ["weekly"]);
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0", 10);
+}
