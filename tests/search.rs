@@ -181,3 +181,48 @@ fn sort_and_limit_in_the_reader() {
     t.keys(&["q"]);
     t.wait_for("EXITED:0", 10);
 }
+
+#[test]
+fn threads_in_the_demo_drawn_folded_and_unfolded() {
+    let home = tempfile::tempdir().unwrap();
+    let line = format!(
+        "env -u POSTIE_CONFIG HOME='{h}' XDG_CONFIG_HOME='{h}/cfg' XDG_STATE_HOME='{h}/state' XDG_DATA_HOME='{h}/data' TERM=xterm-256color '{bin}' --demo",
+        h = home.path().display(),
+        bin = env!("CARGO_BIN_EXE_postie")
+    );
+    let t = Tmux::start(&line, 100, 30);
+    t.wait_for("16 messages", 20);
+    t.keys(&["t"]);
+    let screen = t.wait_for("└─>", 10);
+    // The message with an unreadable date stays where it arrived: on top.
+    let first = screen.lines().nth(2).unwrap_or("");
+    assert!(first.contains("old-client"), "{screen}");
+    // The demo's thread: 项目进度 and its three replies, one under the other.
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("项目进度")).collect();
+    assert_eq!(rows.len(), 4, "{screen}");
+    assert!(
+        !rows[0].contains("─>") && rows[1..].iter().all(|r| r.contains("─>")),
+        "{screen}"
+    );
+    // Fold it from its root: one row says what it holds.
+    let root_at = screen.lines().position(|l| l.contains("项目进度")).unwrap();
+    let selected_at = screen
+        .lines()
+        .position(|l| l.contains("old-client"))
+        .unwrap();
+    let down = root_at as isize - selected_at as isize;
+    for _ in 0..down.max(0) {
+        t.keys(&["j"]);
+    }
+    t.keys(&["z"]);
+    let screen = t.wait_for("(4 messages, 4 unread)", 10);
+    assert_eq!(
+        screen.lines().filter(|l| l.contains("项目进度")).count(),
+        1,
+        "{screen}"
+    );
+    t.keys(&["z"]);
+    t.wait_for("└─>", 10);
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
+}

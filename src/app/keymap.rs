@@ -61,6 +61,8 @@ pub enum Action {
     SortNext,
     SortReverse,
     Limit,
+    Threads,
+    Fold,
 }
 
 /// One row of the table: the keys, where they work, what they do, and the words for help.
@@ -220,6 +222,18 @@ pub const BINDINGS: &[Binding] = &[
         reader: None,
     },
     Binding {
+        keys: &[K::Char('t')],
+        label: "t",
+        list: Some((Threads, "threads on / off")),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::Char('z')],
+        label: "z",
+        list: Some((Fold, "fold / unfold this thread")),
+        reader: None,
+    },
+    Binding {
         keys: &[K::Char('l')],
         label: "l",
         list: Some((Limit, "limit: only rows matching a pattern (empty: all)")),
@@ -294,7 +308,10 @@ mod tests {
         assert_eq!(lookup(K::Enter, Context::Reader), None);
         assert_eq!(lookup(K::Char('U'), Context::Reader), None);
         assert_eq!(lookup(K::Char('x'), Context::List), Some(ExitDiscard));
-        assert_eq!(lookup(K::Char('z'), Context::List), None);
+        assert_eq!(lookup(K::Char('Y'), Context::List), None);
+        assert_eq!(lookup(K::Char('l'), Context::List), Some(Limit));
+        assert_eq!(lookup(K::Char('t'), Context::List), Some(Threads));
+        assert_eq!(lookup(K::Char('o'), Context::List), Some(SortNext));
         assert_eq!(lookup(K::Char('r'), Context::List), Some(Reply));
         assert_eq!(lookup(K::Char('r'), Context::Reader), Some(Reply));
         assert_eq!(lookup(K::Char('R'), Context::List), Some(Refresh));

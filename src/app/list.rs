@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::limit::{IndexHits, Pattern};
+use std::collections::HashSet;
 
 use crate::mime::{Summary, Uidl};
 use crate::store::Flags;
@@ -126,7 +127,31 @@ pub struct MessageList {
     order: Option<Vec<u32>>,
     /// Summaries arrived since the view was last laid out.
     stale: usize,
+    /// Threads on (`t`), and the last layout the threading job sent.
+    pub threads: bool,
+    pub thread_layout: Option<Arc<super::thread::Layout>>,
+    /// The threading job last asked for (its answer is the one taken).
+    pub thread_generation: u64,
+    /// A threading job is running; `thread_again`: the list changed since.
+    pub thread_running: bool,
+    pub thread_again: bool,
+    /// Threads folded to their first message (`z`), by that message.
+    pub folded: HashSet<Uidl>,
+    /// Per row shown when threaded: the tree before the subject and, for a
+    /// folded thread, (messages, unread) in it.
+    pub tree: Vec<TreeCell>,
 }
+
+/// What a threaded row draws before its subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeCell {
+    pub prefix: Arc<str>,
+    /// A folded thread: (messages, unread) in it.
+    pub folded: Option<(u32, u32)>,
+}
+
+/// A layout row placed in the list: (position, prefix, depth, thread size).
+type Placed = (u32, Arc<str>, u16, u32);
 
 impl MessageList {
     /// Takes a new index (first connection, reconnect, refresh), keeping what
@@ -199,9 +224,30 @@ impl MessageList {
     /// depends on them, at the end of a stream or every few thousand rows
     /// (not at every batch: sorting 100,000 rows 1,500 times would be a
     /// second of work).
-    pub fn summaries_arrived(&mut self) {
+    pub fn summaries_arrived(&mut self) -> bool {
         if self.order.is_some() && (self.loaded == self.len() || self.stale >= 4096) {
             self.relayout();
+            return true;
+        }
+        false
+    }
+
+    /// A threading job over the current messages (the next generation).
+    pub fn thread_job(&mut self) -> super::thread::Job {
+        self.thread_generation += 1;
+        let inputs = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| super::thread::Input {
+                uidl: e.uidl.clone(),
+                summary: e.summary.clone(),
+                arrival: i as u32,
+            })
+            .collect();
+        super::thread::Job {
+            inputs: Arc::new(inputs),
+            generation: self.thread_generation,
         }
     }
 
@@ -216,9 +262,18 @@ impl MessageList {
         self.layout(selected.as_deref());
     }
 
-    fn layout(&mut self, keep: Option<&str>) {
+    /// Computes the rows shown from the entries and the view's settings.
+    fn arrange(&mut self) {
         self.stale = 0;
-        self.order = super::order::arrange(&self.entries, self.sort, self.limit.as_ref());
+        self.tree.clear();
+        self.order = match self.thread_layout.clone().filter(|_| self.threads) {
+            Some(layout) => Some(self.threaded(&layout)),
+            None => super::order::arrange(&self.entries, self.sort, self.limit.as_ref()),
+        };
+    }
+
+    fn layout(&mut self, keep: Option<&str>) {
+        self.arrange();
         let at = keep.and_then(|u| {
             let p = self.position(u)? as u32;
             match &self.order {
@@ -228,6 +283,108 @@ impl MessageList {
         });
         self.selected = at.unwrap_or(0);
         self.clamp();
+    }
+
+    /// The threaded rows: the layout's, by UIDL (messages newer than the
+    /// layout on top), limited, folded threads as their first message.
+    fn threaded(&mut self, layout: &super::thread::Layout) -> Vec<u32> {
+        let mut in_layout = vec![false; self.entries.len()];
+        let mut rows: Vec<Placed> = Vec::with_capacity(self.entries.len());
+        for r in &layout.rows {
+            if let Some(p) = self.position(&r.uidl) {
+                in_layout[p] = true;
+                rows.push((p as u32, r.prefix.clone(), r.depth, r.thread_size));
+            }
+        }
+        let empty: Arc<str> = Arc::from("");
+        let newer: Vec<Placed> = (0..self.entries.len())
+            .filter(|&p| !in_layout[p])
+            .map(|p| (p as u32, empty.clone(), 0, 1))
+            .collect();
+        let mut all = newer;
+        all.extend(rows);
+        if self.sort.reverse {
+            // Whole threads in the opposite order, each still top-down.
+            let mut threads: Vec<Vec<Placed>> = Vec::new();
+            for r in all {
+                if r.2 == 0 || threads.is_empty() {
+                    threads.push(Vec::new());
+                }
+                if let Some(t) = threads.last_mut() {
+                    t.push(r);
+                }
+            }
+            all = threads.into_iter().rev().flatten().collect();
+        }
+        let limit = self.limit.as_ref();
+        let entries = &self.entries;
+        let pass = |p: u32| {
+            limit.is_none_or(|l| l.pattern.matches(&entries[p as usize], l.indexed.as_ref()))
+        };
+        let mut order = Vec::with_capacity(all.len());
+        let mut tree = Vec::with_capacity(all.len());
+        let mut i = 0;
+        while i < all.len() {
+            let (p, prefix, depth, size) = all[i].clone();
+            let end = if depth == 0 {
+                let mut e = i + 1;
+                while e < all.len() && all[e].2 > 0 {
+                    e += 1;
+                }
+                e
+            } else {
+                i + 1
+            };
+            let root = &self.entries[p as usize];
+            if depth == 0 && size > 1 && self.folded.contains(&root.uidl) {
+                let unread = all[i..end]
+                    .iter()
+                    .filter(|r| !self.entries[r.0 as usize].seen())
+                    .count() as u32;
+                if all[i..end].iter().any(|r| pass(r.0)) {
+                    order.push(p);
+                    tree.push(TreeCell {
+                        prefix,
+                        folded: Some(((end - i) as u32, unread)),
+                    });
+                }
+                i = end;
+                continue;
+            }
+            if pass(p) {
+                order.push(p);
+                // Under a limit, rows of a thread may be missing: the tree is
+                // drawn only when the whole view is unlimited.
+                tree.push(TreeCell {
+                    prefix: if limit.is_some() {
+                        empty.clone()
+                    } else {
+                        prefix
+                    },
+                    folded: None,
+                });
+            }
+            i += 1;
+        }
+        self.tree = tree;
+        order
+    }
+
+    /// The thread drawing and fold count of row `i` when threaded.
+    pub fn tree_of(&self, i: usize) -> Option<&TreeCell> {
+        self.tree.get(i)
+    }
+
+    /// The first message of the thread row `i` belongs to (threads on).
+    pub fn thread_root(&self, i: usize) -> Option<Uidl> {
+        let layout = self.thread_layout.as_ref()?;
+        let uidl = self.row(i)?.uidl.clone();
+        let at = layout.rows.iter().position(|r| r.uidl == uidl)?;
+        layout.rows[..=at]
+            .iter()
+            .rev()
+            .find(|r| r.depth == 0)
+            .map(|r| r.uidl.clone())
     }
 
     /// The row shown at position `i`.
@@ -266,7 +423,7 @@ impl MessageList {
         }
         if self.order.is_some() {
             // The row after the removed one takes its place on screen.
-            self.order = super::order::arrange(&self.entries, self.sort, self.limit.as_ref());
+            self.arrange();
             self.selected = shown_at;
         }
         self.clamp();

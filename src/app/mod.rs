@@ -9,6 +9,7 @@ pub mod limit;
 pub mod list;
 mod order;
 mod reader;
+pub mod thread;
 
 pub use compose::Compose;
 
@@ -74,6 +75,11 @@ pub enum Effect {
     Password(crate::secret::Secret),
     /// Run the setup wizard (`A`).
     Setup,
+    /// Thread `folder`'s messages off the UI thread (answered by `Threaded`).
+    Thread {
+        folder: Folder,
+        job: thread::Job,
+    },
     /// Leave now (the worker has been told to RSET and QUIT, or is done).
     Exit,
 }
@@ -482,6 +488,23 @@ impl App {
         }
     }
 
+    /// Asks for the shown list's threads again if threads are on (one job
+    /// at a time: a change while one runs asks again when it answers).
+    fn rethread(&mut self, folder: Folder) -> Vec<Effect> {
+        let list = self.list_of(folder);
+        if !list.threads {
+            return vec![];
+        }
+        if list.thread_running {
+            list.thread_again = true;
+            return vec![];
+        }
+        list.thread_running = true;
+        list.thread_again = false;
+        let job = list.thread_job();
+        vec![Effect::Thread { folder, job }]
+    }
+
     /// `l` answered: the folder shows only what `text` matches (empty: all).
     fn set_limit(&mut self, text: &str) -> Vec<Effect> {
         if text.trim().is_empty() {
@@ -674,6 +697,31 @@ impl App {
                 let current = self.list.limit.as_ref().map(|l| l.pattern.text.clone());
                 self.prompt = Some((Prompt::Limit, current.unwrap_or_default()));
             }
+            Action::Threads => {
+                self.list.threads = !self.list.threads;
+                if self.list.threads {
+                    self.notice = Some("threads on (newest thread first; z folds one)".into());
+                    self.list.relayout();
+                    let mut effects = self.rethread(self.folder);
+                    effects.extend(self.list_moved());
+                    return effects;
+                }
+                self.notice = Some("threads off".into());
+                self.list.relayout();
+            }
+            Action::Fold => {
+                if !self.list.threads {
+                    self.notice = Some("threads are off: t turns them on".into());
+                    return vec![];
+                }
+                if let Some(root) = self.list.thread_root(self.list.selected) {
+                    if !self.list.folded.remove(&root) {
+                        self.list.folded.insert(root.clone());
+                    }
+                    self.list.relayout();
+                    self.list.select_uidl(&root);
+                }
+            }
             Action::Open => {
                 return match self.list.selected_entry().map(|e| e.uidl.clone()) {
                     // A draft opens in the editor, to go on with it.
@@ -794,6 +842,8 @@ impl App {
                 }
             }
             Action::Open
+            | Action::Threads
+            | Action::Fold
             | Action::SortNext
             | Action::SortReverse
             | Action::Limit
@@ -1037,6 +1087,25 @@ impl App {
             Event::Compose(ev) => return self.compose_event(*ev),
             Event::FolderLoaded { folder, rows } => {
                 self.list_of(folder).replace(rows);
+                return self.rethread(folder);
+            }
+            Event::Threaded {
+                folder,
+                generation,
+                layout,
+            } => {
+                let list = self.list_of(folder);
+                list.thread_running = false;
+                if generation == list.thread_generation {
+                    list.thread_layout = Some(layout);
+                    list.relayout();
+                }
+                let again = list.thread_again;
+                let mut effects = if again { self.rethread(folder) } else { vec![] };
+                if folder == self.folder {
+                    effects.extend(self.list_moved());
+                }
+                return effects;
             }
             Event::Moved { uidl, from, to } => {
                 let entry = self.list_of(from).remove(&uidl);
@@ -1155,6 +1224,7 @@ impl App {
                         self.view = View::List;
                     }
                 }
+                effects.extend(self.rethread(Folder::Inbox));
                 effects.extend(self.list_moved());
                 return effects;
             }
@@ -1163,7 +1233,9 @@ impl App {
                 for (uidl, s) in batch {
                     inbox.set_summary(&uidl, s);
                 }
-                inbox.summaries_arrived();
+                if inbox.summaries_arrived() {
+                    return self.rethread(Folder::Inbox);
+                }
             }
             Event::BodyProgress {
                 uidl,

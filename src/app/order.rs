@@ -63,16 +63,26 @@ pub fn arrange(entries: &[Entry], sort: Sort, limit: Option<&Limit>) -> Option<V
 /// headers have not arrived) takes the date of the row that arrived just
 /// after it, so it stays where it arrived instead of jumping to an end.
 fn date_keys(entries: &[Entry]) -> Vec<i64> {
-    let mut keys = vec![0i64; entries.len()];
+    inherited_dates(
+        entries
+            .iter()
+            .map(|e| e.summary.as_ref().and_then(|s| s.timestamp)),
+    )
+}
+
+/// Dates in arrival order (newest first), a missing one replaced by the
+/// date of the message that arrived just after it.
+pub fn inherited_dates(dates: impl Iterator<Item = Option<i64>>) -> Vec<i64> {
     let mut newer = i64::MAX;
-    for (i, e) in entries.iter().enumerate() {
-        let t = e.summary.as_ref().and_then(|s| s.timestamp);
-        keys[i] = t.unwrap_or(newer);
-        if let Some(t) = t {
-            newer = t;
-        }
-    }
-    keys
+    dates
+        .map(|t| {
+            let k = t.unwrap_or(newer);
+            if let Some(t) = t {
+                newer = t;
+            }
+            k
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -903,3 +903,168 @@ fn the_password_prompt_is_masked_sent_once_and_asked_again_after_a_refusal() {
     // An empty answer sends nothing.
     assert_eq!(key(&mut app, Enter), vec![]);
 }
+
+fn threaded_app() -> App {
+    let mut app = App::new(HeaderInfo::default(), 100, 24);
+    let headers = [
+        ("r2", "Message-ID: <r2@x>\r\nIn-Reply-To: <p@x>\r\nSubject: Re: plan\r\nDate: Wed, 03 Jan 2024 10:00:00 +0000"),
+        ("other", "Message-ID: <o@x>\r\nSubject: lunch\r\nDate: Tue, 02 Jan 2024 12:00:00 +0000"),
+        ("r1", "Message-ID: <r1@x>\r\nIn-Reply-To: <p@x>\r\nSubject: Re: plan\r\nDate: Tue, 02 Jan 2024 10:00:00 +0000"),
+        ("p", "Message-ID: <p@x>\r\nSubject: plan\r\nDate: Mon, 01 Jan 2024 10:00:00 +0000"),
+    ];
+    let entries = headers
+        .iter()
+        .map(|(u, _)| IndexEntry::new((*u).into(), 100))
+        .collect();
+    update(&mut app, Msg::Worker(Event::Indexed(entries)));
+    let batch = headers
+        .iter()
+        .map(|(u, h)| {
+            let raw = format!("{h}\r\n\r\n");
+            (
+                Uidl::from(*u),
+                Arc::new(Summary::from_headers(raw.as_bytes(), &Default::default())),
+            )
+        })
+        .collect();
+    update(&mut app, Msg::Worker(Event::HeadersLoaded(batch)));
+    app
+}
+
+fn shown_rows(app: &App) -> Vec<String> {
+    (0..app.list.shown())
+        .map(|i| {
+            let prefix = app
+                .list
+                .tree_of(i)
+                .map(|t| t.prefix.to_string())
+                .unwrap_or_default();
+            format!("{prefix}{}", app.list.row(i).unwrap().uidl)
+        })
+        .collect()
+}
+
+#[test]
+fn t_threads_off_the_ui_thread_and_z_folds_with_counts() {
+    let mut app = threaded_app();
+    key(&mut app, Char('j'));
+    assert_eq!(app.list.selected_uidl(), Some("other"));
+    let effects = key(&mut app, Char('t'));
+    let Some(Effect::Thread { folder, job }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(folder, Folder::Inbox);
+    // Until the job answers, the list is as it was.
+    assert_eq!(shown_rows(&app), ["r2", "other", "r1", "p"]);
+    let layout = Arc::new(job.run());
+    let effects = update(
+        &mut app,
+        Msg::Worker(Event::Threaded {
+            folder,
+            generation: job.generation,
+            layout,
+        }),
+    );
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Thread { .. })),
+        "{effects:?}"
+    );
+    assert_eq!(shown_rows(&app), ["p", "├─>r1", "└─>r2", "other"]);
+    assert_eq!(
+        app.list.selected_uidl(),
+        Some("other"),
+        "the selection did not jump"
+    );
+    // Fold the plan thread from its last reply: one row, with its counts.
+    key(&mut app, Char('g'));
+    key(&mut app, Char('j'));
+    key(&mut app, Char('j'));
+    key(&mut app, Char('z'));
+    assert_eq!(shown_rows(&app), ["p", "other"]);
+    assert_eq!(app.list.selected_uidl(), Some("p"));
+    assert_eq!(app.list.tree_of(0).unwrap().folded, Some((3, 3)));
+    key(&mut app, Char('z'));
+    assert_eq!(app.list.shown(), 4);
+    // A stale answer (an older generation) is not taken.
+    let old = app.list.thread_generation;
+    let effects = key(&mut app, Char('t'));
+    assert!(effects.is_empty(), "off: {effects:?}");
+    assert_eq!(shown_rows(&app), ["r2", "other", "r1", "p"]);
+    let effects = key(&mut app, Char('t'));
+    let Some(Effect::Thread { job, .. }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(job.generation, old + 1);
+}
+
+#[test]
+fn o_sorts_l_limits_and_search_stays_within_the_rows_shown() {
+    let mut app = threaded_app();
+    key(&mut app, Char('o'));
+    assert_eq!(app.notice.as_deref(), Some("sorted by sender"));
+    for _ in 0..3 {
+        key(&mut app, Char('o'));
+    }
+    assert_eq!(app.notice.as_deref(), Some("sorted by date"));
+    assert_eq!(shown_rows(&app), ["r2", "other", "r1", "p"]);
+    key(&mut app, Char('O'));
+    assert_eq!(shown_rows(&app), ["p", "r1", "other", "r2"]);
+    key(&mut app, Char('l'));
+    for c in "subject:plan -is:unread".chars() {
+        key(&mut app, Char(c));
+    }
+    key(&mut app, Enter);
+    assert_eq!(app.list.shown(), 0, "every row is unread");
+    key(&mut app, Char('l'));
+    key(&mut app, Ctrl('u'));
+    for c in "plan".chars() {
+        key(&mut app, Char(c));
+    }
+    key(&mut app, Enter);
+    assert_eq!(shown_rows(&app), ["p", "r1", "r2"]);
+    assert!(
+        app.status().starts_with("limit: plan (3 of 4)"),
+        "{}",
+        app.status()
+    );
+    // / finds only rows shown.
+    key(&mut app, Char('/'));
+    for c in "lunch".chars() {
+        key(&mut app, Char(c));
+    }
+    key(&mut app, Enter);
+    assert_eq!(app.notice.as_deref(), Some("no message matches \"lunch\""));
+    // body: asks the store, and shows nothing until it answers.
+    key(&mut app, Char('l'));
+    key(&mut app, Ctrl('u'));
+    for c in "body:季度报告".chars() {
+        key(&mut app, Char(c));
+    }
+    let effects = key(&mut app, Enter);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Local(LocalRequest::SearchIndex { .. }))),
+        "{effects:?}"
+    );
+    assert_eq!(app.list.shown(), 0);
+    let hits = crate::app::limit::IndexHits {
+        only: Some(["r1".into()].into_iter().collect()),
+        except: Default::default(),
+    };
+    update(
+        &mut app,
+        Msg::Worker(Event::IndexHits {
+            folder: Folder::Inbox,
+            pattern: "body:季度报告".into(),
+            hits,
+        }),
+    );
+    assert_eq!(shown_rows(&app), ["r1"]);
+    // An empty pattern clears it; the sort stays.
+    key(&mut app, Char('l'));
+    key(&mut app, Ctrl('u'));
+    key(&mut app, Enter);
+    assert_eq!(app.notice.as_deref(), Some("limit cleared"));
+    assert_eq!(shown_rows(&app), ["p", "r1", "other", "r2"]);
+}

@@ -620,6 +620,17 @@ impl Edge {
             Effect::Compose(r) => compose::spawn(self, r),
             Effect::Password(p) => self.password_typed(p),
             Effect::Setup => work.setup = true,
+            Effect::Thread { folder, job } => {
+                let tx = self.ev_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let layout = std::sync::Arc::new(job.run());
+                    let _ = tx.send(Event::Threaded {
+                        folder,
+                        generation: job.generation,
+                        layout,
+                    });
+                });
+            }
             // The desk answers these itself.
             Effect::NextAccount { .. } | Effect::NewMail(_) | Effect::Exit => {}
         }

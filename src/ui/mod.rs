@@ -198,6 +198,20 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                 ),
                 None => (String::new(), "…", "", false),
             };
+            // Threads: the tree before the subject; a folded thread says what it holds.
+            let threaded;
+            let subject = match app.list.tree_of(index) {
+                Some(cell) => {
+                    let prefix = &cell.prefix;
+                    threaded = match cell.folded {
+                        Some((n, 0)) => format!("{prefix}{subject} ({n} messages)"),
+                        Some((n, u)) => format!("{prefix}{subject} ({n} messages, {u} unread)"),
+                        None => format!("{prefix}{subject}"),
+                    };
+                    threaded.as_str()
+                }
+                None => subject,
+            };
             let flags = Span::styled(
                 format!(
                     "{}{}{}{}{}",

@@ -134,6 +134,12 @@ pub enum Event {
         done: usize,
         total: usize,
     },
+    /// `folder`'s threads, for the job of that generation.
+    Threaded {
+        folder: Folder,
+        generation: u64,
+        layout: Arc<crate::app::thread::Layout>,
+    },
     /// What the full-text index found for a limit pattern of `folder`.
     IndexHits {
         folder: Folder,
