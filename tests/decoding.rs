@@ -325,3 +325,31 @@ fn the_streaming_attachment_scan_agrees_with_the_full_decode() {
     assert_eq!(r.attachments.len(), 1);
     assert_eq!(r.attachments[0].size, 5 * 1024 * 1024);
 }
+
+#[test]
+fn foxmail_multipart_reads_alike_in_the_list_and_the_reader() {
+    let (e, raw) = corpus()
+        .into_iter()
+        .find(|(e, _)| e.get("foxmail_subject").is_some())
+        .expect("the foxmail-multipart fixture");
+    let want = e["foxmail_subject"].as_str().unwrap();
+    let who = e["foxmail_from"].as_str().unwrap();
+    let plain = DecodeOptions::default();
+    // The reader: the first text part declares gb2312.
+    let full = Rendered::from_message(&raw, &plain);
+    assert_eq!(full.subject, want);
+    assert!(full.from.starts_with(who), "{}", full.from);
+    // The list from a reply that carries the body (a stored copy): the same part decides.
+    let s = Summary::from_headers(&raw, &plain);
+    assert_eq!((s.subject(), s.from()), (want, who));
+    // TOP n 0 has no body: the account's fallback_charset decides.
+    let gbk = DecodeOptions {
+        fallback: encoding_rs::Encoding::for_label(b"gbk"),
+        strict: false,
+    };
+    let s = Summary::from_headers(headers_only(&raw), &gbk);
+    assert_eq!((s.subject(), s.from()), (want, who));
+    // Without either nothing says the words are Chinese: taken as labelled.
+    let s = Summary::from_headers(headers_only(&raw), &plain);
+    assert_eq!(s.subject(), "ÓÊ¼þÊ¾Àý");
+}

@@ -111,6 +111,109 @@ pub fn decode_unlabelled(bytes: &[u8], hints: &[Option<&'static Encoding>]) -> S
     decode_as(bytes, detect(bytes))
 }
 
+/// Fewer 8-bit bytes than this in a whole message is a short sample:
+/// detection alone is unreliable on it.
+const SHORT_SAMPLE: usize = 16;
+
+/// Does `sample`'s 8-bit text consist only of GB2312 hanzi (lead 0xB0-0xF7,
+/// trail 0xA1-0xFE)? Latin accents rarely pair up so; Chinese names always do.
+fn looks_gb2312(sample: &[u8]) -> bool {
+    let mut pairs = 0;
+    let mut i = 0;
+    while i < sample.len() {
+        let b = sample[i];
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        match sample.get(i + 1) {
+            Some(&t) if (0xB0..=0xF7).contains(&b) && (0xA1..=0xFE).contains(&t) => {
+                pairs += 1;
+                i += 2;
+            }
+            _ => return false,
+        }
+    }
+    pairs > 0
+}
+
+/// Single-byte encodings for Latin script (what a short sample of Western
+/// text is often mistaken for).
+fn is_latin_single_byte(enc: &'static Encoding) -> bool {
+    matches!(
+        enc.name(),
+        "windows-1250"
+            | "windows-1254"
+            | "windows-1257"
+            | "windows-1258"
+            | "ISO-8859-2"
+            | "ISO-8859-3"
+            | "ISO-8859-4"
+            | "ISO-8859-10"
+            | "ISO-8859-13"
+            | "ISO-8859-14"
+            | "ISO-8859-15"
+            | "ISO-8859-16"
+            | "macintosh"
+    )
+}
+
+/// The charset of a message's unlabelled 8-bit text, judged from all of it
+/// together (every raw 8-bit header value, and the body where there is one),
+/// not field by field: a two-character GBK name alone reads as Cyrillic or
+/// Big5 to a detector. On a short sample, GB2312-shaped pairs are GBK and
+/// other Latin guesses are windows-1252 (`£5.00`, not `Ł5.00`).
+pub fn message_charset(sample: &[u8]) -> Option<&'static Encoding> {
+    let eight = sample.iter().filter(|b| **b >= 0x80).count();
+    if eight == 0 {
+        return None;
+    }
+    if std::str::from_utf8(sample).is_ok() {
+        return Some(UTF_8);
+    }
+    if eight < SHORT_SAMPLE && looks_gb2312(sample) {
+        return Some(GBK);
+    }
+    let guess = detect(sample);
+    if eight < SHORT_SAMPLE && is_latin_single_byte(guess) {
+        return Some(WINDOWS_1252);
+    }
+    Some(guess)
+}
+
+/// A 7-bit charset label (ISO-2022-JP, -KR, -CN, HZ) on 8-bit bytes is a
+/// wrong label: the bytes are the family's 8-bit form (EUC-JP or
+/// Shift_JIS, EUC-KR, GBK). None when the label is not one of these.
+pub fn seven_bit_mislabel(label: &str, bytes: &[u8]) -> Option<String> {
+    if bytes.is_ascii() {
+        return None;
+    }
+    let l = label.trim().trim_matches('"').to_ascii_lowercase();
+    let family: &[&[u8]] = if l.starts_with("iso-2022-jp") || l == "csiso2022jp" {
+        &[b"euc-jp", b"shift_jis"]
+    } else if l.starts_with("iso-2022-kr") {
+        &[b"euc-kr"]
+    } else if l.starts_with("iso-2022-cn") || l == "hz-gb-2312" || l == "hz" {
+        &[b"gbk"]
+    } else {
+        return None;
+    };
+    let encs: Vec<&'static Encoding> = family
+        .iter()
+        .filter_map(|f| Encoding::for_label(f))
+        .collect();
+    // The detector decides between the family's forms when it names one.
+    let guess = detect(bytes);
+    if encs.contains(&guess) {
+        if let Some(s) = decode_exact(bytes, guess) {
+            return Some(s);
+        }
+    }
+    encs.iter()
+        .find_map(|e| decode_exact(bytes, e))
+        .or_else(|| encs.first().map(|e| decode_as(bytes, e)))
+}
+
 /// Body text with a (possibly absent or wrong) label.
 pub fn decode_text(bytes: &[u8], label: Option<&str>, opts: &DecodeOptions) -> String {
     let declared = label.and_then(lookup);
@@ -119,6 +222,9 @@ pub fn decode_text(bytes: &[u8], label: Option<&str>, opts: &DecodeOptions) -> S
     };
     if opts.strict || bytes.is_ascii() {
         return decode_as(bytes, enc);
+    }
+    if let Some(s) = label.and_then(|l| seven_bit_mislabel(l, bytes)) {
+        return s;
     }
     // Repairs: "us-ascii" with 8-bit bytes is a wrong label; so is "utf-8" that is not UTF-8.
     let ascii_label = label.is_some_and(|l| {
@@ -215,5 +321,56 @@ mod tests {
             strict: true,
         };
         assert_eq!(decode_text(utf8, Some("us-ascii"), &strict), "naÃ¯ve cafÃ©");
+    }
+
+    #[test]
+    fn a_message_s_8_bit_text_is_judged_together() {
+        let gbk = |t: &str| GBK.encode(t).0.into_owned();
+        // Short GB2312-shaped pairs are GBK, whatever a detector says of 4 bytes.
+        for name in ["李明", "刘洋", "马", "陈静"] {
+            assert_eq!(message_charset(&gbk(name)), Some(GBK), "{name}");
+        }
+        // Short Latin text is windows-1252, not Central European.
+        assert_eq!(message_charset(b"Save \xa35.00"), Some(WINDOWS_1252));
+        assert_eq!(message_charset(b"na\xefve Gr\xfc\xdfe"), Some(WINDOWS_1252));
+        assert_eq!(message_charset(b"ascii"), None);
+        assert_eq!(message_charset("已是 UTF-8".as_bytes()), Some(UTF_8));
+        // Enough text: detection decides (here Cyrillic).
+        let koi8 = Encoding::for_label(b"koi8-r").unwrap();
+        let ru = koi8
+            .encode("Привет, это длинный русский текст для проверки.")
+            .0;
+        let guess = message_charset(&ru).unwrap();
+        assert_eq!(
+            decode_as(&ru, guess),
+            "Привет, это длинный русский текст для проверки."
+        );
+    }
+
+    #[test]
+    fn seven_bit_labels_on_8_bit_bytes_are_sniffed() {
+        let euc = Encoding::for_label(b"euc-jp")
+            .unwrap()
+            .encode("日本語の本文です")
+            .0;
+        assert_eq!(
+            seven_bit_mislabel("ISO-2022-JP", &euc).as_deref(),
+            Some("日本語の本文です")
+        );
+        let sjis = Encoding::for_label(b"shift_jis")
+            .unwrap()
+            .encode("会議は明日です")
+            .0;
+        assert_eq!(
+            seven_bit_mislabel("iso-2022-jp", &sjis).as_deref(),
+            Some("会議は明日です")
+        );
+        assert_eq!(seven_bit_mislabel("iso-2022-jp", b"plain"), None);
+        assert_eq!(seven_bit_mislabel("utf-8", &euc), None);
+        let opts = DecodeOptions::default();
+        assert_eq!(
+            decode_text(&euc, Some("iso-2022-jp"), &opts),
+            "日本語の本文です"
+        );
     }
 }

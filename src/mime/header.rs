@@ -5,7 +5,7 @@
 //! what it cannot decode: a malformed encoded-word is shown as written.
 
 use base64::Engine as _;
-use encoding_rs::{Encoding, GBK, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
 use super::charset::{
     decode_as, decode_exact, decode_unlabelled, is_chinese, lookup, DecodeOptions,
@@ -17,6 +17,26 @@ pub struct HeaderContext {
     pub opts: DecodeOptions,
     /// The charset the message declares for its text (Content-Type charset).
     pub declared: Option<&'static Encoding>,
+    /// The charset of the message's unlabelled 8-bit text, judged from all
+    /// of it together (`charset::message_charset`).
+    pub detected: Option<&'static Encoding>,
+}
+
+/// The raw 8-bit header values of a block (and the start of a body, when
+/// given), one space apart: the sample `message_charset` judges.
+pub fn eight_bit_sample(fields: &[Field<'_>], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for f in fields {
+        if !f.value.is_ascii() && out.len() < 64 * 1024 {
+            out.extend_from_slice(f.value);
+            out.push(b' ');
+        }
+    }
+    let body = &body[..body.len().min(64 * 1024)];
+    if !body.is_ascii() {
+        out.extend_from_slice(body);
+    }
+    out
 }
 
 /// One header field: lower-case name and the raw (still folded) value.
@@ -218,7 +238,7 @@ fn segments(value: &[u8]) -> Vec<Segment<'_>> {
 impl HeaderContext {
     /// Raw 8-bit header text: UTF-8 if valid, else the declared charset, the fallback, detection.
     pub fn decode_raw(&self, bytes: &[u8]) -> String {
-        decode_unlabelled(bytes, &[self.declared, self.opts.fallback])
+        decode_unlabelled(bytes, &[self.declared, self.opts.fallback, self.detected])
     }
 
     fn decode_word(&self, charset: &str, bytes: &[u8]) -> String {
@@ -228,11 +248,20 @@ impl HeaderContext {
         if self.opts.strict {
             return decode_as(bytes, enc);
         }
+        if let Some(s) = super::charset::seven_bit_mislabel(charset, bytes) {
+            return s;
+        }
         // Old Foxmail and friends labelled GB2312 bytes as ISO-8859-1: when the
         // message itself declares a Chinese charset and the bytes are valid GBK, read them so.
+        // A multipart message declares no charset at the top: the first text
+        // part's counts (the reader's), else the account's fallback_charset.
+        let chinese = self
+            .declared
+            .or(self.opts.fallback)
+            .filter(|e| is_chinese(e));
         let latin = enc == WINDOWS_1252 || charset.eq_ignore_ascii_case("us-ascii");
-        if latin && !bytes.is_ascii() && self.declared.is_some_and(is_chinese) {
-            if let Some(s) = decode_exact(bytes, self.declared.unwrap_or(GBK)) {
+        if latin && !bytes.is_ascii() {
+            if let Some(s) = chinese.and_then(|c| decode_exact(bytes, c)) {
                 return s;
             }
         }
@@ -270,7 +299,11 @@ impl HeaderContext {
                 }
                 Segment::Word { charset, bytes } => {
                     // Concatenate the bytes of following words in the same charset
-                    // (whitespace between words is dropped), then decode once.
+                    // (whitespace between words is dropped), then decode once —
+                    // except for a stateful charset (ISO-2022-*), whose every word
+                    // ends back in ASCII: joined, the escape sequences would meet
+                    // and decode as a replacement character.
+                    let stateful = is_stateful(charset);
                     let mut joined = bytes.clone();
                     let mut j = i + 1;
                     loop {
@@ -281,7 +314,12 @@ impl HeaderContext {
                                 charset: c2,
                                 bytes: b2,
                             }) if c2.eq_ignore_ascii_case(charset) => {
-                                joined.extend_from_slice(b2);
+                                if stateful {
+                                    out.push_str(&self.decode_word(charset, &joined));
+                                    joined = b2.clone();
+                                } else {
+                                    joined.extend_from_slice(b2);
+                                }
                                 j = k + 1;
                             }
                             _ => break,
@@ -294,6 +332,12 @@ impl HeaderContext {
         }
         out
     }
+}
+
+/// Charsets with shift states (escape sequences): each encoded-word stands alone.
+fn is_stateful(charset: &str) -> bool {
+    let c = charset.trim().to_ascii_lowercase();
+    c.starts_with("iso-2022") || c.starts_with("hz") || c == "utf-7" || c == "csiso2022jp"
 }
 
 /// A MIME type with its parameters (Content-Type, Content-Disposition).

@@ -1,4 +1,5 @@
 use super::*;
+use encoding_rs::GBK;
 
 fn ctx() -> HeaderContext {
     HeaderContext::default()
@@ -26,6 +27,7 @@ fn foxmail_latin1_label_on_gb2312_bytes_is_repaired_when_the_body_is_chinese() {
             fallback: None,
         },
         declared: Some(GBK),
+        detected: None,
     };
     assert_eq!(strict.decode(subject), "ÓÊ¼þÊ¾Àý");
 }
@@ -93,6 +95,7 @@ fn raw_8bit_headers_use_the_declared_charset_then_the_fallback() {
             strict: false,
         },
         declared: None,
+        detected: None,
     };
     assert_eq!(fb.decode(&raw), "周末一起吃饭吗");
     assert_eq!(ctx().decode("直接的UTF-8".as_bytes()), "直接的UTF-8");

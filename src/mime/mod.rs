@@ -42,6 +42,36 @@ pub struct Summary {
     pub maybe_attachment: bool,
 }
 
+/// The charset of the first text part in a multipart body (its part
+/// headers, within the first 64 KB), for the list to decode as the reader does.
+fn first_text_charset(body: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let body = &body[..body.len().min(64 * 1024)];
+    let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].strip_suffix(b"\r").unwrap_or(lines[i]);
+        i += 1;
+        let Some(head) = line.get(..13) else { continue };
+        if !head.eq_ignore_ascii_case(b"content-type:") {
+            continue;
+        }
+        let mut value = line[13..].to_vec();
+        // A folded value goes on in lines that start with white space.
+        while let Some(next) = lines
+            .get(i)
+            .filter(|l| l.first().is_some_and(|b| *b == b' ' || *b == b'\t'))
+        {
+            value.extend_from_slice(next.strip_suffix(b"\r").unwrap_or(next));
+            i += 1;
+        }
+        let params = Params::parse(&value);
+        if params.value.starts_with("text/") {
+            return params.text("charset").as_deref().and_then(charset::lookup);
+        }
+    }
+    None
+}
+
 impl Summary {
     /// `date` is the time (seconds since the epoch) with the sender's UTC
     /// offset in minutes; `date_raw` is kept only when there is no `date`.
@@ -176,14 +206,21 @@ impl Summary {
 
     /// Reads the header block from `TOP n 0` (or a whole message).
     pub fn from_headers(raw: &[u8], opts: &DecodeOptions) -> Summary {
-        let (fields, _) = split_entity(raw);
+        let (fields, body) = split_entity(raw);
         let ct = find(&fields, "content-type")
             .map(Params::parse)
             .unwrap_or_default();
-        let declared = ct.text("charset").as_deref().and_then(charset::lookup);
+        // The top-level charset, else (multipart, when the body came along)
+        // the first text part's, as the reader takes it.
+        let declared = ct
+            .text("charset")
+            .as_deref()
+            .and_then(charset::lookup)
+            .or_else(|| first_text_charset(body));
         let ctx = HeaderContext {
             opts: *opts,
             declared,
+            detected: charset::message_charset(&header::eight_bit_sample(&fields, body)),
         };
         let sender = find(&fields, "from")
             .and_then(|v| first_address(v, &ctx))

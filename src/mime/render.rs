@@ -5,8 +5,10 @@
 
 use mail_parser::{MessageParser, MessagePart, PartType};
 
-use super::charset::{decode_text, lookup, DecodeOptions};
-use super::header::{find, parse_addresses, split_entity, HeaderContext, Mailbox, Params};
+use super::charset::{decode_text, lookup, message_charset, DecodeOptions};
+use super::header::{
+    eight_bit_sample, find, parse_addresses, split_entity, HeaderContext, Mailbox, Params,
+};
 use super::sanitize::{sanitize_line, sanitize_text};
 use super::transfer;
 
@@ -393,10 +395,14 @@ impl Rendered {
 
 fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<AttachmentPart>) {
     {
+        let (top_fields, top_body) = split_entity(raw);
         let ctx = HeaderContext {
             opts: *opts,
             declared: None,
+            // All of the message's 8-bit text together decides for each part of it.
+            detected: message_charset(&eight_bit_sample(&top_fields, top_body)),
         };
+        drop(top_fields);
         let Some(msg) = MessageParser::default().parse(raw) else {
             let (fields, body) = split_entity(raw);
             let h = Headers::read(&fields, &ctx);
@@ -630,6 +636,7 @@ pub fn scan_attachments(
     let mut ctx = HeaderContext {
         opts: *opts,
         declared: None,
+        detected: None,
     };
     let mut stack: Vec<Open> = Vec::new();
     let mut state = ScanState::Headers(Vec::new(), "text/plain");
@@ -755,11 +762,12 @@ pub struct Addresses {
 pub fn addresses(raw: &[u8], opts: &DecodeOptions) -> Addresses {
     let parsed = MessageParser::default().parse(raw);
     let declared = parsed.as_ref().and_then(declared_charset);
+    let (fields, body) = split_entity(raw);
     let ctx = HeaderContext {
         opts: *opts,
         declared,
+        detected: message_charset(&eight_bit_sample(&fields, body)),
     };
-    let (fields, _) = split_entity(raw);
     let list = |name| {
         find(&fields, name)
             .map(|v| parse_addresses(v, &ctx))
