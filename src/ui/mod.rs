@@ -148,11 +148,19 @@ pub fn columns(total: usize) -> Columns {
         18
     };
     // flags (5) + four gaps of 1-2 cells between columns
-    let fixed = 5 + 1 + date + 2 + from + 2 + 2 + size;
+    let others = 5 + 1 + date + 2 + 2 + 2 + size;
+    let room = total.saturating_sub(others);
+    // The subject has priority: when it would be narrower than the sender,
+    // the sender gets a third of the room.
+    let from = if room.saturating_sub(from) < from {
+        room / 3
+    } else {
+        from
+    };
     Columns {
         date,
         from,
-        subject: total.saturating_sub(fixed).max(1),
+        subject: room.saturating_sub(from).max(1),
         size,
     }
 }

@@ -22,6 +22,21 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// A wide (CJK) character just left of the pop-up covers its left border's
+/// cell: the terminal update skips the cell under a wide character's second
+/// half, so the border would not be drawn there. Such a character is blanked.
+fn clear_straddling(buf: &mut ratatui::buffer::Buffer, rect: Rect) {
+    if rect.x <= buf.area.x {
+        return;
+    }
+    for y in rect.top()..rect.bottom() {
+        let cell = &mut buf[(rect.x - 1, y)];
+        if unicode_width::UnicodeWidthStr::width(cell.symbol()) > 1 {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App) {
     let (title, lines, w): (String, Vec<Line>, u16) = match popup {
         Popup::ConfirmQuit { count } => (
@@ -215,6 +230,7 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
     let h = lines.len() as u16 + 2;
     let rect = centered(area, w, h.max(5));
     frame.render_widget(Clear, rect);
+    clear_straddling(frame.buffer_mut(), rect);
     let block = Block::default().borders(Borders::ALL).title(Span::styled(
         title,
         Style::default().add_modifier(Modifier::BOLD),

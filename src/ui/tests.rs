@@ -359,3 +359,101 @@ fn two_accounts_in_the_sidebar_one_refused() {
     assert!(shown.contains("✗ login failed"), "{shown}");
     insta::assert_snapshot!(shown);
 }
+
+#[test]
+fn a_popup_over_wide_characters_keeps_its_border() {
+    // At both widths one of the popup's edges falls inside a CJK character.
+    for width in [80u16, 81] {
+        let mut a = reader_app();
+        update(&mut a, Msg::Resize(width, 24));
+        keys(&mut a, &[Key::Char('?')]);
+        // Drawn through the backend's diff, as a terminal receives it.
+        let mut t = Terminal::new(TestBackend::new(width, 24)).unwrap();
+        t.draw(|f| super::draw(f, &a)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let (left, top) = (0..24u16)
+            .find_map(|y| {
+                (0..width)
+                    .find(|&x| buf[(x, y)].symbol() == "┌")
+                    .map(|x| (x, y))
+            })
+            .expect("the help pop-up");
+        let bottom = (top..24)
+            .find(|&y| buf[(left, y)].symbol() == "└")
+            .expect("its bottom");
+        for y in top + 1..bottom {
+            assert_eq!(
+                buf[(left, y)].symbol(),
+                "│",
+                "width {width}, row {y}: the left border is missing\n{}",
+                screen(&a)
+            );
+        }
+    }
+}
+
+#[test]
+fn at_narrow_widths_the_subject_keeps_priority() {
+    for width in [40u16, 50, 60, 70] {
+        let c = super::columns(width as usize);
+        assert!(
+            c.subject >= c.from,
+            "{width}: subject {} < from {}",
+            c.subject,
+            c.from
+        );
+        assert!(c.subject > 1, "{width}");
+        let a = app(width, 24, MESSAGES.len());
+        let shown = screen(&a);
+        assert!(shown.contains("Your we"), "{width}:\n{shown}");
+    }
+    // Wide terminals are as before.
+    assert_eq!(super::columns(80).from, 18);
+    assert_eq!(super::columns(120).from, 24);
+}
+
+#[test]
+fn rows_carry_their_styles_unread_marked_selected() {
+    use ratatui::style::{Color, Modifier};
+    let mut a = app(80, 24, MESSAGES.len());
+    // Row 0 selected; row 1 marked; row 2 read.
+    keys(
+        &mut a,
+        &[
+            Key::Char('j'),
+            Key::Char('d'),
+            Key::Char('m'),
+            Key::Char('g'),
+        ],
+    );
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| super::draw(f, &a)).unwrap();
+    let buf = t.backend().buffer().clone();
+    // Column 8 is in the date: ASCII, never under a wide character.
+    let style_at = |row: u16| buf[(8, row + 2)].style();
+    let first = style_at(0);
+    assert!(
+        first.add_modifier.contains(Modifier::REVERSED),
+        "selected: {first:?}"
+    );
+    assert!(
+        first.add_modifier.contains(Modifier::BOLD),
+        "unread: {first:?}"
+    );
+    let marked = style_at(1);
+    assert!(
+        marked.add_modifier.contains(Modifier::CROSSED_OUT) && marked.fg == Some(Color::Red),
+        "marked: {marked:?}"
+    );
+    assert!(!marked.add_modifier.contains(Modifier::REVERSED));
+    let read = style_at(2);
+    assert!(
+        !read.add_modifier.contains(Modifier::BOLD),
+        "read: {read:?}"
+    );
+    assert!(
+        style_at(3).add_modifier.contains(Modifier::BOLD),
+        "unread: {:?}",
+        style_at(3)
+    );
+}
