@@ -226,3 +226,64 @@ fn threads_in_the_demo_drawn_folded_and_unfolded() {
     t.keys(&["x"]);
     t.wait_for("EXITED:0", 10);
 }
+
+#[test]
+fn y_copies_a_link_with_osc_52_and_pipe_sends_the_raw_message() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("piped.eml");
+    let line = format!(
+        "env -u POSTIE_CONFIG HOME='{h}' XDG_CONFIG_HOME='{h}/cfg' XDG_STATE_HOME='{h}/state' XDG_DATA_HOME='{h}/data' TERM=xterm-256color '{bin}' --demo",
+        h = home.path().display(),
+        bin = env!("CARGO_BIN_EXE_postie")
+    );
+    let t = Tmux::start(&line, 100, 30);
+    // tmux keeps what OSC 52 sets as a paste buffer.
+    t.tmux_command(&["set", "-g", "set-clipboard", "on"]);
+    t.wait_for("16 messages", 20);
+    t.keys(&["/"]);
+    t.keys(&["-l", "weekly"]);
+    t.keys(&["Enter", "Enter"]);
+    t.wait_for("Subject: Your weekly digest", 10);
+    t.keys(&["y"]);
+    let screen = t.wait_for("Links and addresses", 5);
+    assert!(screen.contains("https://example.org/chinese"), "{screen}");
+    // Down to that link, then copy it.
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains(". ")).collect();
+    let at = rows
+        .iter()
+        .position(|l| l.contains("https://example.org/chinese"))
+        .unwrap_or(0);
+    for _ in 0..at {
+        t.keys(&["j"]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_for("copied to your clipboard", 5);
+    let start = std::time::Instant::now();
+    while !t
+        .tmux_command(&["show-buffer"])
+        .contains("https://example.org/chinese")
+    {
+        assert!(
+            start.elapsed().as_secs() < 5,
+            "clipboard: {:?}",
+            t.tmux_command(&["show-buffer"])
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // | sends the raw message (stored when it was opened) to a command.
+    t.keys(&["|"]);
+    t.wait_for("Pipe the message to:", 5);
+    t.keys(&["-l", &format!("cat > '{}'", out.display())]);
+    t.keys(&["Enter"]);
+    t.wait_for("press any key to go back", 10);
+    t.keys(&["q"]);
+    t.wait_for("finished", 10);
+    let piped = std::fs::read_to_string(&out).unwrap();
+    assert!(piped.contains("Subject: Your weekly digest"), "{piped}");
+    assert!(
+        piped.contains("Content-Type: text/html"),
+        "raw bytes, not the rendering"
+    );
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
+}

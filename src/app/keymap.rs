@@ -63,6 +63,8 @@ pub enum Action {
     Limit,
     Threads,
     Fold,
+    PipeMessage,
+    Links,
 }
 
 /// One row of the table: the keys, where they work, what they do, and the words for help.
@@ -220,6 +222,18 @@ pub const BINDINGS: &[Binding] = &[
         label: "O",
         list: Some((SortReverse, "reverse the sort")),
         reader: None,
+    },
+    Binding {
+        keys: &[K::Char('|')],
+        label: "|",
+        list: Some((PipeMessage, "pipe the message to a command")),
+        reader: Some((PipeMessage, "pipe the message to a command")),
+    },
+    Binding {
+        keys: &[K::Char('y')],
+        label: "y",
+        list: None,
+        reader: Some((Links, "links and addresses: copy one (OSC 52)")),
     },
     Binding {
         keys: &[K::Char('t')],

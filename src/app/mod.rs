@@ -6,6 +6,7 @@ mod compose;
 pub mod desk;
 pub mod keymap;
 pub mod limit;
+pub mod links;
 pub mod list;
 mod order;
 mod reader;
@@ -75,6 +76,13 @@ pub enum Effect {
     Password(crate::secret::Secret),
     /// Run the setup wizard (`A`).
     Setup,
+    /// Put `text` on the user's clipboard (OSC 52: works over SSH).
+    Clipboard(String),
+    /// Pipe a stored message's raw bytes to a shell command.
+    PipeMessage {
+        uidl: Uidl,
+        command: String,
+    },
     /// Thread `folder`'s messages off the UI thread (answered by `Threaded`).
     Thread {
         folder: Folder,
@@ -130,6 +138,11 @@ pub enum Popup {
     ConfirmResend {
         status: String,
     },
+    /// The open message's links and addresses (`y`), one selected.
+    Links {
+        items: Vec<String>,
+        selected: usize,
+    },
     /// `c` with drafts waiting: (id, subject), one selected.
     ContinueDraft {
         drafts: Vec<(String, String)>,
@@ -160,6 +173,8 @@ pub enum Prompt {
     Password { reason: Option<String> },
     /// A limit pattern for the folder shown.
     Limit,
+    /// A command to pipe a whole message to (`|`).
+    PipeMessage { uidl: Uidl },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +239,8 @@ pub struct App {
     pub compose: Option<Compose>,
     /// A reply or forward waiting for its message to be downloaded.
     pending_compose: Option<(crate::send::compose::ComposeKind, Uidl)>,
+    /// A pipe (`|`) waiting for its message to be downloaded.
+    pending_pipe: Option<(Uidl, String)>,
     last_visible: Vec<Uidl>,
     /// Marks waiting in the reader's other accounts (the quit question counts them).
     pub other_marks: usize,
@@ -265,6 +282,7 @@ impl App {
             height,
             compose: None,
             pending_compose: None,
+            pending_pipe: None,
             last_visible: Vec::new(),
             other_marks: 0,
             multi: false,
@@ -505,6 +523,27 @@ impl App {
         vec![Effect::Thread { folder, job }]
     }
 
+    /// `|` answered: pipes the stored message, or downloads (and keeps) it first.
+    fn pipe_message(&mut self, uidl: Uidl, command: String) -> Vec<Effect> {
+        let stored = self.list.get(&uidl).is_some_and(|e| e.stored)
+            || self
+                .others
+                .values()
+                .any(|l| l.get(&uidl).is_some_and(|e| e.stored));
+        if stored {
+            return vec![Effect::PipeMessage { uidl, command }];
+        }
+        if uidl.is_session() {
+            self.notice = Some(
+                "this message cannot be kept (its UIDL is not unique): it cannot be piped".into(),
+            );
+            return vec![];
+        }
+        self.notice = Some("downloading the message to pipe it…".into());
+        self.pending_pipe = Some((uidl.clone(), command));
+        vec![Effect::Worker(Request::FetchBody(uidl))]
+    }
+
     /// `l` answered: the folder shows only what `text` matches (empty: all).
     fn set_limit(&mut self, text: &str) -> Vec<Effect> {
         if text.trim().is_empty() {
@@ -611,6 +650,7 @@ impl App {
                             path,
                         })]
                     }
+                    Prompt::PipeMessage { uidl } => self.pipe_message(uidl, text),
                     // Answered above.
                     Prompt::Password { .. } | Prompt::Limit => vec![],
                 };
@@ -697,6 +737,12 @@ impl App {
                 let current = self.list.limit.as_ref().map(|l| l.pattern.text.clone());
                 self.prompt = Some((Prompt::Limit, current.unwrap_or_default()));
             }
+            Action::PipeMessage => {
+                if let Some(u) = self.list.selected_entry().map(|e| e.uidl.clone()) {
+                    self.prompt = Some((Prompt::PipeMessage { uidl: u }, String::new()));
+                }
+            }
+            Action::Links => {}
             Action::Threads => {
                 self.list.threads = !self.list.threads;
                 if self.list.threads {
@@ -839,6 +885,23 @@ impl App {
                     self.notice = Some("this message has no attachments".into());
                 } else {
                     self.popup = Some(Popup::Attachments { selected: 0 });
+                }
+            }
+            Action::PipeMessage => {
+                if !uidl.as_str().starts_with(" attachment") {
+                    self.prompt = Some((Prompt::PipeMessage { uidl }, String::new()));
+                }
+            }
+            Action::Links => {
+                let items = reader
+                    .body
+                    .as_ref()
+                    .map(|b| links::links_and_addresses(b))
+                    .unwrap_or_default();
+                if items.is_empty() {
+                    self.notice = Some("no links or addresses in this message".into());
+                } else {
+                    self.popup = Some(Popup::Links { items, selected: 0 });
                 }
             }
             Action::Open
@@ -1004,6 +1067,33 @@ impl App {
                 }
                 vec![]
             }
+            Popup::Links { items, selected } => {
+                match key {
+                    Key::Char('j') | Key::Down => {
+                        self.popup = Some(Popup::Links {
+                            selected: (selected + 1).min(items.len().saturating_sub(1)),
+                            items,
+                        })
+                    }
+                    Key::Char('k') | Key::Up => {
+                        self.popup = Some(Popup::Links {
+                            selected: selected.saturating_sub(1),
+                            items,
+                        })
+                    }
+                    Key::Enter | Key::Char('y') => {
+                        self.popup = None;
+                        if let Some(item) = items.get(selected) {
+                            let shown: String = item.chars().take(60).collect();
+                            self.notice = Some(format!("copied to your clipboard: {shown}"));
+                            return vec![Effect::Clipboard(item.clone())];
+                        }
+                    }
+                    Key::Ctrl('c') => return self.exit_discarding(),
+                    _ => self.popup = None,
+                }
+                vec![]
+            }
             Popup::Help { scroll }
                 if matches!(key, Key::Char('j') | Key::Down | Key::Char('k') | Key::Up) =>
             {
@@ -1082,7 +1172,14 @@ impl App {
                 if let Some(e) = self.inbox_mut().get_mut(&uidl) {
                     e.stored = true;
                 }
-                return self.compose_stored(&uidl);
+                let mut effects = self.compose_stored(&uidl);
+                if self.pending_pipe.as_ref().is_some_and(|(u, _)| *u == uidl) {
+                    if let Some((uidl, command)) = self.pending_pipe.take() {
+                        self.notice = None;
+                        effects.push(Effect::PipeMessage { uidl, command });
+                    }
+                }
+                return effects;
             }
             Event::Compose(ev) => return self.compose_event(*ev),
             Event::FolderLoaded { folder, rows } => {

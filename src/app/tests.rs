@@ -1068,3 +1068,61 @@ fn o_sorts_l_limits_and_search_stays_within_the_rows_shown() {
     assert_eq!(app.notice.as_deref(), Some("limit cleared"));
     assert_eq!(shown_rows(&app), ["p", "r1", "other", "r2"]);
 }
+
+#[test]
+fn y_lists_links_to_copy_and_pipe_downloads_first_when_needed() {
+    let mut app = app_with(3);
+    key(&mut app, Enter);
+    let rendered = Rendered {
+        from: "Li <li@example.cn>".into(),
+        body: "see https://example.org/a and write to ops@example.cn".into(),
+        ..Rendered::default()
+    };
+    let uidl = app.list.selected_uidl().unwrap().to_string();
+    update(
+        &mut app,
+        Msg::Worker(Event::BodyLoaded {
+            uidl: uidl.as_str().into(),
+            rendered: Arc::new(rendered),
+        }),
+    );
+    key(&mut app, Char('y'));
+    let Some(Popup::Links { items, .. }) = app.popup.clone() else {
+        panic!("{:?}", app.popup)
+    };
+    assert_eq!(
+        items,
+        ["https://example.org/a", "li@example.cn", "ops@example.cn"]
+    );
+    key(&mut app, Char('j'));
+    assert_eq!(
+        key(&mut app, Enter),
+        vec![Effect::Clipboard("li@example.cn".into())]
+    );
+    // | on a message not stored: downloaded (and kept), then piped.
+    key(&mut app, Char('|'));
+    for c in "git am".chars() {
+        key(&mut app, Char(c));
+    }
+    let effects = key(&mut app, Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Worker(Request::FetchBody(uidl.as_str().into()))]
+    );
+    let effects = update(&mut app, Msg::Worker(Event::Stored(uidl.as_str().into())));
+    assert_eq!(
+        effects,
+        vec![Effect::PipeMessage {
+            uidl: uidl.as_str().into(),
+            command: "git am".into()
+        }]
+    );
+    // Once stored, at once.
+    key(&mut app, Char('|'));
+    key(&mut app, Char('x'));
+    let effects = key(&mut app, Enter);
+    assert!(
+        matches!(&effects[..], [Effect::PipeMessage { command, .. }] if command == "x"),
+        "{effects:?}"
+    );
+}

@@ -414,20 +414,13 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         if exit {
             break;
         }
-        for (i, (uidl, part, command)) in std::mem::take(&mut work.pipes) {
-            let result = pipe_attachment(
-                &running[i].edge,
-                &mut terminal,
-                &mut events,
-                uidl,
-                part,
-                &command,
-            )
-            .await;
+        for (i, (what, command)) in std::mem::take(&mut work.pipes) {
+            let result =
+                pipe_to(&running[i].edge, &mut terminal, &mut events, what, &command).await;
             terminal.clear().context("cannot draw")?;
             let notice = match result {
                 Ok(status) => format!("`{command}` {status}"),
-                Err(e) => format!("cannot pipe the attachment: {e:#}"),
+                Err(e) => format!("cannot pipe: {e:#}"),
             };
             desk.apps[i].notice = Some(crate::mime::sanitize::sanitize_line(&notice).into_owned());
         }
@@ -564,7 +557,13 @@ struct Edge {
     bell: bool,
 }
 
-type Pipe = (crate::mime::Uidl, usize, String);
+/// What a pipe sends: an attachment's decoded bytes, or a message's raw bytes.
+enum Piped {
+    Attachment(crate::mime::Uidl, usize),
+    Message(crate::mime::Uidl),
+}
+
+type Pipe = (Piped, String);
 
 /// What a batch of effects leaves for the loop: things that need the
 /// terminal (the editor, pipes, the wizard) and news for the title.
@@ -612,7 +611,13 @@ impl Edge {
                 uidl,
                 part,
                 command,
-            } => work.pipes.push((i, (uidl, part, command))),
+            } => work
+                .pipes
+                .push((i, (Piped::Attachment(uidl, part), command))),
+            Effect::PipeMessage { uidl, command } => {
+                work.pipes.push((i, (Piped::Message(uidl), command)))
+            }
+            Effect::Clipboard(text) => copy_to_clipboard(&text),
             Effect::Compose(
                 r @ (crate::send::ComposeRequest::Start { .. }
                 | crate::send::ComposeRequest::Edit { .. }),
@@ -672,14 +677,29 @@ impl Edge {
     }
 }
 
-/// Leaves the screen, runs `sh -c command` with the attachment's decoded
-/// bytes on its standard input, waits for a key, and comes back.
-async fn pipe_attachment(
+/// OSC 52: the terminal puts `text` on the user's own clipboard, over SSH
+/// too. Base64 keeps any byte of it from being a control sequence; bounded.
+fn copy_to_clipboard(text: &str) {
+    use base64::Engine as _;
+    use std::io::Write;
+    let mut end = text.len().min(8192);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&text.as_bytes()[..end]);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
+}
+
+/// Leaves the screen, runs `sh -c command` with an attachment's decoded
+/// bytes or a stored message's raw bytes (streamed from its file) on its
+/// standard input, waits for a key, and comes back.
+async fn pipe_to(
     edge: &Edge,
     terminal: &mut Term,
     events: &mut Events,
-    uidl: crate::mime::Uidl,
-    part: usize,
+    what: Piped,
     command: &str,
 ) -> Result<String> {
     let store = edge
@@ -687,13 +707,29 @@ async fn pipe_attachment(
         .clone()
         .ok_or_else(|| anyhow::anyhow!("there is no local store"))?;
     let decode = edge.decode;
-    let bytes = store
-        .run(move |s| local::attachment_bytes(s, &uidl, part, &decode))
-        .await?
-        .map_err(|e| anyhow::anyhow!(e))?
-        .1;
+    enum Source {
+        Bytes(Vec<u8>),
+        File(std::path::PathBuf),
+    }
+    let (source, label) = match what {
+        Piped::Attachment(uidl, part) => {
+            let bytes = store
+                .run(move |s| local::attachment_bytes(s, &uidl, part, &decode))
+                .await?
+                .map_err(|e| anyhow::anyhow!(e))?
+                .1;
+            (Source::Bytes(bytes), format!("attachment {part}"))
+        }
+        Piped::Message(uidl) => {
+            let path = store
+                .run(move |s| s.path(&uidl))
+                .await??
+                .ok_or_else(|| anyhow::anyhow!("the message is not stored"))?;
+            (Source::File(path), "the message".to_string())
+        }
+    };
     restore_terminal();
-    println!("postie: piping attachment {part} to `{command}`\r");
+    println!("postie: piping {label} to `{command}`\r");
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -703,7 +739,16 @@ async fn pipe_attachment(
     if let Some(mut stdin) = child.stdin.take() {
         use tokio::io::AsyncWriteExt;
         // A command that does not read all of it is not an error.
-        let _ = stdin.write_all(&bytes).await;
+        match source {
+            Source::Bytes(bytes) => {
+                let _ = stdin.write_all(&bytes).await;
+            }
+            Source::File(path) => {
+                if let Ok(mut file) = tokio::fs::File::open(&path).await {
+                    let _ = tokio::io::copy(&mut file, &mut stdin).await;
+                }
+            }
+        }
     }
     let status = child.wait().await.context("cannot wait for the command")?;
     println!("\r\npostie: press any key to go back\r");

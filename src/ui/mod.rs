@@ -366,6 +366,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         (_, Some((Prompt::Pipe { .. }, text))) => format!("Pipe the attachment to: {text}▏"),
         (_, Some((Prompt::Attach { .. }, text))) => format!("Attach a file: {text}▏"),
         (_, Some((Prompt::Limit, text))) => format!("Limit to: {text}▏"),
+        (_, Some((Prompt::PipeMessage { .. }, text))) => format!("Pipe the message to: {text}▏"),
         (_, Some((Prompt::Password { reason }, text))) => {
             let why = reason
                 .as_deref()

@@ -112,6 +112,35 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             ));
             (" Attachments ".into(), lines, w)
         }
+        Popup::Links { items, selected } => {
+            let w = 76u16.min(area.width);
+            let inner = (w as usize).saturating_sub(4).max(10);
+            // The rows around the selection, as many as fit.
+            let room = area.height.saturating_sub(6).max(1) as usize;
+            let first = selected.saturating_sub(room.saturating_sub(1));
+            let mut lines: Vec<Line> = items
+                .iter()
+                .enumerate()
+                .skip(first)
+                .take(room)
+                .map(|(i, item)| {
+                    let text = fit(&format!(" {}. {}", i + 1, item), inner);
+                    if i == *selected {
+                        Line::from(Span::styled(
+                            text,
+                            Style::default().add_modifier(Modifier::REVERSED),
+                        ))
+                    } else {
+                        Line::from(text)
+                    }
+                })
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(
+                " Enter copy to your clipboard (OSC 52) · Esc back",
+            ));
+            (" Links and addresses ".into(), lines, w)
+        }
         Popup::Help { scroll } => {
             let mut lines = vec![Line::from(Span::styled(
                 format!(

@@ -67,6 +67,13 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs a tmux command on this server (`set -g set-clipboard on`, `show-buffer`).
+    #[allow(dead_code)]
+    pub fn tmux_command(&self, args: &[&str]) -> String {
+        let out = self.tmux().args(args).output().expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// The window's title, as the program set it (OSC 2).
     #[allow(dead_code)]
     pub fn title(&self) -> String {
