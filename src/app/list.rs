@@ -127,6 +127,9 @@ pub struct MessageList {
     order: Option<Vec<u32>>,
     /// Summaries arrived since the view was last laid out.
     stale: usize,
+    /// Changes when rows are added, removed or reordered (not when a
+    /// summary arrives): a threading job's positions hold while it stands.
+    pub version: u64,
     /// Threads on (`t`), and the last layout the threading job sent.
     pub threads: bool,
     pub thread_layout: Option<Arc<super::thread::Layout>>,
@@ -248,6 +251,7 @@ impl MessageList {
         super::thread::Job {
             inputs: Arc::new(inputs),
             generation: self.thread_generation,
+            version: self.version,
         }
     }
 
@@ -290,8 +294,15 @@ impl MessageList {
     fn threaded(&mut self, layout: &super::thread::Layout) -> Vec<u32> {
         let mut in_layout = vec![false; self.entries.len()];
         let mut rows: Vec<Placed> = Vec::with_capacity(self.entries.len());
+        let same = layout.version == self.version;
         for r in &layout.rows {
-            if let Some(p) = self.position(&r.uidl) {
+            // The list is as the job saw it: a row's place is known; else looked up.
+            let p = if same && (r.arrival as usize) < self.entries.len() {
+                Some(r.arrival as usize)
+            } else {
+                self.position(&r.uidl)
+            };
+            if let Some(p) = p {
                 in_layout[p] = true;
                 rows.push((p as u32, r.prefix.clone(), r.depth, r.thread_size));
             }
@@ -451,6 +462,7 @@ impl MessageList {
     }
 
     fn reindex(&mut self) {
+        self.version += 1;
         let entries = &self.entries;
         let mut by_uidl: Vec<u32> = (0..entries.len() as u32).collect();
         by_uidl.sort_unstable_by(|&a, &b| entries[a as usize].uidl.cmp(&entries[b as usize].uidl));

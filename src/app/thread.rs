@@ -24,11 +24,15 @@ pub struct Job {
     pub inputs: Arc<Vec<Input>>,
     /// Which request this answers (a later one replaces it).
     pub generation: u64,
+    /// The list's version when the job was made.
+    pub version: u64,
 }
 
 impl Job {
     pub fn run(&self) -> Layout {
-        thread(&self.inputs)
+        let mut layout = thread(&self.inputs);
+        layout.version = self.version;
+        layout
     }
 }
 
@@ -55,6 +59,8 @@ impl Eq for Job {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub uidl: Uidl,
+    /// The message's `Input::arrival` (its place in the list the job saw).
+    pub arrival: u32,
     pub depth: u16,
     /// The tree drawn before the subject (`├─>`, `│ └─>`); empty for a root.
     pub prefix: Arc<str>,
@@ -67,6 +73,9 @@ pub struct Row {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layout {
     pub rows: Vec<Row>,
+    /// The list's version the job saw (`MessageList::version`): while it is
+    /// unchanged, a row's `arrival` is its place in the list.
+    pub version: u64,
 }
 
 /// Levels of a tree drawn before the subject; deeper ones start with `…`.
@@ -302,7 +311,7 @@ pub fn thread(inputs: &[Input]) -> Layout {
             first.thread_size = size;
         }
     }
-    Layout { rows }
+    Layout { rows, version: 0 }
 }
 
 fn msg_key(tree: &Tree, inputs: &[Input], dates: &[i64], n: usize) -> (i64, u32) {
@@ -362,6 +371,7 @@ fn walk(tree: &Tree, inputs: &[Input], dates: &[i64], n: usize, out: &mut Vec<Ro
             }
             out.push(Row {
                 uidl: inputs[i].uidl.clone(),
+                arrival: inputs[i].arrival,
                 depth: d,
                 prefix: Arc::from(prefix),
                 thread_size: 0,
