@@ -445,12 +445,17 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
         s.close(STORE_CLOSE).await;
     }
     let rows: Vec<ListedMessage> = rows.iter().map(ListedMessage::new).collect();
+    print_listing(&rows, json)
+}
+
+/// Prints rows as `list` does: aligned text, or one JSON array.
+fn print_listing(rows: &[ListedMessage], json: bool) -> Result<()> {
     let text = if json {
-        let mut s = serde_json::to_string_pretty(&rows)?;
+        let mut s = serde_json::to_string_pretty(rows)?;
         s.push('\n');
         s
     } else {
-        format_listing(&rows)
+        format_listing(rows)
     };
     write_stdout(text.as_bytes())
 }
@@ -517,14 +522,7 @@ pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()
         .iter()
         .map(|r| ListedMessage::new(&ListRow::from_store(r)))
         .collect();
-    let text = if json {
-        let mut s = serde_json::to_string_pretty(&rows)?;
-        s.push('\n');
-        s
-    } else {
-        format_listing(&rows)
-    };
-    write_stdout(text.as_bytes())
+    print_listing(&rows, json)
 }
 
 /// INBOX as the store alone knows it (no message numbers: no session).

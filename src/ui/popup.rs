@@ -11,6 +11,27 @@ use crate::app::keymap::BINDINGS;
 use crate::app::Popup;
 use crate::display::{fit, wrap};
 
+/// Rows of a pick list, each fitted to `inner` cells, the selected one reversed.
+fn pick_rows(
+    texts: impl Iterator<Item = (usize, String)>,
+    selected: usize,
+    inner: usize,
+) -> Vec<Line<'static>> {
+    texts
+        .map(|(i, text)| {
+            let text = fit(&text, inner);
+            if i == selected {
+                Line::from(Span::styled(
+                    text,
+                    Style::default().add_modifier(Modifier::REVERSED),
+                ))
+            } else {
+                Line::from(text)
+            }
+        })
+        .collect()
+}
+
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
@@ -82,30 +103,17 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             };
             let w = 70u16.min(area.width);
             let inner = (w as usize).saturating_sub(4).max(10);
-            let mut lines: Vec<Line> = list
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    let text = fit(
-                        &format!(
-                            " {}. {} ({}, {})",
-                            a.part,
-                            a.name,
-                            a.mime_type,
-                            crate::display::human_size(a.size)
-                        ),
-                        inner,
-                    );
-                    if i == *selected {
-                        Line::from(Span::styled(
-                            text,
-                            Style::default().add_modifier(Modifier::REVERSED),
-                        ))
-                    } else {
-                        Line::from(text)
-                    }
-                })
-                .collect();
+            let mut lines = pick_rows(
+                list.iter().enumerate().map(|(i, a)| {
+                    let size = crate::display::human_size(a.size);
+                    (
+                        i,
+                        format!(" {}. {} ({}, {size})", a.part, a.name, a.mime_type),
+                    )
+                }),
+                *selected,
+                inner,
+            );
             lines.push(Line::from(""));
             lines.push(Line::from(
                 " s save · S save all · Enter open · | pipe · Esc back",
@@ -118,23 +126,16 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             // The rows around the selection, as many as fit.
             let room = area.height.saturating_sub(6).max(1) as usize;
             let first = selected.saturating_sub(room.saturating_sub(1));
-            let mut lines: Vec<Line> = items
-                .iter()
-                .enumerate()
-                .skip(first)
-                .take(room)
-                .map(|(i, item)| {
-                    let text = fit(&format!(" {}. {}", i + 1, item), inner);
-                    if i == *selected {
-                        Line::from(Span::styled(
-                            text,
-                            Style::default().add_modifier(Modifier::REVERSED),
-                        ))
-                    } else {
-                        Line::from(text)
-                    }
-                })
-                .collect();
+            let mut lines = pick_rows(
+                items
+                    .iter()
+                    .enumerate()
+                    .skip(first)
+                    .take(room)
+                    .map(|(i, item)| (i, format!(" {}. {}", i + 1, item))),
+                *selected,
+                inner,
+            );
             lines.push(Line::from(""));
             lines.push(Line::from(
                 " Enter copy to your clipboard (OSC 52) · Esc back",
