@@ -54,3 +54,12 @@ sleep 1
 tmux -S "$work/sock" capture-pane -e -p -N -t setup > "$work/setup.txt"
 python3 tests/screenshots/render.py "$work/setup.txt" screenshots/setup.png $cols $rows
 echo screenshots/setup.png
+# Threads on the demo (t), in a reader of its own.
+tmux -S "$work/sock" new-session -d -s threads -x $cols -y $rows \
+  "env HOME='$work/t' TERM=xterm-256color '$bin' --demo"
+sleep 1.5
+tmux -S "$work/sock" send-keys -t threads t
+sleep 1
+tmux -S "$work/sock" capture-pane -e -p -N -t threads > "$work/threads.txt"
+python3 tests/screenshots/render.py "$work/threads.txt" screenshots/threads.png $cols $rows
+echo screenshots/threads.png
