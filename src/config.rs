@@ -105,6 +105,8 @@ pub struct AccountConfig {
     /// Ring the terminal's bell when new mail arrives.
     #[serde(default)]
     pub bell_on_new: bool,
+    /// Seconds a `password_command` may take (default 30).
+    pub password_command_timeout: Option<u64>,
 }
 
 /// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
@@ -330,7 +332,7 @@ impl Config {
         let shown = path.display().to_string();
         let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: shown.clone(),
-            reason: e.to_string().trim().replace('\n', " "),
+            reason: parse_error(text, &e),
         })?;
         if file.accounts.is_empty() {
             return Err(ConfigError::NoAccounts { path: shown });
@@ -504,6 +506,11 @@ impl AccountConfig {
         }
     }
 
+    fn password_command_limit(&self) -> Duration {
+        self.password_command_timeout
+            .map_or(PASSWORD_COMMAND_TIMEOUT, Duration::from_secs)
+    }
+
     /// How often the reader looks for new mail; None: only on R.
     pub fn check_every(&self) -> Option<Duration> {
         let d = self
@@ -527,7 +534,7 @@ impl AccountConfig {
             }
         }
         if let Some(cmd) = &self.password_command {
-            return run_password_command(name, cmd).map(Some);
+            return run_password_command(name, cmd, self.password_command_limit()).map(Some);
         }
         Ok(self.password.clone())
     }
@@ -611,7 +618,7 @@ impl AccountConfig {
             });
         };
         let password = if let Some(cmd) = &smtp.password_command {
-            run_password_command(account, cmd)?
+            run_password_command(account, cmd, self.password_command_limit())?
         } else if let Some(p) = &smtp.password {
             p.clone()
         } else if let Some(p) = account_password {
@@ -648,6 +655,45 @@ impl AccountConfig {
     }
 }
 
+/// A TOML error in words that never quote the file: the line, the column,
+/// the key and what is wrong — the offending line may hold a password
+/// (`password = "Secret…` with its quote missing), and so may a value the
+/// parser would name (`invalid type: integer `12345``).
+fn parse_error(text: &str, e: &toml::de::Error) -> String {
+    let mut what = e.message().trim().replace('\n', " ");
+    if what.starts_with("invalid type") || what.starts_with("invalid value") {
+        // "invalid type: integer `12345`, expected a string": the value goes.
+        if let (Some(a), Some(b)) = (what.find('`'), what.rfind('`')) {
+            if a < b && !what[b + 1..].contains('`') {
+                what.replace_range(a..=b, "");
+                what = what.replace(" ,", ",").replace("  ", " ");
+            }
+        }
+    }
+    let Some(span) = e.span() else {
+        return what;
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..span.start.min(text.len())].chars().count() + 1;
+    // The key of that line, if it has one (a key is never a secret).
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let key = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= 64
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        });
+    match key {
+        Some(k) => format!("line {line}, column {column}, key {k}: {what}"),
+        None => format!("line {line}, column {column}: {what}"),
+    }
+}
+
 /// `POSTIE_PASSWORD_<ACCOUNT>`: the account's name in upper case, anything
 /// but letters and digits as `_` (`work-qq` → `POSTIE_PASSWORD_WORK_QQ`).
 pub fn password_variable(account: &str) -> String {
@@ -664,24 +710,94 @@ pub fn password_variable(account: &str) -> String {
     format!("POSTIE_PASSWORD_{name}")
 }
 
-pub(crate) fn run_password_command(account: &str, cmd: &str) -> Result<Secret, ConfigError> {
+/// How long a `password_command` may take unless `password_command_timeout` says.
+pub const PASSWORD_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `cmd` with `sh -c` and takes the first line it prints. It may ask
+/// on the terminal (a GPG pinentry, `pass`), but not for ever: after
+/// `limit` it is stopped (its whole process group) and named in the error.
+pub(crate) fn run_password_command(
+    account: &str,
+    cmd: &str,
+    limit: Duration,
+) -> Result<Secret, ConfigError> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
     let fail = |reason: String| ConfigError::PasswordCommand {
         account: account.to_string(),
         reason,
     };
-    let out = std::process::Command::new("sh")
+    let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)
         .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .output()
+        .process_group(0)
+        .spawn()
         .map_err(|e| fail(format!("cannot run it: {e}")))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
+    // Read both pipes on threads of their own, so a talkative command
+    // cannot fill a pipe and stall.
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                // Read to the end (a writer cut off would die of SIGPIPE),
+                // keeping the first 64 KB.
+                let mut chunk = [0u8; 8192];
+                while let Ok(n) = p.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    if buf.len() < 64 * 1024 {
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                }
+            }
+            buf
+        })
+    };
+    let out = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                // The shell and whatever it started.
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!(
+                    "`{}` did not finish within {} s (password_command_timeout)",
+                    crate::mime::sanitize::sanitize_line(cmd),
+                    limit.as_secs()
+                )));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(fail(format!("cannot wait for it: {e}"))),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    if !status.success() {
+        let err = String::from_utf8_lossy(&stderr);
         let first = crate::mime::sanitize::sanitize_line(err.lines().next().unwrap_or("").trim());
         return Err(fail(format!(
             "{}{}",
-            out.status,
+            status,
             if first.is_empty() {
                 String::new()
             } else {
@@ -689,7 +805,7 @@ pub(crate) fn run_password_command(account: &str, cmd: &str) -> Result<Secret, C
             }
         )));
     }
-    let text = String::from_utf8(out.stdout).map_err(|_| fail("its output is not UTF-8".into()))?;
+    let text = String::from_utf8(stdout).map_err(|_| fail("its output is not UTF-8".into()))?;
     let first = text.lines().next().unwrap_or("");
     if first.is_empty() {
         return Err(fail("it printed nothing".into()));
@@ -732,6 +848,47 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("/x/config.toml"))
+    }
+
+    #[test]
+    fn a_password_command_that_hangs_is_stopped_and_named() {
+        let start = std::time::Instant::now();
+        let e = run_password_command("a", "sleep 30; echo pw", Duration::from_millis(300))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            e.contains("`sleep 30; echo pw` did not finish within 0 s"),
+            "{e}"
+        );
+        // A talkative one is read without stalling.
+        let p = run_password_command(
+            "a",
+            "echo first; yes | head -c 300000",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert_eq!(p.expose(), "first");
+    }
+
+    #[test]
+    fn parse_errors_never_quote_a_secret() {
+        for (text, want) in [
+            ("password = \"Secret123\n", "line 1"),
+            ("[accounts.a]\nhost='h'\nuser='u'\npasword = \"Secret123\"\n", "pasword"),
+            ("[accounts.a]\nhost='h'\nuser='u'\npassword = 12345\n", "key password: invalid type: integer, expected a string"),
+            ("[accounts.a]\nhost='h'\nuser='u'\npassword = \"Secret1\"\npassword = \"Secret2\"\n", "duplicate key"),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+            for secret in ["Secret", "12345"] {
+                assert!(!e.contains(secret), "{e}");
+            }
+        }
     }
 
     #[test]
@@ -831,6 +988,7 @@ mod tests {
                 .password_command
                 .as_deref()
                 .unwrap(),
+            PASSWORD_COMMAND_TIMEOUT,
         )
         .unwrap_err()
         .to_string();

@@ -331,7 +331,11 @@ impl Wizard<'_> {
             let Some(cmd) = typed.strip_prefix('!') else {
                 return Some((Secret::new(typed), None));
             };
-            match crate::config::run_password_command("setup", cmd.trim()) {
+            match crate::config::run_password_command(
+                "setup",
+                cmd.trim(),
+                crate::config::PASSWORD_COMMAND_TIMEOUT,
+            ) {
                 Ok(p) => return Some((p, Some(cmd.trim().to_string()))),
                 Err(e) => self.io.say(&format!("  {e}")),
             }
