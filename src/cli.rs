@@ -460,6 +460,21 @@ fn print_listing(rows: &[ListedMessage], json: bool) -> Result<()> {
     write_stdout(text.as_bytes())
 }
 
+/// An error and its causes on one line, each cause once: an error that
+/// already names its source (`protocol error from HOST: CAUSE`) is not
+/// followed by that cause again.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !line.contains(&c) {
+            line.push_str(": ");
+            line.push_str(&c);
+        }
+    }
+    line
+}
+
 /// An account's source for work on the local store alone: no password is
 /// looked up (nothing goes to the server).
 async fn resolve_offline(args: &SourceArgs) -> Result<Source> {
@@ -549,12 +564,53 @@ enum Bytes {
     File(PathBuf),
 }
 
+/// A message file to read: a regular file (not a device, a FIFO or a
+/// directory, which could be endless), opened.
+fn open_message_file(p: &std::path::Path) -> Result<std::fs::File> {
+    let f = std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let meta = f
+        .metadata()
+        .with_context(|| format!("cannot read {}", p.display()))?;
+    if !meta.is_file() {
+        return Err(anyhow!("{} is not a regular file", p.display()));
+    }
+    Ok(f)
+}
+
 impl Bytes {
+    /// The whole message in memory (for saving attachments), at most
+    /// `MAX_MESSAGE_IN_MEMORY`.
     fn read(self) -> Result<Vec<u8>> {
+        use std::io::Read;
         match self {
             Bytes::Memory(b) => Ok(b),
             Bytes::File(p) => {
-                std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))
+                let f = open_message_file(&p)?;
+                let limit = crate::pop3::client::MAX_MESSAGE_IN_MEMORY as u64;
+                let mut buf = Vec::new();
+                f.take(limit + 1)
+                    .read_to_end(&mut buf)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                if buf.len() as u64 > limit {
+                    return Err(anyhow!(
+                        "{} is larger than {} MB: too large to read whole",
+                        p.display(),
+                        limit >> 20
+                    ));
+                }
+                Ok(buf)
+            }
+        }
+    }
+
+    /// The message decoded for reading; a large file is never read whole.
+    fn render(self, decode: &DecodeOptions) -> Result<Rendered> {
+        match self {
+            Bytes::Memory(b) => Ok(Rendered::from_message(&b, decode)),
+            Bytes::File(p) => {
+                let mut f = open_message_file(&p)?;
+                crate::mime::render_file(&mut f, decode)
+                    .with_context(|| format!("cannot read {}", p.display()))
             }
         }
     }
@@ -752,6 +808,13 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
                 let mut f = tokio::fs::File::open(&p)
                     .await
                     .with_context(|| format!("cannot read {}", p.display()))?;
+                let meta = f
+                    .metadata()
+                    .await
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                if !meta.is_file() {
+                    return Err(anyhow!("{} is not a regular file", p.display()));
+                }
                 let mut stdout = tokio::io::stdout();
                 match tokio::io::copy(&mut f, &mut stdout).await {
                     Ok(_) => {}
@@ -763,10 +826,7 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
             }
         };
     }
-    let rendered = tokio::task::spawn_blocking(move || -> Result<Rendered> {
-        Ok(Rendered::from_message(&bytes.read()?, &decode))
-    })
-    .await??;
+    let rendered = tokio::task::spawn_blocking(move || bytes.render(&decode)).await??;
     write_stdout(rendered.to_text().as_bytes())
 }
 
@@ -839,5 +899,20 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
         // `postie list | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(anyhow!("cannot write to stdout: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod error_line_tests {
+    #[test]
+    fn a_cause_already_named_is_not_repeated() {
+        let source = std::io::Error::other("bad reply line");
+        let e = anyhow::Error::new(source).context("protocol error from h:110: bad reply line");
+        assert_eq!(
+            super::error_line(&e),
+            "protocol error from h:110: bad reply line"
+        );
+        let e = anyhow::Error::new(std::io::Error::other("disk full")).context("cannot save");
+        assert_eq!(super::error_line(&e), "cannot save: disk full");
     }
 }

@@ -59,13 +59,45 @@ pub fn human_size(octets: u64) -> String {
     } else if b < K * K * K {
         format!("{:.0}M", b / K / K)
     } else {
-        format!("{:.1}G", b / K / K / K)
+        // Bigger than any real message, but a hostile LIST may say so: it
+        // must still fit the size column (u64::MAX is 16.0E).
+        let mut v = b / K / K / K;
+        let units = ["G", "T", "P", "E"];
+        let mut i = 0;
+        while v >= 1000.0 && i + 1 < units.len() {
+            v /= K;
+            i += 1;
+        }
+        if v < 10.0 {
+            format!("{v:.1}{}", units[i])
+        } else {
+            format!("{v:.0}{}", units[i])
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_fit_the_column_however_large() {
+        assert_eq!(human_size(u64::MAX), "16E");
+        assert_eq!(human_size(5 * 1024 * 1024 * 1024 * 1024), "5.0T");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0G");
+        for n in [
+            0,
+            1023,
+            1024,
+            10 << 20,
+            999 << 30,
+            1 << 50,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
+            assert!(human_size(n).len() <= 6, "{n}: {}", human_size(n));
+        }
+    }
 
     #[test]
     fn cjk_counts_two_cells_and_cuts_at_char_boundary() {

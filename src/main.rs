@@ -198,8 +198,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let msg = format!("{e:#}");
-            eprintln!("postie: {}", postie::mime::sanitize::sanitize_line(&msg));
+            eprintln!(
+                "postie: {}",
+                postie::mime::sanitize::sanitize_line(&postie::cli::error_line(&e))
+            );
             ExitCode::FAILURE
         }
     }

@@ -103,6 +103,7 @@ fn pop3_failure(e: &Pop3Error, kind: PasswordKind, help: &str) -> Failure {
         | Pop3Error::Timeout { .. }
         | Pop3Error::ConnectionLost { .. } => Trouble::Network,
         Pop3Error::TlsUntrusted { .. }
+        | Pop3Error::TlsWrongHost { .. }
         | Pop3Error::TlsHandshake { .. }
         | Pop3Error::CaFile { .. }
         | Pop3Error::StartTlsUnavailable { .. } => Trouble::Tls,

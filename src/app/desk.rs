@@ -38,6 +38,8 @@ pub struct Steps {
     /// Accounts where new mail arrived (ring the bell where configured, retitle).
     pub new_mail: Vec<usize>,
     pub exit: bool,
+    /// Why the reader must stop (a crashed task): exit non-zero.
+    pub fatal: Option<String>,
 }
 
 impl Desk {
@@ -167,6 +169,15 @@ impl Desk {
                     }
                     let effects = app.enter_folder(folder);
                     self.take(next, effects, steps);
+                }
+                Effect::Fatal(why) => {
+                    for j in 0..self.apps.len() {
+                        steps
+                            .effects
+                            .push((j, Effect::Worker(Request::QuitDiscard)));
+                    }
+                    steps.fatal = Some(why);
+                    steps.exit = true;
                 }
                 Effect::NewMail(n) => {
                     steps.new_mail.push(i);
@@ -415,6 +426,26 @@ mod tests {
         assert_eq!(side[1].trouble.as_deref(), Some("login failed"));
         assert_eq!(side[0].shown, Some(Folder::Inbox));
         assert_eq!(side[1].folders[0], (Folder::Inbox, 4));
+    }
+
+    #[test]
+    fn a_crashed_worker_ends_the_reader_with_an_error_and_deletes_nothing() {
+        let mut d = desk();
+        key(&mut d, Char('d'));
+        let s = d.update(
+            Msg::Worker(Event::Crashed("the POP3 task stopped: boom".into())),
+            Some(1),
+        );
+        assert!(s.exit);
+        assert_eq!(
+            s.fatal.as_deref(),
+            Some("account qq: the POP3 task stopped: boom; nothing was deleted")
+        );
+        assert!(s
+            .effects
+            .iter()
+            .all(|(_, e)| *e == Effect::Worker(Request::QuitDiscard)));
+        assert_eq!(s.effects.len(), 2);
     }
 
     #[test]

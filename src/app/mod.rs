@@ -90,6 +90,8 @@ pub enum Effect {
     },
     /// Leave now (the worker has been told to RSET and QUIT, or is done).
     Exit,
+    /// Leave with this error (a task crashed): the program exits non-zero.
+    Fatal(String),
 }
 
 #[derive(Debug, Clone)]
@@ -319,8 +321,19 @@ impl App {
         } else if self.folder != Folder::Inbox {
             let n = self.list.len();
             format!("{n} message{}", if n == 1 { "" } else { "s" })
-        } else if !self.indexed && self.list.is_empty() && !self.needs_password {
+        } else if !self.indexed
+            && self.list.is_empty()
+            && !self.needs_password
+            && self.trouble.is_none()
+        {
             "connecting…".to_string()
+        } else if !self.indexed && self.trouble.is_some() {
+            // Under a login or certificate pop-up: not "connecting…".
+            let n = self.list.len();
+            format!(
+                "{n} message{} stored here, not logged in",
+                if n == 1 { "" } else { "s" }
+            )
         } else if !self.indexed {
             let n = self.list.len();
             let how = if self.connection == Connection::Offline || self.needs_password {
@@ -1472,6 +1485,12 @@ impl App {
                     }
                     FailureKind::Server | FailureKind::Local => self.notice = Some(error),
                 }
+            }
+            Event::Crashed(why) => {
+                return vec![Effect::Fatal(format!(
+                    "account {}: {why}; nothing was deleted",
+                    crate::mime::sanitize::sanitize_line(&self.header.account)
+                ))];
             }
             Event::Closed { .. } => {
                 self.connection = Connection::Closed;

@@ -1126,3 +1126,18 @@ fn y_lists_links_to_copy_and_pipe_downloads_first_when_needed() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn a_refused_login_does_not_say_connecting_under_its_pop_up() {
+    let mut app = App::new(HeaderInfo::default(), 80, 24);
+    assert_eq!(app.status(), "connecting…");
+    update(
+        &mut app,
+        Msg::Worker(Event::Failed {
+            kind: FailureKind::Login,
+            error: "login failed: [AUTH] no".into(),
+        }),
+    );
+    assert!(matches!(app.popup, Some(Popup::Error { .. })));
+    assert_eq!(app.status(), "0 messages stored here, not logged in");
+}

@@ -323,10 +323,17 @@ fn tls_error(host: &str, e: native_tls::Error) -> Pop3Error {
     {
         let reason = detail
             .rsplit_once(": (")
-            .map(|(_, r)| r.trim_end_matches(')').to_string());
+            .map(|(_, r)| r.trim_end_matches(')').to_string())
+            .unwrap_or(detail);
+        if lower.contains("hostname mismatch") {
+            return Pop3Error::TlsWrongHost {
+                host: host.to_string(),
+                detail: reason,
+            };
+        }
         Pop3Error::TlsUntrusted {
             host: host.to_string(),
-            detail: reason.unwrap_or(detail),
+            detail: reason,
         }
     } else {
         Pop3Error::TlsHandshake {

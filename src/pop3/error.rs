@@ -10,6 +10,8 @@ pub enum Pop3Error {
     Connect { addr: String, reason: String },
     #[error("TLS: certificate not trusted for {host} ({detail}); if the server uses a self-signed certificate, set ca_file to it")]
     TlsUntrusted { host: String, detail: String },
+    #[error("TLS: the certificate {host} presented is for another name ({detail}); check host in the config (the name must match the certificate; ca_file does not help here)")]
+    TlsWrongHost { host: String, detail: String },
     #[error("TLS: handshake with {host} failed: {detail}")]
     TlsHandshake { host: String, detail: String },
     #[error("TLS: cannot use ca_file {path}: {detail}")]

@@ -70,8 +70,15 @@ impl Drop for TerminalGuard {
 fn setup_terminal() -> Result<(Term, TerminalGuard)> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        hook(info);
+        // Only the UI thread gives the terminal back: a task that panics on
+        // another thread is reported through the loop, which then leaves
+        // cleanly; restoring from under the running screen would break it.
+        if std::thread::current().name() == Some("main") {
+            restore_terminal();
+            hook(info);
+        } else {
+            tracing::error!("panic: {info}");
+        }
     }));
     enable_raw_mode().context("cannot put the terminal in raw mode (is this a terminal?)")?;
     let guard = TerminalGuard;
@@ -240,7 +247,24 @@ async fn start_account(
         bell: source.bell_on_new,
     };
     compose::prepare_tls(&edge);
-    let worker = tokio::spawn(worker.run());
+    // A panic in the worker is caught and reported, not silently ending
+    // the account (the reader then exits non-zero).
+    let crash_tx = edge.ev_tx.clone();
+    let worker = tokio::spawn(async move {
+        use futures_util::FutureExt;
+        if let Err(p) = std::panic::AssertUnwindSafe(worker.run())
+            .catch_unwind()
+            .await
+        {
+            let why = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            tracing::error!("the POP3 worker panicked: {why}");
+            let _ = crash_tx.send(Event::Crashed(format!("the POP3 task stopped: {why}")));
+        }
+    });
     let tx = merged.clone();
     let forward = tokio::spawn(async move {
         while let Some(ev) = ev_rx.recv().await {
@@ -338,6 +362,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("cannot watch SIGHUP")?;
     let mut dirty = true;
+    let mut fatal: Option<String> = None;
     let mut milestones = crate::timings::Once::default();
     loop {
         if dirty {
@@ -397,6 +422,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
             }
         }
         if exit {
+            fatal = work.fatal.take();
             break;
         }
         // The editor needs the terminal: one request at a time, in order.
@@ -478,7 +504,10 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
             store.close(Duration::from_secs(5)).await;
         }
     }
-    Ok(())
+    match fatal {
+        Some(why) => Err(anyhow::anyhow!(why)),
+        None => Ok(()),
+    }
 }
 
 /// Sets the terminal's title when the unread counts changed.
@@ -573,12 +602,17 @@ struct Work {
     edits: Vec<(usize, crate::send::ComposeRequest)>,
     setup: bool,
     new_mail: Vec<usize>,
+    /// A task crashed: the reader exits with this error.
+    fatal: Option<String>,
 }
 
 impl Work {
     /// Carries out `steps`; true when the reader should exit.
     fn take(&mut self, running: &[Running], steps: Steps) -> bool {
         self.new_mail.extend(steps.new_mail);
+        if steps.fatal.is_some() {
+            self.fatal = steps.fatal;
+        }
         for (i, effect) in steps.effects {
             let Some(r) = running.get(i) else { continue };
             r.edge.execute(i, effect, self);
@@ -637,7 +671,7 @@ impl Edge {
                 });
             }
             // The desk answers these itself.
-            Effect::NextAccount { .. } | Effect::NewMail(_) | Effect::Exit => {}
+            Effect::NextAccount { .. } | Effect::NewMail(_) | Effect::Exit | Effect::Fatal(_) => {}
         }
     }
 

@@ -318,6 +318,12 @@ impl RowFlags {
     }
 }
 
+/// How far a download is, 0 to 100 (a server that sends more than LIST
+/// said is at 100, not at 340187517).
+fn percent(received: u64, total: u64) -> u64 {
+    (received.saturating_mul(100) / total.max(1)).min(100)
+}
+
 fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader) {
     if r.body.is_none() {
         let text = match app.bodies.get(&r.uidl) {
@@ -328,7 +334,7 @@ fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader)
                     "  loading… {} of {} ({}%)",
                     human_size(*received),
                     human_size(*total),
-                    received * 100 / total.max(&1)
+                    percent(*received, *total)
                 )
             }
             Some(BodyState::Failed(e)) => format!("  cannot show this message: {e}"),
@@ -416,7 +422,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
             ) => format!(
                 "showing the first {} · {}% downloaded · ? help ",
                 human_size(p.shown),
-                received * 100 / (*total).max(1)
+                percent(*received, *total)
             ),
             _ => {
                 let pct = if r.lines.is_empty() {

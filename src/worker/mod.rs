@@ -170,6 +170,9 @@ pub enum Event {
     Closed {
         deleted: usize,
     },
+    /// The task that owned this account's session stopped by a bug (a
+    /// panic): the reader leaves, restoring the terminal, and exits non-zero.
+    Crashed(String),
     /// From composing and sending (its own task, never this worker).
     Compose(Box<crate::send::ComposeEvent>),
 }
@@ -181,6 +184,7 @@ fn classify(e: &Pop3Error) -> FailureKind {
         e if e.is_temporary() => FailureKind::Network,
         Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) => FailureKind::Login,
         Pop3Error::TlsUntrusted { .. }
+        | Pop3Error::TlsWrongHost { .. }
         | Pop3Error::TlsHandshake { .. }
         | Pop3Error::CaFile { .. }
         | Pop3Error::StartTlsUnavailable { .. } => FailureKind::Tls,
