@@ -421,12 +421,14 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
 pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()> {
     let source = resolve(args).await?;
     let store = cli_store(&source).await;
+    let mut session = None;
     let rows: Vec<ListRow> = if offline {
         local_only(store.as_ref()).await?
     } else {
         match sync_listing(&source, store.as_ref()).await {
             Ok((rows, client)) => {
-                client.quit().await?;
+                // QUIT after printing: what was fetched is never lost to it.
+                session = Some(client);
                 rows
             }
             Err(e) if is_temporary(&e) => {
@@ -445,7 +447,22 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
         s.close(STORE_CLOSE).await;
     }
     let rows: Vec<ListedMessage> = rows.iter().map(ListedMessage::new).collect();
-    print_listing(&rows, json)
+    let printed = print_listing(&rows, json);
+    if let Some(client) = session {
+        quit_read_only(client).await;
+    }
+    printed
+}
+
+/// QUIT for a session that marked nothing: its answer cannot lose anything,
+/// so an `-ERR` (or a dropped link) is a warning, not a failure.
+async fn quit_read_only(client: Client) {
+    if let Err(e) = client.quit().await {
+        eprintln!(
+            "postie: warning: {} (this session marked nothing for deletion)",
+            crate::mime::sanitize::sanitize_line(&e.to_string())
+        );
+    }
 }
 
 /// Prints rows as `list` does: aligned text, or one JSON array.
@@ -735,7 +752,7 @@ async fn message_bytes_with(
     }
     .clone();
     if stored_path(message.uidl.clone()).await.is_some() {
-        client.quit().await?;
+        quit_read_only(client).await;
         return mark_seen(message.uidl.clone())
             .await
             .map(Bytes::File)
@@ -754,7 +771,7 @@ async fn message_bytes_with(
         let mut out = tokio::fs::File::from_std(tmp.reopen()?);
         client.retr_to(message.number, &mut out).await?;
         out.flush().await?;
-        client.quit().await?;
+        quit_read_only(client).await;
         let u = message.uidl.clone();
         store
             .run(move |s| s.deliver_tmp(&u, &tmp, Flags::default()))
@@ -765,7 +782,7 @@ async fn message_bytes_with(
         return Ok(Bytes::File(path));
     } else {
         let bytes = client.retr(message.number).await?;
-        client.quit().await?;
+        quit_read_only(client).await;
         if let Some(store) = keep {
             let u = message.uidl.clone();
             let b = bytes.clone();

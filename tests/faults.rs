@@ -1318,3 +1318,59 @@ async fn fetch_survives_a_drop_in_the_middle_of_a_message() {
     assert_eq!(postie::store::maildir::scan(&inbox).unwrap().len(), 2);
     assert_eq!(std::fs::read_dir(inbox.join("tmp")).unwrap().count(), 0);
 }
+
+/// `list` and `show` print what they fetched even when the server answers
+/// QUIT with `-ERR`: nothing was marked, so nothing can be lost, and the
+/// output is not thrown away (a warning says what the server said).
+#[tokio::test]
+async fn a_quit_refusal_loses_no_output_of_list_or_show() {
+    async fn serve() -> u16 {
+        let (port, _task) = fake(|mut p| async move {
+            p.send(b"+OK fake ready\r\n").await;
+            while let Some(l) = p.line().await {
+                let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
+                    "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n",
+                    "STAT" => b"+OK 1 60\r\n",
+                    "UIDL" => b"+OK\r\n1 only-one\r\n.\r\n",
+                    "LIST" => b"+OK\r\n1 60\r\n.\r\n",
+                    "TOP" => b"+OK\r\nFrom: a@example.com\r\nSubject: kept anyway\r\n\r\n.\r\n",
+                    "RETR" => b"+OK\r\nFrom: a@example.com\r\nSubject: kept anyway\r\n\r\nthe body\r\n.\r\n",
+                    "QUIT" => {
+                        p.send(b"-ERR [SYS/TEMP] could not close the mailbox\r\n").await;
+                        return;
+                    }
+                    _ => b"+OK\r\n",
+                };
+                p.send(reply).await;
+            }
+        })
+        .await;
+        port
+    }
+    for args in [&["list", "--json"][..], &["show", "1"][..]] {
+        let port = serve().await;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.toml");
+        std::fs::write(
+            &cfg,
+            format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
+        )
+        .unwrap();
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+            .env("POSTIE_CONFIG", &cfg)
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .args(args)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stdout.contains("kept anyway"), "{args:?}: {stdout}");
+        assert!(
+            stderr.contains("could not close the mailbox") && stderr.contains("marked nothing"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
