@@ -1374,3 +1374,57 @@ async fn a_quit_refusal_loses_no_output_of_list_or_show() {
         );
     }
 }
+
+/// RFC 1939 §6: a QUIT answered `-ERR` may have removed some of the marked
+/// messages and not others. The reader must not say "nothing was deleted":
+/// it says what is known, keeps the marks, and stays.
+#[tokio::test]
+async fn a_refused_commit_does_not_claim_nothing_was_deleted() {
+    use postie::worker::{Event, Request};
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        while let Some(l) = p.line().await {
+            let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
+                "UIDL" => b"+OK\r\n1 uid-1\r\n2 uid-2\r\n.\r\n",
+                "LIST" => b"+OK\r\n1 100\r\n2 200\r\n.\r\n",
+                "TOP" => b"+OK\r\nSubject: hi\r\n\r\n.\r\n",
+                "QUIT" => {
+                    p.send(b"-ERR some deleted messages not removed\r\n").await;
+                    return;
+                }
+                _ => b"+OK\r\n",
+            };
+            p.send(reply).await;
+        }
+    })
+    .await;
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, None);
+    let mut marked = false;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Event::Indexed(_) if !marked => {
+                marked = true;
+                req_tx.send(Request::Mark("uid-2".into())).unwrap();
+                req_tx.send(Request::QuitCommit).unwrap();
+            }
+            Event::Closed { .. } => panic!("a refused QUIT is not a commit"),
+            Event::Failed { error, .. } if error.contains("QUIT") => {
+                assert!(!error.contains("nothing was deleted"), "{error}");
+                assert!(
+                    error.contains(
+                        "some of the 1 marked messages may have been deleted and some not"
+                    ),
+                    "{error}"
+                );
+                break;
+            }
+            _ => {}
+        }
+    }
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}

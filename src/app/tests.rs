@@ -262,7 +262,7 @@ fn a_failed_commit_keeps_the_app_open_and_the_marks() {
         &mut app,
         Msg::Worker(Event::Failed {
             kind: FailureKind::Network,
-            error: "deleting failed, nothing was deleted: connection lost".into(),
+            error: "the connection ended during QUIT (connection lost): the 1 deletions may or may not have been committed; reconnecting shows what is left".into(),
         }),
     );
     assert_eq!(e, vec![]);
@@ -272,7 +272,7 @@ fn a_failed_commit_keeps_the_app_open_and_the_marks() {
         .notice
         .as_deref()
         .unwrap()
-        .contains("nothing was deleted"));
+        .contains("may or may not have been committed"));
 }
 
 #[test]

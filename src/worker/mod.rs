@@ -892,13 +892,24 @@ impl Worker {
                 true
             }
             Err(e) => {
-                // Not committed: keep the marks and stay, so nothing is lost silently.
+                // Not known to be committed: keep the marks and stay. RFC 1939
+                // §6: after a QUIT -ERR some marked messages may be gone and
+                // some not; a link lost during QUIT leaves it unknown. The
+                // next session's index shows what is left; marks on it stay.
                 self.quit = None;
                 self.applied.clear();
                 self.marks_dirty = !self.marks.is_empty();
+                let error = match &e {
+                    Pop3Error::Refused { .. } => format!(
+                        "the server refused QUIT ({e}): some of the {deleted} marked messages may have been deleted and some not; reconnecting shows what is left"
+                    ),
+                    _ => format!(
+                        "the connection ended during QUIT ({e}): the {deleted} deletions may or may not have been committed; reconnecting shows what is left"
+                    ),
+                };
                 self.send(Event::Failed {
                     kind: classify(&e),
-                    error: format!("deleting failed, nothing was deleted: {e}"),
+                    error,
                 });
                 false
             }
