@@ -273,15 +273,18 @@ pub struct ListedMessage {
 impl ListedMessage {
     fn new(r: &ListRow) -> ListedMessage {
         let s = r.summary.clone().unwrap_or_default();
+        // The gate to the terminal: whatever the index holds (a damaged or
+        // planted one included), nothing printed can be a control sequence.
+        let clean = |t: &str| crate::mime::sanitize::sanitize_line(t).into_owned();
         ListedMessage {
             number: r.number,
-            uidl: r.uidl.durable().map(str::to_string),
+            uidl: r.uidl.durable().map(clean),
             size: r.size,
-            list_date: s.list_date(),
+            list_date: clean(&s.list_date()),
             date: s.date_rfc3339(),
-            from: s.from().to_string(),
-            from_address: s.from_address().to_string(),
-            subject: s.subject().to_string(),
+            from: clean(s.from()),
+            from_address: clean(s.from_address()),
+            subject: clean(s.subject()),
             seen: r.flags.contains(Flags::SEEN),
             flagged: r.flags.contains(Flags::FLAGGED),
             answered: r.flags.contains(Flags::ANSWERED),

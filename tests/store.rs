@@ -821,3 +821,45 @@ async fn next_event(
         .expect("an event within 30 s")
         .expect("the worker is running")
 }
+
+/// A planted (or damaged) index whose summaries hold escape sequences,
+/// OSC 52, C1 controls and bidi overrides: `list --offline` prints them
+/// as visible placeholders, in text and in JSON.
+#[test]
+fn list_sanitises_what_the_index_holds() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[accounts.x]\nhost = \"pop.example.com\"\nuser = \"u\"\npassword = \"p\"\n";
+    let root = dir.path().join("data").join("postie").join("x");
+    {
+        let mut store = postie::store::Store::open(
+            &root,
+            &postie::store::account_key("pop.example.com", "u"),
+            postie::mime::DecodeOptions::default(),
+        )
+        .unwrap();
+        let u = postie::mime::Uidl::from("u-1");
+        store.apply_server_index(&[(u.clone(), 100)], &[]).unwrap();
+        let evil = postie::mime::Summary::new(
+            "Invoice \u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}gpj.exe",
+            "Mallory\u{1b}[31m",
+            "m@example.com",
+            "",
+            None,
+            false,
+        );
+        store.put_summaries(&[(u, Arc::new(evil))]).unwrap();
+    }
+    for args in [
+        &["list", "--offline"][..],
+        &["list", "--offline", "--json"][..],
+    ] {
+        let run = common::postie_in(dir.path(), config, None, args);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        let out = run.stdout_text();
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+            assert!(!out.contains(bad), "{args:?}: {bad:?} printed: {out:?}");
+        }
+        assert!(out.contains("Invoice"), "{out}");
+    }
+}

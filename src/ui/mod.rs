@@ -122,7 +122,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
         h.server,
         mode
     );
-    let line = fit(&text, area.width as usize);
+    let line = fit(&sanitize_line(&text), area.width as usize);
     frame.render_widget(
         Paragraph::new(Span::styled(line, bar().add_modifier(Modifier::BOLD))),
         area,
@@ -241,11 +241,13 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                     Style::default().fg(Color::Cyan)
                 },
             );
+            // The gate to the terminal: the rows on screen are sanitised
+            // here, whatever the store or a cache held.
             let rest = format!(
                 " {}  {}  {}  {}",
-                fit(&date, c.date),
-                fit(from, c.from),
-                fit(subject, c.subject),
+                fit(&sanitize_line(&date), c.date),
+                fit(&sanitize_line(from), c.from),
+                fit(&sanitize_line(subject), c.subject),
                 fit_right(&size.map(human_size).unwrap_or_default(), c.size)
             );
             let mut style = Style::default();
@@ -359,7 +361,7 @@ fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader)
             if query.is_some_and(|q| text.to_lowercase().contains(q)) {
                 style = style.fg(Color::Black).bg(Color::Yellow);
             }
-            Line::from(Span::styled(text.clone(), style))
+            Line::from(Span::styled(sanitize_line(text).into_owned(), style))
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), area);
@@ -436,7 +438,10 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         },
     };
     frame.render_widget(
-        Paragraph::new(Span::styled(status_line(&left, &right, total), bar())),
+        Paragraph::new(Span::styled(
+            status_line(&sanitize_line(&left), &right, total),
+            bar(),
+        )),
         area,
     );
 }

@@ -457,3 +457,35 @@ fn rows_carry_their_styles_unread_marked_selected() {
         style_at(3)
     );
 }
+
+#[test]
+fn text_from_the_store_is_sanitised_at_the_screen() {
+    // A summary as a damaged or planted index could hold it: never decoded,
+    // so never sanitised on the way in.
+    let mut a = app(100, 24, MESSAGES.len());
+    let evil = Summary::new(
+        "Invoice \u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}gpj.exe",
+        "Mallory\u{1b}[31m",
+        "m@example.com",
+        "",
+        None,
+        false,
+    );
+    update(
+        &mut a,
+        Msg::Worker(Event::HeadersLoaded(vec![("u0".into(), Arc::new(evil))])),
+    );
+    let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    t.draw(|f| super::draw(f, &a)).unwrap();
+    let shown: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!shown.contains(bad), "{bad:?} reached the screen");
+    }
+    assert!(shown.contains("Invoice ^[]52;c;ZXZpbA==^G"), "{shown}");
+}
