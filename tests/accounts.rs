@@ -139,6 +139,14 @@ fn an_account_without_a_password_asks_for_it_inside_the_screen() {
     // Held in memory only: nothing was written into the config.
     let config = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
     assert!(!config.contains("password"), "{config}");
+    // The log is private: 0600 in a 0700 directory, and holds no password.
+    use std::os::unix::fs::PermissionsExt;
+    let log = home.path().join("state/postie/postie.log");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&log), 0o600);
+    assert_eq!(mode(log.parent().unwrap()), 0o700);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains(&d.password("prompted")) && !text.contains("wrong-one"));
 }
 
 #[test]

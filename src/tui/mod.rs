@@ -91,17 +91,29 @@ fn setup_terminal() -> Result<(Term, TerminalGuard)> {
 
 /// Logs go to `$XDG_STATE_HOME/postie/postie.log`, never to the terminal.
 fn start_log() {
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = crate::config::xdg_dir("XDG_STATE_HOME", ".local/state").join("postie");
-    if std::fs::create_dir_all(&dir).is_err() {
+    // The log names accounts, servers and errors: 0700 and 0600, and a
+    // symlink planted at its name is never followed.
+    if crate::store::maildir::private_dir(&dir).is_err() {
         return;
     }
     let Ok(file) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(dir.join("postie.log"))
     else {
         return;
     };
+    // A log an older postie made readable by others is made private.
+    if let Ok(meta) = file.metadata() {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        }
+    }
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("POSTIE_LOG").unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt()
