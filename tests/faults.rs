@@ -662,7 +662,8 @@ async fn a_refused_top_is_not_cached() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, Some(common::store_at(dir.path())));
+    let store = common::store_at(dir.path());
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, Some(store.clone()));
     let mut loaded = Vec::new();
     while loaded.len() < 2 {
         if let Event::HeadersLoaded(b) = tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
@@ -687,6 +688,8 @@ async fn a_refused_top_is_not_cached() {
         .await
         .unwrap()
         .unwrap();
+    // Every job the worker gave the store is done before it is read again.
+    store.close(Duration::from_secs(10)).await;
     let rows = common::store_rows(dir.path());
     let get = |u: &str| rows.iter().find(|r| r.uidl == u).unwrap().summary.clone();
     assert_eq!(
@@ -1427,4 +1430,54 @@ async fn a_refused_commit_does_not_claim_nothing_was_deleted() {
     }
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}
+
+/// A status line trickled a byte every 200 ms: `command_timeout` (1 s here)
+/// bounds the whole line, not the silence between bytes. A body trickled at
+/// 20 bytes a second is refused once `read_timeout` has passed, as slower
+/// than the minimum rate, though no silence is ever long.
+#[tokio::test]
+async fn a_trickling_server_is_bounded_by_the_whole_reply_not_each_byte() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("STAT").await;
+        for b in b"+OK 2 320 and a long, long, long, long tail\r\n" {
+            p.send(&[*b]).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 1))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let err = client.stat().await.unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(matches!(err, Pop3Error::Timeout { .. }), "{err}");
+
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        p.expect("RETR").await;
+        p.send(b"+OK\r\n").await;
+        for _ in 0..200 {
+            p.send(b"x").await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let mut client = Client::connect(&config(port, AuthPreference::User, 1))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let err = client.retr(1).await.unwrap_err().to_string();
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(err.contains("slower than 256 bytes a second"), "{err}");
 }

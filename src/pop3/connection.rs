@@ -623,6 +623,7 @@ impl Connection {
         }
         let mut chunk = Vec::with_capacity(READ_CHUNK * 2);
         let mut total = 0u64;
+        let mut pace = Pace::new();
         loop {
             let progress = self
                 .decoder
@@ -641,7 +642,7 @@ impl Connection {
             if progress == BodyProgress::Done {
                 break;
             }
-            self.fill(self.timeouts.read, "waiting for the rest of RETR")
+            self.fill_body(&mut pace, "waiting for the rest of RETR")
                 .await?;
         }
         sink.flush()
@@ -842,17 +843,57 @@ impl Connection {
         }
     }
 
+    /// A status line, within `command_timeout` for the whole line: a server
+    /// that trickles it a byte at a time does not restart the clock.
     async fn read_status(&mut self) -> Result<StatusLine, Pop3Error> {
+        let deadline = Instant::now() + self.timeouts.command;
         loop {
             match self.decoder.status() {
                 Ok(Some(s)) => return Ok(s),
                 Ok(None) => {
-                    self.fill(self.timeouts.command, "waiting for the server's reply")
-                        .await?
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let what = "waiting for the server's reply";
+                    let secs = self.timeouts.command.as_secs();
+                    let timed_out = move || Pop3Error::Timeout {
+                        what: what.into(),
+                        secs,
+                    };
+                    if left.is_zero() {
+                        let e = timed_out();
+                        return Err(self.fail(e));
+                    }
+                    match self.fill(left, what).await {
+                        // Reported against the whole limit, not what was left of it.
+                        Err(Pop3Error::Timeout { .. }) => return Err(timed_out()),
+                        other => other?,
+                    }
                 }
                 Err(e) => return Err(self.protocol(e)),
             }
         }
+    }
+
+    /// More of a multi-line reply: within `read_timeout` of silence, and, once
+    /// `read_timeout` has passed, at `MIN_RATE` on average (a server that
+    /// trickles a body cannot hold the session for ever).
+    async fn fill_body(&mut self, pace: &mut Pace, what: &str) -> Result<(), Pop3Error> {
+        let before = self.decoder.buffered();
+        self.fill(self.timeouts.read, what).await?;
+        pace.bytes += self.decoder.buffered().saturating_sub(before) as u64;
+        let elapsed = pace.start.elapsed();
+        if elapsed > self.timeouts.read && (pace.bytes as f64) < MIN_RATE * elapsed.as_secs_f64() {
+            let e = Pop3Error::Timeout {
+                what: format!(
+                    "{what}: the server sent {} bytes in {} s, slower than {} bytes a second",
+                    pace.bytes,
+                    elapsed.as_secs(),
+                    MIN_RATE as u64
+                ),
+                secs: elapsed.as_secs(),
+            };
+            return Err(self.fail(e));
+        }
+        Ok(())
     }
 
     async fn read_reply(&mut self, cmd: &Command, max_body: usize) -> Result<Reply, Pop3Error> {
@@ -864,6 +905,7 @@ impl Connection {
             return Ok(Reply { status, body: None });
         }
         let mut body = Vec::new();
+        let mut pace = Pace::new();
         loop {
             match self.decoder.body(&mut body) {
                 Ok(BodyProgress::Done) => {
@@ -881,10 +923,29 @@ impl Connection {
                 }
                 Ok(BodyProgress::NeedMore) => {
                     let what = format!("waiting for the rest of the {} reply", cmd.name());
-                    self.fill(self.timeouts.read, &what).await?
+                    self.fill_body(&mut pace, &what).await?
                 }
                 Err(e) => return Err(self.protocol(e)),
             }
+        }
+    }
+}
+
+/// The slowest a multi-line reply may arrive, on average, once
+/// `read_timeout` has passed: 256 bytes a second (a 2G link does 5,000).
+pub const MIN_RATE: f64 = 256.0;
+
+/// How fast a multi-line reply is arriving.
+struct Pace {
+    start: Instant,
+    bytes: u64,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        Pace {
+            start: Instant::now(),
+            bytes: 0,
         }
     }
 }
