@@ -1481,3 +1481,61 @@ async fn a_trickling_server_is_bounded_by_the_whole_reply_not_each_byte() {
     );
     assert!(err.contains("slower than 256 bytes a second"), "{err}");
 }
+
+/// A server that drops the connection at every DELE: the worker backs off
+/// across logins (1, 2, 5 s…) instead of reconnecting at once for ever, and
+/// says when it will try again.
+#[tokio::test]
+async fn a_server_that_drops_at_every_dele_is_not_hammered() {
+    use postie::worker::{Event, Request};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let logins = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = logins.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let (r, w) = sock.into_split();
+                let mut p = Peer {
+                    reader: BufReader::new(r),
+                    writer: w,
+                };
+                p.login(CAPA_PIPE).await;
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                while let Some(l) = p.line().await {
+                    let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
+                        "UIDL" => b"+OK\r\n1 uid-1\r\n.\r\n",
+                        "LIST" => b"+OK\r\n1 100\r\n.\r\n",
+                        "TOP" => b"+OK\r\nSubject: hi\r\n\r\n.\r\n",
+                        // Drop, as a server killed at DELE would.
+                        "DELE" | "RSET" => return,
+                        _ => b"+OK\r\n",
+                    };
+                    p.send(reply).await;
+                }
+            });
+        }
+    });
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, None);
+    let start = Instant::now();
+    let mut marked = false;
+    let mut waits = Vec::new();
+    while start.elapsed() < Duration::from_secs(7) {
+        match tokio::time::timeout(Duration::from_secs(1), ev_rx.recv()).await {
+            Ok(Some(Event::Indexed(_))) if !marked => {
+                marked = true;
+                req_tx.send(Request::Mark("uid-1".into())).unwrap();
+            }
+            Ok(Some(Event::Reconnecting { in_secs })) => waits.push(in_secs),
+            Ok(None) => break,
+            _ => {}
+        }
+    }
+    let n = logins.load(std::sync::atomic::Ordering::SeqCst);
+    // 0 s, then +1, +2 (3 s), +5 (8 s): at most 4 logins in 7 s, not dozens.
+    assert!((2..=4).contains(&n), "{n} logins in 7 s; waits {waits:?}");
+    assert!(waits.starts_with(&[1, 2]), "{waits:?}");
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}

@@ -1434,9 +1434,13 @@ impl App {
                 uncommitted,
             } => {
                 self.connection = Connection::Lost;
-                self.committing = false;
                 // The marks are kept and re-applied in the next session; the reason goes last.
-                self.notice = Some(if uncommitted > 0 {
+                self.notice = Some(if self.committing {
+                    // y was answered: the worker keeps at it after reconnecting.
+                    format!(
+                        "connection lost; {uncommitted} deletions not committed yet, still trying"
+                    )
+                } else if uncommitted > 0 {
                     format!("connection lost; {uncommitted} deletions were not committed")
                 } else {
                     "connection lost".to_string()

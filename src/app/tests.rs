@@ -1141,3 +1141,29 @@ fn a_refused_login_does_not_say_connecting_under_its_pop_up() {
     assert!(matches!(app.popup, Some(Popup::Error { .. })));
     assert_eq!(app.status(), "0 messages stored here, not logged in");
 }
+
+#[test]
+fn a_commit_interrupted_by_a_lost_connection_says_it_is_still_pending() {
+    let mut app = app_with(3);
+    key(&mut app, Char('d'));
+    key(&mut app, Char('q'));
+    assert_eq!(
+        key(&mut app, Char('y')),
+        vec![Effect::Worker(Request::QuitCommit)]
+    );
+    update(
+        &mut app,
+        Msg::Worker(Event::ConnectionLost {
+            reason: "connection reset".into(),
+            uncommitted: 1,
+        }),
+    );
+    assert!(app.committing, "still committing");
+    update(&mut app, Msg::Worker(Event::Reconnecting { in_secs: 2 }));
+    let n = app.notice.clone().unwrap();
+    assert!(
+        n.contains("1 deletions not committed yet, still trying")
+            && n.contains("reconnecting in 2 s"),
+        "{n}"
+    );
+}

@@ -213,6 +213,8 @@ const SOON: u32 = 2048;
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
+/// A session lost sooner than this after its login counts as dying young.
+const HEALTHY_SESSION: Duration = Duration::from_secs(60);
 
 /// The message named `uidl` in `index` (number order), through `by_uidl`
 /// (positions in UIDL order): a binary search, no map of 100,000 keys.
@@ -302,6 +304,12 @@ pub struct Worker {
     check_every: Option<Duration>,
     /// When the next check is due (from the last login).
     next_check: Option<Instant>,
+    /// Sessions in a row lost soon after their login (backoff across logins).
+    drops: u32,
+    /// The pause for `drops` was taken before this reconnect.
+    paused_after_drop: bool,
+    /// When the current session logged in.
+    logged_in_at: Option<Instant>,
 }
 
 impl Worker {
@@ -341,6 +349,9 @@ impl Worker {
             pending: VecDeque::new(),
             check_every: None,
             next_check: None,
+            drops: 0,
+            paused_after_drop: false,
+            logged_in_at: None,
         }
     }
 
@@ -446,6 +457,17 @@ impl Worker {
                     self.wait_for_request().await;
                     continue;
                 }
+                if self.drops > 0 && !self.paused_after_drop {
+                    // Sessions keep dying young: wait before the next one.
+                    self.paused_after_drop = true;
+                    let secs = self.backoff(self.drops);
+                    self.send(Event::Reconnecting { in_secs: secs });
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(secs), self.wait_for_request())
+                            .await;
+                    continue;
+                }
+                self.paused_after_drop = false;
                 if let Err(e) = self.connect().await {
                     self.connect_failed(e).await;
                     continue;
@@ -573,6 +595,13 @@ impl Worker {
     fn trouble(&mut self, e: Pop3Error) {
         if e.is_fatal() {
             tracing::warn!("connection lost: {e}");
+            // A session lost soon after its login counts towards the backoff
+            // (a server that drops at every DELE must not be asked again and
+            // again); one that lived a while starts the count afresh.
+            let young = self
+                .logged_in_at
+                .is_some_and(|t| t.elapsed() < HEALTHY_SESSION);
+            self.drops = if young { self.drops + 1 } else { 0 };
             self.client = None;
             self.applied.clear();
             self.marks_dirty = !self.marks.is_empty();
@@ -586,6 +615,13 @@ impl Worker {
                 error: e.to_string(),
             });
         }
+    }
+
+    /// The delay before the next attempt: 1, 2, 5, 10, 30 s, then up to the
+    /// check interval (at least 30 s).
+    fn backoff(&self, attempts: u32) -> u64 {
+        let cap = self.check_every.map_or(30, |d| d.as_secs().max(30));
+        [1, 2, 5, 10, 30, 60, 120, 300, 600][(attempts.max(1) as usize - 1).min(8)].min(cap)
     }
 
     async fn connect_failed(&mut self, e: Pop3Error) {
@@ -602,9 +638,7 @@ impl Worker {
         // Backing off while the server is away: up to 30 s, or up to the
         // check interval when that is longer (a server down for the night is
         // not asked every 30 s until morning).
-        let cap = self.check_every.map_or(30, |d| d.as_secs().max(30));
-        let secs =
-            [1, 2, 5, 10, 30, 60, 120, 300, 600][(self.failures as usize - 1).min(8)].min(cap);
+        let secs = self.backoff(self.failures + self.drops);
         self.send(Event::Reconnecting { in_secs: secs });
         let _ = tokio::time::timeout(Duration::from_secs(secs), self.wait_for_request()).await;
     }
@@ -697,6 +731,7 @@ impl Worker {
     fn take_index(&mut self, index: Vec<MailboxEntry>, auth: AuthMethod, pipelined: bool) {
         crate::timings::mark("logged-in-and-indexed");
         self.failures = 0;
+        self.logged_in_at = Some(Instant::now());
         self.next_check = self.check_every.map(|d| Instant::now() + d);
         let had_uidl = self.has_uidl;
         let id = sync::identify(index);
