@@ -239,3 +239,30 @@ fn fetch_all_downloads_every_account_and_list_reads_each() {
         "{out}"
     );
 }
+
+#[test]
+fn an_empty_postie_password_does_not_override_the_configured_one() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        account(d, "first", "fetch_a", Some(&d.password("fetch_a")), ""),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+        .env("POSTIE_PASSWORD", "")
+        .env("POSTIE_PASSWORD_FIRST", "")
+        .env("POSTIE_CONFIG", &cfg)
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .args(["list"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
