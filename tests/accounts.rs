@@ -23,6 +23,7 @@ fn users() -> Vec<User> {
         User::new("newmail", five()),
         User::new("fetch_a", five()),
         User::new("fetch_b", three()),
+        User::new("empty_pw", three()),
     ]
 }
 
@@ -247,7 +248,7 @@ fn an_empty_postie_password_does_not_override_the_configured_one() {
     let cfg = home.path().join("config.toml");
     std::fs::write(
         &cfg,
-        account(d, "first", "fetch_a", Some(&d.password("fetch_a")), ""),
+        account(d, "first", "empty_pw", Some(&d.password("empty_pw")), ""),
     )
     .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_postie"))
@@ -259,10 +260,8 @@ fn an_empty_postie_password_does_not_override_the_configured_one() {
         .args(["list"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("offline"), "logged in, not offline: {err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
 }
