@@ -362,6 +362,12 @@ pub async fn sync_listing(
             Err(e) => eprintln!("postie: warning: cannot update the local store: {e}"),
         }
     }
+    if id.unusable > 0 {
+        eprintln!(
+            "postie: warning: the server's UIDL listing was unusable for {} message(s); they are listed without one and never kept",
+            id.unusable
+        );
+    }
     if id.duplicated > 0 {
         eprintln!(
             "postie: warning: the server gave {} messages a UIDL another message also has; they are listed without one and never kept",

@@ -254,6 +254,12 @@ async fn fetch_into(
         )
         .into());
     }
+    if id.unusable > 0 {
+        eprintln!(
+            "postie: warning: the server's UIDL listing was unusable for {} message(s): they are downloaded and kept by their content, and never deleted",
+            id.unusable
+        );
+    }
     if id.duplicated > 0 {
         eprintln!(
             "postie: warning: the server gave {} messages a UIDL another message also has: they are downloaded and kept by their content, and never deleted",

@@ -1539,3 +1539,61 @@ async fn a_server_that_drops_at_every_dele_is_not_hammered() {
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
+
+/// One over-long UIDL, one with a control character and one LIST line with
+/// a negative size do not make the mailbox unreadable: every message is
+/// listed, the two with bad UIDLs without one (read-only, never kept), and
+/// the bad size as 0.
+#[tokio::test]
+async fn one_bad_listing_line_spoils_only_its_own_message() {
+    let (port, _task) = fake(|mut p| async move {
+        p.send(b"+OK fake ready\r\n").await;
+        while let Some(l) = p.line().await {
+            let long = format!(
+                "+OK\r\n1 good-1\r\n2 {}\r\n3 bad\x01ctl\r\n4 good-4\r\n.\r\n",
+                "x".repeat(80)
+            );
+            let reply: Vec<u8> = match l.split(' ').next().unwrap_or("") {
+                "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n".to_vec(),
+                "UIDL" => long.into_bytes(),
+                "LIST" => b"+OK\r\n1 50\r\n2 60\r\n3 -20\r\n4 70\r\n.\r\n".to_vec(),
+                "TOP" => b"+OK\r\nFrom: a@example.com\r\nSubject: readable\r\n\r\n.\r\n".to_vec(),
+                "QUIT" => {
+                    p.send(b"+OK bye\r\n").await;
+                    return;
+                }
+                _ => b"+OK\r\n".to_vec(),
+            };
+            p.send(&reply).await;
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+        .env("POSTIE_CONFIG", &cfg)
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .args(["list", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let uidls: Vec<&serde_json::Value> = rows.iter().map(|r| &r["uidl"]).collect();
+    assert_eq!(uidls.iter().filter(|u| u.is_null()).count(), 2, "{uidls:?}");
+    assert!(uidls.iter().any(|u| *u == "good-4") && uidls.iter().any(|u| *u == "good-1"));
+    assert!(
+        rows.iter().any(|r| r["number"] == 3 && r["size"] == 0),
+        "{rows:?}"
+    );
+    assert!(stderr.contains("unusable for 2 message(s)"), "{stderr}");
+}

@@ -39,6 +39,9 @@ pub struct MailboxEntry {
     /// None when the server does not support UIDL. Shared, not copied,
     /// by whoever keeps it (the worker, the header cache, the list).
     pub uidl: Option<std::sync::Arc<str>>,
+    /// The server's UIDL line for it was unusable (over 70 characters, a
+    /// control character): the message is readable this session only.
+    pub bad_uidl: bool,
 }
 
 #[derive(Debug)]
@@ -564,35 +567,69 @@ fn read_index(
     let list = list
         .ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?
         .into_result(&Command::List(None))?;
-    let mut sizes = parse_listing(list.body.as_deref().unwrap_or_default(), parse_scan_listing)
-        .map_err(protocol)?;
+    // One bad line does not make the mailbox unreadable: a size that cannot
+    // be read is taken as 0, a line without a message number is skipped.
+    let mut sizes: Vec<(u32, u64)> = parse_listing(list.body.as_deref().unwrap_or_default(), |l| {
+        Ok(parse_scan_listing(l)
+            .ok()
+            .or_else(|| message_number(l).map(|n| (n, 0))))
+    })
+    .map_err(protocol)?
+    .into_iter()
+    .flatten()
+    .collect();
     // Both listings come in message-number order from every server seen;
     // sorting is a check then, and the two are joined by one walk.
     sizes.sort_by_key(|&(n, _)| n);
     sizes.dedup_by_key(|&mut (n, _)| n);
     let mut uids = match uidl {
         Some(r) if r.status.is_ok() => {
-            let mut uids = parse_listing(r.body.as_deref().unwrap_or_default(), |l| {
-                parse_uid_listing_shared(l, share)
-            })
-            .map_err(protocol)?;
+            // An unusable UIDL line marks its message (view only); a line
+            // without a message number is skipped.
+            let mut uids: Vec<(u32, Option<std::sync::Arc<str>>)> =
+                parse_listing(r.body.as_deref().unwrap_or_default(), |l| {
+                    Ok(match parse_uid_listing_shared(l, share) {
+                        Ok((n, u)) => Some((n, Some(u))),
+                        Err(_) => message_number(l).map(|n| (n, None)),
+                    })
+                })
+                .map_err(protocol)?
+                .into_iter()
+                .flatten()
+                .collect();
             uids.sort_by_key(|(n, _)| *n);
             uids.dedup_by_key(|(n, _)| *n);
             Some(uids.into_iter().peekable())
         }
         _ => None,
     };
+    let has_uidl = uids.is_some();
     let entries: Vec<MailboxEntry> = sizes
         .into_iter()
         .map(|(number, size)| {
-            let uidl = uids.as_mut().and_then(|u| {
+            let found = uids.as_mut().and_then(|u| {
                 while u.next_if(|(n, _)| *n < number).is_some() {}
                 u.next_if(|(n, _)| *n == number).map(|(_, uid)| uid)
             });
-            MailboxEntry { number, size, uidl }
+            // With UIDL, a message its listing left out or garbled is view only.
+            let bad_uidl = has_uidl && !matches!(found, Some(Some(_)));
+            MailboxEntry {
+                number,
+                size,
+                uidl: found.flatten(),
+                bad_uidl,
+            }
         })
         .collect();
     Ok(entries)
+}
+
+/// The message number a listing line starts with, when it has one.
+fn message_number(line: &str) -> Option<u32> {
+    line.split_whitespace()
+        .next()
+        .and_then(|w| w.parse::<u32>().ok())
+        .filter(|&n| n > 0)
 }
 
 async fn capa(conn: &mut Connection) -> Result<Capabilities, Pop3Error> {

@@ -31,12 +31,15 @@ pub struct Identified {
     /// 1939 forbids it): they get session-only ids, so they are never
     /// opened, marked, stored or deleted by that UIDL.
     pub duplicated: usize,
+    /// Messages whose UIDL line was unusable (view only this session).
+    pub unusable: usize,
 }
 
 /// Names each message: its UIDL when no other message shares it, else a
 /// session-only id.
 pub fn identify(index: Vec<MailboxEntry>) -> Identified {
-    let has_uidl = !index.is_empty() && index.iter().all(|e| e.uidl.is_some());
+    let has_uidl = !index.is_empty() && index.iter().all(|e| e.uidl.is_some() || e.bad_uidl);
+    let unusable = index.iter().filter(|e| e.bad_uidl).count();
     // Shared UIDLs found by sorting positions (4 bytes a message, not a map).
     let mut order: Vec<u32> = (0..index.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| index[a as usize].uidl.cmp(&index[b as usize].uidl));
@@ -73,6 +76,7 @@ pub fn identify(index: Vec<MailboxEntry>) -> Identified {
         messages,
         has_uidl,
         duplicated,
+        unusable,
     }
 }
 
@@ -259,6 +263,7 @@ mod tests {
 
     fn entry(number: u32, uidl: Option<&str>) -> MailboxEntry {
         MailboxEntry {
+            bad_uidl: false,
             number,
             size: 100 + number as u64,
             uidl: uidl.map(Into::into),

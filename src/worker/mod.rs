@@ -759,7 +759,7 @@ impl Worker {
             .map(|m| m.uidl.clone())
             .collect();
         let count = id.messages.len();
-        let (has_uidl, duplicated) = (id.has_uidl, id.duplicated);
+        let (has_uidl, duplicated, unusable) = (id.has_uidl, id.duplicated, id.unusable);
         drop(id);
         self.index = Vec::with_capacity(count);
         for r in &plan.rows {
@@ -818,7 +818,16 @@ impl Worker {
                 kind: FailureKind::Server,
                 error: "the server has no UIDL: mail cannot be kept or remembered, and marks cannot survive a reconnect".into(),
             });
-        } else if duplicated > 0 {
+        }
+        if unusable > 0 {
+            self.send(Event::Failed {
+                kind: FailureKind::Server,
+                error: format!(
+                    "the server's UIDL listing was unusable for {unusable} message(s) (too long, or control characters): they can be read in this session only, and are never kept or deleted by it"
+                ),
+            });
+        }
+        if !(!has_uidl && count > 0 && (had_uidl || self.store.is_some())) && duplicated > 0 {
             self.send(Event::Failed {
                 kind: FailureKind::Server,
                 error: format!(
