@@ -706,6 +706,11 @@ impl Connection {
         }))
     }
 
+    /// A failure has left the session out of step: it cannot be used again.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
     fn usable(&self) -> Result<(), Pop3Error> {
         match &self.broken {
             Some(reason) => Err(Pop3Error::ConnectionLost {

@@ -94,10 +94,56 @@ impl Pop3Error {
     }
 
     /// True when the connection cannot be used any more (reconnect to go on).
+    /// The session cannot go on (the link, its encryption or its step with
+    /// the server is gone). An allow-list: a local failure (a full disk, a
+    /// message that does not decode) or a refused command leaves a healthy
+    /// session as it is; a connection broken by a local failure mid-reply
+    /// says so itself at its next use (`ConnectionLost`).
     pub fn is_fatal(&self) -> bool {
-        !matches!(
+        matches!(
             self,
-            Pop3Error::Refused { .. } | Pop3Error::Illegal(_) | Pop3Error::Unsupported(_)
+            Pop3Error::Connect { .. }
+                | Pop3Error::TlsUntrusted { .. }
+                | Pop3Error::TlsWrongHost { .. }
+                | Pop3Error::TlsHandshake { .. }
+                | Pop3Error::CaFile { .. }
+                | Pop3Error::StartTlsUnavailable { .. }
+                | Pop3Error::Timeout { .. }
+                | Pop3Error::ConnectionLost { .. }
+                | Pop3Error::Protocol { .. }
+                | Pop3Error::TooLarge { .. }
+                | Pop3Error::Login { .. }
+                | Pop3Error::AuthChoice(_)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_lost_link_is_fatal_to_the_session() {
+        assert!(
+            !Pop3Error::Local("cannot write the message: No space left on device".into())
+                .is_fatal()
+        );
+        assert!(!Pop3Error::Unsupported("TOP").is_fatal());
+        for fatal in [
+            Pop3Error::ConnectionLost {
+                addr: "h:110".into(),
+                reason: "reset".into(),
+            },
+            Pop3Error::Timeout {
+                what: "x".into(),
+                secs: 1,
+            },
+            Pop3Error::TooLarge {
+                command: "TOP",
+                limit: 1,
+            },
+        ] {
+            assert!(fatal.is_fatal(), "{fatal}");
+        }
     }
 }

@@ -593,7 +593,11 @@ impl Worker {
 
     /// Network trouble ends the session (to be re-established); a refusal is reported.
     fn trouble(&mut self, e: Pop3Error) {
-        if e.is_fatal() {
+        let broken = self
+            .client
+            .as_mut()
+            .is_some_and(|c| c.connection().is_broken());
+        if e.is_fatal() || broken {
             tracing::warn!("connection lost: {e}");
             // A session lost soon after its login counts towards the backoff
             // (a server that drops at every DELE must not be asked again and
