@@ -1597,3 +1597,23 @@ async fn one_bad_listing_line_spoils_only_its_own_message() {
     );
     assert!(stderr.contains("unusable for 2 message(s)"), "{stderr}");
 }
+
+/// A server that offers PIPELINING but answers only the first of the
+/// commands sent ahead times out with the hint that helps: pipelining = false.
+#[tokio::test]
+async fn a_false_pipelining_offer_times_out_with_the_hint() {
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        let _uidl = p.line().await;
+        p.send(b"+OK\r\n1 uid-1\r\n.\r\n").await;
+        // LIST was sent ahead; this server never looks at it.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let err = Client::open(&config(port, AuthPreference::User, 1))
+        .await
+        .err()
+        .expect("a timeout")
+        .to_string();
+    assert!(err.contains("set pipelining = false"), "{err}");
+}

@@ -526,7 +526,8 @@ impl Connection {
         self.session.check_batch(cmds)?;
         self.probe().await?;
         let mut next = 0;
-        let mut in_flight: VecDeque<(usize, usize, Instant)> = VecDeque::new();
+        // (command, its bytes, when sent, whether it went out behind others)
+        let mut in_flight: VecDeque<(usize, usize, Instant, bool)> = VecDeque::new();
         let mut in_flight_bytes = 0;
         let mut window = Window::new();
         let mut stop: Option<Pop3Error> = None;
@@ -548,7 +549,8 @@ impl Connection {
                             source,
                         })?;
                     let len = out.len() - before;
-                    in_flight.push_back((next, len, Instant::now()));
+                    let ahead = !in_flight.is_empty();
+                    in_flight.push_back((next, len, Instant::now(), ahead));
                     in_flight_bytes += len;
                     next += 1;
                     let after_state_change =
@@ -563,7 +565,7 @@ impl Connection {
                     out = data;
                 }
             }
-            let Some((idx, len, sent)) = in_flight.pop_front() else {
+            let Some((idx, len, sent, ahead)) = in_flight.pop_front() else {
                 break;
             };
             in_flight_bytes -= len;
@@ -573,7 +575,21 @@ impl Connection {
                 Command::Top { .. } => max_body.min(MAX_HEADER_BLOCK),
                 _ => max_body,
             };
-            let reply = self.read_reply(cmd, limit).await?;
+            let reply = match self.read_reply(cmd, limit).await {
+                // A server that offers PIPELINING but answers only one command
+                // at a time waits for ever behind the others: say what helps.
+                Err(Pop3Error::Timeout { what, secs })
+                    if pipelined && (ahead || !in_flight.is_empty()) =>
+                {
+                    return Err(Pop3Error::Timeout {
+                        what: format!(
+                            "{what} to a command sent ahead of others (if this server offers PIPELINING but does not really do it, set pipelining = false for the account)"
+                        ),
+                        secs,
+                    });
+                }
+                other => other?,
+            };
             if pipelined {
                 window.observe(sent.elapsed(), len);
             }
