@@ -107,6 +107,8 @@ pub struct AccountConfig {
     pub bell_on_new: bool,
     /// Seconds a `password_command` may take (default 30).
     pub password_command_timeout: Option<u64>,
+    /// The largest message postie takes in ("1G", the default).
+    pub max_message_size: Option<String>,
 }
 
 /// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
@@ -181,6 +183,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         num.trim().parse::<u64>().ok()?.checked_mul(mult)?,
     ))
 }
+
+/// The default `max_message_size`: 1 GB.
+pub const MAX_MESSAGE_SIZE: u64 = 1024 * 1024 * 1024;
 
 /// The default `check_interval`.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(5 * 60);
@@ -433,6 +438,13 @@ impl AccountConfig {
                 )));
             }
         }
+        if let Some(m) = &self.max_message_size {
+            if parse_size(m).is_none_or(|n| n == 0) {
+                return Err(invalid(format!(
+                    "max_message_size {m:?} is not a size like \"1G\""
+                )));
+            }
+        }
         if let Some(m) = &self.max_download_size {
             if parse_size(m).is_none() {
                 return Err(invalid(format!(
@@ -479,6 +491,14 @@ impl AccountConfig {
     pub fn background_download(&self) -> Option<Option<u64>> {
         (self.download.as_deref() == Some("all"))
             .then(|| self.max_download_size.as_deref().and_then(parse_size))
+    }
+
+    /// `max_message_size` (checked by `validate`), else 1 GB.
+    pub fn max_message(&self) -> u64 {
+        self.max_message_size
+            .as_deref()
+            .and_then(parse_size)
+            .unwrap_or(MAX_MESSAGE_SIZE)
     }
 
     /// The account's `leave_on_server` (checked by `validate`).

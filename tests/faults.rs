@@ -1616,3 +1616,152 @@ async fn a_false_pipelining_offer_times_out_with_the_hint() {
     };
     assert!(err.contains("set pipelining = false"), "{err}");
 }
+
+/// A RETR that trickles: opening another message stops it at once (the
+/// session is dropped and opened again), and that message arrives; leaving
+/// a long download stops it too. The server is never left feeding a download
+/// nobody waits for.
+#[tokio::test]
+async fn a_long_download_gives_way_to_the_next_request() {
+    use postie::worker::{Event, Request};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (r, w) = sock.into_split();
+                let mut p = Peer {
+                    reader: BufReader::new(r),
+                    writer: w,
+                };
+                p.login(CAPA_PIPE).await;
+                while let Some(l) = p.line().await {
+                    match l.as_str() {
+                        "UIDL" => p.send(b"+OK\r\n1 big\r\n2 small\r\n.\r\n").await,
+                        "LIST" => p.send(b"+OK\r\n1 5000000\r\n2 60\r\n.\r\n").await,
+                        l if l.starts_with("TOP") => {
+                            p.send(b"+OK\r\nSubject: x\r\n\r\n.\r\n").await
+                        }
+                        "RETR 1" => {
+                            p.send(b"+OK\r\nSubject: big\r\n\r\n").await;
+                            // 5 bytes a second, for ever.
+                            loop {
+                                p.send(b"xxxxx").await;
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                            }
+                        }
+                        "RETR 2" => p.send(b"+OK\r\nSubject: small\r\n\r\nhello\r\n.\r\n").await,
+                        _ => p.send(b"+OK\r\n").await,
+                    }
+                }
+            });
+        }
+    });
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 30, None);
+    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Event {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+    loop {
+        if let Event::Indexed(_) = next(&mut ev_rx).await {
+            break;
+        }
+    }
+    req_tx.send(Request::FetchBody("big".into())).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let asked = Instant::now();
+    req_tx.send(Request::FetchBody("small".into())).unwrap();
+    let (mut stopped, mut loaded) = (false, false);
+    while !(stopped && loaded) {
+        match next(&mut ev_rx).await {
+            Event::BodyFailed { uidl, error } if &*uidl == "big" => {
+                assert!(error.contains("stopped"), "{error}");
+                stopped = true;
+            }
+            Event::BodyLoaded { uidl, rendered } if &*uidl == "small" => {
+                assert!(rendered.body.contains("hello"));
+                loaded = true;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    // Leaving a long download stops it as well.
+    req_tx.send(Request::FetchBody("big".into())).unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    req_tx.send(Request::StopBody("big".into())).unwrap();
+    loop {
+        if let Event::BodyFailed { uidl, error } = next(&mut ev_rx).await {
+            assert_eq!(&*uidl, "big");
+            assert!(error.contains("when you left the message"), "{error}");
+            break;
+        }
+    }
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}
+
+/// A message larger than `max_message_size` (here 1 MB; the server said 100
+/// bytes and sends 3 MB) is refused with a clear error, not taken in.
+#[tokio::test]
+async fn max_message_size_caps_a_download() {
+    use postie::worker::{Event, Request};
+    let (port, _task) = fake(|mut p| async move {
+        p.login(CAPA_PIPE).await;
+        while let Some(l) = p.line().await {
+            match l.as_str() {
+                "UIDL" => p.send(b"+OK\r\n1 huge\r\n.\r\n").await,
+                "LIST" => p.send(b"+OK\r\n1 100\r\n.\r\n").await,
+                l if l.starts_with("TOP") => p.send(b"+OK\r\nSubject: x\r\n\r\n.\r\n").await,
+                "RETR 1" => {
+                    p.send(b"+OK\r\nSubject: huge\r\n\r\n").await;
+                    let line = [b'y'; 1000];
+                    for _ in 0..3000 {
+                        p.send(&line).await;
+                        p.send(b"\r\n").await;
+                    }
+                    p.send(b".\r\n").await;
+                }
+                _ => p.send(b"+OK\r\n").await,
+            }
+        }
+    })
+    .await;
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = postie::worker::Worker::new(
+        config(port, AuthPreference::User, 10),
+        postie::mime::DecodeOptions::default(),
+        None,
+        req_rx,
+        ev_tx,
+    )
+    .with_max_message_size(1024 * 1024);
+    let task = tokio::spawn(worker.run());
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Event::Indexed(_) => req_tx.send(Request::FetchBody("huge".into())).unwrap(),
+            Event::BodyFailed { error, .. } => {
+                assert!(
+                    error.contains("larger than max_message_size (1.0M)"),
+                    "{error}"
+                );
+                break;
+            }
+            Event::BodyLoaded { .. } => panic!("a 3 MB message was taken in"),
+            _ => {}
+        }
+    }
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}

@@ -865,7 +865,14 @@ impl App {
             Action::PageUp => reader.scroll_by(-(height as isize), height),
             Action::First => reader.scroll = 0,
             Action::Last => reader.scroll_by(isize::MAX / 2, height),
-            Action::Back => self.view = View::List,
+            Action::Back => {
+                self.view = View::List;
+                // A download the user left is stopped (a long one would
+                // otherwise hold the session, or fill the disk, for nothing).
+                if matches!(self.bodies.get(&uidl), Some(BodyState::Loading { .. })) {
+                    return vec![Effect::Worker(Request::StopBody(uidl))];
+                }
+            }
             Action::Mark => {
                 self.view = View::List;
                 let effects = self.mark(Some(uidl));

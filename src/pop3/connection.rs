@@ -649,7 +649,7 @@ impl Connection {
                 if let Err(e) = sink.write_all(&chunk).await {
                     // The reply is still arriving; the connection is out of step now.
                     return Err(
-                        self.fail(Pop3Error::Local(format!("cannot write the message: {e}")))
+                        self.fail(Pop3Error::Local(format!("cannot keep the message: {e}")))
                     );
                 }
                 total += chunk.len() as u64;

@@ -242,7 +242,13 @@ async fn start_account(
     )
     .with_background_download(source.background_download)
     .with_policy(source.policy)
-    .with_check_interval(source.check_every);
+    .with_check_interval(source.check_every)
+    .with_max_message_size(
+        source
+            .account
+            .as_ref()
+            .map_or(crate::config::MAX_MESSAGE_SIZE, |a| a.max_message()),
+    );
     let worker = if needs_password {
         worker.waiting_for_password()
     } else {

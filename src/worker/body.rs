@@ -165,6 +165,8 @@ struct Sink<'a> {
     previewed: bool,
     decode: DecodeOptions,
     tx: &'a UnboundedSender<Event>,
+    /// `max_message_size`: more than this is refused, not taken in.
+    max: u64,
 }
 
 impl Sink<'_> {
@@ -231,6 +233,12 @@ impl AsyncWrite for Sink<'_> {
         cx: &mut std::task::Context<'_>,
         data: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.received.saturating_add(data.len() as u64) > self.max {
+            return std::task::Poll::Ready(Err(std::io::Error::other(format!(
+                "it is larger than max_message_size ({}); raise it in the config to read it",
+                crate::display::human_size(self.max)
+            ))));
+        }
         if let Store::File { writer, .. } = &mut self.store {
             if writer.pending.len() >= SPILL_CHUNK {
                 match writer.poll_hand_over(cx) {
@@ -263,6 +271,7 @@ pub async fn retrieve(
     spill_dir: Option<&std::path::Path>,
     decode: DecodeOptions,
     tx: &UnboundedSender<Event>,
+    max: u64,
 ) -> Result<Retrieved, Pop3Error> {
     let store = if total > SPILL_ABOVE {
         Store::File {
@@ -282,6 +291,7 @@ pub async fn retrieve(
         previewed: false,
         decode,
         tx,
+        max,
     };
     client.retr_to(number, &mut sink).await?;
     Ok(match sink.store {

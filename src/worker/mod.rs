@@ -51,6 +51,22 @@ pub enum Request {
     QuitDiscard,
     /// The password, typed at the reader's prompt: log in with it.
     Password(crate::secret::Secret),
+    /// The user left this message while it downloads: stop a long download.
+    StopBody(Uidl),
+}
+
+/// A download that can be stopped: larger than this, or running this long.
+const CANCEL_ABOVE: u64 = 1024 * 1024;
+const CANCEL_AFTER: Duration = Duration::from_secs(2);
+
+/// Does `r`, arriving during the download of `uidl`, stop it?
+fn cancels(r: &Request, uidl: &Uidl) -> bool {
+    match r {
+        Request::FetchBody(u) => u != uidl,
+        Request::StopBody(u) => u == uidl,
+        Request::Refresh | Request::QuitCommit | Request::QuitDiscard => true,
+        _ => false,
+    }
 }
 
 /// One row of the list (see `sync::ListRow`).
@@ -310,6 +326,8 @@ pub struct Worker {
     paused_after_drop: bool,
     /// When the current session logged in.
     logged_in_at: Option<Instant>,
+    /// `max_message_size`: a RETR larger than this is refused.
+    max_message_size: u64,
 }
 
 impl Worker {
@@ -352,7 +370,14 @@ impl Worker {
             drops: 0,
             paused_after_drop: false,
             logged_in_at: None,
+            max_message_size: crate::config::MAX_MESSAGE_SIZE,
         }
+    }
+
+    /// `max_message_size` (default 1 GB).
+    pub fn with_max_message_size(mut self, max: u64) -> Worker {
+        self.max_message_size = max;
+        self
     }
 
     /// No password yet: the store's list is shown, and the session waits
@@ -408,6 +433,8 @@ impl Worker {
                 self.halted = false;
             }
             Request::QuitDiscard => self.quit = Some(Quit::Discard),
+            // Only a download in progress can be stopped (see `cancels`).
+            Request::StopBody(_) => {}
             Request::Password(p) => {
                 self.cfg.password = p;
                 self.halted = false;
@@ -1028,14 +1055,62 @@ impl Worker {
         let Some(client) = self.client.as_mut() else {
             return Ok(None);
         };
-        let raw = body::retrieve(
-            client,
-            (number, uidl, size),
-            spill_dir.as_deref(),
-            self.decode,
-            &self.tx,
-        )
-        .await?;
+        let started = Instant::now();
+        let (raw, held, cancelled) = {
+            let retr = body::retrieve(
+                client,
+                (number, uidl, size),
+                spill_dir.as_deref(),
+                self.decode,
+                &self.tx,
+                self.max_message_size,
+            );
+            tokio::pin!(retr);
+            // The user does not wait behind a long download: opening another
+            // message, R, q or leaving this one stops it (the session is dropped
+            // mid-reply and opened again; marks are the client's and come back).
+            let mut held = Vec::new();
+            let mut cancelled = None;
+            let raw = loop {
+                tokio::select! {
+                    r = &mut retr => break r,
+                    req = self.rx.recv() => match req {
+                        None => {
+                            cancelled = Some(Request::QuitDiscard);
+                            break Err(Pop3Error::Local("the reader has gone".into()));
+                        }
+                        Some(r) => {
+                            let long = size > CANCEL_ABOVE || started.elapsed() > CANCEL_AFTER;
+                            if long && cancels(&r, uidl) {
+                                cancelled = Some(r);
+                                break Err(Pop3Error::Local("stopped".into()));
+                            }
+                            held.push(r);
+                        }
+                    },
+                }
+            };
+            (raw, held, cancelled)
+        };
+        self.pending.extend(held);
+        if let Some(r) = cancelled {
+            tracing::info!("a download was stopped for {r:?}");
+            let stop_self = matches!(&r, Request::StopBody(u) if u == uidl);
+            self.pending.push_front(r);
+            self.client = None;
+            self.applied.clear();
+            self.marks_dirty = !self.marks.is_empty();
+            self.send(Event::BodyFailed {
+                uidl: uidl.clone(),
+                error: if stop_self {
+                    "the download was stopped when you left the message; open it again to download it".into()
+                } else {
+                    "the download was stopped for what you asked next; open the message again to download it".into()
+                },
+            });
+            return Ok(None);
+        }
+        let raw = raw?;
         self.last_activity = Instant::now();
         Ok(Some(self.keep(uidl, raw).await))
     }
