@@ -353,3 +353,17 @@ fn foxmail_multipart_reads_alike_in_the_list_and_the_reader() {
     let s = Summary::from_headers(headers_only(&raw), &plain);
     assert_eq!(s.subject(), "ÓÊ¼þÊ¾Àý");
 }
+
+/// Found by fuzzing (fuzz/fuzz_targets/mime_render.rs): a Date in the year
+/// 20224 made chrono's RFC 2822 formatting panic in the reader and in
+/// `postie show`. Such a date is unreadable: shown as written.
+#[test]
+fn a_date_beyond_year_9999_is_shown_as_written_not_a_panic() {
+    let raw = b"From: T <t@example.com>\r\nDate: Tue, 04 Jun 20224 10:15:00 +0800\r\nSubject: far future\r\n\r\nbody\r\n";
+    let opts = DecodeOptions::default();
+    let r = Rendered::from_message(raw, &opts);
+    assert_eq!(r.date, "Tue, 04 Jun 20224 10:15:00 +0800");
+    let s = Summary::from_headers(raw, &opts);
+    assert_eq!(s.date_rfc3339(), None);
+    assert!(!s.list_date().is_empty());
+}

@@ -15,7 +15,15 @@ pub fn from_fields(
     (raw, parsed)
 }
 
+/// A date, or None when it cannot be read — or lies outside the years
+/// 1000 to 9999, which RFC 5322 cannot write (chrono's RFC 2822 formatting
+/// panics on year 20224: found by fuzzing).
 pub fn parse(raw: &str) -> Option<DateTime<FixedOffset>> {
+    use chrono::Datelike;
+    parse_any(raw).filter(|d| (1000..=9999).contains(&d.year()))
+}
+
+fn parse_any(raw: &str) -> Option<DateTime<FixedOffset>> {
     let cleaned = clean(raw);
     if cleaned.is_empty() || cleaned.len() > 200 {
         return None;
@@ -94,5 +102,8 @@ mod tests {
         assert_eq!(parse("sat, SEP 2000 13:34:18 +0800"), None);
         assert_eq!(parse(""), None);
         assert_eq!(parse("yesterday"), None);
+        // Years RFC 5322 cannot write are unreadable, not a panic later.
+        assert_eq!(parse("Tue, 04 Jun 20224 10:15:00 +0800"), None);
+        assert_eq!(parse("04 Jun 0099 10:15:00 +0800"), None);
     }
 }

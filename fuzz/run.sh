@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECS seconds (default 60) with cargo-fuzz and
+# libFuzzer, on the stable toolchain: no sanitizer (`-s none`), with
+# RUSTC_BOOTSTRAP=1 for the few unstable flags cargo-fuzz passes. Seed
+# corpora come from tests/fixtures/ (messages), the demo mailbox and the
+# shipped provider table. Prints each target's executions and coverage.
+# Run by hand: fuzz/run.sh [SECS] [TARGET...]   (cargo install cargo-fuzz first)
+set -euo pipefail
+cd "$(dirname "$0")"
+secs=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(codec_replies mime_render config_loader draft_parser file_names limit_and_threads)
+export RUSTC_BOOTSTRAP=1
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t"
+  case "$t" in
+    mime_render|limit_and_threads|codec_replies)
+      cp ../tests/fixtures/*.eml ../assets/demo/*.eml "corpus/$t/" 2>/dev/null || true ;;
+    config_loader) cp ../assets/providers.toml "corpus/$t/" ;;
+    draft_parser) printf 'From: a@b\nTo: c@d\nSubject: x\n\nbody\n' > "corpus/$t/seed" ;;
+    file_names) printf '报告 (1).pdf' > "corpus/$t/seed" ;;
+  esac
+  log=$(mktemp)
+  cargo fuzz run -s none -O "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 2>&1 | tee "$log" | grep -E "^#[0-9]+.*(DONE|pulse)|SUMMARY|panicked|deadly" || true
+  last=$(grep -E "^#[0-9]+" "$log" | tail -1)
+  echo "== $t: ${last:-no runs}"
+  rm -f "$log"
+done
