@@ -116,6 +116,53 @@ fn spawn_worker(
 const CAPA_PIPE: &str = "TOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\n";
 const CAPA_NOPIPE: &str = "TOP\r\nUIDL\r\nUSER\r\n";
 
+/// A two-message mailbox (uid-1, uid-2) that answers `end_at` (a command
+/// name) with `reply` and then hangs up.
+async fn two_messages_ending_at(end_at: &'static str, reply: &'static [u8]) -> u16 {
+    let (port, _task) = fake(move |mut p| async move {
+        p.login(CAPA_PIPE).await;
+        while let Some(l) = p.line().await {
+            let answer: &[u8] = match l.split(' ').next().unwrap_or("") {
+                c if c == end_at => {
+                    p.send(reply).await;
+                    return;
+                }
+                "UIDL" => b"+OK\r\n1 uid-1\r\n2 uid-2\r\n.\r\n",
+                "LIST" => b"+OK\r\n1 100\r\n2 200\r\n.\r\n",
+                "TOP" => b"+OK\r\nSubject: hi\r\n\r\n.\r\n",
+                _ => b"+OK\r\n",
+            };
+            p.send(answer).await;
+        }
+    })
+    .await;
+    port
+}
+
+/// The real binary with an account on the fake server at `port`: (exit code, stdout, stderr).
+async fn postie_on(port: u16, args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+        .env("POSTIE_CONFIG", &cfg)
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Serves `TOP n 0` for 20 messages and reports how many commands were already
 /// waiting, unanswered, before the first reply went out.
 async fn count_commands_ahead(capa: &'static str) -> (usize, Vec<(u32, Vec<u8>)>) {
@@ -597,23 +644,7 @@ async fn a_paused_header_stream_stays_in_step() {
 #[tokio::test]
 async fn a_temporary_dele_refusal_keeps_the_mark() {
     use postie::worker::{Event, Request};
-    let (port, _task) = fake(|mut p| async move {
-        p.login(CAPA_PIPE).await;
-        while let Some(l) = p.line().await {
-            let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
-                "UIDL" => b"+OK\r\n1 uid-1\r\n2 uid-2\r\n.\r\n",
-                "LIST" => b"+OK\r\n1 100\r\n2 200\r\n.\r\n",
-                "TOP" => b"+OK\r\nSubject: hi\r\n\r\n.\r\n",
-                "DELE" => {
-                    p.send(b"-ERR [SYS/TEMP] Server shutting down.\r\n").await;
-                    return;
-                }
-                _ => b"+OK\r\n",
-            };
-            p.send(reply).await;
-        }
-    })
-    .await;
+    let port = two_messages_ending_at("DELE", b"-ERR [SYS/TEMP] Server shutting down.\r\n").await;
     let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, None);
     loop {
         match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
@@ -1351,25 +1382,8 @@ async fn a_quit_refusal_loses_no_output_of_list_or_show() {
         port
     }
     for args in [&["list", "--json"][..], &["show", "1"][..]] {
-        let port = serve().await;
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = dir.path().join("config.toml");
-        std::fs::write(
-            &cfg,
-            format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
-        )
-        .unwrap();
-        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
-            .env("POSTIE_CONFIG", &cfg)
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_STATE_HOME", dir.path().join("state"))
-            .args(args)
-            .output()
-            .await
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        let (code, stdout, stderr) = postie_on(serve().await, args).await;
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
         assert!(stdout.contains("kept anyway"), "{args:?}: {stdout}");
         assert!(
             stderr.contains("could not close the mailbox") && stderr.contains("marked nothing"),
@@ -1384,23 +1398,7 @@ async fn a_quit_refusal_loses_no_output_of_list_or_show() {
 #[tokio::test]
 async fn a_refused_commit_does_not_claim_nothing_was_deleted() {
     use postie::worker::{Event, Request};
-    let (port, _task) = fake(|mut p| async move {
-        p.login(CAPA_PIPE).await;
-        while let Some(l) = p.line().await {
-            let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
-                "UIDL" => b"+OK\r\n1 uid-1\r\n2 uid-2\r\n.\r\n",
-                "LIST" => b"+OK\r\n1 100\r\n2 200\r\n.\r\n",
-                "TOP" => b"+OK\r\nSubject: hi\r\n\r\n.\r\n",
-                "QUIT" => {
-                    p.send(b"-ERR some deleted messages not removed\r\n").await;
-                    return;
-                }
-                _ => b"+OK\r\n",
-            };
-            p.send(reply).await;
-        }
-    })
-    .await;
+    let port = two_messages_ending_at("QUIT", b"-ERR some deleted messages not removed\r\n").await;
     let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, None);
     let mut marked = false;
     loop {
@@ -1568,24 +1566,9 @@ async fn one_bad_listing_line_spoils_only_its_own_message() {
         }
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
-    )
-    .unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
-        .env("POSTIE_CONFIG", &cfg)
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .args(["list", "--json"])
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, stdout, stderr) = postie_on(port, &["list", "--json"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 4, "{rows:?}");
     let uidls: Vec<&serde_json::Value> = rows.iter().map(|r| &r["uidl"]).collect();
