@@ -172,13 +172,13 @@ fn new_mail_shows_up_by_itself_and_a_pending_mark_is_kept() {
         "hello",
     );
     d.deliver("newmail", 100, &msg);
-    // No key pressed: the next check finds it.
-    let screen = t.wait_for("1 new in test", 20);
+    // No key pressed: the next check finds it (its row first, its headers
+    // a moment later).
+    t.wait_for("1 new in test", 20);
+    let screen = t.wait_for("a new one arrives", 10);
+    assert!(screen.contains("1 new in test"), "{screen}");
+    let screen = t.wait_for("6 messages, 1 marked for deletion", 10);
     assert!(screen.contains("a new one arrives"), "{screen}");
-    assert!(
-        screen.contains("6 messages, 1 marked for deletion"),
-        "{screen}"
-    );
     t.wait_for_title("postie — test: 6 unread", 5);
     t.keys(&["q"]);
     t.wait_for("Delete 1 message from the server? (y/n/c)", 10);
