@@ -157,42 +157,37 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // An overall limit for the commands that talk to a POP3 server: each
+    // reply is bounded already, but a server can stall within those bounds
+    // for ever. A fetch resumes where it stopped, so cron simply retries.
+    let limit = match &args.command {
+        Some(
+            Command::List { offline: false, .. } | Command::Show { .. } | Command::Save { .. },
+        ) => Some(("postie list/show/save", LIST_LIMIT)),
+        Some(Command::Fetch { .. }) => Some(("postie fetch", FETCH_LIMIT)),
+        _ => None,
+    }
+    .map(|(what, d)| {
+        let d = std::env::var("POSTIE_DEADLINE_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(d, std::time::Duration::from_secs);
+        (what, d)
+    });
     let result: anyhow::Result<u8> = runtime.block_on(async {
-        match args.command {
-            Some(Command::List { json, offline }) => {
-                cli::run_list(&source, json, offline).await.map(|()| 0)
-            }
-            Some(Command::Show { which, raw }) => cli::run_show(&source, &selector(which), raw)
-                .await
-                .map(|()| 0),
-            Some(Command::Save { which, parts, dir }) => {
-                cli::run_save(&source, &selector(which), &parts, dir)
-                    .await
-                    .map(|()| 0)
-            }
-            // Exit 75 (EX_TEMPFAIL) tells cron the server was busy or away.
-            Some(Command::Fetch { all, json, quiet }) => {
-                Ok(postie::fetch::run(&source, all, json, quiet).await)
-            }
-            Some(Command::Send { opts }) => {
-                let a = postie::send::command::SendArgs {
-                    to: opts.to,
-                    cc: opts.cc,
-                    bcc: opts.bcc,
-                    subject: opts.subject,
-                    attach: opts.attach,
-                    in_reply_to: opts.in_reply_to,
-                    draft: opts.draft,
-                };
-                postie::send::command::run(&source, a).await
-            }
-            Some(Command::Search { query, json }) => {
-                cli::run_search(&source, &query, json).await.map(|()| 0)
-            }
-            Some(Command::Setup { providers }) => {
-                postie::accounts::run_setup(source.config.as_deref(), providers.as_deref()).await
-            }
-            None => postie::tui::run(&source).await.map(|()| 0),
+        let work = run(args.command, &source);
+        match limit {
+            None => work.await,
+            Some((what, d)) => match tokio::time::timeout(d, work).await {
+                Ok(r) => r,
+                Err(_) => {
+                    eprintln!(
+                        "postie: gave up after {} s, the overall limit for {what}: the server is stalling or far too slow; nothing unsafe was done, try again later",
+                        d.as_secs()
+                    );
+                    Ok(75)
+                }
+            },
         }
     });
     match result {
@@ -204,5 +199,49 @@ fn main() -> ExitCode {
             );
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The overall limit for list, show and save (`POSTIE_DEADLINE_SECS` overrides).
+const LIST_LIMIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// The overall limit for fetch; the next run resumes.
+const FETCH_LIMIT: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+
+async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8> {
+    match command {
+        Some(Command::List { json, offline }) => {
+            cli::run_list(source, json, offline).await.map(|()| 0)
+        }
+        Some(Command::Show { which, raw }) => cli::run_show(source, &selector(which), raw)
+            .await
+            .map(|()| 0),
+        Some(Command::Save { which, parts, dir }) => {
+            cli::run_save(source, &selector(which), &parts, dir)
+                .await
+                .map(|()| 0)
+        }
+        // Exit 75 (EX_TEMPFAIL) tells cron the server was busy or away.
+        Some(Command::Fetch { all, json, quiet }) => {
+            Ok(postie::fetch::run(source, all, json, quiet).await)
+        }
+        Some(Command::Send { opts }) => {
+            let a = postie::send::command::SendArgs {
+                to: opts.to,
+                cc: opts.cc,
+                bcc: opts.bcc,
+                subject: opts.subject,
+                attach: opts.attach,
+                in_reply_to: opts.in_reply_to,
+                draft: opts.draft,
+            };
+            postie::send::command::run(source, a).await
+        }
+        Some(Command::Search { query, json }) => {
+            cli::run_search(source, &query, json).await.map(|()| 0)
+        }
+        Some(Command::Setup { providers }) => {
+            postie::accounts::run_setup(source.config.as_deref(), providers.as_deref()).await
+        }
+        None => postie::tui::run(source).await.map(|()| 0),
     }
 }

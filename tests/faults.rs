@@ -1748,3 +1748,63 @@ async fn max_message_size_caps_a_download() {
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
+
+/// A server that answers every command, each a little before any per-reply
+/// limit, for ever (1,000 messages, a TOP every 300 ms): `list` gives up at
+/// its overall limit (here POSTIE_DEADLINE_SECS=2) with exit 75.
+#[tokio::test]
+async fn a_stalling_server_meets_the_overall_limit() {
+    let (port, _task) = fake(|mut p| async move {
+        p.send(b"+OK fake ready\r\n").await;
+        let uidl: String = std::iter::once("+OK\r\n".to_string())
+            .chain((1..=1000).map(|i| format!("{i} u{i}\r\n")))
+            .chain(std::iter::once(".\r\n".to_string()))
+            .collect();
+        let list: String = std::iter::once("+OK\r\n".to_string())
+            .chain((1..=1000).map(|i| format!("{i} 100\r\n")))
+            .chain(std::iter::once(".\r\n".to_string()))
+            .collect();
+        while let Some(l) = p.line().await {
+            match l.split(' ').next().unwrap_or("") {
+                "CAPA" => p.send(b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n").await,
+                "UIDL" => p.send(uidl.as_bytes()).await,
+                "LIST" => p.send(list.as_bytes()).await,
+                "STAT" => p.send(b"+OK 1000 100000\r\n").await,
+                "TOP" => {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    p.send(b"+OK\r\nSubject: slow\r\n\r\n.\r\n").await;
+                }
+                _ => p.send(b"+OK\r\n").await,
+            }
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+        .env("POSTIE_CONFIG", &cfg)
+        .env("POSTIE_DEADLINE_SECS", "2")
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .args(["list"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert!(
+        stderr.contains("gave up after 2 s, the overall limit for postie list/show/save"),
+        "{stderr}"
+    );
+}
