@@ -159,29 +159,35 @@ pub async fn reader_sources(args: &SourceArgs) -> Result<(Vec<ReaderAccount>, us
         .filter(|(n, _)| args.account.is_none() || **n == first)
         .map(|(n, a)| (n.clone(), a.clone()))
         .collect();
-    let lookups = chosen.iter().map(|(name, account)| {
-        let (name, account) = (name.clone(), account.clone());
-        tokio::task::spawn_blocking(move || account.password_source(&name))
-    });
-    let passwords = futures_util::future::join_all(lookups).await;
-    let mut out = Vec::new();
-    let mut shown = 0;
-    for ((name, account), password) in chosen.into_iter().zip(passwords) {
-        let (password, ask) = match password {
+    let shown = chosen.iter().position(|(n, _)| *n == first).unwrap_or(0);
+    let out = futures_util::future::join_all(
+        chosen
+            .into_iter()
+            .map(|(name, account)| ReaderAccount::new(name, account)),
+    )
+    .await;
+    Ok((out, shown))
+}
+
+impl ReaderAccount {
+    /// An account for the reader: its password source run off the async
+    /// threads; none (or a failing command) means the reader asks.
+    pub async fn new(name: String, account: crate::config::AccountConfig) -> ReaderAccount {
+        let lookup = {
+            let (name, account) = (name.clone(), account.clone());
+            tokio::task::spawn_blocking(move || account.password_source(&name)).await
+        };
+        let (password, ask) = match lookup {
             Ok(Ok(Some(p))) => (p, None),
             Ok(Ok(None)) => (Secret::default(), Some(None)),
             Ok(Err(e)) => (Secret::default(), Some(Some(e.to_string()))),
             Err(e) => (Secret::default(), Some(Some(e.to_string()))),
         };
-        if name == first {
-            shown = out.len();
-        }
-        out.push(ReaderAccount {
+        ReaderAccount {
             source: Source::for_account(&name, &account, password),
             ask_password: ask,
-        });
+        }
     }
-    Ok((out, shown))
 }
 
 impl Source {

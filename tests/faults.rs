@@ -141,6 +141,15 @@ async fn two_messages_ending_at(end_at: &'static str, reply: &'static [u8]) -> u
 
 /// The real binary with an account on the fake server at `port`: (exit code, stdout, stderr).
 async fn postie_on(port: u16, args: &[&str]) -> (Option<i32>, String, String) {
+    postie_on_with(port, args, &[]).await
+}
+
+/// `postie_on` with more environment variables.
+async fn postie_on_with(
+    port: u16,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
     std::fs::write(
@@ -152,6 +161,7 @@ async fn postie_on(port: u16, args: &[&str]) -> (Option<i32>, String, String) {
         .env("POSTIE_CONFIG", &cfg)
         .env("XDG_DATA_HOME", dir.path().join("data"))
         .env("XDG_STATE_HOME", dir.path().join("state"))
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .await
@@ -1779,30 +1789,14 @@ async fn a_stalling_server_meets_the_overall_limit() {
         }
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
-    )
-    .unwrap();
     let start = Instant::now();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
-        .env("POSTIE_CONFIG", &cfg)
-        .env("POSTIE_DEADLINE_SECS", "2")
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .args(["list"])
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, _, stderr) = postie_on_with(port, &["list"], &[("POSTIE_DEADLINE_SECS", "2")]).await;
     assert!(
         start.elapsed() < Duration::from_secs(8),
         "{:?}",
         start.elapsed()
     );
-    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert_eq!(code, Some(75), "{stderr}");
     assert!(
         stderr.contains("gave up after 2 s, the overall limit for postie list/show/save"),
         "{stderr}"

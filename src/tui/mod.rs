@@ -571,20 +571,9 @@ async fn setup_in_reader(
     let config = crate::config::Config::load(Some(&path))?
         .ok_or_else(|| anyhow::anyhow!("the config file {} is gone", path.display()))?;
     let (name, account) = config.account(Some(&name))?;
-    let (name, account) = (name.to_string(), account.clone());
-    let lookup = {
-        let (name, account) = (name.clone(), account.clone());
-        tokio::task::spawn_blocking(move || account.password_source(&name)).await?
-    };
-    let (password, ask) = match lookup {
-        Ok(Some(p)) => (p, None),
-        Ok(None) => (crate::secret::Secret::default(), Some(None)),
-        Err(e) => (crate::secret::Secret::default(), Some(Some(e.to_string()))),
-    };
-    Ok(Some(crate::cli::ReaderAccount {
-        source: crate::cli::Source::for_account(&name, &account, password),
-        ask_password: ask,
-    }))
+    Ok(Some(
+        crate::cli::ReaderAccount::new(name.to_string(), account.clone()).await,
+    ))
 }
 
 /// Where one account's effects go: its POP3 worker, its store thread, or
