@@ -135,13 +135,12 @@ impl Desk {
                             continue;
                         }
                         let a = &mut self.apps[j];
+                        a.committing = true;
                         if a.marks.is_empty() {
-                            a.committing = true;
                             steps
                                 .effects
                                 .push((j, Effect::Worker(Request::QuitDiscard)));
                         } else {
-                            a.committing = true;
                             a.notice = Some(format!("deleting {} messages…", a.marks.len()));
                             steps.effects.push((j, Effect::Worker(Request::QuitCommit)));
                         }
