@@ -4,13 +4,14 @@
 # RUSTC_BOOTSTRAP=1 for the few unstable flags cargo-fuzz passes. Seed
 # corpora come from tests/fixtures/ (messages), the demo mailbox and the
 # shipped provider table. Prints each target's executions and coverage.
-# Run by hand: fuzz/run.sh [SECS] [TARGET...]   (cargo install cargo-fuzz first)
+# Run by hand: [RUNS=N] fuzz/run.sh [SECS] [TARGET...]   (cargo install cargo-fuzz first);
+# each target stops at SECS seconds or N executions, whichever comes first.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(codec_replies mime_render config_loader draft_parser file_names limit_and_threads)
+[ ${#targets[@]} -gt 0 ] || targets=(codec_replies pop3_session mime_render config_loader index_loader draft_parser file_names limit_and_threads)
 export RUSTC_BOOTSTRAP=1
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
@@ -19,10 +20,13 @@ for t in "${targets[@]}"; do
       cp ../tests/fixtures/*.eml ../assets/demo/*.eml "corpus/$t/" 2>/dev/null || true ;;
     config_loader) cp ../assets/providers.toml "corpus/$t/" ;;
     draft_parser) printf 'From: a@b\nTo: c@d\nSubject: x\n\nbody\n' > "corpus/$t/seed" ;;
+    pop3_session)  # flags, ending, deletions, then the server's replies split at 0xFF
+      printf '\x01\x00\x02+OK <1.2@h>\r\n\xff+OK\r\nPIPELINING\r\nUIDL\r\nTOP\r\n.\r\n\xff+OK\r\n\xff+OK\r\n\xff+OK\r\n1 a\r\n2 b\r\n.\r\n\xff+OK\r\n1 10\r\n2 20\r\n.\r\n\xff+OK\r\nSubject: x\r\n\r\n.\r\n\xff+OK\r\nSubject: y\r\n\r\n.\r\n\xff+OK\r\nbody\r\n.\r\n\xff+OK\r\n\xff+OK\r\n\xff+OK bye\r\n' > "corpus/$t/seed" ;;
+    index_loader) printf '\x00\x10\x00\x41' > "corpus/$t/seed" ;;  # one patch over a real index
     file_names) printf '报告 (1).pdf' > "corpus/$t/seed" ;;
   esac
   log=$(mktemp)
-  cargo fuzz run -s none -O "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 2>&1 | tee "$log" | grep -E "^#[0-9]+.*(DONE|pulse)|SUMMARY|panicked|deadly" || true
+  cargo fuzz run -s none -O "$t" -- -max_total_time="$secs" ${RUNS:+-runs=$RUNS} -rss_limit_mb=2048 -timeout=10 2>&1 | tee "$log" | grep -E "^#[0-9]+.*(DONE|pulse)|SUMMARY|panicked|deadly" || true
   last=$(grep -E "^#[0-9]+" "$log" | tail -1)
   echo "== $t: ${last:-no runs}"
   rm -f "$log"

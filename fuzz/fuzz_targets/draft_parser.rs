@@ -11,5 +11,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let d = Draft::parse(text);
     let again = Draft::parse(&d.render());
-    assert_eq!(again.render().replace('\r', ""), d.render().replace('\r', ""));
+    assert_eq!(
+        again.render().replace('\r', ""),
+        d.render().replace('\r', "")
+    );
 });

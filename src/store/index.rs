@@ -251,6 +251,30 @@ impl Index {
         Ok(())
     }
 
+    /// How many rows of `folder` have a stored file, found the way `load`
+    /// finds them (through the folder index).
+    pub fn count_stored(&self, folder: Folder) -> Result<usize, IndexError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM messages WHERE folder = ?1 AND file IS NOT NULL",
+            params![folder.name()],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    /// Rebuilds SQLite's lookup structures from the table itself.
+    pub fn reindex(&self) -> Result<(), IndexError> {
+        self.conn.execute_batch("REINDEX")?;
+        Ok(())
+    }
+
+    /// SQLite's own `quick_check`: "ok", or what is damaged.
+    pub fn quick_check(&self) -> Result<Vec<String>, IndexError> {
+        let mut st = self.conn.prepare("PRAGMA quick_check")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Every message of `folder`, newest first.
     pub fn load(&self, folder: Folder) -> Result<Vec<Row>, IndexError> {
         let mut st = self.conn.prepare_cached(&format!(

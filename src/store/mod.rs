@@ -349,9 +349,11 @@ impl Store {
             .map(|(u, f, file, flags)| ((f, file), (u, flags)))
             .collect();
         let mut adopted: Vec<(Folder, String, maildir::FileName)> = Vec::new();
-        for folder in Folder::ALL {
+        let mut on_disk = [0usize; Folder::ALL.len()];
+        for (k, folder) in Folder::ALL.into_iter().enumerate() {
             let dir = self.folder_dir(folder);
             let files = maildir::scan(&dir).map_err(|e| io_err(&dir, e))?;
+            on_disk[k] = files.len();
             for (rel, name) in files {
                 match by_file.remove(&(folder, rel.clone())) {
                     Some((_, flags)) if flags == name.flags => {}
@@ -393,6 +395,33 @@ impl Store {
                 )
             })?;
         }
+        self.check_lookups(&on_disk)
+    }
+
+    /// Every file on disk must be found the way the list finds it. A damaged
+    /// lookup structure inside a file SQLite still calls sound (a flipped
+    /// byte) hides messages from the list: rebuild the lookups then.
+    fn check_lookups(&mut self, on_disk: &[usize]) -> Result<(), StoreError> {
+        let agree = |s: &mut Store| -> Result<bool, StoreError> {
+            for (k, folder) in Folder::ALL.into_iter().enumerate() {
+                if s.with_index(|i| i.count_stored(folder))? != on_disk[k] {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        if agree(self)? {
+            return Ok(());
+        }
+        self.with_index(|i| i.reindex())?;
+        let note = if agree(self)? {
+            "the index's lookup tables were damaged; rebuilt them".to_string()
+        } else {
+            "the index does not agree with the mail folders even after rebuilding its lookup tables"
+                .to_string()
+        };
+        tracing::warn!("{note}");
+        self.notes.push(note);
         Ok(())
     }
 
@@ -830,6 +859,67 @@ mod tests {
         s.put_summaries(&[(u, Arc::new(Summary::note("one")))])
             .unwrap();
         s
+    }
+
+    /// Found by the index_loader fuzz target: one byte changed inside the
+    /// folder lookup index (quick_check still says "ok") hid two of three
+    /// messages from the list. Every start now checks that the list finds
+    /// every file and rebuilds the lookups when it does not.
+    #[test]
+    fn a_damaged_lookup_inside_a_sound_file_hides_no_message() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = stored(dir.path(), "k");
+            for id in ["uid-2", "uid-3"] {
+                s.deliver(
+                    &Uidl::from(id),
+                    b"Subject: x\r\n\r\nb\r\n",
+                    Flags::default(),
+                    None,
+                )
+                .unwrap();
+            }
+        }
+        let path = dir.path().join(INDEX_FILE);
+        let (page, size): (i64, i64) = {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            let page = c
+                .query_row(
+                    "SELECT rootpage FROM sqlite_master WHERE name = 'messages_by_folder'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let size = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+            (page, size)
+        };
+        let mut bytes = fs::read(&path).unwrap();
+        let start = ((page - 1) * size) as usize;
+        let area = &mut bytes[start..start + size as usize];
+        let hits: Vec<usize> = area
+            .windows(5)
+            .enumerate()
+            .filter(|(_, w)| w == b"INBOX")
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(hits.len(), 3, "three INBOX keys in the lookup page");
+        area[hits[1] + 2] = b'?';
+        fs::write(&path, &bytes).unwrap();
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        assert_eq!(
+            s.index().quick_check().unwrap(),
+            ["ok"],
+            "SQLite sees no damage"
+        );
+        s.reconcile().unwrap();
+        assert_eq!(s.load(Folder::Inbox).unwrap().len(), 3, "{:?}", s.notes);
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("lookup tables were damaged")),
+            "{:?}",
+            s.notes
+        );
     }
 
     #[test]
