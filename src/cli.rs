@@ -4,7 +4,7 @@
 //! cannot be reached, `list` prints what the store knows.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
@@ -191,6 +191,13 @@ impl ReaderAccount {
 }
 
 impl Source {
+    /// The account's `max_message_size` (1 GB by default and for the demo).
+    pub fn max_message(&self) -> u64 {
+        self.account
+            .as_ref()
+            .map_or(crate::config::MAX_MESSAGE_SIZE, |a| a.max_message())
+    }
+
     /// A configured account, with the password it logs in with.
     pub fn for_account(
         name: &str,
@@ -592,8 +599,9 @@ pub enum Selector {
 
 /// A message's bytes, from a file, the store, or the server (then kept).
 enum Bytes {
-    Memory(Vec<u8>),
     File(PathBuf),
+    /// Downloaded into a private temp file that nothing keeps (removed on drop).
+    Temp(tempfile::TempPath),
 }
 
 /// A message file to read: a regular file (not a device, a FIFO or a
@@ -614,36 +622,35 @@ impl Bytes {
     /// `MAX_MESSAGE_IN_MEMORY`.
     fn read(self) -> Result<Vec<u8>> {
         use std::io::Read;
-        match self {
-            Bytes::Memory(b) => Ok(b),
-            Bytes::File(p) => {
-                let f = open_message_file(&p)?;
-                let limit = crate::pop3::client::MAX_MESSAGE_IN_MEMORY as u64;
-                let mut buf = Vec::new();
-                f.take(limit + 1)
-                    .read_to_end(&mut buf)
-                    .with_context(|| format!("cannot read {}", p.display()))?;
-                if buf.len() as u64 > limit {
-                    return Err(anyhow!(
-                        "{} is larger than {} MB: too large to read whole",
-                        p.display(),
-                        limit >> 20
-                    ));
-                }
-                Ok(buf)
-            }
+        let p = self.path();
+        let f = open_message_file(p)?;
+        let limit = crate::pop3::client::MAX_MESSAGE_IN_MEMORY as u64;
+        let mut buf = Vec::new();
+        f.take(limit + 1)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("cannot read {}", p.display()))?;
+        if buf.len() as u64 > limit {
+            return Err(anyhow!(
+                "{} is larger than {} MB: too large to read whole",
+                p.display(),
+                limit >> 20
+            ));
         }
+        Ok(buf)
     }
 
     /// The message decoded for reading; a large file is never read whole.
     fn render(self, decode: &DecodeOptions) -> Result<Rendered> {
+        let p = self.path();
+        let mut f = open_message_file(p)?;
+        crate::mime::render_file(&mut f, decode)
+            .with_context(|| format!("cannot read {}", p.display()))
+    }
+
+    fn path(&self) -> &Path {
         match self {
-            Bytes::Memory(b) => Ok(Rendered::from_message(&b, decode)),
-            Bytes::File(p) => {
-                let mut f = open_message_file(&p)?;
-                crate::mime::render_file(&mut f, decode)
-                    .with_context(|| format!("cannot read {}", p.display()))
-            }
+            Bytes::File(p) => p,
+            Bytes::Temp(t) => t,
         }
     }
 }
@@ -774,46 +781,59 @@ async fn message_bytes_with(
             .ok_or_else(|| anyhow!("the stored copy of the message has just gone; try again"));
     }
     let keep = store.as_ref().filter(|_| !message.uidl.is_session());
-    let bytes = if message.size > crate::worker::SPILL_ABOVE && keep.is_some() {
-        // (returns early: the stored file is read back from disk)
-        // Large: streamed into the store's tmp/, never whole in memory.
-        let store = keep.cloned().ok_or_else(|| anyhow!("internal: no store"))?;
-        let dir = store.run(|s| s.tmp_dir()).await?;
-        let tmp = tempfile::Builder::new()
-            .prefix(&crate::store::maildir::retr_prefix())
-            .tempfile_in(&dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
-        let mut out = tokio::fs::File::from_std(tmp.reopen()?);
-        client.retr_to(message.number, &mut out).await?;
-        out.flush().await?;
+    let max = source.max_message();
+    if message.size > max {
         quit_read_only(client).await;
-        let u = message.uidl.clone();
-        store
-            .run(move |s| s.deliver_tmp(&u, &tmp, Flags::default()))
-            .await??;
-        let path = mark_seen(message.uidl.clone())
-            .await
-            .ok_or_else(|| anyhow!("the stored message has gone"))?;
-        return Ok(Bytes::File(path));
-    } else {
-        let bytes = client.retr(message.number).await?;
-        quit_read_only(client).await;
-        if let Some(store) = keep {
-            let u = message.uidl.clone();
-            let b = bytes.clone();
-            match store
-                .run(move |s| s.deliver(&u, &b, Flags::default(), None))
-                .await
-            {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => eprintln!("postie: warning: cannot keep the message: {e}"),
-                Err(e) => eprintln!("postie: warning: cannot keep the message: {e}"),
-            }
-        }
-        Bytes::Memory(bytes)
+        return Err(anyhow!(
+            "message {} is {}: {}",
+            message.number,
+            crate::display::human_size(message.size),
+            crate::pop3::client::too_large(max)
+        ));
+    }
+    // Streamed into a file (the store's tmp/ when it is kept, else a private
+    // temp file), never whole in memory whatever LIST said, and cut at
+    // `max_message_size`; read back (a large one only in part) to be shown.
+    let (dir, prefix) = match keep {
+        Some(store) => (
+            store.run(|s| s.tmp_dir()).await?,
+            crate::store::maildir::retr_prefix(),
+        ),
+        None => (std::env::temp_dir(), "postie-retr-".to_string()),
     };
-    mark_seen(message.uidl.clone()).await;
-    Ok(bytes)
+    let tmp = tokio::task::spawn_blocking(move || {
+        tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempfile_in(&dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))
+    })
+    .await??;
+    let mut out = tokio::fs::File::from_std(tmp.reopen()?);
+    client
+        .retr_to_capped(message.number, &mut out, max)
+        .await
+        .with_context(|| format!("cannot download message {}", message.number))?;
+    out.flush().await.context("cannot write the message")?;
+    drop(out);
+    quit_read_only(client).await;
+    let Some(store) = keep else {
+        return Ok(Bytes::Temp(tmp.into_temp_path()));
+    };
+    let u = message.uidl.clone();
+    let (kept, tmp) = store
+        .run(move |s| {
+            let r = s.deliver_tmp(&u, &tmp, Flags::default());
+            (r, tmp)
+        })
+        .await?;
+    if let Err(e) = kept {
+        eprintln!("postie: warning: cannot keep the message: {e}");
+        return Ok(Bytes::Temp(tmp.into_temp_path()));
+    }
+    mark_seen(message.uidl.clone())
+        .await
+        .map(Bytes::File)
+        .ok_or_else(|| anyhow!("the stored message has gone"))
 }
 
 pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<()> {
@@ -834,29 +854,25 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
         None => message_bytes_file(which)?,
     };
     if raw {
-        return match bytes {
-            Bytes::Memory(b) => write_stdout(&b),
-            Bytes::File(p) => {
-                let mut f = tokio::fs::File::open(&p)
-                    .await
-                    .with_context(|| format!("cannot read {}", p.display()))?;
-                let meta = f
-                    .metadata()
-                    .await
-                    .with_context(|| format!("cannot read {}", p.display()))?;
-                if !meta.is_file() {
-                    return Err(anyhow!("{} is not a regular file", p.display()));
-                }
-                let mut stdout = tokio::io::stdout();
-                match tokio::io::copy(&mut f, &mut stdout).await {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-                    Err(e) => return Err(anyhow!("cannot write to stdout: {e}")),
-                }
-                stdout.flush().await.context("cannot write to stdout")?;
-                Ok(())
-            }
-        };
+        let p = bytes.path();
+        let mut f = tokio::fs::File::open(p)
+            .await
+            .with_context(|| format!("cannot read {}", p.display()))?;
+        let meta = f
+            .metadata()
+            .await
+            .with_context(|| format!("cannot read {}", p.display()))?;
+        if !meta.is_file() {
+            return Err(anyhow!("{} is not a regular file", p.display()));
+        }
+        let mut stdout = tokio::io::stdout();
+        match tokio::io::copy(&mut f, &mut stdout).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(anyhow!("cannot write to stdout: {e}")),
+        }
+        stdout.flush().await.context("cannot write to stdout")?;
+        return Ok(());
     }
     let rendered = tokio::task::spawn_blocking(move || bytes.render(&decode)).await??;
     write_stdout(rendered.to_text().as_bytes())

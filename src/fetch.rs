@@ -287,6 +287,17 @@ async fn fetch_into(
         .filter(|m| !known.get(&m.uidl).is_some_and(|k| k.stored))
         .map(|m| (m.number, m.uidl.clone(), m.size))
         .collect();
+    // Larger than `max_message_size`: left on the server, never downloaded
+    // (and so never deleted by a policy), said once.
+    let max = source.max_message();
+    let (wanted, too_big): (Vec<_>, Vec<_>) = wanted.into_iter().partition(|w| w.2 <= max);
+    for (number, _, size) in &too_big {
+        eprintln!(
+            "postie: warning: message {number} is {}: {}; it stays on the server",
+            crate::display::human_size(*size),
+            crate::pop3::client::too_large(max)
+        );
+    }
     let progress = Progress {
         on: progress && wanted.len() >= 50,
         start: std::time::Instant::now(),
@@ -344,7 +355,7 @@ async fn fetch_into(
             .retrieve_sized(
                 &numbers[done..],
                 // A server whose LIST size is far off still fits (bounded).
-                MAX_EACH,
+                MAX_EACH.min(usize::try_from(max).unwrap_or(usize::MAX)),
                 IN_FLIGHT,
                 |number, result| {
                     match result {
@@ -373,6 +384,15 @@ async fn fetch_into(
                 },
             )
             .await
+            .map_err(|e| match e {
+                Pop3Error::TooLarge {
+                    command: "RETR",
+                    limit,
+                } if limit as u64 == max => {
+                    Pop3Error::Local(format!("a message {}", crate::pop3::client::too_large(max)))
+                }
+                e => e,
+            })
             .map_err(pop3_failure)?;
         if let Some(e) = refused {
             eprintln!("postie: warning: {e}");
@@ -395,7 +415,7 @@ async fn fetch_into(
         .context("cannot write a temp file in the store")?;
         let mut out = tokio::fs::File::from_std(tmp.reopen()?);
         let bytes = client
-            .retr_to(*number, &mut out)
+            .retr_to_capped(*number, &mut out, max)
             .await
             .map_err(pop3_failure)?;
         tokio::io::AsyncWriteExt::flush(&mut out).await?;

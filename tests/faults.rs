@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use postie::pop3::{AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts, TlsMode};
@@ -150,11 +152,21 @@ async fn postie_on_with(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (Option<i32>, String, String) {
+    postie_on_cfg(port, "", args, env).await
+}
+
+/// `postie_on_with`, with `extra` lines in the account's config.
+async fn postie_on_cfg(
+    port: u16,
+    extra: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
     std::fs::write(
         &cfg,
-        format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n"),
+        format!("[accounts.t]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nauth = \"user\"\ncommand_timeout = 5\n{extra}"),
     )
     .unwrap();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_postie"))
@@ -1801,4 +1813,121 @@ async fn a_stalling_server_meets_the_overall_limit() {
         stderr.contains("gave up after 2 s, the overall limit for postie list/show/save"),
         "{stderr}"
     );
+}
+
+/// One message; LIST says `listed` bytes, and RETR sends lines for ever (until
+/// the client hangs up). Records whether a DELE ever came.
+async fn endless_retr(listed: u64) -> (u16, Arc<AtomicBool>) {
+    let dele = Arc::new(AtomicBool::new(false));
+    let seen = dele.clone();
+    let (port, _task) = fake(move |mut p| async move {
+        p.login(CAPA_PIPE).await;
+        while let Some(l) = p.line().await {
+            match l.split(' ').next().unwrap_or("") {
+                "UIDL" => p.send(b"+OK\r\n1 endless\r\n.\r\n").await,
+                "LIST" => {
+                    p.send(format!("+OK\r\n1 {listed}\r\n.\r\n").as_bytes())
+                        .await
+                }
+                "STAT" => p.send(format!("+OK 1 {listed}\r\n").as_bytes()).await,
+                "TOP" => p.send(b"+OK\r\nSubject: endless\r\n\r\n.\r\n").await,
+                "DELE" => {
+                    seen.store(true, Ordering::SeqCst);
+                    p.send(b"+OK\r\n").await
+                }
+                "RETR" => {
+                    p.send(b"+OK\r\nSubject: endless\r\n\r\n").await;
+                    let line = [b'z'; 8190];
+                    loop {
+                        if p.writer.write_all(&line).await.is_err()
+                            || p.writer.write_all(b"\r\n").await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+                _ => p.send(b"+OK\r\n").await,
+            }
+        }
+    })
+    .await;
+    (port, dele)
+}
+
+/// `show` and `fetch` stop an endless RETR at `max_message_size` (here 2 MB)
+/// with a clear error, whatever LIST said; a message LIST says is larger is
+/// not downloaded at all by `fetch` and stays on the server; nothing is
+/// deleted either way.
+#[tokio::test]
+async fn show_and_fetch_stop_an_endless_message_at_max_message_size() {
+    let cap = "max_message_size = \"2M\"\nleave_on_server = \"never\"\n";
+    for args in [&["show", "1"][..], &["show", "--raw", "1"], &["fetch"]] {
+        let (port, dele) = endless_retr(100).await;
+        let start = Instant::now();
+        let (code, stdout, stderr) = postie_on_cfg(port, cap, args, &[]).await;
+        assert_ne!(code, Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("larger than max_message_size (2.0M)"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stdout.len() < 1024,
+            "{args:?}: nothing half-read is printed"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(!dele.load(Ordering::SeqCst), "{args:?}: a DELE was sent");
+    }
+    // LIST already says 3 GB: fetch leaves it alone, says so, and succeeds.
+    let (port, dele) = endless_retr(3 << 30).await;
+    let (code, _, stderr) = postie_on_cfg(port, cap, &["fetch"], &[]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("message 1 is 3.0G: it is larger than max_message_size (2.0M)")
+            && stderr.contains("stays on the server"),
+        "{stderr}"
+    );
+    assert!(!dele.load(Ordering::SeqCst), "a DELE was sent");
+    let (port, _) = endless_retr(3 << 30).await;
+    let (code, _, stderr) = postie_on_cfg(port, cap, &["show", "1"], &[]).await;
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("message 1 is 3.0G"), "{stderr}");
+}
+
+/// Leaving a message whose download looked short (LIST said 100 bytes) but
+/// never ends: the stop waits only until the download has run 2 s, not
+/// until `max_message_size` is reached.
+#[tokio::test]
+async fn leaving_an_endless_message_that_looked_small_stops_it() {
+    use postie::worker::{Event, Request};
+    let (port, _) = endless_retr(100).await;
+    let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, None);
+    let mut asked = None;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), ev_rx.recv())
+            .await
+            .expect("an answer within 20 s")
+            .unwrap()
+        {
+            Event::Indexed(_) if asked.is_none() => {
+                req_tx.send(Request::FetchBody("endless".into())).unwrap();
+                asked = Some(Instant::now());
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                req_tx.send(Request::StopBody("endless".into())).unwrap();
+            }
+            Event::BodyFailed { error, .. } => {
+                assert!(error.contains("stopped when you left"), "{error}");
+                let took = asked.unwrap().elapsed();
+                assert!(took < Duration::from_secs(5), "{took:?}");
+                break;
+            }
+            Event::BodyLoaded { .. } => panic!("an endless message was loaded"),
+            _ => {}
+        }
+    }
+    req_tx.send(Request::QuitDiscard).unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }

@@ -532,7 +532,7 @@ pub fn render_large(
         file.rewind()?;
         rendered.attachments = scan_attachments(std::io::BufReader::new(file), opts)?;
         rendered.body.push_str(&format!(
-            "\n\n[this message is {}: the text of its first {} is shown; `postie show` prints it all]",
+            "\n\n[this message is {}: the text of its first {} is shown; `postie show --raw` prints the whole message, `postie save` its attachments]",
             crate::display::human_size(total),
             crate::display::human_size(head.len() as u64)
         ));

@@ -454,6 +454,23 @@ impl Client {
         self.conn.retr_to(msg, sink).await
     }
 
+    /// `retr_to`, refusing a message that grows past `max` bytes (whatever
+    /// LIST said): the download stops there with a clear error, the
+    /// connection is out of step afterwards and must be dropped.
+    pub async fn retr_to_capped<W: AsyncWrite + Unpin>(
+        &mut self,
+        msg: u32,
+        sink: &mut W,
+        max: u64,
+    ) -> Result<u64, Pop3Error> {
+        let mut capped = Capped {
+            inner: sink,
+            written: 0,
+            max,
+        };
+        self.conn.retr_to(msg, &mut capped).await
+    }
+
     /// Marks messages deleted (pipelined). Returns, per number, the server's
     /// refusal if it had one; the marks take effect only at QUIT.
     pub async fn dele(&mut self, numbers: &[u32]) -> Result<Vec<(u32, Pop3Error)>, Pop3Error> {
@@ -642,4 +659,49 @@ async fn capa(conn: &mut Connection) -> Result<Capabilities, Pop3Error> {
     })
     .await?;
     Ok(caps)
+}
+
+/// A writer that refuses to take more than `max` bytes in all.
+struct Capped<'a, W> {
+    inner: &'a mut W,
+    written: u64,
+    max: u64,
+}
+
+/// The words for a message over `max_message_size`.
+pub fn too_large(max: u64) -> String {
+    format!(
+        "it is larger than max_message_size ({}); raise it in the config to read it",
+        crate::display::human_size(max)
+    )
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for Capped<'_, W> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.written.saturating_add(data.len() as u64) > self.max {
+            return std::task::Poll::Ready(Err(std::io::Error::other(too_large(self.max))));
+        }
+        let this = &mut *self;
+        let r = std::pin::Pin::new(&mut *this.inner).poll_write(cx, data);
+        if let std::task::Poll::Ready(Ok(n)) = &r {
+            this.written += *n as u64;
+        }
+        r
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut *self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut *self.inner).poll_shutdown(cx)
+    }
 }

@@ -42,7 +42,7 @@ pub enum Pop3Error {
         text: String,
     },
     #[error(
-        "server reply to {command} is larger than {limit} bytes; giving up on this connection"
+        "server reply to {command} is larger than {}; giving up on this connection", crate::display::human_size(*limit as u64)
     )]
     TooLarge { command: &'static str, limit: usize },
     #[error("the server does not support {0}")]

@@ -234,10 +234,9 @@ impl AsyncWrite for Sink<'_> {
         data: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         if self.received.saturating_add(data.len() as u64) > self.max {
-            return std::task::Poll::Ready(Err(std::io::Error::other(format!(
-                "it is larger than max_message_size ({}); raise it in the config to read it",
-                crate::display::human_size(self.max)
-            ))));
+            return std::task::Poll::Ready(Err(std::io::Error::other(
+                crate::pop3::client::too_large(self.max),
+            )));
         }
         if let Store::File { writer, .. } = &mut self.store {
             if writer.pending.len() >= SPILL_CHUNK {

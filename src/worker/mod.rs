@@ -1069,11 +1069,21 @@ impl Worker {
             // The user does not wait behind a long download: opening another
             // message, R, q or leaving this one stops it (the session is dropped
             // mid-reply and opened again; marks are the client's and come back).
-            let mut held = Vec::new();
+            let mut held: Vec<Request> = Vec::new();
             let mut cancelled = None;
+            // A request that would stop a download that was still short when
+            // it came stops it once the download has run CANCEL_AFTER.
+            let long_at = tokio::time::Instant::from_std(started + CANCEL_AFTER);
             let raw = loop {
+                let waiting = held.iter().any(|r| cancels(r, uidl));
                 tokio::select! {
                     r = &mut retr => break r,
+                    _ = tokio::time::sleep_until(long_at), if waiting => {
+                        if let Some(i) = held.iter().position(|r| cancels(r, uidl)) {
+                            cancelled = Some(held.remove(i));
+                            break Err(Pop3Error::Local("stopped".into()));
+                        }
+                    }
                     req = self.rx.recv() => match req {
                         None => {
                             cancelled = Some(Request::QuitDiscard);
