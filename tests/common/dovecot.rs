@@ -405,6 +405,16 @@ pub fn required<T>(started: Result<T, String>) -> Option<T> {
     }
 }
 
+/// A tool a test needs is missing: with CI=true that is a failure; elsewhere
+/// the test returns early, noted so the summary does not count it as passed.
+pub fn skip_or_fail(why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {why}");
+    }
+    eprintln!("SKIPPED ({why}; CI makes this a failure)");
+    note_skip(why);
+}
+
 /// Tells tests/run.sh that a test returned early, so its summary does not
 /// count it as passed.
 fn note_skip(why: &str) {

@@ -11,7 +11,7 @@ pub mod tmux;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use dovecot::{Dovecot, User};
+pub use dovecot::{skip_or_fail, Dovecot, User};
 
 /// A message with CRLF line ends; `body` lines are joined with CRLF.
 pub fn message(from: &str, subject: &str, date: &str, extra_headers: &str, body: &str) -> Vec<u8> {
