@@ -6,6 +6,7 @@ pub mod dovecot;
 pub mod hostile;
 pub mod proxy;
 pub mod smtp;
+pub mod soak;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
