@@ -553,7 +553,7 @@ pub fn chaos_soak(want: u64) -> Verdict {
             format!("cycle {cycle}: in Sent, never delivered")
         });
         // the union and the store, and the next start
-        let all_lost: Vec<&String> = {
+        let lost_now = || {
             let server = server_ids(&d, "li");
             let stored = store_ids(home.path(), &["INBOX", "Trash"]);
             delivered
@@ -561,8 +561,14 @@ pub fn chaos_soak(want: u64) -> Verdict {
                 .filter(|id| {
                     !server.contains(*id) && !stored.contains_key(*id) && !may_delete.contains(*id)
                 })
-                .collect()
+                .cloned()
+                .collect::<Vec<String>>()
         };
+        let mut all_lost = lost_now();
+        if !all_lost.is_empty() {
+            std::thread::sleep(Duration::from_secs(1));
+            all_lost = lost_now();
+        }
         v.check(all_lost.is_empty(), || {
             format!("cycle {cycle}: lost {all_lost:?}")
         });
