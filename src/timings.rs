@@ -22,9 +22,13 @@ pub fn enabled() -> bool {
 
 fn append(line: &str) {
     let Some(Some(path)) = FILE.get() else { return };
+    use std::os::unix::fs::OpenOptionsExt;
+    // Private, and never through a symlink planted at that name.
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
     {
         // One write per line: the UI and the worker record from two threads.
