@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use postie::pop3::{AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts, TlsMode};
-use postie::secret::Secret;
+use postie::pop3::{AuthPreference, Client, ClientConfig, Pop3Error};
 use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpListener;
@@ -73,24 +72,7 @@ where
 }
 
 fn config(port: u16, auth: AuthPreference, command_secs: u64) -> ClientConfig {
-    ClientConfig {
-        endpoint: Endpoint {
-            host: "127.0.0.1".into(),
-            port,
-            tls: TlsMode::None,
-            ca_file: None,
-            timeouts: Timeouts {
-                connect: Duration::from_secs(5),
-                command: Duration::from_secs(command_secs),
-                read: Duration::from_secs(command_secs),
-            },
-        },
-        user: "u".into(),
-        password: Secret::new("p"),
-        auth,
-        allow_insecure_auth: false,
-        pipelining: true,
-    }
+    common::loopback_client(port, "u", "p", auth, command_secs)
 }
 
 /// The reader's worker against the fake server on `port`.
@@ -103,16 +85,7 @@ fn spawn_worker(
     tokio::sync::mpsc::UnboundedReceiver<postie::worker::Event>,
     tokio::task::JoinHandle<()>,
 ) {
-    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let worker = postie::worker::Worker::new(
-        config(port, AuthPreference::User, command_secs),
-        postie::mime::DecodeOptions::default(),
-        store,
-        req_rx,
-        ev_tx,
-    );
-    (req_tx, ev_rx, tokio::spawn(worker.run()))
+    common::spawn_worker_for(config(port, AuthPreference::User, command_secs), store)
 }
 
 const CAPA_PIPE: &str = "TOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\n";

@@ -17,9 +17,10 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use postie::pop3::{AuthPreference, ClientConfig, Endpoint, Timeouts, TlsMode};
-use postie::secret::Secret;
-use postie::worker::{Event, Request, Worker};
+use postie::worker::{Event, Request};
+
+#[path = "../common/mod.rs"]
+mod common;
 
 /// A one-message server: `size` bytes of body lines, or endless (None).
 /// Serves any number of connections, one after the other.
@@ -96,25 +97,8 @@ fn reset_hwm() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn client(port: u16) -> ClientConfig {
-    ClientConfig {
-        endpoint: Endpoint {
-            host: "127.0.0.1".into(),
-            port,
-            tls: TlsMode::None,
-            ca_file: None,
-            timeouts: Timeouts {
-                connect: Duration::from_secs(10),
-                command: Duration::from_secs(30),
-                read: Duration::from_secs(30),
-            },
-        },
-        user: "u".into(),
-        password: Secret::new("p"),
-        auth: AuthPreference::User,
-        allow_insecure_auth: false,
-        pipelining: true,
-    }
+fn client(port: u16) -> postie::pop3::ClientConfig {
+    common::loopback_client(port, "u", "p", postie::pop3::AuthPreference::User, 30)
 }
 
 fn dir_bytes(dir: &std::path::Path) -> u64 {
@@ -141,18 +125,9 @@ async fn reader(size: Option<u64>, leave_after: Option<Duration>) -> (String, f6
         postie::store::Store::open(dir.path(), "bench", postie::mime::DecodeOptions::default())
             .unwrap(),
     );
-    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::new(
-        client(port),
-        postie::mime::DecodeOptions::default(),
-        Some(store),
-        req_rx,
-        ev_tx,
-    );
     reset_hwm();
     let base = vm_hwm_kb();
-    let task = tokio::spawn(worker.run());
+    let (req_tx, mut ev_rx, task) = common::spawn_worker_for(client(port), Some(store));
     let start = Instant::now();
     let mut asked = None;
     let outcome = loop {

@@ -270,3 +270,55 @@ pub fn store_rows_keyed(dir: &Path, key: &str) -> usize {
         .expect("load")
         .len()
 }
+
+/// A client for a POP3 server on 127.0.0.1 over plain TCP (cleartext logins
+/// are allowed to loopback), every timeout `secs` (connect at most 5 s).
+pub fn loopback_client(
+    port: u16,
+    user: &str,
+    password: &str,
+    auth: postie::pop3::AuthPreference,
+    secs: u64,
+) -> postie::pop3::ClientConfig {
+    use std::time::Duration;
+    postie::pop3::ClientConfig {
+        endpoint: postie::pop3::Endpoint {
+            host: "127.0.0.1".into(),
+            port,
+            tls: postie::pop3::TlsMode::None,
+            ca_file: None,
+            timeouts: postie::pop3::Timeouts {
+                connect: Duration::from_secs(secs.min(5)),
+                command: Duration::from_secs(secs),
+                read: Duration::from_secs(secs),
+            },
+        },
+        user: user.into(),
+        password: postie::secret::Secret::new(password),
+        auth,
+        allow_insecure_auth: false,
+        pipelining: true,
+    }
+}
+
+/// The reader's worker for `cfg` on this runtime: its request sender, its
+/// event receiver and its task.
+pub fn spawn_worker_for(
+    cfg: postie::pop3::ClientConfig,
+    store: Option<postie::store::StoreHandle>,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<postie::worker::Request>,
+    tokio::sync::mpsc::UnboundedReceiver<postie::worker::Event>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = postie::worker::Worker::new(
+        cfg,
+        postie::mime::DecodeOptions::default(),
+        store,
+        req_rx,
+        ev_tx,
+    );
+    (req_tx, ev_rx, tokio::spawn(worker.run()))
+}

@@ -197,22 +197,36 @@ impl Verdict {
 
 /// Union and duplicates: every id ever delivered is on the server or in the
 /// store, and none is in the store twice.
-fn check_mail(v: &mut Verdict, d: &Dovecot, home: &Path, delivered: &BTreeSet<String>, when: &str) {
+/// What was delivered and is neither on the server nor in the store (nor
+/// `excused`: deletions the user confirmed).
+fn lost_mail(
+    d: &Dovecot,
+    home: &Path,
+    delivered: &BTreeSet<String>,
+    excused: &BTreeSet<String>,
+) -> Vec<String> {
     let missing = || {
         let server = server_ids(d, "li");
         let stored = store_ids(home, &["INBOX", "Trash"]);
         delivered
             .iter()
-            .filter(|id| !server.contains(*id) && !stored.contains_key(*id))
+            .filter(|id| {
+                !server.contains(*id) && !stored.contains_key(*id) && !excused.contains(*id)
+            })
             .cloned()
             .collect::<Vec<String>>()
     };
-    let mut lost = missing();
-    if !lost.is_empty() {
-        // A rename by the server in the middle of a read: look again.
-        std::thread::sleep(Duration::from_secs(1));
-        lost = missing();
+    let lost = missing();
+    if lost.is_empty() {
+        return lost;
     }
+    // A rename by the server in the middle of a read: look again.
+    std::thread::sleep(Duration::from_secs(1));
+    missing()
+}
+
+fn check_mail(v: &mut Verdict, d: &Dovecot, home: &Path, delivered: &BTreeSet<String>, when: &str) {
+    let lost = lost_mail(d, home, delivered, &BTreeSet::new());
     v.check(lost.is_empty(), || format!("{when}: lost {lost:?}"));
     let stored = store_ids(home, &["INBOX", "Trash"]);
     let twice: Vec<(&String, &usize)> = stored.iter().filter(|(_, n)| **n > 1).collect();
@@ -553,22 +567,7 @@ pub fn chaos_soak(want: u64) -> Verdict {
             format!("cycle {cycle}: in Sent, never delivered")
         });
         // the union and the store, and the next start
-        let lost_now = || {
-            let server = server_ids(&d, "li");
-            let stored = store_ids(home.path(), &["INBOX", "Trash"]);
-            delivered
-                .iter()
-                .filter(|id| {
-                    !server.contains(*id) && !stored.contains_key(*id) && !may_delete.contains(*id)
-                })
-                .cloned()
-                .collect::<Vec<String>>()
-        };
-        let mut all_lost = lost_now();
-        if !all_lost.is_empty() {
-            std::thread::sleep(Duration::from_secs(1));
-            all_lost = lost_now();
-        }
+        let all_lost = lost_mail(&d, home.path(), &delivered, &may_delete);
         v.check(all_lost.is_empty(), || {
             format!("cycle {cycle}: lost {all_lost:?}")
         });
@@ -618,35 +617,9 @@ pub fn chaos_soak(want: u64) -> Verdict {
 /// the commit was acknowledged (None: no commit asked) and the ids marked
 /// for the commit.
 async fn reader_cycle(port: u16, pw: &str, dice: &Dice) -> (Option<bool>, BTreeSet<String>) {
-    use postie::worker::{Event, Request, Worker};
-    let cfg = postie::pop3::ClientConfig {
-        endpoint: postie::pop3::Endpoint {
-            host: "127.0.0.1".into(),
-            port,
-            tls: postie::pop3::TlsMode::None,
-            ca_file: None,
-            timeouts: postie::pop3::Timeouts {
-                connect: Duration::from_secs(5),
-                command: Duration::from_secs(5),
-                read: Duration::from_secs(5),
-            },
-        },
-        user: "li".into(),
-        password: postie::secret::Secret::new(pw),
-        auth: postie::pop3::AuthPreference::User,
-        allow_insecure_auth: false,
-        pipelining: true,
-    };
-    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::new(
-        cfg,
-        postie::mime::DecodeOptions::default(),
-        None,
-        req_rx,
-        ev_tx,
-    );
-    let task = tokio::spawn(worker.run());
+    use postie::worker::{Event, Request};
+    let cfg = super::loopback_client(port, "li", pw, postie::pop3::AuthPreference::User, 5);
+    let (req_tx, mut ev_rx, task) = super::spawn_worker_for(cfg, None);
     let mut marked: Vec<postie::uidl::Uidl> = Vec::new();
     let mut ids: BTreeMap<postie::uidl::Uidl, String> = BTreeMap::new();
     let commit = dice.below(4) != 0;
