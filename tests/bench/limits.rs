@@ -168,6 +168,12 @@ async fn reader(size: Option<u64>, leave_after: Option<Duration>) -> (String, f6
     (outcome, secs, grew, left)
 }
 
+/// The binary measured: this build's, or `POSTIE_BENCH_BIN` (an older
+/// build, for figures before a change).
+fn postie_bin() -> String {
+    std::env::var("POSTIE_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_postie").to_string())
+}
+
 /// `postie show 1` (or `show --raw 1`) with `/usr/bin/time`: (exit, peak RSS MB, stdout bytes, seconds).
 fn show(size: Option<u64>, raw: bool, store: bool) -> (Option<i32>, u64, u64, f64) {
     let port = server(size);
@@ -199,7 +205,7 @@ fn show(size: Option<u64>, raw: bool, store: bool) -> (Option<i32>, u64, u64, f6
     let out = Command::new("/usr/bin/time")
         .arg("-f")
         .arg("MAXRSS %M")
-        .arg(env!("CARGO_BIN_EXE_postie"))
+        .arg(postie_bin())
         .args(&args)
         .env("POSTIE_CONFIG", &cfg)
         .env("XDG_DATA_HOME", &data)
@@ -235,6 +241,10 @@ fn main() {
         .build()
         .unwrap();
     println!("limits: memory and disk peaks (127.0.0.1, generated messages)");
+    if std::env::var_os("POSTIE_BENCH_BIN").is_some() {
+        println!("(the binary measured: {})", postie_bin());
+        return show_cases(big);
+    }
     let (what, secs, grew, left) = rt.block_on(reader(Some(big << 20), None));
     println!(
         "reader opens a {big} MB message: {what}; {secs:.1} s; peak RSS grew {grew} MB; tmp/ left {}",
@@ -250,13 +260,24 @@ fn main() {
         "reader leaves an endless message after 1 s: {what}; {secs:.1} s; peak RSS grew {grew} MB; tmp/ left {}",
         postie::display::human_size(left)
     );
+    show_cases(big);
+}
+
+/// `show` of a BIG MB message (kept in the store and not), of 400 MB, and of an endless one.
+fn show_cases(big: u64) {
     let show_mb = 400u64;
     for (label, size, raw, store) in [
         (
-            format!("show 1, {show_mb} MB, kept in the store"),
-            Some(show_mb << 20),
+            format!("show 1, {big} MB, kept in the store"),
+            Some(big << 20),
             false,
             true,
+        ),
+        (
+            format!("show 1, {big} MB, no store"),
+            Some(big << 20),
+            false,
+            false,
         ),
         (
             format!("show 1, {show_mb} MB, no store"),
