@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+#[derive(Clone)]
 pub struct User {
     pub name: &'static str,
     pub password: String,
@@ -384,7 +385,21 @@ impl Drop for Dovecot {
 /// An instance of this test's own (to be stopped, or configured apart). With
 /// CI=true one that cannot start fails the test; elsewhere it is skipped.
 pub fn own(users: Vec<User>, extra: &str) -> Option<Dovecot> {
-    required(Dovecot::start_with(users, extra))
+    required(retried(|| Dovecot::start_with(users.clone(), extra)))
+}
+
+/// Up to three tries: the usual cause of a failed start is a free port that
+/// another process took between its being chosen and the server binding it.
+pub fn retried<T>(mut start: impl FnMut() -> Result<T, String>) -> Result<T, String> {
+    let mut last = String::new();
+    for _ in 0..3 {
+        match start() {
+            Ok(t) => return Ok(t),
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(last)
 }
 
 /// A started Dovecot, or (outside CI) None with a note; under CI=true a
@@ -436,7 +451,7 @@ pub fn shared(init: fn() -> Vec<User>) -> Option<&'static Dovecot> {
     static INSTANCE: OnceLock<Result<Dovecot, String>> = OnceLock::new();
     required(
         INSTANCE
-            .get_or_init(|| Dovecot::start(init()))
+            .get_or_init(|| retried(|| Dovecot::start(init())))
             .as_ref()
             .map_err(Clone::clone),
     )

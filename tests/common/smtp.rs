@@ -170,5 +170,7 @@ impl Drop for Smtp {
 
 /// A started server, or (outside CI) None; under CI=true a failure to start fails the test.
 pub fn own(dovecot: &Dovecot, user: &str, password: &str, lda_user: &str) -> Option<Smtp> {
-    required(Smtp::start(dovecot, user, password, lda_user))
+    required(super::dovecot::retried(|| {
+        Smtp::start(dovecot, user, password, lda_user)
+    }))
 }
