@@ -597,7 +597,7 @@ pub fn chaos_soak(want: u64) -> Verdict {
         smtp_proxy.faults.line()
     );
     println!(
-        "chaos: {commits} commits asked, {acknowledged} acknowledged, {deleted_by_commit} messages deleted by them; fetch {fetch_ok} ok / {fetch_failed} failed; send {send_ok} ok / {send_failed} failed (kept as drafts)"
+        "chaos: {commits} commits asked, {acknowledged} closed with every mark deleted, {deleted_by_commit} messages deleted by them; fetch {fetch_ok} ok / {fetch_failed} failed; send {send_ok} ok / {send_failed} failed (kept as drafts)"
     );
     let pick: Vec<String> = rss_curve
         .iter()
@@ -677,8 +677,18 @@ async fn reader_cycle(port: u16, pw: &str, dice: &Dice) -> (Option<bool>, BTreeS
     if !asked_quit {
         let _ = req_tx.send(Request::QuitDiscard);
     }
-    let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
-    let marked_ids: BTreeSet<String> = if commit {
+    let mut task = task;
+    if tokio::time::timeout(Duration::from_secs(30), &mut task)
+        .await
+        .is_err()
+    {
+        // Still retrying: stopped here, so no late commit lands in a later
+        // cycle (a commit stopped before its QUIT deletes nothing).
+        task.abort();
+        let _ = task.await;
+    }
+    // Only a commit that was asked for may delete the marked messages.
+    let marked_ids: BTreeSet<String> = if commit && asked_quit {
         marked
             .iter()
             .filter_map(|u| ids.get(u))
@@ -687,7 +697,14 @@ async fn reader_cycle(port: u16, pw: &str, dice: &Dice) -> (Option<bool>, BTreeS
     } else {
         BTreeSet::new()
     };
-    (if commit { result } else { None }, marked_ids)
+    (
+        if commit && asked_quit {
+            Some(result.unwrap_or(false))
+        } else {
+            None
+        },
+        marked_ids,
+    )
 }
 
 // ---------------------------------------------------------------- disk
