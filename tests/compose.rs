@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::tmux::{postie_command, Tmux};
+use common::tmux::{postie_command, postie_pid, Tmux};
 use common::{dovecot, encoded_word, smtp, User};
 
 const EDITOR: &str = r#"#!/usr/bin/python3
@@ -291,25 +291,6 @@ fn a_bad_address_goes_back_to_the_editor_and_a_postponed_draft_waits() {
     t.keys(&["c"]);
     t.wait_for("nothing sent, nothing kept", 20);
     t.keys(&["x"]);
-}
-
-/// The postie process whose store is under `home` (to kill it as a crash would).
-fn postie_pid(home: &Path) -> Option<u32> {
-    let want = format!("XDG_DATA_HOME={}/data", home.display());
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
-        if exe != Path::new(env!("CARGO_BIN_EXE_postie")) {
-            continue;
-        }
-        let env = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-        if env.split(|&b| b == 0).any(|v| v == want.as_bytes()) {
-            return Some(pid);
-        }
-    }
-    None
 }
 
 #[test]

@@ -436,7 +436,125 @@ pub fn kill_soak(n: usize) -> Verdict {
         "kill send: {} kills ({} ended before the kill): {delivered_n} delivered (each in Sent, or kept as a draft marked as possibly sent), {drafted} kept as drafts, {neither} killed before the draft was written",
         killer.kills, killer.finished
     );
+    kill_draft_saves(&mut v, &d, home.path(), &pw, n, &dice);
     v
+}
+
+/// Only the draft-saving kills (`soak -- drafts N`).
+pub fn kill_drafts_soak(n: usize) -> Verdict {
+    let mut v = Verdict { broken: vec![] };
+    let Some((d, s)) = start_servers() else {
+        v.check(false, || "the servers cannot start".into());
+        return v;
+    };
+    let pw = d.password("li");
+    let home = tempfile::tempdir().unwrap();
+    for k in 0..3 {
+        d.deliver("li", k, &soak_message(k, false));
+    }
+    let smtp = smtp_table(&d, s.starttls_port);
+    write_config(home.path(), &config(d.plain_port, &smtp, "always"));
+    kill_draft_saves(&mut v, &d, home.path(), &pw, n, &Dice::new(seed()));
+    v
+}
+
+/// The editor the draft loop gives postie: writes `draft-body-N` (N from
+/// the file `counter` beside it) into the body, then `done-N`, and exits.
+const DRAFT_EDITOR: &str = r#"#!/bin/sh
+dir=$(dirname "$0")
+n=$(cat "$dir/counter")
+printf 'To: bo@example.cn\nSubject: draft %s\n\ndraft-body-%s\n' "$n" "$n" > "$1"
+touch "$dir/done-$n"
+"#;
+
+/// `kill -9` of the reader at random moments after `c`: the draft is made in
+/// Drafts, the editor writes it, postie reads it back and shows the compose
+/// screen. Afterwards: what the editor wrote is in Drafts, no draft file is
+/// empty or half-written, and the next start is clean.
+fn kill_draft_saves(v: &mut Verdict, d: &Dovecot, home: &Path, pw: &str, n: usize, dice: &Dice) {
+    use super::tmux::{postie_command, postie_pid, Tmux};
+    let editor = home.join("editor.sh");
+    std::fs::write(&editor, DRAFT_EDITOR).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _ = d;
+    let drafts_dir = home.join("data/postie/test/Drafts");
+    let mut killer = Killer::new();
+    let mut i = 0;
+    let mut edited = 0;
+    while killer.kills < n && i < n * 4 {
+        i += 1;
+        std::fs::write(home.join("counter"), i.to_string()).unwrap();
+        let command = format!(
+            "env VISUAL= EDITOR='{}' {}",
+            editor.display(),
+            postie_command(&home.join("config.toml"), pw, home)
+        );
+        let t = Tmux::start(&command, 100, 30);
+        let ready = Instant::now();
+        while !t.screen().contains("message") && ready.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let Some(pid) = postie_pid(home) else {
+            v.check(false, || format!("draft kill {i}: postie did not start"));
+            continue;
+        };
+        let waiting = !mail_files(&drafts_dir).is_empty();
+        // send-keys without the helper's pause after each key: the kill
+        // moment is drawn from the key press on.
+        let press = |k: &str| {
+            t.tmux_command(&["send-keys", "-t", "postie", k]);
+        };
+        if waiting {
+            // Drafts left by earlier kills are offered first: a new one.
+            press("c");
+            t.wait_for("waiting", 10);
+            press("n");
+        } else {
+            press("c");
+        }
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_micros(dice.below(killer.window_ms * 1000)));
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        let waited = start.elapsed();
+        std::thread::sleep(Duration::from_millis(100));
+        if t.screen().contains("Send? (y: send") {
+            // It had finished saving before the kill: draw later kills earlier.
+            killer.finished += 1;
+            killer.window_ms = (waited.as_millis() as u64 * 9 / 10).max(5);
+        } else {
+            killer.kills += 1;
+        }
+        t.wait_for("EXITED:", 10);
+        drop(t);
+        // What the editor finished writing is in Drafts, whole.
+        let texts: Vec<String> = mail_files(&drafts_dir)
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect();
+        if home.join(format!("done-{i}")).exists() {
+            edited += 1;
+            v.check(
+                texts
+                    .iter()
+                    .any(|t| t.contains(&format!("draft-body-{i}\n"))),
+                || format!("draft kill {i}: what the editor wrote is not in Drafts"),
+            );
+        }
+        for t in &texts {
+            v.check(
+                t.contains("\n\n") && t.lines().next().is_some_and(|l| l.contains(':')),
+                || format!("draft kill {i}: a draft file is empty or half-written: {t:?}"),
+            );
+        }
+        check_next_start(v, home, pw, &format!("draft kill {i}"));
+    }
+    println!(
+        "kill draft saves (the reader, c, the editor, postie reading the draft back): {} kills ({} after the compose screen was up), the editor had finished in {edited}, {} drafts in Drafts",
+        killer.kills,
+        killer.finished,
+        mail_files(&drafts_dir).len()
+    );
 }
 
 // ---------------------------------------------------------------- chaos

@@ -148,3 +148,22 @@ pub fn postie_command(config: &Path, password: &str, home: &Path) -> String {
         bin = env!("CARGO_BIN_EXE_postie")
     )
 }
+
+/// The postie process whose store is under `home` (to kill it as a crash would).
+pub fn postie_pid(home: &Path) -> Option<u32> {
+    let want = format!("XDG_DATA_HOME={}/data", home.display());
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
+        if exe != Path::new(env!("CARGO_BIN_EXE_postie")) {
+            continue;
+        }
+        let env = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if env.split(|&b| b == 0).any(|v| v == want.as_bytes()) {
+            return Some(pid);
+        }
+    }
+    None
+}

@@ -21,7 +21,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::soak::{chaos_soak, disk_soak, kill_soak};
+use common::soak::{chaos_soak, disk_soak, kill_drafts_soak, kill_soak};
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -34,9 +34,12 @@ fn main() {
     let v = match mode {
         "kill" => kill_soak(num.unwrap_or(50) as usize),
         "chaos" => chaos_soak(num.unwrap_or(1000)),
+        "drafts" => kill_drafts_soak(num.unwrap_or(50) as usize),
         "disk" => disk_soak(),
         _ => {
-            eprintln!("usage: cargo bench --bench soak -- kill [N] | chaos [FAULTS] | disk");
+            eprintln!(
+                "usage: cargo bench --bench soak -- kill [N] | drafts [N] | chaos [FAULTS] | disk"
+            );
             std::process::exit(2);
         }
     };
