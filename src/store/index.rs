@@ -567,14 +567,24 @@ impl Index {
         )?;
         let rows = st.query_map([], |r| {
             let folder: String = r.get(1)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                Folder::from_name(&folder).unwrap_or(Folder::Inbox),
-                r.get::<_, String>(2)?,
-                Flags::from_bits(r.get::<_, i64>(3)? as u8),
-            ))
+            Ok(Folder::from_name(&folder).map(|f| {
+                (
+                    r.get::<_, String>(0),
+                    f,
+                    r.get::<_, String>(2),
+                    Flags::from_bits(r.get::<_, i64>(3).unwrap_or(0) as u8),
+                )
+            }))
         })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        // A row whose folder is no folder of ours (a damaged value) matches
+        // no file: the file is adopted again and the row corrected.
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some((uidl, folder, file, flags)) = row? {
+                out.push((uidl?, folder, file?, flags));
+            }
+        }
+        Ok(out)
     }
 
     /// Bytes on disk per message, for the benchmark.

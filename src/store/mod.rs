@@ -200,6 +200,8 @@ pub struct Store {
     index: Index,
     /// What `open` had to do (an index moved aside, rebuilt), in plain words.
     pub notes: Vec<String>,
+    /// The index was rebuilt because it did not list every file (only once).
+    rebuilt_for_lookups: bool,
 }
 
 impl Store {
@@ -259,6 +261,7 @@ impl Store {
             decode,
             index,
             notes,
+            rebuilt_for_lookups: false,
         };
         if fresh {
             store.adopt(trust_uidls)?;
@@ -414,15 +417,23 @@ impl Store {
             return Ok(());
         }
         self.with_index(|i| i.reindex())?;
-        let note = if agree(self)? {
-            "the index's lookup tables were damaged; rebuilt them".to_string()
-        } else {
-            "the index does not agree with the mail folders even after rebuilding its lookup tables"
-                .to_string()
-        };
-        tracing::warn!("{note}");
-        self.notes.push(note);
-        Ok(())
+        if agree(self)? {
+            let note = "the index's lookup tables were damaged; rebuilt them".to_string();
+            tracing::warn!("{note}");
+            self.notes.push(note);
+            return Ok(());
+        }
+        if self.rebuilt_for_lookups {
+            let note =
+                "the index does not agree with the mail folders even after a rebuild".to_string();
+            tracing::warn!("{note}");
+            self.notes.push(note);
+            return Ok(());
+        }
+        // Still not: the index cannot be trusted; set aside and rebuilt from
+        // the Maildir (flags are in the file names), once.
+        self.rebuilt_for_lookups = true;
+        self.recover("it does not list every message file in the mail folders")
     }
 
     /// `flags` plus those recorded before the message was kept (opening it
@@ -920,6 +931,41 @@ mod tests {
             "{:?}",
             s.notes
         );
+    }
+
+    /// Found by the index_loader fuzz target (10M-run campaign): a damaged
+    /// folder name in one row ("INAOX") made its file count as known, so the
+    /// message stayed out of the list; and a row that lost its file name.
+    #[test]
+    fn a_row_with_a_damaged_folder_or_file_name_is_corrected_from_the_maildir() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = stored(dir.path(), "k");
+            for id in ["uid-2", "uid-3"] {
+                s.deliver(
+                    &Uidl::from(id),
+                    b"Subject: x\r\n\r\nb\r\n",
+                    Flags::default(),
+                    None,
+                )
+                .unwrap();
+            }
+        }
+        {
+            let c = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
+            c.execute(
+                "UPDATE messages SET folder = 'INAOX' WHERE uidl = 'uid-2'",
+                [],
+            )
+            .unwrap();
+            c.execute("UPDATE messages SET file = NULL WHERE uidl = 'uid-3'", [])
+                .unwrap();
+        }
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        s.reconcile().unwrap();
+        let rows = s.load(Folder::Inbox).unwrap();
+        assert_eq!(rows.len(), 3, "{:?}", s.notes);
+        assert!(rows.iter().all(|r| r.stored), "{rows:?}");
     }
 
     #[test]
