@@ -876,21 +876,25 @@ mod tests {
     /// folder lookup index (quick_check still says "ok") hid two of three
     /// messages from the list. Every start now checks that the list finds
     /// every file and rebuilds the lookups when it does not.
+    /// A store with uid-1 (seen), uid-2 and uid-3, closed.
+    fn three_stored() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = stored(dir.path(), "k");
+        for id in ["uid-2", "uid-3"] {
+            s.deliver(
+                &Uidl::from(id),
+                b"Subject: x\r\n\r\nb\r\n",
+                Flags::default(),
+                None,
+            )
+            .unwrap();
+        }
+        dir
+    }
+
     #[test]
     fn a_damaged_lookup_inside_a_sound_file_hides_no_message() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = stored(dir.path(), "k");
-            for id in ["uid-2", "uid-3"] {
-                s.deliver(
-                    &Uidl::from(id),
-                    b"Subject: x\r\n\r\nb\r\n",
-                    Flags::default(),
-                    None,
-                )
-                .unwrap();
-            }
-        }
+        let dir = three_stored();
         let path = dir.path().join(INDEX_FILE);
         let (page, size): (i64, i64) = {
             let c = rusqlite::Connection::open(&path).unwrap();
@@ -938,19 +942,7 @@ mod tests {
     /// message stayed out of the list; and a row that lost its file name.
     #[test]
     fn a_row_with_a_damaged_folder_or_file_name_is_corrected_from_the_maildir() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = stored(dir.path(), "k");
-            for id in ["uid-2", "uid-3"] {
-                s.deliver(
-                    &Uidl::from(id),
-                    b"Subject: x\r\n\r\nb\r\n",
-                    Flags::default(),
-                    None,
-                )
-                .unwrap();
-            }
-        }
+        let dir = three_stored();
         {
             let c = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
             c.execute(

@@ -269,6 +269,16 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// A verdict to fill, and the servers (None: recorded as broken).
+fn begin() -> (Verdict, Option<(Dovecot, super::smtp::Smtp)>) {
+    let mut v = Verdict { broken: vec![] };
+    let servers = start_servers();
+    if servers.is_none() {
+        v.check(false, || "the servers cannot start".into());
+    }
+    (v, servers)
+}
+
 /// The private Dovecot (users li and bo) and an SMTP server delivering to
 /// bo; None (outside CI only) when they cannot start.
 pub fn start_servers() -> Option<(Dovecot, super::smtp::Smtp)> {
@@ -294,9 +304,8 @@ fn smtp_table(d: &Dovecot, port: u16) -> String {
 // ---------------------------------------------------------------- kill
 
 pub fn kill_soak(n: usize) -> Verdict {
-    let mut v = Verdict { broken: vec![] };
-    let Some((d, s)) = start_servers() else {
-        v.check(false, || "the servers cannot start".into());
+    let (mut v, servers) = begin();
+    let Some((d, s)) = servers else {
         return v;
     };
     let pw = d.password("li");
@@ -442,9 +451,8 @@ pub fn kill_soak(n: usize) -> Verdict {
 
 /// Only the draft-saving kills (`soak -- drafts N`).
 pub fn kill_drafts_soak(n: usize) -> Verdict {
-    let mut v = Verdict { broken: vec![] };
-    let Some((d, s)) = start_servers() else {
-        v.check(false, || "the servers cannot start".into());
+    let (mut v, servers) = begin();
+    let Some((d, s)) = servers else {
         return v;
     };
     let pw = d.password("li");
@@ -560,9 +568,8 @@ fn kill_draft_saves(v: &mut Verdict, d: &Dovecot, home: &Path, pw: &str, n: usiz
 // ---------------------------------------------------------------- chaos
 
 pub fn chaos_soak(want: u64) -> Verdict {
-    let mut v = Verdict { broken: vec![] };
-    let Some((d, s)) = start_servers() else {
-        v.check(false, || "the servers cannot start".into());
+    let (mut v, servers) = begin();
+    let Some((d, s)) = servers else {
         return v;
     };
     let pw = d.password("li");
@@ -828,9 +835,8 @@ async fn reader_cycle(port: u16, pw: &str, dice: &Dice) -> (Option<bool>, BTreeS
 // ---------------------------------------------------------------- disk
 
 pub fn disk_soak() -> Verdict {
-    let mut v = Verdict { broken: vec![] };
-    let Some((d, s)) = start_servers() else {
-        v.check(false, || "the servers cannot start".into());
+    let (mut v, servers) = begin();
+    let Some((d, s)) = servers else {
         return v;
     };
     let pw = d.password("li");
