@@ -202,6 +202,11 @@ pub struct Store {
     pub notes: Vec<String>,
     /// The index was rebuilt because it did not list every file (only once).
     rebuilt_for_lookups: bool,
+    /// The lookup of texts waiting to be indexed was rebuilt (only once), and
+    /// after that still named messages already indexed: text indexing is
+    /// off for this run rather than looping for ever.
+    texts_reindexed: bool,
+    texts_stuck: bool,
 }
 
 impl Store {
@@ -262,6 +267,8 @@ impl Store {
             index,
             notes,
             rebuilt_for_lookups: false,
+            texts_reindexed: false,
+            texts_stuck: false,
         };
         if fresh {
             store.adopt(trust_uidls)?;
@@ -732,9 +739,29 @@ impl Store {
     /// many. Runs on the store's thread, in batches of one transaction each.
     pub fn index_texts(&mut self, max: usize) -> Result<usize, StoreError> {
         let mut done = 0;
-        while done < max {
+        let mut seen = std::collections::HashSet::new();
+        while done < max && !self.texts_stuck {
             let pending = self.with_index(|i| i.text_pending(64.min(max - done)))?;
             if pending.is_empty() {
+                break;
+            }
+            // A damaged lookup can name messages already indexed (found by
+            // the index_loader fuzz target: an endless loop, the log growing
+            // without bound). Rebuild the lookups once; if it goes on, stop
+            // indexing texts for this run and say so.
+            let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+            let again = ids.iter().any(|id| !seen.insert(*id));
+            if again || self.with_index(|i| i.any_texted(&ids))? {
+                if !self.texts_reindexed {
+                    self.texts_reindexed = true;
+                    self.with_index(|i| i.reindex())?;
+                    seen.clear();
+                    continue;
+                }
+                self.texts_stuck = true;
+                let note = "the index's list of texts to index is damaged even after rebuilding it: full-text search may miss messages until the index is rebuilt".to_string();
+                tracing::warn!("{note}");
+                self.notes.push(note);
                 break;
             }
             let mut summaries = Vec::new();
@@ -958,6 +985,64 @@ mod tests {
         let rows = s.load(Folder::Inbox).unwrap();
         assert_eq!(rows.len(), 3, "{:?}", s.notes);
         assert!(rows.iter().all(|r| r.stored), "{rows:?}");
+    }
+
+    /// Found by the index_loader fuzz target (a timeout): a lookup of texts
+    /// waiting to be indexed that still names messages already indexed made
+    /// full-text indexing loop for ever, the write-ahead log growing. Made
+    /// here by hiding the lookup from SQLite while the rows change.
+    #[test]
+    fn a_stale_lookup_of_waiting_texts_does_not_loop() {
+        let dir = three_stored();
+        let path = dir.path().join(INDEX_FILE);
+        let sql: (String, i64) = {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.query_row(
+                "SELECT sql, rootpage FROM sqlite_master WHERE name = 'messages_untexted'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.execute_batch(
+                "PRAGMA writable_schema = ON;
+                 DELETE FROM sqlite_master WHERE name = 'messages_untexted';",
+            )
+            .unwrap();
+        }
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.execute("UPDATE messages SET texted = 1", []).unwrap();
+        }
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.execute_batch("PRAGMA writable_schema = ON;").unwrap();
+            c.execute(
+                "INSERT INTO sqlite_master(type, name, tbl_name, rootpage, sql)
+                 VALUES ('index', 'messages_untexted', 'messages', ?1, ?2)",
+                rusqlite::params![sql.1, sql.0],
+            )
+            .unwrap();
+        }
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        let stale = s.index().text_pending(10).unwrap();
+        assert_eq!(
+            stale.len(),
+            3,
+            "the lookup names the three indexed messages"
+        );
+        let done = std::thread::scope(|t| {
+            t.spawn(|| s.index_texts(usize::MAX).unwrap())
+                .join()
+                .unwrap()
+        });
+        assert_eq!(done, 0);
+        assert!(
+            s.index().text_pending(10).unwrap().is_empty(),
+            "REINDEX repaired it"
+        );
     }
 
     #[test]

@@ -96,6 +96,22 @@ impl Index {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Whether any of these messages is marked as indexed already (read by
+    /// its row, not through the lookup of waiting texts).
+    pub fn any_texted(&self, ids: &[i64]) -> Result<bool, IndexError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT texted FROM messages WHERE id = ?1")?;
+        for id in ids {
+            let t: Option<i64> =
+                rusqlite::OptionalExtension::optional(st.query_row(params![id], |r| r.get(0)))?;
+            if t.is_some_and(|t| t != 0) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Records the texts of a batch (None: the file could not be read; it is
     /// not asked again this run).
     pub fn put_texts(&mut self, texts: &[(i64, Option<Text>)]) -> Result<(), IndexError> {
