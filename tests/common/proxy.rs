@@ -119,6 +119,8 @@ impl FaultCounts {
 pub struct ChaosProxy {
     pub port: u16,
     pub faults: std::sync::Arc<FaultCounts>,
+    /// Connections still open through the proxy.
+    active: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -155,10 +157,22 @@ impl ChaosProxy {
         let port = listener.local_addr()?.port();
         let faults = std::sync::Arc::new(FaultCounts::default());
         let counts = faults.clone();
+        let active = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let live = active.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let (counts, dice) = (counts.clone(), dice.clone());
+                let open = live.clone();
+                open.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(async move {
+                    // Counted down however the connection ends.
+                    struct Gone(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+                    impl Drop for Gone {
+                        fn drop(&mut self) {
+                            self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                    let _gone = Gone(open);
                     let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
                         return;
                     };
@@ -176,7 +190,26 @@ impl ChaosProxy {
                 });
             }
         });
-        Ok(ChaosProxy { port, faults, task })
+        Ok(ChaosProxy {
+            port,
+            faults,
+            active,
+            task,
+        })
+    }
+
+    /// Waits (at most `limit`) until no connection is open through the
+    /// proxy: a command stalled here (a QUIT the client gave up on) reaches
+    /// the server, or the link is cut, before the next step looks at it.
+    pub fn wait_idle(&self, limit: Duration) -> bool {
+        let start = std::time::Instant::now();
+        while self.active.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            if start.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
     }
 }
 

@@ -611,13 +611,22 @@ pub fn chaos_soak(want: u64) -> Verdict {
         let policy = policies[cycle % policies.len()];
         write_config(home.path(), &config(pop.port, &smtp, policy));
         // list and open, through the binary
+        // Each step starts when the last one's connections are closed: a
+        // command the proxy held back (a QUIT postie gave up waiting for)
+        // reaches the server within the step that sent it.
+        let settle = || {
+            pop.wait_idle(Duration::from_secs(30));
+            smtp_proxy.wait_idle(Duration::from_secs(30));
+        };
         for args in [&["list"][..], &["show", "1"]] {
             let (_, _, secs) = run(home.path(), &pw, args, None);
             longest = longest.max(secs);
         }
+        settle();
         // mark, unmark, commit: the reader's worker, in this process
         let before: BTreeSet<String> = server_ids(&d, "li");
         let (committed, marked) = rt.block_on(reader_cycle(pop.port, &pw, &dice));
+        settle();
         // The messages the worker marked are deleted only if it committed;
         // a commit whose reply was lost may or may not have happened.
         for id in &marked {
@@ -646,6 +655,7 @@ pub fn chaos_soak(want: u64) -> Verdict {
         let before = server_ids(&d, "li");
         let (code, _, secs) = run(home.path(), &pw, &["fetch", "--quiet"], None);
         longest = longest.max(secs);
+        settle();
         if code == 0 {
             fetch_ok += 1;
         } else {
@@ -667,6 +677,7 @@ pub fn chaos_soak(want: u64) -> Verdict {
             Some(b"chaos body\n"),
         );
         longest = longest.max(secs);
+        settle();
         if code == 0 {
             send_ok += 1;
         } else {
