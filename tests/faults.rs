@@ -88,6 +88,17 @@ fn spawn_worker(
     common::spawn_worker_for(config(port, AuthPreference::User, command_secs), store)
 }
 
+/// The worker's next event, within `secs`.
+async fn next_event(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<postie::worker::Event>,
+    secs: u64,
+) -> postie::worker::Event {
+    tokio::time::timeout(Duration::from_secs(secs), rx.recv())
+        .await
+        .expect("an event in time")
+        .expect("the worker's events")
+}
+
 const CAPA_PIPE: &str = "TOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\n";
 const CAPA_NOPIPE: &str = "TOP\r\nUIDL\r\nUSER\r\n";
 
@@ -642,11 +653,7 @@ async fn a_temporary_dele_refusal_keeps_the_mark() {
     let port = two_messages_ending_at("DELE", b"-ERR [SYS/TEMP] Server shutting down.\r\n").await;
     let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, None);
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        match next_event(&mut ev_rx, 10).await {
             Event::Indexed(_) => req_tx.send(Request::Mark("uid-2".into())).unwrap(),
             Event::MarksDropped { uidls, why } => panic!("mark dropped: {uidls:?} ({why})"),
             Event::ConnectionLost {
@@ -692,11 +699,7 @@ async fn a_refused_top_is_not_cached() {
     let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, Some(store.clone()));
     let mut loaded = Vec::new();
     while loaded.len() < 2 {
-        if let Event::HeadersLoaded(b) = tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        if let Event::HeadersLoaded(b) = next_event(&mut ev_rx, 10).await {
             loaded.extend(b);
         }
     }
@@ -783,11 +786,7 @@ async fn a_large_message_is_previewed_while_the_rest_arrives() {
     let mut go_tx = Some(go_tx);
     let mut previewed = false;
     loop {
-        match tokio::time::timeout(Duration::from_secs(20), ev_rx.recv())
-            .await
-            .expect("the worker goes on")
-            .expect("events")
-        {
+        match next_event(&mut ev_rx, 20).await {
             Event::Indexed(_) => req_tx.send(Request::FetchBody("uid-big".into())).unwrap(),
             Event::BodyPartial {
                 rendered, total, ..
@@ -888,11 +887,7 @@ async fn a_first_visit_shows_the_newest_headers_before_the_index() {
     let mut indexed = false;
     let mut subjects = std::collections::BTreeMap::new();
     while subjects.len() < COUNT as usize {
-        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
-            .await
-            .expect("headers arrive")
-            .expect("events")
-        {
+        match next_event(&mut ev_rx, 10).await {
             Event::Preview { count, rows } => {
                 assert!(!indexed, "a preview after the index");
                 assert_eq!(count, COUNT as usize);
@@ -1023,11 +1018,7 @@ async fn a_uidl_shared_by_two_messages_never_deletes_the_wrong_one() {
     let mut noted = false;
     let mut oldest = None;
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        match next_event(&mut ev_rx, 10).await {
             Event::Failed {
                 kind: FailureKind::Server,
                 error,
@@ -1397,11 +1388,7 @@ async fn a_refused_commit_does_not_claim_nothing_was_deleted() {
     let (req_tx, mut ev_rx, task) = spawn_worker(port, 5, None);
     let mut marked = false;
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        match next_event(&mut ev_rx, 10).await {
             Event::Indexed(_) if !marked => {
                 marked = true;
                 req_tx.send(Request::Mark("uid-2".into())).unwrap();
@@ -1723,11 +1710,7 @@ async fn max_message_size_caps_a_download() {
     .with_max_message_size(1024 * 1024);
     let task = tokio::spawn(worker.run());
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), ev_rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        match next_event(&mut ev_rx, 10).await {
             Event::Indexed(_) => req_tx.send(Request::FetchBody("huge".into())).unwrap(),
             Event::BodyFailed { error, .. } => {
                 assert!(
@@ -1880,11 +1863,7 @@ async fn leaving_an_endless_message_that_looked_small_stops_it() {
     let (req_tx, mut ev_rx, task) = spawn_worker(port, 10, None);
     let mut asked = None;
     loop {
-        match tokio::time::timeout(Duration::from_secs(20), ev_rx.recv())
-            .await
-            .expect("an answer within 20 s")
-            .unwrap()
-        {
+        match next_event(&mut ev_rx, 20).await {
             Event::Indexed(_) if asked.is_none() => {
                 req_tx.send(Request::FetchBody("endless".into())).unwrap();
                 asked = Some(Instant::now());

@@ -899,10 +899,6 @@ mod tests {
         s
     }
 
-    /// Found by the index_loader fuzz target: one byte changed inside the
-    /// folder lookup index (quick_check still says "ok") hid two of three
-    /// messages from the list. Every start now checks that the list finds
-    /// every file and rebuilds the lookups when it does not.
     /// A store with uid-1 (seen), uid-2 and uid-3, closed.
     fn three_stored() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -919,6 +915,10 @@ mod tests {
         dir
     }
 
+    /// Found by the index_loader fuzz target: one byte changed inside the
+    /// folder lookup index (quick_check still says "ok") hid two of three
+    /// messages from the list. Every start now checks that the list finds
+    /// every file and rebuilds the lookups when it does not.
     #[test]
     fn a_damaged_lookup_inside_a_sound_file_hides_no_message() {
         let dir = three_stored();

@@ -165,8 +165,6 @@ struct Sink<'a> {
     previewed: bool,
     decode: DecodeOptions,
     tx: &'a UnboundedSender<Event>,
-    /// `max_message_size`: more than this is refused, not taken in.
-    max: u64,
 }
 
 impl Sink<'_> {
@@ -233,11 +231,6 @@ impl AsyncWrite for Sink<'_> {
         cx: &mut std::task::Context<'_>,
         data: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        if self.received.saturating_add(data.len() as u64) > self.max {
-            return std::task::Poll::Ready(Err(std::io::Error::other(
-                crate::pop3::client::too_large(self.max),
-            )));
-        }
         if let Store::File { writer, .. } = &mut self.store {
             if writer.pending.len() >= SPILL_CHUNK {
                 match writer.poll_hand_over(cx) {
@@ -290,9 +283,9 @@ pub async fn retrieve(
         previewed: false,
         decode,
         tx,
-        max,
     };
-    client.retr_to(number, &mut sink).await?;
+    // More than `max_message_size` is refused, not taken in.
+    client.retr_to_capped(number, &mut sink, max).await?;
     Ok(match sink.store {
         Store::Memory(buf) => Retrieved::Memory(buf),
         Store::File { writer, .. } => Retrieved::File(writer.finish().await.map_err(|e| {
