@@ -232,7 +232,13 @@ impl Source {
     /// opened at all (no disk) is reported and postie goes on without one.
     pub async fn open_store(&self) -> Option<StoreHandle> {
         let (root, key, decode) = (self.store_root.clone(), self.store_key.clone(), self.decode);
-        let opened = tokio::task::spawn_blocking(move || Store::open(&root, &key, decode)).await;
+        let opened = tokio::task::spawn_blocking(move || {
+            let mut store = Store::open(&root, &key, decode)?;
+            let settled = crate::send::outbox::settle_sent(&mut store);
+            store.notes.extend(settled);
+            Ok::<_, crate::store::StoreError>(store)
+        })
+        .await;
         match opened {
             Ok(Ok(store)) => Some(StoreHandle::start(store)),
             Ok(Err(e)) => {

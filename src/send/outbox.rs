@@ -297,8 +297,10 @@ pub async fn send_draft(
     let recipients: Vec<String> = built.envelope.to().iter().map(|a| a.to_string()).collect();
     // Marked before the first byte goes out: a crash from here on leaves a
     // draft that says it may have been sent.
+    // The Message-ID goes in the mark: a crash after the Sent copy is kept
+    // but before the draft is removed is finished by `settle_sent`.
     let mut marked = draft.clone();
-    marked.status = format!("sending (started {})", stamp());
+    marked.status = format!("sending {} (started {})", built.message_id, stamp());
     let owned = id.to_string();
     store
         .run(move |s| save(s, &owned, &marked).map(|_| ()))
@@ -356,4 +358,136 @@ pub fn waiting(store: &mut Store) -> Vec<(String, String)> {
             (r.uidl.to_string(), subject)
         })
         .collect()
+}
+
+/// The Message-ID a `sending` mark names (`sending <id> (started …)`).
+fn sending_id(status: &str) -> Option<&str> {
+    let rest = status.strip_prefix("sending ")?;
+    let end = rest.find('>')?;
+    let id = &rest[..=end];
+    (id.starts_with('<') && !id.contains(char::is_whitespace)).then_some(id)
+}
+
+/// Finishes sends cut off between the Sent copy and the draft's removal
+/// (postie killed, the machine down): a draft marked `sending <Message-ID>`
+/// whose message is in Sent was delivered, so it is removed (its files
+/// too) and its original flagged answered, as `finish` would have. A
+/// draft whose message is not in Sent stays, marked as possibly sent.
+/// Returns a note for each draft removed.
+pub fn settle_sent(store: &mut Store) -> Vec<String> {
+    let mut marked = Vec::new();
+    for row in store.load(Folder::Drafts).unwrap_or_default() {
+        let id = row.uidl.to_string();
+        let Ok(Some(path)) = store.path(&id) else {
+            continue;
+        };
+        let Ok(head) = crate::store::maildir::read_head(&path) else {
+            continue;
+        };
+        let draft = Draft::parse(&String::from_utf8_lossy(&head));
+        if let Some(mid) = sending_id(&draft.status) {
+            marked.push((id, mid.to_string(), draft));
+        }
+    }
+    if marked.is_empty() {
+        return Vec::new();
+    }
+    let sent: std::collections::HashSet<String> = store
+        .load(Folder::Sent)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.summary.as_ref().map(|s| s.message_id().to_string()))
+        .filter(|m| !m.is_empty())
+        .collect();
+    let mut notes = Vec::new();
+    for (id, mid, head_draft) in marked {
+        if !sent.contains(&mid) {
+            continue;
+        }
+        // The whole draft (its attachment list may follow a long header).
+        let draft = match load(store, &id) {
+            Ok((v, _)) => v.draft,
+            Err(_) => head_draft,
+        };
+        if !draft.answers.is_empty() {
+            if let Ok(Some(row)) = store.index().get(&draft.answers) {
+                let _ = store.set_flags(&draft.answers, row.flags.with(Flags::ANSWERED));
+            }
+        }
+        if discard(store, &id, &draft).is_ok() {
+            let subject = crate::mime::sanitize::sanitize_line(&draft.subject).into_owned();
+            notes.push(format!(
+                "the draft \"{subject}\" had been sent ({mid} is in Sent) before postie stopped: removed from Drafts"
+            ));
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(subject: &str, status: &str) -> Draft {
+        Draft {
+            from: "li@example.cn".into(),
+            to: "bo@example.cn".into(),
+            subject: subject.into(),
+            body: "body\n".into(),
+            status: status.into(),
+            ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn sending_id_reads_only_a_sending_mark() {
+        assert_eq!(
+            sending_id("sending <1.2.postie@example.cn> (started 2026-12-05)"),
+            Some("<1.2.postie@example.cn>")
+        );
+        assert_eq!(sending_id("sending (started 2026-12-05)"), None);
+        assert_eq!(sending_id("may have been sent <1@x>"), None);
+        assert_eq!(sending_id("sending <a b@x>"), None);
+        assert_eq!(sending_id("sending x>"), None);
+    }
+
+    #[test]
+    fn a_draft_whose_message_is_in_sent_is_removed_and_others_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        let mid = "<1764900000.abc.postie@example.cn>";
+        let put = |s: &mut Store, d: &Draft| {
+            s.put_local(Folder::Drafts, d.render().as_bytes(), Flags::DRAFT)
+                .unwrap()
+                .0
+        };
+        let done = put(
+            &mut s,
+            &draft("sent already", &format!("sending {mid} (started x)")),
+        );
+        let cut = put(
+            &mut s,
+            &draft("cut off", "sending <9.9.postie@example.cn> (started x)"),
+        );
+        let old = put(&mut s, &draft("old mark", "sending (started x)"));
+        let plain = put(&mut s, &draft("plain", ""));
+        let copy = format!(
+            "From: li@example.cn\r\nTo: bo@example.cn\r\nSubject: sent already\r\nMessage-ID: {mid}\r\n\r\nbody\r\n"
+        );
+        s.put_local(Folder::Sent, copy.as_bytes(), Flags::SEEN)
+            .unwrap();
+
+        let notes = settle_sent(&mut s);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("sent already") && notes[0].contains(mid),
+            "{notes:?}"
+        );
+        assert_eq!(s.path(&done).unwrap(), None, "the sent draft is gone");
+        for id in [&cut, &old, &plain] {
+            assert!(s.path(id).unwrap().is_some_and(|p| p.exists()), "{id} kept");
+        }
+        assert_eq!(s.load(Folder::Sent).unwrap().len(), 1, "Sent untouched");
+        assert!(settle_sent(&mut s).is_empty(), "nothing more to settle");
+    }
 }

@@ -12,11 +12,16 @@ pub struct Tmux {
 
 impl Tmux {
     /// Starts `command` (a shell line) in a `width`×`height` window. After it
-    /// exits the window stays, showing `EXITED:<status>`.
+    /// exits the window stays, showing `EXITED:<status>` on a row of its own.
     pub fn start(command: &str, width: u16, height: u16) -> Tmux {
         let dir = tempfile::tempdir().expect("temp dir");
         let socket = dir.path().join("tmux.sock");
-        let line = format!("{command}; echo EXITED:$?; sleep 600");
+        // A killed postie leaves the terminal raw (no CR on LF) with the
+        // cursor anywhere, and the shell's "Killed" line may end mid-row:
+        // the status goes on a row of its own, so no wrap splits it.
+        let line = format!(
+            "{command}; s=$?; stty sane 2>/dev/null; printf '\\r\\nEXITED:%s\\r\\n' $s; sleep 600"
+        );
         let status = Command::new("tmux")
             .arg("-S")
             .arg(&socket)
