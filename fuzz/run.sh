@@ -6,6 +6,9 @@
 # shipped provider table. Prints each target's executions and coverage.
 # Run by hand: [RUNS=N] fuzz/run.sh [SECS] [TARGET...]   (cargo install cargo-fuzz first);
 # each target stops at SECS seconds or N executions, whichever comes first.
+# tests/run.sh runs it for a few seconds a target as a smoke test. Exits
+# non-zero when any target crashed, hung (FUZZ_TIMEOUT seconds, default 10,
+# for one input) or ran out of memory.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-60}
@@ -13,6 +16,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(codec_replies pop3_session mime_render config_loader index_loader draft_parser file_names limit_and_threads)
 export RUSTC_BOOTSTRAP=1
+failed=()
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   case "$t" in
@@ -26,8 +30,21 @@ for t in "${targets[@]}"; do
     file_names) printf '报告 (1).pdf' > "corpus/$t/seed" ;;
   esac
   log=$(mktemp)
-  cargo fuzz run -s none -O "$t" -- -max_total_time="$secs" ${RUNS:+-runs=$RUNS} -rss_limit_mb=2048 -timeout=10 2>&1 | tee "$log" | grep -E "^#[0-9]+.*(DONE|pulse)|SUMMARY|panicked|deadly" || true
-  last=$(grep -E "^#[0-9]+" "$log" | tail -1)
-  echo "== $t: ${last:-no runs}"
+  rc=0
+  cargo fuzz run -s none -O "$t" -- -max_total_time="$secs" ${RUNS:+-runs=$RUNS} -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-10}" >"$log" 2>&1 || rc=$?
+  grep -E "^#[0-9]+.*(DONE|pulse)|SUMMARY|panicked|deadly" "$log" || true
+  last=$(grep -E "^#[0-9]+" "$log" | tail -1 || true)
+  if [ "$rc" -ne 0 ]; then
+    # A crash, a timeout, an out-of-memory or a build failure: show why.
+    tail -40 "$log"
+    echo "== $t: FAILED (exit $rc; the input that did it is under fuzz/artifacts/$t/)"
+    failed+=("$t")
+  else
+    echo "== $t: ${last:-no runs}"
+  fi
   rm -f "$log"
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: ${#failed[@]} target(s) failed: ${failed[*]}"
+  exit 1
+fi

@@ -34,7 +34,23 @@ export POSTIE_SKIP_LOG=$(mktemp)
 trap 'rm -f "$log" "$POSTIE_SKIP_LOG"' EXIT
 status=0
 cargo test --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log" || status=$?
+# A fuzz smoke: every target in fuzz/ for a few seconds (POSTIE_FUZZ_SECS,
+# default 15; 0 leaves it out of a quick local run). The long runs are by hand.
+fuzz="left out (POSTIE_FUZZ_SECS=0)"
+fuzz_secs=${POSTIE_FUZZ_SECS:-15}
+if [ "$fuzz_secs" != 0 ]; then
+  if ! command -v cargo-fuzz >/dev/null 2>&1 && ! cargo install --locked --quiet cargo-fuzz@0.13.2; then
+    fuzz="FAILED (cannot install cargo-fuzz)"
+    status=1
+  elif FUZZ_TIMEOUT=30 fuzz/run.sh "$fuzz_secs"; then
+    fuzz="8 targets, $fuzz_secs s each, nothing found"
+  else
+    fuzz="FAILED"
+    status=1
+  fi
+fi
 early=$(wc -l <"$POSTIE_SKIP_LOG")
 awk -v early="$early" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "postie tests: %d passed, %d failed, %d skipped\n", p - early, f, s + early }' "$log"
+echo "fuzz smoke: $fuzz"
 exit $status
