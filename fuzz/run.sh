@@ -30,14 +30,16 @@ for t in "${targets[@]}"; do
     file_names) printf '报告 (1).pdf' > "corpus/$t/seed" ;;
   esac
   log=$(mktemp)
-  rc=0
-  cargo fuzz run -s none -O "$t" -- -max_total_time="$secs" ${RUNS:+-runs=$RUNS} -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-10}" >"$log" 2>&1 || rc=$?
-  grep -E "^#[0-9]+.*(DONE|pulse)|SUMMARY|panicked|deadly" "$log" || true
+  # Progress shows as it comes (a long run by hand); the exit status is cargo fuzz's.
+  set +e
+  cargo fuzz run -s none -O "$t" -- -max_total_time="$secs" ${RUNS:+-runs=$RUNS} -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-10}" 2>&1 | tee "$log" | grep -E "^#[0-9]+.*(DONE|pulse)|SUMMARY|panicked|deadly"
+  rc=${PIPESTATUS[0]}
+  set -e
   last=$(grep -E "^#[0-9]+" "$log" | tail -1 || true)
   if [ "$rc" -ne 0 ]; then
     # A crash, a timeout, an out-of-memory or a build failure: show why.
     tail -40 "$log"
-    echo "== $t: FAILED (exit $rc; the input that did it is under fuzz/artifacts/$t/)"
+    echo "== $t: FAILED (exit $rc; an input that crashed or hung is kept under fuzz/artifacts/$t/)"
     failed+=("$t")
   else
     echo "== $t: ${last:-no runs}"
