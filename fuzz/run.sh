@@ -14,7 +14,9 @@ cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(codec_replies pop3_session mime_render config_loader index_loader draft_parser file_names limit_and_threads)
+# Default: every target fuzz/Cargo.toml declares.
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
+[ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets (cargo fuzz list gave none)"; exit 1; }
 export RUSTC_BOOTSTRAP=1
 failed=()
 for t in "${targets[@]}"; do
