@@ -12,14 +12,15 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
 use crate::demo::{demo_messages, DemoServer};
-use crate::display::{fit, fit_right, human_size, width};
-use crate::mime::{DecodeOptions, Rendered, Summary, Uidl};
+use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::pop3::{
     AuthPreference, Client, ClientConfig, Endpoint, Flow, Pop3Error, Timeouts, TlsMode,
 };
 use crate::secret::Secret;
 use crate::store::{Flags, Folder, Store, StoreHandle};
 use crate::sync::{self, Known, ListRow};
+use crate::text::{fit, fit_right, human_size, width};
+use crate::uidl::Uidl;
 
 /// Where the mail comes from, as chosen on the command line.
 #[derive(Debug, Clone, Default)]
@@ -63,7 +64,7 @@ pub struct Source {
     /// `max_download_size` limit, if any).
     pub background_download: Option<Option<u64>>,
     /// `leave_on_server`.
-    pub policy: crate::config::LeavePolicy,
+    pub policy: crate::sync::LeavePolicy,
     pub demo: Option<DemoServer>,
     /// The account's settings (None for the demo).
     pub account: Option<crate::config::AccountConfig>,
@@ -85,7 +86,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         if let Some(name) = &args.account {
             return Err(anyhow!(
                 "no config file at {}, so there is no account {name:?} (see README.md)",
-                crate::config::default_path().display()
+                crate::paths::config_file().display()
             ));
         }
         let server = DemoServer::start(demo_messages())
@@ -99,9 +100,9 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
         return Ok(Source {
             store_key: "demo".into(),
             store_root: dir.path().join("demo"),
-            download_dir: crate::config::download_dir(None),
+            download_dir: crate::paths::download_dir(None),
             background_download: None,
-            policy: crate::config::LeavePolicy::Always,
+            policy: crate::sync::LeavePolicy::Always,
             client,
             label: "demo".into(),
             decode: DecodeOptions::default(),
@@ -215,10 +216,10 @@ impl Source {
             mode: mode.into(),
             store_key: crate::store::account_key(&client.endpoint.host, &client.user),
             store_root: crate::store::default_root(name),
-            download_dir: crate::config::download_dir(account.download_dir.as_deref()),
+            download_dir: crate::paths::download_dir(account.download_dir.as_deref()),
             background_download: account.background_download(),
             policy: account.leave_policy(),
-            decode: DecodeOptions::for_account(account),
+            decode: account.decode_options(),
             client,
             demo: None,
             account: Some(account.clone()),
@@ -262,7 +263,7 @@ async fn cli_store(source: &Source) -> Option<StoreHandle> {
         for n in notes {
             eprintln!(
                 "postie: warning: local store: {}",
-                crate::mime::sanitize::sanitize_line(&n)
+                crate::text::sanitize::sanitize_line(&n)
             );
         }
     }
@@ -294,7 +295,7 @@ impl ListedMessage {
         let s = r.summary.clone().unwrap_or_default();
         // The gate to the terminal: whatever the index holds (a damaged or
         // planted one included), nothing printed can be a control sequence.
-        let clean = |t: &str| crate::mime::sanitize::sanitize_line(t).into_owned();
+        let clean = |t: &str| crate::text::sanitize::sanitize_line(t).into_owned();
         ListedMessage {
             number: r.number,
             uidl: r.uidl.durable().map(clean),
@@ -460,7 +461,7 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
                 rows
             }
             Err(e) if is_temporary(&e) => {
-                let why = crate::mime::sanitize::sanitize_line(&e.to_string()).into_owned();
+                let why = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
                 if e.code() == Some(&crate::pop3::ResponseCode::InUse) {
                     eprintln!("postie: the mailbox is in use by another session ({why}); showing the local store");
                 } else {
@@ -488,7 +489,7 @@ async fn quit_read_only(client: Client) {
     if let Err(e) = client.quit().await {
         eprintln!(
             "postie: warning: {} (this session marked nothing for deletion)",
-            crate::mime::sanitize::sanitize_line(&e.to_string())
+            crate::text::sanitize::sanitize_line(&e.to_string())
         );
     }
 }
@@ -768,7 +769,7 @@ async fn message_bytes_with(
             None => {
                 return Err(anyhow!(
                     "no message with UIDL {:?}{}",
-                    crate::mime::sanitize::sanitize_line(u),
+                    crate::text::sanitize::sanitize_line(u),
                     if id.duplicated > 0 {
                         " (or the server gave that UIDL to several messages: select by number)"
                     } else {
@@ -793,7 +794,7 @@ async fn message_bytes_with(
         return Err(anyhow!(
             "message {} is {}: {}",
             message.number,
-            crate::display::human_size(message.size),
+            crate::text::human_size(message.size),
             crate::pop3::client::too_large(max)
         ));
     }
@@ -921,7 +922,7 @@ pub async fn run_save(
     .await??;
     let mut out = String::new();
     for p in saved {
-        out.push_str(&crate::mime::sanitize::sanitize_line(
+        out.push_str(&crate::text::sanitize::sanitize_line(
             &p.display().to_string(),
         ));
         out.push('\n');
@@ -932,7 +933,7 @@ pub async fn run_save(
 /// How a file given with `--file` is read, and where its attachments go:
 /// the account's settings when one is configured, else the defaults.
 fn file_settings(args: &SourceArgs) -> Result<(DecodeOptions, PathBuf)> {
-    let defaults = || (DecodeOptions::default(), crate::config::download_dir(None));
+    let defaults = || (DecodeOptions::default(), crate::paths::download_dir(None));
     if args.demo {
         return Ok(defaults());
     }
@@ -941,8 +942,8 @@ fn file_settings(args: &SourceArgs) -> Result<(DecodeOptions, PathBuf)> {
     };
     let (_, account) = config.account(args.account.as_deref())?;
     Ok((
-        DecodeOptions::for_account(account),
-        crate::config::download_dir(account.download_dir.as_deref()),
+        account.decode_options(),
+        crate::paths::download_dir(account.download_dir.as_deref()),
     ))
 }
 

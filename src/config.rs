@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::pop3::{AuthPreference, ClientConfig, Endpoint, Timeouts, TlsMode};
 use crate::secret::Secret;
+use crate::sync::LeavePolicy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -190,71 +191,6 @@ pub const MAX_MESSAGE_SIZE: u64 = 1024 * 1024 * 1024;
 /// The default `check_interval`.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
-/// What downloading leaves on the server (`leave_on_server`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LeavePolicy {
-    /// Nothing is deleted on the server by downloading.
-    #[default]
-    Always,
-    /// Deleted as soon as it is safely stored.
-    Never,
-    /// Deleted this many days after postie first downloaded it.
-    Days(u32),
-    /// Deleted on the server when it is deleted here.
-    UntilDeleted,
-}
-
-impl LeavePolicy {
-    /// What to tell the user when the server's `EXPIRE` (RFC 2449: days it
-    /// keeps mail once retrieved; `NEVER`) is stricter than this policy.
-    pub fn expire_note(self, expire: &str) -> Option<String> {
-        let word = expire.split_whitespace().next()?;
-        if word.eq_ignore_ascii_case("NEVER") {
-            return None;
-        }
-        let days: u32 = word.parse().ok()?;
-        let stricter = match self {
-            LeavePolicy::Never => false,
-            LeavePolicy::Days(d) => days < d,
-            LeavePolicy::Always | LeavePolicy::UntilDeleted => true,
-        };
-        if !stricter {
-            return None;
-        }
-        Some(if days == 0 {
-            "the server deletes each message once it has been retrieved (EXPIRE 0), whatever leave_on_server says".to_string()
-        } else {
-            format!("the server deletes retrieved mail after {days} days (EXPIRE {days}), sooner than leave_on_server says")
-        })
-    }
-
-    pub fn parse(s: &str) -> Result<LeavePolicy, String> {
-        let t = s.trim().to_ascii_lowercase();
-        match t.as_str() {
-            "always" => Ok(LeavePolicy::Always),
-            "never" => Ok(LeavePolicy::Never),
-            "until-deleted" => Ok(LeavePolicy::UntilDeleted),
-            _ => match t.strip_suffix('d').map(str::parse::<u32>) {
-                Some(Ok(n)) => Ok(LeavePolicy::Days(n)),
-                _ => Err(format!(
-                    "leave_on_server {s:?} is not one of \"always\", \"never\", \"14d\" (days), \"until-deleted\""
-                )),
-            },
-        }
-    }
-}
-
-/// `download_dir`, else `$XDG_DOWNLOAD_DIR`, else `~/Downloads`.
-pub fn download_dir(configured: Option<&Path>) -> PathBuf {
-    if let Some(p) = configured {
-        return expand_tilde(p);
-    }
-    match std::env::var_os("XDG_DOWNLOAD_DIR").map(PathBuf::from) {
-        Some(p) if p.is_absolute() => p,
-        _ => home().join("Downloads"),
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -272,37 +208,6 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
-/// `$POSTIE_CONFIG`, else `$XDG_CONFIG_HOME/postie/config.toml`, else `~/.config/postie/config.toml`.
-pub fn default_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("POSTIE_CONFIG").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    xdg_dir("XDG_CONFIG_HOME", ".config")
-        .join("postie")
-        .join("config.toml")
-}
-
-/// An XDG base directory: the variable if set and absolute, else `~/<fallback>`.
-pub fn xdg_dir(var: &str, fallback: &str) -> PathBuf {
-    match std::env::var_os(var).map(PathBuf::from) {
-        Some(p) if p.is_absolute() => p,
-        _ => home().join(fallback),
-    }
-}
-
-fn home() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/"))
-}
-
-pub fn expand_tilde(p: &Path) -> PathBuf {
-    match p.strip_prefix("~") {
-        Ok(rest) => home().join(rest),
-        Err(_) => p.to_path_buf(),
-    }
-}
-
 impl Config {
     /// Reads the config. A missing file at the default place is `Ok(None)`
     /// (postie then opens the demo); a missing file the user named is an error.
@@ -310,7 +215,7 @@ impl Config {
         let (path, named) = match explicit {
             Some(p) => (p.to_path_buf(), true),
             None => (
-                default_path(),
+                crate::paths::config_file(),
                 std::env::var_os("POSTIE_CONFIG").is_some_and(|p| !p.is_empty()),
             ),
         };
@@ -407,6 +312,17 @@ fn unknown_account(
 }
 
 impl AccountConfig {
+    /// The account's `fallback_charset` and `decoding` settings.
+    pub fn decode_options(&self) -> crate::mime::DecodeOptions {
+        crate::mime::DecodeOptions {
+            fallback: self
+                .fallback_charset
+                .as_deref()
+                .and_then(crate::mime::charset::lookup),
+            strict: self.decoding == Decoding::Strict,
+        }
+    }
+
     fn validate(&self, name: &str) -> Result<(), ConfigError> {
         let invalid = |reason: String| ConfigError::Invalid {
             account: name.to_string(),
@@ -460,7 +376,7 @@ impl AccountConfig {
             }
         }
         if let Some(e) = &self.email {
-            if crate::send::draft::parse_mailbox(e).is_err() {
+            if crate::mime::address::parse_mailbox(e).is_err() {
                 return Err(invalid(format!("email {e:?} is not an e-mail address")));
             }
         }
@@ -517,7 +433,7 @@ impl AccountConfig {
             host: self.host.trim().to_string(),
             port: self.port.unwrap_or(self.tls.default_port()),
             tls: self.tls,
-            ca_file: self.ca_file.as_deref().map(expand_tilde),
+            ca_file: self.ca_file.as_deref().map(crate::paths::expand_tilde),
             timeouts: Timeouts {
                 connect: secs(self.connect_timeout, d.connect),
                 command: secs(self.command_timeout, d.command),
@@ -596,7 +512,7 @@ impl AccountConfig {
             ),
         })?;
         let from = match self.name.as_deref().map(str::trim) {
-            Some(n) if !n.is_empty() => crate::send::draft::format_mailbox(n, &address),
+            Some(n) if !n.is_empty() => crate::mime::address::format_mailbox(n, &address),
             _ => address.clone(),
         };
         let mut mine: Vec<String> = vec![address.to_lowercase(), self.user.to_lowercase()];
@@ -605,7 +521,7 @@ impl AccountConfig {
         let signature = match (&self.signature, &self.signature_file) {
             (Some(s), _) => Some(s.clone()),
             (None, Some(f)) => {
-                let path = expand_tilde(f);
+                let path = crate::paths::expand_tilde(f);
                 Some(
                     std::fs::read_to_string(&path).map_err(|e| ConfigError::Invalid {
                         account: account.to_string(),
@@ -657,7 +573,7 @@ impl AccountConfig {
                 .ca_file
                 .as_deref()
                 .or(self.ca_file.as_deref())
-                .map(expand_tilde),
+                .map(crate::paths::expand_tilde),
             allow_insecure_auth: smtp.allow_insecure_auth.unwrap_or(self.allow_insecure_auth),
             timeout: Duration::from_secs(smtp.timeout.unwrap_or(60)),
         })
@@ -802,7 +718,7 @@ pub(crate) fn run_password_command(
                 let _ = child.wait();
                 return Err(fail(format!(
                     "`{}` did not finish within {} s (password_command_timeout)",
-                    crate::mime::sanitize::sanitize_line(cmd),
+                    crate::text::sanitize::sanitize_line(cmd),
                     limit.as_secs()
                 )));
             }
@@ -814,7 +730,7 @@ pub(crate) fn run_password_command(
     let stderr = err.join().unwrap_or_default();
     if !status.success() {
         let err = String::from_utf8_lossy(&stderr);
-        let first = crate::mime::sanitize::sanitize_line(err.lines().next().unwrap_or("").trim());
+        let first = crate::text::sanitize::sanitize_line(err.lines().next().unwrap_or("").trim());
         return Err(fail(format!(
             "{}{}",
             status,

@@ -14,11 +14,12 @@ use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
 use crate::cli::{resolve, Source, SourceArgs};
-use crate::config::{Config, LeavePolicy};
-use crate::mime::Uidl;
+use crate::config::Config;
 use crate::pop3::{Client, Flow, Pop3Error};
 use crate::store::{Flags, Folder, StoreHandle};
+use crate::sync::LeavePolicy;
 use crate::sync::{self, Known};
+use crate::uidl::Uidl;
 
 /// Messages larger than this (by LIST) stream to a file one at a time
 /// (never whole in memory); the rest are pipelined.
@@ -54,7 +55,7 @@ impl Report {
             self.account,
             self.new,
             self.downloaded,
-            crate::display::human_size(self.bytes),
+            crate::text::human_size(self.bytes),
             self.deleted
         )
     }
@@ -126,13 +127,13 @@ pub async fn run(args: &SourceArgs, all: bool, json: bool, quiet: bool) -> u8 {
         match result {
             Ok(r) => {
                 if !json && !quiet && r.something_happened() {
-                    println!("{}", crate::mime::sanitize::sanitize_line(&r.line()));
+                    println!("{}", crate::text::sanitize::sanitize_line(&r.line()));
                 }
                 reports.push(r);
             }
             Err(f) => {
                 let msg = format!("{:#}", f.error);
-                eprintln!("postie: {}", crate::mime::sanitize::sanitize_line(&msg));
+                eprintln!("postie: {}", crate::text::sanitize::sanitize_line(&msg));
                 let code = if f.temporary { 75 } else { 1 };
                 // The worst outcome decides: 1 over 75 over 0.
                 status = match (status, code) {
@@ -187,8 +188,8 @@ impl Progress {
         eprint!(
             "\r\x1b[Kdownloading {count}/{}, {} ({}/s)",
             self.total,
-            crate::display::human_size(bytes),
-            crate::display::human_size((bytes as f64 / secs) as u64)
+            crate::text::human_size(bytes),
+            crate::text::human_size((bytes as f64 / secs) as u64)
         );
     }
     fn done(&self) {
@@ -294,7 +295,7 @@ async fn fetch_into(
     for (number, _, size) in &too_big {
         eprintln!(
             "postie: warning: message {number} is {}: {}; it stays on the server",
-            crate::display::human_size(*size),
+            crate::text::human_size(*size),
             crate::pop3::client::too_large(max)
         );
     }
@@ -439,7 +440,7 @@ async fn fetch_into(
     }
     let now = crate::store::index::now_for_index();
     let candidates = store
-        .run(move |s| s.policy_deletions(policy, now))
+        .run(move |s| s.policy_deletions(crate::sync::policy::deletions(policy, now)))
         .await??;
     let by_uidl: std::collections::HashMap<&str, u32> = id
         .messages

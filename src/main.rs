@@ -195,7 +195,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!(
                 "postie: {}",
-                postie::mime::sanitize::sanitize_line(&postie::cli::error_line(&e))
+                postie::text::sanitize::sanitize_line(&postie::cli::error_line(&e))
             );
             ExitCode::FAILURE
         }

@@ -5,8 +5,8 @@
 //! returns them) and the reader path (the whole message). Then every string
 //! that can reach the terminal is checked for control characters.
 
-use postie::mime::sanitize::is_clean;
 use postie::mime::{DecodeOptions, Rendered, Summary};
+use postie::text::sanitize::is_clean;
 use serde_json::Value;
 
 mod common;

@@ -189,7 +189,7 @@ fn list_text_output_is_aligned_by_display_width() {
     assert_eq!(lines.len(), 5);
     assert!(lines[0].starts_with("5  "), "{text}");
     // The size column ends at the same display column on every line, Chinese or not.
-    let widths: Vec<usize> = lines.iter().map(|l| postie::display::width(l)).collect();
+    let widths: Vec<usize> = lines.iter().map(|l| postie::text::width(l)).collect();
     assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{text}");
     assert!(
         lines[4].contains("季度报告 第0号") && lines[4].contains("张伟"),

@@ -352,7 +352,7 @@ fn stored_home() -> (tempfile::TempDir, String, Vec<(String, u8)>) {
     use postie::store::Flags;
     let mut expect = Vec::new();
     for (i, m) in generated_mailbox(5).iter().enumerate() {
-        let uidl = postie::mime::Uidl::from(format!("uid-{i}"));
+        let uidl = postie::uidl::Uidl::from(format!("uid-{i}"));
         let flags = match i {
             0 => Flags::SEEN,
             1 => Flags::SEEN.with(Flags::FLAGGED),
@@ -838,7 +838,7 @@ fn list_sanitises_what_the_index_holds() {
             postie::mime::DecodeOptions::default(),
         )
         .unwrap();
-        let u = postie::mime::Uidl::from("u-1");
+        let u = postie::uidl::Uidl::from("u-1");
         store.apply_server_index(&[(u.clone(), 100)], &[]).unwrap();
         let evil = postie::mime::Summary::new(
             "Invoice \u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}gpj.exe",

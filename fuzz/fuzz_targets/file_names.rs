@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(
         !safe
             .chars()
-            .any(|c| c.is_control() || postie::mime::sanitize::is_bidi_control(c)),
+            .any(|c| c.is_control() || postie::text::sanitize::is_bidi_control(c)),
         "{safe:?}"
     );
 });

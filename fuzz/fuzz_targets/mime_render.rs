@@ -2,7 +2,7 @@
 //! nothing that reaches the terminal carries a control character.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use postie::mime::sanitize::is_clean;
+use postie::text::sanitize::is_clean;
 use postie::mime::{DecodeOptions, Rendered, Summary};
 
 fuzz_target!(|data: &[u8]| {

@@ -14,7 +14,7 @@ use std::path::Path;
 /// Exit status 0 when an account was added, 1 otherwise.
 pub async fn run_setup(config: Option<&Path>, providers_file: Option<&Path>) -> anyhow::Result<u8> {
     let table = load_table(providers_file)?;
-    let path = config.map_or_else(crate::config::default_path, Path::to_path_buf);
+    let path = config.map_or_else(crate::paths::config_file, Path::to_path_buf);
     let rt = tokio::runtime::Handle::current();
     let outcome =
         tokio::task::spawn_blocking(move || wizard::run(&mut wizard::Terminal, &table, rt, &path))

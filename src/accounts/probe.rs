@@ -90,7 +90,7 @@ fn refused(service: &str, words: String, kind: PasswordKind, help: &str) -> Fail
 }
 
 fn pop3_failure(e: &Pop3Error, kind: PasswordKind, help: &str) -> Failure {
-    let text = crate::mime::sanitize::sanitize_line(&e.to_string()).into_owned();
+    let text = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
     let trouble = match e {
         Pop3Error::Login { .. } => {
             let words = text

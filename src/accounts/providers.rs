@@ -196,7 +196,7 @@ fn check(id: &str, e: Entry) -> Result<Provider, String> {
         help: e.help.unwrap_or_default().trim().to_string(),
         source,
         company: e.company.unwrap_or(false),
-        ca_file: e.ca_file.map(|p| crate::config::expand_tilde(&p)),
+        ca_file: e.ca_file.map(|p| crate::paths::expand_tilde(&p)),
     })
 }
 

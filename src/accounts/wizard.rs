@@ -29,7 +29,7 @@ pub struct Terminal;
 impl Io for Terminal {
     fn say(&mut self, text: &str) {
         for line in text.lines() {
-            println!("{}", crate::mime::sanitize::sanitize_line(line));
+            println!("{}", crate::text::sanitize::sanitize_line(line));
         }
         if text.is_empty() {
             println!();
@@ -304,7 +304,7 @@ impl Wizard<'_> {
             let ok = a
                 .split_once('@')
                 .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
-                && crate::send::draft::parse_mailbox(&a).is_ok();
+                && crate::mime::address::parse_mailbox(&a).is_ok();
             if ok {
                 return Some(a);
             }
@@ -467,7 +467,7 @@ impl Wizard<'_> {
             );
             let a = self.io.ask("  CA certificate file (Enter: skip): ")?;
             if !a.is_empty() {
-                return Some(Next::CaFile(crate::config::expand_tilde(Path::new(&a))));
+                return Some(Next::CaFile(crate::paths::expand_tilde(Path::new(&a))));
             }
         }
         let default = match f.trouble {

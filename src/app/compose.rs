@@ -5,11 +5,11 @@
 
 use super::keymap::{Action, Key};
 use super::{App, BodyState, Effect, Popup, Prompt};
-use crate::mime::Uidl;
 use crate::send::compose::ComposeKind;
 use crate::send::outbox::{maybe_sent, DraftView};
 use crate::send::{ComposeEvent, ComposeRequest};
 use crate::store::{Flags, Folder};
+use crate::uidl::Uidl;
 use crate::worker::local::LocalRequest;
 
 /// The compose screen: the draft as it is on disk, and where sending is.
@@ -292,7 +292,7 @@ impl App {
                     }
                 }
                 self.notice = Some(
-                    crate::mime::sanitize::sanitize_line(&format!(
+                    crate::text::sanitize::sanitize_line(&format!(
                         "sent to {} ({:.1} s); a copy is in Sent",
                         sent.recipients.join(", "),
                         sent.elapsed.as_secs_f64()
@@ -314,7 +314,7 @@ impl App {
                         comment: Some(failure.reason),
                     })];
                 }
-                let why = crate::mime::sanitize::sanitize_line(&failure.reason).into_owned();
+                let why = crate::text::sanitize::sanitize_line(&failure.reason).into_owned();
                 match self.compose.as_mut().filter(|c| c.view.id == id) {
                     Some(c) => {
                         c.sending = false;

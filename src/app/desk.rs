@@ -182,7 +182,7 @@ impl Desk {
                     steps.new_mail.push(i);
                     if i != self.current {
                         let name =
-                            crate::mime::sanitize::sanitize_line(&self.apps[i].header.account)
+                            crate::text::sanitize::sanitize_line(&self.apps[i].header.account)
                                 .into_owned();
                         self.apps[self.current].notice = Some(format!("{n} new in {name}"));
                     }
@@ -268,9 +268,9 @@ pub fn side_account(a: &App, current: bool) -> SideAccount {
 /// Text for OSC 2: printable characters only (no ESC, BEL, C1 or bidi
 /// controls could end the sequence or reorder what follows), bounded.
 pub fn title_safe(text: &str) -> String {
-    crate::mime::sanitize::sanitize_line(text)
+    crate::text::sanitize::sanitize_line(text)
         .chars()
-        .filter(|c| !c.is_control() && !crate::mime::sanitize::is_bidi_control(*c))
+        .filter(|c| !c.is_control() && !crate::text::sanitize::is_bidi_control(*c))
         .take(120)
         .collect()
 }
@@ -280,7 +280,8 @@ mod tests {
     use super::*;
     use crate::app::keymap::Key::{self, Char};
     use crate::app::HeaderInfo;
-    use crate::worker::{Event, FailureKind, IndexEntry};
+    use crate::sync::ListRow;
+    use crate::worker::{Event, FailureKind};
 
     fn account(name: &str, n: usize) -> App {
         let mut app = App::new(
@@ -292,9 +293,9 @@ mod tests {
             100,
             30,
         );
-        let entries: Vec<IndexEntry> = (1..=n)
+        let entries: Vec<ListRow> = (1..=n)
             .rev()
-            .map(|i| IndexEntry::new(format!("{name}{i}").into(), 1000))
+            .map(|i| ListRow::new(format!("{name}{i}").into(), 1000))
             .collect();
         update(&mut app, Msg::Worker(Event::Indexed(entries)));
         app
@@ -404,9 +405,9 @@ mod tests {
     fn new_mail_elsewhere_is_announced_where_the_user_is() {
         let mut d = desk();
         key(&mut d, Char('R'));
-        let entries: Vec<IndexEntry> = ["qq4", "qq3", "qq2", "qq1"]
+        let entries: Vec<ListRow> = ["qq4", "qq3", "qq2", "qq1"]
             .iter()
-            .map(|u| IndexEntry::new((*u).into(), 1))
+            .map(|u| ListRow::new((*u).into(), 1))
             .collect();
         let s = d.update(Msg::Worker(Event::Indexed(entries)), Some(1));
         assert_eq!(s.new_mail, vec![1]);

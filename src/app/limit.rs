@@ -6,10 +6,8 @@
 //! one; `"…"` quotes a phrase. `to:` and `body:` are answered by the store's
 //! full-text index (stored messages). Pure: parsing and matching.
 
-use std::collections::HashSet;
-
 use super::list::Entry;
-use crate::mime::Uidl;
+use crate::store::query::{IndexHits, IndexQuery};
 use crate::store::Flags;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,16 +45,6 @@ pub struct Pattern {
     terms: Vec<Term>,
     /// The `to:` and `body:` parts, as a full-text query for the store.
     pub index_query: Option<IndexQuery>,
-}
-
-/// What the full-text index is asked for a pattern: every part must match.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IndexQuery {
-    pub body: Vec<String>,
-    pub to: Vec<String>,
-    /// Negated parts (`-body:x`): rows matching these are left out.
-    pub not_body: Vec<String>,
-    pub not_to: Vec<String>,
 }
 
 /// Words of a pattern: whitespace-separated, `"…"` keeps spaces.
@@ -202,21 +190,6 @@ impl Pattern {
         self.terms
             .iter()
             .all(|t| t.negated != test(&t.test, e, indexed))
-    }
-}
-
-/// What the full-text index answered for a pattern's `to:`/`body:` parts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IndexHits {
-    /// The rows the positive parts found (None: there were none).
-    pub only: Option<HashSet<Uidl>>,
-    /// The rows a negated part found.
-    pub except: HashSet<Uidl>,
-}
-
-impl IndexHits {
-    fn admits(&self, u: &Uidl) -> bool {
-        self.only.as_ref().is_none_or(|o| o.contains(u)) && !self.except.contains(u)
     }
 }
 

@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
-use super::limit::{IndexHits, Pattern};
+use super::limit::Pattern;
+use crate::store::query::IndexHits;
 use std::collections::HashSet;
 
-use crate::mime::{Summary, Uidl};
+use crate::mime::Summary;
 use crate::store::Flags;
-use crate::worker::IndexEntry;
+use crate::sync::ListRow;
+use crate::uidl::Uidl;
 
 /// One row: 40 bytes, the UIDL and summary shared with the worker and store.
 #[derive(Debug, Clone)]
@@ -26,7 +28,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(e: IndexEntry) -> Entry {
+    pub fn new(e: ListRow) -> Entry {
         Entry {
             uidl: e.uidl,
             size: e.size,
@@ -160,7 +162,7 @@ impl MessageList {
     /// Takes a new index (first connection, reconnect, refresh), keeping what
     /// is known (the flags set in this run are the truth: the store has them
     /// or is about to).
-    pub fn replace(&mut self, index: Vec<IndexEntry>) {
+    pub fn replace(&mut self, index: Vec<ListRow>) {
         let selected = self.selected_uidl().map(str::to_string);
         // Old rows are found by UIDL and taken out of their slots (no map:
         // at 100,000 rows that would be megabytes at the peak).
@@ -198,7 +200,7 @@ impl MessageList {
     /// `replace`, keeping rows kept only here that the index does not list:
     /// a message restored from Trash after the worker read the store (the
     /// worker learns of it at its next start; until then the row stays).
-    pub fn replace_keeping_local(&mut self, index: Vec<IndexEntry>) {
+    pub fn replace_keeping_local(&mut self, index: Vec<ListRow>) {
         let local: Vec<Entry> = self
             .entries
             .iter()

@@ -22,8 +22,10 @@ use keymap::{lookup, Action, Context, Key};
 use list::MessageList;
 pub use reader::Reader;
 
-use crate::mime::{Rendered, Summary, Uidl};
+use crate::mime::{Rendered, Summary};
+use crate::store::query::{IndexHits, IndexQuery};
 use crate::store::{Flags, Folder};
+use crate::uidl::Uidl;
 use crate::worker::local::LocalRequest;
 use crate::worker::{Event, FailureKind, Request};
 
@@ -45,6 +47,20 @@ pub enum Msg {
     Mouse(Mouse),
     Resize(u16, u16),
     Worker(Event),
+    /// `folder`'s threads, computed off the UI thread for the job of that generation.
+    Threaded {
+        folder: Folder,
+        generation: u64,
+        layout: Arc<thread::Layout>,
+    },
+    /// What the full-text index found for a limit pattern of `folder`.
+    IndexHits {
+        folder: Folder,
+        pattern: String,
+        hits: IndexHits,
+    },
+    /// From composing and sending (its own task, never the POP3 worker).
+    Compose(Box<crate::send::ComposeEvent>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +81,13 @@ pub enum Effect {
     },
     /// Composing and sending (the editor, the store, SMTP).
     Compose(crate::send::ComposeRequest),
+    /// Ask the full-text index for a limit pattern's `to:`/`body:` parts
+    /// (answered by `Msg::IndexHits`).
+    SearchIndex {
+        folder: Folder,
+        pattern: String,
+        query: IndexQuery,
+    },
     /// Tab past the last folder (or Shift-Tab before the first): the next
     /// (or previous) account, when there are several.
     NextAccount {
@@ -583,11 +606,11 @@ impl App {
         let mut effects = self.list_moved();
         if let Some(query) = ask {
             self.notice = Some("searching the stored mail…".into());
-            effects.push(Effect::Local(LocalRequest::SearchIndex {
+            effects.push(Effect::SearchIndex {
                 folder: self.folder,
                 pattern: text.trim().to_string(),
                 query,
-            }));
+            });
         }
         effects
     }
@@ -640,7 +663,7 @@ impl App {
                 }
                 return match prompt {
                     Prompt::SaveTo { uidl, parts } => {
-                        let dir = crate::config::expand_tilde(std::path::Path::new(&text));
+                        let dir = crate::paths::expand_tilde(std::path::Path::new(&text));
                         self.notice = Some("saving…".into());
                         let stored = self.list.get(&uidl).is_some_and(|e| e.stored)
                             || matches!(self.bodies.get(&uidl), Some(BodyState::Ready(_)))
@@ -657,7 +680,7 @@ impl App {
                         command: text,
                     }],
                     Prompt::Attach { id } => {
-                        let path = crate::config::expand_tilde(std::path::Path::new(&text));
+                        let path = crate::paths::expand_tilde(std::path::Path::new(&text));
                         vec![Effect::Compose(crate::send::ComposeRequest::Attach {
                             id,
                             path,
@@ -1201,28 +1224,9 @@ impl App {
                 }
                 return effects;
             }
-            Event::Compose(ev) => return self.compose_event(*ev),
             Event::FolderLoaded { folder, rows } => {
                 self.list_of(folder).replace(rows);
                 return self.rethread(folder);
-            }
-            Event::Threaded {
-                folder,
-                generation,
-                layout,
-            } => {
-                let list = self.list_of(folder);
-                list.thread_running = false;
-                if generation == list.thread_generation {
-                    list.thread_layout = Some(layout);
-                    list.relayout();
-                }
-                let again = list.thread_again;
-                let mut effects = if again { self.rethread(folder) } else { vec![] };
-                if folder == self.folder {
-                    effects.extend(self.list_moved());
-                }
-                return effects;
             }
             Event::Moved { uidl, from, to } => {
                 let entry = self.list_of(from).remove(&uidl);
@@ -1241,21 +1245,6 @@ impl App {
                 return self.list_moved();
             }
             Event::Downloading { done, total } => self.downloading = Some((done, total)),
-            Event::IndexHits {
-                folder,
-                pattern,
-                hits,
-            } => {
-                let list = self.list_of(folder);
-                if let Some(l) = list.limit.as_mut().filter(|l| l.pattern.text == pattern) {
-                    l.indexed = Some(hits);
-                    list.relayout();
-                    if self.notice.as_deref() == Some("searching the stored mail…") {
-                        self.notice = None;
-                    }
-                    return self.list_moved();
-                }
-            }
             Event::ShowText(rendered) => {
                 // An attachment shown as text: a reader of its own, not a message.
                 let id = Uidl::from(" attachment");
@@ -1269,7 +1258,7 @@ impl App {
                     Ok(paths) => {
                         let names: Vec<String> =
                             paths.iter().map(|p| p.display().to_string()).collect();
-                        crate::mime::sanitize::sanitize_line(&format!(
+                        crate::text::sanitize::sanitize_line(&format!(
                             "saved {} file{}: {}",
                             paths.len(),
                             if paths.len() == 1 { "" } else { "s" },
@@ -1329,7 +1318,7 @@ impl App {
                 if new > 0 {
                     self.notice = Some(format!(
                         "{new} new in {}",
-                        crate::mime::sanitize::sanitize_line(&self.header.account)
+                        crate::text::sanitize::sanitize_line(&self.header.account)
                     ));
                     effects.push(Effect::NewMail(new));
                 } else if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
@@ -1500,13 +1489,48 @@ impl App {
             Event::Crashed(why) => {
                 return vec![Effect::Fatal(format!(
                     "account {}: {why}; nothing was deleted",
-                    crate::mime::sanitize::sanitize_line(&self.header.account)
+                    crate::text::sanitize::sanitize_line(&self.header.account)
                 ))];
             }
             Event::Closed { .. } => {
                 self.connection = Connection::Closed;
                 return vec![Effect::Exit];
             }
+        }
+        vec![]
+    }
+
+    /// `Msg::Threaded`: a thread job's answer (stale generations are dropped).
+    fn threaded(
+        &mut self,
+        folder: Folder,
+        generation: u64,
+        layout: Arc<thread::Layout>,
+    ) -> Vec<Effect> {
+        let list = self.list_of(folder);
+        list.thread_running = false;
+        if generation == list.thread_generation {
+            list.thread_layout = Some(layout);
+            list.relayout();
+        }
+        let again = list.thread_again;
+        let mut effects = if again { self.rethread(folder) } else { vec![] };
+        if folder == self.folder {
+            effects.extend(self.list_moved());
+        }
+        effects
+    }
+
+    /// `Msg::IndexHits`: the full-text index's answer for a limit pattern.
+    fn index_hits(&mut self, folder: Folder, pattern: String, hits: IndexHits) -> Vec<Effect> {
+        let list = self.list_of(folder);
+        if let Some(l) = list.limit.as_mut().filter(|l| l.pattern.text == pattern) {
+            l.indexed = Some(hits);
+            list.relayout();
+            if self.notice.as_deref() == Some("searching the stored mail…") {
+                self.notice = None;
+            }
+            return self.list_moved();
         }
         vec![]
     }
@@ -1536,6 +1560,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.list_moved()
         }
         Msg::Worker(e) => app.worker(e),
+        Msg::Threaded {
+            folder,
+            generation,
+            layout,
+        } => app.threaded(folder, generation, layout),
+        Msg::IndexHits {
+            folder,
+            pattern,
+            hits,
+        } => app.index_hits(folder, pattern, hits),
+        Msg::Compose(ev) => app.compose_event(*ev),
     }
 }
 

@@ -47,7 +47,7 @@ pub fn arrange(entries: &[Entry], sort: Sort, limit: Option<&Limit>) -> Option<V
             rows.sort_by_cached_key(|&i| {
                 let e = &entries[i as usize];
                 let subject = e.summary.as_ref().map_or(String::new(), |s| {
-                    crate::send::reply::base_subject(s.subject()).to_lowercase()
+                    crate::mime::subject::base_subject(s.subject()).to_lowercase()
                 });
                 (subject.is_empty(), subject, i)
             });
@@ -94,7 +94,7 @@ mod tests {
 
     fn entry(uidl: &str, from: &str, subject: &str, date: &str, size: u64) -> Entry {
         let raw = format!("From: {from}\r\nSubject: {subject}\r\nDate: {date}\r\n\r\n");
-        let mut e = Entry::new(crate::worker::IndexEntry::new(uidl.into(), size));
+        let mut e = Entry::new(crate::sync::ListRow::new(uidl.into(), size));
         e.summary = Some(Arc::new(Summary::from_headers(
             raw.as_bytes(),
             &DecodeOptions::default(),

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::display::{human_size, wrap};
-use crate::mime::{Rendered, Uidl};
+use crate::mime::Rendered;
+use crate::text::{human_size, wrap};
+use crate::uidl::Uidl;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader {

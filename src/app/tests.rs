@@ -1,6 +1,6 @@
 use super::*;
 use crate::mime::Summary;
-use crate::worker::IndexEntry;
+use crate::sync::ListRow;
 use keymap::Key::*;
 
 fn summary(subject: &str, from: &str) -> Arc<Summary> {
@@ -25,9 +25,9 @@ fn app_with(n: usize) -> App {
         80,
         24,
     );
-    let entries: Vec<IndexEntry> = (1..=n)
+    let entries: Vec<ListRow> = (1..=n)
         .rev()
-        .map(|i| IndexEntry::new(format!("u{i}").into(), 1000 + i as u64))
+        .map(|i| ListRow::new(format!("u{i}").into(), 1000 + i as u64))
         .collect();
     update(
         &mut app,
@@ -296,9 +296,9 @@ fn capital_r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
         key(&mut app, Char('R')),
         vec![Effect::Worker(Request::Refresh)]
     );
-    let entries: Vec<IndexEntry> = ["u5", "u4", "u3", "u2", "u1"]
+    let entries: Vec<ListRow> = ["u5", "u4", "u3", "u2", "u1"]
         .iter()
-        .map(|u| IndexEntry::new((*u).into(), 1))
+        .map(|u| ListRow::new((*u).into(), 1))
         .collect();
     let effects = update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert_eq!(app.list.len(), 5);
@@ -472,9 +472,9 @@ fn a_dropped_connection_is_reported_and_marks_are_kept() {
 fn loading_progress_and_visible_requests() {
     let mut app = App::new(HeaderInfo::default(), 80, 24);
     assert_eq!(app.status(), "connecting…");
-    let entries: Vec<IndexEntry> = (1..=1000)
+    let entries: Vec<ListRow> = (1..=1000)
         .rev()
-        .map(|i| IndexEntry::new(format!("u{i}").into(), 1))
+        .map(|i| ListRow::new(format!("u{i}").into(), 1))
         .collect();
     let effects = update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert_eq!(app.status(), "loading 0/1000");
@@ -532,7 +532,7 @@ fn resize_keeps_the_selection_visible_and_rewraps_the_reader() {
     update(&mut app, Msg::Resize(40, 24));
     let View::Reader(r) = &app.view else { panic!() };
     assert!(r.lines.len() > wide, "narrower screen, more lines");
-    assert!(r.lines.iter().all(|l| crate::display::width(l) <= 40));
+    assert!(r.lines.iter().all(|l| crate::text::width(l) <= 40));
 }
 
 /// Before the index, a first visit shows its newest rows; nothing can be
@@ -558,9 +558,9 @@ fn the_preview_before_the_index_is_for_looking_only() {
         assert_eq!(app.notice.as_deref(), Some(WAIT_FOR_INDEX));
     }
     assert!(app.marks.is_empty());
-    let entries: Vec<IndexEntry> = (1..=3)
+    let entries: Vec<ListRow> = (1..=3)
         .rev()
-        .map(|i| IndexEntry::new(format!("u{i}").into(), 100))
+        .map(|i| ListRow::new(format!("u{i}").into(), 100))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert!(app.preview.is_empty());
@@ -588,7 +588,7 @@ mod composing {
     use crate::send::{ComposeEvent, ComposeRequest};
 
     fn ce(ev: ComposeEvent) -> Msg {
-        Msg::Worker(Event::Compose(Box::new(ev)))
+        Msg::Compose(Box::new(ev))
     }
 
     fn view(id: &str, status: &str) -> DraftView {
@@ -827,7 +827,7 @@ mod composing {
 fn a_message_restored_from_trash_survives_a_late_index() {
     let mut app = app_with(2);
     // Restored while the worker's index (without it) is still on its way.
-    let mut e = IndexEntry::new("L1".into(), 10);
+    let mut e = ListRow::new("L1".into(), 10);
     e.stored = true;
     e.on_server = false;
     update(
@@ -846,9 +846,9 @@ fn a_message_restored_from_trash_survives_a_late_index() {
         }),
     );
     assert!(app.list.get("L1").is_some());
-    let entries: Vec<IndexEntry> = ["u2", "u1"]
+    let entries: Vec<ListRow> = ["u2", "u1"]
         .iter()
-        .map(|u| IndexEntry::new((*u).into(), 1000))
+        .map(|u| ListRow::new((*u).into(), 1000))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert!(app.list.get("L1").is_some(), "the restored row stays");
@@ -914,7 +914,7 @@ fn threaded_app() -> App {
     ];
     let entries = headers
         .iter()
-        .map(|(u, _)| IndexEntry::new((*u).into(), 100))
+        .map(|(u, _)| ListRow::new((*u).into(), 100))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     let batch = headers
@@ -959,11 +959,11 @@ fn t_threads_off_the_ui_thread_and_z_folds_with_counts() {
     let layout = Arc::new(job.run());
     let effects = update(
         &mut app,
-        Msg::Worker(Event::Threaded {
+        Msg::Threaded {
             folder,
             generation: job.generation,
             layout,
-        }),
+        },
     );
     assert!(
         !effects.iter().any(|e| matches!(e, Effect::Thread { .. })),
@@ -1044,21 +1044,21 @@ fn o_sorts_l_limits_and_search_stays_within_the_rows_shown() {
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::Local(LocalRequest::SearchIndex { .. }))),
+            .any(|e| matches!(e, Effect::SearchIndex { .. })),
         "{effects:?}"
     );
     assert_eq!(app.list.shown(), 0);
-    let hits = crate::app::limit::IndexHits {
+    let hits = crate::store::query::IndexHits {
         only: Some(["r1".into()].into_iter().collect()),
         except: Default::default(),
     };
     update(
         &mut app,
-        Msg::Worker(Event::IndexHits {
+        Msg::IndexHits {
             folder: Folder::Inbox,
             pattern: "body:季度报告".into(),
             hits,
-        }),
+        },
     );
     assert_eq!(shown_rows(&app), ["r1"]);
     // An empty pattern clears it; the sort stays.

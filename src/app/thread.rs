@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::mime::{Summary, Uidl};
+use crate::mime::Summary;
+use crate::uidl::Uidl;
 
 /// One message as threading sees it.
 pub struct Input {
@@ -260,7 +261,7 @@ pub fn thread(inputs: &[Input]) -> Layout {
     // parent joins the root of the same base subject that is not one.
     let base = |n: usize| -> Option<(String, bool)> {
         let s = inputs[tree.nodes[n].message?].summary.as_deref()?;
-        let b = crate::send::reply::base_subject(s.subject())
+        let b = crate::mime::subject::base_subject(s.subject())
             .trim()
             .to_lowercase();
         (!b.is_empty()).then(|| {

@@ -14,16 +14,6 @@ pub struct DecodeOptions {
     pub strict: bool,
 }
 
-impl DecodeOptions {
-    /// The account's `fallback_charset` and `decoding` settings.
-    pub fn for_account(account: &crate::config::AccountConfig) -> DecodeOptions {
-        DecodeOptions {
-            fallback: account.fallback_charset.as_deref().and_then(lookup),
-            strict: account.decoding == crate::config::Decoding::Strict,
-        }
-    }
-}
-
 /// The encoding for a MIME charset label, tolerant of the quirks real mailers write.
 pub fn lookup(label: &str) -> Option<&'static Encoding> {
     let cleaned = label.trim().trim_matches(|c| c == '"' || c == '\'').trim();

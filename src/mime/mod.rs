@@ -4,11 +4,13 @@
 //! structure are all decoded here from the raw bytes; every string leaving
 //! this module has been through `sanitize`. No I/O.
 
+pub mod address;
 pub mod charset;
 pub mod date;
 pub mod header;
 pub mod render;
-pub mod sanitize;
+pub mod subject;
+
 pub mod transfer;
 
 pub use charset::DecodeOptions;
@@ -17,10 +19,8 @@ pub use render::{
     Rendered, SPILL_ABOVE,
 };
 
+use crate::text::sanitize::sanitize_line;
 use header::{find, first_address, split_entity, HeaderContext, Params};
-use sanitize::sanitize_line;
-
-pub use crate::uidl::Uidl;
 
 /// How many text parts a `Summary` holds before the raw date.
 const PARTS: usize = 7;

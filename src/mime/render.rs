@@ -9,8 +9,8 @@ use super::charset::{decode_text, lookup, message_charset, DecodeOptions};
 use super::header::{
     eight_bit_sample, find, parse_addresses, split_entity, HeaderContext, Mailbox, Params,
 };
-use super::sanitize::{sanitize_line, sanitize_text};
 use super::transfer;
+use crate::text::sanitize::{sanitize_line, sanitize_text};
 
 /// How deep multiparts and attached messages are followed.
 pub const MAX_DEPTH: usize = 32;
@@ -484,7 +484,7 @@ impl Rendered {
                     "  {}. {} ({})\n",
                     i + 1,
                     a.name,
-                    crate::display::human_size(a.size)
+                    crate::text::human_size(a.size)
                 ));
             }
         }
@@ -533,8 +533,8 @@ pub fn render_large(
         rendered.attachments = scan_attachments(std::io::BufReader::new(file), opts)?;
         rendered.body.push_str(&format!(
             "\n\n[this message is {}: the text of its first {} is shown; `postie show --raw` prints the whole message, `postie save` its attachments]",
-            crate::display::human_size(total),
-            crate::display::human_size(head.len() as u64)
+            crate::text::human_size(total),
+            crate::text::human_size(head.len() as u64)
         ));
     }
     Ok(rendered)

@@ -672,7 +672,7 @@ struct Capped<'a, W> {
 pub fn too_large(max: u64) -> String {
     format!(
         "it is larger than max_message_size ({}); raise it in the config to read it",
-        crate::display::human_size(max)
+        crate::text::human_size(max)
     )
 }
 

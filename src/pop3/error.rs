@@ -42,7 +42,7 @@ pub enum Pop3Error {
         text: String,
     },
     #[error(
-        "server reply to {command} is larger than {}; giving up on this connection", crate::display::human_size(*limit as u64)
+        "server reply to {command} is larger than {}; giving up on this connection", crate::text::human_size(*limit as u64)
     )]
     TooLarge { command: &'static str, limit: usize },
     #[error("the server does not support {0}")]
@@ -52,7 +52,7 @@ pub enum Pop3Error {
 }
 
 pub(crate) fn server_words(code: &Option<ResponseCode>, text: &str) -> String {
-    let text = crate::mime::sanitize::sanitize_line(text);
+    let text = crate::text::sanitize::sanitize_line(text);
     match code.as_ref().and_then(|c| c.hint().map(|h| (c, h))) {
         Some((_, hint)) if text.is_empty() => hint.to_string(),
         Some((_, hint)) => format!("{text} ({hint})"),

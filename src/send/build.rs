@@ -11,7 +11,8 @@ use base64::Engine;
 use lettre::message::header::{ContentTransferEncoding, Header, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
-use super::draft::{parse_mailbox, split_addresses, Draft};
+use super::draft::Draft;
+use crate::mime::address::{parse_mailbox, split_addresses};
 
 /// A message ready to hand to the server.
 #[derive(Debug, Clone)]

@@ -13,8 +13,9 @@ use super::draft::Draft;
 use super::outbox;
 use crate::cli::SourceArgs;
 use crate::config::Config;
-use crate::mime::{DecodeOptions, Uidl};
+use crate::mime::DecodeOptions;
 use crate::store::{Flags, Folder, Store, StoreHandle};
+use crate::uidl::Uidl;
 
 /// What `postie send` was given.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +50,7 @@ fn read_body() -> Result<String> {
 }
 
 fn absolute(p: &std::path::Path) -> PathBuf {
-    let p = crate::config::expand_tilde(p);
+    let p = crate::paths::expand_tilde(p);
     if p.is_absolute() {
         p
     } else {
@@ -91,7 +92,7 @@ pub async fn run(args: &SourceArgs, a: SendArgs) -> Result<u8> {
         let config = Config::load(explicit.as_deref())?.ok_or_else(|| {
             anyhow!(
                 "postie send needs an account with an [accounts.NAME.smtp] table in {} (see README.md)",
-                crate::config::default_path().display()
+                crate::paths::config_file().display()
             )
         })?;
         for w in &config.warnings {
@@ -111,7 +112,7 @@ pub async fn run(args: &SourceArgs, a: SendArgs) -> Result<u8> {
     if args.demo {
         return Err(anyhow!("the demo mailbox cannot send mail"));
     }
-    let decode = DecodeOptions::for_account(&account);
+    let decode = account.decode_options();
     let root = crate::store::default_root(&name);
     let key = crate::store::account_key(account.host.trim(), &account.user);
     let store = tokio::task::spawn_blocking(move || Store::open(&root, &key, decode))
@@ -190,7 +191,7 @@ async fn send_with(
             Ok(0)
         }
         Err(f) => {
-            let sanitized = crate::mime::sanitize::sanitize_line(&f.reason).into_owned();
+            let sanitized = crate::text::sanitize::sanitize_line(&f.reason).into_owned();
             eprintln!(
                 "postie: not sent: {sanitized}; the message is kept in Drafts: {}{}",
                 path.display(),

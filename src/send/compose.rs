@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::draft::{format_mailbox, Draft};
+use super::draft::Draft;
 use super::reply;
+use crate::mime::address::format_mailbox;
 use crate::mime::header::Mailbox;
 use crate::mime::render::Addresses;
 use crate::mime::Rendered;

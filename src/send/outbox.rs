@@ -46,7 +46,7 @@ fn view(id: &str, path: PathBuf, draft: Draft) -> DraftView {
                 .filter(|m| m.is_file())
                 .map(|m| m.len());
             (
-                crate::mime::sanitize::sanitize_line(&name).into_owned(),
+                crate::text::sanitize::sanitize_line(&name).into_owned(),
                 size,
             )
         })
@@ -283,7 +283,7 @@ pub async fn send_draft(
         .map_err(|_| gone())??;
     let now = SystemTime::now();
     let salt = u64::from(started.elapsed().subsec_nanos()) ^ (id.len() as u64) << 32;
-    let from_addr = super::draft::parse_mailbox(&draft.from)
+    let from_addr = crate::mime::address::parse_mailbox(&draft.from)
         .map(|m| m.email.to_string())
         .unwrap_or_default();
     let built = build::build(
@@ -415,7 +415,7 @@ pub fn settle_sent(store: &mut Store) -> Vec<String> {
             }
         }
         if discard(store, &id, &draft).is_ok() {
-            let subject = crate::mime::sanitize::sanitize_line(&draft.subject).into_owned();
+            let subject = crate::text::sanitize::sanitize_line(&draft.subject).into_owned();
             notes.push(format!(
                 "the draft \"{subject}\" had been sent ({mid} is in Sent) before postie stopped: removed from Drafts"
             ));

@@ -18,9 +18,9 @@ use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 
 use crate::config::SmtpAuth;
-use crate::mime::sanitize::sanitize_line;
 use crate::pop3::TlsMode;
 use crate::secret::Secret;
+use crate::text::sanitize::sanitize_line;
 
 /// Where and how to submit.
 #[derive(Debug, Clone)]

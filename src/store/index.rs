@@ -11,7 +11,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{Flags, Folder};
-use crate::mime::{Ids, Summary, Uidl};
+use crate::mime::{Ids, Summary};
+use crate::uidl::Uidl;
 
 /// 'PoSt': marks the file as postie's.
 const APPLICATION_ID: i32 = 0x506f_5374;

@@ -8,6 +8,7 @@ pub mod index;
 pub mod maildir;
 pub mod names;
 mod outbox;
+pub mod query;
 
 use std::fs;
 use std::io::{self, Read};
@@ -17,7 +18,8 @@ use std::sync::Arc;
 pub use handle::StoreHandle;
 pub use index::{Index, IndexError, Row};
 
-use crate::mime::{DecodeOptions, Summary, Uidl};
+use crate::mime::{DecodeOptions, Summary};
+use crate::uidl::Uidl;
 
 /// The folders every account has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,7 +136,7 @@ fn decode_key(decode: &DecodeOptions) -> String {
 
 /// `$XDG_DATA_HOME/postie/ACCOUNT` (default `~/.local/share/postie/ACCOUNT`).
 pub fn default_root(account: &str) -> PathBuf {
-    crate::config::xdg_dir("XDG_DATA_HOME", ".local/share")
+    crate::paths::xdg_dir("XDG_DATA_HOME", ".local/share")
         .join("postie")
         .join(names::safe_component(account))
 }
@@ -171,6 +173,19 @@ fn read_head(f: &mut std::fs::File) -> io::Result<Vec<u8>> {
         head.truncate(end + 2);
     }
     Ok(head)
+}
+
+/// Which stored messages a policy deletes from the server now, as a
+/// question for the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Candidates {
+    /// None.
+    Nothing,
+    /// Stored messages still on the server, downloaded before this time
+    /// (seconds since the epoch), or all of them (None).
+    StoredBefore(Option<i64>),
+    /// Messages the user deleted here that are still on the server.
+    DeletedHere,
 }
 
 /// A decoded message as the full-text index keeps it.
@@ -696,21 +711,12 @@ impl Store {
         Ok(kept.len())
     }
 
-    /// Which stored messages `policy` deletes from the server now.
-    pub fn policy_deletions(
-        &mut self,
-        policy: crate::config::LeavePolicy,
-        now: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        use crate::config::LeavePolicy;
-        match policy {
-            LeavePolicy::Always => Ok(Vec::new()),
-            LeavePolicy::Never => self.with_index(|i| i.stored_on_server(None)),
-            LeavePolicy::Days(n) => {
-                let cutoff = now - i64::from(n) * 86_400;
-                self.with_index(|i| i.stored_on_server(Some(cutoff)))
-            }
-            LeavePolicy::UntilDeleted => self.with_index(|i| i.deleted_here()),
+    /// The stored messages that answer a policy's question (`sync::policy::deletions`).
+    pub fn policy_deletions(&mut self, candidates: Candidates) -> Result<Vec<String>, StoreError> {
+        match candidates {
+            Candidates::Nothing => Ok(Vec::new()),
+            Candidates::StoredBefore(cutoff) => self.with_index(|i| i.stored_on_server(cutoff)),
+            Candidates::DeletedHere => self.with_index(|i| i.deleted_here()),
         }
     }
 

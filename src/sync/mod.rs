@@ -4,12 +4,17 @@
 //! and what the list shows. `postie list`, `postie show` and the worker all
 //! call it; nothing here does I/O.
 
+pub mod policy;
+
+pub use policy::LeavePolicy;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::mime::{Summary, Uidl};
+use crate::mime::Summary;
 use crate::pop3::MailboxEntry;
 use crate::store::{Flags, Row};
+use crate::uidl::Uidl;
 
 /// One message of this session, named for the layers above POP3.
 #[derive(Debug, Clone, PartialEq, Eq)]

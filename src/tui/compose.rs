@@ -9,11 +9,11 @@ use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
 
 use super::{restore_terminal, Edge, Events, Term};
+use crate::app::Msg;
 use crate::send::compose::{ComposeKind, Identity};
 use crate::send::outbox;
 use crate::send::smtp::SmtpSettings;
 use crate::send::{ComposeEvent, ComposeRequest};
-use crate::worker::Event;
 
 /// Who writes (or why composing cannot start), and how mail is sent (or
 /// why it cannot be: the demo, an account without an SMTP table; drafts
@@ -70,7 +70,7 @@ async fn run_editor(
 }
 
 fn failed(e: impl std::fmt::Display) -> ComposeEvent {
-    ComposeEvent::Failed(crate::mime::sanitize::sanitize_line(&e.to_string()).into_owned())
+    ComposeEvent::Failed(crate::text::sanitize::sanitize_line(&e.to_string()).into_owned())
 }
 
 /// Start or Edit: the draft in Drafts, the editor on it, the compose screen after.
@@ -167,11 +167,11 @@ async fn edit_inner(
 pub fn spawn(edge: &Edge, req: ComposeRequest) {
     let Some(store) = edge.store.clone() else {
         let _ = edge
-            .ev_tx
-            .send(Event::Compose(Box::new(failed("there is no local store"))));
+            .ui
+            .send(Msg::Compose(Box::new(failed("there is no local store"))));
         return;
     };
-    let tx = edge.ev_tx.clone();
+    let ui = edge.ui.clone();
     let smtp = edge.sending().and_then(|(_, s)| s);
     let tls = edge.tls.get().cloned();
     tokio::spawn(async move {
@@ -227,7 +227,7 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
             }
             ComposeRequest::Start { .. } | ComposeRequest::Edit { .. } => return,
         };
-        let _ = tx.send(Event::Compose(Box::new(ev)));
+        ui.send(Msg::Compose(Box::new(ev)));
     });
 }
 

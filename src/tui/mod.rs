@@ -92,7 +92,7 @@ fn setup_terminal() -> Result<(Term, TerminalGuard)> {
 /// Logs go to `$XDG_STATE_HOME/postie/postie.log`, never to the terminal.
 fn start_log() {
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = crate::config::xdg_dir("XDG_STATE_HOME", ".local/state").join("postie");
+    let dir = crate::paths::xdg_dir("XDG_STATE_HOME", ".local/state").join("postie");
     // The log names accounts, servers and errors: 0700 and 0600, and a
     // symlink planted at its name is never followed.
     if crate::store::maildir::private_dir(&dir).is_err() {
@@ -213,7 +213,7 @@ struct Running {
 async fn start_account(
     id: u64,
     ra: crate::cli::ReaderAccount,
-    merged: &mpsc::UnboundedSender<(u64, Event)>,
+    merged: &mpsc::UnboundedSender<(u64, Msg)>,
     (width, height): (u16, u16),
 ) -> (Running, App) {
     let source = ra.source;
@@ -257,6 +257,10 @@ async fn start_account(
     let edge = Edge {
         req_tx,
         ev_tx,
+        ui: Reply {
+            id,
+            tx: merged.clone(),
+        },
         store,
         decode: source.decode,
         sending: std::sync::Arc::new(std::sync::Mutex::new(sending)),
@@ -286,7 +290,7 @@ async fn start_account(
     let tx = merged.clone();
     let forward = tokio::spawn(async move {
         while let Some(ev) = ev_rx.recv().await {
-            if tx.send((id, ev)).is_err() {
+            if tx.send((id, Msg::Worker(ev))).is_err() {
                 break;
             }
         }
@@ -351,7 +355,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     start_log();
     let (accounts, shown) = crate::cli::reader_sources(args).await?;
     let demo = accounts.first().is_some_and(|a| a.source.demo.is_some());
-    let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<(u64, Event)>();
+    let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<(u64, Msg)>();
     let (mut terminal, _guard) = setup_terminal()?;
     let size = terminal.size().context("cannot read the terminal size")?;
     let dims = (size.width, size.height);
@@ -399,8 +403,8 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                 None => (Some(Msg::Key(Key::Ctrl('c'))), None),
             },
             ev = merged_rx.recv() => match ev {
-                Some((id, ev)) => match running.iter().position(|r| r.id == id) {
-                    Some(i) => (Some(Msg::Worker(ev)), Some(i)),
+                Some((id, msg)) => match running.iter().position(|r| r.id == id) {
+                    Some(i) => (Some(msg), Some(i)),
                     None => continue,
                 },
                 None => break,
@@ -421,9 +425,9 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         // for a burst of header batches instead of one frame each.
         for _ in 0..256 {
             match merged_rx.try_recv() {
-                Ok((id, ev)) if !exit => {
+                Ok((id, msg)) if !exit => {
                     if let Some(i) = running.iter().position(|r| r.id == id) {
-                        exit = work.take(&running, desk.update(Msg::Worker(ev), Some(i)));
+                        exit = work.take(&running, desk.update(msg, Some(i)));
                     }
                 }
                 _ => break,
@@ -446,7 +450,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         // The editor needs the terminal: one request at a time, in order.
         while let Some((i, req)) = work.edits.pop() {
             let ev = compose::edit(&running[i].edge, &mut terminal, &mut events, req).await;
-            let steps = desk.update(Msg::Worker(Event::Compose(Box::new(ev))), Some(i));
+            let steps = desk.update(Msg::Compose(Box::new(ev)), Some(i));
             let mut more = Work::default();
             exit = more.take(&running, steps);
             work.edits.extend(more.edits);
@@ -466,7 +470,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                 Ok(status) => format!("`{command}` {status}"),
                 Err(e) => format!("cannot pipe: {e:#}"),
             };
-            desk.apps[i].notice = Some(crate::mime::sanitize::sanitize_line(&notice).into_owned());
+            desk.apps[i].notice = Some(crate::text::sanitize::sanitize_line(&notice).into_owned());
         }
         if work.setup {
             let added = setup_in_reader(args, &mut terminal, &mut events).await;
@@ -496,7 +500,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                 Err(e) => {
                     let i = desk.current;
                     desk.apps[i].notice = Some(
-                        crate::mime::sanitize::sanitize_line(&format!("setup: {e:#}")).into_owned(),
+                        crate::text::sanitize::sanitize_line(&format!("setup: {e:#}")).into_owned(),
                     );
                 }
             }
@@ -548,7 +552,7 @@ async fn setup_in_reader(
     let path = args
         .config
         .clone()
-        .unwrap_or_else(crate::config::default_path);
+        .unwrap_or_else(crate::paths::config_file);
     events.stop();
     restore_terminal();
     let rt = tokio::runtime::Handle::current();
@@ -581,6 +585,8 @@ async fn setup_in_reader(
 struct Edge {
     req_tx: mpsc::UnboundedSender<Request>,
     ev_tx: mpsc::UnboundedSender<Event>,
+    /// Results of work the edge runs itself, as messages for the app.
+    ui: Reply,
     store: Option<StoreHandle>,
     decode: crate::mime::DecodeOptions,
     /// Who sends and how; replaced once a typed password is known.
@@ -593,10 +599,24 @@ struct Edge {
     bell: bool,
 }
 
+/// Sends one account's app messages back to the loop.
+#[derive(Clone)]
+struct Reply {
+    id: u64,
+    tx: mpsc::UnboundedSender<(u64, Msg)>,
+}
+
+impl Reply {
+    fn send(&self, msg: Msg) {
+        // The loop may be gone already at exit; nothing to do about it then.
+        let _ = self.tx.send((self.id, msg));
+    }
+}
+
 /// What a pipe sends: an attachment's decoded bytes, or a message's raw bytes.
 enum Piped {
-    Attachment(crate::mime::Uidl, usize),
-    Message(crate::mime::Uidl),
+    Attachment(crate::uidl::Uidl, usize),
+    Message(crate::uidl::Uidl),
 }
 
 type Pipe = (Piped, String);
@@ -667,16 +687,39 @@ impl Edge {
             Effect::Password(p) => self.password_typed(p),
             Effect::Setup => work.setup = true,
             Effect::Thread { folder, job } => {
-                let tx = self.ev_tx.clone();
+                let ui = self.ui.clone();
                 tokio::task::spawn_blocking(move || {
                     let layout = std::sync::Arc::new(job.run());
-                    let _ = tx.send(Event::Threaded {
+                    ui.send(Msg::Threaded {
                         folder,
                         generation: job.generation,
                         layout,
                     });
                 });
             }
+            Effect::SearchIndex {
+                folder,
+                pattern,
+                query,
+            } => match &self.store {
+                Some(store) => {
+                    let (ui, ev_tx) = (self.ui.clone(), self.ev_tx.clone());
+                    store.post(move |s| match s.index_hits(folder, query) {
+                        Ok(hits) => ui.send(Msg::IndexHits {
+                            folder,
+                            pattern,
+                            hits,
+                        }),
+                        Err(e) => {
+                            let _ = ev_tx.send(Event::Failed {
+                                kind: crate::worker::FailureKind::Local,
+                                error: format!("cannot search the stored mail: {e}"),
+                            });
+                        }
+                    });
+                }
+                None => self.no_store(),
+            },
             // The desk answers these itself.
             Effect::NextAccount { .. } | Effect::NewMail(_) | Effect::Exit | Effect::Fatal(_) => {}
         }

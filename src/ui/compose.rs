@@ -8,8 +8,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::app::Compose;
-use crate::display::{fit, human_size, wrap};
-use crate::mime::sanitize::sanitize_line;
+use crate::text::sanitize::sanitize_line;
+use crate::text::{fit, human_size, wrap};
 
 const LABEL: usize = 10;
 

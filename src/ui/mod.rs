@@ -14,10 +14,10 @@ use ratatui::Frame;
 
 use crate::app::desk::{side_account, Desk, SideAccount};
 use crate::app::{App, BodyState, Connection, Prompt, View};
-use crate::display::{fit, fit_right, human_size, width};
-use crate::mime::sanitize::sanitize_line;
 use crate::mime::Summary;
 use crate::store::{Flags, Folder};
+use crate::text::sanitize::sanitize_line;
+use crate::text::{fit, fit_right, human_size, width};
 
 /// Terminals this wide or wider show the folder sidebar.
 pub const SIDEBAR_FROM: u16 = 100;

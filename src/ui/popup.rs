@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use crate::app::keymap::BINDINGS;
 use crate::app::Popup;
-use crate::display::{fit, wrap};
+use crate::text::{fit, wrap};
 
 /// Rows of a pick list, each fitted to `inner` cells, the selected one reversed.
 fn pick_rows(
@@ -105,7 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             let inner = (w as usize).saturating_sub(4).max(10);
             let mut lines = pick_rows(
                 list.iter().enumerate().map(|(i, a)| {
-                    let size = crate::display::human_size(a.size);
+                    let size = crate::text::human_size(a.size);
                     (
                         i,
                         format!(" {}. {} ({}, {size})", a.part, a.name, a.mime_type),
@@ -209,7 +209,7 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
                 Line::from(""),
             ];
             lines.extend(
-                wrap(&crate::mime::sanitize::sanitize_line(status), inner)
+                wrap(&crate::text::sanitize::sanitize_line(status), inner)
                     .into_iter()
                     .map(|l| Line::from(format!(" {l}"))),
             );

@@ -9,7 +9,8 @@ use ratatui::Terminal;
 use crate::app::keymap::Key;
 use crate::app::{update, App, HeaderInfo, Msg};
 use crate::mime::{Attachment, Rendered, Summary};
-use crate::worker::{Event, FailureKind, IndexEntry};
+use crate::sync::ListRow;
+use crate::worker::{Event, FailureKind};
 
 const MESSAGES: &[(&str, &str, &str, u64, bool)] = &[
     ("第二季度销售报告", "李明", "06-04 10:15", 6990, false),
@@ -52,7 +53,7 @@ fn app(width: u16, height: u16, loaded: usize) -> App {
     let entries = MESSAGES
         .iter()
         .enumerate()
-        .map(|(i, m)| IndexEntry::new(format!("u{i}").into(), m.3))
+        .map(|(i, m)| ListRow::new(format!("u{i}").into(), m.3))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     let batch = MESSAGES

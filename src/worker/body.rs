@@ -12,8 +12,9 @@ use tokio::io::AsyncWrite;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Event;
-use crate::mime::{DecodeOptions, Rendered, Uidl};
+use crate::mime::{DecodeOptions, Rendered};
 use crate::pop3::{Client, Pop3Error};
+use crate::uidl::Uidl;
 
 pub use crate::mime::{render_file, SPILL_ABOVE};
 /// How much of a large message the reader shows while the rest downloads.

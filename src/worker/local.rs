@@ -11,9 +11,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::Event;
 use super::FailureKind;
-use crate::mime::{DecodeOptions, Rendered, Uidl};
+use crate::mime::{DecodeOptions, Rendered};
 use crate::store::{Flags, Folder, Store, StoreHandle};
 use crate::sync::ListRow;
+use crate::uidl::Uidl;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalRequest {
@@ -39,54 +40,6 @@ pub enum LocalRequest {
         dir: PathBuf,
         parts: Vec<usize>,
     },
-    /// Ask the full-text index for a limit pattern's `to:`/`body:` parts
-    /// (answered by `IndexHits`).
-    SearchIndex {
-        folder: Folder,
-        pattern: String,
-        query: crate::app::limit::IndexQuery,
-    },
-}
-
-/// The rows of `folder` the full-text index finds for `query`'s parts.
-fn index_hits(
-    s: &mut Store,
-    folder: Folder,
-    query: crate::app::limit::IndexQuery,
-) -> Result<crate::app::limit::IndexHits, String> {
-    use crate::store::index::TextQuery;
-    use std::collections::HashSet;
-    let mut find = |q: TextQuery| -> Result<HashSet<Uidl>, String> {
-        Ok(s.search_text(&q)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|f| f.folder == folder)
-            .map(|f| Uidl::from(f.uidl))
-            .collect())
-    };
-    let only = if query.body.is_empty() && query.to.is_empty() {
-        None
-    } else {
-        Some(find(TextQuery {
-            any: Vec::new(),
-            body: query.body,
-            to: query.to,
-        })?)
-    };
-    let mut except = HashSet::new();
-    for w in query.not_body {
-        except.extend(find(TextQuery {
-            body: vec![w],
-            ..TextQuery::default()
-        })?);
-    }
-    for w in query.not_to {
-        except.extend(find(TextQuery {
-            to: vec![w],
-            ..TextQuery::default()
-        })?);
-    }
-    Ok(crate::app::limit::IndexHits { only, except })
 }
 
 fn failed(tx: &UnboundedSender<Event>, error: String) {
@@ -149,20 +102,6 @@ pub fn execute(
                     error: e.to_string(),
                 });
             }
-        },
-        LocalRequest::SearchIndex {
-            folder,
-            pattern,
-            query,
-        } => match index_hits(s, folder, query) {
-            Ok(hits) => {
-                let _ = tx.send(Event::IndexHits {
-                    folder,
-                    pattern,
-                    hits,
-                });
-            }
-            Err(e) => failed(&tx, format!("cannot search the stored mail: {e}")),
         },
         LocalRequest::SetFlags(uidl, flags) => {
             if let Err(e) = s.set_flags(&uidl, flags) {
@@ -268,7 +207,7 @@ pub fn open_attachment(
                     &tx,
                     format!(
                         "opened {} with xdg-open",
-                        crate::mime::sanitize::sanitize_line(&name)
+                        crate::text::sanitize::sanitize_line(&name)
                     ),
                 ),
                 Err(e) => failed(&tx, format!("cannot open the attachment: {e}")),
@@ -281,8 +220,8 @@ pub fn open_attachment(
                 text
             };
             let rendered = Rendered {
-                subject: crate::mime::sanitize::sanitize_line(&name).into_owned(),
-                body: crate::mime::sanitize::sanitize_text(&text),
+                subject: crate::text::sanitize::sanitize_line(&name).into_owned(),
+                body: crate::text::sanitize::sanitize_text(&text),
                 ..Rendered::default()
             };
             let _ = tx.send(Event::ShowText(Arc::new(rendered)));
@@ -291,7 +230,7 @@ pub fn open_attachment(
                 &tx,
                 format!(
                     "no display to open {} ({mime}): save it with s, or pipe it with |",
-                    crate::mime::sanitize::sanitize_line(&name)
+                    crate::text::sanitize::sanitize_line(&name)
                 ),
             );
         }

@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::mime::{DecodeOptions, Rendered, Summary, Uidl};
+use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::pop3::{
     Arrival, AuthMethod, Client, ClientConfig, Flow, MailboxEntry, Pop3Error, TlsMode,
 };
 use crate::store::{Flags, Folder, StoreHandle};
 use crate::sync::{self, Known, ListRow};
+use crate::uidl::Uidl;
 
 /// What the UI asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,9 +70,6 @@ fn cancels(r: &Request, uidl: &Uidl) -> bool {
     }
 }
 
-/// One row of the list (see `sync::ListRow`).
-pub type IndexEntry = ListRow;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
     /// The local store (disk, index): shown, never ends the session.
@@ -103,10 +101,10 @@ pub enum Event {
         rows: Vec<Arc<Summary>>,
     },
     /// What the local store holds, newest first, before any server reply.
-    LocalLoaded(Vec<IndexEntry>),
+    LocalLoaded(Vec<ListRow>),
     /// The whole mailbox, newest first (stored messages gone from the
     /// server merged in). Replaces the previous index.
-    Indexed(Vec<IndexEntry>),
+    Indexed(Vec<ListRow>),
     /// Summaries, shared with the store's copy.
     HeadersLoaded(Vec<(Uidl, Arc<Summary>)>),
     BodyProgress {
@@ -134,7 +132,7 @@ pub enum Event {
     /// A folder's messages, from the store (for Sent, Drafts, Trash).
     FolderLoaded {
         folder: Folder,
-        rows: Vec<IndexEntry>,
+        rows: Vec<ListRow>,
     },
     /// A stored message moved between folders (to Trash, restored), or
     /// removed for good (`to` None).
@@ -149,18 +147,6 @@ pub enum Event {
     Downloading {
         done: usize,
         total: usize,
-    },
-    /// `folder`'s threads, for the job of that generation.
-    Threaded {
-        folder: Folder,
-        generation: u64,
-        layout: Arc<crate::app::thread::Layout>,
-    },
-    /// What the full-text index found for a limit pattern of `folder`.
-    IndexHits {
-        folder: Folder,
-        pattern: String,
-        hits: crate::app::limit::IndexHits,
     },
     /// Attachments saved (their paths), or why not.
     Saved(Result<Vec<std::path::PathBuf>, String>),
@@ -189,8 +175,6 @@ pub enum Event {
     /// The task that owned this account's session stopped by a bug (a
     /// panic): the reader leaves, restoring the terminal, and exits non-zero.
     Crashed(String),
-    /// From composing and sending (its own task, never this worker).
-    Compose(Box<crate::send::ComposeEvent>),
 }
 
 fn classify(e: &Pop3Error) -> FailureKind {
@@ -301,7 +285,7 @@ pub struct Worker {
     /// `download = "all"`: the size limit (None: no limit), or off.
     background: Option<Option<u64>>,
     /// The account's leave_on_server, to say when the server's EXPIRE is stricter.
-    policy: crate::config::LeavePolicy,
+    policy: crate::sync::LeavePolicy,
     /// Messages the background download could not have (refused): not retried this session.
     download_failed: HashSet<Uidl>,
     /// The user's marks: the truth, whatever the session holds.
@@ -354,7 +338,7 @@ impl Worker {
             body_wanted: None,
             save_wanted: VecDeque::new(),
             background: None,
-            policy: crate::config::LeavePolicy::default(),
+            policy: crate::sync::LeavePolicy::default(),
             download_failed: HashSet::new(),
             marks: BTreeSet::new(),
             applied: BTreeSet::new(),
@@ -402,7 +386,7 @@ impl Worker {
     }
 
     /// The account's `leave_on_server` (for the EXPIRE note).
-    pub fn with_policy(mut self, policy: crate::config::LeavePolicy) -> Worker {
+    pub fn with_policy(mut self, policy: crate::sync::LeavePolicy) -> Worker {
         self.policy = policy;
         self
     }

@@ -150,7 +150,7 @@ async fn reader(size: Option<u64>, leave_after: Option<Duration>) -> (String, f6
             Event::BodyLoaded { rendered, .. } => {
                 break format!(
                     "shown: {} of text, {} attachments",
-                    postie::display::human_size(rendered.body.len() as u64),
+                    postie::text::human_size(rendered.body.len() as u64),
                     rendered.attachments.len()
                 )
             }
@@ -248,17 +248,17 @@ fn main() {
     let (what, secs, grew, left) = rt.block_on(reader(Some(big << 20), None));
     println!(
         "reader opens a {big} MB message: {what}; {secs:.1} s; peak RSS grew {grew} MB; tmp/ left {}",
-        postie::display::human_size(left)
+        postie::text::human_size(left)
     );
     let (what, secs, grew, left) = rt.block_on(reader(None, None));
     println!(
         "reader opens an endless message (max_message_size 1 GB): {what}; {secs:.1} s; peak RSS grew {grew} MB; tmp/ left {}",
-        postie::display::human_size(left)
+        postie::text::human_size(left)
     );
     let (what, secs, grew, left) = rt.block_on(reader(None, Some(Duration::from_secs(1))));
     println!(
         "reader leaves an endless message after 1 s: {what}; {secs:.1} s; peak RSS grew {grew} MB; tmp/ left {}",
-        postie::display::human_size(left)
+        postie::text::human_size(left)
     );
     show_cases(big);
 }
@@ -301,7 +301,7 @@ fn show_cases(big: u64) {
         let (code, rss, printed, secs) = show(size, raw, store);
         println!(
             "{label}: exit {code:?}; peak RSS {rss} MB; printed {}; {secs:.1} s",
-            postie::display::human_size(printed)
+            postie::text::human_size(printed)
         );
     }
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use postie::app::keymap::Key;
 use postie::app::{update, App, HeaderInfo, Msg};
 use postie::mime::{DecodeOptions, Summary};
-use postie::worker::{Event, IndexEntry};
+use postie::sync::ListRow;
+use postie::worker::Event;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -54,7 +55,7 @@ fn main() {
         24,
     );
     let entries = (0..N)
-        .map(|i| IndexEntry::new(format!("u{i}").into(), 2000 + i as u64))
+        .map(|i| ListRow::new(format!("u{i}").into(), 2000 + i as u64))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
 
@@ -63,7 +64,7 @@ fn main() {
     let mut latencies = Vec::new();
     for n in 0..N.div_ceil(64) {
         // Summaries are parsed by the worker in the real program; here, outside the timed part.
-        let chunk: Vec<(postie::mime::Uidl, std::sync::Arc<Summary>)> = (n * 64
+        let chunk: Vec<(postie::uidl::Uidl, std::sync::Arc<Summary>)> = (n * 64
             ..((n + 1) * 64).min(N))
             .map(|i| {
                 (

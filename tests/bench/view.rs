@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 use postie::app::keymap::Key;
 use postie::app::thread::{thread, Input};
 use postie::app::{update, App, Effect, HeaderInfo, Msg};
-use postie::mime::{DecodeOptions, Summary, Uidl};
+use postie::mime::{DecodeOptions, Summary};
 use postie::store::index::TextQuery;
 use postie::store::{Flags, Store};
-use postie::worker::{Event, IndexEntry};
+use postie::sync::ListRow;
+use postie::uidl::Uidl;
+use postie::worker::Event;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -109,9 +111,9 @@ fn main() {
 
     // The reader's own steps: update(key), as the event loop runs them.
     let mut app = App::new(HeaderInfo::default(), 200, 50);
-    let entries: Vec<IndexEntry> = uidls
+    let entries: Vec<ListRow> = uidls
         .iter()
-        .map(|u| IndexEntry::new(u.clone(), 2000))
+        .map(|u| ListRow::new(u.clone(), 2000))
         .collect();
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     let batch: Vec<(Uidl, Arc<Summary>)> = (0..n)
@@ -157,11 +159,11 @@ fn main() {
     let (_, d) = time(|| {
         update(
             &mut app,
-            Msg::Worker(Event::Threaded {
+            Msg::Threaded {
                 folder: postie::store::Folder::Inbox,
                 generation: job.generation,
                 layout: Arc::new(layout),
-            }),
+            },
         )
     });
     println!("taking the threads into the list (UI thread): {}", ms(d));

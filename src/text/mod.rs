@@ -1,5 +1,9 @@
-//! Display-width arithmetic for terminal columns: CJK characters take two
-//! cells, combining marks none. Used by `postie list` and by the UI.
+//! A leaf: text as the terminal shows it. `sanitize` is the one gate between
+//! untrusted text and the screen; the rest is display-width arithmetic for
+//! terminal columns (CJK characters take two cells, combining marks none),
+//! used by `postie list` and by the UI.
+
+pub mod sanitize;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
