@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::pop3::{AuthPreference, ClientConfig, Endpoint, Timeouts, TlsMode};
 use crate::secret::Secret;
+use crate::send::smtp::SmtpAuth;
 use crate::sync::LeavePolicy;
 
 #[derive(Debug, thiserror::Error)]
@@ -122,18 +123,6 @@ pub fn smtp_default_port(tls: TlsMode) -> u16 {
     }
 }
 
-/// Which SMTP AUTH mechanism to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SmtpAuth {
-    /// The strongest the server offers: CRAM-MD5, then PLAIN, then LOGIN.
-    #[default]
-    Auto,
-    Plain,
-    Login,
-    CramMd5,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
@@ -186,7 +175,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// The default `max_message_size`: 1 GB.
-pub const MAX_MESSAGE_SIZE: u64 = 1024 * 1024 * 1024;
+pub const MAX_MESSAGE_SIZE: u64 = crate::pop3::client::MAX_MESSAGE_SIZE;
 
 /// The default `check_interval`.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(5 * 60);

@@ -6,16 +6,13 @@
 //! only when every download of the session is durable, the policy's `DELE`s,
 //! then `QUIT`. A session that ends any other way deletes nothing.
 
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
-use crate::cli::{resolve, Source, SourceArgs};
-use crate::config::Config;
-use crate::pop3::{Client, Flow, Pop3Error};
+use crate::pop3::{Client, ClientConfig, Flow, Pop3Error};
 use crate::store::{Flags, Folder, StoreHandle};
 use crate::sync::LeavePolicy;
 use crate::sync::{self, Known};
@@ -60,7 +57,7 @@ impl Report {
         )
     }
 
-    fn something_happened(&self) -> bool {
+    pub fn something_happened(&self) -> bool {
         self.downloaded > 0 || self.deleted > 0
     }
 }
@@ -86,90 +83,6 @@ fn pop3_failure(e: Pop3Error) -> Failure {
         temporary: e.is_temporary(),
         error: e.into(),
     }
-}
-
-/// The exit status of a run: 0, 75 (temporary: try again later), or 1.
-pub async fn run(args: &SourceArgs, all: bool, json: bool, quiet: bool) -> u8 {
-    let names: Vec<Option<String>> = if all {
-        match Config::load(args.config.as_deref()) {
-            Ok(Some(c)) => c.accounts.keys().cloned().map(Some).collect(),
-            Ok(None) => vec![None],
-            Err(e) => {
-                eprintln!("postie: {e}");
-                return 1;
-            }
-        }
-    } else {
-        vec![args.account.clone()]
-    };
-    let mut status = 0;
-    let mut reports = Vec::new();
-    let progress = progress_wanted(json, quiet);
-    let each: Vec<SourceArgs> = names
-        .into_iter()
-        .map(|name| SourceArgs {
-            account: name,
-            ..args.clone()
-        })
-        .collect();
-    // Each account has its own server and store: fetched side by side, unless
-    // a progress line is on the terminal (one at a time, so lines do not mix).
-    let results = if progress {
-        let mut out = Vec::new();
-        for one in &each {
-            out.push(fetch_account(one, true).await);
-        }
-        out
-    } else {
-        futures_util::future::join_all(each.iter().map(|one| fetch_account(one, false))).await
-    };
-    for result in results {
-        match result {
-            Ok(r) => {
-                if !json && !quiet && r.something_happened() {
-                    println!("{}", crate::text::sanitize::sanitize_line(&r.line()));
-                }
-                reports.push(r);
-            }
-            Err(f) => {
-                let msg = format!("{:#}", f.error);
-                eprintln!("postie: {}", crate::text::sanitize::sanitize_line(&msg));
-                let code = if f.temporary { 75 } else { 1 };
-                // The worst outcome decides: 1 over 75 over 0.
-                status = match (status, code) {
-                    (1, _) | (_, 1) => 1,
-                    _ => 75,
-                };
-            }
-        }
-    }
-    if json {
-        match serde_json::to_string_pretty(&reports) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("postie: {e}");
-                return 1;
-            }
-        }
-    }
-    status
-}
-
-fn progress_wanted(json: bool, quiet: bool) -> bool {
-    !json && !quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
-}
-
-/// Fetches one account (or the demo).
-pub async fn fetch_account(args: &SourceArgs, progress: bool) -> Result<Report, Failure> {
-    let source = resolve(args).await?;
-    let policy = source.policy;
-    let store = source
-        .open_store()
-        .await
-        .ok_or_else(|| anyhow!("there is no local store to fetch into (see the warning above)"))?;
-    let result = fetch_into(&source, &store, policy, progress).await;
-    store.close(std::time::Duration::from_secs(30)).await;
-    result
 }
 
 /// Prints `count/total, bytes, rate` on one line of stderr.
@@ -199,14 +112,26 @@ impl Progress {
     }
 }
 
-async fn fetch_into(
-    source: &Source,
+/// What one account's fetch needs to know.
+pub struct Target<'a> {
+    /// The account's name, for the report.
+    pub label: &'a str,
+    pub client: &'a ClientConfig,
+    /// `max_message_size`: a larger message stays on the server.
+    pub max_message: u64,
+    pub policy: LeavePolicy,
+}
+
+/// Downloads every message `store` lacks, then applies the policy (see the
+/// module's comment for the order that keeps every message safe).
+pub async fn fetch_into(
+    source: &Target<'_>,
     store: &StoreHandle,
-    policy: LeavePolicy,
     progress: bool,
 ) -> Result<Report, Failure> {
+    let policy = source.policy;
     let mut report = Report {
-        account: source.label.clone(),
+        account: source.label.to_string(),
         ..Report::default()
     };
     // What the store knows: INBOX, Trash and what was removed for good (a
@@ -236,7 +161,7 @@ async fn fetch_into(
         .collect();
     drop(rows);
     let share = |u: &str| known.get_key_value(u).map(|(k, _)| k.shared());
-    let (mut client, index) = Client::open_sharing(&source.client, &share)
+    let (mut client, index) = Client::open_sharing(source.client, &share)
         .await
         .map_err(pop3_failure)?;
     if let Some(note) = client
@@ -290,7 +215,7 @@ async fn fetch_into(
         .collect();
     // Larger than `max_message_size`: left on the server, never downloaded
     // (and so never deleted by a policy), said once.
-    let max = source.max_message();
+    let max = source.max_message;
     let (wanted, too_big): (Vec<_>, Vec<_>) = wanted.into_iter().partition(|w| w.2 <= max);
     for (number, _, size) in &too_big {
         eprintln!(

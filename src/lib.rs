@@ -1,10 +1,42 @@
 //! postie: a terminal mail reader for POP3.
 //!
-//! Data flow: `config` says where the mailbox is; `pop3` (a sans-I/O `codec`
-//! and `session`, plus the one socket module `connection`) talks to the server;
-//! `mime` turns the bytes into sanitised text; `cli` prints it. `demo` is a
-//! small POP3 server over the messages in `assets/demo/`, used when no account
-//! is configured.
+//! Data flow: key -> keymap -> `app::Msg` -> `app::update` -> `app::Effect`
+//! -> the worker (the POP3 session), the store thread or the compose task ->
+//! `worker::Event` (or an app message for work the edge ran itself) ->
+//! `Msg` -> `update` -> `ui::draw`. The command line goes `cli` ->
+//! `accounts::resolve` -> the same tasks, printing instead of drawing.
+//!
+//! ## Layers
+//! Imports point down only: a module may use the layers below its own and
+//! nothing in its own layer or above (`tests/architecture.rs` reads this list
+//! and every `crate::` path in `src/`, and fails on an import against it).
+//! Bottom to top:
+//!
+//! 1. `text`, `paths`, `uidl`, `secret`, `timings` — leaves: sanitising and
+//!    display width, XDG paths, message identity, credentials, benchmark
+//!    milestones. They import nothing of postie.
+//! 2. `mime`, `pop3` — bytes to text and text to messages; the POP3 codec,
+//!    session state machine and the one socket/TLS module. Neither knows the
+//!    other: a message is bytes to the protocol.
+//! 3. `store` — Maildir folders (the durable truth), the SQLite index and the
+//!    full text; blocking, run on its own thread behind a handle.
+//! 4. `sync` — pure planning over the server's index and the store: what to
+//!    fetch, show and download, what `leave_on_server` deletes.
+//! 5. `demo`, `worker`, `send`, `fetch` — tasks that carry out plans: the
+//!    demo's POP3 server, the reader's POP3 session, SMTP and the outbox, the
+//!    cron fetch. Siblings, so none waits on another.
+//! 6. `config` — the TOML schema, built from the library's own types
+//!    (`pop3::TlsMode`, `sync::LeavePolicy`, `send::smtp::SmtpAuth`), so that
+//!    nothing below reads the config file's shape (himalaya's rule: the
+//!    library never imports the schema; everything below takes plain values).
+//! 7. `accounts` — config to resolved accounts (servers, identity, password,
+//!    decoding, the store's place), the demo account, the provider table and
+//!    the setup wizard.
+//! 8. `app` — the reader's state, messages, keys and `update`; pure (no
+//!    tokio, no terminal, no disk).
+//! 9. `ui` — `draw(frame, &App)`: reads state, paints.
+//! 10. `cli`, `tui` — the edges: printing and exit codes; the terminal, the
+//!     event loop and the tasks' channels. `main` (the binary) sits on top.
 #![forbid(unsafe_code)]
 
 pub mod accounts;

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use postie::cli::{self, Selector, SourceArgs};
+use postie::accounts::SourceArgs;
+use postie::cli::{self, Selector};
 
 #[derive(Parser)]
 #[command(
@@ -222,10 +223,10 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
         }
         // Exit 75 (EX_TEMPFAIL) tells cron the server was busy or away.
         Some(Command::Fetch { all, json, quiet }) => {
-            Ok(postie::fetch::run(source, all, json, quiet).await)
+            Ok(cli::run_fetch(source, all, json, quiet).await)
         }
         Some(Command::Send { opts }) => {
-            let a = postie::send::command::SendArgs {
+            let a = postie::cli::send::SendArgs {
                 to: opts.to,
                 cc: opts.cc,
                 bcc: opts.bcc,
@@ -234,7 +235,7 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
                 in_reply_to: opts.in_reply_to,
                 draft: opts.draft,
             };
-            postie::send::command::run(source, a).await
+            postie::cli::send::run(source, a).await
         }
         Some(Command::Search { query, json }) => {
             cli::run_search(source, &query, json).await.map(|()| 0)

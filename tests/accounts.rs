@@ -1,6 +1,7 @@
 //! Several accounts in one reader, the password asked inside the screen,
 //! and new mail that shows up by itself: the real binary in tmux against
 //! the test Dovecot, with the server's Maildir checked afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

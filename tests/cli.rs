@@ -1,5 +1,6 @@
 //! The command line's own errors: bad configs, unknown accounts, unsafe files.
 //! Each is one specific line on stderr and a non-zero exit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 use std::process::Command;
 

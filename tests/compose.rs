@@ -5,6 +5,7 @@
 //! user, one `Re: `, the quoted Chinese lines, the original flagged `r`; a
 //! bad address sent back to the editor with the reason on top; a postponed
 //! draft offered by `c`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

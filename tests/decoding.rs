@@ -4,6 +4,7 @@
 //! person should see, through both the list path (headers only, as `TOP n 0`
 //! returns them) and the reader path (the whole message). Then every string
 //! that can reach the terminal is checked for control characters.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 use postie::mime::{DecodeOptions, Rendered, Summary};
 use postie::text::sanitize::is_clean;

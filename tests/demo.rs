@@ -1,6 +1,7 @@
 //! The built-in demo server passes the client tests it can: listing, raw and
 //! decoded fetches, and POP3 deletion semantics (marks until QUIT, nothing on a
 //! drop, RSET clears, one session at a time).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 use std::process::Command;
 
@@ -111,7 +112,7 @@ fn show_decodes_gb2312_and_raw_is_the_message_bytes() {
 }
 
 async fn connect(server: &DemoServer) -> Client {
-    Client::connect(&postie::cli::demo_client_config(server))
+    Client::connect(&postie::accounts::demo_client_config(server))
         .await
         .unwrap()
 }
@@ -177,7 +178,7 @@ async fn deletions_are_marks_until_quit() {
 async fn one_session_at_a_time() {
     let server = DemoServer::start(demo_messages()).await.unwrap();
     let first = connect(&server).await;
-    let err = Client::connect(&postie::cli::demo_client_config(&server))
+    let err = Client::connect(&postie::accounts::demo_client_config(&server))
         .await
         .unwrap_err();
     assert_eq!(
@@ -191,7 +192,7 @@ async fn one_session_at_a_time() {
 #[tokio::test]
 async fn apop_works_against_the_demo() {
     let server = DemoServer::start(demo_messages()).await.unwrap();
-    let mut cfg = postie::cli::demo_client_config(&server);
+    let mut cfg = postie::accounts::demo_client_config(&server);
     cfg.auth = postie::pop3::AuthPreference::Apop;
     let mut c = Client::connect(&cfg).await.unwrap();
     assert_eq!(c.auth_method(), postie::pop3::AuthMethod::Apop);

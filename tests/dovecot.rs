@@ -1,5 +1,6 @@
 //! postie against a real Dovecot: listing, raw fetches, every login method on
 //! every kind of link, deletion semantics, and the errors a user sees.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! on 127.0.0.1 drops the line mid-reply, sends garbage, stalls, floods, asks
 //! for SASL data, lacks CAPA/UIDL. It also watches the wire to prove that
 //! pipelining really sends commands ahead, and that lock-step does not.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! what is downloaded, each `leave_on_server` policy leaves exactly the right
 //! messages on the server, a full disk stops before any DELE, and exit codes
 //! tell cron what to do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

@@ -6,6 +6,7 @@
 //! and in -ERR replies, endless multi-line replies, a 100 MB status line,
 //! STARTTLS injection in the same segment as the STLS reply, garbage, a
 //! hang-up, a silent server, hostile listings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! random moments of fetch, list and send, and a chaos proxy between postie
 //! and the private Dovecot and SMTP server, each with its invariants checked
 //! against Dovecot's Maildir and the store after every step.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! search` finds a Chinese phrase whose only occurrence is inside a base64
 //! GBK body, takes FTS5 syntax literally, and the reader's o, O and l work
 //! on the real binary in tmux.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

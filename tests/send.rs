@@ -4,6 +4,7 @@
 //! from the exact bytes the server received. Failure paths keep the draft.
 //! CRAM-MD5 and a server without STARTTLS are scripted here (aiosmtpd offers
 //! neither).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! Dovecot and SMTP server (pointed at with `--providers`), after which
 //! `postie list` works, the config is 0600, and the account and comments
 //! already there are untouched.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

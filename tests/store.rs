@@ -3,6 +3,7 @@
 //! counters), the store's view when the server is down, messages deleted
 //! elsewhere, Python's `mailbox` reading the Maildir postie wrote, a damaged
 //! index, two processes at once, and attachments saved with hostile names.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

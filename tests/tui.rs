@@ -3,6 +3,7 @@
 //! exactly one message fewer, the right one. `x` after marks deletes nothing;
 //! a connection killed mid-session deletes nothing, the screen says so, and the
 //! marks come back in the new session.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 mod common;
 

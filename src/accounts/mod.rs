@@ -1,12 +1,20 @@
-//! Accounts beyond the config file: the provider table shipped in
-//! `assets/`, the tests of a new account's logins, writing it into the
-//! config (keeping what is there), and the setup wizard that ties them
-//! together (`postie setup`, and `A` in the reader).
+//! Accounts: the config (or the demo) resolved into what the commands and
+//! the reader start from (`resolve`, `resolve_all`, the account's store);
+//! and, for new accounts, the provider table shipped in `assets/`, the tests
+//! of a new account's logins, writing it into the config (keeping what is
+//! there), and the setup wizard that ties them together (`postie setup`,
+//! and `A` in the reader).
 
 pub mod probe;
 pub mod providers;
+mod resolve;
 pub mod wizard;
 pub mod write;
+
+pub use resolve::{
+    demo_client_config, file_settings, resolve, resolve_all, resolve_offline, ReaderAccount,
+    Source, SourceArgs,
+};
 
 use std::path::Path;
 

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::providers::{PasswordKind, Server};
-use crate::config::SmtpAuth;
 use crate::pop3::{AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts};
 use crate::secret::Secret;
+use crate::send::smtp::SmtpAuth;
 use crate::send::smtp::{SendError, Session, SmtpSettings};
 
 /// What went wrong, by what the user should do about it.

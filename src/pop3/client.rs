@@ -17,6 +17,8 @@ use crate::secret::Secret;
 pub use super::connection::MAX_HEADER_BLOCK;
 /// The most messages whose headers `open_prefetching` asks for up front.
 pub const MAX_PREFETCH: u32 = 2_000_000;
+/// The default `max_message_size`: a RETR larger than this is refused (1 GB).
+pub const MAX_MESSAGE_SIZE: u64 = 1024 * 1024 * 1024;
 /// The largest message `retr` holds in memory; larger ones go through `retr_to`.
 pub const MAX_MESSAGE_IN_MEMORY: usize = 512 * 1024 * 1024;
 

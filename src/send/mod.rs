@@ -3,7 +3,6 @@
 //! the edges.
 
 pub mod build;
-pub mod command;
 pub mod compose;
 pub mod draft;
 pub mod outbox;

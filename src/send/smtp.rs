@@ -17,10 +17,22 @@ use lettre::transport::smtp::client::{
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 
-use crate::config::SmtpAuth;
 use crate::pop3::TlsMode;
 use crate::secret::Secret;
 use crate::text::sanitize::sanitize_line;
+use serde::Deserialize;
+
+/// Which SMTP AUTH mechanism to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpAuth {
+    /// The strongest the server offers: CRAM-MD5, then PLAIN, then LOGIN.
+    #[default]
+    Auto,
+    Plain,
+    Login,
+    CramMd5,
+}
 
 /// Where and how to submit.
 #[derive(Debug, Clone)]

@@ -166,8 +166,7 @@ async fn edit_inner(
 /// Attach, Send, Discard: in a task of their own; the answer comes as an event.
 pub fn spawn(edge: &Edge, req: ComposeRequest) {
     let Some(store) = edge.store.clone() else {
-        let _ = edge
-            .ui
+        edge.ui
             .send(Msg::Compose(Box::new(failed("there is no local store"))));
         return;
     };

@@ -19,10 +19,10 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::sync::mpsc;
 
+use crate::accounts::SourceArgs;
 use crate::app::desk::{Desk, Steps};
 use crate::app::keymap::Key;
 use crate::app::{App, Effect, HeaderInfo, Mouse, Msg};
-use crate::cli::SourceArgs;
 use crate::store::StoreHandle;
 use crate::worker::local::{self, LocalRequest};
 use crate::worker::{Event, Request, Worker};
@@ -204,7 +204,7 @@ struct Running {
     edge: Edge,
     worker: tokio::task::JoinHandle<()>,
     forward: tokio::task::JoinHandle<()>,
-    _source: crate::cli::Source,
+    _source: crate::accounts::Source,
 }
 
 /// Starts an account: its store, its worker (waiting for a password if it
@@ -212,7 +212,7 @@ struct Running {
 /// id is never reused, so a replaced account's late events are dropped).
 async fn start_account(
     id: u64,
-    ra: crate::cli::ReaderAccount,
+    ra: crate::accounts::ReaderAccount,
     merged: &mpsc::UnboundedSender<(u64, Msg)>,
     (width, height): (u16, u16),
 ) -> (Running, App) {
@@ -353,7 +353,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
         anyhow::bail!("the interactive reader needs a terminal; use `postie list` or `postie show N` in scripts and pipes");
     }
     start_log();
-    let (accounts, shown) = crate::cli::reader_sources(args).await?;
+    let (accounts, shown) = crate::accounts::resolve_all(args).await?;
     let demo = accounts.first().is_some_and(|a| a.source.demo.is_some());
     let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<(u64, Msg)>();
     let (mut terminal, _guard) = setup_terminal()?;
@@ -547,7 +547,7 @@ async fn setup_in_reader(
     args: &SourceArgs,
     terminal: &mut Term,
     events: &mut Events,
-) -> Result<Option<crate::cli::ReaderAccount>> {
+) -> Result<Option<crate::accounts::ReaderAccount>> {
     let table = crate::accounts::load_table(None)?;
     let path = args
         .config
@@ -576,7 +576,7 @@ async fn setup_in_reader(
         .ok_or_else(|| anyhow::anyhow!("the config file {} is gone", path.display()))?;
     let (name, account) = config.account(Some(&name))?;
     Ok(Some(
-        crate::cli::ReaderAccount::new(name.to_string(), account.clone()).await,
+        crate::accounts::ReaderAccount::new(name.to_string(), account.clone()).await,
     ))
 }
 

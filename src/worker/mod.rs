@@ -354,7 +354,7 @@ impl Worker {
             drops: 0,
             paused_after_drop: false,
             logged_in_at: None,
-            max_message_size: crate::config::MAX_MESSAGE_SIZE,
+            max_message_size: crate::pop3::client::MAX_MESSAGE_SIZE,
         }
     }
 

@@ -1,6 +1,7 @@
 //! `cargo bench --bench decode`: decoding throughput over the fixture corpus
 //! and the demo mailbox, summary extraction from `TOP n 0` header blocks, and
 //! the time each hostile input takes. Prints figures; not part of CI.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -8,6 +8,7 @@
 //! mailbox. A measurement, not a test: not part of CI's pass/fail.
 //!
 //! Knobs: `POSTIE_BENCH_N` (10000), `POSTIE_BENCH_BIG` (5 messages of 5–20 MB).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
 mod common;

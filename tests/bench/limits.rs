@@ -11,6 +11,7 @@
 //!   (the binary's peak RSS from `/usr/bin/time`), and of an endless one.
 //!
 //! A measurement, not a test. Knob: `POSTIE_BENCH_BIG_MB` (600).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

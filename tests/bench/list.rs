@@ -2,6 +2,7 @@
 //! mailbox in a real Dovecot, pipelined and lock-step, at several one-way
 //! delays (a latency proxy stands in for a slow link). Prints figures; it is a
 //! measurement, not a test, and it is not part of CI's pass/fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -17,6 +17,7 @@
 //! Knobs: `POSTIE_BENCH_SIZES=1000,10000,100000`, `POSTIE_BENCH_DELAYS_MS=0,25`,
 //! `POSTIE_BENCH_MUTT=0` to leave mutt out, `POSTIE_BENCH_HOLD=SECS` to keep the
 //! server up (its address printed) for profiling by hand.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -6,6 +6,7 @@
 //! builds, then STARTTLS, AUTH, DATA). The server is the tests' aiosmtpd delivering
 //! into the private Dovecot with dovecot-lda, which is inside both figures.
 //! A measurement, not a test. Knob: `POSTIE_BENCH_N` (20 runs of each).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -12,6 +12,7 @@
 //!    are written to the index by the store thread.
 //!
 //! Knobs: `POSTIE_BENCH_N` (default 100000), `POSTIE_BENCH_DELAY_MS` (500).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,6 +1,7 @@
 //! `cargo bench --bench ui`: frame draw time with 100,000 messages in the list
 //! (80×24 and 200×50), and key-to-frame latency while header batches stream
 //! in, as the event loop sees them: update(key) then draw. Prints figures.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 use std::time::{Duration, Instant};
 

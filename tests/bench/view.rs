@@ -4,6 +4,7 @@
 //! subject, a frame with threads on, and the FTS5 trigram index: time to
 //! index, bytes per message, and a 4-character Chinese phrase query.
 //! Knobs: `POSTIE_BENCH_N` (default 100000), `POSTIE_BENCH_FTS=0` (skip the index).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -17,6 +17,7 @@
 //!   during fetch, save and send.
 //!
 //! Prints counts and invariant results; exits non-zero if an invariant broke.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
 mod common;

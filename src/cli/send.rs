@@ -8,12 +8,12 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context, Result};
 
-use super::compose::{ComposeKind, Identity};
-use super::draft::Draft;
-use super::outbox;
-use crate::cli::SourceArgs;
+use crate::accounts::SourceArgs;
 use crate::config::Config;
 use crate::mime::DecodeOptions;
+use crate::send::compose::{ComposeKind, Identity};
+use crate::send::draft::Draft;
+use crate::send::outbox;
 use crate::store::{Flags, Folder, Store, StoreHandle};
 use crate::uidl::Uidl;
 
@@ -80,7 +80,7 @@ fn draft_from_args(a: &SendArgs, identity: &Identity) -> Result<Draft> {
         bcc: a.bcc.join(", "),
         subject: a.subject.clone().unwrap_or_default(),
         attach: a.attach.iter().map(|p| absolute(p)).collect(),
-        body: super::build::with_signature(&body, identity.signature.as_deref()),
+        body: crate::send::build::with_signature(&body, identity.signature.as_deref()),
         ..Draft::default()
     })
 }
@@ -141,7 +141,7 @@ async fn send_with(
     if let Some(u) = &a.in_reply_to {
         let original = answered(args, store, u, decode).await?;
         let reply =
-            super::compose::new_draft(ComposeKind::Reply, identity, Some(&original), vec![]);
+            crate::send::compose::new_draft(ComposeKind::Reply, identity, Some(&original), vec![]);
         if draft.to.trim().is_empty() {
             draft.to = reply.to;
         }
@@ -212,15 +212,15 @@ async fn answered(
     store: &StoreHandle,
     uidl: &str,
     decode: DecodeOptions,
-) -> Result<super::compose::Original> {
+) -> Result<crate::send::compose::Original> {
     let u = uidl.to_string();
     let stored = store
         .run(move |s| s.path(&u).ok().flatten().is_some())
         .await
         .unwrap_or(false);
     if !stored {
-        let source = crate::cli::resolve(args).await?;
-        crate::cli::fetch_into(&source, store.clone(), &Uidl::from(uidl)).await?;
+        let source = crate::accounts::resolve(args).await?;
+        super::fetch_into(&source, store.clone(), &Uidl::from(uidl)).await?;
     }
     let u = uidl.to_string();
     store

@@ -1,0 +1,285 @@
+//! `postie list` and `postie search`: one line a message (or JSON), the
+//! store's view when the server cannot be reached.
+
+use anyhow::{anyhow, Result};
+use serde::Serialize;
+
+use super::{cli_store, is_temporary, quit_read_only, write_stdout, STORE_CLOSE};
+use crate::accounts::{resolve, resolve_offline, Source, SourceArgs};
+use crate::mime::Summary;
+use crate::pop3::{Client, Flow, Pop3Error};
+use crate::store::{Flags, Folder, StoreHandle};
+use crate::sync::{self, Known, ListRow};
+use crate::text::{fit, fit_right, human_size, width};
+use crate::uidl::Uidl;
+
+/// One row of `postie list`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ListedMessage {
+    /// None for a message no longer on the server (or when offline).
+    pub number: Option<u32>,
+    pub uidl: Option<String>,
+    pub size: u64,
+    pub date: Option<String>,
+    pub from: String,
+    pub from_address: String,
+    pub subject: String,
+    pub seen: bool,
+    pub flagged: bool,
+    pub answered: bool,
+    pub stored: bool,
+    pub on_server: bool,
+    #[serde(skip)]
+    pub list_date: String,
+}
+
+impl ListedMessage {
+    fn new(r: &ListRow) -> ListedMessage {
+        let s = r.summary.clone().unwrap_or_default();
+        // The gate to the terminal: whatever the index holds (a damaged or
+        // planted one included), nothing printed can be a control sequence.
+        let clean = |t: &str| crate::text::sanitize::sanitize_line(t).into_owned();
+        ListedMessage {
+            number: r.number,
+            uidl: r.uidl.durable().map(clean),
+            size: r.size,
+            list_date: clean(&s.list_date()),
+            date: s.date_rfc3339(),
+            from: clean(s.from()),
+            from_address: clean(s.from_address()),
+            subject: clean(s.subject()),
+            seen: r.flags.contains(Flags::SEEN),
+            flagged: r.flags.contains(Flags::FLAGGED),
+            answered: r.flags.contains(Flags::ANSWERED),
+            stored: r.stored,
+            on_server: r.on_server,
+        }
+    }
+}
+
+/// What the store knows of INBOX: its rows and the planner's view of them.
+async fn local_rows(store: Option<&StoreHandle>) -> Result<Vec<crate::store::Row>> {
+    let Some(store) = store else {
+        return Ok(Vec::new());
+    };
+    let rows = store.run(|s| s.load(Folder::Inbox)).await?;
+    Ok(rows?)
+}
+
+/// One session: login + index, the planned `TOP`s, recorded in the store.
+/// Returns the list (newest first, stored messages gone from the server
+/// merged in) and the session, still open.
+pub async fn sync_listing(
+    source: &Source,
+    store: Option<&StoreHandle>,
+) -> Result<(Vec<ListRow>, Client), Pop3Error> {
+    let local = local_rows(store)
+        .await
+        .map_err(|e| Pop3Error::Local(e.to_string()))?;
+    let known: std::collections::HashMap<Uidl, Known> = local
+        .iter()
+        .map(|r| (r.uidl.clone(), Known::from(r)))
+        .collect();
+    let (mut client, index) = Client::open(&source.client).await?;
+    let id = sync::identify(index);
+    let mut plan = sync::plan(&id, &known, &Default::default());
+    let mut summaries: std::collections::HashMap<u32, std::sync::Arc<Summary>> =
+        std::collections::HashMap::with_capacity(plan.headers.len());
+    let mut keep: Vec<(Uidl, std::sync::Arc<Summary>)> = Vec::new();
+    let uidl_of: std::collections::HashMap<u32, &Uidl> =
+        id.messages.iter().map(|m| (m.number, &m.uidl)).collect();
+    client
+        .headers(&plan.headers, |n, result| {
+            let summary = match result {
+                Ok(raw) => {
+                    let s = std::sync::Arc::new(Summary::from_headers(&raw, &source.decode));
+                    if let Some(u) = uidl_of.get(&n) {
+                        keep.push(((*u).clone(), s.clone()));
+                    }
+                    s
+                }
+                Err(e) => {
+                    std::sync::Arc::new(Summary::note(&format!("(headers unavailable: {e})")))
+                }
+            };
+            summaries.insert(n, summary);
+            Flow::Continue
+        })
+        .await?;
+    for r in &mut plan.rows {
+        if let Some(s) = r.number.and_then(|n| summaries.remove(&n)) {
+            r.summary = Some(s);
+        }
+    }
+    if let Some(store) = store {
+        let (new, gone) = (plan.new.clone(), plan.gone.clone());
+        let recorded = store
+            .run(move |s| {
+                s.apply_server_index(&new, &gone)?;
+                s.put_summaries(&keep)
+            })
+            .await;
+        match recorded {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("postie: warning: cannot update the local store: {e}"),
+            Err(e) => eprintln!("postie: warning: cannot update the local store: {e}"),
+        }
+    }
+    if id.unusable > 0 {
+        eprintln!(
+            "postie: warning: the server's UIDL listing was unusable for {} message(s); they are listed without one and never kept",
+            id.unusable
+        );
+    }
+    if id.duplicated > 0 {
+        eprintln!(
+            "postie: warning: the server gave {} messages a UIDL another message also has; they are listed without one and never kept",
+            id.duplicated
+        );
+    }
+    Ok((plan.rows, client))
+}
+
+/// The message number, or `-` for a message not (known to be) on the server.
+fn number_text(r: &ListedMessage) -> String {
+    r.number.map_or("-".to_string(), |n| n.to_string())
+}
+
+/// The text table: `NUMBER  DATE  FROM  SUBJECT  SIZE`, aligned by display width.
+pub fn format_listing(rows: &[ListedMessage]) -> String {
+    const FROM_MAX: usize = 24;
+    const SUBJECT_MAX: usize = 60;
+    let num_w = rows.iter().map(|r| number_text(r).len()).max().unwrap_or(1);
+    let date_w = rows
+        .iter()
+        .map(|r| width(&r.list_date).min(16))
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let from_w = rows
+        .iter()
+        .map(|r| width(&r.from))
+        .max()
+        .unwrap_or(0)
+        .min(FROM_MAX);
+    let subj_w = rows
+        .iter()
+        .map(|r| width(&r.subject))
+        .max()
+        .unwrap_or(0)
+        .min(SUBJECT_MAX);
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&format!(
+            "{}  {}  {}  {}  {}\n",
+            fit_right(&number_text(r), num_w),
+            fit(&r.list_date, date_w),
+            fit(&r.from, from_w),
+            fit(&r.subject, subj_w),
+            fit_right(&human_size(r.size), 6),
+        ));
+    }
+    out
+}
+
+pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()> {
+    let source = resolve(args).await?;
+    let store = cli_store(&source).await;
+    let mut session = None;
+    let rows: Vec<ListRow> = if offline {
+        local_only(store.as_ref()).await?
+    } else {
+        match sync_listing(&source, store.as_ref()).await {
+            Ok((rows, client)) => {
+                // QUIT after printing: what was fetched is never lost to it.
+                session = Some(client);
+                rows
+            }
+            Err(e) if is_temporary(&e) => {
+                let why = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
+                if e.code() == Some(&crate::pop3::ResponseCode::InUse) {
+                    eprintln!("postie: the mailbox is in use by another session ({why}); showing the local store");
+                } else {
+                    eprintln!("postie: offline ({why}); showing the local store");
+                }
+                local_only(store.as_ref()).await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if let Some(s) = &store {
+        s.close(STORE_CLOSE).await;
+    }
+    let rows: Vec<ListedMessage> = rows.iter().map(ListedMessage::new).collect();
+    let printed = print_listing(&rows, json);
+    if let Some(client) = session {
+        quit_read_only(client).await;
+    }
+    printed
+}
+
+/// Prints rows as `list` does: aligned text, or one JSON array.
+fn print_listing(rows: &[ListedMessage], json: bool) -> Result<()> {
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(rows)?;
+        s.push('\n');
+        s
+    } else {
+        format_listing(rows)
+    };
+    write_stdout(text.as_bytes())
+}
+
+/// `postie search QUERY`: the stored mail (subjects, senders, recipients,
+/// bodies, attachment names) and the subjects and senders of every message
+/// the store knows, each word (or `"quoted phrase"`) taken literally; printed
+/// as `list` prints, newest first. Works offline.
+pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()> {
+    let words = crate::app::limit::words(query);
+    if words.is_empty() {
+        return Err(anyhow!(
+            "nothing to search for: give a word or a \"phrase\""
+        ));
+    }
+    let source = resolve_offline(args).await?;
+    let store = cli_store(&source)
+        .await
+        .ok_or_else(|| anyhow!("there is no local store to search (see the warning above)"))?;
+    let q = crate::store::index::TextQuery {
+        any: words,
+        ..Default::default()
+    };
+    let found = store
+        .run(
+            move |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
+                let found = s.search_text(&q)?;
+                let mut rows: std::collections::HashMap<String, crate::store::Row> =
+                    std::collections::HashMap::new();
+                for folder in Folder::ALL {
+                    for r in s.load(folder)? {
+                        rows.insert(r.uidl.to_string(), r);
+                    }
+                }
+                Ok(found
+                    .into_iter()
+                    .filter_map(|f| rows.remove(&f.uidl))
+                    .collect())
+            },
+        )
+        .await??;
+    store.close(STORE_CLOSE).await;
+    let rows: Vec<ListedMessage> = found
+        .iter()
+        .map(|r| ListedMessage::new(&ListRow::from_store(r)))
+        .collect();
+    print_listing(&rows, json)
+}
+
+/// INBOX as the store alone knows it (no message numbers: no session).
+async fn local_only(store: Option<&StoreHandle>) -> Result<Vec<ListRow>> {
+    Ok(local_rows(store)
+        .await?
+        .iter()
+        .map(ListRow::from_store)
+        .collect())
+}
