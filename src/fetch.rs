@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
+use crate::error::{Classify, ErrorClass};
 use crate::pop3::{Client, ClientConfig, Flow, Pop3Error};
 use crate::store::{Flags, Folder, StoreHandle};
 use crate::sync::LeavePolicy;
@@ -62,26 +63,51 @@ impl Report {
     }
 }
 
-/// A failure, and whether cron should simply try again later (exit 75).
+/// A failure, and its class (temporary: cron simply tries again later, exit 75).
 #[derive(Debug)]
 pub struct Failure {
     pub error: anyhow::Error,
-    pub temporary: bool,
+    pub class: ErrorClass,
 }
 
-impl<E: Into<anyhow::Error>> From<E> for Failure {
-    fn from(e: E) -> Failure {
-        Failure {
-            error: e.into(),
-            temporary: false,
+/// Errors that know their class keep it; the rest are this machine's (or,
+/// for a store thread or task that stopped, a bug).
+macro_rules! failure_from {
+    ($($t:ty => $class:expr),* $(,)?) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Failure {
+                let class: fn(&$t) -> ErrorClass = $class;
+                Failure { class: class(&e), error: e.into() }
+            }
         }
-    }
+    )*};
 }
 
-fn pop3_failure(e: Pop3Error) -> Failure {
-    Failure {
-        temporary: e.is_temporary(),
-        error: e.into(),
+failure_from! {
+    Pop3Error => Classify::class,
+    crate::store::StoreError => Classify::class,
+    crate::store::IndexError => Classify::class,
+    std::io::Error => |_| ErrorClass::Local,
+    crate::store::StoreGone => |_| ErrorClass::Bug,
+    tokio::task::JoinError => |_| ErrorClass::Bug,
+}
+
+impl From<anyhow::Error> for Failure {
+    /// The class of the first classified error in the chain (a POP3 or store
+    /// error under a context); this machine's trouble otherwise.
+    fn from(error: anyhow::Error) -> Failure {
+        let class = error
+            .chain()
+            .find_map(|e| {
+                e.downcast_ref::<Pop3Error>()
+                    .map(Classify::class)
+                    .or_else(|| {
+                        e.downcast_ref::<crate::store::StoreError>()
+                            .map(Classify::class)
+                    })
+            })
+            .unwrap_or(ErrorClass::Local);
+        Failure { error, class }
     }
 }
 
@@ -163,7 +189,7 @@ pub async fn fetch_into(
     let share = |u: &str| known.get_key_value(u).map(|(k, _)| k.shared());
     let (mut client, index) = Client::open_sharing(source.client, &share)
         .await
-        .map_err(pop3_failure)?;
+        .map_err(Failure::from)?;
     if let Some(note) = client
         .capabilities()
         .expire
@@ -319,7 +345,7 @@ pub async fn fetch_into(
                 }
                 e => e,
             })
-            .map_err(pop3_failure)?;
+            .map_err(Failure::from)?;
         if let Some(e) = refused {
             eprintln!("postie: warning: {e}");
         }
@@ -343,7 +369,7 @@ pub async fn fetch_into(
         let bytes = client
             .retr_to_capped(*number, &mut out, max)
             .await
-            .map_err(pop3_failure)?;
+            .map_err(Failure::from)?;
         tokio::io::AsyncWriteExt::flush(&mut out).await?;
         let u = uidl.clone();
         store
@@ -385,9 +411,9 @@ pub async fn fetch_into(
     let refused = if numbers.is_empty() {
         Vec::new()
     } else {
-        client.dele(&numbers).await.map_err(pop3_failure)?
+        client.dele(&numbers).await.map_err(Failure::from)?
     };
-    client.quit().await.map_err(pop3_failure)?;
+    client.quit().await.map_err(Failure::from)?;
     let deleted: Vec<String> = doomed
         .into_iter()
         .filter(|(n, _)| !refused.iter().any(|(r, _)| r == n))

@@ -12,9 +12,10 @@
 //! and every `crate::` path in `src/`, and fails on an import against it).
 //! Bottom to top:
 //!
-//! 1. `text`, `paths`, `uidl`, `secret`, `timings` — leaves: sanitising and
-//!    display width, XDG paths, message identity, credentials, benchmark
-//!    milestones. They import nothing of postie.
+//! 1. `text`, `paths`, `uidl`, `secret`, `error`, `timings` — leaves:
+//!    sanitising and display width, XDG paths, message identity,
+//!    credentials, the one error classification, benchmark milestones. They
+//!    import nothing of postie.
 //! 2. `mime`, `pop3` — bytes to text and text to messages; the POP3 codec,
 //!    session state machine and the one socket/TLS module. Neither knows the
 //!    other: a message is bytes to the protocol.
@@ -44,6 +45,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod error;
 pub mod fetch;
 pub mod mime;
 pub mod paths;

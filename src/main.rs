@@ -198,7 +198,8 @@ fn main() -> ExitCode {
                 "postie: {}",
                 postie::text::sanitize::sanitize_line(&postie::cli::error_line(&e))
             );
-            ExitCode::FAILURE
+            // 75 tells cron the server was away or busy; 1 anything else.
+            ExitCode::from(postie::cli::class_of(&e).exit_code())
         }
     }
 }

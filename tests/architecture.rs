@@ -313,3 +313,67 @@ fn an_upward_import_is_reported_with_file_line_and_rule() {
         .iter()
         .any(|p| p.ends_with("src/low/mod.rs:4: `low` (layer 1) imports `high` (layer 2); imports must point to a lower layer")));
 }
+
+/// The receivers whose text no decision may read: an error's own words.
+const ERROR_NAMES: [&str; 10] = [
+    "e", "err", "error", "why", "reason", "message", "msg", "detail", "summary", "text",
+];
+
+/// `x.contains("…")`-style tests on an error's text in `code`, as lines.
+fn text_decisions(code: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        for method in [".contains(", ".starts_with(", ".ends_with("] {
+            let mut from = 0;
+            while let Some(i) = line[from..].find(method) {
+                let at = from + i;
+                from = at + method.len();
+                let arg = line[from..].trim_start();
+                if !(arg.starts_with('"') || arg.starts_with('\'')) {
+                    continue;
+                }
+                let receiver = line[..at].trim_end();
+                let last: String = receiver
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect::<String>()
+                    .chars()
+                    .rev()
+                    .collect();
+                if receiver.ends_with("to_string()") || ERROR_NAMES.contains(&last.as_str()) {
+                    found.push(n + 1);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Decisions read an error's class, never its text (STYLE.md): no
+/// `e.to_string().contains("…")`, `error.starts_with("…")` and the like
+/// outside tests.
+#[test]
+fn no_decision_reads_an_error_text() {
+    let src = src_dir();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut problems = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        for line in text_decisions(&code_of(&file, &text)) {
+            problems.push(format!("{}:{line}", file.display()));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "decisions that read an error's text (use its class or variant):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_text_check_finds_what_it_should() {
+    let code = "if error.starts_with(\"the stored copy\") {}\nlet t = e.to_string().contains(\"x\");\nif f.text.contains(\"not trusted\") {}\nif name.starts_with(\"x\") {}\nif error.contains(&other) {}\n";
+    assert_eq!(text_decisions(code), vec![1, 2, 3]);
+}

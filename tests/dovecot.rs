@@ -906,7 +906,7 @@ fn a_first_visit_previews_the_newest_rows_then_keys_every_header_by_its_uidl() {
                         assert!(before.is_none(), "{u} loaded twice");
                     }
                 }
-                Event::Failed { error, .. } => panic!("{error}"),
+                Event::Failed(postie::error::Failure { summary: error, .. }) => panic!("{error}"),
                 _ => {}
             }
         }

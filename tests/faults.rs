@@ -908,7 +908,7 @@ async fn a_first_visit_shows_the_newest_headers_before_the_index() {
                     subjects.insert(u.to_string(), s.subject().to_string());
                 }
             }
-            Event::Failed { error, .. } => panic!("{error}"),
+            Event::Failed(postie::error::Failure { summary: error, .. }) => panic!("{error}"),
             _ => {}
         }
     }
@@ -985,7 +985,8 @@ async fn writing_a_long_pipeline_keeps_reading_replies() {
 /// message 1, never message 2; neither is kept in the store under that UIDL.
 #[tokio::test]
 async fn a_uidl_shared_by_two_messages_never_deletes_the_wrong_one() {
-    use postie::worker::{Event, FailureKind, Request};
+    use postie::error::{ErrorClass, Failure};
+    use postie::worker::{Event, Request};
     let (dele_tx, dele_rx) = tokio::sync::oneshot::channel();
     let (port, _task) = fake(move |mut p| async move {
         p.login(CAPA_PIPE).await;
@@ -1020,10 +1021,11 @@ async fn a_uidl_shared_by_two_messages_never_deletes_the_wrong_one() {
     let mut oldest = None;
     loop {
         match next_event(&mut ev_rx, 10).await {
-            Event::Failed {
-                kind: FailureKind::Server,
-                error,
-            } => noted |= error.contains("UIDL another message also has"),
+            Event::Failed(Failure {
+                class: ErrorClass::Server,
+                summary: error,
+                ..
+            }) => noted |= error.contains("UIDL another message also has"),
             Event::Indexed(rows) => {
                 assert_eq!(rows.len(), 3);
                 assert_ne!(rows[1].uidl, rows[2].uidl, "each row names its own message");
@@ -1396,7 +1398,9 @@ async fn a_refused_commit_does_not_claim_nothing_was_deleted() {
                 req_tx.send(Request::QuitCommit).unwrap();
             }
             Event::Closed { .. } => panic!("a refused QUIT is not a commit"),
-            Event::Failed { error, .. } if error.contains("QUIT") => {
+            Event::Failed(postie::error::Failure { summary: error, .. })
+                if error.contains("QUIT") =>
+            {
                 assert!(!error.contains("nothing was deleted"), "{error}");
                 assert!(
                     error.contains(
@@ -1642,7 +1646,7 @@ async fn a_long_download_gives_way_to_the_next_request() {
     let (mut stopped, mut loaded) = (false, false);
     while !(stopped && loaded) {
         match next(&mut ev_rx).await {
-            Event::BodyFailed { uidl, error } if &*uidl == "big" => {
+            Event::BodyFailed { uidl, error, .. } if &*uidl == "big" => {
                 assert!(error.contains("stopped"), "{error}");
                 stopped = true;
             }
@@ -1663,7 +1667,7 @@ async fn a_long_download_gives_way_to_the_next_request() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     req_tx.send(Request::StopBody("big".into())).unwrap();
     loop {
-        if let Event::BodyFailed { uidl, error } = next(&mut ev_rx).await {
+        if let Event::BodyFailed { uidl, error, .. } = next(&mut ev_rx).await {
             assert_eq!(&*uidl, "big");
             assert!(error.contains("when you left the message"), "{error}");
             break;

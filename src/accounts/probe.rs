@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::providers::{PasswordKind, Server};
+use crate::error::{Classify, ErrorClass};
 use crate::pop3::{AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts};
 use crate::secret::Secret;
 use crate::send::smtp::SmtpAuth;
@@ -18,7 +19,9 @@ use crate::send::smtp::{SendError, Session, SmtpSettings};
 pub enum Trouble {
     /// The server could not be reached (or did not answer in time).
     Network,
-    /// The certificate or the encryption.
+    /// The certificate is not trusted: a CA file may help.
+    Untrusted,
+    /// The certificate (its name) or the encryption otherwise.
     Tls,
     /// The server says the protocol is not turned on for this mailbox.
     NotEnabled,
@@ -90,25 +93,33 @@ fn refused(service: &str, words: String, kind: PasswordKind, help: &str) -> Fail
 }
 
 fn pop3_failure(e: &Pop3Error, kind: PasswordKind, help: &str) -> Failure {
+    if let Pop3Error::Login { code, text } = e {
+        let words = crate::pop3::error::server_words(code, text);
+        return refused("POP3", words, kind, help);
+    }
     let text = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
-    let trouble = match e {
-        Pop3Error::Login { .. } => {
-            let words = text
-                .strip_prefix("login failed: ")
-                .unwrap_or(&text)
-                .to_string();
-            return refused("POP3", words, kind, help);
-        }
-        Pop3Error::Connect { .. }
-        | Pop3Error::Timeout { .. }
-        | Pop3Error::ConnectionLost { .. } => Trouble::Network,
-        Pop3Error::TlsUntrusted { .. }
-        | Pop3Error::TlsWrongHost { .. }
-        | Pop3Error::TlsHandshake { .. }
-        | Pop3Error::CaFile { .. }
-        | Pop3Error::StartTlsUnavailable { .. } => Trouble::Tls,
-        _ => Trouble::Other,
+    let trouble = match (e, e.class()) {
+        (Pop3Error::TlsUntrusted { .. }, _) => Trouble::Untrusted,
+        (_, class) => trouble_of(class),
     };
+    failure(trouble, text)
+}
+
+/// What the user does about an error of `class` (a refused login aside,
+/// which is answered with the provider's own advice).
+fn trouble_of(class: ErrorClass) -> Trouble {
+    match class {
+        ErrorClass::Temporary => Trouble::Network,
+        ErrorClass::Tls => Trouble::Tls,
+        ErrorClass::Login => Trouble::Credentials,
+        ErrorClass::Server | ErrorClass::Local | ErrorClass::Cancelled | ErrorClass::Bug => {
+            Trouble::Other
+        }
+    }
+}
+
+/// A failure in words, with the network's advice when the network failed.
+fn failure(trouble: Trouble, text: String) -> Failure {
     let text = match trouble {
         Trouble::Network => {
             format!("{text} (check the server name and port, and that this machine can reach it)")
@@ -179,23 +190,9 @@ impl Probe<'_> {
     }
 
     fn smtp_failure(&self, e: &SendError) -> Failure {
-        let text = e.to_string();
         match e {
             SendError::Auth(words) => refused("SMTP", words.clone(), self.kind, self.help),
-            SendError::Connect(_) => Failure {
-                trouble: Trouble::Network,
-                text: format!(
-                    "{text} (check the server name and port, and that this machine can reach it)"
-                ),
-            },
-            SendError::Tls(_) | SendError::NoStartTls(_) => Failure {
-                trouble: Trouble::Tls,
-                text,
-            },
-            _ => Failure {
-                trouble: Trouble::Other,
-                text,
-            },
+            _ => failure(trouble_of(e.class()), e.to_string()),
         }
     }
 }

@@ -461,7 +461,7 @@ impl Wizard<'_> {
     }
 
     fn after_failure(&mut self, f: &Failure) -> Option<Next> {
-        if f.trouble == Trouble::Tls && f.text.contains("not trusted") {
+        if f.trouble == Trouble::Untrusted {
             self.io.say(
                 "  If this is your company's own server, give the file of its CA certificate.",
             );
@@ -473,7 +473,7 @@ impl Wizard<'_> {
         let default = match f.trouble {
             Trouble::Credentials => "p",
             Trouble::NotEnabled => "p",
-            Trouble::Network | Trouble::Tls | Trouble::Other => "s",
+            Trouble::Network | Trouble::Untrusted | Trouble::Tls | Trouble::Other => "s",
         };
         loop {
             let a = self.io.ask(&format!(

@@ -280,8 +280,9 @@ mod tests {
     use super::*;
     use crate::app::keymap::Key::{self, Char};
     use crate::app::HeaderInfo;
+    use crate::error::{ErrorClass, Failure};
     use crate::sync::ListRow;
-    use crate::worker::{Event, FailureKind};
+    use crate::worker::Event;
 
     fn account(name: &str, n: usize) -> App {
         let mut app = App::new(
@@ -415,10 +416,10 @@ mod tests {
         assert_eq!(d.title(), "postie — 7 unread (work 3, qq 4)");
         // A login failure elsewhere stays with its account: its sidebar row, its pop-up.
         d.update(
-            Msg::Worker(Event::Failed {
-                kind: FailureKind::Login,
-                error: "login failed: [AUTH] bad".into(),
-            }),
+            Msg::Worker(Event::Failed(Failure::new(
+                ErrorClass::Login,
+                "login failed: [AUTH] bad",
+            ))),
             Some(1),
         );
         assert!(d.app().popup.is_none());

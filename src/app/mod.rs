@@ -22,12 +22,13 @@ use keymap::{lookup, Action, Context, Key};
 use list::MessageList;
 pub use reader::Reader;
 
+use crate::error::{ErrorClass, Failure};
 use crate::mime::{Rendered, Summary};
 use crate::store::query::{IndexHits, IndexQuery};
 use crate::store::{Flags, Folder};
 use crate::uidl::Uidl;
 use crate::worker::local::LocalRequest;
-use crate::worker::{Event, FailureKind, Request};
+use crate::worker::{Event, Request};
 
 /// Rows that are not list rows: header line, column titles, status line.
 pub const LIST_CHROME: u16 = 3;
@@ -1396,12 +1397,14 @@ impl App {
                 }
                 self.bodies.insert(uidl, BodyState::Ready(rendered));
             }
-            Event::BodyFailed { uidl, error }
-                if error.starts_with("the stored copy")
-                    && self
-                        .list
-                        .get(&uidl)
-                        .is_some_and(|e| e.stored && e.on_server) =>
+            Event::BodyFailed {
+                uidl,
+                stored_copy: true,
+                ..
+            } if self
+                .list
+                .get(&uidl)
+                .is_some_and(|e| e.stored && e.on_server) =>
             {
                 // Gone from disk (removed by hand): fetched from the server instead.
                 if let Some(e) = self.list.get_mut(&uidl) {
@@ -1409,7 +1412,7 @@ impl App {
                 }
                 return vec![Effect::Worker(Request::FetchBody(uidl))];
             }
-            Event::BodyFailed { uidl, error } => {
+            Event::BodyFailed { uidl, error, .. } => {
                 self.compose_body_failed(&uidl);
                 self.notice = Some(format!("cannot fetch the message: {error}"));
                 self.bodies.insert(uidl, BodyState::Failed(error));
@@ -1456,34 +1459,47 @@ impl App {
                     format!("{lost} — reconnecting in {in_secs} s")
                 });
             }
-            Event::Failed { kind, error } => {
+            Event::Failed(Failure {
+                class,
+                summary: error,
+                detail,
+            }) => {
                 self.committing = false;
-                match kind {
-                    FailureKind::Login if self.password_typed => {
+                // The rest of what the task knows goes under the summary.
+                let error = match detail {
+                    Some(d) => format!("{error}\n\n{d}"),
+                    None => error,
+                };
+                match class {
+                    ErrorClass::Login if self.password_typed => {
                         self.trouble = Some("login failed".into());
                         self.ask_password(Some(error));
                     }
-                    FailureKind::Login => {
+                    ErrorClass::Login => {
                         self.trouble = Some("login failed".into());
                         self.popup = Some(Popup::Error {
                             title: "Login failed".into(),
                             text: format!("{error}\n\nCheck user and password (password_command, POSTIE_PASSWORD) and auth in the config, then press R to retry."),
                         })
                     }
-                    FailureKind::Tls => {
+                    ErrorClass::Tls => {
                         self.trouble = Some("TLS failed".into());
                         self.popup = Some(Popup::Error {
                             title: "Secure connection failed".into(),
                             text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press R to retry."),
                         })
                     }
-                    FailureKind::Network => {
+                    ErrorClass::Temporary => {
                         if self.connection != Connection::Connected {
                             self.connection = Connection::Offline;
                         }
                         self.notice = Some(error)
                     }
-                    FailureKind::Server | FailureKind::Local => self.notice = Some(error),
+                    // Stopped on purpose: nothing to report.
+                    ErrorClass::Cancelled => {}
+                    ErrorClass::Server | ErrorClass::Local | ErrorClass::Bug => {
+                        self.notice = Some(error)
+                    }
                 }
             }
             Event::Crashed(why) => {

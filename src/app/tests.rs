@@ -260,10 +260,7 @@ fn a_failed_commit_keeps_the_app_open_and_the_marks() {
     key(&mut app, Char('y'));
     let e = update(
         &mut app,
-        Msg::Worker(Event::Failed {
-            kind: FailureKind::Network,
-            error: "the connection ended during QUIT (connection lost): the 1 deletions may or may not have been committed; reconnecting shows what is left".into(),
-        }),
+        Msg::Worker(Event::Failed(Failure::new(ErrorClass::Temporary, "the connection ended during QUIT (connection lost): the 1 deletions may or may not have been committed; reconnecting shows what is left"))),
     );
     assert_eq!(e, vec![]);
     assert!(!app.committing);
@@ -400,20 +397,20 @@ fn help_and_error_popups_close_with_a_key() {
     assert!(app.marks.is_empty());
     update(
         &mut app,
-        Msg::Worker(Event::Failed {
-            kind: FailureKind::Login,
-            error: "login failed: [AUTH] no".into(),
-        }),
+        Msg::Worker(Event::Failed(Failure::new(
+            ErrorClass::Login,
+            "login failed: [AUTH] no",
+        ))),
     );
     assert!(matches!(&app.popup, Some(Popup::Error { title, .. }) if title == "Login failed"));
     key(&mut app, Esc);
     assert_eq!(app.popup, None);
     update(
         &mut app,
-        Msg::Worker(Event::Failed {
-            kind: FailureKind::Tls,
-            error: "TLS: certificate not trusted".into(),
-        }),
+        Msg::Worker(Event::Failed(Failure::new(
+            ErrorClass::Tls,
+            "TLS: certificate not trusted",
+        ))),
     );
     assert_eq!(
         key(&mut app, Char('R')),
@@ -707,7 +704,7 @@ mod composing {
                     reason: "To: \"bob@\" is not an e-mail address".into(),
                     invalid: true,
                     may_have_been_sent: false,
-                    temporary: false,
+                    class: crate::error::ErrorClass::Local,
                 },
             }),
         );
@@ -727,7 +724,7 @@ mod composing {
                     reason: "the SMTP server refused the login: 535 5.7.8".into(),
                     invalid: false,
                     may_have_been_sent: false,
-                    temporary: false,
+                    class: crate::error::ErrorClass::Login,
                 },
             }),
         );
@@ -872,10 +869,10 @@ fn the_password_prompt_is_masked_sent_once_and_asked_again_after_a_refusal() {
     assert!(app.prompt.is_none() && !app.needs_password);
     update(
         &mut app,
-        Msg::Worker(Event::Failed {
-            kind: FailureKind::Login,
-            error: "login failed: [AUTH] Authentication failed.".into(),
-        }),
+        Msg::Worker(Event::Failed(Failure::new(
+            ErrorClass::Login,
+            "login failed: [AUTH] Authentication failed.",
+        ))),
     );
     // A typed password that was refused: asked again, with the server's words, no pop-up.
     assert!(app.popup.is_none());
@@ -1133,10 +1130,10 @@ fn a_refused_login_does_not_say_connecting_under_its_pop_up() {
     assert_eq!(app.status(), "connecting…");
     update(
         &mut app,
-        Msg::Worker(Event::Failed {
-            kind: FailureKind::Login,
-            error: "login failed: [AUTH] no".into(),
-        }),
+        Msg::Worker(Event::Failed(Failure::new(
+            ErrorClass::Login,
+            "login failed: [AUTH] no",
+        ))),
     );
     assert!(matches!(app.popup, Some(Popup::Error { .. })));
     assert_eq!(app.status(), "0 messages stored here, not logged in");

@@ -56,7 +56,7 @@ pub async fn run(args: &SourceArgs, all: bool, json: bool, quiet: bool) -> u8 {
             Err(f) => {
                 let msg = format!("{:#}", f.error);
                 eprintln!("postie: {}", crate::text::sanitize::sanitize_line(&msg));
-                let code = if f.temporary { 75 } else { 1 };
+                let code = f.class.exit_code();
                 // The worst outcome decides: 1 over 75 over 0.
                 status = match (status, code) {
                     (1, _) | (_, 1) => 1,

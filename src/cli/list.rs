@@ -4,8 +4,9 @@
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 
-use super::{cli_store, is_temporary, quit_read_only, write_stdout, STORE_CLOSE};
+use super::{cli_store, quit_read_only, write_stdout, STORE_CLOSE};
 use crate::accounts::{resolve, resolve_offline, Source, SourceArgs};
+use crate::error::{Classify, ErrorClass};
 use crate::mime::Summary;
 use crate::pop3::{Client, Flow, Pop3Error};
 use crate::store::{Flags, Folder, StoreHandle};
@@ -195,7 +196,7 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
                 session = Some(client);
                 rows
             }
-            Err(e) if is_temporary(&e) => {
+            Err(e) if e.class() == ErrorClass::Temporary => {
                 let why = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
                 if e.code() == Some(&crate::pop3::ResponseCode::InUse) {
                     eprintln!("postie: the mailbox is in use by another session ({why}); showing the local store");

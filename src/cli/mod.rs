@@ -17,6 +17,7 @@ use std::io::Write;
 use anyhow::{anyhow, Result};
 
 use crate::accounts::Source;
+use crate::error::{Classify, ErrorClass};
 use crate::pop3::{Client, Pop3Error};
 use crate::store::StoreHandle;
 
@@ -38,14 +39,6 @@ async fn cli_store(source: &Source) -> Option<StoreHandle> {
     Some(store)
 }
 
-/// A failure that means "the server is not there now" rather than "wrong".
-pub fn is_temporary(e: &Pop3Error) -> bool {
-    matches!(
-        e,
-        Pop3Error::Connect { .. } | Pop3Error::Timeout { .. } | Pop3Error::ConnectionLost { .. }
-    ) || e.code() == Some(&crate::pop3::ResponseCode::InUse)
-}
-
 /// QUIT for a session that marked nothing: its answer cannot lose anything,
 /// so an `-ERR` (or a dropped link) is a warning, not a failure.
 async fn quit_read_only(client: Client) {
@@ -55,6 +48,28 @@ async fn quit_read_only(client: Client) {
             crate::text::sanitize::sanitize_line(&e.to_string())
         );
     }
+}
+
+/// The class of a command's error: that of the first classified error in
+/// its chain (under whatever context was added), else this machine's.
+pub fn class_of(e: &anyhow::Error) -> ErrorClass {
+    e.chain()
+        .find_map(|c| {
+            None.or_else(|| c.downcast_ref::<Pop3Error>().map(Classify::class))
+                .or_else(|| {
+                    c.downcast_ref::<crate::send::smtp::SendError>()
+                        .map(Classify::class)
+                })
+                .or_else(|| {
+                    c.downcast_ref::<crate::store::StoreError>()
+                        .map(Classify::class)
+                })
+                .or_else(|| {
+                    c.downcast_ref::<crate::store::IndexError>()
+                        .map(Classify::class)
+                })
+        })
+        .unwrap_or(ErrorClass::Local)
 }
 
 /// An error and its causes on one line, each cause once: an error that

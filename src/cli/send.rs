@@ -201,7 +201,7 @@ async fn send_with(
                     ""
                 }
             );
-            Ok(if f.temporary { 75 } else { 1 })
+            Ok(f.class.exit_code())
         }
     }
 }

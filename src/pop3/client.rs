@@ -445,7 +445,7 @@ impl Client {
                 },
             )
             .await?;
-        body.ok_or_else(|| Pop3Error::Local("no RETR reply".into()))
+        body.ok_or(Pop3Error::Bug("no RETR reply"))
     }
 
     pub async fn retr_to<W: AsyncWrite + Unpin>(
@@ -584,7 +584,7 @@ fn read_index(
         source,
     };
     let list = list
-        .ok_or_else(|| Pop3Error::Local("no LIST reply".into()))?
+        .ok_or(Pop3Error::Bug("no LIST reply"))?
         .into_result(&Command::List(None))?;
     // One bad line does not make the mailbox unreadable: a size that cannot
     // be read is taken as 0, a line without a message number is skipped.

@@ -466,9 +466,7 @@ impl Connection {
         self.command(&Command::Stls).await?;
         self.decoder.discard_buffered();
         let Some(Stream::Plain(tcp)) = self.stream.take() else {
-            return Err(Pop3Error::Local(
-                "STLS on a link that is not plain TCP".into(),
-            ));
+            return Err(Pop3Error::Bug("STLS on a link that is not plain TCP"));
         };
         let secs = self.timeouts.connect.as_secs();
         let tls = match timeout(
@@ -499,7 +497,7 @@ impl Connection {
             Ok(Flow::Continue)
         })
         .await?;
-        let reply = reply.ok_or_else(|| Pop3Error::Local("no reply recorded".into()))?;
+        let reply = reply.ok_or(Pop3Error::Bug("no reply recorded"))?;
         reply.into_result(cmd)
     }
 

@@ -3,6 +3,7 @@
 
 use super::codec::{CodecError, Command, ResponseCode, StatusLine};
 use super::session::{AuthChoiceError, IllegalCommand};
+use crate::error::{Classify, ErrorClass};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Pop3Error {
@@ -47,8 +48,15 @@ pub enum Pop3Error {
     TooLarge { command: &'static str, limit: usize },
     #[error("the server does not support {0}")]
     Unsupported(&'static str),
+    /// This machine: a disk, a file.
     #[error("{0}")]
     Local(String),
+    /// Stopped on purpose (the user left a long download, the reader went away).
+    #[error("{0}")]
+    Cancelled(&'static str),
+    /// postie broke its own rules (a reply that should have been recorded was not).
+    #[error("internal error: {0}")]
+    Bug(&'static str),
 }
 
 pub(crate) fn server_words(code: &Option<ResponseCode>, text: &str) -> String {
@@ -81,7 +89,7 @@ impl Pop3Error {
     /// True when trying again later may well work: the server is not there
     /// now, or says it is busy (`[IN-USE]`), throttling (`[LOGIN-DELAY]`)
     /// or failing for the moment (`[SYS/TEMP]`). The user need not act.
-    pub fn is_temporary(&self) -> bool {
+    fn is_temporary(&self) -> bool {
         matches!(
             self,
             Pop3Error::Connect { .. }
@@ -118,6 +126,32 @@ impl Pop3Error {
     }
 }
 
+impl Classify for Pop3Error {
+    fn class(&self) -> ErrorClass {
+        if self.is_temporary() {
+            return ErrorClass::Temporary;
+        }
+        match self {
+            Pop3Error::Connect { .. }
+            | Pop3Error::Timeout { .. }
+            | Pop3Error::ConnectionLost { .. } => ErrorClass::Temporary,
+            Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) => ErrorClass::Login,
+            Pop3Error::TlsUntrusted { .. }
+            | Pop3Error::TlsWrongHost { .. }
+            | Pop3Error::TlsHandshake { .. }
+            | Pop3Error::CaFile { .. }
+            | Pop3Error::StartTlsUnavailable { .. } => ErrorClass::Tls,
+            Pop3Error::Refused { .. }
+            | Pop3Error::Unsupported(_)
+            | Pop3Error::Protocol { .. }
+            | Pop3Error::TooLarge { .. } => ErrorClass::Server,
+            Pop3Error::Illegal(_) | Pop3Error::Bug(_) => ErrorClass::Bug,
+            Pop3Error::Local(_) => ErrorClass::Local,
+            Pop3Error::Cancelled(_) => ErrorClass::Cancelled,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +178,51 @@ mod tests {
             },
         ] {
             assert!(fatal.is_fatal(), "{fatal}");
+        }
+    }
+
+    #[test]
+    fn every_error_has_the_class_its_handling_needs() {
+        let refused = |code| Pop3Error::Refused {
+            command: "PASS",
+            code,
+            text: String::new(),
+        };
+        let login = |code| Pop3Error::Login {
+            code,
+            text: String::new(),
+        };
+        for (e, class) in [
+            (
+                Pop3Error::Connect {
+                    addr: "h".into(),
+                    reason: "r".into(),
+                },
+                ErrorClass::Temporary,
+            ),
+            (login(Some(ResponseCode::InUse)), ErrorClass::Temporary),
+            (login(Some(ResponseCode::LoginDelay)), ErrorClass::Temporary),
+            (refused(Some(ResponseCode::SysTemp)), ErrorClass::Temporary),
+            (login(Some(ResponseCode::Auth)), ErrorClass::Login),
+            (login(None), ErrorClass::Login),
+            (
+                Pop3Error::TlsUntrusted {
+                    host: "h".into(),
+                    detail: "d".into(),
+                },
+                ErrorClass::Tls,
+            ),
+            (
+                Pop3Error::StartTlsUnavailable { addr: "h".into() },
+                ErrorClass::Tls,
+            ),
+            (refused(None), ErrorClass::Server),
+            (Pop3Error::Unsupported("TOP"), ErrorClass::Server),
+            (Pop3Error::Local("disk full".into()), ErrorClass::Local),
+            (Pop3Error::Cancelled("stopped"), ErrorClass::Cancelled),
+            (Pop3Error::Bug("no RETR reply"), ErrorClass::Bug),
+        ] {
+            assert_eq!(e.class(), class, "{e}");
         }
     }
 }

@@ -11,6 +11,7 @@ use super::build::{self, Attachment, Built};
 use super::compose::{new_draft, ComposeKind, Identity, Original};
 use super::draft::Draft;
 use super::smtp::{self, SmtpSettings};
+use crate::error::{Classify, ErrorClass};
 use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::store::{Flags, Folder, Store, StoreError, StoreHandle};
 
@@ -194,8 +195,9 @@ pub struct Failure {
     /// Something in the draft to fix in the editor (an address, an attachment).
     pub invalid: bool,
     pub may_have_been_sent: bool,
-    /// Worth trying again later as it is (the server away, a 4xx reply).
-    pub temporary: bool,
+    /// What kind of trouble: `Temporary` is worth trying again later as it
+    /// is (the server away, a 4xx reply).
+    pub class: ErrorClass,
 }
 
 impl Failure {
@@ -204,7 +206,7 @@ impl Failure {
             reason,
             invalid: false,
             may_have_been_sent: false,
-            temporary: false,
+            class: ErrorClass::Local,
         }
     }
 
@@ -213,7 +215,7 @@ impl Failure {
             reason,
             invalid: true,
             may_have_been_sent: false,
-            temporary: false,
+            class: ErrorClass::Local,
         }
     }
 }
@@ -338,7 +340,7 @@ pub async fn send_draft(
                 reason: e.to_string(),
                 invalid: false,
                 may_have_been_sent: e.may_have_been_sent(),
-                temporary: e.is_temporary(),
+                class: e.class(),
             })
         }
     }

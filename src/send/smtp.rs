@@ -64,8 +64,9 @@ pub enum SendError {
     Auth(String),
     #[error("{0}")]
     NoMechanism(String),
-    #[error("the SMTP server refused the message: {0}")]
-    Refused(String),
+    /// `temporary`: a 4xx reply (try again later), else 5xx.
+    #[error("the SMTP server refused the message: {text}")]
+    Refused { text: String, temporary: bool },
     #[error("the connection was lost after the message was handed over, before the server confirmed it: it may have been sent ({0})")]
     Unknown(String),
     #[error("{0}")]
@@ -77,13 +78,24 @@ impl SendError {
     pub fn may_have_been_sent(&self) -> bool {
         matches!(self, SendError::Unknown(_))
     }
+}
 
-    /// Worth trying again later without changing anything.
-    pub fn is_temporary(&self) -> bool {
+impl crate::error::Classify for SendError {
+    fn class(&self) -> crate::error::ErrorClass {
+        use crate::error::ErrorClass;
         match self {
-            SendError::Connect(_) => true,
-            SendError::Refused(r) => r.starts_with('4'),
-            _ => false,
+            SendError::Connect(_) => ErrorClass::Temporary,
+            SendError::Refused {
+                temporary: true, ..
+            } => ErrorClass::Temporary,
+            SendError::Refused {
+                temporary: false, ..
+            } => ErrorClass::Server,
+            SendError::Tls(_) | SendError::NoStartTls(_) => ErrorClass::Tls,
+            SendError::Auth(_) | SendError::NoMechanism(_) => ErrorClass::Login,
+            // The server may have it: not to be retried blindly.
+            SendError::Unknown(_) => ErrorClass::Server,
+            SendError::Insecure(_) | SendError::Local(_) => ErrorClass::Local,
         }
     }
 }
@@ -494,7 +506,10 @@ impl Session {
         let step = |what: &'static str| {
             move |e: lettre::transport::smtp::Error| {
                 if e.status().is_some() {
-                    SendError::Refused(format!("{}: {what}", reply_text(&e)))
+                    SendError::Refused {
+                        text: format!("{}: {what}", reply_text(&e)),
+                        temporary: e.is_transient(),
+                    }
                 } else {
                     SendError::Connect(format!("{what}: {}", said(&e)))
                 }
@@ -509,10 +524,13 @@ impl Session {
         .await?
         .map_err(step("the sender"))?;
         let mut refused = Vec::new();
+        // Only when every refusal is a 4xx is trying again later enough.
+        let mut all_temporary = true;
         for to in envelope.to() {
             match within(t, "RCPT", self.conn.command(Rcpt::new(to.clone(), vec![]))).await? {
                 Ok(_) => {}
                 Err(e) if e.status().is_some() => {
+                    all_temporary &= e.is_transient();
                     refused.push(format!("{to} ({})", reply_text(&e)));
                 }
                 Err(e) => return Err(step("a recipient")(e)),
@@ -520,11 +538,14 @@ impl Session {
         }
         if !refused.is_empty() {
             // Some refused: nothing is sent, so the user can fix the address and send to all at once.
-            return Err(SendError::Refused(format!(
-                "recipient{} refused: {}",
-                if refused.len() == 1 { "" } else { "s" },
-                refused.join(", ")
-            )));
+            return Err(SendError::Refused {
+                text: format!(
+                    "recipient{} refused: {}",
+                    if refused.len() == 1 { "" } else { "s" },
+                    refused.join(", ")
+                ),
+                temporary: all_temporary,
+            });
         }
         within(t, "DATA", self.conn.command(Data))
             .await?
@@ -540,7 +561,10 @@ impl Session {
                 long.as_secs()
             ))),
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) if e.status().is_some() => Err(SendError::Refused(reply_text(&e))),
+            Ok(Err(e)) if e.status().is_some() => Err(SendError::Refused {
+                text: reply_text(&e),
+                temporary: e.is_transient(),
+            }),
             Ok(Err(e)) => Err(SendError::Unknown(said(&e))),
         }
     }

@@ -33,6 +33,18 @@ pub enum IndexError {
     Busy(String),
 }
 
+impl crate::error::Classify for IndexError {
+    fn class(&self) -> crate::error::ErrorClass {
+        match self {
+            // Another postie holds it: trying again later works.
+            IndexError::Busy(_) => crate::error::ErrorClass::Temporary,
+            IndexError::Damaged(_) | IndexError::Foreign(_) | IndexError::Newer(_) => {
+                crate::error::ErrorClass::Local
+            }
+        }
+    }
+}
+
 impl From<rusqlite::Error> for IndexError {
     fn from(e: rusqlite::Error) -> IndexError {
         match e.sqlite_error_code() {

@@ -15,7 +15,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use handle::StoreHandle;
+pub use handle::{StoreGone, StoreHandle};
 pub use index::{Index, IndexError, Row};
 
 use crate::mime::{DecodeOptions, Summary};
@@ -151,6 +151,15 @@ pub enum StoreError {
     Index(#[from] IndexError),
     #[error("{0}")]
     NotStored(String),
+}
+
+impl crate::error::Classify for StoreError {
+    fn class(&self) -> crate::error::ErrorClass {
+        match self {
+            StoreError::Index(e) => e.class(),
+            StoreError::Io { .. } | StoreError::NotStored(_) => crate::error::ErrorClass::Local,
+        }
+    }
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> StoreError {

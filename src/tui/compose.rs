@@ -197,7 +197,8 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
                         reason: why,
                         invalid: false,
                         may_have_been_sent: false,
-                        temporary: false,
+                        // No sending settings: the config's to change.
+                        class: crate::error::ErrorClass::Local,
                     },
                 },
                 Ok(settings) => match outbox::send_draft(&store, &settings, tls, &id).await {

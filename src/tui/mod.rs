@@ -23,6 +23,7 @@ use crate::accounts::SourceArgs;
 use crate::app::desk::{Desk, Steps};
 use crate::app::keymap::Key;
 use crate::app::{App, Effect, HeaderInfo, Mouse, Msg};
+use crate::error::{ErrorClass, Failure};
 use crate::store::StoreHandle;
 use crate::worker::local::{self, LocalRequest};
 use crate::worker::{Event, Request, Worker};
@@ -711,10 +712,10 @@ impl Edge {
                             hits,
                         }),
                         Err(e) => {
-                            let _ = ev_tx.send(Event::Failed {
-                                kind: crate::worker::FailureKind::Local,
-                                error: format!("cannot search the stored mail: {e}"),
-                            });
+                            let _ = ev_tx.send(Event::Failed(Failure::new(
+                                ErrorClass::Local,
+                                format!("cannot search the stored mail: {e}"),
+                            )));
                         }
                     });
                 }
@@ -754,10 +755,10 @@ impl Edge {
     }
 
     fn no_store(&self) {
-        let _ = self.ev_tx.send(Event::Failed {
-            kind: crate::worker::FailureKind::Local,
-            error: "there is no local store (see the log for why)".into(),
-        });
+        let _ = self.ev_tx.send(Event::Failed(Failure::new(
+            ErrorClass::Local,
+            "there is no local store (see the log for why)",
+        )));
     }
 }
 

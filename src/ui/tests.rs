@@ -8,9 +8,10 @@ use ratatui::Terminal;
 
 use crate::app::keymap::Key;
 use crate::app::{update, App, HeaderInfo, Msg};
+use crate::error::{ErrorClass, Failure};
 use crate::mime::{Attachment, Rendered, Summary};
 use crate::sync::ListRow;
-use crate::worker::{Event, FailureKind};
+use crate::worker::Event;
 
 const MESSAGES: &[(&str, &str, &str, u64, bool)] = &[
     ("第二季度销售报告", "李明", "06-04 10:15", 6990, false),
@@ -304,11 +305,10 @@ fn login_error_popup() {
     );
     update(
         &mut a,
-        Msg::Worker(Event::Failed {
-            kind: FailureKind::Login,
-            error: "login failed: [AUTH] Authentication failed. (check the user name and password)"
-                .into(),
-        }),
+        Msg::Worker(Event::Failed(Failure::new(
+            ErrorClass::Login,
+            "login failed: [AUTH] Authentication failed. (check the user name and password)",
+        ))),
     );
     insta::assert_snapshot!(screen(&a));
 }
@@ -348,10 +348,10 @@ fn two_accounts_in_the_sidebar_one_refused() {
     );
     update(
         &mut qq,
-        Msg::Worker(Event::Failed {
-            kind: FailureKind::Login,
-            error: "login failed: [AUTH] Please use the authorization code".into(),
-        }),
+        Msg::Worker(Event::Failed(Failure::new(
+            ErrorClass::Login,
+            "login failed: [AUTH] Please use the authorization code",
+        ))),
     );
     let desk = crate::app::desk::Desk::new(vec![work, qq]);
     let mut t = Terminal::new(TestBackend::new(100, 24)).unwrap();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Event;
-use super::FailureKind;
+use crate::error::{ErrorClass, Failure};
 use crate::mime::{DecodeOptions, Rendered};
 use crate::store::{Flags, Folder, Store, StoreHandle};
 use crate::sync::ListRow;
@@ -43,10 +43,7 @@ pub enum LocalRequest {
 }
 
 fn failed(tx: &UnboundedSender<Event>, error: String) {
-    let _ = tx.send(Event::Failed {
-        kind: FailureKind::Local,
-        error,
-    });
+    let _ = tx.send(Event::Failed(Failure::new(ErrorClass::Local, error)));
 }
 
 /// Saves attachments of a stored message (on the store thread).
@@ -86,6 +83,7 @@ pub fn execute(
                         Err(e) => Event::BodyFailed {
                             uidl,
                             error: format!("cannot read the stored copy: {e}"),
+                            stored_copy: true,
                         },
                     });
                 });
@@ -94,12 +92,14 @@ pub fn execute(
                 let _ = tx.send(Event::BodyFailed {
                     uidl,
                     error: "the stored copy is gone".into(),
+                    stored_copy: true,
                 });
             }
             Err(e) => {
                 let _ = tx.send(Event::BodyFailed {
                     uidl,
                     error: e.to_string(),
+                    stored_copy: false,
                 });
             }
         },

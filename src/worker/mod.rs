@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
+use crate::error::{Classify, ErrorClass, Failure};
 use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::pop3::{
     Arrival, AuthMethod, Client, ClientConfig, Flow, MailboxEntry, Pop3Error, TlsMode,
@@ -70,20 +71,6 @@ fn cancels(r: &Request, uidl: &Uidl) -> bool {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// The local store (disk, index): shown, never ends the session.
-    Local,
-    /// Wrong password, refused login: the user must act (a pop-up).
-    Login,
-    /// Certificate or handshake: the user must act (a pop-up).
-    Tls,
-    /// The network: postie retries by itself.
-    Network,
-    /// The server refused one command; the session goes on.
-    Server,
-}
-
 /// What the worker reports.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -126,6 +113,9 @@ pub enum Event {
     BodyFailed {
         uidl: Uidl,
         error: String,
+        /// The stored copy could not be read (gone from disk, unreadable):
+        /// the server may still have the message.
+        stored_copy: bool,
     },
     /// The whole message is now in the local store.
     Stored(Uidl),
@@ -164,10 +154,8 @@ pub enum Event {
     Reconnecting {
         in_secs: u64,
     },
-    Failed {
-        kind: FailureKind,
-        error: String,
-    },
+    /// Something went wrong; its class says what the UI does about it.
+    Failed(Failure),
     /// The session ended with QUIT; `deleted` messages were committed.
     Closed {
         deleted: usize,
@@ -175,24 +163,6 @@ pub enum Event {
     /// The task that owned this account's session stopped by a bug (a
     /// panic): the reader leaves, restoring the terminal, and exits non-zero.
     Crashed(String),
-}
-
-fn classify(e: &Pop3Error) -> FailureKind {
-    match e {
-        // Busy (another session, e.g. `postie fetch` from cron), throttled or
-        // a passing fault: not the user's to fix, so retried with backoff.
-        e if e.is_temporary() => FailureKind::Network,
-        Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) => FailureKind::Login,
-        Pop3Error::TlsUntrusted { .. }
-        | Pop3Error::TlsWrongHost { .. }
-        | Pop3Error::TlsHandshake { .. }
-        | Pop3Error::CaFile { .. }
-        | Pop3Error::StartTlsUnavailable { .. } => FailureKind::Tls,
-        Pop3Error::Refused { .. } | Pop3Error::Unsupported(_) | Pop3Error::Illegal(_) => {
-            FailureKind::Server
-        }
-        _ => FailureKind::Network,
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -501,6 +471,7 @@ impl Worker {
                     self.send(Event::BodyFailed {
                         uidl: uidl.clone(),
                         error: e.to_string(),
+                        stored_copy: false,
                     });
                     self.trouble(e);
                 }
@@ -553,10 +524,10 @@ impl Worker {
             ),
         };
         for note in notes {
-            self.send(Event::Failed {
-                kind: FailureKind::Local,
-                error: format!("local store: {note}"),
-            });
+            self.send(Event::Failed(Failure::new(
+                ErrorClass::Local,
+                format!("local store: {note}"),
+            )));
         }
         match rows {
             Ok(rows) => {
@@ -571,10 +542,10 @@ impl Worker {
                     .collect();
                 crate::timings::mark_rss("local-loaded");
             }
-            Err(e) => self.send(Event::Failed {
-                kind: FailureKind::Local,
-                error: format!("cannot read the local store: {e}"),
-            }),
+            Err(e) => self.send(Event::Failed(Failure::new(
+                ErrorClass::Local,
+                format!("cannot read the local store: {e}"),
+            ))),
         }
         if let Some(store) = &self.store {
             // The other folders, for the sidebar's counts and instant switching.
@@ -596,10 +567,10 @@ impl Worker {
     }
 
     fn store_failed(&self, what: &str, e: impl std::fmt::Display) {
-        self.send(Event::Failed {
-            kind: FailureKind::Local,
-            error: format!("{what}: {e}"),
-        });
+        self.send(Event::Failed(Failure::new(
+            ErrorClass::Local,
+            format!("{what}: {e}"),
+        )));
     }
 
     /// Network trouble ends the session (to be re-established); a refusal is reported.
@@ -625,10 +596,10 @@ impl Worker {
                 uncommitted: self.marks.len(),
             });
         } else {
-            self.send(Event::Failed {
-                kind: FailureKind::Server,
-                error: e.to_string(),
-            });
+            self.send(Event::Failed(Failure::new(
+                ErrorClass::Server,
+                e.to_string(),
+            )));
         }
     }
 
@@ -640,12 +611,9 @@ impl Worker {
     }
 
     async fn connect_failed(&mut self, e: Pop3Error) {
-        let kind = classify(&e);
-        self.send(Event::Failed {
-            kind,
-            error: e.to_string(),
-        });
-        if matches!(kind, FailureKind::Login | FailureKind::Tls) {
+        let class = e.class();
+        self.send(Event::Failed(Failure::of(&e)));
+        if class.needs_the_user() {
             self.halted = true;
             return;
         }
@@ -729,10 +697,7 @@ impl Worker {
             .as_deref()
             .and_then(|e| self.policy.expire_note(e))
         {
-            self.send(Event::Failed {
-                kind: FailureKind::Server,
-                error: note,
-            });
+            self.send(Event::Failed(Failure::new(ErrorClass::Server, note)));
         }
         self.applied.clear();
         self.marks_dirty = true;
@@ -820,36 +785,27 @@ impl Worker {
                 let tx = self.tx.clone();
                 store.post(move |s| {
                     if let Err(e) = s.apply_server_index(&new, &gone) {
-                        let _ = tx.send(Event::Failed {
-                            kind: FailureKind::Local,
-                            error: format!("cannot record the server's index: {e}"),
-                        });
+                        let _ = tx.send(Event::Failed(Failure::new(
+                            ErrorClass::Local,
+                            format!("cannot record the server's index: {e}"),
+                        )));
                     }
                 });
             }
         }
         if !has_uidl && count > 0 && (had_uidl || self.store.is_some()) {
-            self.send(Event::Failed {
-                kind: FailureKind::Server,
-                error: "the server has no UIDL: mail cannot be kept or remembered, and marks cannot survive a reconnect".into(),
-            });
+            self.send(Event::Failed(Failure::new(ErrorClass::Server, "the server has no UIDL: mail cannot be kept or remembered, and marks cannot survive a reconnect")));
         }
         if unusable > 0 {
-            self.send(Event::Failed {
-                kind: FailureKind::Server,
-                error: format!(
+            self.send(Event::Failed(Failure::new(ErrorClass::Server, format!(
                     "the server's UIDL listing was unusable for {unusable} message(s) (too long, or control characters): they can be read in this session only, and are never kept or deleted by it"
-                ),
-            });
+                ))));
         }
         if !(!has_uidl && count > 0 && (had_uidl || self.store.is_some())) && duplicated > 0 {
-            self.send(Event::Failed {
-                kind: FailureKind::Server,
-                error: format!(
+            self.send(Event::Failed(Failure::new(ErrorClass::Server, format!(
                     "the server gave {} messages a UIDL another message also has: they can be read in this session only, and are never kept or deleted by that UIDL",
                     duplicated
-                ),
-            });
+                ))));
         }
         self.send(Event::Connected {
             tls: self.cfg.endpoint.tls != TlsMode::None,
@@ -966,10 +922,7 @@ impl Worker {
                         "the connection ended during QUIT ({e}): the {deleted} deletions may or may not have been committed; reconnecting shows what is left"
                     ),
                 };
-                self.send(Event::Failed {
-                    kind: classify(&e),
-                    error,
-                });
+                self.send(Event::Failed(Failure::new(e.class(), error)));
                 false
             }
         }
@@ -1014,6 +967,7 @@ impl Worker {
             self.send(Event::BodyFailed {
                 uidl: uidl.clone(),
                 error: "the message is no longer on the server".into(),
+                stored_copy: false,
             });
             return Ok(());
         };
@@ -1065,19 +1019,19 @@ impl Worker {
                     _ = tokio::time::sleep_until(long_at), if waiting => {
                         if let Some(i) = held.iter().position(|r| cancels(r, uidl)) {
                             cancelled = Some(held.remove(i));
-                            break Err(Pop3Error::Local("stopped".into()));
+                            break Err(Pop3Error::Cancelled("stopped"));
                         }
                     }
                     req = self.rx.recv() => match req {
                         None => {
                             cancelled = Some(Request::QuitDiscard);
-                            break Err(Pop3Error::Local("the reader has gone".into()));
+                            break Err(Pop3Error::Cancelled("the reader has gone"));
                         }
                         Some(r) => {
                             let long = size > CANCEL_ABOVE || started.elapsed() > CANCEL_AFTER;
                             if long && cancels(&r, uidl) {
                                 cancelled = Some(r);
-                                break Err(Pop3Error::Local("stopped".into()));
+                                break Err(Pop3Error::Cancelled("stopped"));
                             }
                             held.push(r);
                         }
@@ -1101,6 +1055,7 @@ impl Worker {
                 } else {
                     "the download was stopped for what you asked next; open the message again to download it".into()
                 },
+                stored_copy: false,
             });
             return Ok(None);
         }
@@ -1450,10 +1405,10 @@ impl Worker {
                 let tx = self.tx.clone();
                 store.post(move |s| {
                     if let Err(e) = s.put_summaries(&rows) {
-                        let _ = tx.send(Event::Failed {
-                            kind: FailureKind::Local,
-                            error: format!("cannot record headers in the local store: {e}"),
-                        });
+                        let _ = tx.send(Event::Failed(Failure::new(
+                            ErrorClass::Local,
+                            format!("cannot record headers in the local store: {e}"),
+                        )));
                     }
                 });
             }
