@@ -14,7 +14,7 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use postie::pop3::client::{Client, ClientConfig};
 use postie::pop3::codec::{Command, StatusKind, StatusLine};
-use postie::pop3::connection::{Endpoint, Flow, Timeouts, TlsMode};
+use postie::pop3::{Endpoint, Flow, Timeouts, TlsMode};
 use postie::pop3::session::{AuthPreference, Session, State};
 use postie::secret::Secret;
 

@@ -168,7 +168,10 @@ fn d_marks_and_moves_on_u_unmarks_one_and_capital_u_all() {
         key(&mut app, Char('d')),
         vec![Effect::Worker(Request::Mark("u4".into()))]
     );
-    assert_eq!(app.status(), "5 messages, 2 marked for deletion");
+    assert_eq!(
+        crate::ui::status::status(&app),
+        "5 messages, 2 marked for deletion"
+    );
     // u on the selection (u3, unmarked) does nothing; back on u4 it removes that one mark,
     // which the worker carries out as RSET + DELE of the others.
     assert_eq!(key(&mut app, Char('u')), vec![]);
@@ -184,7 +187,7 @@ fn d_marks_and_moves_on_u_unmarks_one_and_capital_u_all() {
         vec![Effect::Worker(Request::UnmarkAll)]
     );
     assert!(app.marks.is_empty());
-    assert_eq!(app.status(), "5 messages");
+    assert_eq!(crate::ui::status::status(&app), "5 messages");
     assert_eq!(key(&mut app, Char('U')), vec![], "nothing to unmark");
 }
 
@@ -325,7 +328,10 @@ fn capital_r_refreshes_and_new_mail_appears_on_top_with_marks_kept() {
             ]))
         ]
     );
-    assert_eq!(app.status(), "loading 3/5, 1 marked for deletion");
+    assert_eq!(
+        crate::ui::status::status(&app),
+        "loading 3/5, 1 marked for deletion"
+    );
 }
 
 #[test]
@@ -468,13 +474,13 @@ fn a_dropped_connection_is_reported_and_marks_are_kept() {
 #[test]
 fn loading_progress_and_visible_requests() {
     let mut app = App::new(HeaderInfo::default(), 80, 24);
-    assert_eq!(app.status(), "connecting…");
+    assert_eq!(crate::ui::status::status(&app), "connecting…");
     let entries: Vec<ListRow> = (1..=1000)
         .rev()
         .map(|i| ListRow::new(format!("u{i}").into(), 1))
         .collect();
     let effects = update(&mut app, Msg::Worker(Event::Indexed(entries)));
-    assert_eq!(app.status(), "loading 0/1000");
+    assert_eq!(crate::ui::status::status(&app), "loading 0/1000");
     let Effect::Worker(Request::Visible(v)) = &effects[0] else {
         panic!("{effects:?}")
     };
@@ -490,7 +496,7 @@ fn loading_progress_and_visible_requests() {
         &mut app,
         Msg::Worker(Event::HeadersLoaded(vec![("u1".into(), summary("s", "f"))])),
     );
-    assert_eq!(app.status(), "loading 1/1000");
+    assert_eq!(crate::ui::status::status(&app), "loading 1/1000");
 }
 
 #[test]
@@ -546,10 +552,10 @@ fn the_preview_before_the_index_is_for_looking_only() {
         80,
         24,
     );
-    assert_eq!(app.status(), "connecting…");
+    assert_eq!(crate::ui::status::status(&app), "connecting…");
     let rows = vec![summary("newest", "a"), summary("second", "b")];
     update(&mut app, Msg::Worker(Event::Preview { count: 3, rows }));
-    assert_eq!(app.status(), "loading 2/3");
+    assert_eq!(crate::ui::status::status(&app), "loading 2/3");
     for k in [Enter, Char('d')] {
         assert!(key(&mut app, k).is_empty(), "{k:?} acted on a preview row");
         assert_eq!(app.notice.as_deref(), Some(WAIT_FOR_INDEX));
@@ -562,7 +568,7 @@ fn the_preview_before_the_index_is_for_looking_only() {
     update(&mut app, Msg::Worker(Event::Indexed(entries)));
     assert!(app.preview.is_empty());
     assert_eq!(app.notice, None);
-    assert_eq!(app.status(), "loading 0/3");
+    assert_eq!(crate::ui::status::status(&app), "loading 0/3");
     // A late preview (a reconnect's) does not come back over the list.
     let rows = vec![summary("stale", "c")];
     update(&mut app, Msg::Worker(Event::Preview { count: 3, rows }));
@@ -891,9 +897,9 @@ fn the_password_prompt_is_masked_sent_once_and_asked_again_after_a_refusal() {
     key(&mut app, Esc);
     assert!(app.prompt.is_none());
     assert!(
-        app.status().contains("press R to type the password"),
+        crate::ui::status::status(&app).contains("press R to type the password"),
         "{}",
-        app.status()
+        crate::ui::status::status(&app)
     );
     assert_eq!(key(&mut app, Char('R')), vec![]);
     assert!(matches!(app.prompt, Some((Prompt::Password { .. }, _))));
@@ -1020,9 +1026,9 @@ fn o_sorts_l_limits_and_search_stays_within_the_rows_shown() {
     key(&mut app, Enter);
     assert_eq!(shown_rows(&app), ["p", "r1", "r2"]);
     assert!(
-        app.status().starts_with("limit: plan (3 of 4)"),
+        crate::ui::status::status(&app).starts_with("limit: plan (3 of 4)"),
         "{}",
-        app.status()
+        crate::ui::status::status(&app)
     );
     // / finds only rows shown.
     key(&mut app, Char('/'));
@@ -1127,7 +1133,7 @@ fn y_lists_links_to_copy_and_pipe_downloads_first_when_needed() {
 #[test]
 fn a_refused_login_does_not_say_connecting_under_its_pop_up() {
     let mut app = App::new(HeaderInfo::default(), 80, 24);
-    assert_eq!(app.status(), "connecting…");
+    assert_eq!(crate::ui::status::status(&app), "connecting…");
     update(
         &mut app,
         Msg::Worker(Event::Failed(Failure::new(
@@ -1136,7 +1142,10 @@ fn a_refused_login_does_not_say_connecting_under_its_pop_up() {
         ))),
     );
     assert!(matches!(app.popup, Some(Popup::Error { .. })));
-    assert_eq!(app.status(), "0 messages stored here, not logged in");
+    assert_eq!(
+        crate::ui::status::status(&app),
+        "0 messages stored here, not logged in"
+    );
 }
 
 #[test]

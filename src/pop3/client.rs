@@ -9,7 +9,9 @@ use super::codec::{
     parse_listing, parse_scan_listing, parse_stat, parse_uid_listing_shared, Command, ShareUidl,
     StatusKind,
 };
-use super::connection::{Connection, Endpoint, Flow, Pop3Error, Reply, TlsMode, MAX_LISTING};
+use super::connection::{Connection, Pop3Error, MAX_LISTING};
+use super::endpoint::{Endpoint, TlsMode};
+use super::pipeline::{Flow, Reply};
 use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Capabilities};
 use super::Stat;
 use crate::secret::Secret;

@@ -5,10 +5,15 @@
 pub mod client;
 pub mod codec;
 pub mod connection;
+pub mod endpoint;
 pub mod error;
+pub mod pipeline;
 pub mod session;
+mod tls;
 
 pub use client::{Arrival, Client, ClientConfig, MailboxEntry};
 pub use codec::{Command, ResponseCode, Stat, StatusLine};
-pub use connection::{Endpoint, Flow, Pop3Error, Timeouts, TlsMode};
+pub use connection::Pop3Error;
+pub use endpoint::{Endpoint, Timeouts, TlsMode};
+pub use pipeline::Flow;
 pub use session::{AuthMethod, AuthPreference, Capabilities, State};

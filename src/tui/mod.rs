@@ -216,6 +216,7 @@ async fn start_account(
     ra: crate::accounts::ReaderAccount,
     merged: &mpsc::UnboundedSender<(u64, Msg)>,
     (width, height): (u16, u16),
+    shown: bool,
 ) -> (Running, App) {
     let source = ra.source;
     let needs_password = ra.ask_password.is_some();
@@ -296,7 +297,7 @@ async fn start_account(
             }
         }
     });
-    let mut app = App::new(
+    let app = App::new(
         HeaderInfo {
             account: source.label.clone(),
             server,
@@ -305,12 +306,7 @@ async fn start_account(
         width,
         height,
     );
-    app.download_dir = source.download_dir.clone();
-    if let Some(why) = ra.ask_password {
-        app.needs_password = true;
-        app.trouble = why.clone().map(|_| "password_command failed".to_string());
-        app.ask_password(why);
-    }
+    let app = app.starting(source.download_dir.clone(), ra.ask_password, shown);
     let running = Running {
         id,
         edge,
@@ -365,11 +361,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     let mut next_id = 0u64;
     for (i, ra) in accounts.into_iter().enumerate() {
         next_id += 1;
-        let (r, mut app) = start_account(next_id, ra, &merged_tx, dims).await;
-        if i != shown {
-            // Asked when the user goes to it.
-            app.prompt = None;
-        }
+        let (r, app) = start_account(next_id, ra, &merged_tx, dims, i == shown).await;
         running.push(r);
         apps.push(app);
     }
@@ -471,7 +463,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                 Ok(status) => format!("`{command}` {status}"),
                 Err(e) => format!("cannot pipe: {e:#}"),
             };
-            desk.apps[i].notice = Some(crate::text::sanitize::sanitize_line(&notice).into_owned());
+            work.take(&running, desk.update(Msg::Notice(notice), Some(i)));
         }
         if work.setup {
             let added = setup_in_reader(args, &mut terminal, &mut events).await;
@@ -483,25 +475,30 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                     next_id += 1;
                     if demo {
                         // The user's own account takes the demo's place.
-                        let (r, app) = start_account(next_id, ra, &merged_tx, dims).await;
+                        let (r, app) = start_account(next_id, ra, &merged_tx, dims, true).await;
                         let old = std::mem::replace(&mut running[0], r);
                         old.forward.abort();
                         let _ = old.edge.req_tx.send(Request::QuitDiscard);
                         desk.replace(0, app);
                         demo = false;
                     } else {
-                        let (r, app) = start_account(next_id, ra, &merged_tx, dims).await;
+                        let (r, app) = start_account(next_id, ra, &merged_tx, dims, true).await;
                         running.push(r);
                         desk.push(app);
                     }
                     let name = desk.app().header.account.clone();
-                    desk.apps[desk.current].notice = Some(format!("added account {name}"));
+                    let shown = Some(desk.current);
+                    work.take(
+                        &running,
+                        desk.update(Msg::Notice(format!("added account {name}")), shown),
+                    );
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    let i = desk.current;
-                    desk.apps[i].notice = Some(
-                        crate::text::sanitize::sanitize_line(&format!("setup: {e:#}")).into_owned(),
+                    let shown = Some(desk.current);
+                    work.take(
+                        &running,
+                        desk.update(Msg::Notice(format!("setup: {e:#}")), shown),
                     );
                 }
             }

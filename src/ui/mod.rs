@@ -5,6 +5,7 @@
 
 mod compose;
 mod popup;
+pub mod status;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -398,8 +399,8 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         // What just happened comes first: it is what the user is looking for.
         (None, None) => {
             let mut s = match &app.notice {
-                Some(n) => format!(" {n} · {}", app.status()),
-                None => format!(" {}", app.status()),
+                Some(n) => format!(" {n} · {}", status::status(app)),
+                None => format!(" {}", status::status(app)),
             };
             if let Some(d) = &app.detail {
                 s.push_str(" · ");

@@ -1,0 +1,357 @@
+//! What the tasks report: worker events, threads computed, index hits —
+//! each turned into state, and into the effects that follow.
+use super::*;
+
+impl App {
+    pub(super) fn worker(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::LocalLoaded(rows) => {
+                if !self.indexed {
+                    self.inbox_mut().replace(rows);
+                    return self.list_moved();
+                }
+            }
+            Event::Stored(uidl) => {
+                if let Some(e) = self.inbox_mut().get_mut(&uidl) {
+                    e.stored = true;
+                }
+                let mut effects = self.compose_stored(&uidl);
+                if self.pending_pipe.as_ref().is_some_and(|(u, _)| *u == uidl) {
+                    if let Some((uidl, command)) = self.pending_pipe.take() {
+                        self.notice = None;
+                        effects.push(Effect::PipeMessage { uidl, command });
+                    }
+                }
+                return effects;
+            }
+            Event::FolderLoaded { folder, rows } => {
+                self.list_of(folder).replace(rows);
+                return self.rethread(folder);
+            }
+            Event::Moved { uidl, from, to } => {
+                let entry = self.list_of(from).remove(&uidl);
+                self.notice = Some(match to {
+                    Some(Folder::Trash) => "moved to Trash".to_string(),
+                    Some(f) => format!("restored to {}", f.name()),
+                    None => "deleted for good".to_string(),
+                });
+                if let (Some(mut e), Some(to)) = (entry, to) {
+                    if to == Folder::Inbox && e.on_server {
+                        // Still on the server: the INBOX row is there already.
+                        e.flags = e.flags.without(Flags::TRASHED);
+                    }
+                    self.list_of(to).insert_top(e);
+                }
+                return self.list_moved();
+            }
+            Event::Downloading { done, total } => self.downloading = Some((done, total)),
+            Event::ShowText(rendered) => {
+                // An attachment shown as text: a reader of its own, not a message.
+                let id = Uidl::from(" attachment");
+                let mut reader = Reader::new(id.clone());
+                reader.set_body(rendered.clone(), self.width as usize);
+                self.bodies.insert(id, BodyState::Ready(rendered));
+                self.view = View::Reader(reader);
+            }
+            Event::Saved(result) => {
+                self.notice = Some(match result {
+                    Ok(paths) => {
+                        let names: Vec<String> =
+                            paths.iter().map(|p| p.display().to_string()).collect();
+                        crate::text::sanitize::sanitize_line(&format!(
+                            "saved {} file{}: {}",
+                            paths.len(),
+                            if paths.len() == 1 { "" } else { "s" },
+                            names.join(", ")
+                        ))
+                        .into_owned()
+                    }
+                    Err(e) => format!("cannot save: {e}"),
+                });
+            }
+            Event::Connected { .. } => {
+                self.trouble = None;
+                if self.connection == Connection::Lost {
+                    self.notice = Some("reconnected".into());
+                    self.detail = None;
+                }
+                self.connection = Connection::Connected;
+                if self
+                    .popup
+                    .as_ref()
+                    .is_some_and(|p| matches!(p, Popup::Error { .. }))
+                {
+                    self.popup = None;
+                }
+            }
+            Event::Preview { count, rows } => {
+                if !self.indexed {
+                    self.preview_count = count;
+                    self.preview.extend(rows);
+                }
+            }
+            Event::Indexed(entries) => {
+                self.preview = Vec::new();
+                if self.notice.as_deref() == Some(WAIT_FOR_INDEX) {
+                    self.notice = None;
+                }
+                let refreshed = self.indexed;
+                // A later session's index: what it has that the list had not is new mail.
+                let before: HashSet<Uidl> = if refreshed {
+                    self.inbox_mut()
+                        .entries
+                        .iter()
+                        .map(|e| e.uidl.clone())
+                        .collect()
+                } else {
+                    HashSet::new()
+                };
+                let new = if refreshed {
+                    entries.iter().filter(|e| !before.contains(&e.uidl)).count()
+                } else {
+                    0
+                };
+                drop(before);
+                self.inbox_mut().replace_keeping_local(entries);
+                self.indexed = true;
+                let mut effects = Vec::new();
+                if new > 0 {
+                    self.notice = Some(format!(
+                        "{new} new in {}",
+                        crate::text::sanitize::sanitize_line(&self.header.account)
+                    ));
+                    effects.push(Effect::NewMail(new));
+                } else if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
+                    self.notice = Some("no new mail".into());
+                }
+                let present: HashSet<&str> = self.list.entries.iter().map(|e| &*e.uidl).collect();
+                if let View::Reader(r) = &self.view {
+                    if self.folder == Folder::Inbox && !present.contains(r.uidl.as_str()) {
+                        self.view = View::List;
+                    }
+                }
+                effects.extend(self.rethread(Folder::Inbox));
+                effects.extend(self.list_moved());
+                return effects;
+            }
+            Event::HeadersLoaded(batch) => {
+                let inbox = self.inbox_mut();
+                for (uidl, s) in batch {
+                    inbox.set_summary(&uidl, s);
+                }
+                if inbox.summaries_arrived() {
+                    return self.rethread(Folder::Inbox);
+                }
+            }
+            Event::BodyProgress {
+                uidl,
+                received,
+                total,
+            } => {
+                let preview = match self.bodies.remove(&uidl) {
+                    Some(BodyState::Loading { preview, .. }) => preview,
+                    _ => None,
+                };
+                self.bodies.insert(
+                    uidl,
+                    BodyState::Loading {
+                        received,
+                        total,
+                        preview,
+                    },
+                );
+            }
+            Event::BodyPartial {
+                uidl,
+                rendered,
+                shown,
+                total,
+            } => {
+                let received = match self.bodies.get(&uidl) {
+                    Some(BodyState::Loading { received, .. }) => *received,
+                    // Finished (or failed) already: the preview is of no use now.
+                    Some(_) => return vec![],
+                    None => shown,
+                };
+                if let View::Reader(r) = &mut self.view {
+                    if r.uidl == uidl && r.body.is_none() {
+                        r.set_body(rendered.clone(), self.width as usize);
+                    }
+                }
+                let preview = Some(Preview { rendered, shown });
+                self.bodies.insert(
+                    uidl,
+                    BodyState::Loading {
+                        received,
+                        total,
+                        preview,
+                    },
+                );
+            }
+            Event::BodyLoaded { uidl, rendered } => {
+                if let View::Reader(r) = &mut self.view {
+                    if r.uidl == uidl {
+                        r.set_body(rendered.clone(), self.width as usize);
+                    }
+                }
+                self.bodies.insert(uidl, BodyState::Ready(rendered));
+            }
+            Event::BodyFailed {
+                uidl,
+                stored_copy: true,
+                ..
+            } if self
+                .list
+                .get(&uidl)
+                .is_some_and(|e| e.stored && e.on_server) =>
+            {
+                // Gone from disk (removed by hand): fetched from the server instead.
+                if let Some(e) = self.list.get_mut(&uidl) {
+                    e.stored = false;
+                }
+                return vec![Effect::Worker(Request::FetchBody(uidl))];
+            }
+            Event::BodyFailed { uidl, error, .. } => {
+                self.compose_body_failed(&uidl);
+                self.notice = Some(format!("cannot fetch the message: {error}"));
+                self.bodies.insert(uidl, BodyState::Failed(error));
+            }
+            Event::MarksApplied(_) => {}
+            Event::MarksDropped { uidls, why } => {
+                for u in &uidls {
+                    self.marks.remove(u);
+                }
+                self.notice = Some(format!(
+                    "{} deletion mark{} removed: {why}",
+                    uidls.len(),
+                    if uidls.len() == 1 { "" } else { "s" }
+                ));
+            }
+            Event::ConnectionLost {
+                reason,
+                uncommitted,
+            } => {
+                self.connection = Connection::Lost;
+                // The marks are kept and re-applied in the next session; the reason goes last.
+                self.notice = Some(if self.committing {
+                    // y was answered: the worker keeps at it after reconnecting.
+                    format!(
+                        "connection lost; {uncommitted} deletions not committed yet, still trying"
+                    )
+                } else if uncommitted > 0 {
+                    format!("connection lost; {uncommitted} deletions were not committed")
+                } else {
+                    "connection lost".to_string()
+                });
+                self.detail = Some(reason);
+            }
+            Event::Reconnecting { in_secs } => {
+                let lost = self.notice.clone().unwrap_or_default();
+                let lost = lost
+                    .split(" — reconnecting")
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                self.notice = Some(if lost.is_empty() {
+                    format!("reconnecting in {in_secs} s")
+                } else {
+                    format!("{lost} — reconnecting in {in_secs} s")
+                });
+            }
+            Event::Failed(Failure {
+                class,
+                summary: error,
+                detail,
+            }) => {
+                self.committing = false;
+                // The rest of what the task knows goes under the summary.
+                let error = match detail {
+                    Some(d) => format!("{error}\n\n{d}"),
+                    None => error,
+                };
+                match class {
+                    ErrorClass::Login if self.password_typed => {
+                        self.trouble = Some("login failed".into());
+                        self.ask_password(Some(error));
+                    }
+                    ErrorClass::Login => {
+                        self.trouble = Some("login failed".into());
+                        self.popup = Some(Popup::Error {
+                            title: "Login failed".into(),
+                            text: format!("{error}\n\nCheck user and password (password_command, POSTIE_PASSWORD) and auth in the config, then press R to retry."),
+                        })
+                    }
+                    ErrorClass::Tls => {
+                        self.trouble = Some("TLS failed".into());
+                        self.popup = Some(Popup::Error {
+                            title: "Secure connection failed".into(),
+                            text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press R to retry."),
+                        })
+                    }
+                    ErrorClass::Temporary => {
+                        if self.connection != Connection::Connected {
+                            self.connection = Connection::Offline;
+                        }
+                        self.notice = Some(error)
+                    }
+                    // Stopped on purpose: nothing to report.
+                    ErrorClass::Cancelled => {}
+                    ErrorClass::Server | ErrorClass::Local | ErrorClass::Bug => {
+                        self.notice = Some(error)
+                    }
+                }
+            }
+            Event::Crashed(why) => {
+                return vec![Effect::Fatal(format!(
+                    "account {}: {why}; nothing was deleted",
+                    crate::text::sanitize::sanitize_line(&self.header.account)
+                ))];
+            }
+            Event::Closed { .. } => {
+                self.connection = Connection::Closed;
+                return vec![Effect::Exit];
+            }
+        }
+        vec![]
+    }
+
+    /// `Msg::Threaded`: a thread job's answer (stale generations are dropped).
+    pub(super) fn threaded(
+        &mut self,
+        folder: Folder,
+        generation: u64,
+        layout: Arc<thread::Layout>,
+    ) -> Vec<Effect> {
+        let list = self.list_of(folder);
+        list.thread_running = false;
+        if generation == list.thread_generation {
+            list.thread_layout = Some(layout);
+            list.relayout();
+        }
+        let again = list.thread_again;
+        let mut effects = if again { self.rethread(folder) } else { vec![] };
+        if folder == self.folder {
+            effects.extend(self.list_moved());
+        }
+        effects
+    }
+
+    /// `Msg::IndexHits`: the full-text index's answer for a limit pattern.
+    pub(super) fn index_hits(
+        &mut self,
+        folder: Folder,
+        pattern: String,
+        hits: IndexHits,
+    ) -> Vec<Effect> {
+        let list = self.list_of(folder);
+        if let Some(l) = list.limit.as_mut().filter(|l| l.pattern.text == pattern) {
+            l.indexed = Some(hits);
+            list.relayout();
+            if self.notice.as_deref() == Some("searching the stored mail…") {
+                self.notice = None;
+            }
+            return self.list_moved();
+        }
+        vec![]
+    }
+}

@@ -1,0 +1,214 @@
+//! Keys while a pop-up or a prompt line is up: help, attachments, links,
+//! confirmations, the password, the limit pattern, the save directory.
+use super::keymap::Key;
+use super::*;
+
+impl App {
+    pub(super) fn prompt_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some((prompt, text)) = self.prompt.as_mut() else {
+            return vec![];
+        };
+        if *prompt == Prompt::Limit && key == Key::Enter {
+            let text = std::mem::take(text);
+            self.prompt = None;
+            return self.set_limit(&text);
+        }
+        if matches!(prompt, Prompt::Password { .. }) && key == Key::Enter {
+            if text.is_empty() {
+                return vec![];
+            }
+            // Taken as typed: spaces may belong to a password.
+            let password = crate::secret::Secret::new(std::mem::take(text));
+            self.prompt = None;
+            self.needs_password = false;
+            self.password_typed = true;
+            self.trouble = None;
+            self.notice = Some("logging in…".into());
+            return vec![Effect::Password(password)];
+        }
+        match key {
+            Key::Char(c) => text.push(c),
+            Key::Backspace => {
+                text.pop();
+            }
+            Key::Esc | Key::Ctrl('c') => {
+                // A password typed half-way is wiped, not just dropped.
+                drop(crate::secret::Secret::new(std::mem::take(text)));
+                self.prompt = None;
+            }
+            Key::Ctrl('u') => text.clear(),
+            Key::Enter => {
+                let prompt = prompt.clone();
+                let text = text.trim().to_string();
+                self.prompt = None;
+                if text.is_empty() {
+                    return vec![];
+                }
+                return match prompt {
+                    Prompt::SaveTo { uidl, parts } => {
+                        let dir = crate::paths::expand_tilde(std::path::Path::new(&text));
+                        self.notice = Some("saving…".into());
+                        let stored = self.list.get(&uidl).is_some_and(|e| e.stored)
+                            || matches!(self.bodies.get(&uidl), Some(BodyState::Ready(_)))
+                                && !uidl.is_session();
+                        if stored {
+                            vec![Effect::Local(LocalRequest::Save { uidl, dir, parts })]
+                        } else {
+                            vec![Effect::Worker(Request::Save { uidl, dir, parts })]
+                        }
+                    }
+                    Prompt::Pipe { uidl, part } => vec![Effect::PipeAttachment {
+                        uidl,
+                        part,
+                        command: text,
+                    }],
+                    Prompt::Attach { id } => {
+                        let path = crate::paths::expand_tilde(std::path::Path::new(&text));
+                        vec![Effect::Compose(crate::send::ComposeRequest::Attach {
+                            id,
+                            path,
+                        })]
+                    }
+                    Prompt::PipeMessage { uidl } => self.pipe_message(uidl, text),
+                    // Answered above.
+                    Prompt::Password { .. } | Prompt::Limit => vec![],
+                };
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub(super) fn popup_key(&mut self, popup: Popup, key: Key) -> Vec<Effect> {
+        match popup {
+            Popup::ConfirmQuit { .. } => match key {
+                Key::Char('y') | Key::Char('Y') => {
+                    self.popup = None;
+                    self.committing = true;
+                    self.notice = Some(format!("deleting {} messages…", self.all_marks()));
+                    vec![Effect::Worker(Request::QuitCommit)]
+                }
+                Key::Char('n') | Key::Char('N') => {
+                    self.popup = None;
+                    self.exit_discarding()
+                }
+                Key::Char('c') | Key::Char('C') | Key::Esc | Key::Char('q') => {
+                    self.popup = None;
+                    vec![]
+                }
+                Key::Ctrl('c') => self.exit_discarding(),
+                _ => vec![],
+            },
+            Popup::ConfirmPurge { uidl } => {
+                self.popup = None;
+                match key {
+                    Key::Char('y') | Key::Char('Y') => vec![Effect::Local(LocalRequest::Delete {
+                        uidl,
+                        from: Folder::Trash,
+                    })],
+                    Key::Ctrl('c') => self.exit_discarding(),
+                    _ => vec![],
+                }
+            }
+            Popup::Attachments { selected } => {
+                let View::Reader(r) = &self.view else {
+                    self.popup = None;
+                    return vec![];
+                };
+                let uidl = r.uidl.clone();
+                let count = r.body.as_ref().map_or(0, |b| b.attachments.len());
+                let part = selected + 1;
+                match key {
+                    Key::Char('j') | Key::Down => {
+                        self.popup = Some(Popup::Attachments {
+                            selected: (selected + 1).min(count.saturating_sub(1)),
+                        })
+                    }
+                    Key::Char('k') | Key::Up => {
+                        self.popup = Some(Popup::Attachments {
+                            selected: selected.saturating_sub(1),
+                        })
+                    }
+                    Key::Char('s') => {
+                        self.popup = None;
+                        self.ask_save(uidl, vec![part]);
+                    }
+                    Key::Char('S') => {
+                        self.popup = None;
+                        self.ask_save(uidl, Vec::new());
+                    }
+                    Key::Char('|') => {
+                        self.popup = None;
+                        self.prompt = Some((Prompt::Pipe { uidl, part }, String::new()));
+                    }
+                    Key::Enter => {
+                        self.popup = None;
+                        return vec![Effect::OpenAttachment { uidl, part }];
+                    }
+                    Key::Ctrl('c') => return self.exit_discarding(),
+                    _ => self.popup = None,
+                }
+                vec![]
+            }
+            Popup::Links { items, selected } => {
+                match key {
+                    Key::Char('j') | Key::Down => {
+                        self.popup = Some(Popup::Links {
+                            selected: (selected + 1).min(items.len().saturating_sub(1)),
+                            items,
+                        })
+                    }
+                    Key::Char('k') | Key::Up => {
+                        self.popup = Some(Popup::Links {
+                            selected: selected.saturating_sub(1),
+                            items,
+                        })
+                    }
+                    Key::Enter | Key::Char('y') => {
+                        self.popup = None;
+                        if let Some(item) = items.get(selected) {
+                            let shown: String = item.chars().take(60).collect();
+                            self.notice = Some(format!("copied to your clipboard: {shown}"));
+                            return vec![Effect::Clipboard(item.clone())];
+                        }
+                    }
+                    Key::Ctrl('c') => return self.exit_discarding(),
+                    _ => self.popup = None,
+                }
+                vec![]
+            }
+            Popup::Help { scroll }
+                if matches!(key, Key::Char('j') | Key::Down | Key::Char('k') | Key::Up) =>
+            {
+                let down = matches!(key, Key::Char('j') | Key::Down);
+                let scroll = if down {
+                    scroll + 1
+                } else {
+                    scroll.saturating_sub(1)
+                };
+                self.popup = Some(Popup::Help {
+                    scroll: scroll.min(keymap::BINDINGS.len()),
+                });
+                vec![]
+            }
+            // Answered by compose_popup_key before this is reached.
+            Popup::ConfirmAbandon | Popup::ConfirmResend { .. } | Popup::ContinueDraft { .. } => {
+                self.popup = None;
+                vec![]
+            }
+            Popup::Help { .. } | Popup::Error { .. } => {
+                if key == Key::Ctrl('c') {
+                    return self.exit_discarding();
+                }
+                let retry = matches!(popup, Popup::Error { title, .. } if title != "Cannot compose")
+                    && matches!(key, Key::Char('r') | Key::Char('R'));
+                self.popup = None;
+                if retry {
+                    self.notice = Some("retrying…".into());
+                    return vec![Effect::Worker(Request::Refresh)];
+                }
+                vec![]
+            }
+        }
+    }
+}

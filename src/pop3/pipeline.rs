@@ -1,0 +1,211 @@
+//! The pipelining scheduler, sans I/O: how many commands may be in flight
+//! (a window that grows while replies come back promptly and shrinks when
+//! they lag), and what a reply handler says next (`Flow`). The socket loop
+//! in `connection` asks it; its tests need no socket.
+
+use std::time::{Duration, Instant};
+
+use super::codec::{Command, StatusLine};
+use super::error::Pop3Error;
+
+/// What a pipeline's reply handler wants next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Send nothing more; the replies already in flight are still read and handed over.
+    Pause,
+    /// Send these too, after the rest (what to ask next depends on this reply:
+    /// after STAT, the `TOP n 0` of every message).
+    Append(Vec<Command>),
+}
+
+/// A reply: the status line, and for a positive multi-line reply its unstuffed body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: StatusLine,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    /// The reply as a result: `-ERR` becomes `Pop3Error::Refused` for `cmd`.
+    pub fn into_result(self, cmd: &Command) -> Result<Reply, Pop3Error> {
+        if self.status.is_ok() {
+            Ok(self)
+        } else {
+            Err(Pop3Error::refused(cmd, self.status))
+        }
+    }
+}
+
+/// Bytes of command text first allowed in flight: about 5,000 `TOP n 0`,
+/// a round trip's worth of a fast server on a 50 ms link.
+pub const INITIAL_WINDOW: usize = 64 * 1024;
+
+/// The least the window shrinks to: over a thousand `TOP n 0`, enough for a
+/// server on the same machine.
+pub const PIPELINE_WINDOW: usize = 16 * 1024;
+
+/// The most the window grows to on a long, fast link.
+pub const MAX_PIPELINE_WINDOW: usize = 1024 * 1024;
+
+/// The pipeline window: enough commands in flight to keep the server busy
+/// across a round trip, and not many more. Two measurements size it, as TCP
+/// BBR and Vegas size theirs: the shortest delay seen between a command and
+/// its reply (the round trip with no queue), and the rate at which the
+/// server answers (bytes of commands per second over a round trip). The
+/// window grows to two round trips of that rate: while the window is what
+/// limits, the rate is about the window per round trip, so it doubles each
+/// round trip until the server is what limits. It shrinks when replies come
+/// back well over a round trip late (they waited in a queue at the server),
+/// so on a short link few commands wait there, which keeps a pause (the user
+/// opening a message) quick to take effect; a slow command (UIDL of a big
+/// mailbox) shrinks it only until the next round trip's rate restores it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Window {
+    /// Bytes of commands that may be in flight.
+    pub(super) bytes: usize,
+    min_delay: Option<Duration>,
+    /// Bytes of commands answered since `since`.
+    answered: usize,
+    since: Option<Instant>,
+}
+
+impl Window {
+    pub(super) fn new() -> Window {
+        Window {
+            bytes: INITIAL_WINDOW,
+            min_delay: None,
+            answered: 0,
+            since: None,
+        }
+    }
+
+    /// Writes go out when this much of the window is free: in batches, but
+    /// soon enough that the window stays nearly full.
+    pub(super) fn refill_below(&self) -> usize {
+        self.bytes - self.bytes / 4
+    }
+
+    /// A reply arrived `delay` after its command (of `len` bytes) was sent.
+    pub(super) fn observe(&mut self, delay: Duration, len: usize) {
+        self.observe_at(Instant::now(), delay, len);
+    }
+
+    pub(super) fn observe_at(&mut self, now: Instant, delay: Duration, len: usize) {
+        let base = self.min_delay.map_or(delay, |m| m.min(delay));
+        self.min_delay = Some(base);
+        if delay > base * 5 / 2 + Duration::from_millis(5) {
+            self.bytes = self.bytes.saturating_sub(len).max(PIPELINE_WINDOW);
+        }
+        let since = *self.since.get_or_insert(now);
+        self.answered += len;
+        // The rate over at least a round trip (and 5 ms, for a clock's grain).
+        let interval = now.duration_since(since);
+        if interval < base.max(Duration::from_millis(5)) {
+            return;
+        }
+        let rate = self.answered as f64 / interval.as_secs_f64();
+        self.answered = 0;
+        self.since = Some(now);
+        let target = (2.0 * base.as_secs_f64() * rate) as usize;
+        self.bytes = self.bytes.max(target).min(MAX_PIPELINE_WINDOW);
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// Commands of `len` bytes through a link of round trip `rtt` to a server
+    /// answering `rate` bytes of commands per second, written the way
+    /// `pipeline` writes them (refilled below `Window::refill_below`).
+    /// Returns the window after `total` commands, and the longest any command
+    /// of the second half (once the window has settled) waited at the server.
+    fn simulate(rtt: Duration, rate: f64, total: usize) -> (usize, Duration) {
+        simulate_with(rtt, rate, total, None)
+    }
+
+    /// As `simulate`, with one command (number, seconds) much slower than
+    /// the others, as UIDL of a big mailbox is.
+    fn simulate_with(
+        rtt: Duration,
+        rate: f64,
+        total: usize,
+        slow: Option<(usize, f64)>,
+    ) -> (usize, Duration) {
+        let len = 13;
+        let start = Instant::now();
+        let mut w = Window::new();
+        let mut now = Duration::ZERO;
+        let mut server_free = Duration::ZERO;
+        let mut in_flight: VecDeque<(Duration, Duration)> = VecDeque::new(); // (sent, answered)
+        let (mut sent, mut done) = (0, 0);
+        let mut longest_wait = Duration::ZERO;
+        while done < total {
+            if in_flight.is_empty() || in_flight.len() * len <= w.refill_below() {
+                while sent < total && in_flight.len() * len < w.bytes {
+                    let arrives = now + rtt / 2;
+                    let begins = arrives.max(server_free);
+                    if sent > total / 2 {
+                        longest_wait = longest_wait.max(begins - arrives);
+                    }
+                    let work = match slow {
+                        Some((n, secs)) if n == sent => secs,
+                        _ => len as f64 / rate,
+                    };
+                    server_free = begins + Duration::from_secs_f64(work);
+                    in_flight.push_back((now, server_free + rtt / 2));
+                    sent += 1;
+                }
+            }
+            let Some((at, back)) = in_flight.pop_front() else {
+                break;
+            };
+            now = now.max(back);
+            w.observe_at(start + now, now - at, len);
+            done += 1;
+        }
+        (w.bytes, longest_wait)
+    }
+
+    #[test]
+    fn a_long_link_to_a_fast_server_opens_the_window_to_two_round_trips_of_its_pace() {
+        // 50 ms round trip, 100,000 TOPs a second.
+        let rate = 13.0 * 100_000.0;
+        let (bytes, wait) = simulate(Duration::from_millis(50), rate, 200_000);
+        let two_rtts = 2.0 * 0.05 * rate;
+        assert!(
+            (bytes as f64) > 0.8 * two_rtts && (bytes as f64) < 1.3 * two_rtts,
+            "window {bytes}, two round trips of the server {two_rtts}"
+        );
+        // Commands queue at the server for about a round trip, no more.
+        assert!(wait < Duration::from_millis(120), "waited {wait:?}");
+    }
+
+    #[test]
+    fn a_slow_command_does_not_leave_the_window_shut() {
+        // UIDL of 100,000 messages: 150 ms of the server's time, early on.
+        let rate = 13.0 * 100_000.0;
+        let slow = Some((100, 0.150));
+        let (bytes, _) = simulate_with(Duration::from_millis(50), rate, 100_000, slow);
+        assert!(
+            bytes as f64 > 0.8 * 2.0 * 0.05 * rate,
+            "window {bytes} after the slow command"
+        );
+    }
+
+    #[test]
+    fn a_local_server_keeps_the_window_small() {
+        let (bytes, wait) = simulate(Duration::from_micros(100), 13.0 * 100_000.0, 50_000);
+        assert_eq!(bytes, PIPELINE_WINDOW);
+        assert!(wait < Duration::from_millis(20), "waited {wait:?}");
+    }
+
+    #[test]
+    fn a_slow_server_on_a_long_link_gets_no_more_than_it_can_use() {
+        // 2,000 commands a second: two round trips' worth is 200 commands.
+        let (bytes, _) = simulate(Duration::from_millis(50), 13.0 * 2_000.0, 5_000);
+        assert_eq!(bytes, PIPELINE_WINDOW);
+    }
+}
