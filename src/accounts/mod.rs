@@ -5,12 +5,14 @@
 //! there), and the setup wizard that ties them together (`postie setup`,
 //! and `A` in the reader).
 
+mod build;
 pub mod probe;
 pub mod providers;
 mod resolve;
 pub mod wizard;
 pub mod write;
 
+pub use build::{client_config, decode_options, endpoint, identity, smtp_settings};
 pub use resolve::{
     demo_client_config, file_settings, resolve, resolve_all, resolve_offline, ReaderAccount,
     Source, SourceArgs,

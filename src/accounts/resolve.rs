@@ -221,7 +221,7 @@ impl Source {
             TlsMode::StartTls => "STLS",
             TlsMode::None => "plain",
         };
-        let client = account.client_config(password);
+        let client = crate::accounts::client_config(account, password);
         Source {
             label: name.to_string(),
             mode: mode.into(),
@@ -230,7 +230,7 @@ impl Source {
             download_dir: crate::paths::download_dir(account.download_dir.as_deref()),
             background_download: account.background_download(),
             policy: account.leave_policy(),
-            decode: account.decode_options(),
+            decode: crate::accounts::decode_options(account),
             client,
             demo: None,
             account: Some(account.clone()),
@@ -278,7 +278,7 @@ pub fn file_settings(args: &SourceArgs) -> Result<(DecodeOptions, PathBuf)> {
     };
     let (_, account) = config.account(args.account.as_deref())?;
     Ok((
-        account.decode_options(),
+        crate::accounts::decode_options(account),
         crate::paths::download_dir(account.download_dir.as_deref()),
     ))
 }

@@ -99,10 +99,10 @@ pub async fn run(args: &SourceArgs, a: SendArgs) -> Result<u8> {
             eprintln!("postie: warning: {w}");
         }
         let (name, account) = config.account(wanted.as_deref())?;
-        let identity = account.identity(name)?;
+        let identity = crate::accounts::identity(account, name)?;
         if account.smtp.is_none() {
             // Said before anything is read or stored.
-            account.smtp_settings(name, None)?;
+            crate::accounts::smtp_settings(account, name, None)?;
         }
         Ok((name.to_string(), account.clone(), identity))
     })
@@ -112,7 +112,7 @@ pub async fn run(args: &SourceArgs, a: SendArgs) -> Result<u8> {
     if args.demo {
         return Err(anyhow!("the demo mailbox cannot send mail"));
     }
-    let decode = account.decode_options();
+    let decode = crate::accounts::decode_options(&account);
     let root = crate::store::default_root(&name);
     let key = crate::store::account_key(account.host.trim(), &account.user);
     let store = tokio::task::spawn_blocking(move || Store::open(&root, &key, decode))
@@ -168,7 +168,7 @@ async fn send_with(
         .await
         .map_err(|_| anyhow!("the local store stopped"))??;
     let (n, acct) = (name.to_string(), account.clone());
-    let smtp = tokio::task::spawn_blocking(move || acct.smtp_settings(&n, None))
+    let smtp = tokio::task::spawn_blocking(move || crate::accounts::smtp_settings(&acct, &n, None))
         .await
         .context("the password reader stopped")?;
     let smtp = match smtp {

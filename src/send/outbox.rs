@@ -394,13 +394,25 @@ pub fn settle_sent(store: &mut Store) -> Vec<String> {
     if marked.is_empty() {
         return Vec::new();
     }
-    let sent: std::collections::HashSet<String> = store
-        .load(Folder::Sent)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| r.summary.as_ref().map(|s| s.message_id().to_string()))
-        .filter(|m| !m.is_empty())
-        .collect();
+    let sent_ids = |store: &mut Store| -> std::collections::HashSet<String> {
+        store
+            .load(Folder::Sent)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.summary.as_ref().map(|s| s.message_id().to_string()))
+            .filter(|m| !m.is_empty())
+            .collect()
+    };
+    let mut sent = sent_ids(store);
+    if marked.iter().any(|(_, mid, _)| !sent.contains(mid)) {
+        // A kill between the Sent copy's rename and its index row leaves a
+        // file the index does not know yet: take the folders' files up
+        // (rare: only after such a kill) before deciding.
+        if let Err(e) = store.reconcile() {
+            tracing::warn!("local store: {e}");
+        }
+        sent = sent_ids(store);
+    }
     let mut notes = Vec::new();
     for (id, mid, head_draft) in marked {
         if !sent.contains(&mid) {
@@ -491,5 +503,48 @@ mod tests {
         }
         assert_eq!(s.load(Folder::Sent).unwrap().len(), 1, "Sent untouched");
         assert!(settle_sent(&mut s).is_empty(), "nothing more to settle");
+    }
+
+    /// A kill between the Sent copy's rename and its index row: the file is
+    /// in Sent, the index does not list it yet. The next start still
+    /// removes the draft (it used to stay: in Sent and in Drafts).
+    #[test]
+    fn a_sent_copy_the_index_does_not_know_yet_still_settles_its_draft() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        let mid = "<1764900001.def.postie@example.cn>";
+        let id = s
+            .put_local(
+                Folder::Drafts,
+                draft(
+                    "cut after the rename",
+                    &format!("sending {mid} (started x)"),
+                )
+                .render()
+                .as_bytes(),
+                Flags::DRAFT,
+            )
+            .unwrap()
+            .0;
+        let copy = format!(
+            "From: li@example.cn\r\nTo: bo@example.cn\r\nSubject: cut after the rename\r\nMessage-ID: {mid}\r\n\r\nbody\r\n"
+        );
+        // Written into Sent as the store writes it, but no index row.
+        crate::store::maildir::deliver(
+            &dir.path().join("Sent"),
+            None,
+            copy.as_bytes(),
+            Flags::SEEN,
+        )
+        .unwrap();
+        assert!(s.load(Folder::Sent).unwrap().is_empty());
+        let notes = settle_sent(&mut s);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(s.path(&id).unwrap(), None, "the draft is gone");
+        assert_eq!(
+            s.load(Folder::Sent).unwrap().len(),
+            1,
+            "the Sent copy is indexed"
+        );
     }
 }

@@ -185,11 +185,11 @@ fn account_sending(
     account: &crate::config::AccountConfig,
     password: Option<&crate::secret::Secret>,
 ) -> compose::Sending {
-    let identity = account.identity(name).map_err(|e| e.to_string())?;
+    let identity = crate::accounts::identity(account, name).map_err(|e| e.to_string())?;
     let smtp = match password {
-        Some(p) => account
-            .smtp_settings(name, Some(p))
-            .map_err(|e| e.to_string()),
+        Some(p) => {
+            crate::accounts::smtp_settings(account, name, Some(p)).map_err(|e| e.to_string())
+        }
         None => Err(
             "log in to this account first (its password is asked for in the reader), then send"
                 .into(),

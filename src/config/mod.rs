@@ -1,0 +1,444 @@
+//! The user's accounts (CONTRACT.md "Configuration"): where the config file
+//! lives, what it may say (the schema, built from the library's own types),
+//! and where a password comes from. `accounts` turns it into what the tasks
+//! take; nothing here opens a connection.
+
+mod password;
+#[cfg(test)]
+mod tests;
+mod units;
+
+pub(crate) use password::run_password_command;
+pub use password::{password_variable, PASSWORD_COMMAND_TIMEOUT};
+pub use units::{parse_duration, parse_size};
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::pop3::{AuthPreference, TlsMode};
+use crate::secret::Secret;
+use crate::send::smtp::SmtpAuth;
+use crate::sync::LeavePolicy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("config {path}: {reason}")]
+    Parse { path: String, reason: String },
+    #[error(
+        "config {path}: no accounts defined (add an [accounts.NAME] table, or run with --demo)"
+    )]
+    NoAccounts { path: String },
+    #[error("no account named {name:?} in {path} (accounts: {known})")]
+    UnknownAccount {
+        name: String,
+        path: String,
+        known: String,
+    },
+    #[error("no config file at {path}; create it (see README.md) or run with --demo")]
+    Missing { path: String },
+    #[error("account {account}: {reason}")]
+    Invalid { account: String, reason: String },
+    #[error("account {account}: password_command failed: {reason}")]
+    PasswordCommand { account: String, reason: String },
+    #[error("account {account}: no password: set password_command or password in the config, or POSTIE_PASSWORD in the environment")]
+    NoPassword { account: String },
+}
+
+/// How to read mislabelled or unlabelled text (used by the decoder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decoding {
+    /// Repair charsets that are evidently mislabelled.
+    #[default]
+    Smart,
+    /// Decode exactly as labelled.
+    Strict,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: TlsMode,
+    pub user: String,
+    #[serde(default)]
+    pub auth: AuthPreference,
+    pub password_command: Option<String>,
+    pub password: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub allow_insecure_auth: bool,
+    pub fallback_charset: Option<String>,
+    #[serde(default)]
+    pub decoding: Decoding,
+    /// Send commands ahead when the server offers PIPELINING (default true).
+    #[serde(default = "default_true")]
+    pub pipelining: bool,
+    /// Seconds for connecting (TCP, TLS and greeting); default 20.
+    pub connect_timeout: Option<u64>,
+    /// Seconds from a command to its reply's first line; default 60.
+    pub command_timeout: Option<u64>,
+    /// Longest silence in seconds inside a long reply; default 60.
+    pub read_timeout: Option<u64>,
+    /// Where saved attachments go (default `$XDG_DOWNLOAD_DIR`, else `~/Downloads`).
+    pub download_dir: Option<PathBuf>,
+    /// What downloading leaves on the server: `always`, `never`, `Nd`, `until-deleted`.
+    pub leave_on_server: Option<String>,
+    /// `on-open` (a body is stored when first read) or `all` (the reader
+    /// downloads every new message in the background).
+    pub download: Option<String>,
+    /// With `download = "all"`: larger messages wait until opened ("10M").
+    pub max_download_size: Option<String>,
+    /// The From address of mail sent (default: `user`, if it is an address).
+    pub email: Option<String>,
+    /// The display name on mail sent.
+    pub name: Option<String>,
+    pub signature: Option<String>,
+    pub signature_file: Option<PathBuf>,
+    /// Other addresses that are the user's (left out of reply-all).
+    #[serde(default)]
+    pub alternates: Vec<String>,
+    /// Sending; without it, compose and reply say how to add it.
+    pub smtp: Option<SmtpConfig>,
+    /// How often the reader looks for new mail with a new session ("5m";
+    /// "0": only when asked with R).
+    pub check_interval: Option<String>,
+    /// Ring the terminal's bell when new mail arrives.
+    #[serde(default)]
+    pub bell_on_new: bool,
+    /// Seconds a `password_command` may take (default 30).
+    pub password_command_timeout: Option<u64>,
+    /// The largest message postie takes in ("1G", the default).
+    pub max_message_size: Option<String>,
+}
+
+/// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
+/// for STARTTLS, 25 without TLS. The modes are POP3's (`TlsMode`).
+pub fn smtp_default_port(tls: TlsMode) -> u16 {
+    match tls {
+        TlsMode::Implicit => 465,
+        TlsMode::StartTls => 587,
+        TlsMode::None => 25,
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: Option<u16>,
+    /// `implicit` (465), `starttls` (587; refused when not offered), `none`.
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// Default: the account's user.
+    pub user: Option<String>,
+    #[serde(default)]
+    pub auth: SmtpAuth,
+    /// Default: the account's password source.
+    pub password_command: Option<String>,
+    pub password: Option<Secret>,
+    /// Default: the account's ca_file.
+    pub ca_file: Option<PathBuf>,
+    /// Default: the account's allow_insecure_auth.
+    pub allow_insecure_auth: Option<bool>,
+    /// Seconds for connecting and for each reply; default 60.
+    pub timeout: Option<u64>,
+}
+
+/// The default `max_message_size`: 1 GB.
+pub const MAX_MESSAGE_SIZE: u64 = crate::pop3::client::MAX_MESSAGE_SIZE;
+
+/// The default `check_interval`.
+pub const CHECK_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    default_account: Option<String>,
+    #[serde(default)]
+    accounts: IndexMap<String, AccountConfig>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub default_account: Option<String>,
+    pub accounts: IndexMap<String, AccountConfig>,
+    /// Things the user should know but that do not stop postie.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Reads the config. A missing file at the default place is `Ok(None)`
+    /// (postie then opens the demo); a missing file the user named is an error.
+    pub fn load(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
+        let (path, named) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => (
+                crate::paths::config_file(),
+                std::env::var_os("POSTIE_CONFIG").is_some_and(|p| !p.is_empty()),
+            ),
+        };
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Missing { path: shown })
+            }
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: shown,
+                    reason: e.to_string(),
+                })
+            }
+        };
+        let mut config = Config::parse(&text, &path)?;
+        config.check_permissions();
+        Ok(Some(config))
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: shown.clone(),
+            reason: parse_error(text, &e),
+        })?;
+        if file.accounts.is_empty() {
+            return Err(ConfigError::NoAccounts { path: shown });
+        }
+        for (name, acct) in &file.accounts {
+            acct.validate(name)?;
+        }
+        if let Some(d) = &file.default_account {
+            if !file.accounts.contains_key(d) {
+                return Err(unknown_account(d, &shown, &file.accounts));
+            }
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            default_account: file.default_account,
+            accounts: file.accounts,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn check_permissions(&mut self) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let has_password = self.accounts.values().any(|a| {
+                a.password.is_some() || a.smtp.as_ref().is_some_and(|s| s.password.is_some())
+            });
+            if let Ok(meta) = std::fs::metadata(&self.path) {
+                if has_password && meta.permissions().mode() & 0o077 != 0 {
+                    self.warnings.push(format!(
+                        "{} holds a password and is readable by other users; run: chmod 600 {}",
+                        self.path.display(),
+                        self.path.display()
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The named account, else `default_account`, else the first in the file.
+    pub fn account(&self, name: Option<&str>) -> Result<(&str, &AccountConfig), ConfigError> {
+        let wanted = name.or(self.default_account.as_deref());
+        let found = match wanted {
+            Some(n) => self.accounts.get_key_value(n),
+            None => self.accounts.first(),
+        };
+        found.map(|(k, v)| (k.as_str(), v)).ok_or_else(|| {
+            unknown_account(
+                wanted.unwrap_or_default(),
+                &self.path.display().to_string(),
+                &self.accounts,
+            )
+        })
+    }
+}
+
+fn unknown_account(
+    name: &str,
+    path: &str,
+    accounts: &IndexMap<String, AccountConfig>,
+) -> ConfigError {
+    ConfigError::UnknownAccount {
+        name: name.to_string(),
+        path: path.to_string(),
+        known: accounts.keys().cloned().collect::<Vec<_>>().join(", "),
+    }
+}
+
+impl AccountConfig {
+    fn validate(&self, name: &str) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            account: name.to_string(),
+            reason,
+        };
+        if self.host.trim().is_empty() {
+            return Err(invalid("host is empty".into()));
+        }
+        if self.user.is_empty() || self.user.contains(['\r', '\n', '\0']) {
+            return Err(invalid("user must be non-empty and on one line".into()));
+        }
+        if self.port == Some(0) {
+            return Err(invalid("port 0 is not a port".into()));
+        }
+        if let Some(cs) = &self.fallback_charset {
+            if encoding_rs::Encoding::for_label(cs.as_bytes()).is_none() {
+                return Err(invalid(format!(
+                    "fallback_charset {cs:?} is not a charset postie knows"
+                )));
+            }
+        }
+        if let Some(p) = &self.leave_on_server {
+            LeavePolicy::parse(p).map_err(invalid)?;
+        }
+        if let Some(d) = &self.download {
+            if d != "on-open" && d != "all" {
+                return Err(invalid(format!(
+                    "download {d:?} is not \"on-open\" or \"all\""
+                )));
+            }
+        }
+        if let Some(m) = &self.max_message_size {
+            if parse_size(m).is_none_or(|n| n == 0) {
+                return Err(invalid(format!(
+                    "max_message_size {m:?} is not a size like \"1G\""
+                )));
+            }
+        }
+        if let Some(m) = &self.max_download_size {
+            if parse_size(m).is_none() {
+                return Err(invalid(format!(
+                    "max_download_size {m:?} is not a size like \"10M\""
+                )));
+            }
+        }
+        if let Some(c) = &self.check_interval {
+            if parse_duration(c).is_none() {
+                return Err(invalid(format!(
+                    "check_interval {c:?} is not a time like \"5m\", \"30s\" or \"0\""
+                )));
+            }
+        }
+        if let Some(e) = &self.email {
+            if crate::mime::address::parse_mailbox(e).is_err() {
+                return Err(invalid(format!("email {e:?} is not an e-mail address")));
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() {
+                return Err(invalid("smtp.host is empty".into()));
+            }
+            if smtp.port == Some(0) {
+                return Err(invalid("smtp.port 0 is not a port".into()));
+            }
+            if smtp.timeout == Some(0) {
+                return Err(invalid("smtp.timeout must be at least 1 second".into()));
+            }
+        }
+        for (what, v) in [
+            ("connect_timeout", self.connect_timeout),
+            ("command_timeout", self.command_timeout),
+            ("read_timeout", self.read_timeout),
+        ] {
+            if v == Some(0) {
+                return Err(invalid(format!("{what} must be at least 1 second")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `download = "all"`, and the size limit for it.
+    pub fn background_download(&self) -> Option<Option<u64>> {
+        (self.download.as_deref() == Some("all"))
+            .then(|| self.max_download_size.as_deref().and_then(parse_size))
+    }
+
+    /// `max_message_size` (checked by `validate`), else 1 GB.
+    pub fn max_message(&self) -> u64 {
+        self.max_message_size
+            .as_deref()
+            .and_then(parse_size)
+            .unwrap_or(MAX_MESSAGE_SIZE)
+    }
+
+    /// The account's `leave_on_server` (checked by `validate`).
+    pub fn leave_policy(&self) -> LeavePolicy {
+        self.leave_on_server
+            .as_deref()
+            .and_then(|p| LeavePolicy::parse(p).ok())
+            .unwrap_or_default()
+    }
+
+    /// How often the reader looks for new mail; None: only on R.
+    pub fn check_every(&self) -> Option<Duration> {
+        let d = self
+            .check_interval
+            .as_deref()
+            .and_then(parse_duration)
+            .unwrap_or(CHECK_INTERVAL);
+        (!d.is_zero()).then_some(d)
+    }
+
+    /// The From address: `email`, else `user` when it is an address.
+    pub fn from_address(&self) -> Option<String> {
+        self.email
+            .clone()
+            .or_else(|| self.user.contains('@').then(|| self.user.clone()))
+            .map(|a| a.trim().to_string())
+    }
+}
+
+/// A TOML error in words that never quote the file: the line, the column,
+/// the key and what is wrong — the offending line may hold a password
+/// (`password = "Secret…` with its quote missing), and so may a value the
+/// parser would name (`invalid type: integer `12345``).
+fn parse_error(text: &str, e: &toml::de::Error) -> String {
+    let mut what = e.message().trim().replace('\n', " ");
+    if what.starts_with("invalid type") || what.starts_with("invalid value") {
+        // "invalid type: integer `12345`, expected a string": the value goes.
+        if let (Some(a), Some(b)) = (what.find('`'), what.rfind('`')) {
+            if a < b && !what[b + 1..].contains('`') {
+                what.replace_range(a..=b, "");
+                what = what.replace(" ,", ",").replace("  ", " ");
+            }
+        }
+    }
+    let Some(span) = e.span() else {
+        return what;
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..span.start.min(text.len())].chars().count() + 1;
+    // The key of that line, if it has one (a key is never a secret).
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let key = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= 64
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        });
+    match key {
+        Some(k) => format!("line {line}, column {column}, key {k}: {what}"),
+        None => format!("line {line}, column {column}: {what}"),
+    }
+}
