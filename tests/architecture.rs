@@ -377,3 +377,23 @@ fn the_text_check_finds_what_it_should() {
     let code = "if error.starts_with(\"the stored copy\") {}\nlet t = e.to_string().contains(\"x\");\nif f.text.contains(\"not trusted\") {}\nif name.starts_with(\"x\") {}\nif error.contains(&other) {}\n";
     assert_eq!(text_decisions(code), vec![1, 2, 3]);
 }
+
+/// No file in `src/` over 800 lines (STYLE.md: split by responsibility;
+/// tests may live beside a module in `tests.rs` / `*_tests.rs`).
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let mut files = Vec::new();
+    rust_files(&src_dir(), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name != "tests.rs" && !name.ends_with("_tests.rs")
+        })
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).expect("a source file").lines().count();
+            (n > 800).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over 800 lines:\n{}", long.join("\n"));
+}

@@ -8,16 +8,15 @@ pub mod address;
 pub mod charset;
 pub mod date;
 pub mod header;
+pub mod large;
 pub mod render;
 pub mod subject;
 
 pub mod transfer;
 
 pub use charset::DecodeOptions;
-pub use render::{
-    attachment_parts, render_file, render_large, scan_attachments, Attachment, AttachmentPart,
-    Rendered, SPILL_ABOVE,
-};
+pub use large::{render_file, render_large, scan_attachments, SPILL_ABOVE};
+pub use render::{attachment_parts, Attachment, AttachmentPart, Rendered};
 
 use crate::text::sanitize::sanitize_line;
 use header::{find, first_address, split_entity, HeaderContext, Params};

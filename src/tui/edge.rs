@@ -1,0 +1,276 @@
+//! Where one account's effects go: its POP3 worker, its store thread, the
+//! compose task, a pipe, the clipboard; and results back as app messages.
+
+use super::*;
+
+/// Where one account's effects go: its POP3 worker, its store thread, or
+/// back to the UI.
+pub(super) struct Edge {
+    pub(super) req_tx: mpsc::UnboundedSender<Request>,
+    pub(super) ev_tx: mpsc::UnboundedSender<Event>,
+    /// Results of work the edge runs itself, as messages for the app.
+    pub(super) ui: Reply,
+    pub(super) store: Option<StoreHandle>,
+    pub(super) decode: crate::mime::DecodeOptions,
+    /// Who sends and how; replaced once a typed password is known.
+    pub(super) sending: std::sync::Arc<std::sync::Mutex<compose::Sending>>,
+    /// Sending's TLS settings, built once.
+    pub(super) tls: std::sync::Arc<tokio::sync::OnceCell<crate::send::smtp::TlsSetup>>,
+    /// The account's name and settings (None for the demo).
+    pub(super) account: Option<(String, crate::config::AccountConfig)>,
+    /// `bell_on_new`.
+    pub(super) bell: bool,
+}
+
+/// Sends one account's app messages back to the loop.
+#[derive(Clone)]
+pub(super) struct Reply {
+    pub(super) id: u64,
+    pub(super) tx: mpsc::UnboundedSender<(u64, Msg)>,
+}
+
+impl Reply {
+    pub(super) fn send(&self, msg: Msg) {
+        // The loop may be gone already at exit; nothing to do about it then.
+        let _ = self.tx.send((self.id, msg));
+    }
+}
+
+/// What a pipe sends: an attachment's decoded bytes, or a message's raw bytes.
+pub(super) enum Piped {
+    Attachment(crate::uidl::Uidl, usize),
+    Message(crate::uidl::Uidl),
+}
+
+pub(super) type Pipe = (Piped, String);
+
+/// What a batch of effects leaves for the loop: things that need the
+/// terminal (the editor, pipes, the wizard) and news for the title.
+#[derive(Default)]
+pub(super) struct Work {
+    pub(super) pipes: Vec<(usize, Pipe)>,
+    pub(super) edits: Vec<(usize, crate::send::ComposeRequest)>,
+    pub(super) setup: bool,
+    pub(super) new_mail: Vec<usize>,
+    /// A task crashed: the reader exits with this error.
+    pub(super) fatal: Option<String>,
+}
+
+impl Work {
+    /// Carries out `steps`; true when the reader should exit.
+    pub(super) fn take(&mut self, running: &[Running], steps: Steps) -> bool {
+        self.new_mail.extend(steps.new_mail);
+        if steps.fatal.is_some() {
+            self.fatal = steps.fatal;
+        }
+        for (i, effect) in steps.effects {
+            let Some(r) = running.get(i) else { continue };
+            r.edge.execute(i, effect, self);
+        }
+        steps.exit
+    }
+}
+
+impl Edge {
+    pub(super) fn sending(&self) -> compose::Sending {
+        match self.sending.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub(super) fn execute(&self, i: usize, effect: Effect, work: &mut Work) {
+        match effect {
+            Effect::Worker(r) => {
+                let _ = self.req_tx.send(r);
+            }
+            Effect::Local(r) => self.local(r),
+            Effect::OpenAttachment { uidl, part } => match &self.store {
+                Some(store) => {
+                    local::open_attachment(store, self.decode, uidl, part, self.ev_tx.clone())
+                }
+                None => self.no_store(),
+            },
+            Effect::PipeAttachment {
+                uidl,
+                part,
+                command,
+            } => work
+                .pipes
+                .push((i, (Piped::Attachment(uidl, part), command))),
+            Effect::PipeMessage { uidl, command } => {
+                work.pipes.push((i, (Piped::Message(uidl), command)))
+            }
+            Effect::Clipboard(text) => copy_to_clipboard(&text),
+            Effect::Compose(
+                r @ (crate::send::ComposeRequest::Start { .. }
+                | crate::send::ComposeRequest::Edit { .. }),
+            ) => work.edits.insert(0, (i, r)),
+            Effect::Compose(r) => compose::spawn(self, r),
+            Effect::Password(p) => self.password_typed(p),
+            Effect::Setup => work.setup = true,
+            Effect::Thread { folder, job } => {
+                let ui = self.ui.clone();
+                tokio::task::spawn_blocking(move || {
+                    let layout = std::sync::Arc::new(job.run());
+                    ui.send(Msg::Threaded {
+                        folder,
+                        generation: job.generation,
+                        layout,
+                    });
+                });
+            }
+            Effect::SearchIndex {
+                folder,
+                pattern,
+                query,
+            } => match &self.store {
+                Some(store) => {
+                    let (ui, ev_tx) = (self.ui.clone(), self.ev_tx.clone());
+                    store.post(move |s| match s.index_hits(folder, query) {
+                        Ok(hits) => ui.send(Msg::IndexHits {
+                            folder,
+                            pattern,
+                            hits,
+                        }),
+                        Err(e) => {
+                            let _ = ev_tx.send(Event::Failed(Failure::new(
+                                ErrorClass::Local,
+                                format!("cannot search the stored mail: {e}"),
+                            )));
+                        }
+                    });
+                }
+                None => self.no_store(),
+            },
+            // The desk answers these itself.
+            Effect::NextAccount { .. } | Effect::NewMail(_) | Effect::Exit | Effect::Fatal(_) => {}
+        }
+    }
+
+    /// The password typed at the prompt: to the worker, and (off the async
+    /// threads) into the sending settings that default to it.
+    pub(super) fn password_typed(&self, password: crate::secret::Secret) {
+        let _ = self.req_tx.send(Request::Password(password.clone()));
+        let Some((name, account)) = self.account.clone() else {
+            return;
+        };
+        let cell = self.sending.clone();
+        tokio::task::spawn_blocking(move || {
+            let s = account_sending(&name, &account, Some(&password));
+            if let Ok(mut slot) = cell.lock() {
+                *slot = s;
+            }
+        });
+    }
+
+    pub(super) fn local(&self, r: LocalRequest) {
+        match (&self.store, r) {
+            (Some(store), r) => local::execute(store, self.decode, r, self.ev_tx.clone()),
+            // Without a store, a body comes from the server as before.
+            (None, LocalRequest::LoadBody(u)) => {
+                let _ = self.req_tx.send(Request::FetchBody(u));
+            }
+            (None, LocalRequest::SetFlags(..)) => {}
+            (None, _) => self.no_store(),
+        }
+    }
+
+    pub(super) fn no_store(&self) {
+        let _ = self.ev_tx.send(Event::Failed(Failure::new(
+            ErrorClass::Local,
+            "there is no local store (see the log for why)",
+        )));
+    }
+}
+
+/// OSC 52: the terminal puts `text` on the user's own clipboard, over SSH
+/// too. Base64 keeps any byte of it from being a control sequence; bounded.
+pub(super) fn copy_to_clipboard(text: &str) {
+    use base64::Engine as _;
+    use std::io::Write;
+    let mut end = text.len().min(8192);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&text.as_bytes()[..end]);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
+}
+
+/// Leaves the screen, runs `sh -c command` with an attachment's decoded
+/// bytes or a stored message's raw bytes (streamed from its file) on its
+/// standard input, waits for a key, and comes back.
+pub(super) async fn pipe_to(
+    edge: &Edge,
+    terminal: &mut Term,
+    events: &mut Events,
+    what: Piped,
+    command: &str,
+) -> Result<String> {
+    let store = edge
+        .store
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("there is no local store"))?;
+    let decode = edge.decode;
+    enum Source {
+        Bytes(Vec<u8>),
+        File(std::path::PathBuf),
+    }
+    let (source, label) = match what {
+        Piped::Attachment(uidl, part) => {
+            let bytes = store
+                .run(move |s| local::attachment_bytes(s, &uidl, part, &decode))
+                .await?
+                .map_err(|e| anyhow::anyhow!(e))?
+                .1;
+            (Source::Bytes(bytes), format!("attachment {part}"))
+        }
+        Piped::Message(uidl) => {
+            let path = store
+                .run(move |s| s.path(&uidl))
+                .await??
+                .ok_or_else(|| anyhow::anyhow!("the message is not stored"))?;
+            (Source::File(path), "the message".to_string())
+        }
+    };
+    restore_terminal();
+    println!("postie: piping {label} to `{command}`\r");
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start sh")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use tokio::io::AsyncWriteExt;
+        // A command that does not read all of it is not an error.
+        match source {
+            Source::Bytes(bytes) => {
+                let _ = stdin.write_all(&bytes).await;
+            }
+            Source::File(path) => {
+                if let Ok(mut file) = tokio::fs::File::open(&path).await {
+                    let _ = tokio::io::copy(&mut file, &mut stdin).await;
+                }
+            }
+        }
+    }
+    let status = child.wait().await.context("cannot wait for the command")?;
+    println!("\r\npostie: press any key to go back\r");
+    let _ = enable_raw_mode();
+    while let Some(Ok(ev)) = events.next().await {
+        if matches!(ev, TermEvent::Key(k) if k.kind != KeyEventKind::Release) {
+            break;
+        }
+    }
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+        .context("cannot set up the terminal")?;
+    terminal.clear().context("cannot draw")?;
+    Ok(match status.code() {
+        Some(0) => "finished".to_string(),
+        Some(c) => format!("exited with status {c}"),
+        None => "was stopped by a signal".to_string(),
+    })
+}

@@ -1,0 +1,194 @@
+//! Starting an account in the reader: its store, its worker (waiting for a
+//! password if it has none), its sending settings, and `A`'s wizard.
+
+use super::*;
+
+/// Who sends for the demo: nobody (drafts are kept, sending explains why not).
+pub(super) fn demo_sending() -> compose::Sending {
+    Ok((
+        crate::send::compose::Identity {
+            from: "You <you@postie.demo>".into(),
+            mine: vec!["you@postie.demo".into()],
+            signature: None,
+        },
+        Err("the demo mailbox cannot send mail (the draft is kept in the demo's Drafts until you quit): add an account with an [accounts.NAME.smtp] table, see README.md, Sending mail".into()),
+    ))
+}
+
+/// Who sends for `account`, and how (blocking: reads signature_file, may
+/// run a password command). `password`: the account's, once known.
+pub(super) fn account_sending(
+    name: &str,
+    account: &crate::config::AccountConfig,
+    password: Option<&crate::secret::Secret>,
+) -> compose::Sending {
+    let identity = crate::accounts::identity(account, name).map_err(|e| e.to_string())?;
+    let smtp = match password {
+        Some(p) => {
+            crate::accounts::smtp_settings(account, name, Some(p)).map_err(|e| e.to_string())
+        }
+        None => Err(
+            "log in to this account first (its password is asked for in the reader), then send"
+                .into(),
+        ),
+    };
+    Ok((identity, smtp))
+}
+
+/// One account's running parts: its edge (worker, store, sending), the
+/// tasks behind it, and the source (which keeps the demo server alive).
+pub(super) struct Running {
+    pub(super) id: u64,
+    pub(super) edge: Edge,
+    pub(super) worker: tokio::task::JoinHandle<()>,
+    pub(super) forward: tokio::task::JoinHandle<()>,
+    pub(super) _source: crate::accounts::Source,
+}
+
+/// Starts an account: its store, its worker (waiting for a password if it
+/// has none), and the task that tags its events with `id` for the loop (an
+/// id is never reused, so a replaced account's late events are dropped).
+pub(super) async fn start_account(
+    id: u64,
+    ra: crate::accounts::ReaderAccount,
+    merged: &mpsc::UnboundedSender<(u64, Msg)>,
+    (width, height): (u16, u16),
+    shown: bool,
+) -> (Running, App) {
+    let source = ra.source;
+    let needs_password = ra.ask_password.is_some();
+    let sending: compose::Sending = match source.account.clone() {
+        None => demo_sending(),
+        Some(account) => {
+            let name = source.label.clone();
+            let password = (!needs_password).then(|| source.client.password.clone());
+            tokio::task::spawn_blocking(move || account_sending(&name, &account, password.as_ref()))
+                .await
+                .unwrap_or_else(|e| Err(format!("cannot read the sending settings: {e}")))
+        }
+    };
+    let server = source.client.endpoint.addr();
+    tracing::info!(account = %source.label, %server, mode = %source.mode, "starting");
+    let (req_tx, req_rx) = mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let store = source.open_store().await;
+    let worker = Worker::new(
+        source.client.clone(),
+        source.decode,
+        store.clone(),
+        req_rx,
+        ev_tx.clone(),
+    )
+    .with_background_download(source.background_download)
+    .with_policy(source.policy)
+    .with_check_interval(source.check_every)
+    .with_max_message_size(
+        source
+            .account
+            .as_ref()
+            .map_or(crate::config::MAX_MESSAGE_SIZE, |a| a.max_message()),
+    );
+    let worker = if needs_password {
+        worker.waiting_for_password()
+    } else {
+        worker
+    };
+    let edge = Edge {
+        req_tx,
+        ev_tx,
+        ui: Reply {
+            id,
+            tx: merged.clone(),
+        },
+        store,
+        decode: source.decode,
+        sending: std::sync::Arc::new(std::sync::Mutex::new(sending)),
+        tls: Default::default(),
+        account: source.account.clone().map(|a| (source.label.clone(), a)),
+        bell: source.bell_on_new,
+    };
+    compose::prepare_tls(&edge);
+    // A panic in the worker is caught and reported, not silently ending
+    // the account (the reader then exits non-zero).
+    let crash_tx = edge.ev_tx.clone();
+    let worker = tokio::spawn(async move {
+        use futures_util::FutureExt;
+        if let Err(p) = std::panic::AssertUnwindSafe(worker.run())
+            .catch_unwind()
+            .await
+        {
+            let why = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            tracing::error!("the POP3 worker panicked: {why}");
+            let _ = crash_tx.send(Event::Crashed(format!("the POP3 task stopped: {why}")));
+        }
+    });
+    let tx = merged.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(ev) = ev_rx.recv().await {
+            if tx.send((id, Msg::Worker(ev))).is_err() {
+                break;
+            }
+        }
+    });
+    let app = App::new(
+        HeaderInfo {
+            account: source.label.clone(),
+            server,
+            mode: source.mode.clone(),
+        },
+        width,
+        height,
+    );
+    let app = app.starting(source.download_dir.clone(), ra.ask_password, shown);
+    let running = Running {
+        id,
+        edge,
+        worker,
+        forward,
+        _source: source,
+    };
+    (running, app)
+}
+
+/// `A`: the setup wizard on the plain terminal (the screen suspended and
+/// key events not read, as for the editor); the account it added, ready to start.
+pub(super) async fn setup_in_reader(
+    args: &SourceArgs,
+    terminal: &mut Term,
+    events: &mut Events,
+) -> Result<Option<crate::accounts::ReaderAccount>> {
+    let table = crate::accounts::load_table(None)?;
+    let path = args
+        .config
+        .clone()
+        .unwrap_or_else(crate::paths::config_file);
+    events.stop();
+    restore_terminal();
+    let rt = tokio::runtime::Handle::current();
+    let wizard_path = path.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        use crate::accounts::wizard::{self, Io as _};
+        let mut io = wizard::Terminal;
+        let outcome = wizard::run(&mut io, &table, rt, &wizard_path);
+        let _ = io.ask("\nPress Enter to go back to postie. ");
+        outcome
+    })
+    .await;
+    let _ = enable_raw_mode();
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+        .context("cannot set up the terminal")?;
+    terminal.clear().context("cannot draw")?;
+    let crate::accounts::wizard::Outcome::Added { name, .. } = outcome? else {
+        return Ok(None);
+    };
+    let config = crate::config::Config::load(Some(&path))?
+        .ok_or_else(|| anyhow::anyhow!("the config file {} is gone", path.display()))?;
+    let (name, account) = config.account(Some(&name))?;
+    Ok(Some(
+        crate::accounts::ReaderAccount::new(name.to_string(), account.clone()).await,
+    ))
+}
