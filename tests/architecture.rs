@@ -391,9 +391,16 @@ fn no_source_file_is_over_800_lines() {
             name != "tests.rs" && !name.ends_with("_tests.rs")
         })
         .filter_map(|f| {
-            let n = std::fs::read_to_string(f).expect("a source file").lines().count();
+            let n = std::fs::read_to_string(f)
+                .expect("a source file")
+                .lines()
+                .count();
             (n > 800).then(|| format!("{} ({n} lines)", f.display()))
         })
         .collect();
-    assert!(long.is_empty(), "files over 800 lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "files over 800 lines:\n{}",
+        long.join("\n")
+    );
 }

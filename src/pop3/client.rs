@@ -297,6 +297,10 @@ impl Client {
         self.pipelined
     }
 
+    pub fn connection_ref(&self) -> &Connection {
+        &self.conn
+    }
+
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.conn
     }

@@ -12,8 +12,9 @@ use tokio::io::AsyncWrite;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Event;
+use super::Mailbox;
 use crate::mime::{DecodeOptions, Rendered};
-use crate::pop3::{Client, Pop3Error};
+use crate::pop3::Pop3Error;
 use crate::uidl::Uidl;
 
 pub use crate::mime::{render_file, SPILL_ABOVE};
@@ -258,8 +259,8 @@ impl AsyncWrite for Sink<'_> {
     }
 }
 
-pub async fn retrieve(
-    client: &mut Client,
+pub async fn retrieve<M: Mailbox>(
+    client: &mut M,
     (number, uidl, total): (u32, &Uidl, u64),
     spill_dir: Option<&std::path::Path>,
     decode: DecodeOptions,
@@ -286,7 +287,7 @@ pub async fn retrieve(
         tx,
     };
     // More than `max_message_size` is refused, not taken in.
-    client.retr_to_capped(number, &mut sink, max).await?;
+    client.retrieve_to(number, &mut sink, max).await?;
     Ok(match sink.store {
         Store::Memory(buf) => Retrieved::Memory(buf),
         Store::File { writer, .. } => Retrieved::File(writer.finish().await.map_err(|e| {

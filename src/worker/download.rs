@@ -10,12 +10,12 @@ use super::body;
 use super::local;
 use super::plan::{cancels, stops_now, CANCEL_AFTER};
 use super::protocol::{Event, Request};
-use super::Worker;
+use super::{Mailbox, Worker};
 use crate::pop3::Pop3Error;
 use crate::store::Flags;
 use crate::uidl::Uidl;
 
-impl Worker {
+impl<M: Mailbox> Worker<M> {
     pub(super) async fn fetch_body(&mut self, uidl: &Uidl) -> Result<(), Pop3Error> {
         if self.local.get(uidl).is_some_and(|k| k.stored) && self.body_from_store(uidl).await {
             return Ok(());
@@ -209,7 +209,7 @@ impl Worker {
         };
         let mut got: Vec<(Uidl, Vec<u8>)> = Vec::new();
         let result = client
-            .retrieve_sized(&wanted, 4 * 1024 * 1024, 4 * 1024 * 1024, |n, reply| {
+            .retrieve(&wanted, 4 * 1024 * 1024, 4 * 1024 * 1024, |n, reply| {
                 match (reply, self.message(n).map(|(_, u)| u.clone())) {
                     (Ok(bytes), Some(u)) => got.push((u, bytes)),
                     (Err(_), Some(u)) => {

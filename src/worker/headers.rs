@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::protocol::{Event, Request};
-use super::{lookup, Worker};
+use super::{lookup, Mailbox, Worker};
 use crate::error::{ErrorClass, Failure};
 use crate::mime::Summary;
 use crate::pop3::{Flow, Pop3Error};
@@ -47,7 +47,7 @@ impl HeaderStream {
     }
 }
 
-impl Worker {
+impl<M: Mailbox> Worker<M> {
     /// Headers still unknown: what is on screen first, then newest first;
     /// pipelined, and paused as soon as the user asks for something else.
     pub(super) async fn load_headers(&mut self) -> Result<(), Pop3Error> {

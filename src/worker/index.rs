@@ -1,7 +1,7 @@
 //! The last session's index: messages by number, found by UIDL with a
 //! binary search over positions in UIDL order (no map of 100,000 keys).
 
-use super::Worker;
+use super::{Mailbox, Worker};
 use crate::uidl::Uidl;
 
 /// The message named `uidl` in `index` (number order), through `by_uidl`
@@ -36,7 +36,7 @@ pub(super) struct ServerIndex {
     pub has_uidl: bool,
 }
 
-impl Worker {
+impl<M: Mailbox> Worker<M> {
     /// This session's number for `uidl`.
     pub(super) fn number_of(&self, uidl: &str) -> Option<u32> {
         lookup(&self.index.messages, &self.index.by_uidl, uidl).map(|m| m.number)

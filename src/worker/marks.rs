@@ -5,13 +5,13 @@
 use std::collections::BTreeSet;
 
 use super::protocol::Event;
-use super::{lookup, Worker};
+use super::{lookup, Mailbox, Worker};
 use crate::error::{Classify, Failure};
 use crate::pop3::Pop3Error;
 use crate::uidl::Uidl;
 use tokio::time::Instant;
 
-impl Worker {
+impl<M: Mailbox> Worker<M> {
     /// Brings the session's marks in line with the user's, in one round trip.
     pub(super) async fn sync_marks(&mut self) -> Result<(), Pop3Error> {
         let Some(client) = self.client.as_mut() else {

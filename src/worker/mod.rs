@@ -9,15 +9,19 @@
 
 mod body;
 mod download;
+#[cfg(test)]
+mod fake;
 mod headers;
 mod index;
 pub mod local;
+mod mailbox;
 mod marks;
 mod plan;
 mod protocol;
 mod session;
 
 pub use body::SPILL_ABOVE;
+pub use mailbox::Mailbox;
 pub use protocol::{Event, Request};
 
 use std::collections::{HashMap, HashSet};
@@ -51,7 +55,8 @@ struct Link {
     tx: UnboundedSender<Event>,
 }
 
-pub struct Worker {
+/// The worker over a mailbox: `pop3::Client` in postie, an in-memory one in tests.
+pub struct Worker<M: Mailbox = Client> {
     /// How to log in (the password replaced when the user types one).
     cfg: ClientConfig,
     settings: Settings,
@@ -60,7 +65,7 @@ pub struct Worker {
     /// What the store knows, by UIDL: only messages without a summary cost a TOP.
     local: HashMap<Uidl, Known>,
     link: Link,
-    client: Option<Client>,
+    client: Option<M>,
     index: ServerIndex,
     /// What the decisions are made from (`plan`).
     state: State,
@@ -68,14 +73,28 @@ pub struct Worker {
     download_failed: HashSet<Uidl>,
 }
 
-impl Worker {
+impl Worker<Client> {
+    /// A worker for the account at `cfg`, over POP3.
     pub fn new(
         cfg: ClientConfig,
         decode: DecodeOptions,
         store: Option<StoreHandle>,
         rx: UnboundedReceiver<Request>,
         tx: UnboundedSender<Event>,
-    ) -> Worker {
+    ) -> Worker<Client> {
+        Worker::over(cfg, decode, store, rx, tx)
+    }
+}
+
+impl<M: Mailbox> Worker<M> {
+    /// A worker over any mailbox (`M` opens its sessions from `cfg`).
+    pub fn over(
+        cfg: ClientConfig,
+        decode: DecodeOptions,
+        store: Option<StoreHandle>,
+        rx: UnboundedReceiver<Request>,
+        tx: UnboundedSender<Event>,
+    ) -> Worker<M> {
         Worker {
             cfg,
             settings: Settings {
@@ -105,34 +124,34 @@ impl Worker {
     }
 
     /// `max_message_size` (default 1 GB).
-    pub fn with_max_message_size(mut self, max: u64) -> Worker {
+    pub fn with_max_message_size(mut self, max: u64) -> Worker<M> {
         self.settings.max_message_size = max;
         self
     }
 
     /// No password yet: the store's list is shown, and the session waits
     /// for `Request::Password`.
-    pub fn waiting_for_password(mut self) -> Worker {
+    pub fn waiting_for_password(mut self) -> Worker<M> {
         self.state.health.halted = true;
         self
     }
 
     /// Looks for new mail every `every` with a new session (RFC 1939 §8:
     /// a session's mailbox does not change, so NOOP cannot show new mail).
-    pub fn with_check_interval(mut self, every: Option<Duration>) -> Worker {
+    pub fn with_check_interval(mut self, every: Option<Duration>) -> Worker<M> {
         self.state.health.check_every = every;
         self
     }
 
     /// Downloads every new message in the background once the headers are
     /// in (`download = "all"`), messages over `max_size` excepted.
-    pub fn with_background_download(mut self, max_size: Option<Option<u64>>) -> Worker {
+    pub fn with_background_download(mut self, max_size: Option<Option<u64>>) -> Worker<M> {
         self.settings.background = max_size;
         self
     }
 
     /// The account's `leave_on_server` (for the EXPIRE note).
-    pub fn with_policy(mut self, policy: crate::sync::LeavePolicy) -> Worker {
+    pub fn with_policy(mut self, policy: crate::sync::LeavePolicy) -> Worker<M> {
         self.settings.policy = policy;
         self
     }
@@ -264,3 +283,7 @@ impl Worker {
         false
     }
 }
+
+#[cfg(test)]
+#[path = "executor_tests.rs"]
+mod executor_tests;

@@ -12,9 +12,9 @@ use super::headers::{HeaderStream, Row, FIRST_BATCH};
 use super::local;
 use super::plan::Quit;
 use super::protocol::Event;
-use super::{Message, Worker};
+use super::{Mailbox, Message, Worker};
 use crate::error::{Classify, ErrorClass, Failure};
-use crate::pop3::{Arrival, AuthMethod, Client, Flow, MailboxEntry, Pop3Error, TlsMode};
+use crate::pop3::{Arrival, AuthMethod, Flow, MailboxEntry, Pop3Error, TlsMode};
 use crate::store::{Flags, Folder};
 use crate::sync::{self, Known, ListRow};
 use crate::uidl::Uidl;
@@ -26,7 +26,7 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// NOOP this often when idle, well inside the RFC 1939 ten-minute autologout.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(120);
 
-impl Worker {
+impl<M: Mailbox> Worker<M> {
     /// The list from the store, before any network reply (local first).
     pub(super) async fn load_local(&mut self) {
         let Some(store) = &self.store else { return };
@@ -102,10 +102,7 @@ impl Worker {
 
     /// Network trouble ends the session (to be re-established); a refusal is reported.
     pub(super) fn trouble(&mut self, e: Pop3Error) {
-        let broken = self
-            .client
-            .as_mut()
-            .is_some_and(|c| c.connection().is_broken());
+        let broken = self.client.as_mut().is_some_and(|c| c.is_broken());
         if e.is_fatal() || broken {
             tracing::warn!("connection lost: {e}");
             self.state.health.lost(Instant::now());
@@ -151,7 +148,7 @@ impl Worker {
             // cached once the index is in.
             let mut early: Option<Vec<(u32, Row)>> = Some(Vec::new());
             let mut count = 0;
-            let client = Client::open_prefetching(&cfg, FIRST_BATCH as u32, |arrival| {
+            let client = M::open_prefetching(&cfg, FIRST_BATCH as u32, |arrival| {
                 match (arrival, early.as_mut()) {
                     (Arrival::Count(n), _) => {
                         count = n as usize;
@@ -193,15 +190,13 @@ impl Worker {
             // UIDLs the store has are shared, not allocated a second time.
             let local = &self.local;
             let share = |u: &str| local.get_key_value(u).map(|(k, _)| k.shared());
-            let (client, entries) = Client::open_sharing(&self.cfg, &share).await?;
+            let (client, entries) = M::open_sharing(&self.cfg, &share).await?;
             self.take_index(entries, client.auth_method(), client.is_pipelined());
             client
         };
         if let Some(note) = client
-            .capabilities()
-            .expire
-            .as_deref()
-            .and_then(|e| self.settings.policy.expire_note(e))
+            .expire()
+            .and_then(|e| self.settings.policy.expire_note(&e))
         {
             self.send(Event::Failed(Failure::new(ErrorClass::Server, note)));
         }
@@ -350,7 +345,7 @@ impl Worker {
                     self.state.health.last_activity = Instant::now();
                     client.noop().await
                 } else {
-                    client.connection().probe().await
+                    client.probe().await
                 };
                 if let Err(e) = result {
                     self.trouble(e);
