@@ -9,12 +9,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use crate::error::{Classify, ErrorClass};
 use crate::pop3::{Client, ClientConfig, Flow, Pop3Error};
-use crate::store::{Flags, Folder, StoreHandle};
+use crate::store::download::{DownloadError, Downloaded};
+use crate::store::{Folder, StoreHandle};
 use crate::sync::LeavePolicy;
 use crate::sync::{self, Known};
 use crate::uidl::Uidl;
@@ -357,24 +358,17 @@ pub async fn fetch_into(
     }
     hand_over(&mut batch, &mut batch_bytes);
     for (number, uidl, _) in &large {
-        let dir = store.run(|s| s.tmp_dir()).await?;
-        let tmp = tokio::task::spawn_blocking(move || {
-            tempfile::Builder::new()
-                .prefix(&crate::store::maildir::retr_prefix())
-                .tempfile_in(&dir)
-        })
-        .await?
-        .context("cannot write a temp file in the store")?;
-        let mut out = tokio::fs::File::from_std(tmp.reopen()?);
-        let bytes = client
-            .retr_to_capped(*number, &mut out, max)
-            .await
-            .map_err(Failure::from)?;
-        tokio::io::AsyncWriteExt::flush(&mut out).await?;
-        let u = uidl.clone();
-        store
-            .run(move |s| s.deliver_tmp(&u, &tmp, Flags::default()))
-            .await??;
+        let bytes = match store.download(&mut client, *number, uidl, max).await {
+            Ok(Downloaded::Stored { bytes, .. }) => bytes,
+            Ok(Downloaded::NotKept { why, .. }) => return Err(why.into()),
+            Err(DownloadError::Pop3(e)) => return Err(e.into()),
+            Err(e) => {
+                return Err(Failure {
+                    class: e.class(),
+                    error: e.into(),
+                })
+            }
+        };
         stored.fetch_add(1, Ordering::SeqCst);
         report.downloaded += 1;
         report.bytes += bytes;

@@ -10,6 +10,7 @@ use super::{cli_store, quit_read_only, write_stdout, STORE_CLOSE};
 use crate::accounts::{file_settings, resolve, Source, SourceArgs};
 use crate::mime::{DecodeOptions, Rendered};
 use crate::pop3::Client;
+use crate::store::download::Downloaded;
 use crate::store::{Flags, StoreHandle};
 use crate::sync;
 use crate::uidl::Uidl;
@@ -214,44 +215,37 @@ async fn message_bytes_with(
             crate::pop3::client::too_large(max)
         ));
     }
-    // Streamed into a file (the store's tmp/ when it is kept, else a private
-    // temp file), never whole in memory whatever LIST said, and cut at
+    // Streamed into a file (the store's tmp/ when it is kept: the one
+    // download path, `StoreHandle::download`; else a private temp file),
+    // never whole in memory whatever LIST said, and cut at
     // `max_message_size`; read back (a large one only in part) to be shown.
-    let (dir, prefix) = match keep {
-        Some(store) => (
-            store.run(|s| s.tmp_dir()).await?,
-            crate::store::maildir::retr_prefix(),
-        ),
-        None => (std::env::temp_dir(), "postie-retr-".to_string()),
+    let Some(store) = keep else {
+        let tmp = tokio::task::spawn_blocking(move || {
+            let dir = std::env::temp_dir();
+            tempfile::Builder::new()
+                .prefix("postie-retr-")
+                .tempfile_in(&dir)
+                .with_context(|| format!("cannot write in {}", dir.display()))
+        })
+        .await??;
+        let mut out = tokio::fs::File::from_std(tmp.reopen()?);
+        client
+            .retr_to_capped(message.number, &mut out, max)
+            .await
+            .with_context(|| format!("cannot download message {}", message.number))?;
+        out.flush().await.context("cannot write the message")?;
+        drop(out);
+        quit_read_only(client).await;
+        return Ok(Bytes::Temp(tmp.into_temp_path()));
     };
-    let tmp = tokio::task::spawn_blocking(move || {
-        tempfile::Builder::new()
-            .prefix(&prefix)
-            .tempfile_in(&dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))
-    })
-    .await??;
-    let mut out = tokio::fs::File::from_std(tmp.reopen()?);
-    client
-        .retr_to_capped(message.number, &mut out, max)
+    let downloaded = store
+        .download(&mut client, message.number, &message.uidl, max)
         .await
         .with_context(|| format!("cannot download message {}", message.number))?;
-    out.flush().await.context("cannot write the message")?;
-    drop(out);
     quit_read_only(client).await;
-    let Some(store) = keep else {
-        return Ok(Bytes::Temp(tmp.into_temp_path()));
-    };
-    let u = message.uidl.clone();
-    let (kept, tmp) = store
-        .run(move |s| {
-            let r = s.deliver_tmp(&u, &tmp, Flags::default());
-            (r, tmp)
-        })
-        .await?;
-    if let Err(e) = kept {
-        eprintln!("postie: warning: cannot keep the message: {e}");
-        return Ok(Bytes::Temp(tmp.into_temp_path()));
+    if let Downloaded::NotKept { file, why, .. } = downloaded {
+        eprintln!("postie: warning: cannot keep the message: {why}");
+        return Ok(Bytes::Temp(file));
     }
     mark_seen(message.uidl.clone())
         .await

@@ -4,6 +4,7 @@
 //! code only through `StoreHandle`, which runs it on the store's own thread.
 
 mod deliver;
+pub mod download;
 mod handle;
 pub mod index;
 pub mod maildir;

@@ -12,8 +12,8 @@ use tokio::io::AsyncWrite;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Event;
-use super::Mailbox;
 use crate::mime::{DecodeOptions, Rendered};
+use crate::pop3::Mailbox;
 use crate::pop3::Pop3Error;
 use crate::uidl::Uidl;
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::Mailbox;
 use crate::pop3::codec::{ResponseCode, ShareUidl};
+use crate::pop3::Mailbox;
 use crate::pop3::{
     Arrival, AuthMethod, AuthPreference, ClientConfig, Endpoint, Flow, MailboxEntry, Pop3Error,
     Timeouts, TlsMode,

@@ -9,9 +9,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::protocol::{Event, Request};
-use super::{lookup, Mailbox, Worker};
+use super::{lookup, Worker};
 use crate::error::{ErrorClass, Failure};
 use crate::mime::Summary;
+use crate::pop3::Mailbox;
 use crate::pop3::{Flow, Pop3Error};
 use crate::uidl::Uidl;
 

@@ -1,7 +1,8 @@
 //! The last session's index: messages by number, found by UIDL with a
 //! binary search over positions in UIDL order (no map of 100,000 keys).
 
-use super::{Mailbox, Worker};
+use super::Worker;
+use crate::pop3::Mailbox;
 use crate::uidl::Uidl;
 
 /// The message named `uidl` in `index` (number order), through `by_uidl`

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use super::protocol::Event;
-use super::{lookup, Mailbox, Worker};
+use super::{lookup, Worker};
 use crate::error::{Classify, Failure};
+use crate::pop3::Mailbox;
 use crate::pop3::Pop3Error;
 use crate::uidl::Uidl;
 use tokio::time::Instant;

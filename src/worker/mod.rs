@@ -14,14 +14,12 @@ mod fake;
 mod headers;
 mod index;
 pub mod local;
-mod mailbox;
 mod marks;
 mod plan;
 mod protocol;
 mod session;
 
 pub use body::SPILL_ABOVE;
-pub use mailbox::Mailbox;
 pub use protocol::{Event, Request};
 
 use std::collections::{HashMap, HashSet};
@@ -31,7 +29,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::Instant;
 
 use crate::mime::DecodeOptions;
-use crate::pop3::{Client, ClientConfig};
+use crate::pop3::{Client, ClientConfig, Mailbox};
 use crate::store::StoreHandle;
 use crate::sync::Known;
 use crate::uidl::Uidl;

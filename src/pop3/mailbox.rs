@@ -1,13 +1,13 @@
-//! What the worker needs of a POP3 session, as a trait: `pop3::Client`
-//! carries it out over a socket; the worker's tests use an in-memory
-//! mailbox (`fake`). The worker names no socket type.
+//! A POP3 session as a trait: what the worker and the one download path
+//! need of it. `Client` carries it out over a socket; the worker's tests use
+//! an in-memory mailbox. Code above `pop3` names no socket type.
 
 use std::future::Future;
 
 use tokio::io::AsyncWrite;
 
-use crate::pop3::codec::ShareUidl;
-use crate::pop3::{Arrival, AuthMethod, Client, ClientConfig, Flow, MailboxEntry, Pop3Error};
+use super::codec::ShareUidl;
+use super::{Arrival, AuthMethod, Client, ClientConfig, Flow, MailboxEntry, Pop3Error};
 
 /// One logged-in session with a mailbox.
 pub trait Mailbox: Sized + Send + 'static {
