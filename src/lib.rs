@@ -56,7 +56,9 @@ pub mod store;
 pub mod sync;
 pub mod text;
 pub mod timings;
+#[cfg(feature = "tui")]
 pub mod tui;
+#[cfg(feature = "tui")]
 pub mod ui;
 pub mod uidl;
 pub mod worker;

@@ -244,6 +244,11 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
         Some(Command::Setup { providers }) => {
             postie::accounts::run_setup(source.config.as_deref(), providers.as_deref()).await
         }
+        #[cfg(feature = "tui")]
         None => postie::tui::run(source).await.map(|()| 0),
+        #[cfg(not(feature = "tui"))]
+        None => Err(anyhow::anyhow!(
+            "this postie was built without the interactive reader (--no-default-features): use postie list, show, fetch or send"
+        )),
     }
 }
