@@ -1,4 +1,4 @@
-//! The user's accounts (CONTRACT.md "Configuration"): where the config file
+//! The user's accounts (README.md, "Configuration"): where the config file
 //! lives, what it may say (the schema, built from the library's own types),
 //! and where a password comes from. `accounts` turns it into what the tasks
 //! take; nothing here opens a connection.

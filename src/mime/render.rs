@@ -468,7 +468,7 @@ impl Rendered {
         fields
     }
 
-    /// The text `postie show` prints (CONTRACT.md).
+    /// The text `postie show` prints (README.md, "Using it").
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for (label, value) in self.header_fields() {
