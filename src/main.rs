@@ -1,134 +1,11 @@
 //! The binary's edge: arguments, the runtime, and one clear line on failure.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use postie::accounts::SourceArgs;
+use postie::cli::args::{Args, Command, Which};
 use postie::cli::{self, Selector};
-
-#[derive(Parser)]
-#[command(
-    name = "postie",
-    version,
-    about = "A fast, safe terminal mail reader for POP3"
-)]
-struct Args {
-    /// Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)
-    #[arg(long, global = true, value_name = "PATH")]
-    config: Option<PathBuf>,
-    /// Account to use (default: default_account, else the first in the config)
-    #[arg(long, global = true, value_name = "NAME")]
-    account: Option<String>,
-    /// Use the built-in demo mailbox, whatever the config says
-    #[arg(long, global = true)]
-    demo: bool,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Print the mailbox, newest first, then exit
-    List {
-        /// One JSON array: number, uidl, size, date, from, from_address, subject,
-        /// seen, flagged, answered, stored, on_server
-        #[arg(long)]
-        json: bool,
-        /// Print what the local store knows without contacting the server
-        #[arg(long)]
-        offline: bool,
-    },
-    /// Print one message decoded for reading (or its raw bytes), then exit
-    Show {
-        #[command(flatten)]
-        which: Which,
-        /// Write the message exactly as retrieved (dot-unstuffed)
-        #[arg(long)]
-        raw: bool,
-    },
-    /// Download new messages into the local store, then apply leave_on_server
-    Fetch {
-        /// Every account in the config
-        #[arg(long, conflicts_with = "account")]
-        all: bool,
-        /// One JSON array: an object per account with new, downloaded, bytes, deleted
-        #[arg(long)]
-        json: bool,
-        /// Print nothing on success
-        #[arg(long)]
-        quiet: bool,
-    },
-    /// Send a message (body from stdin, UTF-8) over SMTP; a copy goes to Sent
-    Send {
-        #[command(flatten)]
-        opts: SendOpts,
-    },
-    /// Search the local store: senders, subjects, recipients, stored bodies, attachment names
-    Search {
-        /// Words (each must match) or "a quoted phrase"; taken literally (may start with -)
-        #[arg(allow_hyphen_values = true)]
-        query: String,
-        /// One JSON array, as `list --json` prints it
-        #[arg(long)]
-        json: bool,
-    },
-    /// Add an account: proposes the provider's servers, tests the logins, writes the config
-    Setup {
-        /// A provider table (the format of assets/providers.toml) merged over the shipped one
-        #[arg(long, value_name = "FILE")]
-        providers: Option<PathBuf>,
-    },
-    /// Save a message's attachments (all, or the K-th listed by show); prints each path
-    Save {
-        #[command(flatten)]
-        which: Which,
-        /// Save only attachment K (as numbered by `show`); repeatable
-        #[arg(long = "part", value_name = "K")]
-        parts: Vec<usize>,
-        /// Directory to save into (default: download_dir, else $XDG_DOWNLOAD_DIR, else ~/Downloads)
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-    },
-}
-
-/// What `send` is given.
-#[derive(clap::Args)]
-struct SendOpts {
-    /// Recipient (repeatable; `Name <addr>` or addr)
-    #[arg(long, value_name = "ADDR", required_unless_present_any = ["draft", "in_reply_to"])]
-    to: Vec<String>,
-    #[arg(long, value_name = "ADDR")]
-    cc: Vec<String>,
-    /// Blind copy: in the envelope only, never in the message or its Sent copy
-    #[arg(long, value_name = "ADDR")]
-    bcc: Vec<String>,
-    #[arg(long, value_name = "TEXT", required_unless_present_any = ["draft", "in_reply_to"])]
-    subject: Option<String>,
-    /// A file to attach (repeatable)
-    #[arg(long, value_name = "FILE")]
-    attach: Vec<PathBuf>,
-    /// Answer this message (by UIDL): threading headers, `Re:` subject, its sender as To by default
-    #[arg(long, value_name = "UIDL")]
-    in_reply_to: Option<String>,
-    /// Send a prepared message file (header lines, a blank line, the body) instead of stdin
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "cc", "bcc", "subject"])]
-    draft: Option<PathBuf>,
-}
-
-/// Which message `show` and `save` act on.
-#[derive(clap::Args)]
-struct Which {
-    /// Message number, as `postie list` shows it
-    #[arg(required_unless_present_any = ["uidl", "file"], conflicts_with_all = ["uidl", "file"])]
-    number: Option<u32>,
-    /// Select the message by its UIDL instead
-    #[arg(long, value_name = "UIDL", conflicts_with = "file")]
-    uidl: Option<String>,
-    /// A saved message file (.eml), decoded exactly as a fetched one would be
-    #[arg(long, value_name = "PATH")]
-    file: Option<PathBuf>,
-}
 
 fn selector(w: Which) -> Selector {
     match (w.number, w.uidl, w.file) {
@@ -240,6 +117,10 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
         }
         Some(Command::Search { query, json }) => {
             cli::run_search(source, &query, json).await.map(|()| 0)
+        }
+        Some(Command::Completions { shell }) => {
+            cli::args::completions(shell, &mut std::io::stdout());
+            Ok(0)
         }
         Some(Command::Setup { providers }) => {
             postie::accounts::run_setup(source.config.as_deref(), providers.as_deref()).await

@@ -3,6 +3,7 @@
 //! to talk to), `sync` (what to do) and the tasks below; printing and exit
 //! codes live here.
 
+pub mod args;
 mod fetch;
 mod list;
 pub mod send;

@@ -1,0 +1,193 @@
+//! The man pages postie ships (assets/man/) are the ones its clap definition
+//! makes today: a page that no longer matches fails here. Regenerate with
+//! `POSTIE_UPDATE_MAN=1 cargo test --test man`. Also: the completion script
+//! that `postie completions bash` prints is valid bash and completes
+//! `postie fe<TAB>` to `fetch`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use clap::CommandFactory;
+
+/// A roff line: leading dots and backslashes escaped.
+fn roff(text: &str) -> String {
+    let t = text.replace('\\', "\\e").replace('-', "\\-");
+    if t.starts_with('.') || t.starts_with('\'') {
+        format!("\\&{t}")
+    } else {
+        t
+    }
+}
+
+/// postie-keys(7), from the table the reader's keys and its help both use.
+fn keys_page() -> Vec<u8> {
+    let mut out = String::from(
+        ".TH POSTIE-KEYS 7 \"\" \"postie\" \"Miscellaneous Information Manual\"\n.SH NAME\npostie\\-keys \\- the keys of postie's reader\n.SH DESCRIPTION\nThe reader's keys, from the table the keys themselves and the help screen (\\fB?\\fP) are read from. \"In the list\" and \"in the reader\" say what a key does in each view.\n.SH KEYS\n",
+    );
+    for b in postie::app::keymap::BINDINGS {
+        out.push_str(&format!(".TP\n.B {}\n", roff(b.label)));
+        let mut first = true;
+        for (view, what) in [("in the list", &b.list), ("in the reader", &b.reader)] {
+            if let Some((_, words)) = what {
+                if !first {
+                    out.push_str(".br\n");
+                }
+                out.push_str(&format!("{}: {}\n", view, roff(words)));
+                first = false;
+            }
+        }
+    }
+    out.push_str(".SH SEE ALSO\n.BR postie (1),\n.BR postie\\-config (5)\n");
+    out.into_bytes()
+}
+
+/// The generated pages (postie.1 and one per subcommand, postie-keys.7), by file name.
+fn generated() -> BTreeMap<String, Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    clap_mangen::generate_to(postie::cli::args::Args::command(), dir.path()).unwrap();
+    std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .chain([("postie-keys.7".to_string(), keys_page())])
+        .collect()
+}
+
+fn shipped(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name()?.to_string_lossy().into_owned();
+            // postie-config.5 is written by hand; the others are generated.
+            (name.ends_with(".1") || name.ends_with(".7"))
+                .then(|| (name, std::fs::read(&p).unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn shipped_man_pages_match_the_clap_definition() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/man");
+    let now = generated();
+    assert!(
+        now.contains_key("postie.1") && now.contains_key("postie-fetch.1"),
+        "{:?}",
+        now.keys()
+    );
+    if std::env::var_os("POSTIE_UPDATE_MAN").is_some() {
+        for (name, _) in shipped(&dir) {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        for (name, bytes) in &now {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+    let old = shipped(&dir);
+    let stale: Vec<&String> = now
+        .keys()
+        .chain(old.keys())
+        .filter(|n| now.get(*n) != old.get(*n))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "man pages out of date with the clap definition: {stale:?}; run POSTIE_UPDATE_MAN=1 cargo test --test man"
+    );
+}
+
+#[test]
+fn the_man_page_names_every_command_and_option() {
+    let pages = generated();
+    let main = String::from_utf8(pages["postie.1"].clone()).unwrap();
+    for sub in postie::cli::args::Args::command().get_subcommands() {
+        let name = sub.get_name();
+        assert!(main.contains(name), "postie.1 does not name {name}");
+        if name == "help" {
+            continue;
+        }
+        let page = String::from_utf8(pages[&format!("postie-{name}.1")].clone()).unwrap();
+        for arg in sub.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                // roff escapes the dashes: \-\-long
+                assert!(
+                    page.contains(&format!("\\-\\-{}", long.replace('-', "\\-"))),
+                    "postie-{name}.1 does not describe --{long}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bash_completion_is_valid_and_completes_subcommands() {
+    let mut script = Vec::new();
+    postie::cli::args::completions(clap_complete::Shell::Bash, &mut script);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("postie.bash");
+    std::fs::write(&file, &script).unwrap();
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(syntax.success(), "bash -n refused the script");
+    // What bash offers for `postie fe<TAB>`: run the completion function the
+    // script registers, as bash would.
+    let probe = format!(
+        "source '{}'; COMP_WORDS=(postie fe); COMP_CWORD=1; COMP_LINE='postie fe'; COMP_POINT=9; _postie postie fe postie; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        file.display()
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&probe)
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        offered.trim(),
+        "fetch",
+        "{offered} / {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for shell in [clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
+        let mut s = Vec::new();
+        postie::cli::args::completions(shell, &mut s);
+        assert!(String::from_utf8(s).unwrap().contains("fetch"), "{shell}");
+    }
+}
+
+/// Every key the config accepts is described in postie-config(5): a key
+/// added to the schema without a word there fails here.
+#[test]
+fn the_config_page_names_every_key() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema = std::fs::read_to_string(root.join("src/config/mod.rs")).unwrap();
+    let page = std::fs::read_to_string(root.join("assets/man/postie-config.5")).unwrap();
+    let mut keys = Vec::new();
+    for block in ["pub struct AccountConfig {", "pub struct SmtpConfig {"] {
+        let start = schema.find(block).unwrap();
+        let end = start + schema[start..].find("\n}").unwrap();
+        for line in schema[start..end].lines() {
+            if let Some(rest) = line.trim().strip_prefix("pub ") {
+                if let Some((name, _)) = rest.split_once(':') {
+                    keys.push(name.trim().to_string());
+                }
+            }
+        }
+    }
+    assert!(keys.len() > 30, "{keys:?}");
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            *k != "smtp" && !page.contains(&format!(".B {k}")) && !page.contains(&format!(" {k} "))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "postie-config.5 does not describe {missing:?}"
+    );
+}
