@@ -217,8 +217,9 @@ mod tests {
             "",
         );
         assert_eq!(f.trouble, Trouble::Credentials);
+        let says = |w: &str| f.text.contains(w);
         assert!(
-            f.text.contains("授权码") && f.text.contains("Authentication failed"),
+            says("授权码") && says("Authentication failed"),
             "{}",
             f.text
         );
