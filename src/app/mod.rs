@@ -145,61 +145,61 @@ const WAIT_FOR_INDEX: &str = "one moment: the server is still sending the messag
 
 #[derive(Debug, Clone)]
 pub struct App {
-    pub header: HeaderInfo,
+    header: HeaderInfo,
     /// The list of the folder shown.
-    pub list: MessageList,
+    list: MessageList,
     /// Which folder `list` is.
-    pub folder: Folder,
+    folder: Folder,
     /// The other folders' lists (INBOX among them while another is shown).
-    pub others: BTreeMap<Folder, MessageList>,
+    others: BTreeMap<Folder, MessageList>,
     /// The user's marks for deletion, by UIDL.
-    pub marks: BTreeSet<Uidl>,
-    pub bodies: HashMap<Uidl, BodyState>,
+    marks: BTreeSet<Uidl>,
+    bodies: HashMap<Uidl, BodyState>,
     /// A prompt being typed (save directory, pipe command) and its text.
-    pub prompt: Option<(Prompt, String)>,
+    prompt: Option<(Prompt, String)>,
     /// Where attachments are saved unless the user says otherwise.
-    pub download_dir: PathBuf,
-    pub view: View,
-    pub popup: Option<Popup>,
+    download_dir: PathBuf,
+    view: View,
+    popup: Option<Popup>,
     /// A search being typed: `Some(text)` while the prompt is open.
-    pub input: Option<String>,
+    input: Option<String>,
     /// The last search, lower-case.
-    pub query: Option<String>,
-    pub indexed: bool,
+    query: Option<String>,
+    indexed: bool,
     /// A first visit's newest rows, shown while the index is on its way
     /// (newest first; not yet messages: nothing can be done with them).
-    pub preview: Vec<Arc<Summary>>,
+    preview: Vec<Arc<Summary>>,
     /// How many messages the server reported, for the status line meanwhile.
-    pub preview_count: usize,
-    pub connection: Connection,
+    preview_count: usize,
+    connection: Connection,
     /// The latest thing the user should know, in plain words.
-    pub notice: Option<String>,
+    notice: Option<String>,
     /// Why, when that is long (a server's words): shown after the counts.
-    pub detail: Option<String>,
-    pub committing: bool,
+    detail: Option<String>,
+    committing: bool,
     /// The time zone dates are shown in; None means the system's.
-    pub zone: Option<chrono::FixedOffset>,
-    pub width: u16,
-    pub height: u16,
+    zone: Option<chrono::FixedOffset>,
+    width: u16,
+    height: u16,
     /// Background downloading: (stored, of).
-    pub downloading: Option<(usize, usize)>,
+    downloading: Option<(usize, usize)>,
     /// The compose screen, over whatever the user was reading.
-    pub compose: Option<Compose>,
+    compose: Option<Compose>,
     /// A reply or forward waiting for its message to be downloaded.
     pending_compose: Option<(crate::send::compose::ComposeKind, Uidl)>,
     /// A pipe (`|`) waiting for its message to be downloaded.
     pending_pipe: Option<(Uidl, String)>,
     last_visible: Vec<Uidl>,
     /// Marks waiting in the reader's other accounts (the quit question counts them).
-    pub other_marks: usize,
+    other_marks: usize,
     /// There are other accounts: Tab past Trash goes on to the next one.
-    pub multi: bool,
+    multi: bool,
     /// No password source: the worker waits until one is typed at the prompt.
-    pub needs_password: bool,
+    needs_password: bool,
     /// The password came from the prompt (a refused login asks again).
     password_typed: bool,
     /// What stops this account (a refused login, a certificate), for the sidebar.
-    pub trouble: Option<String>,
+    trouble: Option<String>,
 }
 
 impl App {
@@ -522,6 +522,109 @@ impl App {
         }
         self.last_visible = uidls.clone();
         vec![Effect::Worker(Request::Visible(uidls))]
+    }
+}
+
+/// Read-only views of the state, for `ui` and the edges (every change goes
+/// through `update`, but for the two settings below).
+impl App {
+    /// The time zone dates are shown in (None: the system's); tests fix it.
+    pub fn set_zone(&mut self, zone: Option<chrono::FixedOffset>) {
+        self.zone = zone;
+    }
+
+    /// Forgets every decoded body (the next open decodes again): for the
+    /// benches that measure a cold open.
+    pub fn forget_bodies(&mut self) {
+        self.bodies.clear();
+    }
+
+    pub fn header(&self) -> &HeaderInfo {
+        &self.header
+    }
+
+    pub fn list(&self) -> &MessageList {
+        &self.list
+    }
+
+    pub fn folder(&self) -> Folder {
+        self.folder
+    }
+
+    pub fn marks(&self) -> &BTreeSet<Uidl> {
+        &self.marks
+    }
+
+    pub fn bodies(&self) -> &HashMap<Uidl, BodyState> {
+        &self.bodies
+    }
+
+    pub fn prompt(&self) -> &Option<(Prompt, String)> {
+        &self.prompt
+    }
+
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    pub fn popup(&self) -> &Option<Popup> {
+        &self.popup
+    }
+
+    pub fn input(&self) -> &Option<String> {
+        &self.input
+    }
+
+    pub fn indexed(&self) -> bool {
+        self.indexed
+    }
+
+    pub fn preview(&self) -> &Vec<Arc<Summary>> {
+        &self.preview
+    }
+
+    pub fn preview_count(&self) -> usize {
+        self.preview_count
+    }
+
+    pub fn connection(&self) -> Connection {
+        self.connection
+    }
+
+    pub fn notice(&self) -> &Option<String> {
+        &self.notice
+    }
+
+    pub fn detail(&self) -> &Option<String> {
+        &self.detail
+    }
+
+    pub fn zone(&self) -> Option<chrono::FixedOffset> {
+        self.zone
+    }
+
+    pub fn width(&self) -> u16 {
+        self.width
+    }
+
+    pub fn height(&self) -> u16 {
+        self.height
+    }
+
+    pub fn downloading(&self) -> Option<(usize, usize)> {
+        self.downloading
+    }
+
+    pub fn compose(&self) -> &Option<Compose> {
+        &self.compose
+    }
+
+    pub fn needs_password(&self) -> bool {
+        self.needs_password
+    }
+
+    pub fn trouble(&self) -> &Option<String> {
+        &self.trouble
     }
 }
 

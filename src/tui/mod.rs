@@ -179,7 +179,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                         running.push(r);
                         desk.push(app);
                     }
-                    let name = desk.app().header.account.clone();
+                    let name = desk.app().header().account.clone();
                     let shown = Some(desk.current);
                     work.take(
                         &running,
@@ -227,24 +227,27 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
 fn record_milestones(app: &App, done: &mut crate::timings::Once) {
     done.mark("first-frame");
     let height = app.list_height();
-    if !app.indexed && app.preview_count > 0 && app.preview.len() >= height.min(app.preview_count) {
+    if !app.indexed()
+        && app.preview_count() > 0
+        && app.preview().len() >= height.min(app.preview_count())
+    {
         // A first visit's newest rows, ahead of the index.
         done.mark("first-screen");
     }
-    if !app.indexed && !app.list.is_empty() {
+    if !app.indexed() && !app.list().is_empty() {
         // The list from the local store, before any server reply.
-        let visible = app.list.visible(height);
+        let visible = app.list().visible(height);
         if visible.iter().all(|e| e.summary.is_some()) {
             done.mark("stored-screen");
         }
     }
-    if app.indexed {
+    if app.indexed() {
         done.mark("indexed");
-        let visible = app.list.visible(height);
+        let visible = app.list().visible(height);
         if !visible.is_empty() && visible.iter().all(|e| e.summary.is_some()) {
             done.mark("first-screen");
         }
-        if app.list.loaded == app.list.len() {
+        if app.list().loaded == app.list().len() {
             done.mark("list-complete");
         }
     }

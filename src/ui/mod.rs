@@ -50,9 +50,9 @@ fn draw_with(frame: &mut Frame, app: &App, sidebar: &[SideAccount]) {
     ])
     .areas(area);
     draw_header(frame, header, app);
-    match &app.view {
-        _ if app.compose.is_some() => {
-            if let Some(c) = &app.compose {
+    match &app.view() {
+        _ if app.compose().is_some() => {
+            if let Some(c) = &app.compose() {
                 compose::draw(frame, body, c);
             }
         }
@@ -67,7 +67,7 @@ fn draw_with(frame: &mut Frame, app: &App, sidebar: &[SideAccount]) {
         View::Reader(r) => draw_reader(frame, body, app, r),
     }
     draw_status(frame, status, app);
-    if let Some(p) = &app.popup {
+    if let Some(p) = &app.popup() {
         popup::draw(frame, area, p, app);
     }
 }
@@ -111,15 +111,15 @@ fn draw_sidebar(frame: &mut Frame, area: Rect, accounts: &[SideAccount]) {
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
-    let h = &app.header;
-    let mode = match app.connection {
+    let h = &app.header();
+    let mode = match app.connection() {
         Connection::Offline | Connection::Lost => "offline",
         _ => h.mode.as_str(),
     };
     let text = format!(
         " postie │ {} │ {} │ {} │ {}",
         h.account,
-        app.folder.name(),
+        app.folder().name(),
         h.server,
         mode
     );
@@ -184,11 +184,11 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         titles,
     );
 
-    if (app.indexed || app.folder != Folder::Inbox) && app.list.is_empty() {
-        let text = if app.folder == Folder::Inbox {
+    if (app.indexed() || app.folder() != Folder::Inbox) && app.list().is_empty() {
+        let text = if app.folder() == Folder::Inbox {
             "  The mailbox is empty.".to_string()
         } else {
-            format!("  {} is empty.", app.folder.name())
+            format!("  {} is empty.", app.folder().name())
         };
         frame.render_widget(Paragraph::new(Span::styled(text, dim())), rows);
         return;
@@ -200,7 +200,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             // Dates are formatted here, for the rows on screen only.
             let (date, from, subject, attach) = match summary {
                 Some(s) => (
-                    s.local_date(c.date < 16, app.zone),
+                    s.local_date(c.date < 16, app.zone()),
                     s.from(),
                     s.subject(),
                     s.maybe_attachment,
@@ -209,7 +209,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             };
             // Threads: the tree before the subject; a folded thread says what it holds.
             let threaded;
-            let subject = match app.list.tree_of(index) {
+            let subject = match app.list().tree_of(index) {
                 Some(cell) => {
                     let prefix = &cell.prefix;
                     threaded = match cell.folded {
@@ -258,27 +258,27 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             if marked {
                 style = style.fg(Color::Red).add_modifier(Modifier::CROSSED_OUT);
             }
-            if index == app.list.selected {
+            if index == app.list().selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            let flags = if index == app.list.selected {
+            let flags = if index == app.list().selected {
                 flags.patch_style(Style::default().add_modifier(Modifier::REVERSED))
             } else {
                 flags
             };
             Line::from(vec![flags, Span::styled(rest, style)])
         };
-    let lines: Vec<Line> = if app.indexed || !app.list.is_empty() || app.preview.is_empty() {
-        app.list
+    let lines: Vec<Line> = if app.indexed() || !app.list().is_empty() || app.preview().is_empty() {
+        app.list()
             .visible(height)
             .iter()
             .enumerate()
             .map(|(i, e)| {
                 row(
-                    app.list.offset + i,
+                    app.list().offset + i,
                     e.summary.as_deref(),
                     Some(e.size),
-                    app.marks.contains(&*e.uidl),
+                    app.marks().contains(&*e.uidl),
                     RowFlags {
                         unread: !e.seen(),
                         flagged: e.flags.contains(Flags::FLAGGED),
@@ -291,7 +291,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         // The newest rows before the index: nothing is read or marked yet,
         // and sizes come with the index.
-        app.preview
+        app.preview()
             .iter()
             .take(height)
             .enumerate()
@@ -329,7 +329,7 @@ fn percent(received: u64, total: u64) -> u64 {
 
 fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader) {
     if r.body.is_none() {
-        let text = match app.bodies.get(&r.uidl) {
+        let text = match app.bodies().get(&r.uidl) {
             Some(BodyState::Loading {
                 received, total, ..
             }) if *total > 0 && *received > 0 => {
@@ -370,7 +370,7 @@ fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader)
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let total = area.width as usize;
-    let left = match (&app.input, &app.prompt) {
+    let left = match (&app.input(), &app.prompt()) {
         (_, Some((Prompt::SaveTo { .. }, text))) => format!("Save attachments to: {text}▏"),
         (_, Some((Prompt::Pipe { .. }, text))) => format!("Pipe the attachment to: {text}▏"),
         (_, Some((Prompt::Attach { .. }, text))) => format!("Attach a file: {text}▏"),
@@ -383,14 +383,18 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
                 .unwrap_or_default();
             format!(
                 " {why}Password for {} ({}): {}▏",
-                app.header.account,
-                app.header.server,
+                app.header().account,
+                app.header().server,
                 "*".repeat(text.chars().count())
             )
         }
-        (None, None) if app.compose.is_some() => {
-            let c = app.compose.as_ref().map(|c| c.prompt()).unwrap_or_default();
-            match &app.notice {
+        (None, None) if app.compose().is_some() => {
+            let c = app
+                .compose()
+                .as_ref()
+                .map(|c| c.prompt())
+                .unwrap_or_default();
+            match &app.notice() {
                 Some(n) => format!(" {n} · {c}"),
                 None => format!(" {c}"),
             }
@@ -398,21 +402,21 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         (Some(text), None) => format!("/{text}▏"),
         // What just happened comes first: it is what the user is looking for.
         (None, None) => {
-            let mut s = match &app.notice {
+            let mut s = match &app.notice() {
                 Some(n) => format!(" {n} · {}", status::status(app)),
                 None => format!(" {}", status::status(app)),
             };
-            if let Some(d) = &app.detail {
+            if let Some(d) = &app.detail() {
                 s.push_str(" · ");
                 s.push_str(d);
             }
             s
         }
     };
-    let right = match &app.view {
-        _ if app.compose.is_some() => String::new(),
+    let right = match &app.view() {
+        _ if app.compose().is_some() => String::new(),
         View::List => "? help ".to_string(),
-        View::Reader(r) => match (app.bodies.get(&r.uidl), &r.body) {
+        View::Reader(r) => match (app.bodies().get(&r.uidl), &r.body) {
             // Nothing to scroll yet: the loading text says how far it is.
             (_, None) => "? help ".to_string(),
             (

@@ -93,7 +93,7 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             52,
         ),
         Popup::Attachments { selected } => {
-            let list = match &app.view {
+            let list = match &app.view() {
                 crate::app::View::Reader(r) => r
                     .body
                     .as_ref()

@@ -75,12 +75,12 @@ fn app(width: u16, height: u16, loaded: usize) -> App {
         .collect();
     update(&mut app, Msg::Worker(Event::HeadersLoaded(batch)));
     // Fixed zone: the list shows local time, which differs between machines.
-    app.zone = chrono::FixedOffset::east_opt(0);
+    app.set_zone(chrono::FixedOffset::east_opt(0));
     app
 }
 
 fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
+    let mut t = Terminal::new(TestBackend::new(app.width(), app.height())).unwrap();
     t.draw(|f| super::draw(f, app)).unwrap();
     t.backend().to_string()
 }
@@ -118,7 +118,7 @@ fn preview_before_the_index() {
         80,
         24,
     );
-    a.zone = chrono::FixedOffset::east_opt(0);
+    a.set_zone(chrono::FixedOffset::east_opt(0));
     let rows = MESSAGES
         .iter()
         .take(3)

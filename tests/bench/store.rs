@@ -211,7 +211,7 @@ fn main() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut opens = Vec::new();
     for _ in 0..50 {
-        app.bodies.clear();
+        app.forget_bodies();
         let t0 = Instant::now();
         for e in update(&mut app, Msg::Key(Key::Enter)) {
             if let Effect::Local(r) = e {
@@ -361,7 +361,7 @@ fn keys_while_downloading(dovecot: &Dovecot, rt: &tokio::runtime::Runtime, n: us
         if finished.is_some() {
             break;
         }
-        if app.indexed {
+        if app.indexed() {
             let k = match i % 100 {
                 99 => Key::Char('G'),
                 0 => Key::Char('g'),

@@ -125,7 +125,7 @@ fn main() {
         let (_, d) = time(|| update(&mut app, Msg::Key(Key::Char('o'))));
         println!("re-sort by {name}: {} (target ≤ 100 ms)", ms(d));
         assert_eq!(
-            app.notice.as_deref(),
+            app.notice().as_deref(),
             Some(format!("sorted by {name}").as_str())
         );
     }
@@ -139,7 +139,7 @@ fn main() {
     let (_, d) = time(|| update(&mut app, Msg::Key(Key::Enter)));
     println!(
         "limit subject:合同 ({} of {n} rows): {} (target ≤ 50 ms)",
-        app.list.shown(),
+        app.list().shown(),
         ms(d)
     );
     update(&mut app, Msg::Key(Key::Char('l')));
