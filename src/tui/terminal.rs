@@ -88,12 +88,17 @@ pub(super) fn start_log() {
             let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
         }
     }
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("POSTIE_LOG").unwrap_or_else(|_| "info".into());
+    // POSTIE_LOG names a level (error, warn, info, debug, trace, off); a
+    // plain level filter, not EnvFilter's directives, which would bring in
+    // the regex engine (about 1 MB of the binary) for nothing else.
+    let level = std::env::var("POSTIE_LOG")
+        .ok()
+        .and_then(|v| v.trim().parse::<tracing_subscriber::filter::LevelFilter>().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
     let _ = tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)
-        .with_env_filter(filter)
+        .with_max_level(level)
         .try_init();
 }
 
