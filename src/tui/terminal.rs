@@ -93,7 +93,11 @@ pub(super) fn start_log() {
     // the regex engine (about 1 MB of the binary) for nothing else.
     let level = std::env::var("POSTIE_LOG")
         .ok()
-        .and_then(|v| v.trim().parse::<tracing_subscriber::filter::LevelFilter>().ok())
+        .and_then(|v| {
+            v.trim()
+                .parse::<tracing_subscriber::filter::LevelFilter>()
+                .ok()
+        })
         .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
     let _ = tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
