@@ -37,11 +37,6 @@ impl ErrorClass {
         }
     }
 
-    /// Whether postie tries again by itself (the user need not act).
-    pub fn retried(self) -> bool {
-        self == ErrorClass::Temporary
-    }
-
     /// Whether the user must change a setting before trying again.
     pub fn needs_the_user(self) -> bool {
         matches!(self, ErrorClass::Login | ErrorClass::Tls)
@@ -75,11 +70,6 @@ impl Failure {
     pub fn of<E: Classify + std::fmt::Display + ?Sized>(e: &E) -> Failure {
         Failure::new(e.class(), e.to_string())
     }
-
-    /// `what: error`, keeping the error's class.
-    pub fn context<E: Classify + std::fmt::Display + ?Sized>(what: &str, e: &E) -> Failure {
-        Failure::new(e.class(), format!("{what}: {e}"))
-    }
 }
 
 #[cfg(test)]
@@ -91,7 +81,6 @@ mod tests {
         use ErrorClass::*;
         for class in [Temporary, Login, Tls, Server, Local, Cancelled, Bug] {
             assert_eq!(class.exit_code() == 75, class == Temporary, "{class:?}");
-            assert_eq!(class.retried(), class == Temporary, "{class:?}");
             assert_eq!(
                 class.needs_the_user(),
                 matches!(class, Login | Tls),

@@ -56,7 +56,8 @@ async fn quit_read_only(client: Client) {
 pub fn class_of(e: &anyhow::Error) -> ErrorClass {
     e.chain()
         .find_map(|c| {
-            None.or_else(|| c.downcast_ref::<Pop3Error>().map(Classify::class))
+            c.downcast_ref::<Pop3Error>()
+                .map(Classify::class)
                 .or_else(|| {
                     c.downcast_ref::<crate::send::smtp::SendError>()
                         .map(Classify::class)

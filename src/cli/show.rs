@@ -10,7 +10,7 @@ use super::{cli_store, quit_read_only, write_stdout, STORE_CLOSE};
 use crate::accounts::{file_settings, resolve, Source, SourceArgs};
 use crate::mime::{DecodeOptions, Rendered};
 use crate::pop3::Client;
-use crate::store::download::Downloaded;
+use crate::store::download::{to_temp_file, Downloaded};
 use crate::store::{Flags, StoreHandle};
 use crate::sync;
 use crate::uidl::Uidl;
@@ -220,21 +220,15 @@ async fn message_bytes_with(
     // never whole in memory whatever LIST said, and cut at
     // `max_message_size`; read back (a large one only in part) to be shown.
     let Some(store) = keep else {
-        let tmp = tokio::task::spawn_blocking(move || {
-            let dir = std::env::temp_dir();
-            tempfile::Builder::new()
-                .prefix("postie-retr-")
-                .tempfile_in(&dir)
-                .with_context(|| format!("cannot write in {}", dir.display()))
-        })
-        .await??;
-        let mut out = tokio::fs::File::from_std(tmp.reopen()?);
-        client
-            .retr_to_capped(message.number, &mut out, max)
-            .await
-            .with_context(|| format!("cannot download message {}", message.number))?;
-        out.flush().await.context("cannot write the message")?;
-        drop(out);
+        let (tmp, _) = to_temp_file(
+            &mut client,
+            message.number,
+            std::env::temp_dir(),
+            "postie-retr-".into(),
+            max,
+        )
+        .await
+        .with_context(|| format!("cannot download message {}", message.number))?;
         quit_read_only(client).await;
         return Ok(Bytes::Temp(tmp.into_temp_path()));
     };

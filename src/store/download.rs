@@ -49,6 +49,27 @@ impl Classify for DownloadError {
     }
 }
 
+/// RETR message `number` streamed into a new private file in `dir` (named
+/// `prefix…`), cut at `max` bytes, flushed. The first half of `download`;
+/// alone, for a message that is not to be kept.
+pub async fn to_temp_file<M: Mailbox>(
+    client: &mut M,
+    number: u32,
+    dir: PathBuf,
+    prefix: String,
+    max: u64,
+) -> Result<(tempfile::NamedTempFile, u64), DownloadError> {
+    let tmp = tokio::task::spawn_blocking(move || {
+        tempfile::Builder::new().prefix(&prefix).tempfile_in(&dir)
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+    let mut out = tokio::fs::File::from_std(tmp.reopen()?);
+    let bytes = client.retrieve_to(number, &mut out, max).await?;
+    out.flush().await?;
+    Ok((tmp, bytes))
+}
+
 impl StoreHandle {
     /// RETR message `number` of `client`'s session into the store under
     /// `uidl` (see the module's comment for the order that keeps it safe).
@@ -60,17 +81,7 @@ impl StoreHandle {
         max: u64,
     ) -> Result<Downloaded, DownloadError> {
         let dir = self.run(|s| s.tmp_dir()).await?;
-        let tmp = tokio::task::spawn_blocking(move || {
-            tempfile::Builder::new()
-                .prefix(&maildir::retr_prefix())
-                .tempfile_in(&dir)
-        })
-        .await
-        .map_err(std::io::Error::other)??;
-        let mut out = tokio::fs::File::from_std(tmp.reopen()?);
-        let bytes = client.retrieve_to(number, &mut out, max).await?;
-        out.flush().await?;
-        drop(out);
+        let (tmp, bytes) = to_temp_file(client, number, dir, maildir::retr_prefix(), max).await?;
         let u = uidl.clone();
         let (kept, tmp) = self
             .run(move |s| {

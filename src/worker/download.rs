@@ -169,18 +169,30 @@ impl<M: Mailbox> Worker<M> {
 
     /// With `download = "all"`: the messages still to store, newest first.
     pub(super) fn to_download(&self) -> Vec<(u32, u64)> {
-        let (Some(limit), Some(_)) = (self.settings.background, &self.store) else {
-            return Vec::new();
+        self.download_candidates().collect()
+    }
+
+    /// `to_download` without collecting it: the executor asks before every
+    /// step whether anything is left, and the answer is the first one.
+    pub(super) fn downloads_left(&self) -> bool {
+        self.download_candidates().next().is_some()
+    }
+
+    fn download_candidates(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        let limit = match (self.settings.background, &self.store) {
+            (Some(limit), Some(_)) => Some(limit),
+            _ => None,
         };
-        self.index
-            .messages
-            .iter()
-            .rev()
-            .filter(|m| !m.uidl.is_session() && limit.is_none_or(|l| m.size <= l))
-            .filter(|m| !self.local.get(&m.uidl).is_some_and(|k| k.stored))
-            .filter(|m| !self.download_failed.contains(&m.uidl))
-            .map(|m| (m.number, m.size))
-            .collect()
+        limit.into_iter().flat_map(move |limit| {
+            self.index
+                .messages
+                .iter()
+                .rev()
+                .filter(move |m| !m.uidl.is_session() && limit.is_none_or(|l| m.size <= l))
+                .filter(|m| !self.local.get(&m.uidl).is_some_and(|k| k.stored))
+                .filter(|m| !self.download_failed.contains(&m.uidl))
+                .map(|m| (m.number, m.size))
+        })
     }
 
     /// A stretch of the background download: pipelined RETRs (at most 4 MB

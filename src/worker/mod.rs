@@ -181,12 +181,12 @@ impl<M: Mailbox> Worker<M> {
 
     /// The facts `next_step` decides from, as they are now.
     fn observe(&mut self) {
+        let connected = self.client.is_some();
+        let headers_missing = self.headers_missing();
         self.state.session = Facts {
-            connected: self.client.is_some(),
-            headers_missing: self.headers_missing(),
-            downloads_left: self.client.is_some()
-                && !self.headers_missing()
-                && !self.to_download().is_empty(),
+            connected,
+            headers_missing,
+            downloads_left: connected && !headers_missing && self.downloads_left(),
         };
     }
 
