@@ -12,7 +12,8 @@
 //! and every `crate::` path in `src/`, and fails on an import against it).
 //! Bottom to top:
 //!
-//! 1. `text`, `paths`, `uidl`, `secret`, `error`, `timings` — leaves:
+//! 1. `text`, `paths`, `uidl`, `secret`, `error`, `timings`, `i18n` —
+//!    leaves: the message catalog (every word shown, English and Chinese),
 //!    sanitising and display width, XDG paths, message identity,
 //!    credentials, the one error classification, benchmark milestones. They
 //!    import nothing of postie.
@@ -40,6 +41,10 @@
 //!     event loop and the tasks' channels. `main` (the binary) sits on top.
 #![forbid(unsafe_code)]
 
+// The message catalog (see `i18n`): English is the fallback for a missing
+// Chinese entry, which tests/i18n.rs forbids anyway.
+rust_i18n::i18n!("assets/locales", fallback = "en");
+
 pub mod accounts;
 pub mod app;
 pub mod cli;
@@ -47,6 +52,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod fetch;
+pub mod i18n;
 pub mod mime;
 pub mod paths;
 pub mod pop3;

@@ -11,6 +11,7 @@ use crate::send::{ComposeEvent, ComposeRequest};
 use crate::store::{Flags, Folder};
 use crate::uidl::Uidl;
 use crate::worker::local::LocalRequest;
+use rust_i18n::t;
 
 /// The compose screen: the draft as it is on disk, and where sending is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,15 +26,13 @@ pub struct Compose {
     pub error: Option<String>,
 }
 
-const PROMPT_WORDS: &str = "Send? (y: send, e: edit, a: attach a file, p: postpone, q: abandon)";
-
 impl Compose {
     /// The status line's words on the compose screen.
     pub fn prompt(&self) -> String {
         if self.sending {
-            "sending…".to_string()
+            t!("compose.sending").into_owned()
         } else {
-            PROMPT_WORDS.to_string()
+            t!("compose.prompt").into_owned()
         }
     }
 }
@@ -56,17 +55,14 @@ impl App {
             _ => return start(ComposeKind::New, None, true),
         };
         let Some(u) = uidl else {
-            self.notice = Some("no message selected".into());
+            self.notice = Some(t!("notice.no_message_selected").into());
             return vec![];
         };
         if self.folder == Folder::Drafts {
             return self.continue_draft(u.to_string());
         }
         if u.is_session() {
-            self.notice = Some(
-                "cannot answer this message: the server gave its UIDL to another message too, so it is not kept here"
-                    .into(),
-            );
+            self.notice = Some(t!("notice.cannot_answer_duplicate").into());
             return vec![];
         }
         let stored = self.list.get(&u).is_some_and(|e| e.stored);
@@ -76,7 +72,7 @@ impl App {
         // Downloaded (and kept) first; the draft starts once it is in the
         // store. The user stays where they are meanwhile.
         self.pending_compose = Some((kind, u.clone()));
-        self.notice = Some("downloading the message to answer it…".into());
+        self.notice = Some(t!("notice.downloading_to_answer").into());
         if matches!(self.bodies.get(&u), Some(BodyState::Loading { .. })) {
             return vec![];
         }
@@ -146,7 +142,7 @@ impl App {
             }
             Key::Char('p') | Key::Esc => {
                 self.compose = None;
-                self.notice = Some("postponed: the draft waits in Drafts (c offers it)".into());
+                self.notice = Some(t!("notice.postponed").into());
                 self.refresh_folder(Folder::Drafts)
             }
             Key::Char('q') => {
@@ -262,7 +258,7 @@ impl App {
             }
             ComposeEvent::Abandoned => {
                 self.compose = None;
-                self.notice = Some("the draft was not changed: nothing sent, nothing kept".into());
+                self.notice = Some(t!("notice.draft_unchanged").into());
                 vec![]
             }
             ComposeEvent::DraftsWaiting(drafts) => {
@@ -292,10 +288,10 @@ impl App {
                     }
                 }
                 self.notice = Some(
-                    crate::text::sanitize::sanitize_line(&format!(
-                        "sent to {} ({:.1} s); a copy is in Sent",
-                        sent.recipients.join(", "),
-                        sent.elapsed.as_secs_f64()
+                    crate::text::sanitize::sanitize_line(&t!(
+                        "notice.sent",
+                        recipients = sent.recipients.join(", "),
+                        seconds = format!("{:.1}", sent.elapsed.as_secs_f64())
                     ))
                     .into_owned(),
                 );
@@ -320,15 +316,15 @@ impl App {
                         c.sending = false;
                         c.error = Some(why);
                         if failure.may_have_been_sent {
-                            c.view.draft.status = "may have been sent".into();
+                            c.view.draft.status = t!("compose.may_have_been_sent").into();
                         }
                     }
-                    None => self.notice = Some(format!("not sent: {why}; the draft is in Drafts")),
+                    None => self.notice = Some(t!("notice.not_sent", error = why).into()),
                 }
                 vec![]
             }
             ComposeEvent::Discarded { .. } => {
-                self.notice = Some("the draft was thrown away".into());
+                self.notice = Some(t!("notice.draft_discarded").into());
                 self.refresh_folder(Folder::Drafts)
             }
             ComposeEvent::Failed(why) => {
@@ -337,8 +333,9 @@ impl App {
                     c
                 });
                 self.popup = Some(Popup::Error {
-                    title: "Cannot compose".into(),
+                    title: t!("popup.cannot_compose").into(),
                     text: why,
+                    retry: false,
                 });
                 vec![]
             }

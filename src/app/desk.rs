@@ -7,6 +7,7 @@
 use super::{update, App, Connection, Effect, Msg};
 use crate::store::Folder;
 use crate::worker::Request;
+use rust_i18n::t;
 
 /// The accounts of one reader.
 #[derive(Debug, Clone)]
@@ -141,7 +142,8 @@ impl Desk {
                                 .effects
                                 .push((j, Effect::Worker(Request::QuitDiscard)));
                         } else {
-                            a.notice = Some(format!("deleting {} messages…", a.marks.len()));
+                            a.notice =
+                                Some(crate::i18n::count("notice.deleting", a.marks.len() as u64));
                             steps.effects.push((j, Effect::Worker(Request::QuitCommit)));
                         }
                     }
@@ -184,7 +186,8 @@ impl Desk {
                         let name =
                             crate::text::sanitize::sanitize_line(&self.apps[i].header.account)
                                 .into_owned();
-                        self.apps[self.current].notice = Some(format!("{n} new in {name}"));
+                        self.apps[self.current].notice =
+                            Some(t!("notice.new_in", n = n, account = name).into());
                     }
                 }
                 e => steps.effects.push((i, e)),

@@ -1,6 +1,7 @@
 //! What the tasks report: worker events, threads computed, index hits —
 //! each turned into state, and into the effects that follow.
 use super::*;
+use rust_i18n::t;
 
 impl App {
     pub(super) fn worker(&mut self, event: Event) -> Vec<Effect> {
@@ -31,9 +32,9 @@ impl App {
             Event::Moved { uidl, from, to } => {
                 let entry = self.list_of(from).remove(&uidl);
                 self.notice = Some(match to {
-                    Some(Folder::Trash) => "moved to Trash".to_string(),
-                    Some(f) => format!("restored to {}", f.name()),
-                    None => "deleted for good".to_string(),
+                    Some(Folder::Trash) => t!("notice.moved_to_trash").into(),
+                    Some(f) => t!("notice.restored_to", folder = f.label()).into(),
+                    None => t!("notice.purged").into(),
                 });
                 if let (Some(mut e), Some(to)) = (entry, to) {
                     if to == Folder::Inbox && e.on_server {
@@ -59,20 +60,19 @@ impl App {
                         let names: Vec<String> =
                             paths.iter().map(|p| p.display().to_string()).collect();
                         crate::text::sanitize::sanitize_line(&format!(
-                            "saved {} file{}: {}",
-                            paths.len(),
-                            if paths.len() == 1 { "" } else { "s" },
+                            "{}: {}",
+                            crate::i18n::count("notice.saved", paths.len() as u64),
                             names.join(", ")
                         ))
                         .into_owned()
                     }
-                    Err(e) => format!("cannot save: {e}"),
+                    Err(e) => t!("notice.cannot_save", error = e).into(),
                 });
             }
             Event::Connected { .. } => {
                 self.trouble = None;
                 if self.connection == Connection::Lost {
-                    self.notice = Some("reconnected".into());
+                    self.notice = Some(t!("notice.reconnected").into());
                     self.detail = None;
                 }
                 self.connection = Connection::Connected;
@@ -92,7 +92,7 @@ impl App {
             }
             Event::Indexed(entries) => {
                 self.preview = Vec::new();
-                if self.notice.as_deref() == Some(WAIT_FOR_INDEX) {
+                if self.notice.as_deref() == Some(&*t!("notice.wait_for_index")) {
                     self.notice = None;
                 }
                 let refreshed = self.indexed;
@@ -116,13 +116,17 @@ impl App {
                 self.indexed = true;
                 let mut effects = Vec::new();
                 if new > 0 {
-                    self.notice = Some(format!(
-                        "{new} new in {}",
-                        crate::text::sanitize::sanitize_line(&self.header.account)
-                    ));
+                    self.notice = Some(
+                        t!(
+                            "notice.new_in",
+                            n = new,
+                            account = crate::text::sanitize::sanitize_line(&self.header.account)
+                        )
+                        .into(),
+                    );
                     effects.push(Effect::NewMail(new));
-                } else if refreshed && self.notice.as_deref() == Some("checking for new mail…") {
-                    self.notice = Some("no new mail".into());
+                } else if refreshed && self.notice.as_deref() == Some(&*t!("notice.checking")) {
+                    self.notice = Some(t!("notice.no_new_mail").into());
                 }
                 let present: HashSet<&str> = self.list.entries.iter().map(|e| &*e.uidl).collect();
                 if let View::Reader(r) = &self.view {
@@ -213,7 +217,7 @@ impl App {
             }
             Event::BodyFailed { uidl, error, .. } => {
                 self.compose_body_failed(&uidl);
-                self.notice = Some(format!("cannot fetch the message: {error}"));
+                self.notice = Some(t!("notice.cannot_fetch", error = error).into());
                 self.bodies.insert(uidl, BodyState::Failed(error));
             }
             Event::MarksApplied(_) => {}
@@ -222,9 +226,8 @@ impl App {
                     self.marks.remove(u);
                 }
                 self.notice = Some(format!(
-                    "{} deletion mark{} removed: {why}",
-                    uidls.len(),
-                    if uidls.len() == 1 { "" } else { "s" }
+                    "{}: {why}",
+                    crate::i18n::count("notice.marks_removed", uidls.len() as u64)
                 ));
             }
             Event::ConnectionLost {
@@ -235,27 +238,22 @@ impl App {
                 // The marks are kept and re-applied in the next session; the reason goes last.
                 self.notice = Some(if self.committing {
                     // y was answered: the worker keeps at it after reconnecting.
-                    format!(
-                        "connection lost; {uncommitted} deletions not committed yet, still trying"
-                    )
+                    t!("notice.lost_still_trying", n = uncommitted).into()
                 } else if uncommitted > 0 {
-                    format!("connection lost; {uncommitted} deletions were not committed")
+                    t!("notice.lost_uncommitted", n = uncommitted).into()
                 } else {
-                    "connection lost".to_string()
+                    t!("notice.lost").into()
                 });
                 self.detail = Some(reason);
             }
             Event::Reconnecting { in_secs } => {
                 let lost = self.notice.clone().unwrap_or_default();
-                let lost = lost
-                    .split(" — reconnecting")
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
+                let lost = lost.split(" — ").next().unwrap_or("").to_string();
+                let again = t!("notice.reconnecting", seconds = in_secs);
                 self.notice = Some(if lost.is_empty() {
-                    format!("reconnecting in {in_secs} s")
+                    again.into()
                 } else {
-                    format!("{lost} — reconnecting in {in_secs} s")
+                    format!("{lost} — {again}")
                 });
             }
             Event::Failed(Failure {
@@ -271,21 +269,23 @@ impl App {
                 };
                 match class {
                     ErrorClass::Login if self.password_typed => {
-                        self.trouble = Some("login failed".into());
+                        self.trouble = Some(t!("trouble.login").into());
                         self.ask_password(Some(error));
                     }
                     ErrorClass::Login => {
-                        self.trouble = Some("login failed".into());
+                        self.trouble = Some(t!("trouble.login").into());
                         self.popup = Some(Popup::Error {
-                            title: "Login failed".into(),
-                            text: format!("{error}\n\nCheck user and password (password_command, POSTIE_PASSWORD) and auth in the config, then press R to retry."),
+                            title: t!("popup.login_failed.title").into(),
+                            text: format!("{error}\n\n{}", t!("popup.login_failed.advice")),
+                            retry: true,
                         })
                     }
                     ErrorClass::Tls => {
-                        self.trouble = Some("TLS failed".into());
+                        self.trouble = Some(t!("trouble.tls").into());
                         self.popup = Some(Popup::Error {
-                            title: "Secure connection failed".into(),
-                            text: format!("{error}\n\nCheck host, port, tls and ca_file in the config, then press R to retry."),
+                            title: t!("popup.tls_failed.title").into(),
+                            text: format!("{error}\n\n{}", t!("popup.tls_failed.advice")),
+                            retry: true,
                         })
                     }
                     ErrorClass::Temporary => {
@@ -302,10 +302,14 @@ impl App {
                 }
             }
             Event::Crashed(why) => {
-                return vec![Effect::Fatal(format!(
-                    "account {}: {why}; nothing was deleted",
-                    crate::text::sanitize::sanitize_line(&self.header.account)
-                ))];
+                return vec![Effect::Fatal(
+                    t!(
+                        "fatal.task_crashed",
+                        account = crate::text::sanitize::sanitize_line(&self.header.account),
+                        error = why
+                    )
+                    .into(),
+                )];
             }
             Event::Closed { .. } => {
                 self.connection = Connection::Closed;
@@ -347,7 +351,7 @@ impl App {
         if let Some(l) = list.limit.as_mut().filter(|l| l.pattern.text == pattern) {
             l.indexed = Some(hits);
             list.relayout();
-            if self.notice.as_deref() == Some("searching the stored mail…") {
+            if self.notice.as_deref() == Some(&*t!("notice.searching")) {
                 self.notice = None;
             }
             return self.list_moved();

@@ -67,12 +67,29 @@ pub enum Action {
     Links,
 }
 
-/// One row of the table: the keys, where they work, what they do, and the words for help.
+/// One row of the table: the keys, where they work and what they do there.
+/// The words for help are the catalog's `keys.list.<Action>` and
+/// `keys.reader.<Action>` (`Binding::describe`).
 pub struct Binding {
     pub keys: &'static [Key],
     pub label: &'static str,
-    pub list: Option<(Action, &'static str)>,
-    pub reader: Option<(Action, &'static str)>,
+    pub list: Option<Action>,
+    pub reader: Option<Action>,
+}
+
+impl Binding {
+    /// The catalog key of what this row does in `ctx`, if it does anything there.
+    pub fn describe_key(&self, ctx: Context) -> Option<String> {
+        match ctx {
+            Context::List => self.list.map(|a| format!("keys.list.{a:?}")),
+            Context::Reader => self.reader.map(|a| format!("keys.reader.{a:?}")),
+        }
+    }
+
+    /// What this row does in `ctx`, in the language in use.
+    pub fn describe(&self, ctx: Context) -> Option<std::borrow::Cow<'static, str>> {
+        self.describe_key(ctx).map(|k| crate::i18n::text(&k))
+    }
 }
 
 use Action::*;
@@ -82,220 +99,220 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[K::Char('j'), K::Down],
         label: "j ↓",
-        list: Some((NextLine, "next message")),
-        reader: Some((NextLine, "scroll down a line")),
+        list: Some(NextLine),
+        reader: Some(NextLine),
     },
     Binding {
         keys: &[K::Char('k'), K::Up],
         label: "k ↑",
-        list: Some((PrevLine, "previous message")),
-        reader: Some((PrevLine, "scroll up a line")),
+        list: Some(PrevLine),
+        reader: Some(PrevLine),
     },
     Binding {
         keys: &[K::PageDown, K::Char(' ')],
         label: "PgDn Space",
-        list: Some((PageDown, "next page")),
-        reader: Some((PageDown, "next page")),
+        list: Some(PageDown),
+        reader: Some(PageDown),
     },
     Binding {
         keys: &[K::PageUp],
         label: "PgUp",
-        list: Some((PageUp, "previous page")),
-        reader: Some((PageUp, "previous page")),
+        list: Some(PageUp),
+        reader: Some(PageUp),
     },
     Binding {
         keys: &[K::Char('g'), K::Home],
         label: "g Home",
-        list: Some((First, "first (newest) message")),
-        reader: Some((First, "top of the message")),
+        list: Some(First),
+        reader: Some(First),
     },
     Binding {
         keys: &[K::Char('G'), K::End],
         label: "G End",
-        list: Some((Last, "last (oldest) message")),
-        reader: Some((Last, "bottom of the message")),
+        list: Some(Last),
+        reader: Some(Last),
     },
     Binding {
         keys: &[K::Enter, K::Right],
         label: "Enter →",
-        list: Some((Open, "open the message")),
+        list: Some(Open),
         reader: None,
     },
     Binding {
         keys: &[K::Char('q'), K::Esc, K::Char('h'), K::Left],
         label: "q Esc h",
-        list: Some((Back, "quit (asks if any are marked)")),
-        reader: Some((Back, "back to the list")),
+        list: Some(Back),
+        reader: Some(Back),
     },
     Binding {
         keys: &[K::Char('d')],
         label: "d",
-        list: Some((Mark, "mark for deletion")),
-        reader: Some((Mark, "mark for deletion, back to list")),
+        list: Some(Mark),
+        reader: Some(Mark),
     },
     Binding {
         keys: &[K::Char('u')],
         label: "u",
-        list: Some((Unmark, "unmark this message")),
-        reader: Some((Unmark, "unmark this message")),
+        list: Some(Unmark),
+        reader: Some(Unmark),
     },
     Binding {
         keys: &[K::Char('U')],
         label: "U",
-        list: Some((UnmarkAll, "unmark all messages")),
+        list: Some(UnmarkAll),
         reader: None,
     },
     Binding {
         keys: &[K::Char('m')],
         label: "m",
-        list: Some((ToggleRead, "mark read / unread")),
-        reader: Some((ToggleRead, "mark read / unread")),
+        list: Some(ToggleRead),
+        reader: Some(ToggleRead),
     },
     Binding {
         keys: &[K::Char('F')],
         label: "F",
-        list: Some((ToggleFlag, "flag / unflag")),
-        reader: Some((ToggleFlag, "flag / unflag")),
+        list: Some(ToggleFlag),
+        reader: Some(ToggleFlag),
     },
     Binding {
         keys: &[K::Char('s')],
         label: "s",
-        list: Some((Save, "save the attachments")),
-        reader: Some((Save, "save the attachments")),
+        list: Some(Save),
+        reader: Some(Save),
     },
     Binding {
         keys: &[K::Char('v')],
         label: "v",
         list: None,
-        reader: Some((Attachments, "attachments: save, open, pipe")),
+        reader: Some(Attachments),
     },
     Binding {
         keys: &[K::Tab],
         label: "Tab",
-        list: Some((NextFolder, "next folder")),
+        list: Some(NextFolder),
         reader: None,
     },
     Binding {
         keys: &[K::BackTab],
         label: "S-Tab",
-        list: Some((PrevFolder, "previous folder")),
+        list: Some(PrevFolder),
         reader: None,
     },
     Binding {
         keys: &[K::Char('r')],
         label: "r",
-        list: Some((Reply, "reply")),
-        reader: Some((Reply, "reply")),
+        list: Some(Reply),
+        reader: Some(Reply),
     },
     Binding {
         keys: &[K::Char('a')],
         label: "a",
-        list: Some((ReplyAll, "reply to all")),
-        reader: Some((ReplyAll, "reply to all")),
+        list: Some(ReplyAll),
+        reader: Some(ReplyAll),
     },
     Binding {
         keys: &[K::Char('f')],
         label: "f",
-        list: Some((Forward, "forward (with the attachments)")),
-        reader: Some((Forward, "forward (with the attachments)")),
+        list: Some(Forward),
+        reader: Some(Forward),
     },
     Binding {
         keys: &[K::Char('c')],
         label: "c",
-        list: Some((Compose, "compose (or a waiting draft)")),
-        reader: Some((Compose, "compose (or a waiting draft)")),
+        list: Some(Compose),
+        reader: Some(Compose),
     },
     Binding {
         keys: &[K::Char('R')],
         label: "R",
-        list: Some((Refresh, "check for new mail")),
+        list: Some(Refresh),
         reader: None,
     },
     Binding {
         keys: &[K::Char('o')],
         label: "o",
-        list: Some((SortNext, "sort by date, arrival, sender, subject, size")),
+        list: Some(SortNext),
         reader: None,
     },
     Binding {
         keys: &[K::Char('O')],
         label: "O",
-        list: Some((SortReverse, "reverse the sort")),
+        list: Some(SortReverse),
         reader: None,
     },
     Binding {
         keys: &[K::Char('|')],
         label: "|",
-        list: Some((PipeMessage, "pipe the message to a command")),
-        reader: Some((PipeMessage, "pipe the message to a command")),
+        list: Some(PipeMessage),
+        reader: Some(PipeMessage),
     },
     Binding {
         keys: &[K::Char('y')],
         label: "y",
         list: None,
-        reader: Some((Links, "links and addresses: copy one (OSC 52)")),
+        reader: Some(Links),
     },
     Binding {
         keys: &[K::Char('t')],
         label: "t",
-        list: Some((Threads, "threads on / off")),
+        list: Some(Threads),
         reader: None,
     },
     Binding {
         keys: &[K::Char('z')],
         label: "z",
-        list: Some((Fold, "fold / unfold this thread")),
+        list: Some(Fold),
         reader: None,
     },
     Binding {
         keys: &[K::Char('l')],
         label: "l",
-        list: Some((Limit, "limit: only rows matching a pattern (empty: all)")),
+        list: Some(Limit),
         reader: None,
     },
     Binding {
         keys: &[K::Char('A')],
         label: "A",
-        list: Some((AddAccount, "add an account (setup)")),
+        list: Some(AddAccount),
         reader: None,
     },
     Binding {
         keys: &[K::Char('/')],
         label: "/",
-        list: Some((Search, "search sender and subject")),
-        reader: Some((Search, "search in the message")),
+        list: Some(Search),
+        reader: Some(Search),
     },
     Binding {
         keys: &[K::Char('n')],
         label: "n",
-        list: Some((SearchNext, "next match")),
-        reader: Some((SearchNext, "next match")),
+        list: Some(SearchNext),
+        reader: Some(SearchNext),
     },
     Binding {
         keys: &[K::Char('N')],
         label: "N",
-        list: Some((SearchPrev, "previous match")),
-        reader: Some((SearchPrev, "previous match")),
+        list: Some(SearchPrev),
+        reader: Some(SearchPrev),
     },
     Binding {
         keys: &[K::Char('?')],
         label: "?",
-        list: Some((Help, "this help")),
-        reader: Some((Help, "this help")),
+        list: Some(Help),
+        reader: Some(Help),
     },
     Binding {
         keys: &[K::Char('x'), K::Ctrl('c')],
         label: "x Ctrl-C",
-        list: Some((ExitDiscard, "exit without deleting anything")),
-        reader: Some((ExitDiscard, "exit without deleting anything")),
+        list: Some(ExitDiscard),
+        reader: Some(ExitDiscard),
     },
 ];
 
 pub fn lookup(key: Key, ctx: Context) -> Option<Action> {
     let b = BINDINGS.iter().find(|b| b.keys.contains(&key))?;
     match ctx {
-        Context::List => b.list.map(|(a, _)| a),
-        Context::Reader => b.reader.map(|(a, _)| a),
+        Context::List => b.list,
+        Context::Reader => b.reader,
     }
 }
 

@@ -9,6 +9,7 @@
 use super::list::Entry;
 use crate::store::query::{IndexHits, IndexQuery};
 use crate::store::Flags;
+use rust_i18n::t;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Test {
@@ -98,17 +99,18 @@ impl Pattern {
             let lower = value.to_lowercase();
             let need = |v: &str| {
                 if v.is_empty() {
-                    Err(format!("{key}: needs something after the colon"))
+                    Err(t!("limit.needs_value", key = key).into_owned())
                 } else {
                     Ok(())
                 }
             };
             let size = |v: &str| {
                 crate::config::parse_size(v)
-                    .ok_or_else(|| format!("{key}:{v} is not a size like 1M or 500K"))
+                    .ok_or_else(|| t!("limit.bad_size", key = key, value = v).into_owned())
             };
             let date = |v: &str| {
-                day_start(v, zone).ok_or_else(|| format!("{key}:{v} is not a date like 2024-03-01"))
+                day_start(v, zone)
+                    .ok_or_else(|| t!("limit.bad_date", key = key, value = v).into_owned())
             };
             let test = match key.as_str() {
                 "" => Test::Text(lower),
@@ -149,15 +151,11 @@ impl Pattern {
                     "flagged" => Test::Flagged,
                     "answered" | "replied" => Test::Answered,
                     "local" => Test::Local,
-                    _ => {
-                        return Err(format!(
-                            "is:{value} is not one of is:unread, is:read, is:flagged, is:answered, is:local"
-                        ))
-                    }
+                    _ => return Err(t!("limit.bad_is", value = value).into_owned()),
                 },
                 "has" => match lower.as_str() {
                     "attachment" | "attachments" => Test::Attachment,
-                    _ => return Err(format!("has:{value} is not has:attachment")),
+                    _ => return Err(t!("limit.bad_has", value = value).into_owned()),
                 },
                 "larger" => Test::Larger(size(&value)?),
                 "smaller" => Test::Smaller(size(&value)?),
@@ -165,11 +163,7 @@ impl Pattern {
                 "after" => Test::After(date(&value)?),
                 // A URL is plain text.
                 _ if value.starts_with("//") => Test::Text(w.to_lowercase()),
-                _ => {
-                    return Err(format!(
-                        "{key}: is not a pattern postie knows (from:, to:, subject:, body:, is:, has:, larger:, smaller:, before:, after:)"
-                    ))
-                }
+                _ => return Err(t!("limit.bad_key", key = key).into_owned()),
             };
             terms.push(Term { test, negated });
         }

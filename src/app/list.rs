@@ -4,6 +4,7 @@
 //! order, is a view over it (`sort`, `limit`): the selection and scroll are
 //! positions in that view.
 
+use rust_i18n::t;
 use std::sync::Arc;
 
 use super::limit::Pattern;
@@ -85,13 +86,14 @@ impl SortKey {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    /// The name shown when sorting ("sorted by date").
+    pub fn label(self) -> std::borrow::Cow<'static, str> {
         match self {
-            SortKey::Date => "date",
-            SortKey::Arrival => "arrival",
-            SortKey::Sender => "sender",
-            SortKey::Subject => "subject",
-            SortKey::Size => "size",
+            SortKey::Date => t!("sort.date"),
+            SortKey::Arrival => t!("sort.arrival"),
+            SortKey::Sender => t!("sort.sender"),
+            SortKey::Subject => t!("sort.subject"),
+            SortKey::Size => t!("sort.size"),
         }
     }
 }

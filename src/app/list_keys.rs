@@ -2,6 +2,7 @@
 //! searching, sorting, threads, limits, quitting.
 use super::keymap::Action;
 use super::*;
+use rust_i18n::t;
 
 impl App {
     pub(super) fn quit_requested(&mut self) -> Vec<Effect> {
@@ -23,7 +24,7 @@ impl App {
             && matches!(action, Action::Open | Action::Mark | Action::Unmark)
         {
             // The rows are there, the messages' identities (UIDL) not yet.
-            self.notice = Some(WAIT_FOR_INDEX.into());
+            self.notice = Some(t!("notice.wait_for_index").into());
             return vec![];
         }
         let page = self.list_height() as isize;
@@ -51,11 +52,11 @@ impl App {
                 }
                 self.list.sort = sort;
                 self.list.relayout();
-                self.notice = Some(format!(
-                    "sorted by {}{}",
-                    sort.key.name(),
-                    if sort.reverse { ", reversed" } else { "" }
-                ));
+                self.notice = Some(if sort.reverse {
+                    t!("notice.sorted_reversed", key = sort.key.label()).into()
+                } else {
+                    t!("notice.sorted", key = sort.key.label()).into()
+                });
             }
             Action::Limit => {
                 let current = self.list.limit.as_ref().map(|l| l.pattern.text.clone());
@@ -70,18 +71,18 @@ impl App {
             Action::Threads => {
                 self.list.threads = !self.list.threads;
                 if self.list.threads {
-                    self.notice = Some("threads on (newest thread first; z folds one)".into());
+                    self.notice = Some(t!("notice.threads_on").into());
                     self.list.relayout();
                     let mut effects = self.rethread(self.folder);
                     effects.extend(self.list_moved());
                     return effects;
                 }
-                self.notice = Some("threads off".into());
+                self.notice = Some(t!("notice.threads_off").into());
                 self.list.relayout();
             }
             Action::Fold => {
                 if !self.list.threads {
-                    self.notice = Some("threads are off: t turns them on".into());
+                    self.notice = Some(t!("notice.threads_are_off").into());
                     return vec![];
                 }
                 if let Some(root) = self.list.thread_root(self.list.selected) {
@@ -135,7 +136,7 @@ impl App {
             }
             Action::Refresh if self.needs_password => self.ask_password(None),
             Action::Refresh => {
-                self.notice = Some("checking for new mail…".into());
+                self.notice = Some(t!("notice.checking").into());
                 return vec![Effect::Worker(Request::Refresh)];
             }
             Action::AddAccount => return vec![Effect::Setup],
@@ -151,7 +152,7 @@ impl App {
 
     pub(super) fn list_search(&mut self, forward: bool, include_current: bool) {
         let Some(q) = self.query.clone() else {
-            self.notice = Some("no search yet: press / to search".into());
+            self.notice = Some(t!("notice.no_search").into());
             return;
         };
         match self.list.find(&q, forward, include_current) {
@@ -159,7 +160,7 @@ impl App {
                 self.list.select(i);
                 self.notice = None;
             }
-            None => self.notice = Some(format!("no message matches \"{q}\"")),
+            None => self.notice = Some(t!("notice.no_match", query = q).into()),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod thread;
 pub use compose::Compose;
 pub use msg::{Effect, Mouse, Msg};
 
+use rust_i18n::t;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,6 +80,8 @@ pub enum Popup {
     Error {
         title: String,
         text: String,
+        /// r/R retries (the worker's errors); false for the compose task's.
+        retry: bool,
     },
     /// `q` on the compose screen with text that would be lost.
     ConfirmAbandon,
@@ -141,7 +144,6 @@ pub struct HeaderInfo {
 }
 
 /// The notice for a key that needs a message while only the preview is in.
-const WAIT_FOR_INDEX: &str = "one moment: the server is still sending the message index";
 
 #[derive(Debug, Clone)]
 pub struct App {
@@ -254,7 +256,7 @@ impl App {
         self.download_dir = download_dir;
         if let Some(why) = ask_password {
             self.needs_password = true;
-            self.trouble = why.as_ref().map(|_| "password_command failed".to_string());
+            self.trouble = why.as_ref().map(|_| t!("trouble.password_command").into());
             self.ask_password(why);
             if !shown {
                 self.prompt = None;
@@ -453,12 +455,10 @@ impl App {
             return vec![Effect::PipeMessage { uidl, command }];
         }
         if uidl.is_session() {
-            self.notice = Some(
-                "this message cannot be kept (its UIDL is not unique): it cannot be piped".into(),
-            );
+            self.notice = Some(t!("notice.cannot_pipe_duplicate").into());
             return vec![];
         }
-        self.notice = Some("downloading the message to pipe it…".into());
+        self.notice = Some(t!("notice.downloading_to_pipe").into());
         self.pending_pipe = Some((uidl.clone(), command));
         vec![Effect::Worker(Request::FetchBody(uidl))]
     }
@@ -468,7 +468,7 @@ impl App {
         if text.trim().is_empty() {
             if self.list.limit.take().is_some() {
                 self.list.relayout();
-                self.notice = Some("limit cleared".into());
+                self.notice = Some(t!("notice.limit_cleared").into());
             }
             return self.list_moved();
         }
@@ -476,7 +476,7 @@ impl App {
         let pattern = match limit::Pattern::parse(text, zone) {
             Ok(p) => p,
             Err(e) => {
-                self.notice = Some(format!("limit: {e}"));
+                self.notice = Some(t!("notice.limit_error", error = e).into());
                 return vec![];
             }
         };
@@ -488,7 +488,7 @@ impl App {
         self.list.relayout();
         let mut effects = self.list_moved();
         if let Some(query) = ask {
-            self.notice = Some("searching the stored mail…".into());
+            self.notice = Some(t!("notice.searching").into());
             effects.push(Effect::SearchIndex {
                 folder: self.folder,
                 pattern: text.trim().to_string(),

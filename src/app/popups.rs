@@ -2,6 +2,7 @@
 //! confirmations, the password, the limit pattern, the save directory.
 use super::keymap::Key;
 use super::*;
+use rust_i18n::t;
 
 impl App {
     pub(super) fn prompt_key(&mut self, key: Key) -> Vec<Effect> {
@@ -23,7 +24,7 @@ impl App {
             self.needs_password = false;
             self.password_typed = true;
             self.trouble = None;
-            self.notice = Some("logging in…".into());
+            self.notice = Some(t!("notice.logging_in").into());
             return vec![Effect::Password(password)];
         }
         match key {
@@ -47,7 +48,7 @@ impl App {
                 return match prompt {
                     Prompt::SaveTo { uidl, parts } => {
                         let dir = crate::paths::expand_tilde(std::path::Path::new(&text));
-                        self.notice = Some("saving…".into());
+                        self.notice = Some(t!("notice.saving").into());
                         let stored = self.list.get(&uidl).is_some_and(|e| e.stored)
                             || matches!(self.bodies.get(&uidl), Some(BodyState::Ready(_)))
                                 && !uidl.is_session();
@@ -85,7 +86,10 @@ impl App {
                 Key::Char('y') | Key::Char('Y') => {
                     self.popup = None;
                     self.committing = true;
-                    self.notice = Some(format!("deleting {} messages…", self.all_marks()));
+                    self.notice = Some(crate::i18n::count(
+                        "notice.deleting",
+                        self.all_marks() as u64,
+                    ));
                     vec![Effect::Worker(Request::QuitCommit)]
                 }
                 Key::Char('n') | Key::Char('N') => {
@@ -168,7 +172,7 @@ impl App {
                         self.popup = None;
                         if let Some(item) = items.get(selected) {
                             let shown: String = item.chars().take(60).collect();
-                            self.notice = Some(format!("copied to your clipboard: {shown}"));
+                            self.notice = Some(t!("notice.copied", text = shown).into());
                             return vec![Effect::Clipboard(item.clone())];
                         }
                     }
@@ -200,11 +204,11 @@ impl App {
                 if key == Key::Ctrl('c') {
                     return self.exit_discarding();
                 }
-                let retry = matches!(popup, Popup::Error { title, .. } if title != "Cannot compose")
+                let retry = matches!(popup, Popup::Error { retry: true, .. })
                     && matches!(key, Key::Char('r') | Key::Char('R'));
                 self.popup = None;
                 if retry {
-                    self.notice = Some("retrying…".into());
+                    self.notice = Some(t!("notice.retrying").into());
                     return vec![Effect::Worker(Request::Refresh)];
                 }
                 vec![]

@@ -1,6 +1,7 @@
 //! The open message: its rendered text wrapped to the screen, the scroll
 //! position, and search within it.
 
+use rust_i18n::t;
 use std::sync::Arc;
 
 use crate::mime::Rendered;
@@ -42,8 +43,8 @@ impl Reader {
         self.width = width.max(10);
         let Some(r) = &self.body else { return };
         let mut lines = Vec::new();
-        for (label, value) in r.header_fields() {
-            lines.extend(wrap(&format!("{label}: {value}"), self.width));
+        for (label, value) in r.reader_fields() {
+            lines.extend(wrap(&format!("{label} {value}"), self.width));
         }
         self.header_lines = lines.len();
         lines.push(String::new());
@@ -52,7 +53,7 @@ impl Reader {
         }
         if !r.attachments.is_empty() {
             lines.push(String::new());
-            lines.push("Attachments:".into());
+            lines.push(t!("field.attachments").into());
             for (i, a) in r.attachments.iter().enumerate() {
                 lines.extend(wrap(
                     &format!(

@@ -2,6 +2,7 @@
 //! (reply, forward, save, pipe, links).
 use super::keymap::{lookup, Action, Context, Key};
 use super::*;
+use rust_i18n::t;
 
 impl App {
     pub(super) fn reader_action(&mut self, action: Action) -> Vec<Effect> {
@@ -37,8 +38,8 @@ impl App {
             Action::SearchNext | Action::SearchPrev => {
                 if !reader.find(action == Action::SearchNext, height) {
                     self.notice = Some(match &reader.search {
-                        Some(q) => format!("\"{q}\" is not in this message"),
-                        None => "no search yet: press / to search".into(),
+                        Some(q) => t!("notice.not_in_message", query = q).into(),
+                        None => t!("notice.no_search").into(),
                     });
                 }
             }
@@ -71,7 +72,7 @@ impl App {
                     .map(|b| links::links_and_addresses(b))
                     .unwrap_or_default();
                 if items.is_empty() {
-                    self.notice = Some("no links or addresses in this message".into());
+                    self.notice = Some(t!("notice.no_links").into());
                 } else {
                     self.popup = Some(Popup::Links { items, selected: 0 });
                 }
@@ -147,7 +148,7 @@ impl App {
                             let found =
                                 r.find(true, self.height.saturating_sub(READER_CHROME) as usize);
                             if !found {
-                                self.notice = Some("not found in this message".into());
+                                self.notice = Some(t!("notice.not_found").into());
                             }
                             vec![]
                         }

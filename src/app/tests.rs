@@ -558,7 +558,10 @@ fn the_preview_before_the_index_is_for_looking_only() {
     assert_eq!(crate::ui::status::status(&app), "loading 2/3");
     for k in [Enter, Char('d')] {
         assert!(key(&mut app, k).is_empty(), "{k:?} acted on a preview row");
-        assert_eq!(app.notice.as_deref(), Some(WAIT_FOR_INDEX));
+        assert_eq!(
+            app.notice.as_deref(),
+            Some("one moment: the server is still sending the message index")
+        );
     }
     assert!(app.marks.is_empty());
     let entries: Vec<ListRow> = (1..=3)

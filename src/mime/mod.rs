@@ -256,18 +256,14 @@ impl Summary {
     /// year when `short`); the date as written when it could not be read.
     /// `zone` is the reader's time zone; None means the system's.
     pub fn local_date(&self, short: bool, zone: Option<chrono::FixedOffset>) -> String {
-        let format = if short {
-            "%m-%d %H:%M"
-        } else {
-            "%Y-%m-%d %H:%M"
-        };
+        use crate::i18n::column_date;
         match self
             .timestamp
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         {
             Some(utc) => match zone {
-                Some(z) => utc.with_timezone(&z).format(format).to_string(),
-                None => utc.with_timezone(&chrono::Local).format(format).to_string(),
+                Some(z) => column_date(&utc.with_timezone(&z), short),
+                None => column_date(&utc.with_timezone(&chrono::Local), short),
             },
             None => self.date_raw().to_string(),
         }

@@ -4,6 +4,7 @@
 //! early wrong guess. Depth and part count are bounded.
 
 use mail_parser::{MessageParser, MessagePart, PartType};
+use rust_i18n::t;
 
 use super::charset::{decode_text, lookup, message_charset, DecodeOptions};
 use super::header::{
@@ -36,6 +37,9 @@ pub struct Rendered {
     pub to: String,
     pub cc: String,
     pub date: String,
+    /// The date in the reader's words (`i18n::long_date`); empty when unreadable.
+    #[serde(skip)]
+    pub date_local: String,
     pub subject: String,
     pub body: String,
     pub attachments: Vec<Attachment>,
@@ -343,6 +347,7 @@ pub(super) struct Headers {
     pub to: String,
     pub cc: String,
     pub date: String,
+    pub date_local: String,
     pub subject: String,
 }
 
@@ -364,15 +369,16 @@ impl Headers {
                 .map(|v| parse_addresses(v, ctx))
                 .unwrap_or_default()
         };
-        let date = match super::date::from_fields(fields, ctx) {
-            (_, Some(d)) => d.to_rfc2822(),
-            (raw, None) => raw,
+        let (date, date_local) = match super::date::from_fields(fields, ctx) {
+            (_, Some(d)) => (d.to_rfc2822(), crate::i18n::long_date(&d)),
+            (raw, None) => (raw, String::new()),
         };
         Headers {
             from: address_line(&addrs("from")),
             to: address_line(&addrs("to")),
             cc: address_line(&addrs("cc")),
             date: sanitize_line(&date).into_owned(),
+            date_local,
             subject: sanitize_line(
                 ctx.decode(find(fields, "subject").unwrap_or_default())
                     .trim(),
@@ -412,6 +418,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
                 to: h.to,
                 cc: h.cc,
                 date: h.date,
+                date_local: h.date_local,
                 subject: h.subject,
                 attachments: Vec::new(),
             };
@@ -446,6 +453,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
             to: h.to,
             cc: h.cc,
             date: h.date,
+            date_local: h.date_local,
             subject: h.subject,
             body: sanitize_text(&blocks.join("\n\n")),
             attachments: w.attachments,
@@ -455,7 +463,29 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
 }
 
 impl Rendered {
-    /// The header lines a reader shows, in order: From, To, Cc (only if any), Date, Subject.
+    /// The reader's header lines, labelled in the language in use (发件人：…),
+    /// the date as its readers write it (`i18n::long_date`).
+    pub fn reader_fields(&self) -> Vec<(std::borrow::Cow<'static, str>, &str)> {
+        let mut fields = vec![
+            (t!("field.from"), self.from.as_str()),
+            (t!("field.to"), self.to.as_str()),
+        ];
+        if !self.cc.is_empty() {
+            fields.push((t!("field.cc"), self.cc.as_str()));
+        }
+        let date = if self.date_local.is_empty() {
+            self.date.as_str()
+        } else {
+            self.date_local.as_str()
+        };
+        fields.extend([
+            (t!("field.date"), date),
+            (t!("field.subject"), self.subject.as_str()),
+        ]);
+        fields
+    }
+
+    /// The header lines `show` prints, in order: From, To, Cc (only if any), Date, Subject.
     pub fn header_fields(&self) -> Vec<(&'static str, &str)> {
         let mut fields = vec![("From", self.from.as_str()), ("To", self.to.as_str())];
         if !self.cc.is_empty() {

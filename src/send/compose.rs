@@ -154,6 +154,7 @@ mod tests {
                 to: "我 <me@example.cn>, 王芳 <wang@example.cn>".into(),
                 cc: "zhao@example.cn".into(),
                 date: "Tue, 1 Dec 2026 10:00:00 +0800".into(),
+                date_local: String::new(),
                 subject: "回复：项目进度".into(),
                 body: "进度如下：\n\n第一阶段完成。".into(),
                 attachments: vec![],

@@ -1,6 +1,7 @@
 //! The store's plain types: folders, flags (as Maildir writes them), an
 //! account's key, where a store lives, and its errors.
 
+use rust_i18n::t;
 use std::path::{Path, PathBuf};
 
 use super::IndexError;
@@ -25,6 +26,16 @@ impl Folder {
             Folder::Sent => "Sent",
             Folder::Drafts => "Drafts",
             Folder::Trash => "Trash",
+        }
+    }
+
+    /// The name shown to the user (收件箱, 已发送…, in the language in use).
+    pub fn label(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Folder::Inbox => t!("folder.inbox"),
+            Folder::Sent => t!("folder.sent"),
+            Folder::Drafts => t!("folder.drafts"),
+            Folder::Trash => t!("folder.trash"),
         }
     }
 

@@ -6,6 +6,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use rust_i18n::t;
 
 use crate::app::Compose;
 use crate::text::sanitize::sanitize_line;
@@ -19,7 +20,7 @@ fn field<'a>(label: &str, value: &str, inner: usize) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     for (i, part) in wrap(&value, room).into_iter().enumerate() {
         let head = if i == 0 {
-            format!(" {label:<width$}", width = LABEL - 1)
+            format!(" {}", fit(label, LABEL - 1))
         } else {
             " ".repeat(LABEL)
         };
@@ -30,7 +31,7 @@ fn field<'a>(label: &str, value: &str, inner: usize) -> Vec<Line<'a>> {
     }
     if out.is_empty() {
         out.push(Line::from(Span::styled(
-            format!(" {label:<width$}", width = LABEL - 1),
+            format!(" {}", fit(label, LABEL - 1)),
             Style::default().add_modifier(Modifier::BOLD),
         )));
     }
@@ -41,33 +42,34 @@ pub fn draw(frame: &mut Frame, area: Rect, c: &Compose) {
     let inner = area.width as usize;
     let d = &c.view.draft;
     let mut lines: Vec<Line> = vec![Line::from("")];
-    lines.extend(field("From:", &d.from, inner));
-    lines.extend(field("To:", &d.to, inner));
+    lines.extend(field(&t!("field.from"), &d.from, inner));
+    lines.extend(field(&t!("field.to"), &d.to, inner));
     if !d.cc.trim().is_empty() {
-        lines.extend(field("Cc:", &d.cc, inner));
+        lines.extend(field(&t!("field.cc"), &d.cc, inner));
     }
     if !d.bcc.trim().is_empty() {
-        lines.extend(field("Bcc:", &d.bcc, inner));
+        lines.extend(field(&t!("field.bcc"), &d.bcc, inner));
     }
-    lines.extend(field("Subject:", &d.subject, inner));
+    lines.extend(field(&t!("field.subject"), &d.subject, inner));
+    let attach = t!("field.attach");
     if c.view.attachments.is_empty() {
-        lines.extend(field("Attach:", "(none: a adds a file)", inner));
+        lines.extend(field(&attach, &t!("compose.no_attachments"), inner));
     } else {
         for (i, (name, size)) in c.view.attachments.iter().enumerate() {
-            let size = size.map_or_else(|| "cannot be read".to_string(), human_size);
-            let label = if i == 0 { "Attach:" } else { "" };
+            let size = size.map_or_else(|| t!("compose.unreadable").into_owned(), human_size);
+            let label = if i == 0 { &*attach } else { "" };
             lines.extend(field(label, &format!("{}. {name} ({size})", i + 1), inner));
         }
     }
     let warn = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
     if let Some(e) = &c.error {
         for l in wrap(
-            &format!("Not sent: {}", sanitize_line(e)),
+            &t!("compose.not_sent", error = sanitize_line(e)),
             inner.saturating_sub(2),
         ) {
             lines.push(Line::from(Span::styled(format!(" {l}"), warn)));
         }
-        lines.push(Line::from(" The draft is kept in Drafts."));
+        lines.push(Line::from(format!(" {}", t!("compose.kept_in_drafts"))));
     } else if !d.status.is_empty() {
         for l in wrap(&sanitize_line(&d.status), inner.saturating_sub(2)) {
             lines.push(Line::from(Span::styled(format!(" {l}"), warn)));

@@ -12,6 +12,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use rust_i18n::t;
 
 use crate::app::desk::{side_account, Desk, SideAccount};
 use crate::app::{App, BodyState, Connection, Prompt, View};
@@ -93,9 +94,9 @@ fn draw_sidebar(frame: &mut Frame, area: Rect, accounts: &[SideAccount]) {
         }
         for (f, unread) in &a.folders {
             let label = if *unread > 0 {
-                format!("  {} ({unread})", f.name())
+                format!("  {} ({unread})", f.label())
             } else {
-                format!("  {}", f.name())
+                format!("  {}", f.label())
             };
             let mut style = Style::default();
             if *unread > 0 {
@@ -113,13 +114,13 @@ fn draw_sidebar(frame: &mut Frame, area: Rect, accounts: &[SideAccount]) {
 fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
     let h = &app.header();
     let mode = match app.connection() {
-        Connection::Offline | Connection::Lost => "offline",
-        _ => h.mode.as_str(),
+        Connection::Offline | Connection::Lost => t!("header.offline"),
+        _ => std::borrow::Cow::Borrowed(h.mode.as_str()),
     };
     let text = format!(
         " postie │ {} │ {} │ {} │ {}",
         h.account,
-        app.folder().name(),
+        app.folder().label(),
         h.server,
         mode
     );
@@ -171,10 +172,10 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
     let c = columns(area.width as usize);
     let title = format!(
         "      {}  {}  {}  {}",
-        fit("DATE", c.date),
-        fit("FROM", c.from),
-        fit("SUBJECT", c.subject),
-        fit_right("SIZE", c.size)
+        fit(&t!("list.column.date"), c.date),
+        fit(&t!("list.column.from"), c.from),
+        fit(&t!("list.column.subject"), c.subject),
+        fit_right(&t!("list.column.size"), c.size)
     );
     frame.render_widget(
         Paragraph::new(Span::styled(
@@ -186,9 +187,12 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
 
     if (app.indexed() || app.folder() != Folder::Inbox) && app.list().is_empty() {
         let text = if app.folder() == Folder::Inbox {
-            "  The mailbox is empty.".to_string()
+            format!("  {}", t!("list.mailbox_empty"))
         } else {
-            format!("  {} is empty.", app.folder().name())
+            format!(
+                "  {}",
+                t!("list.folder_empty", folder = app.folder().label())
+            )
         };
         frame.render_widget(Paragraph::new(Span::styled(text, dim())), rows);
         return;
@@ -213,8 +217,15 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                 Some(cell) => {
                     let prefix = &cell.prefix;
                     threaded = match cell.folded {
-                        Some((n, 0)) => format!("{prefix}{subject} ({n} messages)"),
-                        Some((n, u)) => format!("{prefix}{subject} ({n} messages, {u} unread)"),
+                        Some((n, 0)) => format!(
+                            "{prefix}{subject} ({})",
+                            crate::i18n::count("count.messages", n as u64)
+                        ),
+                        Some((n, u)) => format!(
+                            "{prefix}{subject} ({}, {})",
+                            crate::i18n::count("count.messages", n as u64),
+                            t!("list.unread", n = u)
+                        ),
                         None => format!("{prefix}{subject}"),
                     };
                     threaded.as_str()
@@ -334,14 +345,17 @@ fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader)
                 received, total, ..
             }) if *total > 0 && *received > 0 => {
                 format!(
-                    "  loading… {} of {} ({}%)",
-                    human_size(*received),
-                    human_size(*total),
-                    percent(*received, *total)
+                    "  {}",
+                    t!(
+                        "reader.loading_progress",
+                        received = human_size(*received),
+                        total = human_size(*total),
+                        percent = percent(*received, *total)
+                    )
                 )
             }
-            Some(BodyState::Failed(e)) => format!("  cannot show this message: {e}"),
-            _ => "  loading…".to_string(),
+            Some(BodyState::Failed(e)) => format!("  {}", t!("reader.cannot_show", error = e)),
+            _ => format!("  {}", t!("reader.loading")),
         };
         frame.render_widget(Paragraph::new(Span::styled(text, dim())), area);
         return;
@@ -371,20 +385,25 @@ fn draw_reader(frame: &mut Frame, area: Rect, app: &App, r: &crate::app::Reader)
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let total = area.width as usize;
     let left = match (&app.input(), &app.prompt()) {
-        (_, Some((Prompt::SaveTo { .. }, text))) => format!("Save attachments to: {text}▏"),
-        (_, Some((Prompt::Pipe { .. }, text))) => format!("Pipe the attachment to: {text}▏"),
-        (_, Some((Prompt::Attach { .. }, text))) => format!("Attach a file: {text}▏"),
-        (_, Some((Prompt::Limit, text))) => format!("Limit to: {text}▏"),
-        (_, Some((Prompt::PipeMessage { .. }, text))) => format!("Pipe the message to: {text}▏"),
+        (_, Some((Prompt::SaveTo { .. }, text))) => format!("{} {text}▏", t!("prompt.save_to")),
+        (_, Some((Prompt::Pipe { .. }, text))) => format!("{} {text}▏", t!("prompt.pipe")),
+        (_, Some((Prompt::Attach { .. }, text))) => format!("{} {text}▏", t!("prompt.attach")),
+        (_, Some((Prompt::Limit, text))) => format!("{} {text}▏", t!("prompt.limit")),
+        (_, Some((Prompt::PipeMessage { .. }, text))) => {
+            format!("{} {text}▏", t!("prompt.pipe_message"))
+        }
         (_, Some((Prompt::Password { reason }, text))) => {
             let why = reason
                 .as_deref()
                 .map(|r| format!("{r} · "))
                 .unwrap_or_default();
             format!(
-                " {why}Password for {} ({}): {}▏",
-                app.header().account,
-                app.header().server,
+                " {why}{} {}▏",
+                t!(
+                    "prompt.password",
+                    account = app.header().account,
+                    server = app.header().server
+                ),
                 "*".repeat(text.chars().count())
             )
         }
@@ -415,10 +434,10 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     };
     let right = match &app.view() {
         _ if app.compose().is_some() => String::new(),
-        View::List => "? help ".to_string(),
+        View::List => format!("{} ", t!("status.help")),
         View::Reader(r) => match (app.bodies().get(&r.uidl), &r.body) {
             // Nothing to scroll yet: the loading text says how far it is.
-            (_, None) => "? help ".to_string(),
+            (_, None) => format!("{} ", t!("status.help")),
             (
                 Some(BodyState::Loading {
                     received,
@@ -427,9 +446,13 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
                 }),
                 Some(_),
             ) => format!(
-                "showing the first {} · {}% downloaded · ? help ",
-                human_size(p.shown),
-                percent(*received, *total)
+                "{} · {} ",
+                t!(
+                    "status.preview",
+                    shown = human_size(p.shown),
+                    percent = percent(*received, *total)
+                ),
+                t!("status.help")
             ),
             _ => {
                 let pct = if r.lines.is_empty() {
@@ -438,7 +461,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
                     ((r.scroll + app.reader_height()).min(r.lines.len()) * 100 / r.lines.len())
                         .min(100)
                 };
-                format!("{pct}% · ? help ")
+                format!("{pct}% · {} ", t!("status.help"))
             }
         },
     };

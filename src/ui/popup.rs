@@ -6,8 +6,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
+use rust_i18n::t;
 
-use crate::app::keymap::BINDINGS;
+use crate::app::keymap::{Context, BINDINGS};
 use crate::app::Popup;
 use crate::text::{fit, wrap};
 
@@ -61,34 +62,34 @@ fn clear_straddling(buf: &mut ratatui::buffer::Buffer, rect: Rect) {
 pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App) {
     let (title, lines, w): (String, Vec<Line>, u16) = match popup {
         Popup::ConfirmQuit { count } => (
-            " Quit ".into(),
+            format!(" {} ", t!("popup.quit.title")),
             vec![
                 Line::from(""),
                 Line::from(Span::styled(
                     format!(
-                        " Delete {count} message{} from the server? (y/n/c) ",
-                        if *count == 1 { "" } else { "s" }
+                        " {} ",
+                        crate::i18n::count("popup.quit.question", *count as u64)
                     ),
                     Style::default().add_modifier(Modifier::BOLD),
                 )),
                 Line::from(""),
-                Line::from(" y  delete them and quit"),
-                Line::from(" n  quit, deleting nothing"),
-                Line::from(" c  go back"),
+                Line::from(format!(" {}", t!("popup.quit.yes"))),
+                Line::from(format!(" {}", t!("popup.quit.no"))),
+                Line::from(format!(" {}", t!("popup.quit.cancel"))),
             ],
             52,
         ),
         Popup::ConfirmPurge { .. } => (
-            " Trash ".into(),
+            format!(" {} ", t!("folder.trash")),
             vec![
                 Line::from(""),
                 Line::from(Span::styled(
-                    " Delete this message for good? (y/n) ",
+                    format!(" {} ", t!("popup.purge.question")),
                     Style::default().add_modifier(Modifier::BOLD),
                 )),
                 Line::from(""),
-                Line::from(" y  delete the local copy for good"),
-                Line::from(" n  keep it in Trash"),
+                Line::from(format!(" {}", t!("popup.purge.yes"))),
+                Line::from(format!(" {}", t!("popup.purge.no"))),
             ],
             52,
         ),
@@ -115,10 +116,8 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
                 inner,
             );
             lines.push(Line::from(""));
-            lines.push(Line::from(
-                " s save · S save all · Enter open · | pipe · Esc back",
-            ));
-            (" Attachments ".into(), lines, w)
+            lines.push(Line::from(format!(" {}", t!("popup.attachments.keys"))));
+            (format!(" {} ", t!("popup.attachments.title")), lines, w)
         }
         Popup::Links { items, selected } => {
             let w = 76u16.min(area.width);
@@ -137,102 +136,99 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
                 inner,
             );
             lines.push(Line::from(""));
-            lines.push(Line::from(
-                " Enter copy to your clipboard (OSC 52) · Esc back",
-            ));
-            (" Links and addresses ".into(), lines, w)
+            lines.push(Line::from(format!(" {}", t!("popup.links.keys"))));
+            (format!(" {} ", t!("popup.links.title")), lines, w)
         }
         Popup::Help { scroll } => {
             let mut lines = vec![Line::from(Span::styled(
                 format!(
                     " {} {} {}",
-                    fit("key", 10),
-                    fit("in the list", 30),
-                    "in the reader"
+                    fit(&t!("help.key"), 10),
+                    fit(&t!("help.in_list"), 30),
+                    t!("help.in_reader")
                 ),
                 Style::default().add_modifier(Modifier::BOLD),
             ))];
             for b in BINDINGS {
-                let list = b.list.map(|(_, d)| d).unwrap_or("—");
-                let reader = b.reader.map(|(_, d)| d).unwrap_or("—");
+                let none = std::borrow::Cow::Borrowed("—");
+                let list = b.describe(Context::List).unwrap_or_else(|| none.clone());
+                let reader = b.describe(Context::Reader).unwrap_or(none);
                 lines.push(Line::from(format!(
                     " {} {} {}",
                     fit(b.label, 10),
-                    fit(list, 30),
+                    fit(&list, 30),
                     reader
                 )));
             }
             lines.push(Line::from(""));
-            lines.push(Line::from(
-                " d only marks: the server deletes when you quit and answer y.",
-            ));
-            lines.push(Line::from(
-                " Flags: N new, D marked, L kept only here, ! flagged, r answered, @ attachment.",
-            ));
-            lines.push(Line::from(
-                " In Trash: d deletes for good, u restores to INBOX.",
-            ));
-            lines.push(Line::from(
-                " j/k scroll this help; any other key closes it.",
-            ));
+            for key in ["help.marks", "help.flags", "help.trash", "help.scroll"] {
+                for l in wrap(&crate::i18n::text(key), 76) {
+                    lines.push(Line::from(format!(" {l}")));
+                }
+            }
             // On a short terminal the table scrolls, its title row staying put.
             let room = area.height.saturating_sub(2) as usize;
             let extra = lines.len().saturating_sub(room);
             let skip = (*scroll).min(extra);
             let mut shown = vec![lines[0].clone()];
             shown.extend(lines.into_iter().skip(1 + skip));
-            (" Help ".into(), shown, 78)
+            (format!(" {} ", t!("help.title")), shown, 78)
         }
         Popup::ConfirmAbandon => (
-            " Abandon ".into(),
+            format!(" {} ", t!("popup.abandon.title")),
             vec![
                 Line::from(""),
                 Line::from(Span::styled(
-                    " Throw this message away? (y/n) ",
+                    format!(" {} ", t!("popup.abandon.question")),
                     Style::default().add_modifier(Modifier::BOLD),
                 )),
                 Line::from(""),
-                Line::from(" y  delete the draft (and the files kept for it)"),
-                Line::from(" n  go back (p keeps it in Drafts)"),
+                Line::from(format!(" {}", t!("popup.abandon.yes"))),
+                Line::from(format!(" {}", t!("popup.abandon.no"))),
             ],
             56,
         ),
         Popup::ConfirmResend { status } => {
             let w = 70u16.min(area.width);
             let inner = (w as usize).saturating_sub(4).max(10);
-            let mut lines = vec![
-                Line::from(""),
-                Line::from(Span::styled(
-                    " This message may have been sent already. Send it again? (y/n) ",
+            let mut lines = vec![Line::from("")];
+            for l in wrap(&t!("popup.resend.question"), inner) {
+                lines.push(Line::from(Span::styled(
+                    format!(" {l}"),
                     Style::default().add_modifier(Modifier::BOLD),
-                )),
-                Line::from(""),
-            ];
+                )));
+            }
+            lines.push(Line::from(""));
             lines.extend(
                 wrap(&crate::text::sanitize::sanitize_line(status), inner)
                     .into_iter()
                     .map(|l| Line::from(format!(" {l}"))),
             );
             lines.push(Line::from(""));
-            lines.push(Line::from(
-                " Check the recipient's mailbox or your provider's Sent folder first.",
-            ));
-            (" Send again? ".into(), lines, w)
+            for l in wrap(&t!("popup.resend.advice"), inner) {
+                lines.push(Line::from(format!(" {l}")));
+            }
+            (format!(" {} ", t!("popup.resend.title")), lines, w)
         }
         Popup::ContinueDraft { drafts, selected } => {
             let w = 64u16.min(area.width);
             let inner = (w as usize).saturating_sub(6);
-            let mut lines = vec![
-                Line::from(format!(
-                    " {} draft{} waiting. Enter: go on with it · n: a new message · Esc: cancel",
-                    drafts.len(),
-                    if drafts.len() == 1 { "" } else { "s" }
-                )),
-                Line::from(""),
-            ];
+            let mut lines: Vec<Line> = wrap(
+                &format!(
+                    "{} {}",
+                    crate::i18n::count("popup.drafts.waiting", drafts.len() as u64),
+                    t!("popup.drafts.keys")
+                ),
+                inner + 2,
+            )
+            .into_iter()
+            .map(|l| Line::from(format!(" {l}")))
+            .collect();
+            lines.push(Line::from(""));
             for (i, (_, subject)) in drafts.iter().enumerate().take(12) {
+                let no_subject = t!("list.no_subject");
                 let subject = if subject.is_empty() {
-                    "(no subject)"
+                    &*no_subject
                 } else {
                     subject.as_str()
                 };
@@ -244,9 +240,9 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
                 };
                 lines.push(Line::from(Span::styled(text, style)));
             }
-            (" Drafts ".into(), lines, w)
+            (format!(" {} ", t!("folder.drafts")), lines, w)
         }
-        Popup::Error { title, text } => {
+        Popup::Error { title, text, .. } => {
             let w = 70u16.min(area.width);
             let inner = (w as usize).saturating_sub(4).max(10);
             let lines = text

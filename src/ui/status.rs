@@ -2,65 +2,79 @@
 //! what to do when not logged in.
 
 use crate::app::{App, Connection};
+use crate::i18n::count;
 use crate::store::Folder;
+use rust_i18n::t;
 
 /// The status line's own words (before any notice).
 pub fn status(app: &App) -> String {
     // The preview exists only before the index (which replaces it).
     let base = if !app.preview().is_empty() {
-        format!("loading {}/{}", app.preview().len(), app.preview_count())
+        t!(
+            "status.loading",
+            done = app.preview().len(),
+            total = app.preview_count()
+        )
+        .into_owned()
     } else if app.folder() != Folder::Inbox {
-        let n = app.list().len();
-        format!("{n} message{}", if n == 1 { "" } else { "s" })
+        count("count.messages", app.list().len() as u64)
     } else if !app.indexed()
         && app.list().is_empty()
         && !app.needs_password()
         && app.trouble().is_none()
     {
-        "connecting…".to_string()
+        t!("status.connecting").into_owned()
     } else if !app.indexed() && app.trouble().is_some() {
         // Under a login or certificate pop-up: not "connecting…".
-        let n = app.list().len();
-        format!(
-            "{n} message{} stored here, not logged in",
-            if n == 1 { "" } else { "s" }
-        )
+        count("status.stored_not_logged_in", app.list().len() as u64)
     } else if !app.indexed() {
-        let n = app.list().len();
-        let how = if app.connection() == Connection::Offline || app.needs_password() {
-            "stored here"
+        let n = app.list().len() as u64;
+        if app.connection() == Connection::Offline || app.needs_password() {
+            count("status.stored", n)
         } else {
-            "stored here, connecting…"
-        };
-        format!("{n} message{} {how}", if n == 1 { "" } else { "s" })
+            count("status.stored_connecting", n)
+        }
     } else if app.list().loaded < app.list().len() {
-        format!("loading {}/{}", app.list().loaded, app.list().len())
+        t!(
+            "status.loading",
+            done = app.list().loaded,
+            total = app.list().len()
+        )
+        .into_owned()
     } else {
-        let n = app.list().len();
-        format!("{n} message{}", if n == 1 { "" } else { "s" })
+        count("count.messages", app.list().len() as u64)
     };
     let base = match &app.list().limit {
-        Some(l) => format!(
-            "limit: {} ({} of {})",
-            l.pattern.text,
-            app.list().shown(),
-            app.list().len()
-        ),
+        Some(l) => t!(
+            "status.limit",
+            pattern = l.pattern.text,
+            shown = app.list().shown(),
+            total = app.list().len()
+        )
+        .into_owned(),
         None => base,
     };
     let base = match app.downloading() {
-        Some((done, total)) if done < total => format!("{base}, downloading {done}/{total}"),
+        Some((done, total)) if done < total => {
+            format!(
+                "{base}, {}",
+                t!("status.downloading", done = done, total = total)
+            )
+        }
         _ => base,
     };
     let base = if app.marks().is_empty() {
         base
     } else {
-        format!("{base}, {} marked for deletion", app.marks().len())
+        format!(
+            "{base}, {}",
+            count("status.marked", app.marks().len() as u64)
+        )
     };
     if app.needs_password() && app.prompt().is_none() {
-        format!("{base} · not logged in: press R to type the password")
+        format!("{base} · {}", t!("status.not_logged_in"))
     } else if app.header().mode == "demo" {
-        format!("{base} · press A to add your account")
+        format!("{base} · {}", t!("status.demo_add_account"))
     } else {
         base
     }
