@@ -99,8 +99,12 @@ pub fn current() -> Language {
 
 /// A message by a key built at run time (`t!` needs a literal).
 pub fn text(key: &str) -> Cow<'static, str> {
-    let locale = rust_i18n::locale();
-    match crate::_rust_i18n_try_translate(&locale, key) {
+    text_in(current(), key)
+}
+
+/// A message in a given language (the man pages are made in English).
+pub fn text_in(lang: Language, key: &str) -> Cow<'static, str> {
+    match crate::_rust_i18n_try_translate(lang.code(), key) {
         Some(s) => s,
         None => Cow::Owned(key.to_string()),
     }

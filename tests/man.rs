@@ -22,18 +22,24 @@ fn roff(text: &str) -> String {
 
 /// postie-keys(7), from the table the reader's keys and its help both use.
 fn keys_page() -> Vec<u8> {
+    use postie::app::keymap::Context;
+    use postie::i18n::Language;
     let mut out = String::from(
         ".TH POSTIE-KEYS 7 \"\" \"postie\" \"Miscellaneous Information Manual\"\n.SH NAME\npostie\\-keys \\- the keys of postie's reader\n.SH DESCRIPTION\nThe reader's keys, from the table the keys themselves and the help screen (\\fB?\\fP) are read from. \"In the list\" and \"in the reader\" say what a key does in each view.\n.SH KEYS\n",
     );
     for b in postie::app::keymap::BINDINGS {
         out.push_str(&format!(".TP\n.B {}\n", roff(b.label)));
         let mut first = true;
-        for (view, what) in [("in the list", &b.list), ("in the reader", &b.reader)] {
-            if let Some((_, words)) = what {
+        for (view, ctx) in [
+            ("in the list", Context::List),
+            ("in the reader", Context::Reader),
+        ] {
+            if let Some(key) = b.describe_key(ctx) {
+                let words = postie::i18n::text_in(Language::En, &key);
                 if !first {
                     out.push_str(".br\n");
                 }
-                out.push_str(&format!("{}: {}\n", view, roff(words)));
+                out.push_str(&format!("{}: {}\n", view, roff(&words)));
                 first = false;
             }
         }
