@@ -110,6 +110,14 @@ pub fn text_in(lang: Language, key: &str) -> Cow<'static, str> {
     }
 }
 
+/// A message with its `%{fields}` filled, for code outside this crate (the
+/// binary), where `t!` cannot reach the catalog.
+pub fn fill(key: &str, fields: &[(&str, String)]) -> String {
+    let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+    let values: Vec<String> = fields.iter().map(|(_, v)| v.clone()).collect();
+    rust_i18n::replace_patterns(&text(key), &names, &values)
+}
+
 /// A message about `n` things: `KEY.one` when n is 1, else `KEY.other`, with
 /// `%{n}` replaced (Chinese has one form; its two entries are the same).
 pub fn count(key: &str, n: u64) -> String {
@@ -195,11 +203,40 @@ fn column_date_in<Tz: chrono::TimeZone>(
 where
     Tz::Offset: std::fmt::Display,
 {
-    use chrono::Datelike;
     match (short, lang) {
         (false, _) => d.format("%Y-%m-%d %H:%M").to_string(),
         (true, Language::En) => d.format("%m-%d %H:%M").to_string(),
-        (true, Language::ZhCn) => format!("{}月{}日 {}", d.month(), d.day(), d.format("%H:%M")),
+        (true, Language::ZhCn) => {
+            let now = chrono::Utc::now().with_timezone(&d.timezone());
+            zh_short(d, &now)
+        }
+    }
+}
+
+/// The narrow column in Chinese, as Chinese mail programs write it (at most
+/// 10 cells): today `14:05`, this week `周一 14:05`, this year `12月2日`,
+/// before that `2023-11-14`.
+fn zh_short<Tz: chrono::TimeZone>(d: &chrono::DateTime<Tz>, now: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    use chrono::Datelike;
+    let days = now
+        .date_naive()
+        .signed_duration_since(d.date_naive())
+        .num_days();
+    if days == 0 {
+        d.format("%H:%M").to_string()
+    } else if (1..7).contains(&days) {
+        format!(
+            "{} {}",
+            WEEKDAYS_ZH[d.weekday().num_days_from_monday() as usize],
+            d.format("%H:%M")
+        )
+    } else if d.year() == now.year() && days > 0 {
+        format!("{}月{}日", d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
     }
 }
 
@@ -312,7 +349,17 @@ mod tests {
             column_date_in(Language::ZhCn, &d, false),
             "2024-12-02 14:05"
         );
-        assert_eq!(column_date_in(Language::ZhCn, &d, true), "12月2日 14:05");
+        let at = |y, m, day, h| {
+            chrono::FixedOffset::east_opt(8 * 3600)
+                .and_then(|z| z.with_ymd_and_hms(y, m, day, h, 0, 0).single())
+                .unwrap()
+        };
+        assert_eq!(zh_short(&d, &at(2024, 12, 2, 20)), "14:05");
+        assert_eq!(zh_short(&d, &at(2024, 12, 4, 9)), "周一 14:05");
+        assert_eq!(zh_short(&d, &at(2024, 12, 30, 9)), "12月2日");
+        assert_eq!(zh_short(&d, &at(2025, 1, 3, 9)), "2024-12-02");
+        // A date in the future (a sender's clock) is not "this week".
+        assert_eq!(zh_short(&at(2024, 12, 9, 9), &d), "2024-12-09");
         assert_eq!(column_date_in(Language::En, &d, true), "12-02 14:05");
         assert_eq!(day_in(Language::ZhCn, &d), "12月2日 周一");
         assert_eq!(day_in(Language::En, &d), "Mon 2 Dec");

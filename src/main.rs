@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use postie::accounts::SourceArgs;
 use postie::cli::args::{Args, Command, Which};
 use postie::cli::{self, Selector};
@@ -16,9 +16,34 @@ fn selector(w: Which) -> Selector {
     }
 }
 
+/// `--config PATH` or `--config=PATH`, read before clap (which needs the
+/// language first); else $POSTIE_CONFIG, as `paths::config_file` says.
+fn config_argument(args: impl Iterator<Item = std::ffi::OsString>) -> Option<std::path::PathBuf> {
+    let mut args = args.skip(1);
+    while let Some(a) = args.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--config" {
+            return args.next().map(Into::into);
+        }
+        if let Some(p) = a.to_str().and_then(|s| s.strip_prefix("--config=")) {
+            return Some(p.into());
+        }
+    }
+    None
+}
+
 fn main() -> ExitCode {
     postie::timings::start();
-    let args = Args::parse();
+    // The language first: `--help` and every message after speak it.
+    let config = config_argument(std::env::args_os());
+    let setting = postie::config::Config::language_setting(config.as_deref());
+    postie::i18n::set(postie::i18n::Language::choose(setting));
+    let args = match Args::from_arg_matches(&postie::cli::args::command().get_matches()) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
     let source = SourceArgs {
         config: args.config,
         account: args.account,
@@ -31,7 +56,10 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("postie: cannot start the async runtime: {e}");
+            eprintln!(
+                "postie: {}",
+                postie::i18n::fill("main.no_runtime", &[("error", e.to_string())])
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -60,8 +88,14 @@ fn main() -> ExitCode {
                 Ok(r) => r,
                 Err(_) => {
                     eprintln!(
-                        "postie: gave up after {} s, the overall limit for {what}: the server is stalling or far too slow; nothing unsafe was done, try again later",
-                        d.as_secs()
+                        "postie: {}",
+                        postie::i18n::fill(
+                            "main.gave_up",
+                            &[
+                                ("seconds", d.as_secs().to_string()),
+                                ("what", what.to_string())
+                            ]
+                        )
                     );
                     Ok(75)
                 }

@@ -2,6 +2,7 @@
 //! endpoint and login, how mail is decoded, who sends and how. The config
 //! is the schema; what the tasks below take is built here.
 
+use rust_i18n::t;
 use std::time::Duration;
 
 use crate::config::{AccountConfig, ConfigError, Decoding};
@@ -92,9 +93,7 @@ pub fn smtp_settings(
     let Some(smtp) = &account.smtp else {
         return Err(ConfigError::Invalid {
             account: name.to_string(),
-            reason: format!(
-                "no [accounts.{name}.smtp] table: add one with host (and port, tls) to send mail; see README.md"
-            ),
+            reason: t!("config.no_smtp", name = name).into_owned(),
         });
     };
     let password = if let Some(cmd) = &smtp.password_command {

@@ -3,6 +3,7 @@
 //! steps. `postie setup --providers FILE` merges a file of the same format
 //! over it, field by field. Pure: parsing and lookup, no I/O.
 
+use rust_i18n::t;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -29,11 +30,11 @@ pub enum PasswordKind {
 
 impl PasswordKind {
     /// What the password prompt calls it.
-    pub fn prompt_name(self) -> &'static str {
+    pub fn prompt_name(self) -> std::borrow::Cow<'static, str> {
         match self {
-            PasswordKind::Password | PasswordKind::Oauth2 => "Password",
-            PasswordKind::AuthorizationCode => "Authorization code (授权码)",
-            PasswordKind::AppPassword => "App password",
+            PasswordKind::Password | PasswordKind::Oauth2 => t!("wizard.kind.password"),
+            PasswordKind::AuthorizationCode => t!("wizard.kind.authorization_code"),
+            PasswordKind::AppPassword => t!("wizard.kind.app_password"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! into what a command or the reader starts from — servers, password,
 //! decoding, the store's place — and the account's store opened.
 
+use rust_i18n::t;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Context, Result};
@@ -76,8 +77,12 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
     let Some(config) = config else {
         if let Some(name) = &args.account {
             return Err(anyhow!(
-                "no config file at {}, so there is no account {name:?} (see README.md)",
-                crate::paths::config_file().display()
+                "{}",
+                t!(
+                    "config.no_file_no_account",
+                    path = crate::paths::config_file().display(),
+                    name = format!("{name:?}")
+                )
             ));
         }
         let server = DemoServer::start(demo_messages())

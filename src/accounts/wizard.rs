@@ -5,6 +5,7 @@
 //! file. Blocking (it reads the terminal): run it on a blocking thread; the
 //! network tests run on the async runtime through `rt`.
 
+use rust_i18n::t;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -129,8 +130,7 @@ impl Wizard<'_> {
                 return Some(Outcome::NotPossible(e));
             }
         };
-        self.io
-            .say("postie setup: add a mail account (an empty answer or Ctrl-D stops)");
+        self.io.say(&t!("wizard.intro"));
         let email = self.ask_email()?;
         let domain = email
             .rsplit_once('@')
@@ -152,12 +152,16 @@ impl Wizard<'_> {
                 let smtp = p.smtp.clone().ok();
                 self.show(&pop3, smtp.as_ref());
                 if let Err(why) = &p.smtp {
-                    self.io.say(&format!("  (sending: {why})"));
+                    self.io
+                        .say(&format!("  {}", t!("wizard.sending_note", why = why)));
                 }
                 if !p.help.is_empty() {
                     self.io.say(&format!("\n{}", p.help));
                 }
-                let ok = yes(&self.io.ask("\nUse these servers? [Y/n] ")?, true);
+                let ok = yes(
+                    &self.io.ask(&format!("\n{} ", t!("wizard.use_servers")))?,
+                    true,
+                );
                 let (pop3, smtp) = if ok {
                     (pop3, smtp)
                 } else {
@@ -186,25 +190,28 @@ impl Wizard<'_> {
                 help: &help,
             };
             self.io.say(&format!(
-                "\nTesting the POP3 login at {} …",
-                pop3.describe(pop3.pop3_port())
+                "\n{}",
+                t!(
+                    "wizard.testing_pop3",
+                    server = pop3.describe(pop3.pop3_port())
+                )
             ));
             let pop_result = self.rt.block_on(probe.pop3(&pop3));
             let failure = match pop_result {
                 Ok(n) => {
                     self.io.say(&format!(
-                        "  ok: logged in, {n} message{} on the server",
-                        if n == 1 { "" } else { "s" }
+                        "  {}",
+                        crate::i18n::count("wizard.pop3_ok", n as u64)
                     ));
                     match &smtp {
                         Some(s) => {
-                            self.io.say(&format!(
-                                "Testing the SMTP login at {} (nothing is sent) …",
-                                s.describe(s.smtp_port())
+                            self.io.say(&t!(
+                                "wizard.testing_smtp",
+                                server = s.describe(s.smtp_port())
                             ));
                             match self.rt.block_on(probe.smtp(s)) {
                                 Ok(()) => {
-                                    self.io.say("  ok: logged in");
+                                    self.io.say(&format!("  {}", t!("wizard.smtp_ok")));
                                     None
                                 }
                                 Err(f) => Some(("SMTP", f)),
@@ -216,7 +223,10 @@ impl Wizard<'_> {
                 Err(f) => Some(("POP3", f)),
             };
             let Some((what, f)) = failure else { break };
-            self.io.say(&format!("  {what} failed: {}", f.text));
+            self.io.say(&format!(
+                "  {}",
+                t!("wizard.login_failed", what = what, error = f.text)
+            ));
             match self.after_failure(&f)? {
                 Next::Password => (password, command) = self.ask_password(&email, kind)?,
                 Next::Servers => (pop3, smtp) = self.ask_servers(&pop3, smtp.as_ref())?,
@@ -224,11 +234,11 @@ impl Wizard<'_> {
                 Next::Keep => break,
             }
         }
-        let display_name = self.io.ask("\nYour name on mail you send (optional): ")?;
+        let display_name = self.io.ask(&format!("\n{} ", t!("wizard.display_name")))?;
         let password = match command {
             Some(c) => PasswordSource::Command(c),
             None => {
-                let keep = self.io.ask("Keep the password in the config file (readable only by you)? [Y/n] (n: postie asks each time it starts) ")?;
+                let keep = self.io.ask(&format!("{} ", t!("wizard.keep_password")))?;
                 if yes(&keep, true) {
                     PasswordSource::Stored(password)
                 } else {
@@ -241,18 +251,20 @@ impl Wizard<'_> {
         let name = loop {
             let n = self
                 .io
-                .ask(&format!("Name for this account [{suggested}]: "))?;
+                .ask(&format!("{} ", t!("wizard.account_name", name = suggested)))?;
             let n = if n.is_empty() { suggested.clone() } else { n };
             if taken.contains(&n) {
-                self.io
-                    .say(&format!("  there is already an account named {n:?}"));
+                self.io.say(&format!(
+                    "  {}",
+                    t!("wizard.name_taken", name = format!("{n:?}"))
+                ));
             } else if n
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
             {
                 break n;
             } else {
-                self.io.say("  use letters, digits, - and _ only");
+                self.io.say(&format!("  {}", t!("wizard.name_chars")));
             }
         };
         let account = NewAccount {
@@ -267,8 +279,8 @@ impl Wizard<'_> {
         match write::add_account(config_path, &account) {
             Ok(()) => {
                 self.io.say(&format!(
-                    "\nSaved account {name:?} in {} (readable only by you).\nRun `postie` to read it, `postie fetch --account {name}` to download it.",
-                    config_path.display()
+                    "\n{}",
+                    t!("wizard.saved", name = name, path = config_path.display())
                 ));
                 Some(Outcome::Added {
                     name,
@@ -283,13 +295,18 @@ impl Wizard<'_> {
     }
 
     fn show(&mut self, pop3: &Server, smtp: Option<&Server>) {
+        let receiving = t!("wizard.receiving");
+        let sending = t!("wizard.sending");
+        let w = crate::text::width(&receiving).max(crate::text::width(&sending));
         self.io.say(&format!(
-            "  POP3 (receiving)  {}",
+            "  {}  {}",
+            crate::text::fit(&receiving, w),
             pop3.describe(pop3.pop3_port())
         ));
         if let Some(s) = smtp {
             self.io.say(&format!(
-                "  SMTP (sending)    {}",
+                "  {}  {}",
+                crate::text::fit(&sending, w),
                 s.describe(s.smtp_port())
             ));
         }
@@ -297,7 +314,7 @@ impl Wizard<'_> {
 
     fn ask_email(&mut self) -> Option<String> {
         loop {
-            let a = self.io.ask("E-mail address: ")?;
+            let a = self.io.ask(&format!("{} ", t!("wizard.email")))?;
             if a.is_empty() {
                 return None;
             }
@@ -309,7 +326,8 @@ impl Wizard<'_> {
                 return Some(a);
             }
             self.io.say(&format!(
-                "  {a:?} is not an e-mail address (like someone@163.com)"
+                "  {}",
+                t!("wizard.not_an_address", address = format!("{a:?}"))
             ));
         }
     }
@@ -322,8 +340,8 @@ impl Wizard<'_> {
     ) -> Option<(Secret, Option<String>)> {
         loop {
             let typed = self.io.ask_secret(&format!(
-                "{} for {email} (not shown; or !COMMAND to run a command that prints it): ",
-                kind.prompt_name()
+                "{} ",
+                t!("wizard.password", kind = kind.prompt_name(), email = email)
             ))?;
             if typed.is_empty() {
                 return None;
@@ -347,18 +365,24 @@ impl Wizard<'_> {
         pop3: &Server,
         smtp: Option<&Server>,
     ) -> Option<(Server, Option<Server>)> {
-        self.io.say("Type a server as host, host:port, or host:port tls|starttls|none; Enter keeps the one shown.");
+        self.io.say(&t!("wizard.server_help"));
         let pop3 = loop {
             let a = self.io.ask(&format!(
-                "POP3 server [{}]: ",
-                pop3.describe(pop3.pop3_port())
+                "{} ",
+                t!(
+                    "wizard.pop3_server",
+                    server = pop3.describe(pop3.pop3_port())
+                )
             ))?;
             if a.is_empty() {
                 break pop3.clone();
             }
             match parse_server(&a, TlsMode::Implicit, false) {
                 Some(s) => break s,
-                None => self.io.say("  not a server: try pop.example.com:995"),
+                None => self.io.say(&format!(
+                    "  {}",
+                    t!("wizard.not_a_server", example = "pop.example.com:995")
+                )),
             }
         };
         let default_smtp = smtp
@@ -366,8 +390,11 @@ impl Wizard<'_> {
             .unwrap_or_else(|| providers::smtp_candidate(&pop3.host));
         let smtp = loop {
             let a = self.io.ask(&format!(
-                "SMTP server [{}] (- for none): ",
-                default_smtp.describe(default_smtp.smtp_port())
+                "{} ",
+                t!(
+                    "wizard.smtp_server",
+                    server = default_smtp.describe(default_smtp.smtp_port())
+                )
             ))?;
             if a.is_empty() {
                 break Some(default_smtp);
@@ -377,7 +404,10 @@ impl Wizard<'_> {
             }
             match parse_server(&a, TlsMode::Implicit, true) {
                 Some(s) => break Some(s),
-                None => self.io.say("  not a server: try smtp.example.com:465"),
+                None => self.io.say(&format!(
+                    "  {}",
+                    t!("wizard.not_a_server", example = "smtp.example.com:465")
+                )),
             }
         };
         Some((pop3, smtp))
@@ -387,7 +417,8 @@ impl Wizard<'_> {
     /// the company mail hosts, or the user's own.
     fn guess(&mut self, domain: &str) -> Option<(Server, Option<Server>, Option<Provider>)> {
         self.io.say(&format!(
-            "\npostie does not know the servers of {domain}; looking for the usual ones …"
+            "\n{}",
+            t!("wizard.unknown_domain", domain = domain)
         ));
         let guesses = providers::candidates(domain);
         let limit = Duration::from_secs(4);
@@ -405,7 +436,11 @@ impl Wizard<'_> {
                 "  {}. {}{}",
                 i + 1,
                 s.describe(s.pop3_port()),
-                if *up { "  answers" } else { "  (no answer)" }
+                if *up {
+                    format!("  {}", t!("wizard.answers"))
+                } else {
+                    format!("  {}", t!("wizard.no_answer"))
+                }
             ));
         }
         for (j, p) in companies.iter().enumerate() {
@@ -418,10 +453,12 @@ impl Wizard<'_> {
                 ));
             }
         }
-        self.io.say("  t. type the servers yourself");
+        self.io.say(&format!("  {}", t!("wizard.type_yourself")));
         let default = default.map_or("t".to_string(), |d| d.to_string());
         loop {
-            let a = self.io.ask(&format!("Which one? [{default}] "))?;
+            let a = self
+                .io
+                .ask(&format!("{} ", t!("wizard.which", default = default)))?;
             let a = if a.is_empty() { default.clone() } else { a };
             if a == "t" {
                 let blank = Server {
@@ -437,14 +474,18 @@ impl Wizard<'_> {
                     let pop3 = guesses[n - 1].clone();
                     let smtp = providers::smtp_candidate(&pop3.host);
                     self.io.say(&format!(
-                        "  SMTP: {} (a guess)",
-                        smtp.describe(smtp.smtp_port())
+                        "  {}",
+                        t!(
+                            "wizard.smtp_guess",
+                            server = smtp.describe(smtp.smtp_port())
+                        )
                     ));
-                    let (pop3, smtp) = if yes(&self.io.ask("Use it? [Y/n] ")?, true) {
-                        (pop3, Some(smtp))
-                    } else {
-                        self.ask_servers(&pop3, Some(&smtp))?
-                    };
+                    let (pop3, smtp) =
+                        if yes(&self.io.ask(&format!("{} ", t!("wizard.use_it")))?, true) {
+                            (pop3, Some(smtp))
+                        } else {
+                            self.ask_servers(&pop3, Some(&smtp))?
+                        };
                     return Some((pop3, smtp, None));
                 }
                 Ok(n) if n > guesses.len() && n <= guesses.len() + companies.len() => {
@@ -455,17 +496,15 @@ impl Wizard<'_> {
                     let pop3 = p.pop3.clone().ok()?;
                     return Some((pop3, p.smtp.clone().ok(), Some(p)));
                 }
-                _ => self.io.say("  type one of the numbers, or t"),
+                _ => self.io.say(&format!("  {}", t!("wizard.type_number"))),
             }
         }
     }
 
     fn after_failure(&mut self, f: &Failure) -> Option<Next> {
         if f.trouble == Trouble::Untrusted {
-            self.io.say(
-                "  If this is your company's own server, give the file of its CA certificate.",
-            );
-            let a = self.io.ask("  CA certificate file (Enter: skip): ")?;
+            self.io.say(&format!("  {}", t!("wizard.ca_hint")));
+            let a = self.io.ask(&format!("  {} ", t!("wizard.ca_file")))?;
             if !a.is_empty() {
                 return Some(Next::CaFile(crate::paths::expand_tilde(Path::new(&a))));
             }
@@ -477,7 +516,8 @@ impl Wizard<'_> {
         };
         loop {
             let a = self.io.ask(&format!(
-                "  p: type the password again, s: change the servers, k: keep these settings anyway, q: stop [{default}] "
+                "  {} ",
+                t!("wizard.after_failure", default = default)
             ))?;
             let a = if a.is_empty() {
                 default.to_string()

@@ -44,7 +44,9 @@ impl Reader {
         let Some(r) = &self.body else { return };
         let mut lines = Vec::new();
         for (label, value) in r.reader_fields() {
-            lines.extend(wrap(&format!("{label} {value}"), self.width));
+            // "From: x", "发件人：x" (a full-width colon has its own space).
+            let gap = if label.ends_with('：') { "" } else { " " };
+            lines.extend(wrap(&format!("{label}{gap}{value}"), self.width));
         }
         self.header_lines = lines.len();
         lines.push(String::new());

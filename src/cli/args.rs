@@ -138,3 +138,106 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
     use clap::CommandFactory;
     clap_complete::generate(shell, &mut Args::command(), "postie", out);
 }
+
+/// The command line in the language in use: English as the definition above
+/// says it (doc comments: `--help` and the man pages), Chinese from the
+/// catalog's `cli.*` entries (`cli.about`, `cli.SUB.about`, `cli.SUB.ARG`,
+/// `cli.ARG` for the global options), with clap's own headings and the help
+/// and version flags in Chinese too. `tests/i18n.rs` fails when an option
+/// has no Chinese entry.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Args::command();
+    match crate::i18n::current() {
+        crate::i18n::Language::En => cmd,
+        lang => localize(cmd, lang, ""),
+    }
+}
+
+/// Every catalog key `command` looks up for Chinese, with where it belongs.
+pub fn help_keys() -> Vec<String> {
+    use clap::CommandFactory;
+    let mut keys = Vec::new();
+    collect_keys(&Args::command(), "", &mut keys);
+    keys
+}
+
+fn key_of(prefix: &str, id: &str) -> String {
+    if prefix.is_empty() {
+        format!("cli.{id}")
+    } else {
+        format!("cli.{prefix}.{id}")
+    }
+}
+
+fn user_args(cmd: &clap::Command) -> impl Iterator<Item = &clap::Arg> {
+    cmd.get_arguments()
+        .filter(|a| !a.is_global_set() || cmd.get_name() == "postie")
+        .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+}
+
+fn collect_keys(cmd: &clap::Command, prefix: &str, keys: &mut Vec<String>) {
+    keys.push(key_of(prefix, "about"));
+    for a in user_args(cmd) {
+        keys.push(key_of(prefix, a.get_id().as_str()));
+    }
+    for sub in cmd.get_subcommands() {
+        collect_keys(sub, sub.get_name(), keys);
+    }
+}
+
+fn localize(cmd: clap::Command, lang: crate::i18n::Language, prefix: &str) -> clap::Command {
+    use crate::i18n::text_in;
+    let heading_options = text_in(lang, "cli.heading.options").into_owned();
+    let heading_arguments = text_in(lang, "cli.heading.arguments").into_owned();
+    let ids: Vec<(String, bool)> = user_args(&cmd)
+        .map(|a| (a.get_id().to_string(), a.is_positional()))
+        .collect();
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let is_root = prefix.is_empty();
+    let mut cmd = cmd
+        .about(text_in(lang, &key_of(prefix, "about")).into_owned())
+        .help_template(format!(
+            "{{about-with-newline}}\n{}{{usage}}\n\n{{all-args}}{{after-help}}",
+            text_in(lang, "cli.heading.usage")
+        ))
+        .subcommand_help_heading(text_in(lang, "cli.heading.commands").into_owned())
+        .disable_help_flag(true)
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help)
+                .help(text_in(lang, "cli.flag.help").into_owned())
+                .help_heading(heading_options.clone()),
+        );
+    if is_root {
+        cmd = cmd
+            .disable_version_flag(true)
+            .disable_help_subcommand(true)
+            .arg(
+                clap::Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .action(clap::ArgAction::Version)
+                    .help(text_in(lang, "cli.flag.version").into_owned())
+                    .help_heading(heading_options.clone()),
+            );
+    }
+    for (id, positional) in ids {
+        let help = text_in(lang, &key_of(prefix, &id)).into_owned();
+        let heading = if positional {
+            heading_arguments.clone()
+        } else {
+            heading_options.clone()
+        };
+        cmd = cmd.mut_arg(id, |a| a.help(help).help_heading(heading));
+    }
+    for name in subs {
+        cmd = cmd.mut_subcommand(name.clone(), |s| localize(s, lang, &name));
+    }
+    cmd
+}

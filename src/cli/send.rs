@@ -3,6 +3,7 @@
 //! reader. Exit 0 only after the server's 250; on failure the message is
 //! in Drafts and the error says where.
 
+use rust_i18n::t;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -91,8 +92,11 @@ pub async fn run(args: &SourceArgs, a: SendArgs) -> Result<u8> {
     let setup = tokio::task::spawn_blocking(move || -> Result<_> {
         let config = Config::load(explicit.as_deref())?.ok_or_else(|| {
             anyhow!(
-                "postie send needs an account with an [accounts.NAME.smtp] table in {} (see README.md)",
-                crate::paths::config_file().display()
+                "{}",
+                t!(
+                    "send.needs_account",
+                    path = crate::paths::config_file().display()
+                )
             )
         })?;
         for w in &config.warnings {

@@ -18,35 +18,77 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::i18n::Language;
 use crate::pop3::{AuthPreference, TlsMode};
 use crate::secret::Secret;
 use crate::send::smtp::SmtpAuth;
 use crate::sync::LeavePolicy;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {reason}")]
-    Read { path: String, reason: String },
-    #[error("config {path}: {reason}")]
-    Parse { path: String, reason: String },
-    #[error(
-        "config {path}: no accounts defined (add an [accounts.NAME] table, or run with --demo)"
-    )]
-    NoAccounts { path: String },
-    #[error("no account named {name:?} in {path} (accounts: {known})")]
+    Read {
+        path: String,
+        reason: String,
+    },
+    Parse {
+        path: String,
+        reason: String,
+    },
+    NoAccounts {
+        path: String,
+    },
     UnknownAccount {
         name: String,
         path: String,
         known: String,
     },
-    #[error("no config file at {path}; create it (see README.md) or run with --demo")]
-    Missing { path: String },
-    #[error("account {account}: {reason}")]
-    Invalid { account: String, reason: String },
-    #[error("account {account}: password_command failed: {reason}")]
-    PasswordCommand { account: String, reason: String },
-    #[error("account {account}: no password: set password_command or password in the config, or POSTIE_PASSWORD in the environment")]
-    NoPassword { account: String },
+    Missing {
+        path: String,
+    },
+    Invalid {
+        account: String,
+        reason: String,
+    },
+    PasswordCommand {
+        account: String,
+        reason: String,
+    },
+    NoPassword {
+        account: String,
+    },
+}
+
+impl std::error::Error for ConfigError {}
+
+/// In the language in use (the catalog's `config.*`).
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use rust_i18n::t;
+        let text = match self {
+            ConfigError::Read { path, reason } => t!("config.read", path = path, reason = reason),
+            ConfigError::Parse { path, reason } => t!("config.parse", path = path, reason = reason),
+            ConfigError::NoAccounts { path } => t!("config.no_accounts", path = path),
+            ConfigError::UnknownAccount { name, path, known } => t!(
+                "config.unknown_account",
+                name = format!("{name:?}"),
+                path = path,
+                known = known
+            ),
+            ConfigError::Missing { path } => t!("config.missing", path = path),
+            ConfigError::Invalid { account, reason } => {
+                t!("config.invalid", account = account, reason = reason)
+            }
+            ConfigError::PasswordCommand { account, reason } => {
+                t!(
+                    "config.password_command",
+                    account = account,
+                    reason = reason
+                )
+            }
+            ConfigError::NoPassword { account } => t!("config.no_password", account = account),
+        };
+        f.write_str(&text)
+    }
 }
 
 /// How to read mislabelled or unlabelled text (used by the decoder).
@@ -166,6 +208,8 @@ pub const CHECK_INTERVAL: Duration = Duration::from_secs(5 * 60);
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     default_account: Option<String>,
+    /// `auto` (the locale: LC_ALL, LC_MESSAGES, LANG), `en` or `zh-CN`.
+    language: Option<String>,
     #[serde(default)]
     accounts: IndexMap<String, AccountConfig>,
 }
@@ -174,6 +218,8 @@ struct ConfigFile {
 pub struct Config {
     pub path: PathBuf,
     pub default_account: Option<String>,
+    /// The `language` setting; None is `auto`.
+    pub language: Option<Language>,
     pub accounts: IndexMap<String, AccountConfig>,
     /// Things the user should know but that do not stop postie.
     pub warnings: Vec<String>,
@@ -209,12 +255,37 @@ impl Config {
         Ok(Some(config))
     }
 
+    /// The `language` setting of the config file postie would read, read on
+    /// its own before anything else (the command line's help is in it). A
+    /// file that is missing or unreadable says nothing here; loading it
+    /// properly reports why.
+    pub fn language_setting(explicit: Option<&Path>) -> Option<Language> {
+        #[derive(Deserialize)]
+        struct Only {
+            language: Option<String>,
+        }
+        let path = explicit.map_or_else(crate::paths::config_file, Path::to_path_buf);
+        let text = std::fs::read_to_string(path).ok()?;
+        let only: Only = toml::from_str(&text).ok()?;
+        Language::from_setting(only.language.as_deref()?).ok()?
+    }
+
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
         let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: shown.clone(),
             reason: parse_error(text, &e),
         })?;
+        let language = match file.language.as_deref().map(Language::from_setting) {
+            None => None,
+            Some(Ok(l)) => l,
+            Some(Err(reason)) => {
+                return Err(ConfigError::Parse {
+                    path: shown,
+                    reason,
+                })
+            }
+        };
         if file.accounts.is_empty() {
             return Err(ConfigError::NoAccounts { path: shown });
         }
@@ -229,6 +300,7 @@ impl Config {
         Ok(Config {
             path: path.to_path_buf(),
             default_account: file.default_account,
+            language,
             accounts: file.accounts,
             warnings: Vec::new(),
         })

@@ -122,6 +122,27 @@ mod tests {
     }
 }
 
+/// Marks that close a phrase, which CJK typesetting never puts first on a line.
+fn is_closing(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '！'
+            | '？'
+            | '）'
+            | '」'
+            | '』'
+            | '】'
+            | '》'
+            | '”'
+            | '’'
+            | '…'
+    )
+}
+
 /// Wraps one line to `width` cells: at spaces where there are any, anywhere in
 /// CJK runs (which have no spaces), never splitting a character.
 pub fn wrap(line: &str, width: usize) -> Vec<String> {
@@ -152,8 +173,19 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
                     cur_w -= at_w;
                 }
                 _ => {
+                    // No line starts with a closing mark (，。）…): the
+                    // character before it goes down with it (kinsoku).
+                    let carried = if is_closing(c) && cur.chars().count() > 1 {
+                        cur.pop()
+                    } else {
+                        None
+                    };
                     out.push(std::mem::take(&mut cur));
                     cur_w = 0;
+                    if let Some(p) = carried {
+                        cur.push(p);
+                        cur_w = p.width().unwrap_or(0);
+                    }
                 }
             }
             last_space = None;
@@ -173,6 +205,15 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod wrap_tests {
     use super::*;
+
+    #[test]
+    fn no_line_starts_with_a_closing_mark() {
+        // 8 cells: "过滤条件" fits, "，" would start the next line alone.
+        let lines = wrap("过滤条件，只显示匹配", 8);
+        assert!(lines.iter().all(|l| !l.starts_with('，')), "{lines:?}");
+        assert_eq!(lines.concat(), "过滤条件，只显示匹配");
+        assert!(lines.iter().all(|l| width(l) <= 8), "{lines:?}");
+    }
 
     #[test]
     fn wraps_at_spaces_and_inside_cjk() {

@@ -2,6 +2,7 @@
 //! compose task, a pipe, the clipboard; and results back as app messages.
 
 use super::*;
+use rust_i18n::t;
 
 /// Where one account's effects go: its POP3 worker, its store thread, or
 /// back to the UI.
@@ -225,18 +226,24 @@ pub(super) async fn pipe_to(
                 .await?
                 .map_err(|e| anyhow::anyhow!(e))?
                 .1;
-            (Source::Bytes(bytes), format!("attachment {part}"))
+            (
+                Source::Bytes(bytes),
+                t!("pipe.attachment", n = part).into_owned(),
+            )
         }
         Piped::Message(uidl) => {
             let path = store
                 .run(move |s| s.path(&uidl))
                 .await??
                 .ok_or_else(|| anyhow::anyhow!("the message is not stored"))?;
-            (Source::File(path), "the message".to_string())
+            (Source::File(path), t!("pipe.the_message").into_owned())
         }
     };
     restore_terminal();
-    println!("postie: piping {label} to `{command}`\r");
+    println!(
+        "postie: {}\r",
+        t!("pipe.piping", what = label, command = command)
+    );
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -258,7 +265,7 @@ pub(super) async fn pipe_to(
         }
     }
     let status = child.wait().await.context("cannot wait for the command")?;
-    println!("\r\npostie: press any key to go back\r");
+    println!("\r\npostie: {}\r", t!("pipe.any_key"));
     let _ = enable_raw_mode();
     while let Some(Ok(ev)) = events.next().await {
         if matches!(ev, TermEvent::Key(k) if k.kind != KeyEventKind::Release) {

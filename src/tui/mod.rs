@@ -2,6 +2,7 @@
 //! exit, error, panic, SIGTERM, Ctrl-C), the event loop over terminal events
 //! and worker events, and the log file. The only code that uses crossterm.
 
+use rust_i18n::t;
 use std::io::Stdout;
 use std::time::Duration;
 
@@ -40,7 +41,7 @@ use terminal::*;
 pub async fn run(args: &SourceArgs) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        anyhow::bail!("the interactive reader needs a terminal; use `postie list` or `postie show N` in scripts and pipes");
+        anyhow::bail!("{}", t!("tui.needs_terminal"));
     }
     start_log();
     let (accounts, shown) = crate::accounts::resolve_all(args).await?;
@@ -154,7 +155,7 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
             terminal.clear().context("cannot draw")?;
             let notice = match result {
                 Ok(status) => format!("`{command}` {status}"),
-                Err(e) => format!("cannot pipe: {e:#}"),
+                Err(e) => t!("notice.cannot_pipe", error = format!("{e:#}")).into(),
             };
             work.take(&running, desk.update(Msg::Notice(notice), Some(i)));
         }
@@ -183,7 +184,10 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                     let shown = Some(desk.current);
                     work.take(
                         &running,
-                        desk.update(Msg::Notice(format!("added account {name}")), shown),
+                        desk.update(
+                            Msg::Notice(t!("notice.account_added", name = name).into()),
+                            shown,
+                        ),
                     );
                 }
                 Ok(None) => {}

@@ -2,6 +2,7 @@
 //! password if it has none), its sending settings, and `A`'s wizard.
 
 use super::*;
+use rust_i18n::t;
 
 /// Who sends for the demo: nobody (drafts are kept, sending explains why not).
 pub(super) fn demo_sending() -> compose::Sending {
@@ -11,7 +12,7 @@ pub(super) fn demo_sending() -> compose::Sending {
             mine: vec!["you@postie.demo".into()],
             signature: None,
         },
-        Err("the demo mailbox cannot send mail (the draft is kept in the demo's Drafts until you quit): add an account with an [accounts.NAME.smtp] table, see README.md, Sending mail".into()),
+        Err(t!("demo.cannot_send").into()),
     ))
 }
 

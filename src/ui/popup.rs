@@ -149,16 +149,25 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
                 ),
                 Style::default().add_modifier(Modifier::BOLD),
             ))];
+            // A description longer than its column wraps within it, so
+            // nothing is cut (English and Chinese alike).
+            const LIST_W: usize = 30;
+            const READER_W: usize = 78 - 2 - 1 - 10 - 1 - LIST_W - 1;
             for b in BINDINGS {
                 let none = std::borrow::Cow::Borrowed("—");
                 let list = b.describe(Context::List).unwrap_or_else(|| none.clone());
                 let reader = b.describe(Context::Reader).unwrap_or(none);
-                lines.push(Line::from(format!(
-                    " {} {} {}",
-                    fit(b.label, 10),
-                    fit(&list, 30),
-                    reader
-                )));
+                let list = wrap(&list, LIST_W);
+                let reader = wrap(&reader, READER_W);
+                for i in 0..list.len().max(reader.len()) {
+                    let cell = |v: &Vec<String>| v.get(i).cloned().unwrap_or_default();
+                    lines.push(Line::from(format!(
+                        " {} {} {}",
+                        fit(if i == 0 { b.label } else { "" }, 10),
+                        fit(&cell(&list), LIST_W),
+                        cell(&reader)
+                    )));
+                }
             }
             lines.push(Line::from(""));
             for key in ["help.marks", "help.flags", "help.trash", "help.scroll"] {
