@@ -12,8 +12,8 @@
 //! and every `crate::` path in `src/`, and fails on an import against it).
 //! Bottom to top:
 //!
-//! 1. `text`, `paths`, `uidl`, `secret`, `error`, `timings`, `i18n` —
-//!    leaves: the message catalog (every word shown, English and Chinese),
+//! 1. `text`, `paths`, `uidl`, `secret`, `error`, `timings`, `i18n` — leaves:
+//!    the message catalog (every word shown, English and Chinese),
 //!    sanitising and display width, XDG paths, message identity,
 //!    credentials, the one error classification, benchmark milestones. They
 //!    import nothing of postie.
