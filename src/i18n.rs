@@ -156,7 +156,11 @@ pub fn placeholders(message: &str) -> Vec<String> {
     out
 }
 
-const WEEKDAYS_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+/// The day of the week as Chinese writes it (周一 … 周日).
+fn weekday_zh(d: &impl chrono::Datelike) -> &'static str {
+    const WEEKDAYS_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+    WEEKDAYS_ZH[d.weekday().num_days_from_monday() as usize]
+}
 
 /// A date as the reader's header shows it: `Mon, 2 Dec 2024 14:05 +0800`,
 /// or `2024年12月2日 周一 14:05 (+0800)`.
@@ -179,7 +183,7 @@ where
             d.year(),
             d.month(),
             d.day(),
-            WEEKDAYS_ZH[d.weekday().num_days_from_monday() as usize],
+            weekday_zh(d),
             d.format("%H:%M"),
             d.format("%z"),
         ),
@@ -228,39 +232,11 @@ where
     if days == 0 {
         d.format("%H:%M").to_string()
     } else if (1..7).contains(&days) {
-        format!(
-            "{} {}",
-            WEEKDAYS_ZH[d.weekday().num_days_from_monday() as usize],
-            d.format("%H:%M")
-        )
+        format!("{} {}", weekday_zh(d), d.format("%H:%M"))
     } else if d.year() == now.year() && days > 0 {
         format!("{}月{}日", d.month(), d.day())
     } else {
         d.format("%Y-%m-%d").to_string()
-    }
-}
-
-/// A day without the time: `Mon 2 Dec` or `12月2日 周一`.
-pub fn day<Tz: chrono::TimeZone>(d: &chrono::DateTime<Tz>) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    day_in(current(), d)
-}
-
-fn day_in<Tz: chrono::TimeZone>(lang: Language, d: &chrono::DateTime<Tz>) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    use chrono::Datelike;
-    match lang {
-        Language::En => d.format("%a %-d %b").to_string(),
-        Language::ZhCn => format!(
-            "{}月{}日 {}",
-            d.month(),
-            d.day(),
-            WEEKDAYS_ZH[d.weekday().num_days_from_monday() as usize]
-        ),
     }
 }
 
@@ -361,7 +337,5 @@ mod tests {
         // A date in the future (a sender's clock) is not "this week".
         assert_eq!(zh_short(&at(2024, 12, 9, 9), &d), "2024-12-09");
         assert_eq!(column_date_in(Language::En, &d, true), "12-02 14:05");
-        assert_eq!(day_in(Language::ZhCn, &d), "12月2日 周一");
-        assert_eq!(day_in(Language::En, &d), "Mon 2 Dec");
     }
 }
