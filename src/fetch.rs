@@ -6,6 +6,7 @@
 //! only when every download of the session is durable, the policy's `DELE`s,
 //! then `QUIT`. A session that ends any other way deletes nothing.
 
+use rust_i18n::t;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -49,14 +50,15 @@ pub struct Report {
 
 impl Report {
     pub fn line(&self) -> String {
-        format!(
-            "{}: {} new, {} downloaded ({}), {} deleted from server",
-            self.account,
-            self.new,
-            self.downloaded,
-            crate::text::human_size(self.bytes),
-            self.deleted
+        t!(
+            "fetch.report",
+            account = self.account,
+            new = self.new,
+            downloaded = self.downloaded,
+            size = crate::text::human_size(self.bytes),
+            deleted = self.deleted
         )
+        .into_owned()
     }
 
     pub fn something_happened(&self) -> bool {
@@ -197,27 +199,18 @@ pub async fn fetch_into(
         .as_deref()
         .and_then(|e| policy.expire_note(e))
     {
-        eprintln!("postie: note: {note}");
+        eprintln!("postie: {}", t!("fetch.note", note = note));
     }
     let id = sync::identify(index);
     if !id.has_uidl && !id.messages.is_empty() && policy != LeavePolicy::Never {
         let _ = client.quit().await;
-        return Err(anyhow!(
-            "the server has no UIDL, so postie cannot tell old mail from new: set leave_on_server = \"never\" to download and delete everything"
-        )
-        .into());
+        return Err(anyhow!("{}", t!("fetch.no_uidl")).into());
     }
     if id.unusable > 0 {
-        eprintln!(
-            "postie: warning: the server's UIDL listing was unusable for {} message(s): they are downloaded and kept by their content, and never deleted",
-            id.unusable
-        );
+        eprintln!("postie: {}", t!("fetch.unusable_uidl", n = id.unusable));
     }
     if id.duplicated > 0 {
-        eprintln!(
-            "postie: warning: the server gave {} messages a UIDL another message also has: they are downloaded and kept by their content, and never deleted",
-            id.duplicated
-        );
+        eprintln!("postie: {}", t!("fetch.duplicated_uidl", n = id.duplicated));
     }
     let plan = sync::plan(&id, &known, &Default::default());
     report.new = plan.new.len();

@@ -2,6 +2,7 @@
 //! store's view when the server cannot be reached.
 
 use anyhow::{anyhow, Result};
+use rust_i18n::t;
 use serde::Serialize;
 
 use super::{cli_store, quit_read_only, write_stdout, STORE_CLOSE};
@@ -122,20 +123,17 @@ pub async fn sync_listing(
             .await;
         match recorded {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("postie: warning: cannot update the local store: {e}"),
-            Err(e) => eprintln!("postie: warning: cannot update the local store: {e}"),
+            Ok(Err(e)) => eprintln!("postie: {}", t!("out.warn.store_update", error = e)),
+            Err(e) => eprintln!("postie: {}", t!("out.warn.store_update", error = e)),
         }
     }
     if id.unusable > 0 {
-        eprintln!(
-            "postie: warning: the server's UIDL listing was unusable for {} message(s); they are listed without one and never kept",
-            id.unusable
-        );
+        eprintln!("postie: {}", t!("out.warn.unusable_uidl", n = id.unusable));
     }
     if id.duplicated > 0 {
         eprintln!(
-            "postie: warning: the server gave {} messages a UIDL another message also has; they are listed without one and never kept",
-            id.duplicated
+            "postie: {}",
+            t!("out.warn.duplicated_uidl", n = id.duplicated)
         );
     }
     Ok((plan.rows, client))
@@ -199,9 +197,9 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
             Err(e) if e.class() == ErrorClass::Temporary => {
                 let why = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
                 if e.code() == Some(&crate::pop3::ResponseCode::InUse) {
-                    eprintln!("postie: the mailbox is in use by another session ({why}); showing the local store");
+                    eprintln!("postie: {}", t!("out.in_use_local", why = why));
                 } else {
-                    eprintln!("postie: offline ({why}); showing the local store");
+                    eprintln!("postie: {}", t!("out.offline_local", why = why));
                 }
                 local_only(store.as_ref()).await?
             }

@@ -13,6 +13,7 @@ pub use fetch::run as run_fetch;
 pub use list::{format_listing, run_list, run_search, sync_listing, ListedMessage};
 pub use show::{fetch_into, run_save, run_show, Selector};
 
+use rust_i18n::t;
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
@@ -32,8 +33,11 @@ async fn cli_store(source: &Source) -> Option<StoreHandle> {
     if let Ok(notes) = store.run(|s| std::mem::take(&mut s.notes)).await {
         for n in notes {
             eprintln!(
-                "postie: warning: local store: {}",
-                crate::text::sanitize::sanitize_line(&n)
+                "postie: {}",
+                t!(
+                    "out.warn.store_note",
+                    note = crate::text::sanitize::sanitize_line(&n)
+                )
             );
         }
     }
@@ -45,8 +49,11 @@ async fn cli_store(source: &Source) -> Option<StoreHandle> {
 async fn quit_read_only(client: Client) {
     if let Err(e) = client.quit().await {
         eprintln!(
-            "postie: warning: {} (this session marked nothing for deletion)",
-            crate::text::sanitize::sanitize_line(&e.to_string())
+            "postie: {}",
+            t!(
+                "out.warn.quit_read_only",
+                error = crate::text::sanitize::sanitize_line(&e.to_string())
+            )
         );
     }
 }

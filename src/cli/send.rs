@@ -100,7 +100,7 @@ pub async fn run(args: &SourceArgs, a: SendArgs) -> Result<u8> {
             )
         })?;
         for w in &config.warnings {
-            eprintln!("postie: warning: {w}");
+            eprintln!("postie: {}", t!("out.warning", text = w));
         }
         let (name, account) = config.account(wanted.as_deref())?;
         let identity = crate::accounts::identity(account, name)?;
@@ -187,24 +187,24 @@ async fn send_with(
     match outbox::send_draft(store, &smtp, None, &id).await {
         Ok(sent) => {
             println!(
-                "sent to {} in {} ms; copy in {}",
-                sent.recipients.join(", "),
-                sent.elapsed.as_millis(),
-                sent.path.display()
+                "{}",
+                t!(
+                    "out.sent",
+                    recipients = sent.recipients.join(", "),
+                    ms = sent.elapsed.as_millis(),
+                    path = sent.path.display()
+                )
             );
             Ok(0)
         }
         Err(f) => {
             let sanitized = crate::text::sanitize::sanitize_line(&f.reason).into_owned();
-            eprintln!(
-                "postie: not sent: {sanitized}; the message is kept in Drafts: {}{}",
-                path.display(),
-                if f.may_have_been_sent {
-                    " (marked `may have been sent`: check the recipient's mailbox before sending it again)"
-                } else {
-                    ""
-                }
-            );
+            let kept = t!("out.not_sent", error = sanitized, path = path.display());
+            if f.may_have_been_sent {
+                eprintln!("postie: {kept} {}", t!("out.may_have_been_sent"));
+            } else {
+                eprintln!("postie: {kept}");
+            }
             Ok(f.class.exit_code())
         }
     }

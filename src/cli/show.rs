@@ -1,6 +1,7 @@
 //! `postie show` and `postie save`: a message from a file, the store, or
 //! the server (then kept in the store), decoded or raw; its attachments.
 
+use rust_i18n::t;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
@@ -149,7 +150,7 @@ async fn message_bytes_with(
                     })
                     .await;
                 if let Ok(Err(e)) = marked {
-                    eprintln!("postie: warning: cannot mark the message seen: {e}");
+                    eprintln!("postie: {}", t!("out.warn.mark_seen", error = e));
                 }
             }
             s.run(move |s| s.path(&u))
@@ -228,17 +229,17 @@ async fn message_bytes_with(
             max,
         )
         .await
-        .with_context(|| format!("cannot download message {}", message.number))?;
+        .with_context(|| t!("out.cannot_download", n = message.number).into_owned())?;
         quit_read_only(client).await;
         return Ok(Bytes::Temp(tmp.into_temp_path()));
     };
     let downloaded = store
         .download(&mut client, message.number, &message.uidl, max)
         .await
-        .with_context(|| format!("cannot download message {}", message.number))?;
+        .with_context(|| t!("out.cannot_download", n = message.number).into_owned())?;
     quit_read_only(client).await;
     if let Downloaded::NotKept { file, why, .. } = downloaded {
-        eprintln!("postie: warning: cannot keep the message: {why}");
+        eprintln!("postie: {}", t!("out.warn.not_kept", why = why));
         return Ok(Bytes::Temp(file));
     }
     mark_seen(message.uidl.clone())

@@ -4,49 +4,49 @@
 use super::codec::{CodecError, Command, ResponseCode, StatusLine};
 use super::session::{AuthChoiceError, IllegalCommand};
 use crate::error::{Classify, ErrorClass};
+use rust_i18n::t;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Pop3Error {
-    #[error("cannot connect to {addr}: {reason}")]
+    #[error("{}", t!("pop3.connect", addr = addr, reason = reason))]
     Connect { addr: String, reason: String },
-    #[error("TLS: certificate not trusted for {host} ({detail}); if the server uses a self-signed certificate, set ca_file to it")]
+    #[error("{}", t!("pop3.tls_untrusted", host = host, detail = detail))]
     TlsUntrusted { host: String, detail: String },
-    #[error("TLS: the certificate {host} presented is for another name ({detail}); check host in the config (the name must match the certificate; ca_file does not help here)")]
+    #[error("{}", t!("pop3.tls_wrong_host", host = host, detail = detail))]
     TlsWrongHost { host: String, detail: String },
-    #[error("TLS: handshake with {host} failed: {detail}")]
+    #[error("{}", t!("pop3.tls_handshake", host = host, detail = detail))]
     TlsHandshake { host: String, detail: String },
-    #[error("TLS: cannot use ca_file {path}: {detail}")]
+    #[error("{}", t!("pop3.ca_file", path = path, detail = detail))]
     CaFile { path: String, detail: String },
-    #[error(
-        "{addr} does not offer STLS, and tls = \"starttls\" forbids continuing without encryption"
-    )]
+    #[error("{}", t!("pop3.no_stls", addr = addr))]
     StartTlsUnavailable { addr: String },
-    #[error("timed out after {secs} s {what}")]
+    #[error("{}", t!("pop3.timeout", secs = secs, what = what))]
     Timeout { what: String, secs: u64 },
-    #[error("connection to {addr} lost: {reason}")]
+    #[error("{}", t!("pop3.lost", addr = addr, reason = reason))]
     ConnectionLost { addr: String, reason: String },
-    #[error("protocol error from {addr}: {source}")]
+    #[error("{}", t!("pop3.protocol", addr = addr, error = source))]
     Protocol { addr: String, source: CodecError },
     #[error("{0}")]
     Illegal(#[from] IllegalCommand),
-    #[error("login failed: {}", server_words(code, text))]
+    #[error("{}", t!("pop3.login", words = server_words(code, text)))]
     Login {
         code: Option<ResponseCode>,
         text: String,
     },
     #[error("{0}")]
     AuthChoice(#[from] AuthChoiceError),
-    #[error("server refused {command}: {}", server_words(code, text))]
+    #[error("{}", t!("pop3.refused", command = command, words = server_words(code, text)))]
     Refused {
         command: &'static str,
         code: Option<ResponseCode>,
         text: String,
     },
     #[error(
-        "server reply to {command} is larger than {}; giving up on this connection", crate::text::human_size(*limit as u64)
+        "{}",
+        t!("pop3.too_large", command = command, limit = crate::text::human_size(*limit as u64))
     )]
     TooLarge { command: &'static str, limit: usize },
-    #[error("the server does not support {0}")]
+    #[error("{}", t!("pop3.unsupported", what = _0))]
     Unsupported(&'static str),
     /// This machine: a disk, a file.
     #[error("{0}")]
@@ -55,7 +55,7 @@ pub enum Pop3Error {
     #[error("{0}")]
     Cancelled(&'static str),
     /// postie broke its own rules (a reply that should have been recorded was not).
-    #[error("internal error: {0}")]
+    #[error("{}", t!("error.internal", what = _0))]
     Bug(&'static str),
 }
 

@@ -2,6 +2,7 @@
 //! in AUTHORIZATION, TRANSACTION and UPDATE (RFC 1939), what the server said it
 //! can do (CAPA, RFC 2449), and how postie logs in (USER/PASS, APOP, AUTH PLAIN).
 
+use rust_i18n::t;
 use std::fmt;
 
 use base64::Engine as _;
@@ -173,11 +174,11 @@ impl fmt::Display for AuthMethod {
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum AuthChoiceError {
-    #[error("the server does not offer {0} (its greeting has no APOP timestamp, or CAPA does not list it)")]
+    #[error("{}", t!("pop3.not_offered", what = _0))]
     NotOffered(&'static str),
-    #[error("refusing to send the password in clear text over an unencrypted link to a remote host; use tls = \"implicit\" or \"starttls\", or set allow_insecure_auth = true")]
+    #[error("{}", t!("pop3.insecure"))]
     Insecure,
-    #[error("the server offers no login method postie can use safely here (no APOP timestamp, and the link is not encrypted)")]
+    #[error("{}", t!("pop3.none_usable"))]
     NoneUsable,
 }
 

@@ -5,6 +5,7 @@
 //! DATA. A connection lost after the message's final `.` and before the
 //! reply leaves the outcome unknown: `may have been sent`, never retried.
 
+use rust_i18n::t;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -52,22 +53,22 @@ pub struct SmtpSettings {
 /// Why a message was not sent, in the user's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
-    #[error("cannot connect to {0}")]
+    #[error("{}", t!("smtp.connect", addr = _0))]
     Connect(String),
     #[error("TLS: {0}")]
     Tls(String),
-    #[error("{0} does not offer STARTTLS, and tls = \"starttls\" requires it (nothing was sent, no password either)")]
+    #[error("{}", t!("smtp.no_starttls", addr = _0))]
     NoStartTls(String),
     #[error("{0}")]
     Insecure(String),
-    #[error("the SMTP server refused the login: {0}")]
+    #[error("{}", t!("smtp.auth", words = _0))]
     Auth(String),
     #[error("{0}")]
     NoMechanism(String),
     /// `temporary`: a 4xx reply (try again later), else 5xx.
-    #[error("the SMTP server refused the message: {text}")]
+    #[error("{}", t!("smtp.refused", words = text))]
     Refused { text: String, temporary: bool },
-    #[error("the connection was lost after the message was handed over, before the server confirmed it: it may have been sent ({0})")]
+    #[error("{}", t!("smtp.unknown", why = _0))]
     Unknown(String),
     #[error("{0}")]
     Local(String),

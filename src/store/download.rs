@@ -6,6 +6,7 @@
 //! so nothing is recorded, and nothing can be deleted on the server, before
 //! it is durable.
 
+use rust_i18n::t;
 use std::path::PathBuf;
 
 use tokio::io::AsyncWriteExt;
@@ -33,7 +34,7 @@ pub enum Downloaded {
 pub enum DownloadError {
     #[error(transparent)]
     Pop3(#[from] Pop3Error),
-    #[error("cannot write the message in the store's tmp/: {0}")]
+    #[error("{}", t!("store.write_tmp", error = _0))]
     Write(#[from] std::io::Error),
     #[error(transparent)]
     Gone(#[from] StoreGone),

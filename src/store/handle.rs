@@ -3,6 +3,7 @@
 //! and no frame ever waits for the disk. Async code sends a closure and, when
 //! it needs the answer, awaits it.
 
+use rust_i18n::t;
 use std::sync::mpsc;
 
 use super::Store;
@@ -22,7 +23,7 @@ pub struct StoreHandle {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the local store's thread has stopped")]
+#[error("{}", t!("store.gone"))]
 pub struct StoreGone;
 
 impl StoreHandle {

@@ -4,6 +4,7 @@
 //! Maildir folders; a damaged, foreign or newer index is moved aside by
 //! `Store::open`, never trusted. Blocking code: runs on the store thread.
 
+use rust_i18n::t;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,15 +22,13 @@ pub const SCHEMA_VERSION: i32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("the index is damaged ({0})")]
+    #[error("{}", t!("store.index_damaged", why = _0))]
     Damaged(String),
-    #[error("the index belongs to another account or other decoding settings ({0})")]
+    #[error("{}", t!("store.index_foreign", why = _0))]
     Foreign(String),
-    #[error(
-        "the index was written by a newer postie (schema {0}, this one knows {SCHEMA_VERSION})"
-    )]
+    #[error("{}", t!("store.index_newer", schema = _0, known = SCHEMA_VERSION))]
     Newer(i32),
-    #[error("the index is busy (another postie holds it): {0}")]
+    #[error("{}", t!("store.index_busy", why = _0))]
     Busy(String),
 }
 

@@ -3,6 +3,7 @@
 //! bidi characters, not hidden, no leading `-`, at most 255 bytes, never
 //! outside the target directory, never over an existing file.
 
+use rust_i18n::t;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -106,11 +107,11 @@ pub fn save_bytes(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
-    #[error("the message has no attachments")]
+    #[error("{}", t!("store.no_attachments"))]
     NoAttachments,
-    #[error("no attachment {0} (the message has {1})")]
+    #[error("{}", t!("store.no_part", part = _0, count = _1))]
     NoPart(usize, usize),
-    #[error("cannot save to {path}: {reason}")]
+    #[error("{}", t!("store.cannot_save", path = path, reason = reason))]
     Io { path: String, reason: String },
 }
 

@@ -139,9 +139,9 @@ pub fn default_root(account: &str) -> PathBuf {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("local store {path}: {reason}")]
+    #[error("{}", t!("store.io", path = path, reason = reason))]
     Io { path: String, reason: String },
-    #[error("local store index: {0}")]
+    #[error("{}", t!("store.index", error = _0))]
     Index(#[from] IndexError),
     #[error("{0}")]
     NotStored(String),

@@ -7,6 +7,7 @@ use anyhow::{anyhow, Context as _, Result};
 use crossterm::event::EnableMouseCapture;
 use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
+use rust_i18n::t;
 
 use super::{restore_terminal, Edge, Events, Term};
 use crate::app::Msg;
@@ -56,13 +57,14 @@ async fn run_editor(
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
         .context("cannot set up the terminal")?;
     terminal.clear().context("cannot draw")?;
-    let status = status.with_context(|| format!("cannot run the editor `{editor}`"))?;
+    let status =
+        status.with_context(|| t!("compose.cannot_run_editor", editor = editor).into_owned())?;
     if !status.success() {
         return Err(anyhow!(
-            "the editor `{editor}` {}; the draft is kept in Drafts",
+            "{}",
             match status.code() {
-                Some(c) => format!("exited with status {c}"),
-                None => "was stopped by a signal".into(),
+                Some(c) => t!("compose.editor_failed", editor = editor, status = c),
+                None => t!("compose.editor_killed", editor = editor),
             }
         ));
     }
@@ -99,7 +101,7 @@ async fn edit_inner(
     let store = edge
         .store
         .clone()
-        .ok_or_else(|| anyhow!("there is no local store to keep the draft in (see the log)"))?;
+        .ok_or_else(|| anyhow!("{}", t!("compose.no_store")))?;
     let gone = || anyhow!("the local store has stopped");
     let decode = edge.decode;
     let (id, path, before, fresh) = match req {
@@ -178,10 +180,11 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
         let ev = match req {
             ComposeRequest::Attach { id, path } => store
                 .run(move |s| -> std::result::Result<outbox::DraftView, String> {
-                    let meta = std::fs::metadata(&path)
-                        .map_err(|e| format!("cannot attach {}: {e}", path.display()))?;
+                    let meta = std::fs::metadata(&path).map_err(|e| {
+                        t!("compose.cannot_attach", path = path.display(), error = e).into_owned()
+                    })?;
                     if !meta.is_file() {
-                        return Err(format!("cannot attach {}: not a file", path.display()));
+                        return Err(t!("compose.not_a_file", path = path.display()).into_owned());
                     }
                     let (view, _) = outbox::load(s, &id)?;
                     let mut d = view.draft;

@@ -137,7 +137,7 @@ impl Edge {
                         Err(e) => {
                             let _ = ev_tx.send(Event::Failed(Failure::new(
                                 ErrorClass::Local,
-                                format!("cannot search the stored mail: {e}"),
+                                t!("notice.cannot_search", error = e).into_owned(),
                             )));
                         }
                     });
@@ -180,7 +180,7 @@ impl Edge {
     pub(super) fn no_store(&self) {
         let _ = self.ev_tx.send(Event::Failed(Failure::new(
             ErrorClass::Local,
-            "there is no local store (see the log for why)",
+            t!("notice.no_store"),
         )));
     }
 }

@@ -2,6 +2,7 @@
 //! store's `tmp/` when large), kept in the store, decoded off this task;
 //! attachment saves; and `download = "all"`'s background download.
 
+use rust_i18n::t;
 use std::sync::Arc;
 
 use tokio::time::Instant;
@@ -24,7 +25,7 @@ impl<M: Mailbox> Worker<M> {
         let Some(number) = self.number_of(uidl) else {
             self.send(Event::BodyFailed {
                 uidl: uidl.clone(),
-                error: "the message is no longer on the server".into(),
+                error: t!("worker.gone_from_server").into(),
                 stored_copy: false,
             });
             return Ok(());
@@ -107,9 +108,9 @@ impl<M: Mailbox> Worker<M> {
             self.send(Event::BodyFailed {
                 uidl: uidl.clone(),
                 error: if stop_self {
-                    "the download was stopped when you left the message; open it again to download it".into()
+                    t!("worker.stopped_on_leave").into()
                 } else {
-                    "the download was stopped for what you asked next; open the message again to download it".into()
+                    t!("worker.stopped_for_next").into()
                 },
                 stored_copy: false,
             });
@@ -133,9 +134,7 @@ impl<M: Mailbox> Worker<M> {
             None
         } else {
             let Some(number) = self.number_of(uidl) else {
-                self.send(Event::Saved(Err(
-                    "the message is no longer on the server".into()
-                )));
+                self.send(Event::Saved(Err(t!("worker.gone_from_server").into())));
                 return Ok(());
             };
             let total = self.message(number).map_or(0, |(size, _)| size);
@@ -153,7 +152,7 @@ impl<M: Mailbox> Worker<M> {
             .await
             .unwrap_or_else(|e| Err(e.to_string())),
             (Some(body::Retrieved::File(_)), _) | (_, None) => {
-                Err("the message could not be kept in the local store".to_string())
+                Err(t!("worker.not_kept").into_owned())
             }
             (_, Some(store)) => {
                 let u = uidl.clone();
@@ -248,11 +247,11 @@ impl<M: Mailbox> Worker<M> {
                     }
                 }
                 Ok(Err(e)) => {
-                    self.store_failed("cannot keep downloaded mail", e);
+                    self.store_failed(&t!("worker.cannot_keep_downloaded"), e);
                     self.settings.background = None;
                 }
                 Err(e) => {
-                    self.store_failed("cannot keep downloaded mail", e);
+                    self.store_failed(&t!("worker.cannot_keep_downloaded"), e);
                     self.settings.background = None;
                 }
             }
@@ -286,11 +285,11 @@ impl<M: Mailbox> Worker<M> {
         let rendered = if heavy {
             tokio::task::spawn_blocking(move || raw.render(&decode))
                 .await
-                .map_err(|e| Pop3Error::Local(format!("decoding failed: {e}")))?
+                .map_err(|e| Pop3Error::Local(t!("worker.decoding_failed", error = e).into()))?
         } else {
             raw.render(&decode)
         }
-        .map_err(|e| Pop3Error::Local(format!("cannot read the downloaded message back: {e}")))?;
+        .map_err(|e| Pop3Error::Local(t!("worker.cannot_read_back", error = e).into()))?;
         self.send(Event::BodyLoaded {
             uidl: uidl.clone(),
             rendered: Arc::new(rendered),
@@ -310,11 +309,11 @@ impl<M: Mailbox> Worker<M> {
         match found {
             Ok(Ok(Some(path))) => match self.show_body(uidl, body::Retrieved::Stored(path)).await {
                 Ok(()) => return true,
-                Err(e) => self.store_failed("cannot read the stored message", e),
+                Err(e) => self.store_failed(&t!("worker.cannot_read_stored_message"), e),
             },
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => self.store_failed("cannot read the stored message", e),
-            Err(e) => self.store_failed("cannot read the stored message", e),
+            Ok(Err(e)) => self.store_failed(&t!("worker.cannot_read_stored_message"), e),
+            Err(e) => self.store_failed(&t!("worker.cannot_read_stored_message"), e),
         }
         if let Some(k) = self.local.get_mut(uidl) {
             k.stored = false;
@@ -354,11 +353,11 @@ impl<M: Mailbox> Worker<M> {
                 raw
             }
             Ok((raw, Err(e))) => {
-                self.store_failed("cannot keep the message in the local store", e);
+                self.store_failed(&t!("worker.not_kept"), e);
                 raw
             }
             Err(e) => {
-                self.store_failed("cannot keep the message in the local store", e);
+                self.store_failed(&t!("worker.not_kept"), e);
                 // The store thread is gone with the bytes; nothing to show.
                 body::Retrieved::Memory(Vec::new())
             }

@@ -2,6 +2,7 @@
 //! pipelined; summarised, cached in the store, batched for the UI, and
 //! paused as soon as the user asks for something else.
 
+use rust_i18n::t;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,7 +106,7 @@ impl<M: Mailbox> Worker<M> {
                 true,
             ),
             Err(e) => (
-                Arc::new(Summary::note(&format!("(headers unavailable: {e})"))),
+                Arc::new(Summary::note(&t!("worker.headers_unavailable", error = e))),
                 false,
             ),
         }
@@ -173,7 +174,7 @@ impl<M: Mailbox> Worker<M> {
                     if let Err(e) = s.put_summaries(&rows) {
                         let _ = tx.send(Event::Failed(Failure::new(
                             ErrorClass::Local,
-                            format!("cannot record headers in the local store: {e}"),
+                            t!("worker.cannot_record_headers", error = e).into_owned(),
                         )));
                     }
                 });

@@ -4,6 +4,7 @@
 //! for the network: a stored message opens while the server is unreachable
 //! or the worker is still logging in.
 
+use rust_i18n::t;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -57,7 +58,7 @@ pub fn save_stored(
     let raw = s
         .read(uidl)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| "the message is not in the local store".to_string())?;
+        .ok_or_else(|| t!("worker.not_in_store").into_owned())?;
     crate::store::names::save_attachments(&raw, decode, dir, parts).map_err(|e| e.to_string())
 }
 
@@ -82,7 +83,7 @@ pub fn execute(
                         },
                         Err(e) => Event::BodyFailed {
                             uidl,
-                            error: format!("cannot read the stored copy: {e}"),
+                            error: t!("worker.cannot_read_stored", error = e).into(),
                             stored_copy: true,
                         },
                     });
@@ -91,7 +92,7 @@ pub fn execute(
             Ok(None) => {
                 let _ = tx.send(Event::BodyFailed {
                     uidl,
-                    error: "the stored copy is gone".into(),
+                    error: t!("worker.stored_copy_gone").into(),
                     stored_copy: true,
                 });
             }
@@ -105,7 +106,7 @@ pub fn execute(
         },
         LocalRequest::SetFlags(uidl, flags) => {
             if let Err(e) = s.set_flags(&uidl, flags) {
-                failed(&tx, format!("cannot save the flags: {e}"));
+                failed(&tx, t!("worker.cannot_save_flags", error = e).into());
             }
         }
         LocalRequest::LoadFolder(folder) => match s.load(folder) {
@@ -115,7 +116,15 @@ pub fn execute(
                     rows: rows.iter().map(ListRow::from_store).collect(),
                 });
             }
-            Err(e) => failed(&tx, format!("cannot read {}: {e}", folder.name())),
+            Err(e) => failed(
+                &tx,
+                t!(
+                    "worker.cannot_read_folder",
+                    folder = folder.label(),
+                    error = e
+                )
+                .into(),
+            ),
         },
         LocalRequest::Move { uidl, from, to } => match s.move_to(&uidl, to) {
             Ok(_) => {
@@ -127,7 +136,7 @@ pub fn execute(
             }
             Err(e) => failed(
                 &tx,
-                format!("cannot move the message to {}: {e}", to.name()),
+                t!("worker.cannot_move", folder = to.label(), error = e).into(),
             ),
         },
         LocalRequest::Delete { uidl, from } => match s.delete(&uidl) {
@@ -138,7 +147,7 @@ pub fn execute(
                     to: None,
                 });
             }
-            Err(e) => failed(&tx, format!("cannot delete the message: {e}")),
+            Err(e) => failed(&tx, t!("worker.cannot_delete", error = e).into()),
         },
         LocalRequest::Save { uidl, dir, parts } => {
             let _ = tx.send(Event::Saved(save_stored(s, &uidl, &dir, &parts, &decode)));
@@ -156,11 +165,11 @@ pub fn attachment_bytes(
     let raw = s
         .read(uidl)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| "the message is not in the local store".to_string())?;
+        .ok_or_else(|| t!("worker.not_in_store").into_owned())?;
     let found = crate::mime::attachment_parts(&raw, decode)
         .into_iter()
         .find(|p| p.attachment.part == part)
-        .ok_or_else(|| format!("no attachment {part}"))?;
+        .ok_or_else(|| t!("worker.no_attachment", n = part).into_owned())?;
     let name = crate::store::names::safe_name(&found.file_name, &format!("attachment-{part}"));
     Ok((name, found.bytes, found.attachment.mime_type))
 }
@@ -178,7 +187,7 @@ pub fn open_attachment(
     store.post(move |s| {
         let (name, bytes, mime) = match attachment_bytes(s, &uidl, part, &decode) {
             Ok(found) => found,
-            Err(e) => return failed(&tx, format!("cannot open the attachment: {e}")),
+            Err(e) => return failed(&tx, t!("worker.cannot_open_attachment", error = e).into()),
         };
         let display = ["DISPLAY", "WAYLAND_DISPLAY"]
             .iter()
@@ -200,17 +209,18 @@ pub fn open_attachment(
                         .stderr(std::process::Stdio::null())
                         .spawn()
                         .map(|_| path)
-                        .map_err(|e| format!("cannot run xdg-open: {e}"))
+                        .map_err(|e| t!("worker.no_xdg_open", error = e).into_owned())
                 });
             match opened {
                 Ok(_) => failed(
                     &tx,
-                    format!(
-                        "opened {} with xdg-open",
-                        crate::text::sanitize::sanitize_line(&name)
-                    ),
+                    t!(
+                        "worker.opened",
+                        name = crate::text::sanitize::sanitize_line(&name)
+                    )
+                    .into(),
                 ),
-                Err(e) => failed(&tx, format!("cannot open the attachment: {e}")),
+                Err(e) => failed(&tx, t!("worker.cannot_open_attachment", error = e).into()),
             }
         } else if mime.starts_with("text/") {
             let text = crate::mime::charset::decode_text(&bytes, None, &decode);
@@ -228,10 +238,12 @@ pub fn open_attachment(
         } else {
             failed(
                 &tx,
-                format!(
-                    "no display to open {} ({mime}): save it with s, or pipe it with |",
-                    crate::text::sanitize::sanitize_line(&name)
-                ),
+                t!(
+                    "worker.no_display",
+                    name = crate::text::sanitize::sanitize_line(&name),
+                    mime = mime
+                )
+                .into(),
             );
         }
     });

@@ -2,6 +2,7 @@
 //! marks, QUIT to commit them, and the local copies of what was deleted
 //! moved to Trash afterwards.
 
+use rust_i18n::t;
 use std::collections::BTreeSet;
 
 use super::protocol::Event;
@@ -90,12 +91,10 @@ impl<M: Mailbox> Worker<M> {
                 self.state.wants.quit = None;
                 self.state.marks.session_lost();
                 let error = match &e {
-                    Pop3Error::Refused { .. } => format!(
-                        "the server refused QUIT ({e}): some of the {deleted} marked messages may have been deleted and some not; reconnecting shows what is left"
-                    ),
-                    _ => format!(
-                        "the connection ended during QUIT ({e}): the {deleted} deletions may or may not have been committed; reconnecting shows what is left"
-                    ),
+                    Pop3Error::Refused { .. } => {
+                        t!("worker.quit_refused", error = e, n = deleted).into_owned()
+                    }
+                    _ => t!("worker.quit_lost", error = e, n = deleted).into_owned(),
                 };
                 self.send(Event::Failed(Failure::new(e.class(), error)));
                 false
@@ -131,8 +130,8 @@ impl<M: Mailbox> Worker<M> {
             .await;
         match done {
             Ok(errors) if errors.is_empty() => {}
-            Ok(errors) => self.store_failed("moving deleted mail to Trash", errors.join("; ")),
-            Err(e) => self.store_failed("moving deleted mail to Trash", e),
+            Ok(errors) => self.store_failed(&t!("worker.moving_to_trash"), errors.join("; ")),
+            Err(e) => self.store_failed(&t!("worker.moving_to_trash"), e),
         }
     }
 }

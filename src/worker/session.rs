@@ -3,6 +3,7 @@
 //! server's index planned against the store, losing the link, and idling
 //! with a probe and a keep-alive.
 
+use rust_i18n::t;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -54,7 +55,7 @@ impl<M: Mailbox> Worker<M> {
         for note in notes {
             self.send(Event::Failed(Failure::new(
                 ErrorClass::Local,
-                format!("local store: {note}"),
+                t!("worker.store_note", note = note).into_owned(),
             )));
         }
         match rows {
@@ -72,7 +73,7 @@ impl<M: Mailbox> Worker<M> {
             }
             Err(e) => self.send(Event::Failed(Failure::new(
                 ErrorClass::Local,
-                format!("cannot read the local store: {e}"),
+                t!("worker.cannot_read_store", error = e).into_owned(),
             ))),
         }
         if let Some(store) = &self.store {
@@ -226,9 +227,9 @@ impl<M: Mailbox> Worker<M> {
                 self.state.marks.user.remove(u);
             }
             let why = if plan.marks_dropped.iter().all(|u| u.is_session()) {
-                "the server has no unique UIDL for them, so marks cannot follow messages into a new session"
+                t!("worker.marks_no_uidl")
             } else {
-                "the messages are no longer on the server"
+                t!("worker.marks_gone")
             };
             self.send(Event::MarksDropped {
                 uidls: plan.marks_dropped.clone(),
@@ -293,25 +294,29 @@ impl<M: Mailbox> Worker<M> {
                     if let Err(e) = s.apply_server_index(&new, &gone) {
                         let _ = tx.send(Event::Failed(Failure::new(
                             ErrorClass::Local,
-                            format!("cannot record the server's index: {e}"),
+                            t!("worker.cannot_record_index", error = e).into_owned(),
                         )));
                     }
                 });
             }
         }
         if !has_uidl && count > 0 && (had_uidl || self.store.is_some()) {
-            self.send(Event::Failed(Failure::new(ErrorClass::Server, "the server has no UIDL: mail cannot be kept or remembered, and marks cannot survive a reconnect")));
+            self.send(Event::Failed(Failure::new(
+                ErrorClass::Server,
+                t!("worker.no_uidl"),
+            )));
         }
         if unusable > 0 {
-            self.send(Event::Failed(Failure::new(ErrorClass::Server, format!(
-                    "the server's UIDL listing was unusable for {unusable} message(s) (too long, or control characters): they can be read in this session only, and are never kept or deleted by it"
-                ))));
+            self.send(Event::Failed(Failure::new(
+                ErrorClass::Server,
+                t!("worker.unusable_uidl", n = unusable),
+            )));
         }
         if !(!has_uidl && count > 0 && (had_uidl || self.store.is_some())) && duplicated > 0 {
-            self.send(Event::Failed(Failure::new(ErrorClass::Server, format!(
-                    "the server gave {} messages a UIDL another message also has: they can be read in this session only, and are never kept or deleted by that UIDL",
-                    duplicated
-                ))));
+            self.send(Event::Failed(Failure::new(
+                ErrorClass::Server,
+                t!("worker.duplicated_uidl", n = duplicated),
+            )));
         }
         self.send(Event::Connected {
             tls: self.cfg.endpoint.tls != TlsMode::None,
