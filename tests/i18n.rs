@@ -409,6 +409,10 @@ fn the_setup_wizard_asks_in_chinese_and_in_english() {
     t.keys(&["Enter"]);
     let screen = t.wait_for("Use these servers?", 10);
     assert!(screen.contains("POP3 (receiving)"), "{screen}");
+    assert!(
+        screen.contains("163 Mail wants an authorization code"),
+        "{screen}"
+    );
     t.keys(&["C-d"]);
     t.wait_for("EXITED:", 10);
 }

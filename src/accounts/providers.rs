@@ -79,10 +79,14 @@ struct Entry {
     domains: Option<Vec<String>>,
     pop3: Option<Server>,
     no_pop3: Option<String>,
+    no_pop3_zh: Option<String>,
     smtp: Option<Server>,
     no_smtp: Option<String>,
+    no_smtp_zh: Option<String>,
     password: Option<PasswordKind>,
     help: Option<String>,
+    /// The same steps in Chinese, shown when postie speaks Chinese.
+    help_zh: Option<String>,
     source: Option<String>,
     company: Option<bool>,
     ca_file: Option<PathBuf>,
@@ -96,18 +100,21 @@ impl Entry {
         // A server given replaces "not offered", and the other way round.
         if over.pop3.is_some() {
             self.no_pop3 = None;
+            self.no_pop3_zh = None;
         }
         if over.no_pop3.is_some() {
             self.pop3 = None;
         }
         if over.smtp.is_some() {
             self.no_smtp = None;
+            self.no_smtp_zh = None;
         }
         if over.no_smtp.is_some() {
             self.smtp = None;
         }
         take!(
-            name, domains, pop3, no_pop3, smtp, no_smtp, password, help, source, company, ca_file
+            name, domains, pop3, no_pop3, no_pop3_zh, smtp, no_smtp, no_smtp_zh, password, help,
+            help_zh, source, company, ca_file
         );
     }
 }
@@ -153,6 +160,15 @@ fn parse(text: &str, what: &str) -> Result<IndexMap<String, Entry>, String> {
 
 fn check(id: &str, e: Entry) -> Result<Provider, String> {
     let bad = |why: &str| format!("provider {id}: {why}");
+    // The words in the language in use: the Chinese ones when there are any.
+    let chinese = crate::i18n::current() == crate::i18n::Language::ZhCn;
+    let words = |en: Option<String>, zh: Option<String>| match zh {
+        Some(z) if chinese && !z.trim().is_empty() && en.is_some() => Some(z),
+        _ => en,
+    };
+    let no_pop3 = words(e.no_pop3, e.no_pop3_zh);
+    let no_smtp = words(e.no_smtp, e.no_smtp_zh);
+    let help = words(e.help, e.help_zh);
     let server = |s: Option<Server>, none: Option<String>, what: &str| match (s, none) {
         (Some(s), None) => {
             if s.host.trim().is_empty() || s.host.contains(char::is_whitespace) {
@@ -168,8 +184,8 @@ fn check(id: &str, e: Entry) -> Result<Provider, String> {
             "needs either {what} = {{ host, port, tls }} or no_{what} = \"why it is not offered\""
         ))),
     };
-    let pop3 = server(e.pop3, e.no_pop3, "pop3")?;
-    let smtp = server(e.smtp, e.no_smtp, "smtp")?;
+    let pop3 = server(e.pop3, no_pop3, "pop3")?;
+    let smtp = server(e.smtp, no_smtp, "smtp")?;
     let name = e
         .name
         .filter(|n| !n.trim().is_empty())
@@ -194,7 +210,7 @@ fn check(id: &str, e: Entry) -> Result<Provider, String> {
         pop3,
         smtp,
         password: e.password.ok_or_else(|| bad("no password kind"))?,
-        help: e.help.unwrap_or_default().trim().to_string(),
+        help: help.unwrap_or_default().trim().to_string(),
         source,
         company: e.company.unwrap_or(false),
         ca_file: e.ca_file.map(|p| crate::paths::expand_tilde(&p)),
@@ -262,6 +278,26 @@ pub fn smtp_candidate(pop3_host: &str) -> Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shipped_explanation_is_also_in_chinese() {
+        let file = parse(SHIPPED, "assets/providers.toml").unwrap();
+        for (id, e) in &file {
+            for (en, zh, what) in [
+                (&e.help, &e.help_zh, "help"),
+                (&e.no_pop3, &e.no_pop3_zh, "no_pop3"),
+                (&e.no_smtp, &e.no_smtp_zh, "no_smtp"),
+            ] {
+                if en.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+                    let z = zh.as_deref().unwrap_or_default();
+                    assert!(
+                        z.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                        "{id}: {what} has no Chinese ({what}_zh)"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_shipped_entry_is_complete_and_valid() {
