@@ -197,3 +197,30 @@ fn the_config_page_names_every_key() {
         "postie-config.5 does not describe {missing:?}"
     );
 }
+
+#[test]
+fn shipped_completions_match_the_clap_definition() {
+    // assets/completions/ (what the .deb installs) is what `postie
+    // completions SHELL` prints today.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/completions");
+    let update = std::env::var_os("POSTIE_UPDATE_MAN").is_some();
+    let mut stale = Vec::new();
+    for (shell, file) in [
+        (clap_complete::Shell::Bash, "postie.bash"),
+        (clap_complete::Shell::Zsh, "_postie"),
+        (clap_complete::Shell::Fish, "postie.fish"),
+    ] {
+        let mut made = Vec::new();
+        postie::cli::args::completions(shell, &mut made);
+        let path = dir.join(file);
+        if update {
+            std::fs::write(&path, &made).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(made.as_slice()) {
+            stale.push(file);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale in assets/completions: {stale:?}; run POSTIE_UPDATE_MAN=1 cargo test --test man"
+    );
+}

@@ -49,8 +49,23 @@ if [ "$fuzz_secs" != 0 ]; then
     status=1
   fi
 fi
+# The .deb: built with cargo-deb from the test build's binary, installed with
+# dpkg -i, `man -w postie` must find the page, then removed (tests/deb.sh).
+deb="left out (needs root for dpkg -i)"
+if [ "$(id -u)" = 0 ]; then
+  if POSTIE_DEB_PROFILE=dev tests/deb.sh; then
+    deb="built, installed with dpkg -i, man -w postie finds the page, removed"
+  else
+    deb="FAILED"
+    status=1
+  fi
+elif [ "${CI:-}" = true ]; then
+  deb="FAILED (CI must run as root to install the .deb)"
+  status=1
+fi
 early=$(wc -l <"$POSTIE_SKIP_LOG")
 awk -v early="$early" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "postie tests: %d passed, %d failed, %d skipped\n", p - early, f, s + early }' "$log"
 echo "fuzz smoke: $fuzz"
+echo ".deb: $deb"
 exit $status
