@@ -153,7 +153,7 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
             cli::run_search(source, &query, json).await.map(|()| 0)
         }
         Some(Command::Completions { shell }) => {
-            cli::args::completions(shell, &mut std::io::stdout());
+            cli::args::completions(shell, &mut std::io::stdout())?;
             Ok(0)
         }
         Some(Command::Setup { providers }) => {

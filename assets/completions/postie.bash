@@ -99,7 +99,7 @@ _postie() {
             return 0
             ;;
         postie__subcmd__completions)
-            opts="-h --config --account --demo --help bash elvish fish powershell zsh"
+            opts="-h --config --account --demo --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

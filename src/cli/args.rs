@@ -80,7 +80,7 @@ pub enum Command {
     /// Print a completion script for a shell (bash, zsh, fish) on stdout
     Completions {
         /// The shell
-        shell: clap_complete::Shell,
+        shell: Shell,
     },
     /// Save a message's attachments (all, or the K-th listed by show); prints each path
     Save {
@@ -133,10 +133,25 @@ pub struct Which {
     pub file: Option<PathBuf>,
 }
 
-/// `postie completions SHELL`: the script, on `out`.
-pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
-    use clap::CommandFactory;
-    clap_complete::generate(shell, &mut Args::command(), "postie", out);
+/// The shells `postie completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// `postie completions SHELL`: the script, on `out`. The scripts are
+/// clap_complete's, made from this definition and shipped in
+/// `assets/completions/` (tests/man.rs fails when they are stale), so the
+/// binary does not carry the generator.
+pub fn completions(shell: Shell, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let script: &str = match shell {
+        Shell::Bash => include_str!("../../assets/completions/postie.bash"),
+        Shell::Zsh => include_str!("../../assets/completions/_postie"),
+        Shell::Fish => include_str!("../../assets/completions/postie.fish"),
+    };
+    out.write_all(script.as_bytes())
 }
 
 /// The command line in the language in use: English as the definition above
