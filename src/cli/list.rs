@@ -243,7 +243,7 @@ pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()
     let source = resolve_offline(args).await?;
     let store = cli_store(&source)
         .await
-        .ok_or_else(|| anyhow!("there is no local store to search (see the warning above)"))?;
+        .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?;
     let q = crate::store::index::TextQuery {
         any: words,
         ..Default::default()

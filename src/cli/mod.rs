@@ -102,7 +102,7 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
         Ok(()) => Ok(()),
         // `postie list | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(anyhow!("cannot write to stdout: {e}")),
+        Err(e) => Err(anyhow!("{}", t!("out.stdout", error = e))),
     }
 }
 

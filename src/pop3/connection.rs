@@ -15,6 +15,7 @@ pub use super::error::Pop3Error;
 use super::pipeline::{Flow, Reply, Window};
 use super::session::{Greeting, Session, State};
 use super::tls::{cached_tls_connector, tls_error, Stream};
+use rust_i18n::t;
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
@@ -65,7 +66,7 @@ impl Connection {
         let reply = timeout(conn.timeouts.command, conn.read_reply(&cmd, 64 * 1024))
             .await
             .map_err(|_| Pop3Error::Timeout {
-                what: "waiting for the CAPA reply".into(),
+                what: t!("timeout.capa").into(),
                 secs: conn.timeouts.command.as_secs(),
             })??;
         conn.session.apply(&cmd, &reply.status);
@@ -140,7 +141,7 @@ impl Connection {
             Ok(result) => result,
             Err(_) => Err(Pop3Error::Connect {
                 addr,
-                reason: format!("no greeting within {secs} s"),
+                reason: t!("timeout.no_greeting", secs = secs).into(),
             }),
         }
     }
@@ -186,7 +187,7 @@ impl Connection {
             Ok(Err(e)) => return Err(self.fail(tls_error(&endpoint.host, e))),
             Err(_) => {
                 return Err(self.fail(Pop3Error::Timeout {
-                    what: "in the TLS handshake after STLS".into(),
+                    what: t!("timeout.stls_handshake").into(),
                     secs,
                 }))
             }
@@ -287,9 +288,7 @@ impl Connection {
                     if pipelined && (ahead || !in_flight.is_empty()) =>
                 {
                     return Err(Pop3Error::Timeout {
-                        what: format!(
-                            "{what} to a command sent ahead of others (if this server offers PIPELINING but does not really do it, set pipelining = false for the account)"
-                        ),
+                        what: t!("timeout.pipelined", what = what).into(),
                         secs,
                     });
                 }
@@ -363,7 +362,7 @@ impl Connection {
             if progress == BodyProgress::Done {
                 break;
             }
-            self.fill_body(&mut pace, "waiting for the rest of RETR")
+            self.fill_body(&mut pace, &t!("timeout.rest_of_retr"))
                 .await?;
         }
         sink.flush()
@@ -485,7 +484,7 @@ impl Connection {
                 Err(self.fail(e))
             }
             Err(_) => Err(self.fail(Pop3Error::Timeout {
-                what: "sending a command".into(),
+                what: t!("timeout.sending").into(),
                 secs,
             })),
         }
@@ -578,17 +577,18 @@ impl Connection {
                 Ok(Some(s)) => return Ok(s),
                 Ok(None) => {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    let what = "waiting for the server's reply";
+                    let what = t!("timeout.reply").into_owned();
                     let secs = self.timeouts.command.as_secs();
+                    let said = what.clone();
                     let timed_out = move || Pop3Error::Timeout {
-                        what: what.into(),
+                        what: said.clone(),
                         secs,
                     };
                     if left.is_zero() {
                         let e = timed_out();
                         return Err(self.fail(e));
                     }
-                    match self.fill(left, what).await {
+                    match self.fill(left, &what).await {
                         // Reported against the whole limit, not what was left of it.
                         Err(Pop3Error::Timeout { .. }) => return Err(timed_out()),
                         other => other?,
@@ -648,7 +648,7 @@ impl Connection {
                     return Err(self.fail(e));
                 }
                 Ok(BodyProgress::NeedMore) => {
-                    let what = format!("waiting for the rest of the {} reply", cmd.name());
+                    let what = t!("timeout.rest_of", command = cmd.name());
                     self.fill_body(&mut pace, &what).await?
                 }
                 Err(e) => return Err(self.protocol(e)),

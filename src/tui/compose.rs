@@ -102,7 +102,7 @@ async fn edit_inner(
         .store
         .clone()
         .ok_or_else(|| anyhow!("{}", t!("compose.no_store")))?;
-    let gone = || anyhow!("the local store has stopped");
+    let gone = || anyhow!("{}", t!("store.gone"));
     let decode = edge.decode;
     let (id, path, before, fresh) = match req {
         ComposeRequest::Start {

@@ -213,7 +213,7 @@ pub(super) async fn pipe_to(
     let store = edge
         .store
         .clone()
-        .ok_or_else(|| anyhow::anyhow!("there is no local store"))?;
+        .ok_or_else(|| anyhow::anyhow!("{}", t!("notice.no_store")))?;
     let decode = edge.decode;
     enum Source {
         Bytes(Vec<u8>),
@@ -235,7 +235,7 @@ pub(super) async fn pipe_to(
             let path = store
                 .run(move |s| s.path(&uidl))
                 .await??
-                .ok_or_else(|| anyhow::anyhow!("the message is not stored"))?;
+                .ok_or_else(|| anyhow::anyhow!("{}", t!("worker.not_in_store")))?;
             (Source::File(path), t!("pipe.the_message").into_owned())
         }
     };
@@ -249,7 +249,7 @@ pub(super) async fn pipe_to(
         .arg(command)
         .stdin(std::process::Stdio::piped())
         .spawn()
-        .context("cannot start sh")?;
+        .with_context(|| t!("pipe.cannot_start").into_owned())?;
     if let Some(mut stdin) = child.stdin.take() {
         use tokio::io::AsyncWriteExt;
         // A command that does not read all of it is not an error.
@@ -264,7 +264,10 @@ pub(super) async fn pipe_to(
             }
         }
     }
-    let status = child.wait().await.context("cannot wait for the command")?;
+    let status = child
+        .wait()
+        .await
+        .with_context(|| t!("pipe.cannot_wait").into_owned())?;
     println!("\r\npostie: {}\r", t!("pipe.any_key"));
     let _ = enable_raw_mode();
     while let Some(Ok(ev)) = events.next().await {

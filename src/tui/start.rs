@@ -187,7 +187,7 @@ pub(super) async fn setup_in_reader(
         return Ok(None);
     };
     let config = crate::config::Config::load(Some(&path))?
-        .ok_or_else(|| anyhow::anyhow!("the config file {} is gone", path.display()))?;
+        .ok_or_else(|| anyhow::anyhow!("{}", t!("config.gone", path = path.display())))?;
     let (name, account) = config.account(Some(&name))?;
     Ok(Some(
         crate::accounts::ReaderAccount::new(name.to_string(), account.clone()).await,

@@ -2,6 +2,7 @@
 //! out), its events as keys and mouse messages, the title and the bell.
 
 use super::*;
+use rust_i18n::t;
 
 /// The terminal's key and mouse events. Stopped while another program has
 /// the terminal (crossterm's reader would otherwise take its keys), and
@@ -54,7 +55,7 @@ pub(super) fn setup_terminal() -> Result<(Term, TerminalGuard)> {
             tracing::error!("panic: {info}");
         }
     }));
-    enable_raw_mode().context("cannot put the terminal in raw mode (is this a terminal?)")?;
+    enable_raw_mode().with_context(|| t!("tui.raw_mode").into_owned())?;
     let guard = TerminalGuard;
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
         .context("cannot set up the terminal")?;
