@@ -174,12 +174,21 @@ impl fmt::Display for AuthMethod {
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum AuthChoiceError {
-    #[error("{}", t!("pop3.not_offered", what = _0))]
-    NotOffered(&'static str),
+    /// The method asked for is not offered; the words name only what is missing.
+    #[error("{}", not_offered(*_0))]
+    NotOffered(AuthMethod),
     #[error("{}", t!("pop3.insecure"))]
     Insecure,
     #[error("{}", t!("pop3.none_usable"))]
     NoneUsable,
+}
+
+fn not_offered(method: AuthMethod) -> std::borrow::Cow<'static, str> {
+    match method {
+        AuthMethod::Apop => t!("pop3.not_offered.apop"),
+        AuthMethod::SaslPlain => t!("pop3.not_offered.sasl_plain"),
+        AuthMethod::UserPass => t!("pop3.not_offered.user"),
+    }
 }
 
 /// Picks the login method. Cleartext methods (USER/PASS, AUTH PLAIN) only go over
@@ -196,11 +205,13 @@ pub fn choose_auth(
     let apop = greeting.apop_timestamp().is_some();
     match pref {
         AuthPreference::Apop if apop => Ok(AuthMethod::Apop),
-        AuthPreference::Apop => Err(AuthChoiceError::NotOffered("APOP")),
+        AuthPreference::Apop => Err(AuthChoiceError::NotOffered(AuthMethod::Apop)),
         AuthPreference::Plain if !caps.sasl_plain() && caps.known => {
-            Err(AuthChoiceError::NotOffered("AUTH PLAIN"))
+            Err(AuthChoiceError::NotOffered(AuthMethod::SaslPlain))
         }
-        AuthPreference::User if !caps.user_allowed() => Err(AuthChoiceError::NotOffered("USER")),
+        AuthPreference::User if !caps.user_allowed() => {
+            Err(AuthChoiceError::NotOffered(AuthMethod::UserPass))
+        }
         AuthPreference::Plain | AuthPreference::User if !cleartext_ok => {
             Err(AuthChoiceError::Insecure)
         }
@@ -238,7 +249,7 @@ pub fn login_commands(
         AuthMethod::Apop => {
             let ts = greeting
                 .apop_timestamp()
-                .ok_or(AuthChoiceError::NotOffered("APOP"))?;
+                .ok_or(AuthChoiceError::NotOffered(AuthMethod::Apop))?;
             vec![Command::Apop(Box::new(ApopLogin {
                 user: user.to_string(),
                 digest: apop_digest(ts, password),

@@ -50,7 +50,7 @@ fn apop_timestamps_that_are_not_msg_ids_are_refused() {
     };
     assert_eq!(
         choose_auth(AuthPreference::Apop, &caps, &g, true, false),
-        Err(AuthChoiceError::NotOffered("APOP"))
+        Err(AuthChoiceError::NotOffered(AuthMethod::Apop))
     );
 }
 
@@ -189,7 +189,19 @@ fn auto_auth_never_sends_cleartext_over_an_insecure_link() {
     );
     assert_eq!(
         choose_auth(Plain, &user_only, &plain, true, false),
-        Err(AuthChoiceError::NotOffered("AUTH PLAIN"))
+        Err(AuthChoiceError::NotOffered(AuthMethod::SaslPlain))
+    );
+    // The words name what is missing, not every method's reason.
+    let words = AuthChoiceError::NotOffered(AuthMethod::SaslPlain).to_string();
+    assert!(
+        words.contains("AUTH PLAIN") && words.contains("SASL"),
+        "{words}"
+    );
+    assert!(!words.contains("APOP"), "{words}");
+    let words = AuthChoiceError::NotOffered(AuthMethod::Apop).to_string();
+    assert!(
+        words.contains("APOP") && words.contains("timestamp") && !words.contains("CAPA"),
+        "{words}"
     );
 }
 
