@@ -122,8 +122,7 @@ pub fn fill(key: &str, fields: &[(&str, String)]) -> String {
 /// `%{n}` replaced (Chinese has one form; its two entries are the same).
 pub fn count(key: &str, n: u64) -> String {
     let form = if n == 1 { "one" } else { "other" };
-    let template = text(&format!("{key}.{form}"));
-    rust_i18n::replace_patterns(&template, &["n"], &[n.to_string()])
+    fill(&format!("{key}.{form}"), &[("n", n.to_string())])
 }
 
 /// Every (key, message) of one language, for the completeness test.

@@ -271,14 +271,25 @@ fn columns_align(screen: &str, from: &str, subject: &str) {
     }
 }
 
-/// The help's last line, in `lang`, after scrolling to the end.
-fn help_to_the_end(t: &Tmux, title: &str, last: &str) -> String {
+/// Help scrolled to its end, every row whole (no row wider than the
+/// terminal, no description cut with "…", `last_key` there), then the
+/// reader left with x.
+fn help_whole_then_exit(t: &Tmux, title: &str, last: &str, last_key: &str) {
     t.keys(&["?"]);
     t.wait_for(title, 10);
     for _ in 0..40 {
         t.keys(&["j"]);
     }
-    t.wait_for(last, 10)
+    let screen = t.wait_for(last, 10);
+    no_row_overflows(&screen);
+    assert!(screen.contains(last_key), "{screen}");
+    assert!(
+        !screen.contains('…'),
+        "a cut description in help:\n{screen}"
+    );
+    t.keys(&["Escape"]);
+    t.keys(&["x"]);
+    t.wait_for("EXITED:0", 10);
 }
 
 #[test]
@@ -315,16 +326,12 @@ fn the_reader_speaks_chinese_under_a_chinese_locale() {
     t.wait_for("日期", 10);
 
     // Help, scrolled to its end: every row whole, nothing cut.
-    let screen = help_to_the_end(&t, "帮助", "j/k 滚动本帮助；按其他任意键关闭。");
-    no_row_overflows(&screen);
-    assert!(screen.contains("直接退出，不删除任何邮件"), "{screen}");
-    assert!(
-        !screen.contains('…'),
-        "a cut description in help:\n{screen}"
+    help_whole_then_exit(
+        &t,
+        "帮助",
+        "j/k 滚动本帮助；按其他任意键关闭。",
+        "直接退出，不删除任何邮件",
     );
-    t.keys(&["Escape"]);
-    t.keys(&["x"]);
-    t.wait_for("EXITED:0", 10);
 }
 
 #[test]
@@ -350,19 +357,12 @@ fn language_en_in_the_config_wins_over_a_chinese_locale() {
     assert!(screen.contains("Subject:"), "{screen}");
     t.keys(&["q"]);
     t.wait_for("DATE", 10);
-    let screen = help_to_the_end(&t, "Help", "j/k scroll this help; any other key closes it.");
-    no_row_overflows(&screen);
-    assert!(
-        screen.contains("exit without deleting anything"),
-        "{screen}"
+    help_whole_then_exit(
+        &t,
+        "Help",
+        "j/k scroll this help; any other key closes it.",
+        "exit without deleting anything",
     );
-    assert!(
-        !screen.contains('…'),
-        "a cut description in help:\n{screen}"
-    );
-    t.keys(&["Escape"]);
-    t.keys(&["x"]);
-    t.wait_for("EXITED:0", 10);
 }
 
 #[test]
