@@ -363,19 +363,27 @@ async fn an_endless_status_line_is_refused_with_bounded_memory() {
 
 /// The index rides behind the login: USER, PASS, UIDL and LIST all arrive
 /// before the server has answered any of them (one round trip for all four).
+/// USER and PASS go out together; nothing follows PASS before its reply
+/// (Courier loses what was read ahead of it); UIDL and LIST then go out in
+/// one flight.
 #[tokio::test]
-async fn the_index_is_pipelined_with_the_login() {
+async fn the_index_follows_the_login_reply_in_one_flight() {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let (port, _task) = fake(move |mut p| async move {
         p.send(b"+OK ready\r\n").await;
         p.expect("CAPA").await;
         p.send(format!("+OK\r\n{CAPA_PIPE}.\r\n").as_bytes()).await;
-        let mut ahead = vec![p.expect("USER u").await];
+        let mut login = vec![p.expect("USER u").await];
         while let Some(l) = p.line_within(Duration::from_millis(300)).await {
-            ahead.push(l);
+            login.push(l);
         }
-        let _ = tx.send(ahead);
-        p.send(b"+OK\r\n+OK in\r\n+OK\r\n1 a1\r\n2 b2\r\n.\r\n+OK\r\n1 100\r\n2 200\r\n.\r\n")
+        p.send(b"+OK\r\n+OK in\r\n").await;
+        let mut index = vec![p.expect("UIDL").await];
+        while let Some(l) = p.line_within(Duration::from_millis(300)).await {
+            index.push(l);
+        }
+        let _ = tx.send((login, index));
+        p.send(b"+OK\r\n1 a1\r\n2 b2\r\n.\r\n+OK\r\n1 100\r\n2 200\r\n.\r\n")
             .await;
         p.expect("QUIT").await;
         p.send(b"+OK\r\n").await;
@@ -385,7 +393,9 @@ async fn the_index_is_pipelined_with_the_login() {
         .await
         .unwrap();
     client.quit().await.unwrap();
-    assert_eq!(rx.await.unwrap(), ["USER u", "PASS p", "UIDL", "LIST"]);
+    let (login, ahead) = rx.await.unwrap();
+    assert_eq!(login, ["USER u", "PASS p"]);
+    assert_eq!(ahead, ["UIDL", "LIST"]);
     let got: Vec<(u32, u64, Option<&str>)> = index
         .iter()
         .map(|e| (e.number, e.size, e.uidl.as_deref()))
@@ -393,27 +403,38 @@ async fn the_index_is_pipelined_with_the_login() {
     assert_eq!(got, [(1, 100, Some("a1")), (2, 200, Some("b2"))]);
 }
 
-/// A server that asks for SASL data after all takes the pipelined UIDL as
-/// its answer: postie reports a login failure instead of going on out of step.
+/// A server that wants a SASL exchange after all gets `*` (RFC 5034), and
+/// `auto` then logs in with USER/PASS on the same connection.
 #[tokio::test]
-async fn a_sasl_continuation_with_the_index_in_flight_is_a_login_failure() {
+async fn a_sasl_continuation_under_auto_is_cancelled_then_user_pass() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
     let (port, _task) = fake(move |mut p| async move {
         p.send(b"+OK ready\r\n").await;
         p.expect("CAPA").await;
-        p.send(b"+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n").await;
-        p.expect("AUTH PLAIN ").await;
-        p.expect("UIDL").await;
-        p.expect("LIST").await;
-        p.send(b"+ \r\n-ERR bad base64\r\n-ERR not logged in\r\n")
+        p.send(b"+OK\r\nSASL PLAIN\r\nUSER\r\nPIPELINING\r\n.\r\n")
             .await;
-        let _ = p.line().await;
+        p.expect("AUTH PLAIN ").await;
+        let early = p.line_within(Duration::from_millis(300)).await;
+        p.send(b"+ \r\n").await;
+        let cancel = p.line().await;
+        p.send(b"-ERR cancelled\r\n").await;
+        p.expect("USER u").await;
+        p.send(b"+OK\r\n").await;
+        p.expect("PASS p").await;
+        p.send(b"+OK in\r\n").await;
+        let _ = tx.send((early, cancel));
+        p.expect("QUIT").await;
+        p.send(b"+OK\r\n").await;
     })
     .await;
-    let err = Client::open(&config(port, AuthPreference::Plain, 5))
+    let client = Client::connect(&config(port, AuthPreference::Auto, 5))
         .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("login failed: "), "{err}");
+        .unwrap();
+    assert_eq!(client.auth_method(), postie::pop3::AuthMethod::UserPass);
+    client.quit().await.unwrap();
+    let (early, cancel) = rx.await.unwrap();
+    assert_eq!(early, None, "nothing behind AUTH before its reply");
+    assert_eq!(cancel.as_deref(), Some("*"));
 }
 
 #[tokio::test]
@@ -818,7 +839,7 @@ async fn a_large_message_is_previewed_while_the_rest_arrives() {
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
 
-/// A first visit (nothing cached): once STAT has been answered, TOPs for the
+/// A first visit (nothing cached): STAT follows the login's reply; once it has been answered, TOPs for the
 /// 64 newest messages go out ahead of UIDL and LIST, and the rest behind
 /// them. The server here answers those 64 and then holds the index back until
 /// the worker has shown them (`Preview`), which a client that waited for the
@@ -838,9 +859,11 @@ async fn a_first_visit_shows_the_newest_headers_before_the_index() {
         while let Some(l) = p.line_within(Duration::from_millis(300)).await {
             flight.push(l);
         }
-        assert_eq!(flight, ["USER u", "PASS p", "STAT"]);
-        p.send(format!("+OK\r\n+OK in\r\n+OK {COUNT} 10000\r\n").as_bytes())
-            .await;
+        // Nothing behind PASS before its reply; then STAT.
+        assert_eq!(flight, ["USER u", "PASS p"]);
+        p.send(b"+OK\r\n+OK in\r\n").await;
+        p.expect("STAT").await;
+        p.send(format!("+OK {COUNT} 10000\r\n").as_bytes()).await;
         let mut next = Vec::new();
         for _ in 0..EARLY + 2 {
             next.push(p.line().await.unwrap_or_default());

@@ -195,13 +195,22 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
                 rows
             }
             Err(e) if e.class() == ErrorClass::Temporary => {
+                // The mail stored here is shown, with why the server's is
+                // not; with nothing stored, an empty list would look like an
+                // empty mailbox, so the failure is the answer (exit 75).
+                let rows = local_only(store.as_ref()).await?;
+                if rows.is_empty() {
+                    return Err(e.into());
+                }
                 let why = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
                 if e.code() == Some(&crate::pop3::ResponseCode::InUse) {
                     eprintln!("postie: {}", t!("out.in_use_local", why = why));
-                } else {
+                } else if matches!(e, Pop3Error::Connect { .. }) {
                     eprintln!("postie: {}", t!("out.offline_local", why = why));
+                } else {
+                    eprintln!("postie: {}", t!("out.server_trouble_local", why = why));
                 }
-                local_only(store.as_ref()).await?
+                rows
             }
             Err(e) => return Err(e.into()),
         }

@@ -3,11 +3,12 @@
 //! fetch headers (`TOP n 0`) and bodies (RETR), mark and unmark (DELE, RSET).
 //! Everything that can be pipelined is, when the server offers PIPELINING.
 
+use rust_i18n::t;
 use tokio::io::AsyncWrite;
 
 use super::codec::{
-    parse_listing, parse_scan_listing, parse_stat, parse_uid_listing_shared, Command, ShareUidl,
-    StatusKind,
+    parse_listing, parse_scan_listing, parse_stat, parse_uid_listing_shared, Command, ResponseCode,
+    ShareUidl, StatusKind, StatusLine,
 };
 use super::connection::{Connection, Pop3Error, MAX_LISTING};
 use super::endpoint::{Endpoint, TlsMode};
@@ -122,9 +123,14 @@ impl Client {
         Ok(client)
     }
 
-    /// Logs in, with `extra` commands riding along when the server pipelines.
+    /// Logs in, then sends `extra` in one flight when the server pipelines.
     /// Returns the UIDL and LIST replies for `Extra::Index`; hands the count,
     /// the index and headers to `on` for `Extra::Headers` (and returns None).
+    ///
+    /// Nothing goes out behind PASS, APOP or AUTH before its reply: Cyrus
+    /// discards what arrives with AUTH, and Courier's login process hands the
+    /// connection to the mail process after PASS/AUTH, losing what it read
+    /// ahead (mpop waits the same way). Everything after the login pipelines.
     async fn login<F>(
         cfg: &ClientConfig,
         extra: Extra,
@@ -147,130 +153,105 @@ impl Client {
             // RFC 2595: what was said before TLS cannot be trusted; ask again.
             caps = capa(&mut conn).await?;
         }
+        let pipelined = cfg.pipelining && caps.pipelining;
+        let utf8 = caps.utf8 && enable_utf8(&mut conn).await?;
         let link_secure = conn.is_tls() || conn.is_loopback();
-        let auth = choose_auth(
+        let mut auth = choose_auth(
             cfg.auth,
             &caps,
             conn.greeting(),
             link_secure,
             cfg.allow_insecure_auth,
         )?;
-        let mut cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
-        let pipelined = cfg.pipelining && caps.pipelining;
-        let login_len = cmds.len();
-        let extra = if pipelined { extra } else { Extra::Nothing };
-        match extra {
-            Extra::Nothing => {}
-            Extra::Index => cmds.extend([Command::Uidl(None), Command::List(None)]),
-            Extra::Headers { .. } => cmds.push(Command::Stat),
+        let mut outcome = log_in(&mut conn, cfg, auth, pipelined).await?;
+        // `auto` chose AUTH PLAIN and the server would not have it: USER/PASS
+        // is the same secret over the same link, so it is tried once more,
+        // unless the server said the mailbox is busy or it is failing.
+        if let LoginOutcome::Refused(status) = &outcome {
+            let temporary = matches!(
+                status.code(),
+                Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
+            );
+            if cfg.auth == AuthPreference::Auto
+                && auth == AuthMethod::SaslPlain
+                && caps.user_allowed()
+                && !temporary
+            {
+                tracing::info!(addr = conn.addr(), "AUTH PLAIN refused; trying USER/PASS");
+                auth = AuthMethod::UserPass;
+                outcome = log_in(&mut conn, cfg, auth, pipelined).await?;
+            }
         }
-        let with_index = extra != Extra::Nothing;
-        let mut refusal = None;
-        let mut continuation = false;
-        let mut index_replies: [Option<Reply>; 2] = [None, None];
-        // After STAT: `early` TOPs, UIDL, LIST, then the other TOPs.
-        let mut count = 0u32;
-        let mut early = 0u32;
-        let max_body = if with_index { MAX_LISTING } else { 0 };
-        let addr = conn.addr().to_string();
-        let piped = conn
-            .pipeline(&cmds, max_body, pipelined, |i, reply| {
-                if i >= login_len {
-                    let logged_in = refusal.is_none() && !continuation;
-                    let k = (i - login_len) as u32;
-                    let header = |msg: u32, reply: Reply| {
-                        let header = reply
-                            .into_result(&Command::Top { msg, lines: 0 })
-                            .map(|r| r.body.unwrap_or_default());
-                        Arrival::Header(msg, header)
-                    };
-                    return match extra {
-                        Extra::Index => {
-                            index_replies[k as usize] = Some(reply);
-                            Ok(Flow::Continue)
-                        }
-                        Extra::Headers { .. } if !logged_in => Ok(Flow::Continue),
-                        Extra::Headers { early: wanted } if k == 0 => {
-                            // An absurd count prefetches nothing rather than
-                            // queueing millions of commands; the index decides.
-                            count = match parse_stat(&reply.status.text) {
-                                Ok(stat) if reply.status.is_ok() && stat.count <= MAX_PREFETCH => {
-                                    stat.count
-                                }
-                                _ => 0,
-                            };
-                            early = wanted.min(count);
-                            on(Arrival::Count(count));
-                            let top = |msg| Command::Top { msg, lines: 0 };
-                            let mut more: Vec<Command> =
-                                (count - early + 1..=count).rev().map(top).collect();
-                            more.extend([Command::Uidl(None), Command::List(None)]);
-                            more.extend((1..=count - early).rev().map(top));
-                            Ok(Flow::Append(more))
-                        }
-                        Extra::Headers { .. } if k <= early => Ok(on(header(count + 1 - k, reply))),
-                        Extra::Headers { .. } if k == early + 1 => {
-                            index_replies[0] = Some(reply);
-                            Ok(Flow::Continue)
-                        }
-                        Extra::Headers { .. } if k == early + 2 => {
-                            let [uidl, _] = std::mem::take(&mut index_replies);
-                            let entries = read_index(&addr, uidl, Some(reply), &|_| None)?;
-                            Ok(on(Arrival::Index {
-                                entries,
-                                auth,
-                                pipelined,
-                            }))
-                        }
-                        Extra::Headers { .. } => {
-                            Ok(on(header((count + 3).saturating_sub(k), reply)))
-                        }
-                        Extra::Nothing => Ok(Flow::Continue),
-                    };
-                }
-                match reply.status.kind {
-                    StatusKind::Ok => {}
-                    StatusKind::Continuation => continuation = true,
-                    StatusKind::Err => {
-                        refusal.get_or_insert(reply.status);
-                    }
-                }
-                Ok(Flow::Continue)
-            })
-            .await;
-        if let Err(e) = piped {
-            // A server that refuses the login and then hangs up (Dovecot's
-            // [IN-USE]) has said why: that is the error, not the hang-up.
-            return Err(match refusal {
-                Some(status) => Pop3Error::Login {
-                    code: status.code(),
-                    text: status.text,
-                },
-                None => e,
-            });
-        }
-        if continuation && with_index {
-            // The server wanted a SASL exchange after all and took UIDL as its
-            // answer: the session is out of step, so it is not used further.
-            return Err(Pop3Error::Login {
-                code: None,
-                text: "the server did not accept the AUTH PLAIN initial response".into(),
-            });
-        }
-        if continuation {
-            let status = conn.cancel_sasl().await?;
-            return Err(Pop3Error::Login {
-                code: status.code(),
-                text: "the server did not accept the AUTH PLAIN initial response".into(),
-            });
-        }
-        if let Some(status) = refusal {
+        if let LoginOutcome::Refused(status) = outcome {
             return Err(Pop3Error::Login {
                 code: status.code(),
                 text: status.text,
             });
         }
-        tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, "logged in");
+        tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, utf8, "logged in");
+        let extra = if pipelined { extra } else { Extra::Nothing };
+        let cmds = match extra {
+            Extra::Nothing => vec![],
+            Extra::Index => vec![Command::Uidl(None), Command::List(None)],
+            Extra::Headers { .. } => vec![Command::Stat],
+        };
+        let mut index_replies: [Option<Reply>; 2] = [None, None];
+        // After STAT: `early` TOPs, UIDL, LIST, then the other TOPs.
+        let mut count = 0u32;
+        let mut early = 0u32;
+        let addr = conn.addr().to_string();
+        if !cmds.is_empty() {
+            conn.pipeline(&cmds, MAX_LISTING, true, |i, reply| {
+                let k = i as u32;
+                let header = |msg: u32, reply: Reply| {
+                    let header = reply
+                        .into_result(&Command::Top { msg, lines: 0 })
+                        .map(|r| r.body.unwrap_or_default());
+                    Arrival::Header(msg, header)
+                };
+                match extra {
+                    Extra::Index => {
+                        index_replies[i] = Some(reply);
+                        Ok(Flow::Continue)
+                    }
+                    Extra::Headers { early: wanted } if k == 0 => {
+                        // An absurd count prefetches nothing rather than
+                        // queueing millions of commands; the index decides.
+                        count = match parse_stat(&reply.status.text) {
+                            Ok(stat) if reply.status.is_ok() && stat.count <= MAX_PREFETCH => {
+                                stat.count
+                            }
+                            _ => 0,
+                        };
+                        early = wanted.min(count);
+                        on(Arrival::Count(count));
+                        let top = |msg| Command::Top { msg, lines: 0 };
+                        let mut more: Vec<Command> =
+                            (count - early + 1..=count).rev().map(top).collect();
+                        more.extend([Command::Uidl(None), Command::List(None)]);
+                        more.extend((1..=count - early).rev().map(top));
+                        Ok(Flow::Append(more))
+                    }
+                    Extra::Headers { .. } if k <= early => Ok(on(header(count + 1 - k, reply))),
+                    Extra::Headers { .. } if k == early + 1 => {
+                        index_replies[0] = Some(reply);
+                        Ok(Flow::Continue)
+                    }
+                    Extra::Headers { .. } if k == early + 2 => {
+                        let [uidl, _] = std::mem::take(&mut index_replies);
+                        let entries = read_index(&addr, uidl, Some(reply), &|_| None)?;
+                        Ok(on(Arrival::Index {
+                            entries,
+                            auth,
+                            pipelined,
+                        }))
+                    }
+                    Extra::Headers { .. } => Ok(on(header((count + 3).saturating_sub(k), reply))),
+                    Extra::Nothing => Ok(Flow::Continue),
+                }
+            })
+            .await?;
+        }
         let client = Client {
             conn,
             caps,
@@ -655,6 +636,74 @@ fn message_number(line: &str) -> Option<u32> {
         .next()
         .and_then(|w| w.parse::<u32>().ok())
         .filter(|&n| n > 0)
+}
+
+/// How one login attempt ended, when the connection is still usable.
+enum LoginOutcome {
+    LoggedIn,
+    /// `-ERR`, or a SASL continuation that was cancelled (still AUTHORIZATION).
+    Refused(StatusLine),
+}
+
+/// Sends the login commands for `auth` (USER and PASS in one flight when the
+/// server pipelines) and reads every reply before anything else is sent.
+async fn log_in(
+    conn: &mut Connection,
+    cfg: &ClientConfig,
+    auth: AuthMethod,
+    pipelined: bool,
+) -> Result<LoginOutcome, Pop3Error> {
+    let cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
+    let mut refusal: Option<StatusLine> = None;
+    let mut continuation = false;
+    let piped = conn
+        .pipeline(&cmds, 0, pipelined, |_, reply| {
+            match reply.status.kind {
+                StatusKind::Ok => {}
+                StatusKind::Continuation => continuation = true,
+                StatusKind::Err => {
+                    refusal.get_or_insert(reply.status);
+                }
+            }
+            Ok(Flow::Continue)
+        })
+        .await;
+    if let Err(e) = piped {
+        // A server that refuses the login and then hangs up (Dovecot's
+        // [IN-USE]) has said why: that is the error, not the hang-up.
+        return Err(match refusal {
+            Some(status) => Pop3Error::Login {
+                code: status.code(),
+                text: status.text,
+            },
+            None => e,
+        });
+    }
+    if continuation {
+        // The server wants a SASL exchange after all: cancel it (RFC 5034).
+        let mut status = conn.cancel_sasl().await?;
+        if status.text.is_empty() {
+            status.text = t!("pop3.plain_initial_refused").into();
+        }
+        return Ok(LoginOutcome::Refused(status));
+    }
+    Ok(match refusal {
+        Some(status) => LoginOutcome::Refused(status),
+        None => LoginOutcome::LoggedIn,
+    })
+}
+
+/// Says `UTF8` (RFC 6856) before logging in. True when the server took it; a
+/// refusal is no reason not to read the mail.
+async fn enable_utf8(conn: &mut Connection) -> Result<bool, Pop3Error> {
+    match conn.command(&Command::Utf8).await {
+        Ok(_) => Ok(true),
+        Err(e) if !e.is_fatal() => {
+            tracing::info!(addr = conn.addr(), error = %e, "UTF8 refused");
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn capa(conn: &mut Connection) -> Result<Capabilities, Pop3Error> {

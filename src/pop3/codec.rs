@@ -44,6 +44,9 @@ pub enum Command {
     AuthPlain(Secret),
     Capa,
     Stls,
+    /// RFC 6856: ask for UTF-8 headers as they are (Courier otherwise
+    /// replaces a message with raw 8-bit headers by a notice).
+    Utf8,
     Stat,
     List(Option<u32>),
     Uidl(Option<u32>),
@@ -75,6 +78,7 @@ impl Command {
             Command::Dele(_) => "DELE",
             Command::Rset => "RSET",
             Command::Noop => "NOOP",
+            Command::Utf8 => "UTF8",
             Command::Quit => "QUIT",
         }
     }
@@ -147,6 +151,7 @@ impl Command {
             Command::Dele(n) => format!("DELE {}", num(*n)?),
             Command::Rset => "RSET".into(),
             Command::Noop => "NOOP".into(),
+            Command::Utf8 => "UTF8".into(),
             Command::Quit => "QUIT".into(),
         };
         out.extend_from_slice(line.as_bytes());

@@ -284,9 +284,8 @@ impl Connection {
             let reply = match self.read_reply(cmd, limit).await {
                 // A server that offers PIPELINING but answers only one command
                 // at a time waits for ever behind the others: say what helps.
-                Err(Pop3Error::Timeout { what, secs })
-                    if pipelined && (ahead || !in_flight.is_empty()) =>
-                {
+                // (Silence at the first command of a flight is no such sign.)
+                Err(Pop3Error::Timeout { what, secs }) if pipelined && ahead => {
                     return Err(Pop3Error::Timeout {
                         what: t!("timeout.pipelined", what = what).into(),
                         secs,

@@ -50,6 +50,8 @@ pub struct Capabilities {
     pub user: bool,
     pub sasl: Vec<String>,
     pub stls: bool,
+    /// `UTF8` (RFC 6856): the UTF8 command is understood.
+    pub utf8: bool,
     pub pipelining: bool,
     pub resp_codes: bool,
     pub auth_resp_code: bool,
@@ -75,6 +77,7 @@ impl Capabilities {
                 "UIDL" => caps.uidl = true,
                 "USER" => caps.user = true,
                 "STLS" => caps.stls = true,
+                "UTF8" => caps.utf8 = true,
                 "PIPELINING" => caps.pipelining = true,
                 "RESP-CODES" => caps.resp_codes = true,
                 "AUTH-RESP-CODE" => caps.auth_resp_code = true,
@@ -233,7 +236,8 @@ pub fn choose_auth(
     }
 }
 
-/// The commands that log in with `method`, in order; they may be pipelined.
+/// The commands that log in with `method`, in order; they may be pipelined
+/// among themselves, but nothing may follow the last before its reply.
 pub fn login_commands(
     method: AuthMethod,
     user: &str,
@@ -297,7 +301,7 @@ impl Session {
         match (self.state, cmd) {
             (State::Update | State::Closed, _) => refuse(Some("the session has ended")),
             (_, Capa | Quit) => Ok(()),
-            (State::Authorization, User(_) | Apop { .. } | AuthPlain(_)) => Ok(()),
+            (State::Authorization, User(_) | Apop { .. } | AuthPlain(_) | Utf8) => Ok(()),
             (State::Authorization, Pass(_)) if self.user_accepted => Ok(()),
             (State::Authorization, Pass(_)) => refuse(Some("PASS must follow an accepted USER")),
             (State::Authorization, Stls) if self.tls => refuse(Some("TLS is already active")),
