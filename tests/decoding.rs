@@ -350,9 +350,19 @@ fn foxmail_multipart_reads_alike_in_the_list_and_the_reader() {
     };
     let s = Summary::from_headers(headers_only(&raw), &gbk);
     assert_eq!((s.subject(), s.from()), (want, who));
-    // Without either nothing says the words are Chinese: taken as labelled.
+    // Without either, the Latin-1-labelled words judged together are GBK
+    // (`decoding = "smart"`, the default); `strict` takes them as labelled.
     let s = Summary::from_headers(headers_only(&raw), &plain);
+    assert_eq!((s.subject(), s.from()), (want, who));
+    let strict = DecodeOptions {
+        fallback: None,
+        strict: true,
+    };
+    let s = Summary::from_headers(headers_only(&raw), &strict);
     assert_eq!(s.subject(), "ÓÊ¼þÊ¾Àý");
+    // The reader's message carries the list's summary, decoded alike.
+    let carried = full.summary.as_deref().expect("a summary with the message");
+    assert_eq!((carried.subject(), carried.from()), (want, who));
 }
 
 /// Found by fuzzing (fuzz/fuzz_targets/mime_render.rs): a Date in the year

@@ -198,6 +198,16 @@ impl App {
                         r.set_body(rendered.clone(), self.width as usize);
                     }
                 }
+                // The whole message decides how its headers read (the first
+                // text part's charset): the list takes the reader's summary.
+                let better = rendered.summary.clone().filter(|s| {
+                    self.list
+                        .get(&uidl)
+                        .is_some_and(|e| e.summary.as_deref() != Some(s.as_ref()))
+                });
+                if let Some(s) = better {
+                    self.list.set_summary(&uidl, s);
+                }
                 self.bodies.insert(uidl, BodyState::Ready(rendered));
             }
             Event::BodyFailed {

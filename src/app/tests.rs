@@ -1176,3 +1176,33 @@ fn a_commit_interrupted_by_a_lost_connection_says_it_is_still_pending() {
         "{n}"
     );
 }
+
+/// Old Foxmail mail: the reader decodes the whole message, and the list takes
+/// that summary, so going back shows what the reader showed.
+#[test]
+fn a_read_message_gives_the_list_the_readers_summary() {
+    let mut app = app_with(3);
+    key(&mut app, Enter);
+    let raw = std::fs::read("tests/fixtures/58-foxmail-multipart.eml").unwrap();
+    let strict = postie_decode_strict();
+    let garbled = Summary::from_headers(&raw, &strict);
+    app.list.set_summary("u3", Arc::new(garbled));
+    let rendered = Rendered::from_message(&raw, &Default::default());
+    update(
+        &mut app,
+        Msg::Worker(Event::BodyLoaded {
+            uidl: "u3".into(),
+            rendered: Arc::new(rendered),
+        }),
+    );
+    key(&mut app, Char('q'));
+    let s = app.list.get("u3").unwrap().summary.clone().unwrap();
+    assert_eq!((s.subject(), s.from()), ("邮件示例", "陈俊清"));
+}
+
+fn postie_decode_strict() -> crate::mime::DecodeOptions {
+    crate::mime::DecodeOptions {
+        fallback: None,
+        strict: true,
+    }
+}

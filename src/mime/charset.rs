@@ -171,6 +171,37 @@ pub fn message_charset(sample: &[u8]) -> Option<&'static Encoding> {
     Some(guess)
 }
 
+/// Is `sample` (the bytes of Latin-1-labelled encoded-words, a space
+/// apart) GBK that a Latin-1 reading turns into mojibake (`³Â¿¡Çå`)? Every
+/// run of 8-bit bytes must be whole GB2312 hanzi (lead 0xB0-0xF7, trail
+/// 0xA1-0xFE), valid GBK and not valid UTF-8; there must be three such
+/// pairs, or a byte that Latin-1 reads as a symbol (0xA1-0xBF: `³ ¿ ¡`),
+/// which real Latin words do not hold; and on a longer sample the detector,
+/// which weighs Latin plausibility, must agree.
+/// `Promoção de ações` (Latin letters in pairs) stays Latin.
+pub fn latin_reads_as_mojibake(sample: &[u8]) -> bool {
+    // UTF-8 mislabelled as Latin-1 (`cafÃ©`) is GB2312-shaped too.
+    if sample.is_ascii()
+        || !looks_gb2312(sample)
+        || std::str::from_utf8(sample).is_ok()
+        || decode_exact(sample, GBK).is_none()
+    {
+        return false;
+    }
+    let eight = sample.iter().filter(|b| **b >= 0x80).count();
+    let symbol = sample.iter().any(|b| (0xA1..=0xBF).contains(b));
+    if eight < 6 && !symbol {
+        return false;
+    }
+    // On a short sample (a two-character name) the detector has too little
+    // to go on; the shape has said it.
+    if eight < SHORT_SAMPLE {
+        return true;
+    }
+    let guess = detect(sample);
+    guess == GBK || guess == GB18030
+}
+
 /// A 7-bit charset label (ISO-2022-JP, -KR, -CN, HZ) on 8-bit bytes is a
 /// wrong label: the bytes are the family's 8-bit form (EUC-JP or
 /// Shift_JIS, EUC-KR, GBK). None when the label is not one of these.

@@ -20,6 +20,38 @@ pub struct HeaderContext {
     /// The charset of the message's unlabelled 8-bit text, judged from all
     /// of it together (`charset::message_charset`).
     pub detected: Option<&'static Encoding>,
+    /// The message's Latin-1-labelled encoded-words, judged together, are
+    /// GBK (old Foxmail): `latin_words_are_gbk`.
+    pub latin_is_gbk: bool,
+}
+
+/// Fields whose encoded-words a person reads: the ones judged together.
+const WORDED: [&str; 6] = ["subject", "from", "to", "cc", "reply-to", "sender"];
+
+/// Do the message's Latin-1/windows-1252-labelled encoded-words (Subject and
+/// the display names) hold GBK? Old Foxmail labelled GB2312 bytes
+/// `iso-8859-1`; in a multipart message nothing at the top declares a
+/// Chinese charset to give it away. All such words of the message are judged
+/// together (`charset::latin_reads_as_mojibake`).
+pub fn latin_words_are_gbk(fields: &[Field<'_>]) -> bool {
+    let mut sample = Vec::new();
+    for f in fields.iter().filter(|f| {
+        WORDED
+            .iter()
+            .any(|n| f.name.eq_ignore_ascii_case(n.as_bytes()))
+    }) {
+        for seg in segments(&unfold(f.value)) {
+            if let Segment::Word { charset, bytes } = seg {
+                let latin = lookup(charset) == Some(WINDOWS_1252)
+                    || charset.eq_ignore_ascii_case("us-ascii");
+                if latin && !bytes.is_ascii() && sample.len() < 4096 {
+                    sample.extend_from_slice(&bytes);
+                    sample.push(b' ');
+                }
+            }
+        }
+    }
+    super::charset::latin_reads_as_mojibake(&sample)
 }
 
 /// The raw 8-bit header values of a block (and the start of a body, when
@@ -255,10 +287,12 @@ impl HeaderContext {
         // message itself declares a Chinese charset and the bytes are valid GBK, read them so.
         // A multipart message declares no charset at the top: the first text
         // part's counts (the reader's), else the account's fallback_charset.
+        // Without either, the message's Latin-labelled words judged together.
         let chinese = self
             .declared
             .or(self.opts.fallback)
-            .filter(|e| is_chinese(e));
+            .filter(|e| is_chinese(e))
+            .or(self.latin_is_gbk.then_some(encoding_rs::GBK));
         let latin = enc == WINDOWS_1252 || charset.eq_ignore_ascii_case("us-ascii");
         if latin && !bytes.is_ascii() {
             if let Some(s) = chinese.and_then(|c| decode_exact(bytes, c)) {

@@ -27,7 +27,7 @@ fn foxmail_latin1_label_on_gb2312_bytes_is_repaired_when_the_body_is_chinese() {
             fallback: None,
         },
         declared: Some(GBK),
-        detected: None,
+        ..Default::default()
     };
     assert_eq!(strict.decode(subject), "ÓÊ¼þÊ¾Àý");
 }
@@ -94,8 +94,7 @@ fn raw_8bit_headers_use_the_declared_charset_then_the_fallback() {
             fallback: Some(GBK),
             strict: false,
         },
-        declared: None,
-        detected: None,
+        ..Default::default()
     };
     assert_eq!(fb.decode(&raw), "周末一起吃饭吗");
     assert_eq!(ctx().decode("直接的UTF-8".as_bytes()), "直接的UTF-8");
@@ -176,4 +175,57 @@ fn base64_words_with_and_without_padding() {
         ctx().decode(b"=?UTF-8?B?5L2g?=\r\n =?UTF-8?B?5aW9?="),
         "你好"
     );
+}
+
+/// Old Foxmail's multipart mail: GBK in `iso-8859-1` words and no Chinese
+/// charset at the top. From `TOP n 0` alone, the words judged together read
+/// as GBK; real Latin-1 words stay Latin-1.
+#[test]
+fn latin1_labelled_gbk_words_are_judged_together_from_the_headers_alone() {
+    let head = b"From: =?iso-8859-1?q?=b3=c2=bf=a1=c7=e5?= <chenjunqing@example.com>\r\nTo: boss@example.cn\r\nSubject: =?iso-8859-1?q?=d3=ca=bc=fe=ca=be=c0=fd?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"fox\"\r\n\r\n";
+    let s = crate::mime::Summary::from_headers(head, &DecodeOptions::default());
+    assert_eq!(s.subject(), "邮件示例");
+    assert_eq!(s.from(), "陈俊清");
+    // A two-character name alone: a Latin-1 symbol (³) gives it away.
+    let short = b"From: =?iso-8859-1?q?=cd=f5=b7=bc?= <w@example.cn>\r\nSubject: hi\r\n\r\n";
+    assert_eq!(
+        crate::mime::Summary::from_headers(short, &DecodeOptions::default()).from(),
+        "王芳"
+    );
+    // Strict decoding takes the label at its word.
+    let strict = DecodeOptions {
+        strict: true,
+        fallback: None,
+    };
+    assert_eq!(
+        crate::mime::Summary::from_headers(head, &strict).subject(),
+        "ÓÊ¼þÊ¾Àý"
+    );
+    for (latin, text) in [
+        (
+            "=?iso-8859-1?q?Promo=e7=e3o_de_a=e7=f5es?=",
+            "Promoção de ações",
+        ),
+        ("=?iso-8859-1?q?Caf=e9_M=fcller?=", "Café Müller"),
+        ("=?iso-8859-1?q?=c0_bient=f4t?=", "À bientôt"),
+        ("=?windows-1252?q?Gr=fc=dfe_aus_K=f6ln?=", "Grüße aus Köln"),
+        ("=?iso-8859-1?q?Se=f1or_Pe=f1a?=", "Señor Peña"),
+        ("=?iso-8859-1?q?=a3100_off?=", "£100 off"),
+    ] {
+        let raw = format!("From: a@b.c\r\nSubject: {latin}\r\n\r\n");
+        assert_eq!(
+            crate::mime::Summary::from_headers(raw.as_bytes(), &DecodeOptions::default()).subject(),
+            text
+        );
+    }
+}
+
+#[test]
+fn utf8_mislabelled_as_latin1_is_not_taken_for_gbk() {
+    // `café` in UTF-8 (C3 A9) is GB2312-shaped; it is no Foxmail GBK.
+    let raw = b"From: a@b.c\r\nSubject: =?iso-8859-1?q?caf=c3=a9_cr=c3=a8me?=\r\n\r\n";
+    let s = crate::mime::Summary::from_headers(raw, &DecodeOptions::default())
+        .subject()
+        .to_string();
+    assert!(!s.contains('茅'), "{s}");
 }

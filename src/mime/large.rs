@@ -153,6 +153,7 @@ pub fn scan_attachments(
         opts: *opts,
         declared: None,
         detected: None,
+        latin_is_gbk: false,
     };
     let mut stack: Vec<Open> = Vec::new();
     let mut state = ScanState::Headers(Vec::new(), "text/plain");

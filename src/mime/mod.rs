@@ -203,7 +203,8 @@ impl Summary {
         self.date().map(|d| d.to_rfc3339())
     }
 
-    /// Reads the header block from `TOP n 0` (or a whole message).
+    /// Reads the header block from `TOP n 0` (or a whole message, whose
+    /// first text part's charset and 8-bit text then count too).
     pub fn from_headers(raw: &[u8], opts: &DecodeOptions) -> Summary {
         let (fields, body) = split_entity(raw);
         let ct = find(&fields, "content-type")
@@ -220,34 +221,44 @@ impl Summary {
             opts: *opts,
             declared,
             detected: charset::message_charset(&header::eight_bit_sample(&fields, body)),
+            latin_is_gbk: header::latin_words_are_gbk(&fields),
         };
-        let sender = find(&fields, "from")
-            .and_then(|v| first_address(v, &ctx))
+        Summary::from_fields(&fields, &ctx)
+    }
+
+    /// The summary of a header block decoded in `ctx` (the reader's, for a
+    /// whole message: the list then shows what the reader shows).
+    pub(crate) fn from_fields(fields: &[header::Field<'_>], ctx: &HeaderContext) -> Summary {
+        let multipart_mixed = find(fields, "content-type")
+            .map(Params::parse)
+            .is_some_and(|ct| ct.value == "multipart/mixed");
+        let sender = find(fields, "from")
+            .and_then(|v| first_address(v, ctx))
             .unwrap_or_default();
-        let (date_raw, date) = date::from_fields(&fields, &ctx);
+        let (date_raw, date) = date::from_fields(fields, ctx);
         let date = date.map(|d| {
             let minutes = d.offset().local_minus_utc() / 60;
             (d.timestamp(), i16::try_from(minutes).unwrap_or(0))
         });
         let ids = Ids {
-            message_id: message_ids(find(&fields, "message-id")),
-            in_reply_to: message_ids(find(&fields, "in-reply-to")),
-            references: message_ids(find(&fields, "references")),
-            reply_to: find(&fields, "reply-to")
-                .and_then(|v| first_address(v, &ctx))
+            message_id: message_ids(find(fields, "message-id")),
+            in_reply_to: message_ids(find(fields, "in-reply-to")),
+            references: message_ids(find(fields, "references")),
+            reply_to: find(fields, "reply-to")
+                .and_then(|v| first_address(v, ctx))
                 .map(|m| sanitize_line(&m.address).into_owned())
                 .unwrap_or_default(),
         };
         Summary::new(
             &sanitize_line(
-                ctx.decode(find(&fields, "subject").unwrap_or_default())
+                ctx.decode(find(fields, "subject").unwrap_or_default())
                     .trim(),
             ),
             &sanitize_line(sender.display()),
             &sanitize_line(&sender.address),
             &sanitize_line(&date_raw),
             date,
-            ct.value == "multipart/mixed",
+            multipart_mixed,
         )
         .with_ids(&ids)
     }

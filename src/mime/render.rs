@@ -7,10 +7,12 @@ use mail_parser::{MessageParser, MessagePart, PartType};
 use rust_i18n::t;
 
 use super::charset::{decode_text, lookup, message_charset, DecodeOptions};
+use super::header::latin_words_are_gbk;
 use super::header::{
     eight_bit_sample, find, parse_addresses, split_entity, HeaderContext, Mailbox, Params,
 };
 use super::transfer;
+use super::Summary;
 use crate::text::sanitize::{sanitize_line, sanitize_text};
 
 /// How deep multiparts and attached messages are followed.
@@ -43,6 +45,10 @@ pub struct Rendered {
     pub subject: String,
     pub body: String,
     pub attachments: Vec<Attachment>,
+    /// What the list shows for this message, decoded as above: the list
+    /// takes it once the message has been read, so the two agree.
+    #[serde(skip)]
+    pub summary: Option<std::sync::Arc<super::Summary>>,
 }
 
 /// What a part's own headers say about it.
@@ -318,6 +324,7 @@ impl Walker {
         let (fields, _) = split_entity(header_block(inner, root));
         let ctx = HeaderContext {
             declared: declared_charset(inner).or(self.ctx.declared),
+            latin_is_gbk: latin_words_are_gbk(&fields) || self.ctx.latin_is_gbk,
             ..self.ctx
         };
         let h = Headers::read(&fields, &ctx);
@@ -407,6 +414,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
             declared: None,
             // All of the message's 8-bit text together decides for each part of it.
             detected: message_charset(&eight_bit_sample(&top_fields, top_body)),
+            latin_is_gbk: latin_words_are_gbk(&top_fields),
         };
         drop(top_fields);
         let Some(msg) = MessageParser::default().parse(raw) else {
@@ -421,6 +429,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
                 date_local: h.date_local,
                 subject: h.subject,
                 attachments: Vec::new(),
+                summary: Some(std::sync::Arc::new(Summary::from_fields(&fields, &ctx))),
             };
             return (rendered, Vec::new());
         };
@@ -444,6 +453,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
                 .unwrap_or(raw),
         );
         let h = Headers::read(&fields, &ctx);
+        let summary = Summary::from_fields(&fields, &ctx);
         let mut blocks = w.blocks;
         if let Some(note) = w.notes.first() {
             blocks.push(note.to_string());
@@ -457,6 +467,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
             subject: h.subject,
             body: sanitize_text(&blocks.join("\n\n")),
             attachments: w.attachments,
+            summary: Some(std::sync::Arc::new(summary)),
         };
         (rendered, w.kept.unwrap_or_default())
     }
@@ -540,6 +551,7 @@ pub fn addresses(raw: &[u8], opts: &DecodeOptions) -> Addresses {
         opts: *opts,
         declared,
         detected: message_charset(&eight_bit_sample(&fields, body)),
+        latin_is_gbk: latin_words_are_gbk(&fields),
     };
     let list = |name| {
         find(&fields, name)

@@ -158,6 +158,7 @@ mod tests {
                 subject: "回复：项目进度".into(),
                 body: "进度如下：\n\n第一阶段完成。".into(),
                 attachments: vec![],
+                summary: None,
             },
             message_id: "<m2@example.cn>".into(),
             in_reply_to: "<m1@example.cn>".into(),

@@ -77,7 +77,7 @@ impl Store {
         let rel =
             maildir::commit(&dir, tmp.path(), tmp.as_file(), &name).map_err(|e| io_err(&dir, e))?;
         let path = dir.join(&rel);
-        let head = maildir::read_head(&path).unwrap_or_default();
+        let head = maildir::read_summary_sample(&path).unwrap_or_default();
         let summary = Summary::from_headers(&head, &self.decode);
         self.with_index(|i| i.stored(id, Folder::Inbox, &rel, size, flags, true, Some(&summary)))?;
         Ok(path)
@@ -165,7 +165,7 @@ impl Store {
         }
         let rels = maildir::commit_many(&dir, &written).map_err(|e| io_err(&dir, e))?;
         for (((_, name), (rel, bytes)), id) in written.iter().zip(rels.iter().zip(&kept)).zip(ids) {
-            let head = maildir::read_head(&dir.join(rel)).unwrap_or_default();
+            let head = maildir::read_summary_sample(&dir.join(rel)).unwrap_or_default();
             let summary = Summary::from_headers(&head, &self.decode);
             let id = id.unwrap_or_else(|| format!(" L{}", name.base));
             self.with_index(|i| {

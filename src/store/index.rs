@@ -204,11 +204,16 @@ impl Index {
             .optional()?;
         if stored_decode.as_deref() != Some(decode) {
             if stored_decode.is_some() {
-                index
-                    .conn
-                    .execute("UPDATE messages SET subject = NULL", [])?;
-                index.note =
-                    Some("the decoding settings changed: message summaries are read again".into());
+                // Nothing is blanked that cannot be read again: a stored
+                // message keeps its summary until the store's background
+                // pass has decoded its file again (with its text for
+                // search); one known from `TOP n 0` alone is read again
+                // from the server.
+                index.conn.execute_batch(
+                    "UPDATE messages SET texted = 0 WHERE file IS NOT NULL;
+                     UPDATE messages SET subject = NULL WHERE file IS NULL;",
+                )?;
+                index.note = Some(t!("store.decoding_changed").into());
             }
             index.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('decode', ?1)
@@ -386,14 +391,32 @@ impl Index {
     }
 
     /// Summaries read from `TOP n 0` (or from a stored file).
+    /// Summaries read from the messages' files: they replace any other.
     pub fn put_summaries(&mut self, rows: &[(Uidl, Arc<Summary>)]) -> Result<(), IndexError> {
+        self.write_summaries(rows, "")
+    }
+
+    /// Summaries read from `TOP n 0`: they never replace one read from the
+    /// whole stored message (its body may decide how its headers read).
+    pub fn put_server_summaries(
+        &mut self,
+        rows: &[(Uidl, Arc<Summary>)],
+    ) -> Result<(), IndexError> {
+        self.write_summaries(rows, " AND (file IS NULL OR texted = 0)")
+    }
+
+    fn write_summaries(
+        &mut self,
+        rows: &[(Uidl, Arc<Summary>)],
+        only: &str,
+    ) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;
         {
-            let mut st = tx.prepare_cached(
+            let mut st = tx.prepare_cached(&format!(
                 "UPDATE messages SET subject = ?2, sender = ?3, sender_address = ?4, date = ?5,
                    date_offset = ?6, date_raw = ?7, attachment = ?8, message_id = ?9,
-                   in_reply_to = ?10, refs = ?11, reply_to = ?12 WHERE uidl = ?1",
-            )?;
+                   in_reply_to = ?10, refs = ?11, reply_to = ?12 WHERE uidl = ?1{only}"
+            ))?;
             for (uidl, s) in rows {
                 st.execute(params![
                     uidl.as_str(),

@@ -362,6 +362,24 @@ pub fn read_head(path: &Path) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The header block of a stored file and the first 64 KB of its body: what
+/// a summary is read from (the first text part's charset and the body's
+/// 8-bit text decide for raw 8-bit headers, as in the reader).
+pub fn read_summary_sample(path: &Path) -> io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut buf = Vec::new();
+    file.take(256 * 1024 + 64 * 1024).read_to_end(&mut buf)?;
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| buf.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
+    if let Some(end) = end {
+        buf.truncate(end + 64 * 1024);
+    }
+    Ok(buf)
+}
+
 /// Opens a stored file for reading, refusing anything but a regular file.
 pub fn open_regular(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new()

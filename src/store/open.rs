@@ -128,7 +128,7 @@ impl Store {
         }
         for (folder, rel, name) in adopted {
             let path = self.folder_dir(folder).join(&rel);
-            let head = maildir::read_head(&path).unwrap_or_default();
+            let head = maildir::read_summary_sample(&path).unwrap_or_default();
             let summary = Summary::from_headers(&head, &self.decode);
             let size = name
                 .size

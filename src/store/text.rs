@@ -42,8 +42,6 @@ pub struct Pending {
     pub folder: Folder,
     pub file: String,
     pub uidl: String,
-    /// The index has no summary for it (downloaded by `fetch`, never listed).
-    pub needs_summary: bool,
 }
 
 /// A stored message's text, ready for the index.
@@ -80,7 +78,7 @@ impl Index {
     /// Stored messages whose text is not indexed yet.
     pub fn text_pending(&self, limit: usize) -> Result<Vec<Pending>, IndexError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT id, folder, file, uidl, subject IS NULL FROM messages
+            "SELECT id, folder, file, uidl FROM messages
              WHERE file IS NOT NULL AND texted = 0 LIMIT ?1",
         )?;
         let rows = st.query_map(params![limit as i64], |r| {
@@ -90,7 +88,6 @@ impl Index {
                 folder: Folder::from_name(&folder).unwrap_or(Folder::Inbox),
                 file: r.get(2)?,
                 uidl: r.get(3)?,
-                needs_summary: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -1,24 +1,10 @@
 //! Filling and asking the full-text index (`text`): stored messages are
 //! decoded on the store's thread in batches and their text indexed.
 
-use std::io::{self, Read};
-
 use super::*;
 
 /// How much of a body goes into the full-text index.
 const TEXT_LIMIT: usize = 256 * 1024;
-
-/// The header block of a message file (at most 256 KB), read from the start.
-fn read_head(f: &mut std::fs::File) -> io::Result<Vec<u8>> {
-    let mut head = Vec::new();
-    f.take(256 * 1024).read_to_end(&mut head)?;
-    if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-        head.truncate(end + 4);
-    } else if let Some(end) = head.windows(2).position(|w| w == b"\n\n") {
-        head.truncate(end + 2);
-    }
-    Ok(head)
-}
 
 /// A decoded message as the full-text index keeps it.
 pub(super) fn text_of(r: crate::mime::Rendered) -> index::Text {
@@ -72,21 +58,19 @@ impl Store {
                 self.notes.push(note);
                 break;
             }
+            // The list's summary is the reader's, read from the whole file:
+            // a message fetched and never listed gets one, and one listed
+            // from `TOP n 0` alone is decoded again with its body's help.
             let mut summaries = Vec::new();
             let texts: Vec<(i64, Option<index::Text>)> = pending
                 .iter()
                 .map(|p| {
                     let path = self.folder_dir(p.folder).join(&p.file);
-                    let mut file = maildir::open_regular(&path);
-                    if p.needs_summary {
-                        // The list shows it too, from the file's own headers.
-                        if let Some(head) = file.as_mut().ok().and_then(|f| read_head(f).ok()) {
-                            let s = Summary::from_headers(&head, &self.decode);
-                            summaries.push((Uidl::from(p.uidl.as_str()), Arc::new(s)));
-                        }
+                    let rendered = maildir::open_regular(&path)
+                        .and_then(|mut f| crate::mime::render_file(&mut f, &self.decode));
+                    if let Some(s) = rendered.as_ref().ok().and_then(|r| r.summary.clone()) {
+                        summaries.push((Uidl::from(p.uidl.as_str()), s));
                     }
-                    let rendered =
-                        file.and_then(|mut f| crate::mime::render_file(&mut f, &self.decode));
                     (p.id, rendered.ok().map(text_of))
                 })
                 .collect();

@@ -121,10 +121,16 @@ pub fn account_key(host: &str, user: &str) -> String {
     format!("{}/{user}", host.to_ascii_lowercase())
 }
 
+/// What the decoder itself has learnt that changes summaries: raised when it
+/// changes, so every store decodes its summaries again once.
+/// 2: Latin-1-labelled GBK words judged together; summaries of stored mail
+/// read from the whole message.
+const DECODER_VERSION: u32 = 2;
+
 /// How summaries were decoded: a change makes them be read again.
 pub(super) fn decode_key(decode: &DecodeOptions) -> String {
     format!(
-        "fallback={}/strict={}",
+        "decoder={DECODER_VERSION}/fallback={}/strict={}",
         decode.fallback.map(|e| e.name()).unwrap_or("-"),
         decode.strict
     )

@@ -176,6 +176,7 @@ fn reader_app() -> App {
         subject: "第二季度销售报告".into(),
         body: "王经理：\n\n您好！附件是第二季度的销售报告，请查收。本季度销售额同比增长百分之十二，华东区表现最好，华南区次之，西北区仍需努力。\n\n此致\n敬礼\n\n李明".into(),
         attachments: vec![Attachment { part: 1, name: "销售报告.pdf".into(), size: 2_048_000, mime_type: "application/pdf".into() }],
+        summary: None,
     };
     update(
         &mut a,
