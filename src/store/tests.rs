@@ -201,7 +201,7 @@ fn new_decoding_settings_reread_summaries_and_keep_the_rest() {
         s.load(Folder::Inbox)
             .unwrap()
             .into_iter()
-            .find(|r| r.uidl == Uidl::from(u))
+            .find(|r| r.uidl == u)
             .unwrap()
             .summary
             .map(|s| s.subject().to_string())
@@ -213,7 +213,7 @@ fn new_decoding_settings_reread_summaries_and_keep_the_rest() {
     s.index_texts(usize::MAX).unwrap();
     assert_eq!(summary(&mut s, "uid-1").as_deref(), Some("one"));
     let rows = s.load(Folder::Inbox).unwrap();
-    let one = rows.iter().find(|r| r.uidl == Uidl::from("uid-1")).unwrap();
+    let one = rows.iter().find(|r| r.uidl == "uid-1").unwrap();
     assert!(one.stored && one.flags == Flags::SEEN);
 }
 
