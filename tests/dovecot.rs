@@ -28,6 +28,7 @@ fn users() -> Vec<User> {
         User::new("del_kick", small()),
         User::new("del_cli", small()),
         User::new("worker_undo", small()),
+        User::new("del_copy", small()),
         User::new("cached", generated_mailbox(300)),
         User::new("worker_cache", generated_mailbox(50)),
         User::new("first_visit", generated_mailbox(150)),
@@ -673,6 +674,94 @@ fn worker_unmark_one_is_rset_plus_dele_of_the_rest() {
     let lines = logouts(d, "worker_undo", 1);
     let line = lines.first().map(String::as_str).unwrap_or("");
     assert!(line.contains("del=2/"), "{line}");
+}
+
+/// `d` on three messages never opened, then a committed QUIT: before the
+/// DELE is committed each is downloaded and stored, so all three are in
+/// Trash afterwards with the server's exact bytes, and none is left on the
+/// server.
+#[test]
+fn deleting_unopened_messages_keeps_a_copy_of_each_in_trash() {
+    use postie::worker::{Event, Request, Worker};
+    let Some(d) = dovecot() else { return };
+    let rt = runtime();
+    let home = tempfile::tempdir().unwrap();
+    let digest = |p: &std::path::Path| -> [u8; 16] {
+        use md5::Digest;
+        md5::Md5::digest(std::fs::read(p).unwrap()).into()
+    };
+    let base = |p: &std::path::Path| file_name(p).split(',').next().unwrap_or("").to_string();
+    let before: Vec<(String, [u8; 16])> = d
+        .message_files("del_copy")
+        .iter()
+        .map(|p| (base(p), digest(p)))
+        .collect();
+    let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let cfg = client_config(d, "del_copy", TlsMode::StartTls, AuthPreference::Auto);
+    let store = common::store_at(home.path());
+    let worker = Worker::new(
+        cfg,
+        postie::mime::DecodeOptions::default(),
+        Some(store.clone()),
+        req_rx,
+        ev_tx,
+    );
+    let stored = rt.block_on(async move {
+        let task = tokio::spawn(worker.run());
+        let mut uidls = Vec::new();
+        while uidls.is_empty() {
+            if let Event::Indexed(entries) = next_event(&mut ev_rx).await {
+                uidls = entries.into_iter().map(|e| e.uidl).collect();
+            }
+        }
+        // Newest first: messages 5, 4 and 3, none of them opened.
+        for u in &uidls[..3] {
+            req_tx.send(Request::Mark(u.clone())).unwrap();
+        }
+        req_tx.send(Request::QuitCommit).unwrap();
+        let mut stored = 0;
+        loop {
+            match next_event(&mut ev_rx).await {
+                Event::Stored(_) => stored += 1,
+                Event::Closed { deleted } => {
+                    assert_eq!(deleted, 3);
+                    break;
+                }
+                Event::Failed(f) => panic!("{}", f.summary),
+                _ => {}
+            }
+        }
+        task.await.unwrap();
+        store.close(Duration::from_secs(10)).await;
+        stored
+    });
+    assert_eq!(stored, 3, "each copy reported stored");
+    let after = d.message_files("del_copy");
+    assert_eq!(after.len(), 2, "none of the three left on the server");
+    let left: Vec<String> = after.iter().map(|p| base(p)).collect();
+    let mut gone: Vec<[u8; 16]> = before
+        .iter()
+        .filter(|(name, _)| !left.contains(name))
+        .map(|(_, d)| *d)
+        .collect();
+    let trash = home.path().join("Trash");
+    let mut copies: Vec<[u8; 16]> = postie::store::maildir::scan(&trash)
+        .unwrap()
+        .into_iter()
+        .map(|(rel, _)| digest(&trash.join(rel)))
+        .collect();
+    gone.sort();
+    copies.sort();
+    assert_eq!(gone.len(), 3);
+    assert_eq!(copies, gone, "Trash holds the server's exact bytes");
+    // Dovecot's own count: three RETRs, three DELEs committed.
+    let lines = logouts(d, "del_copy", 1);
+    let line = lines.first().map(String::as_str).unwrap_or("");
+    assert!(
+        line.contains("retr=3/") && line.contains("del=3/"),
+        "{line}"
+    );
 }
 
 /// `user`'s logout lines in order (`top=N/bytes, retr=..., del=N/M`), waiting

@@ -354,7 +354,10 @@ mod tests {
         key(&mut d, Char('q'));
         assert_eq!(
             d.app().popup,
-            Some(crate::app::Popup::ConfirmQuit { count: 3 })
+            Some(crate::app::Popup::ConfirmQuit {
+                count: 3,
+                uncopied: 0
+            })
         );
         let s = key(&mut d, Char('y'));
         assert_eq!(
@@ -382,7 +385,10 @@ mod tests {
         key(&mut d, Char('q'));
         assert_eq!(
             d.app().popup,
-            Some(crate::app::Popup::ConfirmQuit { count: 1 })
+            Some(crate::app::Popup::ConfirmQuit {
+                count: 1,
+                uncopied: 0
+            })
         );
         let s = key(&mut d, Char('y'));
         assert_eq!(

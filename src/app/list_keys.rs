@@ -11,6 +11,7 @@ impl App {
         }
         self.popup = Some(Popup::ConfirmQuit {
             count: self.all_marks(),
+            uncopied: self.uncopied_marks(),
         });
         vec![]
     }

@@ -64,19 +64,16 @@ pub struct Preview {
 pub enum Popup {
     ConfirmQuit {
         count: usize,
+        /// Of them, not kept here and over `trash_download_limit`: deleted
+        /// without a copy in Trash.
+        uncopied: usize,
     },
     /// Every key; `scroll` lines scrolled (j/k) on a short terminal.
-    Help {
-        scroll: usize,
-    },
+    Help { scroll: usize },
     /// Deleting in Trash removes the message for good: asked first.
-    ConfirmPurge {
-        uidl: Uidl,
-    },
+    ConfirmPurge { uidl: Uidl },
     /// The open message's attachments, one selected.
-    Attachments {
-        selected: usize,
-    },
+    Attachments { selected: usize },
     Error {
         title: String,
         text: String,
@@ -86,14 +83,9 @@ pub enum Popup {
     /// `q` on the compose screen with text that would be lost.
     ConfirmAbandon,
     /// `y` on a draft whose earlier send may have reached the server.
-    ConfirmResend {
-        status: String,
-    },
+    ConfirmResend { status: String },
     /// The open message's links and addresses (`y`), one selected.
-    Links {
-        items: Vec<String>,
-        selected: usize,
-    },
+    Links { items: Vec<String>, selected: usize },
     /// `c` with drafts waiting: (id, subject), one selected.
     ContinueDraft {
         drafts: Vec<(String, String)>,
@@ -202,6 +194,9 @@ pub struct App {
     password_typed: bool,
     /// What stops this account (a refused login, a certificate), for the sidebar.
     trouble: Option<String>,
+    /// `trash_download_limit`: marked messages not kept here and no larger
+    /// are copied to Trash before the deletion is committed.
+    trash_limit: u64,
 }
 
 impl App {
@@ -239,7 +234,36 @@ impl App {
             needs_password: false,
             password_typed: false,
             trouble: None,
+            trash_limit: crate::config::TRASH_DOWNLOAD_LIMIT,
         }
+    }
+
+    /// `trash_download_limit` (default 10 MB; 0: no copies).
+    pub fn with_trash_download_limit(mut self, limit: u64) -> App {
+        self.trash_limit = limit;
+        self
+    }
+
+    pub fn trash_limit(&self) -> u64 {
+        self.trash_limit
+    }
+
+    /// Marked messages of this account that a commit deletes without a copy
+    /// in Trash: not kept here, and over `trash_download_limit`.
+    pub(super) fn uncopied_marks(&self) -> usize {
+        let inbox = self
+            .others
+            .get(&Folder::Inbox)
+            .filter(|_| self.folder != Folder::Inbox)
+            .unwrap_or(&self.list);
+        self.marks
+            .iter()
+            .filter(|u| {
+                inbox.get(u).is_some_and(|e| {
+                    !e.stored && (self.trash_limit == 0 || e.size > self.trash_limit)
+                })
+            })
+            .count()
     }
 
     /// Opens the masked password prompt (`reason`: why it is asked again).

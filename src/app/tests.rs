@@ -227,7 +227,13 @@ fn quit_with_marks_asks_and_only_y_deletes() {
     key(&mut app, Char('d'));
     key(&mut app, Char('d'));
     assert_eq!(key(&mut app, Char('q')), vec![]);
-    assert_eq!(app.popup, Some(Popup::ConfirmQuit { count: 2 }));
+    assert_eq!(
+        app.popup,
+        Some(Popup::ConfirmQuit {
+            count: 2,
+            uncopied: 0
+        })
+    );
     // Other keys do nothing while asking.
     assert_eq!(key(&mut app, Char('j')), vec![]);
     assert_eq!(key(&mut app, Char('c')), vec![]);
@@ -1205,4 +1211,34 @@ fn postie_decode_strict() -> crate::mime::DecodeOptions {
         fallback: None,
         strict: true,
     }
+}
+
+/// Marked messages not kept here and over `trash_download_limit` are
+/// deleted without a copy: the question says how many.
+#[test]
+fn the_quit_question_counts_the_marks_that_get_no_copy_in_trash() {
+    let mut app = app_with(4).with_trash_download_limit(1002);
+    // Newest first: u4 (1004 bytes) and u3 (1003) are over the limit, u2 is not.
+    for _ in 0..3 {
+        key(&mut app, Char('d'));
+    }
+    key(&mut app, Char('q'));
+    assert_eq!(
+        app.popup,
+        Some(Popup::ConfirmQuit {
+            count: 3,
+            uncopied: 2
+        })
+    );
+    // A stored one needs no download: it is copied whatever its size.
+    key(&mut app, Char('c'));
+    update(&mut app, Msg::Worker(Event::Stored("u4".into())));
+    key(&mut app, Char('q'));
+    assert_eq!(
+        app.popup,
+        Some(Popup::ConfirmQuit {
+            count: 3,
+            uncopied: 1
+        })
+    );
 }

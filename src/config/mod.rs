@@ -163,6 +163,9 @@ pub struct AccountConfig {
     pub password_command_timeout: Option<u64>,
     /// The largest message postie takes in ("1G", the default).
     pub max_message_size: Option<String>,
+    /// Marked messages not stored yet are downloaded into Trash before a
+    /// committed DELE, up to this size each ("10M", the default; "0": never).
+    pub trash_download_limit: Option<String>,
 }
 
 /// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
@@ -197,6 +200,8 @@ pub struct SmtpConfig {
     /// Seconds for connecting and for each reply; default 60.
     pub timeout: Option<u64>,
 }
+
+pub use crate::worker::TRASH_DOWNLOAD_LIMIT;
 
 /// The default `max_message_size`: 1 GB.
 pub const MAX_MESSAGE_SIZE: u64 = crate::pop3::client::MAX_MESSAGE_SIZE;
@@ -393,6 +398,13 @@ impl AccountConfig {
                 )));
             }
         }
+        if let Some(m) = &self.trash_download_limit {
+            if parse_size(m).is_none() {
+                return Err(invalid(format!(
+                    "trash_download_limit {m:?} is not a size like \"10M\" (\"0\": no copies)"
+                )));
+            }
+        }
         if let Some(m) = &self.max_download_size {
             if parse_size(m).is_none() {
                 return Err(invalid(format!(
@@ -447,6 +459,14 @@ impl AccountConfig {
             .as_deref()
             .and_then(parse_size)
             .unwrap_or(MAX_MESSAGE_SIZE)
+    }
+
+    /// `trash_download_limit` (checked by `validate`), else 10 MB.
+    pub fn trash_download(&self) -> u64 {
+        self.trash_download_limit
+            .as_deref()
+            .and_then(parse_size)
+            .unwrap_or(TRASH_DOWNLOAD_LIMIT)
     }
 
     /// The account's `leave_on_server` (checked by `validate`).

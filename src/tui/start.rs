@@ -73,6 +73,10 @@ pub(super) async fn start_account(
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let store = source.open_store().await;
+    let trash_limit = source
+        .account
+        .as_ref()
+        .map_or(crate::config::TRASH_DOWNLOAD_LIMIT, |a| a.trash_download());
     let worker = Worker::new(
         source.client.clone(),
         source.decode,
@@ -88,7 +92,8 @@ pub(super) async fn start_account(
             .account
             .as_ref()
             .map_or(crate::config::MAX_MESSAGE_SIZE, |a| a.max_message()),
-    );
+    )
+    .with_trash_download_limit(trash_limit);
     let worker = if needs_password {
         worker.waiting_for_password()
     } else {
@@ -144,7 +149,9 @@ pub(super) async fn start_account(
         width,
         height,
     );
-    let app = app.starting(source.download_dir.clone(), ra.ask_password, shown);
+    let app = app
+        .starting(source.download_dir.clone(), ra.ask_password, shown)
+        .with_trash_download_limit(trash_limit);
     let running = Running {
         id,
         edge,

@@ -61,9 +61,8 @@ fn clear_straddling(buf: &mut ratatui::buffer::Buffer, rect: Rect) {
 
 pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App) {
     let (title, lines, w): (String, Vec<Line>, u16) = match popup {
-        Popup::ConfirmQuit { count } => (
-            format!(" {} ", t!("popup.quit.title")),
-            vec![
+        Popup::ConfirmQuit { count, uncopied } => {
+            let mut lines = vec![
                 Line::from(""),
                 Line::from(Span::styled(
                     format!(
@@ -72,13 +71,32 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
                     ),
                     Style::default().add_modifier(Modifier::BOLD),
                 )),
+            ];
+            if *uncopied > 0 {
+                let fields = [
+                    ("n", uncopied.to_string()),
+                    ("limit", crate::text::human_size(app.trash_limit())),
+                ];
+                let words = if *uncopied == 1 {
+                    crate::i18n::fill("popup.quit.uncopied.one", &fields)
+                } else {
+                    crate::i18n::fill("popup.quit.uncopied.other", &fields)
+                };
+                lines.push(Line::from(""));
+                lines.extend(
+                    wrap(&words, 48)
+                        .into_iter()
+                        .map(|l| Line::from(format!(" {l}"))),
+                );
+            }
+            lines.extend([
                 Line::from(""),
                 Line::from(format!(" {}", t!("popup.quit.yes"))),
                 Line::from(format!(" {}", t!("popup.quit.no"))),
                 Line::from(format!(" {}", t!("popup.quit.cancel"))),
-            ],
-            52,
-        ),
+            ]);
+            (format!(" {} ", t!("popup.quit.title")), lines, 52)
+        }
         Popup::ConfirmPurge { .. } => (
             format!(" {} ", t!("folder.trash")),
             vec![

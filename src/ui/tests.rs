@@ -492,3 +492,17 @@ fn text_from_the_store_is_sanitised_at_the_screen() {
     }
     assert!(shown.contains("Invoice ^[]52;c;ZXZpbA==^G"), "{shown}");
 }
+
+/// The quit question says how many marked messages get no copy in Trash,
+/// wrapped inside the pop-up at 80 columns.
+#[test]
+fn the_quit_question_says_which_deletions_get_no_copy() {
+    let mut a = app(80, 24, MESSAGES.len()).with_trash_download_limit(1);
+    keys(&mut a, &[Key::Char('d'), Key::Char('d'), Key::Char('q')]);
+    let s = screen(&a);
+    assert!(s.contains("Delete 2 messages from the server?"), "{s}");
+    assert!(s.contains("2 of them are over"), "{s}");
+    assert!(s.contains("trash_download_limit (1B)"), "{s}");
+    assert!(s.contains("in Trash."), "{s}");
+    assert!(s.contains("y  delete them and quit"), "{s}");
+}

@@ -73,6 +73,17 @@ impl<M: Mailbox> Worker<M> {
 
     /// QUIT with the marks standing. True when done (the worker then ends).
     pub(super) async fn commit(&mut self) -> bool {
+        if let Err(e) = self.copy_marked().await {
+            // Nothing is deleted without the copy it was promised.
+            self.state.wants.quit = None;
+            if e.is_fatal() {
+                self.client = None;
+                self.state.marks.session_lost();
+            }
+            let error = t!("worker.copy_failed", error = e).into_owned();
+            self.send(Event::Failed(Failure::new(e.class(), error)));
+            return false;
+        }
         let Some(client) = self.client.take() else {
             return false;
         };
@@ -100,6 +111,108 @@ impl<M: Mailbox> Worker<M> {
                 false
             }
         }
+    }
+
+    /// Before a committed QUIT: each marked message with no local copy (up
+    /// to `trash_download_limit`) is retrieved and stored durably (fsync,
+    /// rename), so that after the QUIT it goes to Trash like any stored one:
+    /// nothing is lost by a `d` on a message never opened. RETR of a message
+    /// marked deleted is refused (RFC 1939), so those marks are lifted (RSET,
+    /// the others DELEd again, one round trip), the copies retrieved
+    /// pipelined and stored a batch at a time, then DELEd again. A message
+    /// the server will not send loses its mark (it stays on the server).
+    async fn copy_marked(&mut self) -> Result<(), Pop3Error> {
+        let Some(store) = self.store.clone() else {
+            return Ok(());
+        };
+        let limit = self.settings.trash_limit;
+        let mut wanted: Vec<(u32, u64)> = Vec::new();
+        let mut keep: Vec<(u32, Uidl)> = Vec::new();
+        for u in &self.state.marks.user {
+            let Some(m) = lookup(&self.index.messages, &self.index.by_uidl, u) else {
+                continue;
+            };
+            let stored = self.local.get(u).is_some_and(|k| k.stored);
+            if !u.is_session() && !stored && limit > 0 && m.size <= limit {
+                wanted.push((m.number, m.size));
+            } else {
+                keep.push((m.number, u.clone()));
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let Some(client) = self.client.as_mut() else {
+            return Ok(());
+        };
+        let numbers: Vec<u32> = keep.iter().map(|(n, _)| *n).collect();
+        let refused = client.reset_marks(&numbers).await?;
+        self.state.marks.applied = keep
+            .into_iter()
+            .filter(|(n, _)| !refused.iter().any(|(r, _)| r == n))
+            .map(|(_, u)| u)
+            .collect();
+        let total = wanted.len();
+        let mut done = 0;
+        // A batch at a time: at most 16 MB held before it is stored.
+        let mut rest = wanted.as_slice();
+        while !rest.is_empty() {
+            let mut bytes = 0;
+            let take = rest
+                .iter()
+                .take_while(|(_, size)| {
+                    bytes += size;
+                    bytes <= 16 * 1024 * 1024
+                })
+                .count()
+                .max(1);
+            let (batch, later) = rest.split_at(take);
+            rest = later;
+            let max_each = limit
+                .saturating_mul(2)
+                .max(1024 * 1024)
+                .min(self.settings.max_message_size) as usize;
+            let mut got: Vec<(Uidl, Vec<u8>)> = Vec::new();
+            let mut failed: Vec<(Uidl, String)> = Vec::new();
+            let index = &self.index.messages;
+            let uidl_of = |n: u32| index.iter().find(|m| m.number == n).map(|m| m.uidl.clone());
+            let client = self.client.as_mut().ok_or(Pop3Error::Bug("no session"))?;
+            client
+                .retrieve(batch, max_each, 4 * 1024 * 1024, |n, reply| {
+                    if let Some(u) = uidl_of(n) {
+                        match reply {
+                            Ok(raw) => got.push((u, raw)),
+                            Err(e) => failed.push((u, e.to_string())),
+                        }
+                    }
+                    crate::pop3::Flow::Continue
+                })
+                .await?;
+            let uidls: Vec<Uidl> = got.iter().map(|(u, _)| u.clone()).collect();
+            match store.run(move |s| s.deliver_batch(&got)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(Pop3Error::Local(e.to_string())),
+                Err(e) => return Err(Pop3Error::Local(e.to_string())),
+            }
+            for u in uidls {
+                if let Some(k) = self.local.get_mut(&u) {
+                    k.stored = true;
+                }
+                self.send(Event::Stored(u));
+            }
+            if !failed.is_empty() {
+                let why = failed.last().map(|(_, w)| w.clone()).unwrap_or_default();
+                let uidls: Vec<Uidl> = failed.into_iter().map(|(u, _)| u).collect();
+                for u in &uidls {
+                    self.state.marks.user.remove(u);
+                }
+                self.send(Event::MarksDropped { uidls, why });
+            }
+            done += batch.len();
+            self.send(Event::Downloading { done, total });
+        }
+        // The copies are safe on disk: mark them again.
+        self.sync_marks().await
     }
 
     /// After a committed QUIT: the local copies of the deleted messages go to

@@ -36,6 +36,9 @@ use crate::uidl::Uidl;
 use index::{lookup, Message, ServerIndex};
 use plan::{Facts, Health, Quit, State, Step};
 
+/// The default `trash_download_limit`: 10 MB.
+pub const TRASH_DOWNLOAD_LIMIT: u64 = 10 * 1024 * 1024;
+
 /// The account's settings for this worker.
 struct Settings {
     decode: DecodeOptions,
@@ -45,6 +48,9 @@ struct Settings {
     policy: crate::sync::LeavePolicy,
     /// `max_message_size`: a RETR larger than this is refused.
     max_message_size: u64,
+    /// `trash_download_limit`: a marked message no larger than this is
+    /// downloaded before its DELE is committed.
+    trash_limit: u64,
 }
 
 /// The channels to the UI.
@@ -100,6 +106,7 @@ impl<M: Mailbox> Worker<M> {
                 background: None,
                 policy: crate::sync::LeavePolicy::default(),
                 max_message_size: crate::pop3::client::MAX_MESSAGE_SIZE,
+                trash_limit: TRASH_DOWNLOAD_LIMIT,
             },
             store,
             local: HashMap::new(),
@@ -119,6 +126,12 @@ impl<M: Mailbox> Worker<M> {
             },
             download_failed: HashSet::new(),
         }
+    }
+
+    /// `trash_download_limit` (default 10 MB; 0: no copies).
+    pub fn with_trash_download_limit(mut self, limit: u64) -> Worker<M> {
+        self.settings.trash_limit = limit;
+        self
     }
 
     /// `max_message_size` (default 1 GB).
