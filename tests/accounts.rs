@@ -25,6 +25,7 @@ fn users() -> Vec<User> {
         User::new("fetch_a", five()),
         User::new("fetch_b", three()),
         User::new("empty_pw", three()),
+        User::new("fixpw", five()),
     ]
 }
 
@@ -265,4 +266,36 @@ fn an_empty_postie_password_does_not_override_the_configured_one() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("offline"), "logged in, not offline: {err}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+}
+
+/// A wrong password fixed in the config while the reader runs: `R` reads the
+/// file again and logs in with the new one. A config that no longer parses
+/// is shown with its line and column, and the settings in use stay.
+#[test]
+fn r_reads_the_config_again_after_the_password_is_fixed() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("config.toml");
+    let t = reader(
+        &account(d, "mine", "fixpw", Some("wrong"), ""),
+        home.path(),
+        100,
+    );
+    t.wait_for("Login failed", 20);
+    // Broken on line 9: the notice says where, and nothing changes.
+    let broken = format!(
+        "{}password = \"unterminated\n",
+        account(d, "mine", "fixpw", None, "")
+    );
+    std::fs::write(&cfg, broken).unwrap();
+    t.keys(&["R"]);
+    let screen = t.wait_for("was not read again", 20);
+    assert!(screen.contains("line 9, column"), "{screen}");
+    let fixed = account(d, "mine", "fixpw", Some(&d.password("fixpw")), "");
+    std::fs::write(&cfg, fixed).unwrap();
+    t.keys(&["Escape"]);
+    t.keys(&["R"]);
+    t.wait_for("5 messages", 20);
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0", 10);
 }

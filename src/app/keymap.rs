@@ -138,10 +138,18 @@ pub const BINDINGS: &[Binding] = &[
         list: Some(Open),
         reader: None,
     },
+    // Only q leaves the program: Esc, h and ← leave the reader (or a
+    // pop-up), never the list, where one key too many would quit.
     Binding {
-        keys: &[K::Char('q'), K::Esc, K::Char('h'), K::Left],
-        label: "q Esc h",
+        keys: &[K::Char('q')],
+        label: "q",
         list: Some(Back),
+        reader: Some(Back),
+    },
+    Binding {
+        keys: &[K::Esc, K::Char('h'), K::Left],
+        label: "Esc h ←",
+        list: None,
         reader: Some(Back),
     },
     Binding {

@@ -212,12 +212,17 @@ fn d_in_the_reader_marks_and_returns_to_the_list() {
 
 #[test]
 fn quit_without_marks_leaves_at_once_without_deleting() {
-    for k in [Char('q'), Esc, Char('h')] {
+    let mut app = app_with(2);
+    assert_eq!(
+        key(&mut app, Char('q')),
+        vec![Effect::Worker(Request::QuitDiscard), Effect::Exit]
+    );
+    // Esc, h and ← leave the reader, never the program.
+    for k in [Esc, Char('h'), Left] {
         let mut app = app_with(2);
-        assert_eq!(
-            key(&mut app, k),
-            vec![Effect::Worker(Request::QuitDiscard), Effect::Exit]
-        );
+        assert_eq!(key(&mut app, k), vec![]);
+        assert!(matches!(app.view, View::List));
+        assert_eq!(app.popup, None);
     }
 }
 

@@ -461,6 +461,28 @@ impl AccountConfig {
             .unwrap_or(MAX_MESSAGE_SIZE)
     }
 
+    /// Whether `other` logs in the same way: the server, the user, the
+    /// method, the password or its command, the timeouts. `R` in the reader
+    /// applies a changed login at once.
+    pub fn same_login(&self, other: &AccountConfig) -> bool {
+        let password = |a: &AccountConfig| a.password.as_ref().map(|p| p.expose().to_string());
+        (&self.host, self.port, self.tls, &self.user, self.auth)
+            == (&other.host, other.port, other.tls, &other.user, other.auth)
+            && (&self.password_command, password(self), &self.ca_file)
+                == (&other.password_command, password(other), &other.ca_file)
+            && (self.allow_insecure_auth, self.pipelining)
+                == (other.allow_insecure_auth, other.pipelining)
+            && (
+                self.connect_timeout,
+                self.command_timeout,
+                self.read_timeout,
+            ) == (
+                other.connect_timeout,
+                other.command_timeout,
+                other.read_timeout,
+            )
+    }
+
     /// `trash_download_limit` (checked by `validate`), else 10 MB.
     pub fn trash_download(&self) -> u64 {
         self.trash_download_limit

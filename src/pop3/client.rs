@@ -25,7 +25,7 @@ pub const MAX_MESSAGE_SIZE: u64 = 1024 * 1024 * 1024;
 /// The largest message `retr` holds in memory; larger ones go through `retr_to`.
 pub const MAX_MESSAGE_IN_MEMORY: usize = 512 * 1024 * 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     pub endpoint: Endpoint,
     pub user: String,

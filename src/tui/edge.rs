@@ -21,6 +21,10 @@ pub(super) struct Edge {
     pub(super) account: Option<(String, crate::config::AccountConfig)>,
     /// `bell_on_new`.
     pub(super) bell: bool,
+    /// The config file, read again at `R` (None for the demo).
+    pub(super) config_path: Option<std::path::PathBuf>,
+    /// The account's settings as the worker last took them.
+    pub(super) login: std::sync::Arc<std::sync::Mutex<Option<crate::config::AccountConfig>>>,
 }
 
 /// Sends one account's app messages back to the loop.
@@ -82,6 +86,7 @@ impl Edge {
 
     pub(super) fn execute(&self, i: usize, effect: Effect, work: &mut Work) {
         match effect {
+            Effect::Worker(Request::Refresh) => self.reload_then_refresh(),
             Effect::Worker(r) => {
                 let _ = self.req_tx.send(r);
             }
@@ -162,6 +167,63 @@ impl Edge {
             if let Ok(mut slot) = cell.lock() {
                 *slot = s;
             }
+        });
+    }
+
+    /// `R`: the config file is read again (off the async threads) before
+    /// reconnecting, so a password, server or user fixed in it is used at
+    /// once. A login that changed is handed to the worker (its password
+    /// source run again); a file that no longer parses is shown with its line
+    /// and column, and the settings in use stay.
+    pub(super) fn reload_then_refresh(&self) {
+        let (Some(path), Some((name, _))) = (self.config_path.clone(), self.account.clone()) else {
+            let _ = self.req_tx.send(Request::Refresh);
+            return;
+        };
+        let (req_tx, ev_tx, login) = (self.req_tx.clone(), self.ev_tx.clone(), self.login.clone());
+        tokio::spawn(async move {
+            let read =
+                tokio::task::spawn_blocking(move || crate::config::Config::load(Some(&path)))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+            let account = match read {
+                Ok(Some(config)) => config
+                    .accounts
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| t!("notice.reload_no_account", name = name).into_owned()),
+                Ok(None) => Err(t!("notice.reload_no_config").into_owned()),
+                Err(e) => Err(e),
+            };
+            match account {
+                Ok(account) => {
+                    let changed = login
+                        .lock()
+                        .map(|l| l.as_ref().is_none_or(|old| !old.same_login(&account)))
+                        .unwrap_or(true);
+                    if changed {
+                        let ra = crate::accounts::ReaderAccount::new(name, account.clone()).await;
+                        if let Some(Some(why)) = &ra.ask_password {
+                            let _ = ev_tx.send(Event::Failed(Failure::new(
+                                ErrorClass::Local,
+                                t!("notice.reload_password", error = why).into_owned(),
+                            )));
+                        }
+                        let _ = req_tx.send(Request::Reconfigure(Box::new(ra.source.client)));
+                        if let Ok(mut l) = login.lock() {
+                            *l = Some(account);
+                        }
+                    }
+                }
+                Err(why) => {
+                    let _ = ev_tx.send(Event::Failed(Failure::new(
+                        ErrorClass::Local,
+                        t!("notice.reload_failed", error = why).into_owned(),
+                    )));
+                }
+            }
+            let _ = req_tx.send(Request::Refresh);
         });
     }
 

@@ -45,6 +45,11 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     }
     start_log();
     let (accounts, shown) = crate::accounts::resolve_all(args).await?;
+    let config_path = Some(
+        args.config
+            .clone()
+            .unwrap_or_else(crate::paths::config_file),
+    );
     let demo = accounts.first().is_some_and(|a| a.source.demo.is_some());
     let (merged_tx, mut merged_rx) = mpsc::unbounded_channel::<(u64, Msg)>();
     let (mut terminal, _guard) = setup_terminal()?;
@@ -55,7 +60,15 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     let mut next_id = 0u64;
     for (i, ra) in accounts.into_iter().enumerate() {
         next_id += 1;
-        let (r, app) = start_account(next_id, ra, &merged_tx, dims, i == shown).await;
+        let (r, app) = start_account(
+            next_id,
+            ra,
+            &merged_tx,
+            dims,
+            i == shown,
+            config_path.clone(),
+        )
+        .await;
         running.push(r);
         apps.push(app);
     }
@@ -169,14 +182,18 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
                     next_id += 1;
                     if demo {
                         // The user's own account takes the demo's place.
-                        let (r, app) = start_account(next_id, ra, &merged_tx, dims, true).await;
+                        let (r, app) =
+                            start_account(next_id, ra, &merged_tx, dims, true, config_path.clone())
+                                .await;
                         let old = std::mem::replace(&mut running[0], r);
                         old.forward.abort();
                         let _ = old.edge.req_tx.send(Request::QuitDiscard);
                         desk.replace(0, app);
                         demo = false;
                     } else {
-                        let (r, app) = start_account(next_id, ra, &merged_tx, dims, true).await;
+                        let (r, app) =
+                            start_account(next_id, ra, &merged_tx, dims, true, config_path.clone())
+                                .await;
                         running.push(r);
                         desk.push(app);
                     }

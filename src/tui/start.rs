@@ -55,6 +55,7 @@ pub(super) async fn start_account(
     merged: &mpsc::UnboundedSender<(u64, Msg)>,
     (width, height): (u16, u16),
     shown: bool,
+    config_path: Option<std::path::PathBuf>,
 ) -> (Running, App) {
     let source = ra.source;
     let needs_password = ra.ask_password.is_some();
@@ -112,6 +113,8 @@ pub(super) async fn start_account(
         tls: Default::default(),
         account: source.account.clone().map(|a| (source.label.clone(), a)),
         bell: source.bell_on_new,
+        config_path: source.account.is_some().then_some(config_path).flatten(),
+        login: std::sync::Arc::new(std::sync::Mutex::new(source.account.clone())),
     };
     compose::prepare_tls(&edge);
     // A panic in the worker is caught and reported, not silently ending

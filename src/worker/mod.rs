@@ -173,6 +173,16 @@ impl<M: Mailbox> Worker<M> {
     }
 
     fn accept(&mut self, r: Request) {
+        if let Request::Reconfigure(cfg) = r {
+            let password = if cfg.password.expose().is_empty() {
+                self.cfg.password.clone()
+            } else {
+                cfg.password.clone()
+            };
+            self.cfg = crate::pop3::ClientConfig { password, ..*cfg };
+            self.state.health.failures = 0;
+            return;
+        }
         if let Some(password) = plan::accept(&mut self.state, r) {
             self.cfg.password = password;
         }

@@ -271,6 +271,8 @@ pub(super) fn accept(s: &mut State, r: Request) -> Option<Secret> {
             h.failures = 0;
             return Some(p);
         }
+        // Taken by the worker itself (its settings, not its plans).
+        Request::Reconfigure(_) => {}
     }
     None
 }

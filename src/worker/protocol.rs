@@ -41,6 +41,10 @@ pub enum Request {
     Password(crate::secret::Secret),
     /// The user left this message while it downloads: stop a long download.
     StopBody(Uidl),
+    /// The account's login settings, read again from the config file (`R`):
+    /// used from the next session on. An empty password keeps the one in use
+    /// (typed at the prompt).
+    Reconfigure(Box<crate::pop3::ClientConfig>),
 }
 
 /// What the worker reports.
