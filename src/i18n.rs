@@ -208,11 +208,30 @@ where
 {
     match (short, lang) {
         (false, _) => d.format("%Y-%m-%d %H:%M").to_string(),
-        (true, Language::En) => d.format("%m-%d %H:%M").to_string(),
+        (true, Language::En) => {
+            let now = chrono::Utc::now().with_timezone(&d.timezone());
+            en_short(d, &now)
+        }
         (true, Language::ZhCn) => {
             let now = chrono::Utc::now().with_timezone(&d.timezone());
             zh_short(d, &now)
         }
+    }
+}
+
+/// The narrow column in English: today the time (`14:05`), this year
+/// month, day and time (`12-02 14:05`), before that the year (`2023-11-14`).
+fn en_short<Tz: chrono::TimeZone>(d: &chrono::DateTime<Tz>, now: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    use chrono::Datelike;
+    if now.date_naive() == d.date_naive() {
+        d.format("%H:%M").to_string()
+    } else if now.year() == d.year() {
+        d.format("%m-%d %H:%M").to_string()
+    } else {
+        d.format("%Y-%m-%d").to_string()
     }
 }
 
@@ -335,6 +354,8 @@ mod tests {
         assert_eq!(zh_short(&d, &at(2025, 1, 3, 9)), "2024-12-02");
         // A date in the future (a sender's clock) is not "this week".
         assert_eq!(zh_short(&at(2024, 12, 9, 9), &d), "2024-12-09");
-        assert_eq!(column_date_in(Language::En, &d, true), "12-02 14:05");
+        assert_eq!(en_short(&d, &at(2024, 12, 2, 20)), "14:05");
+        assert_eq!(en_short(&d, &at(2024, 12, 30, 9)), "12-02 14:05");
+        assert_eq!(en_short(&d, &at(2025, 1, 3, 9)), "2024-12-02");
     }
 }

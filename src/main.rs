@@ -125,7 +125,7 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
         Some(Command::List { json, offline }) => {
             cli::run_list(source, json, offline).await.map(|()| 0)
         }
-        Some(Command::Show { which, raw }) => cli::run_show(source, &selector(which), raw)
+        Some(Command::Show { which, raw, html }) => cli::run_show(source, &selector(which), raw, html)
             .await
             .map(|()| 0),
         Some(Command::Save { which, parts, dir }) => {

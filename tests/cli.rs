@@ -151,3 +151,37 @@ fn help_and_version_work() {
     assert_ne!(status, 0);
     assert!(err.contains("NUMBER") || err.contains("--uidl"), "{err}");
 }
+
+/// A message with a short text part and an HTML alternative (Chinese bills,
+/// newsletters): `show` prints the text part, `show --html` the HTML part as
+/// text with its links numbered; a message without HTML says so (exit 1).
+#[test]
+fn show_html_prints_the_html_alternative_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let eml = dir.path().join("bill.eml");
+    std::fs::write(
+        &eml,
+        "From: =?utf-8?B?5oub5ZWG6ZO26KGM?= <bill@bank.example.cn>\r\nTo: li@example.cn\r\nSubject: =?utf-8?B?5L+h55So5Y2h6LSm5Y2V?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n请用 HTML 查看\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>本期应还 1,234.00 元</p><a href=\"https://bank.example.cn/pay\">立即还款</a><img src=\"https://track.example.cn/p.gif\"></body></html>\r\n--b--\r\n",
+    )
+    .unwrap();
+    let file = eml.display().to_string();
+    let (status, out, err) = postie_with(None, &["show", "--file", &file]);
+    assert_eq!(status, 0, "{err}");
+    assert!(
+        out.contains("请用 HTML 查看") && !out.contains("本期应还"),
+        "{out}"
+    );
+    let (status, out, err) = postie_with(None, &["show", "--file", &file, "--html"]);
+    assert_eq!(status, 0, "{err}");
+    assert!(out.contains("本期应还 1,234.00 元"), "{out}");
+    assert!(out.contains("https://bank.example.cn/pay"), "{out}");
+    assert!(!out.contains("请用 HTML 查看"), "{out}");
+    let plain = dir.path().join("plain.eml");
+    std::fs::write(&plain, "From: a@b.c\r\nSubject: hi\r\n\r\njust text\r\n").unwrap();
+    let (status, _, err) = postie_with(
+        None,
+        &["show", "--file", &plain.display().to_string(), "--html"],
+    );
+    assert_eq!(status, 1);
+    assert!(err.contains("this message has no HTML part"), "{err}");
+}

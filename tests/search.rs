@@ -99,8 +99,25 @@ fn search_finds_a_phrase_only_in_a_base64_gbk_body_and_takes_syntax_literally() 
         "季度*",
     ] {
         let run = common::postie_in(home.path(), &cfg, None, &["search", q]);
-        assert_eq!(run.status, 0, "{q}: {}", run.stderr);
+        assert!(
+            run.status == 0 || run.stderr.trim_end() == format!("postie: no message matches {q}"),
+            "{q}: {}",
+            run.stderr
+        );
     }
+    // Two characters find the body too (most Chinese words are two).
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "季度", "--json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout_text()).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows:?}");
+    // Nothing found: said on stderr, exit 1, like grep (`[]` for --json).
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "预算"]);
+    assert_eq!(
+        (run.status, run.stdout_text(), run.stderr.trim_end()),
+        (1, String::new(), "postie: no message matches 预算")
+    );
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "预算", "--json"]);
+    assert_eq!((run.status, run.stdout_text().trim()), (1, "[]"));
     // A short word scans subjects and senders.
     let run = common::postie_in(home.path(), &cfg, None, &["search", "lu"]);
     assert!(run.stdout_text().contains("lunch"), "{}", run.stdout_text());

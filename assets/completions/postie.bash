@@ -441,7 +441,7 @@ _postie() {
             return 0
             ;;
         postie__subcmd__show)
-            opts="-h --uidl --file --raw --config --account --demo --help"
+            opts="-h --uidl --file --raw --html --config --account --demo --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -49,6 +49,7 @@ complete -c postie -n "__fish_postie_using_subcommand show" -l file -d 'A saved 
 complete -c postie -n "__fish_postie_using_subcommand show" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
 complete -c postie -n "__fish_postie_using_subcommand show" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
 complete -c postie -n "__fish_postie_using_subcommand show" -l raw -d 'Write the message exactly as retrieved (dot-unstuffed)'
+complete -c postie -n "__fish_postie_using_subcommand show" -l html -d 'Print the HTML part as text (numbered links) instead of the text part'
 complete -c postie -n "__fish_postie_using_subcommand show" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
 complete -c postie -n "__fish_postie_using_subcommand show" -s h -l help -d 'Print help'
 complete -c postie -n "__fish_postie_using_subcommand fetch" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F

@@ -65,6 +65,10 @@ pub enum Action {
     Fold,
     PipeMessage,
     Links,
+    /// The reader: the HTML alternative instead of the text part, and back.
+    ToggleHtml,
+    /// The reader: the HTML part in the user's browser.
+    OpenHtml,
 }
 
 /// One row of the table: the keys, where they work and what they do there.
@@ -259,6 +263,18 @@ pub const BINDINGS: &[Binding] = &[
         label: "y",
         list: None,
         reader: Some(Links),
+    },
+    Binding {
+        keys: &[K::Char('H')],
+        label: "H",
+        list: None,
+        reader: Some(ToggleHtml),
+    },
+    Binding {
+        keys: &[K::Char('b')],
+        label: "b",
+        list: None,
+        reader: Some(OpenHtml),
     },
     Binding {
         keys: &[K::Char('t')],

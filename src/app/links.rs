@@ -54,6 +54,10 @@ fn addresses(text: &str, out: &mut Vec<String>) {
 pub fn links_and_addresses(r: &Rendered) -> Vec<String> {
     let mut found = Vec::new();
     urls(&r.body, &mut found);
+    // The HTML alternative's links too (the text part often has none).
+    if let Some(html) = &r.html {
+        urls(html, &mut found);
+    }
     let mut addrs = Vec::new();
     for h in [&r.from, &r.to, &r.cc, &r.body] {
         addresses(h, &mut addrs);

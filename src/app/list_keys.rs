@@ -68,7 +68,7 @@ impl App {
                     self.prompt = Some((Prompt::PipeMessage { uidl: u }, String::new()));
                 }
             }
-            Action::Links => {}
+            Action::Links | Action::ToggleHtml | Action::OpenHtml => {}
             Action::Threads => {
                 self.list.threads = !self.list.threads;
                 if self.list.threads {

@@ -18,6 +18,8 @@ pub struct Reader {
     pub header_lines: usize,
     pub scroll: usize,
     pub search: Option<String>,
+    /// Showing the HTML alternative (`H`) instead of the text part.
+    pub html: bool,
     width: usize,
 }
 
@@ -30,6 +32,7 @@ impl Reader {
             header_lines: 0,
             scroll: 0,
             search: None,
+            html: false,
             width: 80,
         }
     }
@@ -50,7 +53,11 @@ impl Reader {
         }
         self.header_lines = lines.len();
         lines.push(String::new());
-        for line in r.body.lines() {
+        let body = match (&r.html, self.html) {
+            (Some(html), true) => html,
+            _ => &r.body,
+        };
+        for line in body.lines() {
             lines.extend(wrap(line, self.width));
         }
         if !r.attachments.is_empty() {

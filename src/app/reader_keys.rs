@@ -7,6 +7,7 @@ use rust_i18n::t;
 impl App {
     pub(super) fn reader_action(&mut self, action: Action) -> Vec<Effect> {
         let height = self.reader_height();
+        let width = self.width as usize;
         let View::Reader(reader) = &mut self.view else {
             return vec![];
         };
@@ -65,6 +66,21 @@ impl App {
                     self.prompt = Some((Prompt::PipeMessage { uidl }, String::new()));
                 }
             }
+            Action::ToggleHtml => match reader.body.as_ref().map(|b| b.html.is_some()) {
+                Some(true) => {
+                    reader.html = !reader.html;
+                    reader.scroll = 0;
+                    reader.rewrap(width, height);
+                }
+                _ => self.notice = Some(t!("notice.no_html_part").into()),
+            },
+            Action::OpenHtml => match reader.body.as_ref().and_then(|b| b.html_source.clone()) {
+                Some(html) => {
+                    self.notice = Some(t!("notice.opening_html").into());
+                    return vec![Effect::OpenHtml(html)];
+                }
+                None => self.notice = Some(t!("notice.no_html_part").into()),
+            },
             Action::Links => {
                 let items = reader
                     .body

@@ -44,6 +44,9 @@ pub enum Command {
         /// Write the message exactly as retrieved (dot-unstuffed)
         #[arg(long)]
         raw: bool,
+        /// Print the HTML part as text (numbered links) instead of the text part
+        #[arg(long, conflicts_with = "raw")]
+        html: bool,
     },
     /// Download new messages into the local store, then apply leave_on_server
     Fetch {

@@ -261,17 +261,14 @@ pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()
         .run(
             move |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
                 let found = s.search_text(&q)?;
-                let mut rows: std::collections::HashMap<String, crate::store::Row> =
-                    std::collections::HashMap::new();
-                for folder in Folder::ALL {
-                    for r in s.load(folder)? {
-                        rows.insert(r.uidl.to_string(), r);
+                // Only the rows found are read (not every folder's).
+                let mut rows = Vec::with_capacity(found.len());
+                for f in found {
+                    if let Some(r) = s.with_index(|i| i.get(&f.uidl))? {
+                        rows.push(r);
                     }
                 }
-                Ok(found
-                    .into_iter()
-                    .filter_map(|f| rows.remove(&f.uidl))
-                    .collect())
+                Ok(rows)
             },
         )
         .await??;
@@ -280,6 +277,14 @@ pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()
         .iter()
         .map(|r| ListedMessage::new(&ListRow::from_store(r)))
         .collect();
+    if rows.is_empty() {
+        // Like grep: nothing found is exit 1, said on stderr (and `[]` for
+        // a script reading --json).
+        if json {
+            print_listing(&rows, json)?;
+        }
+        return Err(anyhow!("{}", t!("out.no_match", query = query)));
+    }
     print_listing(&rows, json)
 }
 

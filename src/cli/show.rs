@@ -248,7 +248,7 @@ async fn message_bytes_with(
         .ok_or_else(|| anyhow!("the stored message has gone"))
 }
 
-pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<()> {
+pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool, html: bool) -> Result<()> {
     let decode = match which {
         Selector::File(_) => file_settings(args)?.0,
         _ => DecodeOptions::default(),
@@ -286,7 +286,16 @@ pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool) -> Result<
         stdout.flush().await.context("cannot write to stdout")?;
         return Ok(());
     }
-    let rendered = tokio::task::spawn_blocking(move || bytes.render(&decode)).await??;
+    let mut rendered = tokio::task::spawn_blocking(move || bytes.render(&decode)).await??;
+    if html {
+        // The HTML part as text (numbered links) in place of the text part;
+        // an HTML-only message shows it already.
+        match rendered.html.take() {
+            Some(h) => rendered.body = h,
+            None if rendered.html_source.is_some() => {}
+            None => return Err(anyhow!("{}", t!("notice.no_html_part"))),
+        }
+    }
     write_stdout(rendered.to_text().as_bytes())
 }
 

@@ -49,6 +49,14 @@ pub struct Rendered {
     /// takes it once the message has been read, so the two agree.
     #[serde(skip)]
     pub summary: Option<std::sync::Arc<super::Summary>>,
+    /// The HTML alternative of the text part shown, as text (numbered
+    /// links), when the message has both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// The first HTML part, decoded but still HTML: for a browser (never
+    /// shown in the terminal).
+    #[serde(skip)]
+    pub html_source: Option<String>,
 }
 
 /// What a part's own headers say about it.
@@ -134,6 +142,10 @@ struct Walker {
     notes: Vec<&'static str>,
     /// When saving: each attachment's decoded name (not yet made safe) and bytes.
     kept: Option<Vec<AttachmentPart>>,
+    /// The HTML alternative of a text part shown, as text.
+    html_alt: Option<String>,
+    /// The first HTML part, decoded (for a browser).
+    html_source: Option<String>,
 }
 
 /// An attachment with what saving it needs.
@@ -186,14 +198,24 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 impl Walker {
-    fn text_of(&self, info: &PartInfo, body: &[u8]) -> String {
+    fn text_of(&mut self, info: &PartInfo, body: &[u8]) -> String {
         let bytes = transfer::decode(body, &info.cte);
         if info.mime == "text/html" {
-            let label = info.charset().or_else(|| html_meta_charset(&bytes));
-            html_to_text(&decode_text(&bytes, label.as_deref(), &self.ctx.opts))
+            let source = self.html_of(info, &bytes);
+            html_to_text(&source)
         } else {
             decode_text(&bytes, info.charset().as_deref(), &self.ctx.opts)
         }
+    }
+
+    /// An HTML part decoded to text (still HTML); the first is kept for a browser.
+    fn html_of(&mut self, info: &PartInfo, bytes: &[u8]) -> String {
+        let label = info.charset().or_else(|| html_meta_charset(bytes));
+        let source = decode_text(bytes, label.as_deref(), &self.ctx.opts);
+        if self.html_source.is_none() && source.len() <= MAX_HTML {
+            self.html_source = Some(source.clone());
+        }
+        source
     }
 
     fn push_block(&mut self, text: String) {
@@ -304,6 +326,20 @@ impl Walker {
                     let text = self.text_of(&info, body_bytes(msg, p));
                     if !text.trim().is_empty() {
                         self.push_block(text);
+                        // An HTML alternative beside it can be shown instead
+                        // (the reader's H; `show --html`): often the text part
+                        // only says "view this in HTML".
+                        let html_child = children.iter().find_map(|&h| {
+                            let hp = msg.parts.get(h)?;
+                            let hi = PartInfo::read(header_block(msg, hp), "text/plain");
+                            (hi.mime == "text/html").then_some((hi, hp))
+                        });
+                        if let Some((hi, hp)) = html_child {
+                            if self.html_alt.is_none() {
+                                let html = self.text_of(&hi, body_bytes(msg, hp));
+                                self.html_alt = Some(sanitize_text(&html));
+                            }
+                        }
                         return;
                     }
                 }
@@ -430,6 +466,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
                 subject: h.subject,
                 attachments: Vec::new(),
                 summary: Some(std::sync::Arc::new(Summary::from_fields(&fields, &ctx))),
+                ..Default::default()
             };
             return (rendered, Vec::new());
         };
@@ -444,6 +481,8 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
             parts_seen: 0,
             notes: Vec::new(),
             kept: keep.then(Vec::new),
+            html_alt: None,
+            html_source: None,
         };
         w.part(&msg, 0, 0, "text/plain");
         let (fields, _) = split_entity(
@@ -468,6 +507,8 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
             body: sanitize_text(&blocks.join("\n\n")),
             attachments: w.attachments,
             summary: Some(std::sync::Arc::new(summary)),
+            html: w.html_alt,
+            html_source: w.html_source,
         };
         (rendered, w.kept.unwrap_or_default())
     }

@@ -159,6 +159,7 @@ mod tests {
                 body: "进度如下：\n\n第一阶段完成。".into(),
                 attachments: vec![],
                 summary: None,
+                ..Default::default()
             },
             message_id: "<m2@example.cn>".into(),
             in_reply_to: "<m1@example.cn>".into(),

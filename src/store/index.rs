@@ -18,7 +18,7 @@ use crate::uidl::Uidl;
 /// 'PoSt': marks the file as postie's.
 const APPLICATION_ID: i32 = 0x506f_5374;
 /// The schema this code writes; older ones are migrated forward.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -261,6 +261,12 @@ impl Index {
         }
         if from < 2 {
             text::migrate(&tx)?;
+        }
+        if from < 3 {
+            super::grams::migrate(&tx)?;
+            // Short words of the mail stored already: indexed again in the
+            // background, as new mail is.
+            tx.execute("UPDATE messages SET texted = 0 WHERE file IS NOT NULL", [])?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -5,6 +5,7 @@
 
 mod deliver;
 pub mod download;
+pub mod grams;
 mod handle;
 pub mod index;
 pub mod maildir;

@@ -344,6 +344,25 @@ mod text {
         assert_eq!(found(&mut s, &any("\"quoted\"")), ["b"]);
         // Short words scan subjects and senders (LIKE wildcards literal).
         assert_eq!(found(&mut s, &any("ek")), ["b", "a"]);
+        // One and two Chinese characters find bodies too (the grams index):
+        // a word inside a run, a run's last character, a two-letter word.
+        let body = |w: &str| TextQuery {
+            body: vec![w.into()],
+            ..TextQuery::default()
+        };
+        assert_eq!(found(&mut s, &body("报告")), ["a"]);
+        assert_eq!(found(&mut s, &any("季度")), ["a"]);
+        assert_eq!(found(&mut s, &body("开会")), ["b"]);
+        assert_eq!(found(&mut s, &body("查")), ["a"]);
+        assert_eq!(found(&mut s, &body("收")), ["a"]);
+        assert_eq!(found(&mut s, &body("明")), ["b"]);
+        assert!(found(&mut s, &body("预算")).is_empty());
+        let to = |w: &str| TextQuery {
+            to: vec![w.into()],
+            ..TextQuery::default()
+        };
+        assert_eq!(found(&mut s, &to("li")), ["b", "a"]);
+        assert!(found(&mut s, &to("报告")).is_empty());
         assert!(found(&mut s, &any("%")).is_empty());
         // A message removed for good leaves the index.
         s.delete("a").unwrap();

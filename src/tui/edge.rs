@@ -91,6 +91,10 @@ impl Edge {
                 let _ = self.req_tx.send(r);
             }
             Effect::Local(r) => self.local(r),
+            Effect::OpenHtml(html) => {
+                let tx = self.ev_tx.clone();
+                tokio::task::spawn_blocking(move || local::open_html(&html, &tx));
+            }
             Effect::OpenAttachment { uidl, part } => match &self.store {
                 Some(store) => {
                     local::open_attachment(store, self.decode, uidl, part, self.ev_tx.clone())

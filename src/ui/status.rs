@@ -71,6 +71,17 @@ pub fn status(app: &App) -> String {
             count("status.marked", app.marks().len() as u64)
         )
     };
+    // The reader of a message with a text and an HTML part says which is shown.
+    let base = match app.view() {
+        crate::app::View::Reader(r) if r.body.as_ref().is_some_and(|b| b.html.is_some()) => {
+            if r.html {
+                format!("{base} · {}", t!("status.html_part"))
+            } else {
+                format!("{base} · {}", t!("status.text_part"))
+            }
+        }
+        _ => base,
+    };
     if app.needs_password() && app.prompt().is_none() {
         format!("{base} · {}", t!("status.not_logged_in"))
     } else if app.header().mode == "demo" {

@@ -177,6 +177,7 @@ fn reader_app() -> App {
         body: "王经理：\n\n您好！附件是第二季度的销售报告，请查收。本季度销售额同比增长百分之十二，华东区表现最好，华南区次之，西北区仍需努力。\n\n此致\n敬礼\n\n李明".into(),
         attachments: vec![Attachment { part: 1, name: "销售报告.pdf".into(), size: 2_048_000, mime_type: "application/pdf".into() }],
         summary: None,
+        ..Default::default()
     };
     update(
         &mut a,
@@ -505,4 +506,35 @@ fn the_quit_question_says_which_deletions_get_no_copy() {
     assert!(s.contains("trash_download_limit (1B)"), "{s}");
     assert!(s.contains("in Trash."), "{s}");
     assert!(s.contains("y  delete them and quit"), "{s}");
+}
+
+/// A text part that only says "view this in HTML" and an HTML alternative:
+/// the status line says which is shown and that the other exists; H swaps
+/// them; y lists the HTML part's links too.
+#[test]
+fn h_shows_the_html_alternative_and_the_status_line_says_which() {
+    let mut a = app(80, 24, MESSAGES.len());
+    keys(&mut a, &[Key::Enter]);
+    let raw = "From: bank@example.cn\r\nSubject: bill\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n请用 HTML 查看\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>本期应还 1,234.00 元</p><a href=\"https://bank.example.cn/pay\">立即还款</a>\r\n--b--\r\n";
+    let rendered = Rendered::from_message(raw.as_bytes(), &Default::default());
+    update(
+        &mut a,
+        Msg::Worker(Event::BodyLoaded {
+            uidl: "u0".into(),
+            rendered: Arc::new(rendered),
+        }),
+    );
+    let s = screen(&a);
+    assert!(s.contains("请用 HTML 查看"), "{s}");
+    assert!(s.contains("text part (H: the HTML part)"), "{s}");
+    keys(&mut a, &[Key::Char('H')]);
+    let s = screen(&a);
+    assert!(
+        s.contains("本期应还 1,234.00 元") && !s.contains("请用 HTML 查看"),
+        "{s}"
+    );
+    assert!(s.contains("HTML part (H: the text part)"), "{s}");
+    keys(&mut a, &[Key::Char('y')]);
+    let s = screen(&a);
+    assert!(s.contains("https://bank.example.cn/pay"), "{s}");
 }

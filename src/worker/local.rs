@@ -174,6 +174,67 @@ pub fn attachment_bytes(
     Ok((name, found.bytes, found.attachment.mime_type))
 }
 
+/// `b` in the reader: the HTML part, in a private file (0600 in a 0700
+/// directory), opened with `$BROWSER` (its first entry), else `xdg-open`,
+/// when a display is available. A Content-Security-Policy put first keeps
+/// the browser from fetching anything remote (tracking pixels): only
+/// inline styles and `data:` images. Blocking: run off the async threads.
+pub fn open_html(html: &str, tx: &UnboundedSender<Event>) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if !display {
+        return failed(tx, t!("worker.no_display_html").into());
+    }
+    let opened = tempfile::Builder::new()
+        .prefix("postie-html-")
+        .tempdir()
+        .map_err(|e| e.to_string())
+        .and_then(|dir| {
+            let path = dir.keep().join("message.html");
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| e.to_string())?;
+            f.write_all(
+                b"<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n",
+            )
+            .and_then(|()| f.write_all(html.as_bytes()))
+            .map_err(|e| e.to_string())?;
+            Ok(path)
+        })
+        .and_then(|path| {
+            let browser = std::env::var("BROWSER")
+                .ok()
+                .and_then(|b| b.split(':').next().map(str::to_string))
+                .filter(|b| !b.trim().is_empty());
+            let mut cmd = match &browser {
+                Some(b) => {
+                    let mut words = b.split_whitespace();
+                    let mut c = std::process::Command::new(words.next().unwrap_or("xdg-open"));
+                    c.args(words);
+                    c
+                }
+                None => std::process::Command::new("xdg-open"),
+            };
+            cmd.arg(&path)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map(|_| path)
+                .map_err(|e| t!("worker.no_browser", error = e).into_owned())
+        });
+    match opened {
+        Ok(_) => failed(tx, t!("worker.opened_html").into()),
+        Err(e) => failed(tx, t!("worker.cannot_open_html", error = e).into()),
+    }
+}
+
 /// `Enter` on an attachment: with a display, `xdg-open` on a private copy;
 /// without one, a text part is shown in the reader; anything else says how
 /// to save or pipe it.
