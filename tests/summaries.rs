@@ -17,7 +17,7 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new("tests/fixtures").join(name)).unwrap()
 }
 
-/// Every row of the index as Python's sqlite3 reads it: (folder, subject, sender).
+/// Every row of the index as Python's sqlite3 reads it: (folder, subject, recipient).
 fn index_rows(home: &Path) -> Vec<(String, Option<String>, String)> {
     let index = home.join("data/postie/test/index.sqlite");
     let out = Command::new("/usr/bin/python3")
@@ -25,7 +25,7 @@ fn index_rows(home: &Path) -> Vec<(String, Option<String>, String)> {
             "-c",
             "import json, sqlite3, sys\n\
              c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
-             print(json.dumps(c.execute('SELECT folder, subject, sender FROM messages ORDER BY uidl').fetchall()))",
+             print(json.dumps(c.execute('SELECT folder, subject, recipient FROM messages ORDER BY uidl').fetchall()))",
         ])
         .arg(&index)
         .output()
@@ -148,6 +148,8 @@ fn changing_fallback_charset_decodes_summaries_again_and_loses_none() {
         sent_row(&index_after).1.as_deref(),
         Some("复现：已发送主题")
     );
+    // What Sent shows in the sender's place: the recipient.
+    assert_eq!(sent_row(&index_after).2, "王芳");
 
     // And back again: nothing lost either way.
     let (back, _) = listing(home.path(), &plain, &pw);

@@ -12,7 +12,7 @@ use crate::store::query::IndexHits;
 use std::collections::HashSet;
 
 use crate::mime::Summary;
-use crate::store::Flags;
+use crate::store::{Flags, Folder};
 use crate::sync::ListRow;
 use crate::uidl::Uidl;
 
@@ -66,9 +66,10 @@ impl Entry {
 /// What the list is sorted by (`o` cycles them, `O` reverses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
-    Date,
-    /// The server's order (newest first): the default.
+    /// Newest first, ties by arrival: the default (as Foxmail and mutt).
     #[default]
+    Date,
+    /// The server's order (newest first).
     Arrival,
     Sender,
     Subject,
@@ -103,6 +104,69 @@ pub struct Sort {
     pub key: SortKey,
     /// Opposite to the key's natural direction (newest, A to Z, largest first).
     pub reverse: bool,
+}
+
+/// How a folder is shown, remembered across restarts: its sort and whether
+/// threads are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ViewPrefs {
+    pub sort: Sort,
+    pub threads: bool,
+}
+
+impl ViewPrefs {
+    /// One line per folder: `FOLDER KEY REVERSE THREADS` (`INBOX date 0 1`).
+    pub fn write_all(views: &std::collections::BTreeMap<Folder, ViewPrefs>) -> String {
+        views
+            .iter()
+            .map(|(f, v)| {
+                let key = match v.sort.key {
+                    SortKey::Date => "date",
+                    SortKey::Arrival => "arrival",
+                    SortKey::Sender => "sender",
+                    SortKey::Subject => "subject",
+                    SortKey::Size => "size",
+                };
+                format!(
+                    "{} {key} {} {}\n",
+                    f.name(),
+                    u8::from(v.sort.reverse),
+                    u8::from(v.threads)
+                )
+            })
+            .collect()
+    }
+
+    /// What `write_all` wrote; a line it cannot read is left out (the
+    /// folder is then shown as by default).
+    pub fn read_all(text: &str) -> std::collections::BTreeMap<Folder, ViewPrefs> {
+        text.lines()
+            .filter_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                let [folder, key, reverse, threads] = w.as_slice() else {
+                    return None;
+                };
+                let key = match *key {
+                    "date" => SortKey::Date,
+                    "arrival" => SortKey::Arrival,
+                    "sender" => SortKey::Sender,
+                    "subject" => SortKey::Subject,
+                    "size" => SortKey::Size,
+                    _ => return None,
+                };
+                Some((
+                    Folder::from_name(folder)?,
+                    ViewPrefs {
+                        sort: Sort {
+                            key,
+                            reverse: *reverse == "1",
+                        },
+                        threads: *threads == "1",
+                    },
+                ))
+            })
+            .collect()
+    }
 }
 
 /// A limit in force: the pattern, and what the full-text index answered for

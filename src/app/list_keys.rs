@@ -58,6 +58,7 @@ impl App {
                 } else {
                     t!("notice.sorted", key = sort.key.label()).into()
                 });
+                return vec![self.remember_view()];
             }
             Action::Limit => {
                 let current = self.list.limit.as_ref().map(|l| l.pattern.text.clone());
@@ -71,15 +72,18 @@ impl App {
             Action::Links | Action::ToggleHtml | Action::OpenHtml => {}
             Action::Threads => {
                 self.list.threads = !self.list.threads;
+                let remember = self.remember_view();
                 if self.list.threads {
                     self.notice = Some(t!("notice.threads_on").into());
                     self.list.relayout();
                     let mut effects = self.rethread(self.folder);
                     effects.extend(self.list_moved());
+                    effects.push(remember);
                     return effects;
                 }
                 self.notice = Some(t!("notice.threads_off").into());
                 self.list.relayout();
+                return vec![remember];
             }
             Action::Fold => {
                 if !self.list.threads {

@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use list::MessageList;
+pub use list::ViewPrefs;
 pub use reader::Reader;
 
 use crate::error::{ErrorClass, Failure};
@@ -197,6 +198,8 @@ pub struct App {
     /// `trash_download_limit`: marked messages not kept here and no larger
     /// are copied to Trash before the deletion is committed.
     trash_limit: u64,
+    /// Each folder's sort and threads, remembered across restarts.
+    views: BTreeMap<Folder, list::ViewPrefs>,
 }
 
 impl App {
@@ -235,7 +238,30 @@ impl App {
             password_typed: false,
             trouble: None,
             trash_limit: crate::config::TRASH_DOWNLOAD_LIMIT,
+            views: BTreeMap::new(),
         }
+    }
+
+    /// The folders' sorts and threads as they were left last time.
+    pub fn with_views(mut self, views: BTreeMap<Folder, list::ViewPrefs>) -> App {
+        if let Some(v) = views.get(&self.folder) {
+            self.list.sort = v.sort;
+            self.list.threads = v.threads;
+            self.list.relayout();
+        }
+        self.views = views;
+        self
+    }
+
+    /// After `o`, `O` or `t`: this folder's view is remembered (the whole
+    /// table, for the edge to write).
+    pub(super) fn remember_view(&mut self) -> Effect {
+        let prefs = list::ViewPrefs {
+            sort: self.list.sort,
+            threads: self.list.threads,
+        };
+        self.views.insert(self.folder, prefs);
+        Effect::SaveViews(list::ViewPrefs::write_all(&self.views))
     }
 
     /// `trash_download_limit` (default 10 MB; 0: no copies).
@@ -309,18 +335,22 @@ impl App {
 
     /// The INBOX list, wherever it is.
     pub fn inbox_mut(&mut self) -> &mut MessageList {
-        if self.folder == Folder::Inbox {
-            &mut self.list
-        } else {
-            self.others.entry(Folder::Inbox).or_default()
-        }
+        self.list_of(Folder::Inbox)
     }
 
     pub(super) fn list_of(&mut self, f: Folder) -> &mut MessageList {
         if self.folder == f {
             &mut self.list
         } else {
-            self.others.entry(f).or_default()
+            let views = &self.views;
+            self.others.entry(f).or_insert_with(|| {
+                let mut list = MessageList::default();
+                if let Some(v) = views.get(&f) {
+                    list.sort = v.sort;
+                    list.threads = v.threads;
+                }
+                list
+            })
         }
     }
 

@@ -47,6 +47,8 @@ pub enum Effect {
     Worker(Request),
     /// Work for the local store alone (never waits for the network).
     Local(LocalRequest),
+    /// Write the folders' remembered sorts and threads (`ViewPrefs::write_all`).
+    SaveViews(String),
     /// Open a message's HTML part (the source, still HTML) in the browser.
     OpenHtml(String),
     /// Open attachment `part` of a stored message with the user's viewer.

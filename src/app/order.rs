@@ -6,9 +6,13 @@
 use super::list::{Entry, Limit, Sort, SortKey};
 
 /// The rows to show, as positions in `entries`; None when that is simply
-/// every entry in arrival order (the common case costs nothing).
+/// every entry in arrival order (costs nothing).
 pub fn arrange(entries: &[Entry], sort: Sort, limit: Option<&Limit>) -> Option<Vec<u32>> {
-    if sort == Sort::default() && limit.is_none() {
+    let arrival = Sort {
+        key: SortKey::Arrival,
+        reverse: false,
+    };
+    if sort == arrival && limit.is_none() {
         return None;
     }
     let mut rows: Vec<u32> = match limit {
@@ -148,7 +152,12 @@ mod tests {
     fn each_sort_and_its_reverse() {
         let e = rows();
         let by = |key, reverse| uidls(&e, arrange(&e, Sort { key, reverse }, None));
-        assert!(arrange(&e, Sort::default(), None).is_none());
+        let arrival = Sort {
+            key: SortKey::Arrival,
+            reverse: false,
+        };
+        assert!(arrange(&e, arrival, None).is_none());
+        assert_eq!(Sort::default().key, SortKey::Date);
         assert_eq!(by(SortKey::Arrival, true), ["d", "c", "b", "a"]);
         // The unreadable date stays next to the message that arrived after it.
         assert_eq!(by(SortKey::Date, false), ["d", "a", "b", "c"]);

@@ -2,6 +2,7 @@ use super::*;
 use crate::mime::Summary;
 use crate::sync::ListRow;
 use keymap::Key::*;
+use list::{Sort, SortKey};
 
 fn summary(subject: &str, from: &str) -> Arc<Summary> {
     Arc::new(Summary::new(
@@ -1005,7 +1006,10 @@ fn t_threads_off_the_ui_thread_and_z_folds_with_counts() {
     // A stale answer (an older generation) is not taken.
     let old = app.list.thread_generation;
     let effects = key(&mut app, Char('t'));
-    assert!(effects.is_empty(), "off: {effects:?}");
+    assert!(
+        effects.iter().all(|e| matches!(e, Effect::SaveViews(_))),
+        "off: {effects:?}"
+    );
     assert_eq!(shown_rows(&app), ["r2", "other", "r1", "p"]);
     let effects = key(&mut app, Char('t'));
     let Some(Effect::Thread { job, .. }) = effects.first().cloned() else {
@@ -1017,6 +1021,9 @@ fn t_threads_off_the_ui_thread_and_z_folds_with_counts() {
 #[test]
 fn o_sorts_l_limits_and_search_stays_within_the_rows_shown() {
     let mut app = threaded_app();
+    // By date (the default), then by arrival, then by sender.
+    key(&mut app, Char('o'));
+    assert_eq!(app.notice.as_deref(), Some("sorted by arrival"));
     key(&mut app, Char('o'));
     assert_eq!(app.notice.as_deref(), Some("sorted by sender"));
     for _ in 0..3 {
@@ -1246,4 +1253,45 @@ fn the_quit_question_counts_the_marks_that_get_no_copy_in_trash() {
             uncopied: 1
         })
     );
+}
+
+/// Each folder's sort and threads are remembered: `o` and `t` hand the edge
+/// the table to write, and a reader started with it shows each folder so.
+#[test]
+fn sort_and_threads_are_remembered_per_folder() {
+    let mut app = app_with(3);
+    assert_eq!(app.list.sort.key, SortKey::Date, "by date by default");
+    let effects = key(&mut app, Char('o'));
+    let Some(Effect::SaveViews(text)) = effects.last().cloned() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(text, "INBOX arrival 0 0\n");
+    let effects = key(&mut app, Char('t'));
+    let Some(Effect::SaveViews(text)) = effects.last().cloned() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(text, "INBOX arrival 0 1\n");
+    let mut views = ViewPrefs::read_all(&text);
+    views.insert(
+        Folder::Sent,
+        ViewPrefs {
+            sort: Sort {
+                key: SortKey::Size,
+                reverse: true,
+            },
+            threads: false,
+        },
+    );
+    let again = app_with(3).with_views(views.clone());
+    assert_eq!(again.list.sort.key, SortKey::Arrival);
+    assert!(again.list.threads);
+    let mut again = again;
+    assert_eq!(again.list_of(Folder::Sent).sort.key, SortKey::Size);
+    assert!(again.list_of(Folder::Sent).sort.reverse);
+    // A line that cannot be read is left out, not an error.
+    assert_eq!(
+        ViewPrefs::read_all("INBOX bogus 0 1\nSent size 1\n").len(),
+        0
+    );
+    assert_eq!(ViewPrefs::read_all(&ViewPrefs::write_all(&views)), views);
 }

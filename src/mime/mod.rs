@@ -22,15 +22,15 @@ use crate::text::sanitize::sanitize_line;
 use header::{find, first_address, split_entity, HeaderContext, Params};
 
 /// How many text parts a `Summary` holds before the raw date.
-const PARTS: usize = 7;
+const PARTS: usize = 8;
 
 /// What the list shows for one message: compact (one allocation for all its
 /// text), owned, cheap to keep by the hundred thousand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Subject, sender, sender address, Message-ID, In-Reply-To, References,
-    /// Reply-To and, only when the date could not be read, the Date header as
-    /// written: back to back.
+    /// Reply-To, the first recipient and, only when the date could not be
+    /// read, the Date header as written: back to back.
     text: Box<str>,
     ends: [u32; PARTS],
     /// Seconds since the epoch (UTC), if the Date header could be read.
@@ -90,7 +90,7 @@ impl Summary {
             offset_minutes: date.map_or(0, |d| d.1),
             maybe_attachment,
         }
-        .with_parts([subject, from, from_address, "", "", "", ""], date_raw)
+        .with_parts([subject, from, from_address, "", "", "", "", ""], date_raw)
     }
 
     fn with_parts(mut self, parts: [&str; PARTS], date_raw: &str) -> Summary {
@@ -113,6 +113,7 @@ impl Summary {
             self.subject().to_string(),
             self.from().to_string(),
             self.from_address().to_string(),
+            self.recipient().to_string(),
         ];
         self.with_parts(
             [
@@ -123,9 +124,28 @@ impl Summary {
                 &ids.in_reply_to,
                 &ids.references,
                 &ids.reply_to,
+                &parts[3],
             ],
             &date_raw,
         )
+    }
+
+    /// The same summary with its first recipient (a name, else the address):
+    /// what Sent and Drafts show instead of the sender.
+    pub fn with_recipient(self, to: &str) -> Summary {
+        let date_raw = self.date_raw().to_string();
+        let parts: Vec<String> = (0..PARTS - 1).map(|i| self.part(i).to_string()).collect();
+        self.with_parts(
+            [
+                &parts[0], &parts[1], &parts[2], &parts[3], &parts[4], &parts[5], &parts[6], to,
+            ],
+            &date_raw,
+        )
+    }
+
+    /// The first recipient (To): a name, else the address.
+    pub fn recipient(&self) -> &str {
+        self.part(7)
     }
 
     /// Message-ID, In-Reply-To, References and Reply-To.
@@ -249,6 +269,9 @@ impl Summary {
                 .map(|m| sanitize_line(&m.address).into_owned())
                 .unwrap_or_default(),
         };
+        let recipient = find(fields, "to")
+            .and_then(|v| first_address(v, ctx))
+            .unwrap_or_default();
         Summary::new(
             &sanitize_line(
                 ctx.decode(find(fields, "subject").unwrap_or_default())
@@ -261,6 +284,7 @@ impl Summary {
             multipart_mixed,
         )
         .with_ids(&ids)
+        .with_recipient(&sanitize_line(recipient.display()))
     }
 
     /// The date for the list in local time (`%Y-%m-%d %H:%M`, or without the

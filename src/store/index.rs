@@ -97,7 +97,7 @@ pub fn now_for_index() -> i64 {
 
 const COLUMNS: &str = "uidl, folder, size, seq, subject, sender, sender_address, date, \
      date_offset, date_raw, attachment, message_id, in_reply_to, refs, reply_to, flags, \
-     file IS NOT NULL, on_server, first_seen, downloaded";
+     file IS NOT NULL, on_server, first_seen, downloaded, recipient";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let subject: Option<String> = r.get(4)?;
@@ -118,7 +118,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
                 in_reply_to: r.get(12)?,
                 references: r.get(13)?,
                 reply_to: r.get(14)?,
-            });
+            })
+            .with_recipient(&r.get::<_, String>(20)?);
             Some(Arc::new(s))
         }
         None => None,
@@ -264,6 +265,8 @@ impl Index {
         }
         if from < 3 {
             super::grams::migrate(&tx)?;
+            // What Sent and Drafts show: the first recipient.
+            tx.execute_batch("ALTER TABLE messages ADD COLUMN recipient TEXT NOT NULL DEFAULT ''")?;
             // Short words of the mail stored already: indexed again in the
             // background, as new mail is.
             tx.execute("UPDATE messages SET texted = 0 WHERE file IS NOT NULL", [])?;
@@ -421,7 +424,7 @@ impl Index {
             let mut st = tx.prepare_cached(&format!(
                 "UPDATE messages SET subject = ?2, sender = ?3, sender_address = ?4, date = ?5,
                    date_offset = ?6, date_raw = ?7, attachment = ?8, message_id = ?9,
-                   in_reply_to = ?10, refs = ?11, reply_to = ?12 WHERE uidl = ?1{only}"
+                   in_reply_to = ?10, refs = ?11, reply_to = ?12, recipient = ?13 WHERE uidl = ?1{only}"
             ))?;
             for (uidl, s) in rows {
                 st.execute(params![
@@ -437,6 +440,7 @@ impl Index {
                     s.in_reply_to(),
                     s.references(),
                     s.reply_to(),
+                    s.recipient(),
                 ])?;
             }
         }

@@ -25,6 +25,8 @@ pub(super) struct Edge {
     pub(super) config_path: Option<std::path::PathBuf>,
     /// The account's settings as the worker last took them.
     pub(super) login: std::sync::Arc<std::sync::Mutex<Option<crate::config::AccountConfig>>>,
+    /// Where the folders' sorts and threads are remembered (None: the demo).
+    pub(super) views: Option<std::sync::Arc<std::sync::Mutex<std::path::PathBuf>>>,
 }
 
 /// Sends one account's app messages back to the loop.
@@ -91,6 +93,17 @@ impl Edge {
                 let _ = self.req_tx.send(r);
             }
             Effect::Local(r) => self.local(r),
+            Effect::SaveViews(text) => {
+                if let Some(path) = self.views.clone() {
+                    tokio::task::spawn_blocking(move || {
+                        // One writer at a time, each replacing the file whole.
+                        let Ok(path) = path.lock() else { return };
+                        if let Err(e) = write_views(&path, &text) {
+                            tracing::warn!("cannot remember the folders' views: {e}");
+                        }
+                    });
+                }
+            }
             Effect::OpenHtml(html) => {
                 let tx = self.ev_tx.clone();
                 tokio::task::spawn_blocking(move || local::open_html(&html, &tx));
@@ -349,4 +362,25 @@ pub(super) async fn pipe_to(
         Some(c) => format!("exited with status {c}"),
         None => "was stopped by a signal".to_string(),
     })
+}
+
+/// The views file for an account: `$XDG_STATE_HOME/postie/views/ACCOUNT`.
+pub(super) fn views_path(account: &str) -> std::path::PathBuf {
+    crate::paths::xdg_dir("XDG_STATE_HOME", ".local/state")
+        .join("postie")
+        .join("views")
+        .join(crate::store::names::safe_component(account))
+}
+
+/// Writes the views file whole: a temporary file renamed over it.
+fn write_views(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }

@@ -115,6 +115,10 @@ pub(super) async fn start_account(
         bell: source.bell_on_new,
         config_path: source.account.is_some().then_some(config_path).flatten(),
         login: std::sync::Arc::new(std::sync::Mutex::new(source.account.clone())),
+        views: source
+            .account
+            .is_some()
+            .then(|| std::sync::Arc::new(std::sync::Mutex::new(views_path(&source.label)))),
     };
     compose::prepare_tls(&edge);
     // A panic in the worker is caught and reported, not silently ending
@@ -152,9 +156,22 @@ pub(super) async fn start_account(
         width,
         height,
     );
+    // The folders' sorts and threads as they were left (a missing or
+    // unreadable file: the defaults).
+    let views = match source.account.is_some() {
+        true => {
+            let path = views_path(&source.label);
+            tokio::task::spawn_blocking(move || std::fs::read_to_string(path).unwrap_or_default())
+                .await
+                .map(|t| crate::app::ViewPrefs::read_all(&t))
+                .unwrap_or_default()
+        }
+        false => Default::default(),
+    };
     let app = app
         .starting(source.download_dir.clone(), ra.ask_password, shown)
-        .with_trash_download_limit(trash_limit);
+        .with_trash_download_limit(trash_limit)
+        .with_views(views);
     let running = Running {
         id,
         edge,

@@ -202,14 +202,20 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         |index: usize, summary: Option<&Summary>, size: Option<u64>, marked, flags: RowFlags| {
             let unread = flags.unread;
             // Dates are formatted here, for the rows on screen only.
+            // Sent and Drafts show whom a message is to, not who wrote it.
+            let to_folder = matches!(app.folder(), Folder::Sent | Folder::Drafts);
             let (date, from, subject, attach) = match summary {
                 Some(s) => (
                     s.local_date(c.date < 16, app.zone()),
-                    s.from(),
+                    if to_folder {
+                        t!("list.to", name = s.recipient()).into_owned()
+                    } else {
+                        s.from().to_string()
+                    },
                     s.subject(),
                     s.maybe_attachment,
                 ),
-                None => (String::new(), "…", "", false),
+                None => (String::new(), "…".to_string(), "", false),
             };
             // Threads: the tree before the subject; a folded thread says what it holds.
             let threaded;
@@ -258,7 +264,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             let rest = format!(
                 " {}  {}  {}  {}",
                 fit(&sanitize_line(&date), c.date),
-                fit(&sanitize_line(from), c.from),
+                fit(&sanitize_line(&from), c.from),
                 fit(&sanitize_line(subject), c.subject),
                 fit_right(&size.map(human_size).unwrap_or_default(), c.size)
             );

@@ -13,10 +13,11 @@ use crate::mime::{Attachment, Rendered, Summary};
 use crate::sync::ListRow;
 use crate::worker::Event;
 
+/// Newest first by arrival and by date alike (the list sorts by date).
 const MESSAGES: &[(&str, &str, &str, u64, bool)] = &[
-    ("第二季度销售报告", "李明", "06-04 10:15", 6990, false),
-    ("Re: 项目进度", "孙丽", "06-10 12:30", 626, false),
-    ("Your weekly digest", "Digest", "06-07 15:00", 656, false),
+    ("第二季度销售报告", "李明", "06-14 10:15", 6990, false),
+    ("Re: 项目进度", "孙丽", "06-12 12:30", 626, false),
+    ("Your weekly digest", "Digest", "06-10 15:00", 656, false),
     (
         "报告附件：销售报告.pdf 和 数据汇总.csv，请在周五之前查收并回复意见",
         "李明",
@@ -27,11 +28,11 @@ const MESSAGES: &[(&str, &str, &str, u64, bool)] = &[
     (
         "Invoice ^[[31mOVERDUE^[[0m <U+202E>gpj.exe",
         "Mallory",
-        "06-14 11:03",
+        "06-08 11:03",
         495,
         false,
     ),
-    ("繁體中文測試郵件", "陳大文", "06-11 20:05", 363, false),
+    ("繁體中文測試郵件", "陳大文", "06-07 20:05", 363, false),
     (
         "A message with a broken Date header",
         "old-client@example.net",
@@ -537,4 +538,38 @@ fn h_shows_the_html_alternative_and_the_status_line_says_which() {
     keys(&mut a, &[Key::Char('y')]);
     let s = screen(&a);
     assert!(s.contains("https://bank.example.cn/pay"), "{s}");
+}
+
+/// Sent and Drafts show whom a message is to (`To: 王芳`), not the sender.
+#[test]
+fn sent_shows_the_recipient() {
+    let mut a = app(80, 24, MESSAGES.len());
+    let mut row = ListRow::new("s1".into(), 300);
+    row.on_server = false;
+    row.stored = true;
+    row.summary = Some(Arc::new(
+        Summary::new(
+            "复现：已发送主题",
+            "我",
+            "me@example.cn",
+            "",
+            Some((1_717_467_300, 480)),
+            false,
+        )
+        .with_recipient("王芳"),
+    ));
+    update(
+        &mut a,
+        Msg::Worker(Event::FolderLoaded {
+            folder: crate::store::Folder::Sent,
+            rows: vec![row],
+        }),
+    );
+    keys(&mut a, &[Key::Tab]);
+    let s = screen(&a);
+    assert!(
+        s.contains("To: 王芳") && s.contains("复现：已发送主题"),
+        "{s}"
+    );
+    assert!(!s.contains("我  "), "{s}");
 }
