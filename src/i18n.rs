@@ -113,9 +113,14 @@ pub fn text_in(lang: Language, key: &str) -> Cow<'static, str> {
 /// A message with its `%{fields}` filled, for code outside this crate (the
 /// binary), where `t!` cannot reach the catalog.
 pub fn fill(key: &str, fields: &[(&str, String)]) -> String {
+    fill_in(current(), key, fields)
+}
+
+/// `fill` in a given language.
+pub fn fill_in(lang: Language, key: &str, fields: &[(&str, String)]) -> String {
     let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
     let values: Vec<String> = fields.iter().map(|(_, v)| v.clone()).collect();
-    rust_i18n::replace_patterns(&text(key), &names, &values)
+    rust_i18n::replace_patterns(&text_in(lang, key), &names, &values)
 }
 
 /// A message about `n` things: `KEY.one` when n is 1, else `KEY.other`, with
@@ -168,6 +173,22 @@ where
     Tz::Offset: std::fmt::Display,
 {
     long_date_in(current(), d)
+}
+
+/// The date in a Chinese reply's attribution line: `2024年12月2日 周一 10:05`.
+pub fn attribution_date<Tz: chrono::TimeZone>(d: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    use chrono::Datelike;
+    format!(
+        "{}年{}月{}日 {} {}",
+        d.year(),
+        d.month(),
+        d.day(),
+        weekday_zh(d),
+        d.format("%H:%M")
+    )
 }
 
 fn long_date_in<Tz: chrono::TimeZone>(lang: Language, d: &chrono::DateTime<Tz>) -> String

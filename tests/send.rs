@@ -505,13 +505,19 @@ fn in_reply_to_and_a_prepared_draft() {
             .trim()
             .to_string()
     };
-    // --in-reply-to: threading, one Re:, Reply-To as the recipient, the HTML quoted as text.
-    let run = postie_with_stdin(
+    // --in-reply-to: threading, one Re:, Reply-To as the recipient; sent
+    // from Shanghai, Date carries +0800 (the sender's offset, not UTC).
+    let run = common::postie_with_env(
         home.path(),
         &config,
         Some(&pw),
         &["send", "--in-reply-to", &uidl],
         Some("好的。\n".as_bytes()),
+        &[
+            ("TZ", "Asia/Shanghai"),
+            ("LANG", "zh_CN.UTF-8"),
+            ("LC_ALL", ""),
+        ],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
     let got = s.received();
@@ -522,6 +528,21 @@ fn in_reply_to_and_a_prepared_draft() {
     let r = postie::mime::Rendered::from_message(&got[0].bytes, &Default::default());
     assert_eq!(r.subject, "Re: 项目进度");
     assert!(r.body.starts_with("好的。"), "{}", r.body);
+    // Python's email reads the Date's offset.
+    let eml = home.path().join("reply.eml");
+    std::fs::write(&eml, &got[0].bytes).unwrap();
+    let py = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import email, email.policy, sys\n\
+             m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n\
+             print(m['date'].datetime.utcoffset().total_seconds())",
+        ])
+        .arg(&eml)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&py.stdout);
+    assert!(out.starts_with("28800.0\n"), "Date in +0800: {out}");
     let list = postie_in(
         home.path(),
         &config,

@@ -79,6 +79,7 @@ pub fn identity(
     Ok(crate::send::compose::Identity {
         from,
         mine,
+        attribution: account.attribution.clone(),
         signature,
     })
 }

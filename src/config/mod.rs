@@ -148,6 +148,10 @@ pub struct AccountConfig {
     pub name: Option<String>,
     pub signature: Option<String>,
     pub signature_file: Option<PathBuf>,
+    /// The line over a quoted original: strftime for its date, `{name}` for
+    /// its sender (default: the language's, `张伟 于 2024年12月2日 周一
+    /// 10:05 写道：`).
+    pub attribution: Option<String>,
     /// Other addresses that are the user's (left out of reply-all).
     #[serde(default)]
     pub alternates: Vec<String>,
@@ -395,6 +399,14 @@ impl AccountConfig {
             if parse_size(m).is_none_or(|n| n == 0) {
                 return Err(invalid(format!(
                     "max_message_size {m:?} is not a size like \"1G\""
+                )));
+            }
+        }
+        if let Some(a) = &self.attribution {
+            use chrono::format::{Item, StrftimeItems};
+            if StrftimeItems::new(a).any(|i| matches!(i, Item::Error)) {
+                return Err(invalid(format!(
+                    "attribution {a:?} is not strftime (%a %d %b %Y %H:%M …) with {{name}}"
                 )));
             }
         }

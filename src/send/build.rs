@@ -147,9 +147,42 @@ pub fn build(
     .map_err(|e| BuildError(format!("cannot build the message: {e}")))?;
     Ok(Built {
         envelope: message.envelope().clone(),
-        bytes: message.formatted(),
+        bytes: local_date(message.formatted(), date),
         message_id,
     })
+}
+
+/// The Date header in the sender's own offset (`+0800` in Shanghai), as
+/// mail programs write it: lettre writes UTC (`+0000`), which readers then
+/// show as the wrong local time in the attribution of a reply.
+fn local_date(mut bytes: Vec<u8>, date: SystemTime) -> Vec<u8> {
+    let local: chrono::DateTime<chrono::Local> = date.into();
+    let line = format!("Date: {}\r\n", local.to_rfc2822());
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(bytes.len(), |p| p + 2);
+    let mut at = 0;
+    while at < head_end {
+        let end = bytes[at..head_end]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(head_end, |p| at + p + 2);
+        if bytes[at..end].len() >= 5 && bytes[at..at + 5].eq_ignore_ascii_case(b"date:") {
+            // A folded Date (it is not) would continue on lines starting with space.
+            let mut stop = end;
+            while stop < head_end && matches!(bytes[stop], b' ' | b'\t') {
+                stop = bytes[stop..head_end]
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .map_or(head_end, |p| stop + p + 2);
+            }
+            bytes.splice(at..stop, line.into_bytes());
+            return bytes;
+        }
+        at = end;
+    }
+    bytes
 }
 
 /// The body with `-- ` and the signature under it, unless it is there already.

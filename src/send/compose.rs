@@ -26,6 +26,8 @@ pub struct Identity {
     /// The user's own addresses (lower case): email, user, alternates.
     pub mine: Vec<String>,
     pub signature: Option<String>,
+    /// The account's `attribution` (strftime, `{name}`), if set.
+    pub attribution: Option<String>,
 }
 
 /// What answering a message needs from it.
@@ -115,7 +117,9 @@ pub fn new_draft(
             } else {
                 from.name.as_str()
             };
-            d.body = format!("\n\n{}{sig}", reply::quote(&r.date, name, &r.body));
+            let date = r.summary.as_ref().and_then(|s| s.date());
+            let line = reply::attribution(identity.attribution.as_deref(), name, date, &r.date);
+            d.body = format!("\n\n{}{sig}", reply::quote(&line, &r.body));
         }
         ComposeKind::Forward => {
             d.subject = reply::forward_subject(&r.subject);
@@ -172,6 +176,7 @@ mod tests {
             from: "我 <me@example.cn>".into(),
             mine: vec!["me@example.cn".into(), "me@old.example.cn".into()],
             signature: Some("王小明".into()),
+            attribution: None,
         }
     }
 

@@ -62,10 +62,59 @@ pub fn recipients(
     (primary, copy)
 }
 
-/// The body of a reply: `On DATE, NAME wrote:` and each line of the
+/// The line over a quoted original. `template` (the account's
+/// `attribution`) is strftime for the original's date, with `{name}` for
+/// its sender; without one (or when the date cannot be read), the words of
+/// the language in use: `On DATE, NAME wrote:`, `张伟 于 2024年12月2日 周一
+/// 10:05 写道：`.
+pub fn attribution(
+    template: Option<&str>,
+    name: &str,
+    date: Option<chrono::DateTime<chrono::FixedOffset>>,
+    raw_date: &str,
+) -> String {
+    attribution_in(crate::i18n::current(), template, name, date, raw_date)
+}
+
+fn attribution_in(
+    lang: crate::i18n::Language,
+    template: Option<&str>,
+    name: &str,
+    date: Option<chrono::DateTime<chrono::FixedOffset>>,
+    raw_date: &str,
+) -> String {
+    if let (Some(t), Some(d)) = (template, date) {
+        if let Some(line) = strftime(t, &d) {
+            return line.replace("{name}", name);
+        }
+    }
+    let date = match (lang, date) {
+        (crate::i18n::Language::ZhCn, Some(d)) => crate::i18n::attribution_date(&d),
+        _ => raw_date.to_string(),
+    };
+    crate::i18n::fill_in(
+        lang,
+        "compose.attribution",
+        &[("name", name.to_string()), ("date", date)],
+    )
+}
+
+/// `template` formatted with `d`, or None when it is not valid strftime.
+pub fn strftime(template: &str, d: &chrono::DateTime<chrono::FixedOffset>) -> Option<String> {
+    use chrono::format::{Item, StrftimeItems};
+    use std::fmt::Write as _;
+    if StrftimeItems::new(template).any(|i| matches!(i, Item::Error)) {
+        return None;
+    }
+    let mut out = String::new();
+    write!(out, "{}", d.format(template)).ok()?;
+    Some(out)
+}
+
+/// The body of a reply: the attribution line and each line of the
 /// original's text prefixed `> ` (`>` alone on an empty line).
-pub fn quote(date: &str, name: &str, text: &str) -> String {
-    let mut out = format!("On {date}, {name} wrote:\n");
+pub fn quote(attribution: &str, text: &str) -> String {
+    let mut out = format!("{attribution}\n");
     for line in text.lines() {
         if line.is_empty() {
             out.push_str(">\n");
@@ -162,11 +211,59 @@ mod tests {
     #[test]
     fn quoting_and_references() {
         assert_eq!(
-            quote("Tue, 4 Jun 2024", "李明", "您好！\n\n> earlier\n附件"),
+            quote(
+                &attribution(None, "李明", None, "Tue, 4 Jun 2024"),
+                "您好！\n\n> earlier\n附件"
+            ),
             "On Tue, 4 Jun 2024, 李明 wrote:\n> 您好！\n>\n>> earlier\n> 附件\n"
         );
         assert_eq!(references("<a@x> <b@x>", "", "<c@x>"), "<a@x> <b@x> <c@x>");
         assert_eq!(references("", "<b@x>", "<c@x>"), "<b@x> <c@x>");
         assert_eq!(references("", "", "<c@x>"), "<c@x>");
+    }
+
+    #[test]
+    fn the_attribution_follows_the_language_and_the_template() {
+        use crate::i18n::Language;
+        let d = chrono::DateTime::parse_from_rfc2822("Mon, 2 Dec 2024 10:05:00 +0800").ok();
+        assert_eq!(
+            attribution_in(
+                Language::ZhCn,
+                None,
+                "张伟",
+                d,
+                "Mon, 2 Dec 2024 10:05:00 +0800"
+            ),
+            "张伟 于 2024年12月2日 周一 10:05 写道："
+        );
+        assert_eq!(
+            attribution_in(
+                Language::En,
+                None,
+                "张伟",
+                d,
+                "Mon, 2 Dec 2024 10:05:00 +0800"
+            ),
+            "On Mon, 2 Dec 2024 10:05:00 +0800, 张伟 wrote:"
+        );
+        assert_eq!(
+            attribution_in(
+                Language::En,
+                Some("%Y-%m-%d %H:%M，{name} 写道："),
+                "张伟",
+                d,
+                ""
+            ),
+            "2024-12-02 10:05，张伟 写道："
+        );
+        // A template that is not strftime, or no readable date: the default.
+        assert_eq!(
+            attribution_in(Language::En, Some("%Q {name}"), "张伟", d, "raw"),
+            "On raw, 张伟 wrote:"
+        );
+        assert_eq!(
+            attribution_in(Language::ZhCn, None, "张伟", None, "someday"),
+            "张伟 于 someday 写道："
+        );
     }
 }

@@ -11,6 +11,7 @@ pub(super) fn demo_sending() -> compose::Sending {
             from: "You <you@postie.demo>".into(),
             mine: vec!["you@postie.demo".into()],
             signature: None,
+            attribution: None,
         },
         Err(t!("demo.cannot_send").into()),
     ))

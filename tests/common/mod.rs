@@ -187,6 +187,18 @@ pub fn postie_with_stdin(
     args: &[&str],
     stdin: Option<&[u8]>,
 ) -> Run {
+    postie_with_env(dir, config, password, args, stdin, &[])
+}
+
+/// Like `postie_with_stdin`, with more environment variables (TZ, LANG).
+pub fn postie_with_env(
+    dir: &Path,
+    config: &str,
+    password: Option<&str>,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    env: &[(&str, &str)],
+) -> Run {
     let path: PathBuf = dir.join("config.toml");
     std::fs::write(&path, config).expect("write config");
     #[cfg(unix)]
@@ -201,6 +213,7 @@ pub fn postie_with_stdin(
         .env("XDG_CACHE_HOME", dir.join("cache"))
         .env("XDG_STATE_HOME", dir.join("state"))
         .env("XDG_DATA_HOME", dir.join("data"))
+        .envs(env.iter().copied())
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
