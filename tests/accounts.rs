@@ -26,6 +26,7 @@ fn users() -> Vec<User> {
         User::new("fetch_b", three()),
         User::new("empty_pw", three()),
         User::new("fixpw", five()),
+        User::new("nosmtp", three()),
     ]
 }
 
@@ -296,6 +297,28 @@ fn r_reads_the_config_again_after_the_password_is_fixed() {
     t.keys(&["Escape"]);
     t.keys(&["R"]);
     t.wait_for("5 messages", 20);
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0", 10);
+}
+
+/// Without an SMTP table, c (and r, a, f) say at once how to add one,
+/// instead of opening the editor for a message that cannot be sent.
+#[test]
+fn compose_without_smtp_says_so_before_the_editor() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let t = reader(
+        &account(d, "mine", "nosmtp", Some(&d.password("nosmtp")), ""),
+        home.path(),
+        100,
+    );
+    t.wait_for("3 messages", 20);
+    t.keys(&["c"]);
+    let screen = t.wait_for("no [accounts.mine.smtp] table", 10);
+    assert!(
+        screen.contains("Message number 2"),
+        "still the list: {screen}"
+    );
     t.keys(&["q"]);
     t.wait_for("EXITED:0", 10);
 }

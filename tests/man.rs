@@ -237,3 +237,22 @@ fn shipped_completions_match_the_clap_definition() {
         "stale in assets/completions: {stale:?}; run POSTIE_UPDATE_MAN=1 cargo test --test man"
     );
 }
+
+/// Every option of every command says what it does in `--help` (and so in
+/// its man page): none is a bare flag name.
+#[test]
+fn every_option_is_described() {
+    let cmd = postie::cli::args::command();
+    let mut bare = Vec::new();
+    for sub in std::iter::once(&cmd).chain(cmd.get_subcommands()) {
+        for arg in sub.get_arguments() {
+            if arg.is_hide_set() || arg.get_id() == "help" || arg.get_id() == "version" {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                bare.push(format!("{} --{}", sub.get_name(), arg.get_id()));
+            }
+        }
+    }
+    assert!(bare.is_empty(), "options without a description: {bare:?}");
+}

@@ -275,7 +275,7 @@ fn y_copies_a_link_with_osc_52_and_pipe_sends_the_raw_message() {
         t.keys(&["j"]);
     }
     t.keys(&["Enter"]);
-    t.wait_for("copied to your clipboard", 5);
+    t.wait_for("sent to your clipboard with OSC 52", 5);
     let start = std::time::Instant::now();
     while !t
         .tmux_command(&["show-buffer"])

@@ -311,6 +311,20 @@ fn failures_keep_the_draft_and_say_why() {
         "{draft}"
     );
     assert_eq!(s.received().len(), 1);
+
+    // An address that cannot be sent to: refused before a draft is written.
+    let home = tempfile::tempdir().unwrap();
+    let run = postie_with_stdin(
+        home.path(),
+        &account(&d, &ok),
+        Some(&d.password("li")),
+        &["send", "--to", "bob@", "--subject", "季度报告"],
+        Some(BODY.as_bytes()),
+    );
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("bob@"), "{}", run.stderr);
+    assert!(store(home.path(), "Drafts").is_empty(), "no draft written");
+    assert_eq!(s.received().len(), 1);
 }
 
 /// A scripted SMTP server for what aiosmtpd does not do: it answers from

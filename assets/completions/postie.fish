@@ -60,9 +60,9 @@ complete -c postie -n "__fish_postie_using_subcommand fetch" -l quiet -d 'Print 
 complete -c postie -n "__fish_postie_using_subcommand fetch" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
 complete -c postie -n "__fish_postie_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c postie -n "__fish_postie_using_subcommand send" -l to -d 'Recipient (repeatable; `Name <addr>` or addr)' -r
-complete -c postie -n "__fish_postie_using_subcommand send" -l cc -r
+complete -c postie -n "__fish_postie_using_subcommand send" -l cc -d 'Copy to (repeatable; `Name <addr>` or addr)' -r
 complete -c postie -n "__fish_postie_using_subcommand send" -l bcc -d 'Blind copy: in the envelope only, never in the message or its Sent copy' -r
-complete -c postie -n "__fish_postie_using_subcommand send" -l subject -r
+complete -c postie -n "__fish_postie_using_subcommand send" -l subject -d 'The subject (UTF-8; Chinese is encoded for you)' -r
 complete -c postie -n "__fish_postie_using_subcommand send" -l attach -d 'A file to attach (repeatable)' -r -F
 complete -c postie -n "__fish_postie_using_subcommand send" -l in-reply-to -d 'Answer this message (by UIDL): threading headers, `Re:` subject, its sender as To by default' -r
 complete -c postie -n "__fish_postie_using_subcommand send" -l draft -d 'Send a prepared message file (header lines, a blank line, the body) instead of stdin' -r -F

@@ -133,6 +133,10 @@ impl App {
                     });
                     return vec![];
                 }
+                if c.view.draft.subject.trim().is_empty() {
+                    self.popup = Some(Popup::ConfirmNoSubject);
+                    return vec![];
+                }
                 self.send_now()
             }
             Key::Char('e') => vec![Effect::Compose(ComposeRequest::Edit { id, comment: None })],
@@ -187,7 +191,7 @@ impl App {
                 let id = self.compose.take().map(|c| c.view.id)?;
                 Some(vec![Effect::Compose(ComposeRequest::Discard { id })])
             }
-            Popup::ConfirmResend { .. } => {
+            Popup::ConfirmResend { .. } | Popup::ConfirmNoSubject => {
                 self.popup = None;
                 self.compose.as_ref()?;
                 Some(if yes { self.send_now() } else { vec![] })

@@ -85,6 +85,8 @@ pub enum Popup {
     ConfirmAbandon,
     /// `y` on a draft whose earlier send may have reached the server.
     ConfirmResend { status: String },
+    /// Sending a message without a subject: asked first.
+    ConfirmNoSubject,
     /// The open message's links and addresses (`y`), one selected.
     Links { items: Vec<String>, selected: usize },
     /// `c` with drafts waiting: (id, subject), one selected.

@@ -196,7 +196,10 @@ impl App {
                 vec![]
             }
             // Answered by compose_popup_key before this is reached.
-            Popup::ConfirmAbandon | Popup::ConfirmResend { .. } | Popup::ContinueDraft { .. } => {
+            Popup::ConfirmAbandon
+            | Popup::ConfirmResend { .. }
+            | Popup::ConfirmNoSubject
+            | Popup::ContinueDraft { .. } => {
                 self.popup = None;
                 vec![]
             }

@@ -779,6 +779,30 @@ mod composing {
     }
 
     #[test]
+    fn a_message_without_a_subject_is_sent_only_after_asking() {
+        let mut app = app_with(1);
+        let mut v = view(" Ld1", "");
+        v.draft.subject = "  ".into();
+        update(
+            &mut app,
+            ce(ComposeEvent::Ready {
+                view: v,
+                changed: true,
+                continued: false,
+            }),
+        );
+        assert!(key(&mut app, Char('y')).is_empty());
+        assert_eq!(app.popup, Some(Popup::ConfirmNoSubject));
+        assert!(key(&mut app, Char('n')).is_empty());
+        assert!(app.popup.is_none() && !app.compose.as_ref().unwrap().sending);
+        key(&mut app, Char('y'));
+        assert_eq!(
+            key(&mut app, Char('y')),
+            vec![Effect::Compose(ComposeRequest::Send { id: " Ld1".into() })]
+        );
+    }
+
+    #[test]
     fn abandoning_asks_when_something_would_be_lost() {
         let mut app = app_with(1);
         ready(&mut app, " Ld1", "", true);

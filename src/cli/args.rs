@@ -104,11 +104,13 @@ pub struct SendOpts {
     /// Recipient (repeatable; `Name <addr>` or addr)
     #[arg(long, value_name = "ADDR", required_unless_present_any = ["draft", "in_reply_to"])]
     pub to: Vec<String>,
+    /// Copy to (repeatable; `Name <addr>` or addr)
     #[arg(long, value_name = "ADDR")]
     pub cc: Vec<String>,
     /// Blind copy: in the envelope only, never in the message or its Sent copy
     #[arg(long, value_name = "ADDR")]
     pub bcc: Vec<String>,
+    /// The subject (UTF-8; Chinese is encoded for you)
     #[arg(long, value_name = "TEXT", required_unless_present_any = ["draft", "in_reply_to"])]
     pub subject: Option<String>,
     /// A file to attach (repeatable)

@@ -159,6 +159,9 @@ async fn send_with(
     if draft.subject.trim().is_empty() && a.draft.is_none() {
         return Err(anyhow!("give --subject (or --in-reply-to UIDL)"));
     }
+    // Addresses that cannot be sent to are refused before anything is
+    // written: a draft of them would only have to be thrown away.
+    crate::send::build::check(&draft).map_err(|e| anyhow!("{e}"))?;
     // In Drafts before anything goes out: a failure or a crash loses nothing.
     let text = draft.render();
     let (id, path) = store

@@ -125,6 +125,17 @@ impl Edge {
                 work.pipes.push((i, (Piped::Message(uidl), command)))
             }
             Effect::Clipboard(text) => copy_to_clipboard(&text),
+            // Without an SMTP table nothing can be sent: said at once, not
+            // after the editor (r, a, f, c).
+            Effect::Compose(crate::send::ComposeRequest::Start { .. })
+                if self.account.as_ref().is_some_and(|(_, a)| a.smtp.is_none()) =>
+            {
+                let name = self.account.as_ref().map_or("", |(n, _)| n.as_str());
+                let _ = self.ev_tx.send(Event::Failed(Failure::new(
+                    ErrorClass::Local,
+                    t!("config.no_smtp", name = name).into_owned(),
+                )));
+            }
             Effect::Compose(
                 r @ (crate::send::ComposeRequest::Start { .. }
                 | crate::send::ComposeRequest::Edit { .. }),

@@ -215,6 +215,22 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             ],
             56,
         ),
+        Popup::ConfirmNoSubject => {
+            let w = 60u16.min(area.width);
+            let inner = (w as usize).saturating_sub(4).max(10);
+            let mut lines = vec![Line::from("")];
+            for l in wrap(&t!("popup.no_subject.question"), inner) {
+                lines.push(Line::from(Span::styled(
+                    format!(" {l}"),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+            }
+            lines.push(Line::from(""));
+            for l in wrap(&t!("popup.no_subject.advice"), inner) {
+                lines.push(Line::from(format!(" {l}")));
+            }
+            (format!(" {} ", t!("popup.no_subject.title")), lines, w)
+        }
         Popup::ConfirmResend { status } => {
             let w = 70u16.min(area.width);
             let inner = (w as usize).saturating_sub(4).max(10);
