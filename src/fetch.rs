@@ -50,12 +50,27 @@ pub struct Report {
 
 impl Report {
     pub fn line(&self) -> String {
+        let size = crate::text::human_size(self.bytes);
+        // More downloaded than new: the rest were known (listed, seen) but
+        // not stored yet; said, so that "0 new, 22 downloaded" is not a puzzle.
+        if self.downloaded > self.new {
+            return t!(
+                "fetch.report_earlier",
+                account = self.account,
+                new = self.new,
+                downloaded = self.downloaded,
+                earlier = self.downloaded - self.new,
+                size = size,
+                deleted = self.deleted
+            )
+            .into_owned();
+        }
         t!(
             "fetch.report",
             account = self.account,
             new = self.new,
             downloaded = self.downloaded,
-            size = crate::text::human_size(self.bytes),
+            size = size,
             deleted = self.deleted
         )
         .into_owned()
@@ -422,4 +437,43 @@ pub async fn fetch_into(
             .await??;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_says_what_was_downloaded_besides_new_mail() {
+        let r = Report {
+            account: "qq".into(),
+            new: 0,
+            downloaded: 22,
+            bytes: 2048,
+            deleted: 0,
+        };
+        assert_eq!(
+            crate::i18n::fill_in(
+                crate::i18n::Language::En,
+                "fetch.report_earlier",
+                &[
+                    ("account", "qq".into()),
+                    ("new", "0".into()),
+                    ("downloaded", "22".into()),
+                    ("earlier", "22".into()),
+                    ("size", "2.0K".into()),
+                    ("deleted", "0".into()),
+                ]
+            ),
+            "qq: 0 new, 22 downloaded (22 of them earlier messages not stored yet; 2.0K), 0 deleted from server"
+        );
+        // The line itself (in the language in use) names the earlier ones.
+        assert!(r.line().contains("22"), "{}", r.line());
+        let plain = Report {
+            new: 3,
+            downloaded: 3,
+            ..r
+        };
+        assert!(!plain.line().contains("earlier") && !plain.line().contains("以前"));
+    }
 }

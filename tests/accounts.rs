@@ -200,8 +200,14 @@ fn new_mail_shows_up_by_itself_and_a_pending_mark_is_kept() {
 fn fetch_all_downloads_every_account_and_list_reads_each() {
     let Some(d) = dovecot() else { return };
     let home = tempfile::tempdir().unwrap();
+    // A third account whose server is not there: it fails, the others not.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = format!(
-        "{}\n{}",
+        "{}\n{}\n[accounts.third]\nhost = \"127.0.0.1\"\nport = {closed}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nconnect_timeout = 3\n",
         account(d, "first", "fetch_a", None, ""),
         account(d, "second", "fetch_b", None, "")
     );
@@ -226,14 +232,23 @@ fn fetch_all_downloads_every_account_and_list_reads_each() {
         )
     };
     let (code, out, err) = run(&["fetch", "--all", "--json"]);
-    assert_eq!(code, Some(0), "{err}");
+    // The unreachable one makes the run temporary (75: cron tries again).
+    assert_eq!(code, Some(75), "{err}");
     let reports: serde_json::Value = serde_json::from_str(&out).unwrap();
     let reports = reports.as_array().unwrap();
-    assert_eq!(reports.len(), 2, "{out}");
+    assert_eq!(reports.len(), 3, "{out}");
     assert_eq!(reports[0]["account"], "first");
     assert_eq!(reports[0]["downloaded"], 5);
     assert_eq!(reports[1]["account"], "second");
     assert_eq!(reports[1]["downloaded"], 3);
+    assert_eq!(reports[2]["account"], "third");
+    assert_eq!(reports[2]["temporary"], true);
+    assert!(
+        reports[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot connect")),
+        "{out}"
+    );
     let (code, out, err) = run(&["list", "--offline", "--json", "--account", "second"]);
     assert_eq!(code, Some(0), "{err}");
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();

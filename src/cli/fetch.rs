@@ -45,18 +45,25 @@ pub async fn run(args: &SourceArgs, all: bool, json: bool, quiet: bool) -> u8 {
     } else {
         futures_util::future::join_all(each.iter().map(|one| fetch_account(one, false))).await
     };
-    for result in results {
+    for (result, one) in results.into_iter().zip(&each) {
         match result {
             Ok(r) => {
                 if !json && !quiet && r.something_happened() {
                     println!("{}", crate::text::sanitize::sanitize_line(&r.line()));
                 }
-                reports.push(r);
+                reports.push(serde_json::to_value(&r).unwrap_or_default());
             }
             Err(f) => {
                 let msg = format!("{:#}", f.error);
                 eprintln!("postie: {}", crate::text::sanitize::sanitize_line(&msg));
                 let code = f.class.exit_code();
+                // A failed account is in the JSON too, with why and how it
+                // failed (a script sees it, not an empty array).
+                reports.push(serde_json::json!({
+                    "account": one.account.clone(),
+                    "error": crate::text::sanitize::sanitize_line(&msg),
+                    "temporary": code == 75,
+                }));
                 // The worst outcome decides: 1 over 75 over 0.
                 status = match (status, code) {
                     (1, _) | (_, 1) => 1,
