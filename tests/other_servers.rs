@@ -488,3 +488,49 @@ async fn with_mail_stored_list_shows_it_and_says_why_the_server_did_not() {
         );
     }
 }
+
+/// The numbers `list` printed stay handles: offline, `show N` reads the
+/// stored copy of what was N, and `search` prints the number for messages
+/// on the server (not `-`).
+#[tokio::test]
+async fn numbers_list_printed_work_offline_and_in_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let (port, _log) = serve(Kind::Courier).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (listed, fetched, shown, missing, found) = tokio::task::spawn_blocking(move || {
+        let listed = postie_at(&path, port, None, &["list"]);
+        let fetched = postie_at(&path, port, None, &["fetch"]);
+        let shown = postie_at(&path, closed, None, &["show", "1"]);
+        let missing = postie_at(&path, closed, None, &["show", "7"]);
+        let found = postie_at(&path, closed, None, &["search", "plain"]);
+        (listed, fetched, shown, missing, found)
+    })
+    .await
+    .unwrap();
+    assert_eq!(listed.0, Some(0), "{listed:?}");
+    assert_eq!(fetched.0, Some(0), "{fetched:?}");
+    assert_eq!(shown.0, Some(0), "{shown:?}");
+    assert!(shown.1.contains("Subject: plain ascii"), "{shown:?}");
+    assert!(shown.2.contains("as list numbered it last"), "{shown:?}");
+    // A number list never printed: the server's absence is the answer (75).
+    assert_eq!(missing.0, Some(75), "{missing:?}");
+    assert_eq!(found.0, Some(0), "{found:?}");
+    assert!(found.1.trim_start().starts_with("1 "), "{found:?}");
+    // list --offline with nothing kept: said, not a silent empty list.
+    let fresh = tempfile::tempdir().unwrap();
+    let path = fresh.path().to_path_buf();
+    let empty =
+        tokio::task::spawn_blocking(move || postie_at(&path, closed, None, &["list", "--offline"]))
+            .await
+            .unwrap();
+    assert_eq!(empty.0, Some(0), "{empty:?}");
+    assert!(
+        empty.2.contains("nothing of t is kept here yet"),
+        "{empty:?}"
+    );
+}

@@ -186,12 +186,32 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
     let store = cli_store(&source).await;
     let mut session = None;
     let rows: Vec<ListRow> = if offline {
-        local_only(store.as_ref()).await?
+        let rows = local_only(store.as_ref()).await?;
+        if rows.is_empty() {
+            eprintln!(
+                "postie: {}",
+                t!("out.nothing_stored", account = source.label)
+            );
+        }
+        rows
     } else {
         match sync_listing(&source, store.as_ref()).await {
             Ok((rows, client)) => {
                 // QUIT after printing: what was fetched is never lost to it.
                 session = Some(client);
+                // The numbers printed stay handles offline (`show N`) and
+                // for `search`.
+                let numbering: Vec<(u32, String)> = rows
+                    .iter()
+                    .filter_map(|r| Some((r.number?, r.uidl.durable()?.to_string())))
+                    .collect();
+                let label = source.label.clone();
+                let saved =
+                    tokio::task::spawn_blocking(move || super::numbers::save(&label, &numbering))
+                        .await;
+                if let Ok(Err(e)) = saved {
+                    tracing::warn!("cannot keep the numbering list printed: {e}");
+                }
                 rows
             }
             Err(e) if e.class() == ErrorClass::Temporary => {
@@ -273,9 +293,25 @@ pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()
         )
         .await??;
     store.close(STORE_CLOSE).await;
+    // A message on the server carries the number `list` printed for it last
+    // (`show N` takes it, online or not); one kept only here has none.
+    let label = source.label.clone();
+    let by_uidl: std::collections::HashMap<String, u32> =
+        tokio::task::spawn_blocking(move || super::numbers::load(&label))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(n, u)| (u, n))
+            .collect();
     let rows: Vec<ListedMessage> = found
         .iter()
-        .map(|r| ListedMessage::new(&ListRow::from_store(r)))
+        .map(|r| {
+            let mut row = ListRow::from_store(r);
+            if r.on_server {
+                row.number = by_uidl.get(r.uidl.as_str()).copied();
+            }
+            ListedMessage::new(&row)
+        })
         .collect();
     if rows.is_empty() {
         // Like grep: nothing found is exit 1, said on stderr (and `[]` for

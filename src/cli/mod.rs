@@ -6,6 +6,7 @@
 pub mod args;
 mod fetch;
 mod list;
+pub mod numbers;
 pub mod send;
 mod show;
 

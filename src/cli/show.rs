@@ -167,7 +167,33 @@ async fn message_bytes_with(
             }
         }
     }
-    let (mut client, index) = Client::open(&source.client).await?;
+    let (mut client, index) = match Client::open(&source.client).await {
+        Ok(opened) => opened,
+        // The server cannot be reached: a number `list` printed is still a
+        // way to the stored copy of that message.
+        Err(e) if crate::error::Classify::class(&e) == crate::error::ErrorClass::Temporary => {
+            let Selector::Number(n) = which else {
+                return Err(e.into());
+            };
+            let label = source.label.clone();
+            let numbers = tokio::task::spawn_blocking(move || super::numbers::load(&label))
+                .await
+                .unwrap_or_default();
+            let Some(u) = numbers.get(n).cloned() else {
+                return Err(e.into());
+            };
+            if stored_path(Uidl::from(u.as_str())).await.is_some() {
+                if let Some(path) = mark_seen(Uidl::from(u.as_str())).await {
+                    let why = crate::text::sanitize::sanitize_line(&e.to_string()).into_owned();
+                    eprintln!("postie: {}", t!("out.offline_number", n = n, why = why));
+                    return Ok(Bytes::File(path));
+                }
+            }
+            let said = t!("out.number_not_stored", n = n).into_owned();
+            return Err(anyhow::Error::new(e).context(said));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let id = sync::identify(index);
     let count = id.messages.len();
     let message = match which {
