@@ -40,6 +40,8 @@ else:
     to = open(os.path.join(os.path.dirname(log), 'to')).read().strip() if os.path.exists(os.path.join(os.path.dirname(log), 'to')) else 'li@example.cn'
     lines = head.split('\n')
     lines = [('To: ' + to) if l.strip() == 'To:' else l for l in lines]
+    # A new message gets a subject too (postie asks before sending one without).
+    lines = [('Subject: 周报') if l.strip() == 'Subject:' else l for l in lines]
     head = '\n'.join(lines)
     body = '好的，收到。\n' + body
 open(path, 'w', encoding='utf-8').write(head + sep + body)
@@ -69,12 +71,13 @@ fn messages() -> Vec<Vec<u8>> {
         b64("项目进度如下：\n第一阶段已完成。\n")
     );
     let huifu = format!(
-        "From: {} <qian@example.cn>\r\nTo: li@example.cn\r\nSubject: {}\r\nDate: Tue, 1 Dec 2026 11:00:00 +0800\r\nMessage-ID: <h1@example.cn>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+        "From: {} <qian@example.cn>\r\nTo: li@example.cn\r\nSubject: {}\r\nDate: Tue, 1 Dec 2026 09:30:00 +0800\r\nMessage-ID: <h1@example.cn>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
         utf8_subject("钱七"),
         utf8_subject("回复：项目进度"),
         b64("收到，谢谢。\n")
     );
-    // Oldest first: message 1 is the forward's, 3 (on top) the reply-all's.
+    // Oldest first, by arrival and by date alike: message 1 is the
+    // forward's, 3 (on top) the reply-all's.
     vec![
         forward.into_bytes(),
         huifu.into_bytes(),
