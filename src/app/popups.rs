@@ -191,7 +191,8 @@ impl App {
                     scroll.saturating_sub(1)
                 };
                 self.popup = Some(Popup::Help {
-                    scroll: scroll.min(keymap::BINDINGS.len()),
+                    // The drawing stops at the last line; this only bounds the count.
+                    scroll: scroll.min(keymap::BINDINGS.len() * 4),
                 });
                 vec![]
             }

@@ -145,9 +145,10 @@ fn number_text(r: &ListedMessage) -> String {
 }
 
 /// The text table: `NUMBER  DATE  FROM  SUBJECT  SIZE`, aligned by display width.
-pub fn format_listing(rows: &[ListedMessage]) -> String {
-    const FROM_MAX: usize = 24;
-    const SUBJECT_MAX: usize = 60;
+/// The rows as aligned text. `width`: the terminal's, when stdout is one
+/// (the subject, then the sender, give way so a row fits); None for a pipe,
+/// which gets every sender and subject whole.
+pub fn format_listing(rows: &[ListedMessage], width_limit: Option<usize>) -> String {
     let num_w = rows.iter().map(|r| number_text(r).len()).max().unwrap_or(1);
     let date_w = rows
         .iter()
@@ -155,18 +156,15 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
         .max()
         .unwrap_or(0)
         .max(16);
-    let from_w = rows
-        .iter()
-        .map(|r| width(&r.from))
-        .max()
-        .unwrap_or(0)
-        .min(FROM_MAX);
-    let subj_w = rows
-        .iter()
-        .map(|r| width(&r.subject))
-        .max()
-        .unwrap_or(0)
-        .min(SUBJECT_MAX);
+    let mut from_w = rows.iter().map(|r| width(&r.from)).max().unwrap_or(0);
+    let mut subj_w = rows.iter().map(|r| width(&r.subject)).max().unwrap_or(0);
+    if let Some(total) = width_limit {
+        // NUMBER  DATE  FROM  SUBJECT  SIZE: four gaps of two, six for the size.
+        let fixed = num_w + date_w + 6 + 8;
+        let room = total.saturating_sub(fixed);
+        from_w = from_w.min(24).min(room / 3).max(8.min(from_w));
+        subj_w = subj_w.min(room.saturating_sub(from_w)).max(10.min(subj_w));
+    }
     let mut out = String::new();
     for r in rows {
         out.push_str(&format!(
@@ -179,6 +177,15 @@ pub fn format_listing(rows: &[ListedMessage]) -> String {
         ));
     }
     out
+}
+
+/// The terminal's width when stdout is one.
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    crossterm::terminal::size().ok().map(|(w, _)| w as usize)
 }
 
 pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()> {
@@ -253,7 +260,7 @@ fn print_listing(rows: &[ListedMessage], json: bool) -> Result<()> {
         s.push('\n');
         s
     } else {
-        format_listing(rows)
+        format_listing(rows, terminal_width())
     };
     write_stdout(text.as_bytes())
 }
@@ -331,4 +338,42 @@ async fn local_only(store: Option<&StoreHandle>) -> Result<Vec<ListRow>> {
         .iter()
         .map(ListRow::from_store)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(from: &str, subject: &str) -> ListedMessage {
+        ListedMessage {
+            number: Some(12),
+            uidl: Some("u".into()),
+            size: 2048,
+            date: None,
+            from: from.into(),
+            from_address: String::new(),
+            subject: subject.into(),
+            seen: false,
+            flagged: false,
+            answered: false,
+            stored: false,
+            on_server: true,
+            list_date: "2024-12-02 14:05".into(),
+        }
+    }
+
+    #[test]
+    fn list_fits_a_terminal_and_gives_a_pipe_everything() {
+        let long = "关于第二季度销售报告和明年预算的讨论，请各部门在周五之前回复意见".repeat(2);
+        let rows = vec![row("王芳 (市场部)", &long)];
+        for w in [60, 80, 120] {
+            let text = format_listing(&rows, Some(w));
+            for line in text.lines() {
+                assert!(width(line) <= w, "{w}: {line:?} is {}", width(line));
+            }
+            assert!(text.contains("2.0K"), "the size stays: {text}");
+        }
+        let piped = format_listing(&rows, None);
+        assert!(piped.contains(&long), "{piped}");
+    }
 }

@@ -158,48 +158,59 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             (format!(" {} ", t!("popup.links.title")), lines, w)
         }
         Popup::Help { scroll } => {
+            // As wide as the terminal allows, up to 120 columns; each
+            // description wraps within its column, so nothing is cut
+            // (English and Chinese alike).
+            let w = area.width.clamp(40, 120);
+            let inner = w as usize - 2;
+            let list_w = (inner - 13) / 2;
+            let reader_w = inner - 13 - list_w;
             let mut lines = vec![Line::from(Span::styled(
                 format!(
                     " {} {} {}",
                     fit(&t!("help.key"), 10),
-                    fit(&t!("help.in_list"), 30),
+                    fit(&t!("help.in_list"), list_w),
                     t!("help.in_reader")
                 ),
                 Style::default().add_modifier(Modifier::BOLD),
             ))];
-            // A description longer than its column wraps within it, so
-            // nothing is cut (English and Chinese alike).
-            const LIST_W: usize = 30;
-            const READER_W: usize = 78 - 2 - 1 - 10 - 1 - LIST_W - 1;
             for b in BINDINGS {
                 let none = std::borrow::Cow::Borrowed("—");
                 let list = b.describe(Context::List).unwrap_or_else(|| none.clone());
                 let reader = b.describe(Context::Reader).unwrap_or(none);
-                let list = wrap(&list, LIST_W);
-                let reader = wrap(&reader, READER_W);
+                let list = wrap(&list, list_w);
+                let reader = wrap(&reader, reader_w);
                 for i in 0..list.len().max(reader.len()) {
                     let cell = |v: &Vec<String>| v.get(i).cloned().unwrap_or_default();
                     lines.push(Line::from(format!(
                         " {} {} {}",
                         fit(if i == 0 { b.label } else { "" }, 10),
-                        fit(&cell(&list), LIST_W),
+                        fit(&cell(&list), list_w),
                         cell(&reader)
                     )));
                 }
             }
             lines.push(Line::from(""));
             for key in ["help.marks", "help.flags", "help.trash", "help.scroll"] {
-                for l in wrap(&crate::i18n::text(key), 76) {
+                for l in wrap(&crate::i18n::text(key), inner - 2) {
                     lines.push(Line::from(format!(" {l}")));
                 }
             }
-            // On a short terminal the table scrolls, its title row staying put.
+            // On a short terminal the table scrolls, its title row staying
+            // put, and the last row says when there is more below.
             let room = area.height.saturating_sub(2) as usize;
             let extra = lines.len().saturating_sub(room);
             let skip = (*scroll).min(extra);
             let mut shown = vec![lines[0].clone()];
             shown.extend(lines.into_iter().skip(1 + skip));
-            (format!(" {} ", t!("help.title")), shown, 78)
+            if skip < extra && room > 2 {
+                shown.truncate(room - 1);
+                shown.push(Line::from(Span::styled(
+                    format!(" {}", t!("help.more")),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+            }
+            (format!(" {} ", t!("help.title")), shown, w)
         }
         Popup::ConfirmAbandon => (
             format!(" {} ", t!("popup.abandon.title")),
