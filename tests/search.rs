@@ -150,8 +150,12 @@ fn sort_and_limit_in_the_reader() {
         seen.sort();
         seen.into_iter().map(|(_, s)| s).collect()
     };
+    // By date, the default: the newest written (lunch) on top.
+    assert_eq!(order(&t.screen()), ["lunch", "budget", "weekly"]);
+    t.keys(&["o"]);
     // Arrival: the newest delivered (budget) on top.
-    assert_eq!(order(&t.screen()), ["budget", "lunch", "weekly"]);
+    let screen = t.wait_for("sorted by arrival", 5);
+    assert_eq!(order(&screen), ["budget", "lunch", "weekly"]);
     t.keys(&["o"]);
     let screen = t.wait_for("sorted by sender", 5);
     assert_eq!(order(&screen), ["budget", "weekly", "lunch"]);
