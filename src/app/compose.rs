@@ -191,6 +191,18 @@ impl App {
                 let id = self.compose.take().map(|c| c.view.id)?;
                 Some(vec![Effect::Compose(ComposeRequest::Discard { id })])
             }
+            Popup::ConfirmReceipt { uidl, .. } => {
+                self.popup = None;
+                Some(if yes {
+                    self.notice = Some(t!("notice.receipt_sending").into());
+                    vec![Effect::Compose(ComposeRequest::Receipt {
+                        uidl: uidl.to_string(),
+                        automatic: false,
+                    })]
+                } else {
+                    vec![]
+                })
+            }
             Popup::ConfirmResend { .. } | Popup::ConfirmNoSubject => {
                 self.popup = None;
                 self.compose.as_ref()?;
@@ -243,6 +255,18 @@ impl App {
 
     pub(super) fn compose_event(&mut self, ev: ComposeEvent) -> Vec<Effect> {
         match ev {
+            ComposeEvent::ReceiptSent { uidl, to } => {
+                let uidl = Uidl::from(uidl);
+                if let Some(e) = self.list.get_mut(&uidl) {
+                    e.flags = e.flags.with(Flags::MDN_SENT);
+                }
+                self.notice = Some(t!("notice.receipt_sent", to = to).into());
+                vec![]
+            }
+            ComposeEvent::ReceiptNotSent(why) => {
+                self.notice = Some(t!("notice.receipt_not_sent", error = why).into());
+                vec![]
+            }
             ComposeEvent::Ready {
                 view,
                 changed,

@@ -208,7 +208,12 @@ impl App {
                 if let Some(s) = better {
                     self.list.set_summary(&uidl, s);
                 }
-                self.bodies.insert(uidl, BodyState::Ready(rendered));
+                let reading = matches!(&self.view, View::Reader(r) if r.uidl == uidl);
+                let receipt = rendered.receipt_to.clone().filter(|_| reading);
+                self.bodies.insert(uidl.clone(), BodyState::Ready(rendered));
+                if let Some(to) = receipt {
+                    return self.receipt_wanted(&uidl, &to);
+                }
             }
             Event::BodyFailed {
                 uidl,

@@ -87,6 +87,8 @@ pub enum Popup {
     ConfirmResend { status: String },
     /// Sending a message without a subject: asked first.
     ConfirmNoSubject,
+    /// The sender asked for a read receipt (`receipts = "ask"`).
+    ConfirmReceipt { uidl: Uidl, to: String },
     /// The open message's links and addresses (`y`), one selected.
     Links { items: Vec<String>, selected: usize },
     /// `c` with drafts waiting: (id, subject), one selected.
@@ -202,6 +204,10 @@ pub struct App {
     trash_limit: u64,
     /// Each folder's sort and threads, remembered across restarts.
     views: BTreeMap<Folder, list::ViewPrefs>,
+    /// `receipts`: what a message asking for a read receipt gets.
+    receipts: crate::send::mdn::ReceiptPolicy,
+    /// Messages whose receipt question was answered this session.
+    receipt_asked: std::collections::HashSet<Uidl>,
 }
 
 impl App {
@@ -241,6 +247,44 @@ impl App {
             trouble: None,
             trash_limit: crate::config::TRASH_DOWNLOAD_LIMIT,
             views: BTreeMap::new(),
+            receipts: Default::default(),
+            receipt_asked: Default::default(),
+        }
+    }
+
+    /// `receipts = "ask" | "never" | "always"`.
+    pub fn with_receipts(mut self, policy: crate::send::mdn::ReceiptPolicy) -> App {
+        self.receipts = policy;
+        self
+    }
+
+    /// A message just shown asks for a read receipt: asked, sent or left,
+    /// as `receipts` says; once a session, never once one was sent.
+    pub(super) fn receipt_wanted(&mut self, uidl: &Uidl, to: &str) -> Vec<Effect> {
+        use crate::send::mdn::ReceiptPolicy;
+        let sent = self
+            .list
+            .get(uidl)
+            .is_some_and(|e| e.flags.contains(Flags::MDN_SENT));
+        if sent || self.folder != Folder::Inbox || !self.receipt_asked.insert(uidl.clone()) {
+            return vec![];
+        }
+        match self.receipts {
+            ReceiptPolicy::Never => {
+                self.notice = Some(t!("notice.receipt_asked_never", to = to).into());
+                vec![]
+            }
+            ReceiptPolicy::Ask => {
+                self.popup = Some(Popup::ConfirmReceipt {
+                    uidl: uidl.clone(),
+                    to: to.to_string(),
+                });
+                vec![]
+            }
+            ReceiptPolicy::Always => vec![Effect::Compose(crate::send::ComposeRequest::Receipt {
+                uidl: uidl.to_string(),
+                automatic: true,
+            })],
         }
     }
 

@@ -200,6 +200,7 @@ impl App {
             Popup::ConfirmAbandon
             | Popup::ConfirmResend { .. }
             | Popup::ConfirmNoSubject
+            | Popup::ConfirmReceipt { .. }
             | Popup::ContinueDraft { .. } => {
                 self.popup = None;
                 vec![]

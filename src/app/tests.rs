@@ -1319,3 +1319,62 @@ fn sort_and_threads_are_remembered_per_folder() {
     );
     assert_eq!(ViewPrefs::read_all(&ViewPrefs::write_all(&views)), views);
 }
+
+/// A message asking for a read receipt: asked (ask), sent at once (always)
+/// or only said (never); once a session, never after one was sent.
+#[test]
+fn a_receipt_request_is_asked_sent_or_said_as_configured() {
+    use crate::send::mdn::ReceiptPolicy;
+    let body = || Rendered {
+        subject: "合同".into(),
+        receipt_to: Some("wang@example.cn".into()),
+        ..Default::default()
+    };
+    let open = |app: &mut App| {
+        key(app, Enter);
+        update(
+            app,
+            Msg::Worker(Event::BodyLoaded {
+                uidl: "u3".into(),
+                rendered: Arc::new(body()),
+            }),
+        )
+    };
+    let mut app = app_with(3);
+    assert!(open(&mut app).is_empty());
+    assert!(
+        matches!(app.popup, Some(Popup::ConfirmReceipt { ref to, .. }) if to == "wang@example.cn")
+    );
+    assert_eq!(
+        key(&mut app, Char('y')),
+        vec![Effect::Compose(crate::send::ComposeRequest::Receipt {
+            uidl: "u3".into(),
+            automatic: false
+        })]
+    );
+    update(
+        &mut app,
+        Msg::Compose(Box::new(crate::send::ComposeEvent::ReceiptSent {
+            uidl: "u3".into(),
+            to: "wang@example.cn".into(),
+        })),
+    );
+    assert!(app.list.get("u3").unwrap().flags.contains(Flags::MDN_SENT));
+    key(&mut app, Char('q'));
+    assert!(
+        open(&mut app).is_empty() && app.popup.is_none(),
+        "sent: not asked again"
+    );
+
+    let mut app = app_with(3).with_receipts(ReceiptPolicy::Always);
+    assert_eq!(
+        open(&mut app),
+        vec![Effect::Compose(crate::send::ComposeRequest::Receipt {
+            uidl: "u3".into(),
+            automatic: true
+        })]
+    );
+    let mut app = app_with(3).with_receipts(ReceiptPolicy::Never);
+    assert!(open(&mut app).is_empty() && app.popup.is_none());
+    assert!(app.notice.as_deref().unwrap_or("").contains("read receipt"));
+}

@@ -152,6 +152,8 @@ pub struct AccountConfig {
     /// its sender (default: the language's, `张伟 于 2024年12月2日 周一
     /// 10:05 写道：`).
     pub attribution: Option<String>,
+    /// A message that asks for a read receipt: "ask" (default), "never", "always".
+    pub receipts: Option<String>,
     /// Other addresses that are the user's (left out of reply-all).
     #[serde(default)]
     pub alternates: Vec<String>,
@@ -402,6 +404,13 @@ impl AccountConfig {
                 )));
             }
         }
+        if let Some(r) = &self.receipts {
+            if crate::send::mdn::ReceiptPolicy::parse(r).is_none() {
+                return Err(invalid(format!(
+                    "receipts {r:?} is not \"ask\", \"never\" or \"always\""
+                )));
+            }
+        }
         if let Some(a) = &self.attribution {
             use chrono::format::{Item, StrftimeItems};
             if StrftimeItems::new(a).any(|i| matches!(i, Item::Error)) {
@@ -493,6 +502,14 @@ impl AccountConfig {
                 other.command_timeout,
                 other.read_timeout,
             )
+    }
+
+    /// `receipts` (checked by `validate`), else ask.
+    pub fn receipt_policy(&self) -> crate::send::mdn::ReceiptPolicy {
+        self.receipts
+            .as_deref()
+            .and_then(crate::send::mdn::ReceiptPolicy::parse)
+            .unwrap_or_default()
     }
 
     /// `trash_download_limit` (checked by `validate`), else 10 MB.

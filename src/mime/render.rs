@@ -57,6 +57,9 @@ pub struct Rendered {
     /// shown in the terminal).
     #[serde(skip)]
     pub html_source: Option<String>,
+    /// The address a read receipt is asked for (`Disposition-Notification-To`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_to: Option<String>,
 }
 
 /// What a part's own headers say about it.
@@ -493,6 +496,10 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
         );
         let h = Headers::read(&fields, &ctx);
         let summary = Summary::from_fields(&fields, &ctx);
+        let receipt_to = find(&fields, "disposition-notification-to")
+            .and_then(|v| parse_addresses(v, &ctx).into_iter().next())
+            .map(|m| sanitize_line(&m.address).into_owned())
+            .filter(|a| a.contains('@'));
         let mut blocks = w.blocks;
         if let Some(note) = w.notes.first() {
             blocks.push(note.to_string());
@@ -509,6 +516,7 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
             summary: Some(std::sync::Arc::new(summary)),
             html: w.html_alt,
             html_source: w.html_source,
+            receipt_to,
         };
         (rendered, w.kept.unwrap_or_default())
     }

@@ -60,6 +60,15 @@ fn mailboxes(field: &str, value: &str) -> Result<Vec<Mailbox>, BuildError> {
         .collect()
 }
 
+/// The bare address a read receipt is asked to go to: the sender's.
+fn receipt_address(from: &str) -> Result<String, BuildError> {
+    mailboxes("From", from)?
+        .into_iter()
+        .next()
+        .map(|m| m.email.to_string())
+        .ok_or_else(|| BuildError("From: give exactly one address".into()))
+}
+
 /// Checks what the user can fix in the editor: the addresses.
 pub fn check(draft: &Draft) -> Result<(), BuildError> {
     let from = mailboxes("From", &draft.from)?;
@@ -125,6 +134,20 @@ pub fn build(
     }
     for (name, value) in &draft.extra {
         let lower = name.to_ascii_lowercase();
+        // `Receipt: yes` in the draft asks for a read receipt, to the sender.
+        if lower == "receipt" {
+            let yes = matches!(
+                value.trim().to_ascii_lowercase().as_str(),
+                "yes" | "y" | "1" | "是"
+            );
+            if yes {
+                let me = receipt_address(&draft.from)?;
+                if let Ok(hn) = HeaderName::new_from_ascii("Disposition-Notification-To".into()) {
+                    b = b.raw_header(HeaderValue::new(hn, me));
+                }
+            }
+            continue;
+        }
         if OWN.contains(&lower.as_str()) || lower.starts_with("x-postie-") {
             continue;
         }
@@ -155,7 +178,7 @@ pub fn build(
 /// The Date header in the sender's own offset (`+0800` in Shanghai), as
 /// mail programs write it: lettre writes UTC (`+0000`), which readers then
 /// show as the wrong local time in the attribution of a reply.
-fn local_date(mut bytes: Vec<u8>, date: SystemTime) -> Vec<u8> {
+pub(crate) fn local_date(mut bytes: Vec<u8>, date: SystemTime) -> Vec<u8> {
     let local: chrono::DateTime<chrono::Local> = date.into();
     let line = format!("Date: {}\r\n", local.to_rfc2822());
     let head_end = bytes
@@ -355,6 +378,25 @@ mod tests {
             message_id("ming@example.cn", now, 7),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn receipt_yes_asks_for_a_read_receipt_to_the_sender() {
+        let mut d = draft();
+        d.extra.push(("Receipt".into(), "yes".into()));
+        let text = String::from_utf8(build_it(&d, &[]).bytes).unwrap();
+        let from = crate::mime::address::parse_mailbox(&d.from)
+            .map(|m| m.email.to_string())
+            .unwrap();
+        assert!(
+            text.contains(&format!("Disposition-Notification-To: {from}\r\n")),
+            "{text}"
+        );
+        assert!(!text.contains("Receipt:"), "{text}");
+        let mut d = draft();
+        d.extra.push(("Receipt".into(), "no".into()));
+        let text = String::from_utf8(build_it(&d, &[]).bytes).unwrap();
+        assert!(!text.contains("Disposition-Notification-To"), "{text}");
     }
 
     #[test]

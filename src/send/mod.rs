@@ -5,6 +5,7 @@
 pub mod build;
 pub mod compose;
 pub mod draft;
+pub mod mdn;
 pub mod outbox;
 pub mod reply;
 pub mod smtp;
@@ -39,6 +40,12 @@ pub enum ComposeRequest {
     Discard {
         id: String,
     },
+    /// A read receipt for a stored message whose sender asked for one
+    /// (once: a message marked `$MDNSent` gets none again).
+    Receipt {
+        uidl: String,
+        automatic: bool,
+    },
 }
 
 /// What the compose edge reports.
@@ -70,4 +77,11 @@ pub enum ComposeEvent {
     },
     /// Nothing could start (no SMTP table, the message not readable).
     Failed(String),
+    /// A read receipt went to `to`; the message is marked `$MDNSent`.
+    ReceiptSent {
+        uidl: String,
+        to: String,
+    },
+    /// No receipt was sent, and why.
+    ReceiptNotSent(String),
 }

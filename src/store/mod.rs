@@ -140,7 +140,7 @@ impl Store {
         match self.with_index(|i| i.file(uidl))? {
             Some((folder, rel)) => {
                 let dir = self.folder_dir(folder);
-                let new_rel = match maildir::rename(&dir, &rel, &dir, flags) {
+                let new_rel = match maildir::rename(&dir, &rel, &dir, flags.in_name()) {
                     Ok(r) => r,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {
                         self.with_index(|i| i.unstore(uidl))?;
@@ -164,9 +164,13 @@ impl Store {
             return Ok(true);
         }
         let flags = maildir::FileName::parse(rel.rsplit('/').next().unwrap_or(&rel)).flags;
+        // The index-only flags ($MDNSent) go along.
+        let recorded = self
+            .with_index(|i| i.get(uidl))?
+            .map_or(flags, |r| r.flags.from_name_keeping(flags));
         let (src, dst) = (self.folder_dir(from), self.folder_dir(to));
         let new_rel = maildir::rename(&src, &rel, &dst, flags).map_err(|e| io_err(&src, e))?;
-        self.with_index(|i| i.set_folder(uidl, to, &new_rel, flags))?;
+        self.with_index(|i| i.set_folder(uidl, to, &new_rel, recorded))?;
         Ok(true)
     }
 

@@ -115,9 +115,10 @@ impl Store {
             on_disk[k] = files.len();
             for (rel, name) in files {
                 match by_file.remove(&(folder, rel.clone())) {
-                    Some((_, flags)) if flags == name.flags => {}
-                    Some((uidl, _)) => {
-                        self.with_index(|i| i.set_flags(&uidl, name.flags, None))?;
+                    Some((_, flags)) if flags.in_name() == name.flags => {}
+                    Some((uidl, flags)) => {
+                        let flags = flags.from_name_keeping(name.flags);
+                        self.with_index(|i| i.set_flags(&uidl, flags, None))?;
                     }
                     None => adopted.push((folder, rel, name)),
                 }

@@ -55,6 +55,9 @@ impl Flags {
     pub const TRASHED: Flags = Flags(8);
     pub const DRAFT: Flags = Flags(16);
     pub const PASSED: Flags = Flags(32);
+    /// `$MDNSent`: a read receipt was sent for it (in the index only: the
+    /// Maildir name has no letter for it).
+    pub const MDN_SENT: Flags = Flags(64);
 
     /// In the order the Maildir specification asks for (ASCII).
     const LETTERS: [(char, Flags); 6] = [
@@ -71,7 +74,17 @@ impl Flags {
     }
 
     pub fn from_bits(b: u8) -> Flags {
-        Flags(b & 63)
+        Flags(b & 127)
+    }
+
+    /// The flags a Maildir file name carries (without the index-only ones).
+    pub fn in_name(self) -> Flags {
+        self.without(Flags::MDN_SENT)
+    }
+
+    /// `name`'s flags with this one's index-only flags kept.
+    pub fn from_name_keeping(self, name: Flags) -> Flags {
+        name.in_name().with(Flags(self.0 & Flags::MDN_SENT.0))
     }
 
     pub fn contains(self, f: Flags) -> bool {

@@ -173,6 +173,8 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
         return;
     };
     let ui = edge.ui.clone();
+    let identity = edge.sending().map(|(i, _)| i);
+    let decode = edge.decode;
     let smtp = edge.sending().and_then(|(_, s)| s);
     let tls = edge.tls.get().cloned();
     tokio::spawn(async move {
@@ -193,6 +195,9 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
                 })
                 .await
                 .map_or_else(|_| gone(), |r| r.map_or_else(failed, ComposeEvent::Updated)),
+            ComposeRequest::Receipt { uidl, automatic } => {
+                receipt(&store, identity, smtp, tls, decode, uidl, automatic).await
+            }
             ComposeRequest::Send { id } => match smtp {
                 Err(why) => ComposeEvent::NotSent {
                     id,
@@ -253,4 +258,85 @@ pub fn prepare_tls(edge: &Edge) {
             let _ = cell.set(t);
         }
     });
+}
+
+/// Sends a read receipt for `uidl` (see `send::mdn`), once.
+async fn receipt(
+    store: &crate::store::StoreHandle,
+    identity: std::result::Result<crate::send::compose::Identity, String>,
+    smtp: std::result::Result<crate::send::smtp::SmtpSettings, String>,
+    tls: Option<crate::send::smtp::TlsSetup>,
+    decode: crate::mime::DecodeOptions,
+    uidl: String,
+    automatic: bool,
+) -> ComposeEvent {
+    let not_sent = |why: String| ComposeEvent::ReceiptNotSent(why);
+    let (identity, settings) = match (identity, smtp) {
+        (Ok(i), Ok(s)) => (i, s),
+        (Err(why), _) | (_, Err(why)) => return not_sent(why),
+    };
+    let u = uidl.clone();
+    let read = store
+        .run(
+            move |s| -> std::result::Result<(crate::send::compose::Original, bool), String> {
+                let sent = s
+                    .index()
+                    .get(&u)
+                    .map_err(|e| e.to_string())?
+                    .is_some_and(|r| r.flags.contains(crate::store::Flags::MDN_SENT));
+                let (o, _) = outbox::original(s, &u, &decode)?;
+                Ok((o, sent))
+            },
+        )
+        .await;
+    let (original, already) = match read {
+        Ok(Ok(found)) => found,
+        Ok(Err(why)) => return not_sent(why),
+        Err(_) => return not_sent("the local store has stopped".into()),
+    };
+    if already {
+        return not_sent(t!("receipt.already").into_owned());
+    }
+    let to: String = match original.rendered.receipt_to.clone() {
+        Some(to) => to,
+        None => return not_sent(t!("receipt.not_asked").into_owned()),
+    };
+    let me = identity.mine.first().cloned().unwrap_or_default();
+    let now = std::time::SystemTime::now();
+    let built = crate::send::mdn::build(
+        &crate::send::mdn::Receipt {
+            from: &identity.from,
+            to: &to,
+            final_recipient: &me,
+            original_subject: &original.rendered.subject,
+            original_message_id: &original.message_id,
+            automatic,
+        },
+        now,
+        crate::send::build::message_id(&me, now, uidl.len() as u64),
+    );
+    let built = match built {
+        Ok(b) => b,
+        Err(e) => return not_sent(e.0),
+    };
+    if let Err(e) = crate::send::smtp::send(&settings, tls, &built.envelope, &built.bytes).await {
+        return not_sent(e.to_string());
+    }
+    // Remembered ($MDNSent), so that no second receipt ever goes out.
+    let u = uidl.clone();
+    let marked = store
+        .run(move |s| {
+            let flags = s
+                .index()
+                .get(&u)
+                .ok()
+                .flatten()
+                .map_or(crate::store::Flags::default(), |r| r.flags);
+            s.set_flags(&u, flags.with(crate::store::Flags::MDN_SENT))
+        })
+        .await;
+    if !matches!(marked, Ok(Ok(()))) {
+        tracing::warn!("a receipt was sent but could not be recorded");
+    }
+    ComposeEvent::ReceiptSent { uidl, to }
 }

@@ -172,7 +172,14 @@ pub(super) async fn start_account(
     let app = app
         .starting(source.download_dir.clone(), ra.ask_password, shown)
         .with_trash_download_limit(trash_limit)
-        .with_views(views);
+        .with_views(views)
+        .with_receipts(
+            source
+                .account
+                .as_ref()
+                .map(|a| a.receipt_policy())
+                .unwrap_or_default(),
+        );
     let running = Running {
         id,
         edge,

@@ -226,6 +226,26 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             ],
             56,
         ),
+        Popup::ConfirmReceipt { to, .. } => {
+            let w = 64u16.min(area.width);
+            let inner = (w as usize).saturating_sub(4).max(10);
+            let mut lines = vec![Line::from("")];
+            let question = t!(
+                "popup.receipt.question",
+                to = crate::text::sanitize::sanitize_line(to)
+            );
+            for l in wrap(&question, inner) {
+                lines.push(Line::from(Span::styled(
+                    format!(" {l}"),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+            }
+            lines.push(Line::from(""));
+            for l in wrap(&t!("popup.receipt.advice"), inner) {
+                lines.push(Line::from(format!(" {l}")));
+            }
+            (format!(" {} ", t!("popup.receipt.title")), lines, w)
+        }
         Popup::ConfirmNoSubject => {
             let w = 60u16.min(area.width);
             let inner = (w as usize).saturating_sub(4).max(10);
