@@ -41,6 +41,34 @@ pub fn fit(s: &str, cells: usize) -> String {
     out
 }
 
+/// `s` in at most `cells` columns, cut in the middle when too long: its
+/// start and its end stay (`cannot connect to h:110: … is the port right?)`),
+/// because a message's advice is at its end.
+pub fn truncate_middle(s: &str, cells: usize) -> String {
+    if width(s) <= cells {
+        return s.to_string();
+    }
+    if cells < 12 {
+        return truncate(s, cells);
+    }
+    let head = truncate(s, cells * 2 / 5);
+    let room = cells.saturating_sub(width(&head));
+    let chars: Vec<char> = s.chars().collect();
+    let mut tail = Vec::new();
+    let mut used = 0;
+    for c in chars.iter().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        tail.push(*c);
+        used += w;
+    }
+    tail.reverse();
+    let tail: String = tail.into_iter().collect();
+    format!("{head}{}", tail.trim_start())
+}
+
 /// `s` right-aligned in `cells` columns.
 pub fn fit_right(s: &str, cells: usize) -> String {
     let s = truncate(s, cells);
@@ -83,6 +111,19 @@ pub fn human_size(octets: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_notice_keeps_its_advice() {
+        let n = "cannot connect to pop.example.com:1100: connection refused (is the server running, and is the port right?)";
+        let cut = truncate_middle(n, 78);
+        assert!(width(&cut) <= 78, "{cut}");
+        assert!(cut.starts_with("cannot connect"), "{cut}");
+        assert!(cut.ends_with("is the port right?)"), "{cut}");
+        assert_eq!(truncate_middle("short", 78), "short");
+        let zh = "无法连接 pop.example.com:1100：连接被拒绝（服务器在运行吗？端口对吗？）";
+        assert!(width(&truncate_middle(zh, 40)) <= 40);
+        assert!(truncate_middle(zh, 40).ends_with("端口对吗？）"));
+    }
 
     #[test]
     fn sizes_fit_the_column_however_large() {

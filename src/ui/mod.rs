@@ -222,16 +222,26 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             let subject = match app.list().tree_of(index) {
                 Some(cell) => {
                     let prefix = &cell.prefix;
+                    // A folded thread's count stays visible: the subject
+                    // gives way to it, not the other way round.
+                    let counted = |count: String| {
+                        let count = format!(" ({count})");
+                        let room = c
+                            .subject
+                            .saturating_sub(width(prefix) + width(&count))
+                            .max(4);
+                        format!(
+                            "{prefix}{}{count}",
+                            crate::text::truncate(&sanitize_line(subject), room)
+                        )
+                    };
                     threaded = match cell.folded {
-                        Some((n, 0)) => format!(
-                            "{prefix}{subject} ({})",
-                            crate::i18n::count("count.messages", n as u64)
-                        ),
-                        Some((n, u)) => format!(
-                            "{prefix}{subject} ({}, {})",
+                        Some((n, 0)) => counted(crate::i18n::count("count.messages", n as u64)),
+                        Some((n, u)) => counted(format!(
+                            "{}, {}",
                             crate::i18n::count("count.messages", n as u64),
                             t!("list.unread", n = u)
-                        ),
+                        )),
                         None => format!("{prefix}{subject}"),
                     };
                     threaded.as_str()
@@ -435,7 +445,12 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
                 s.push_str(" · ");
                 s.push_str(d);
             }
-            s
+            // Too long for the line: the notice alone (its advice is what
+            // the user needs), cut in the middle if it must be.
+            match &app.notice() {
+                Some(n) if width(&s) + 12 > total => format!(" {n}"),
+                _ => s,
+            }
         }
     };
     let right = match &app.view() {
@@ -483,7 +498,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
 fn status_line(left: &str, right: &str, total: usize) -> String {
     let right_w = width(right);
     if width(left) + right_w + 1 > total {
-        return fit(left, total);
+        return fit(&crate::text::truncate_middle(left, total), total);
     }
     format!("{}{right}", fit(left, total - right_w))
 }

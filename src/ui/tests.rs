@@ -573,3 +573,51 @@ fn sent_shows_the_recipient() {
     );
     assert!(!s.contains("我  "), "{s}");
 }
+
+/// A folded thread's count stays on screen however long its subject.
+#[test]
+fn a_folded_threads_count_survives_a_long_subject() {
+    let mut a = app(80, 24, 0);
+    let long = "报告附件：销售报告.pdf 和 数据汇总.csv，请在周五之前查收并回复意见，谢谢大家的配合";
+    let raw = |id: &str, refs: &str| {
+        format!(
+            "From: a@b.c\r\nSubject: {long}\r\nMessage-ID: <{id}@x>\r\n{refs}Date: Tue, 4 Jun 2024 10:00:00 +0800\r\n\r\n"
+        )
+    };
+    let batch = vec![
+        (
+            "u0".into(),
+            Arc::new(Summary::from_headers(
+                raw("r", "References: <p@x>\r\n").as_bytes(),
+                &Default::default(),
+            )),
+        ),
+        (
+            "u1".into(),
+            Arc::new(Summary::from_headers(
+                raw("p", "").as_bytes(),
+                &Default::default(),
+            )),
+        ),
+    ];
+    update(&mut a, Msg::Worker(Event::HeadersLoaded(batch)));
+    // The threading job runs on a thread of its own in the reader; here, at once.
+    let effects = update(&mut a, Msg::Key(Key::Char('t')));
+    let Some(crate::app::Effect::Thread { job, .. }) = effects
+        .into_iter()
+        .find(|e| matches!(e, crate::app::Effect::Thread { .. }))
+    else {
+        panic!("t asks for threads")
+    };
+    update(
+        &mut a,
+        Msg::Threaded {
+            folder: crate::store::Folder::Inbox,
+            generation: job.generation,
+            layout: Arc::new(job.run()),
+        },
+    );
+    keys(&mut a, &[Key::Char('z')]);
+    let s = screen(&a);
+    assert!(s.contains("(2 messages"), "{s}");
+}
