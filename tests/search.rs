@@ -200,6 +200,12 @@ fn sort_and_limit_in_the_reader() {
     t.keys(&["Enter"]);
     let screen = t.wait_for("limit: body:季度报告 (1 of 3)", 10);
     assert_eq!(order(&screen), ["weekly"]);
+    // Two characters find the body too.
+    t.keys(&["l", "C-u"]);
+    t.keys(&["-l", "body:季度"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("limit: body:季度 (1 of 3)", 10);
+    assert_eq!(order(&screen), ["weekly"]);
     t.keys(&["q"]);
     t.wait_for("EXITED:0", 10);
 }

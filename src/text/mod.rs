@@ -41,32 +41,24 @@ pub fn fit(s: &str, cells: usize) -> String {
     out
 }
 
-/// `s` in at most `cells` columns, cut in the middle when too long: its
-/// start and its end stay (`cannot connect to h:110: … is the port right?)`),
-/// because a message's advice is at its end.
+/// `s` in at most `cells` columns. A message whose advice is in a closing
+/// parenthesis (`… (is the server running, and is the port right?)`) keeps
+/// that advice and gives way before it; any other is cut at its end.
 pub fn truncate_middle(s: &str, cells: usize) -> String {
     if width(s) <= cells {
         return s.to_string();
     }
-    if cells < 12 {
-        return truncate(s, cells);
-    }
-    let head = truncate(s, cells * 2 / 5);
-    let room = cells.saturating_sub(width(&head));
-    let chars: Vec<char> = s.chars().collect();
-    let mut tail = Vec::new();
-    let mut used = 0;
-    for c in chars.iter().rev() {
-        let w = c.width().unwrap_or(0);
-        if used + w > room {
-            break;
+    let open = s.rfind(['(', '（']).filter(|_| s.ends_with([')', '）']));
+    if let Some(at) = open {
+        let advice = &s[at..];
+        let aw = width(advice);
+        // The message's start keeps 30 columns at least (what went wrong).
+        if aw + 31 <= cells {
+            let head = truncate(s[..at].trim_end(), cells - aw - 1);
+            return format!("{head} {advice}");
         }
-        tail.push(*c);
-        used += w;
     }
-    tail.reverse();
-    let tail: String = tail.into_iter().collect();
-    format!("{head}{}", tail.trim_start())
+    truncate(s, cells)
 }
 
 /// `s` right-aligned in `cells` columns.
@@ -121,8 +113,13 @@ mod tests {
         assert!(cut.ends_with("is the port right?)"), "{cut}");
         assert_eq!(truncate_middle("short", 78), "short");
         let zh = "无法连接 pop.example.com:1100：连接被拒绝（服务器在运行吗？端口对吗？）";
-        assert!(width(&truncate_middle(zh, 40)) <= 40);
-        assert!(truncate_middle(zh, 40).ends_with("端口对吗？）"));
+        assert!(width(&truncate_middle(zh, 66)) <= 66);
+        assert!(truncate_middle(zh, 66).ends_with("端口对吗？）"));
+        // Advice too long to keep whole: the start stays, the end goes.
+        let long =
+            "frm: is not a pattern postie knows (from:, to:, subject:, body:, is:, has:, larger:)";
+        assert!(truncate_middle(long, 50).starts_with("frm: is not a pattern postie knows"));
+        assert!(truncate_middle(long, 100).ends_with("larger:)"));
     }
 
     #[test]
