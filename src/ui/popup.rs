@@ -59,6 +59,28 @@ fn clear_straddling(buf: &mut ratatui::buffer::Buffer, rect: Rect) {
     }
 }
 
+/// A pop-up that asks: the question in bold, then each of `body`'s
+/// paragraphs, then the advice (the keys), each wrapped to fit `w`.
+fn question_lines(question: &str, body: &[&str], advice: &str, w: u16) -> Vec<Line<'static>> {
+    let inner = (w as usize).saturating_sub(4).max(10);
+    let mut lines = vec![Line::from("")];
+    for l in wrap(question, inner) {
+        lines.push(Line::from(Span::styled(
+            format!(" {l}"),
+            Style::default().add_modifier(Modifier::BOLD),
+        )));
+    }
+    for paragraph in body.iter().chain(std::iter::once(&advice)) {
+        lines.push(Line::from(""));
+        lines.extend(
+            wrap(paragraph, inner)
+                .into_iter()
+                .map(|l| Line::from(format!(" {l}"))),
+        );
+    }
+    lines
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App) {
     let (title, lines, w): (String, Vec<Line>, u16) = match popup {
         Popup::ConfirmQuit { count, uncopied } => {
@@ -227,61 +249,33 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             56,
         ),
         Popup::ConfirmReceipt { to, .. } => {
-            let w = 64u16.min(area.width);
-            let inner = (w as usize).saturating_sub(4).max(10);
-            let mut lines = vec![Line::from("")];
             let question = t!(
                 "popup.receipt.question",
                 to = crate::text::sanitize::sanitize_line(to)
             );
-            for l in wrap(&question, inner) {
-                lines.push(Line::from(Span::styled(
-                    format!(" {l}"),
-                    Style::default().add_modifier(Modifier::BOLD),
-                )));
-            }
-            lines.push(Line::from(""));
-            for l in wrap(&t!("popup.receipt.advice"), inner) {
-                lines.push(Line::from(format!(" {l}")));
-            }
+            let w = 64u16.min(area.width);
+            let lines = question_lines(&question, &[], &t!("popup.receipt.advice"), w);
             (format!(" {} ", t!("popup.receipt.title")), lines, w)
         }
         Popup::ConfirmNoSubject => {
             let w = 60u16.min(area.width);
-            let inner = (w as usize).saturating_sub(4).max(10);
-            let mut lines = vec![Line::from("")];
-            for l in wrap(&t!("popup.no_subject.question"), inner) {
-                lines.push(Line::from(Span::styled(
-                    format!(" {l}"),
-                    Style::default().add_modifier(Modifier::BOLD),
-                )));
-            }
-            lines.push(Line::from(""));
-            for l in wrap(&t!("popup.no_subject.advice"), inner) {
-                lines.push(Line::from(format!(" {l}")));
-            }
+            let lines = question_lines(
+                &t!("popup.no_subject.question"),
+                &[],
+                &t!("popup.no_subject.advice"),
+                w,
+            );
             (format!(" {} ", t!("popup.no_subject.title")), lines, w)
         }
         Popup::ConfirmResend { status } => {
             let w = 70u16.min(area.width);
-            let inner = (w as usize).saturating_sub(4).max(10);
-            let mut lines = vec![Line::from("")];
-            for l in wrap(&t!("popup.resend.question"), inner) {
-                lines.push(Line::from(Span::styled(
-                    format!(" {l}"),
-                    Style::default().add_modifier(Modifier::BOLD),
-                )));
-            }
-            lines.push(Line::from(""));
-            lines.extend(
-                wrap(&crate::text::sanitize::sanitize_line(status), inner)
-                    .into_iter()
-                    .map(|l| Line::from(format!(" {l}"))),
+            let status = crate::text::sanitize::sanitize_line(status);
+            let lines = question_lines(
+                &t!("popup.resend.question"),
+                &[status.as_ref()],
+                &t!("popup.resend.advice"),
+                w,
             );
-            lines.push(Line::from(""));
-            for l in wrap(&t!("popup.resend.advice"), inner) {
-                lines.push(Line::from(format!(" {l}")));
-            }
             (format!(" {} ", t!("popup.resend.title")), lines, w)
         }
         Popup::ContinueDraft { drafts, selected } => {
