@@ -69,6 +69,8 @@ pub enum Action {
     ToggleHtml,
     /// The reader: the HTML part in the user's browser.
     OpenHtml,
+    /// The list: every row shown marked read (asking above 100).
+    MarkAllRead,
 }
 
 /// One row of the table: the keys, where they work and what they do there.
@@ -263,6 +265,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "y",
         list: None,
         reader: Some(Links),
+    },
+    Binding {
+        keys: &[K::Ctrl('r')],
+        label: "Ctrl-R",
+        list: Some(MarkAllRead),
+        reader: None,
     },
     Binding {
         keys: &[K::Char('H')],

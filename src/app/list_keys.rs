@@ -70,6 +70,17 @@ impl App {
                 }
             }
             Action::Links | Action::ToggleHtml | Action::OpenHtml => {}
+            Action::MarkAllRead => {
+                let count = (0..self.list.shown())
+                    .filter_map(|i| self.list.row(i))
+                    .filter(|e| !e.seen())
+                    .count();
+                if count > 100 {
+                    self.popup = Some(Popup::ConfirmMarkAllRead { count });
+                    return vec![];
+                }
+                return self.mark_all_read();
+            }
             Action::Threads => {
                 self.list.threads = !self.list.threads;
                 let remember = self.remember_view();

@@ -87,6 +87,8 @@ pub enum Popup {
     ConfirmResend { status: String },
     /// Sending a message without a subject: asked first.
     ConfirmNoSubject,
+    /// Marking every row shown read, when there are many.
+    ConfirmMarkAllRead { count: usize },
     /// The sender asked for a read receipt (`receipts = "ask"`).
     ConfirmReceipt { uidl: Uidl, to: String },
     /// The open message's links and addresses (`y`), one selected.
@@ -419,6 +421,22 @@ impl App {
             return vec![];
         }
         vec![Effect::Local(LocalRequest::SetFlags(uidl.clone(), flags))]
+    }
+
+    /// Every row shown (the limit's, when one is in force) marked read.
+    pub(super) fn mark_all_read(&mut self) -> Vec<Effect> {
+        let unread: Vec<Uidl> = (0..self.list.shown())
+            .filter_map(|i| self.list.row(i))
+            .filter(|e| !e.seen())
+            .map(|e| e.uidl.clone())
+            .collect();
+        let n = unread.len();
+        let mut effects = Vec::new();
+        for u in unread {
+            effects.extend(self.set_flag(&u, Flags::SEEN, Some(true)));
+        }
+        self.notice = Some(crate::i18n::count("notice.marked_read", n as u64));
+        effects
     }
 
     pub(super) fn reader_open(&mut self, uidl: &Uidl) -> Vec<Effect> {

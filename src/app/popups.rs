@@ -205,6 +205,13 @@ impl App {
                 self.popup = None;
                 vec![]
             }
+            Popup::ConfirmMarkAllRead { .. } => {
+                self.popup = None;
+                if matches!(key, Key::Char('y') | Key::Char('Y')) {
+                    return self.mark_all_read();
+                }
+                vec![]
+            }
             Popup::Help { .. } | Popup::Error { .. } => {
                 if key == Key::Ctrl('c') {
                     return self.exit_discarding();

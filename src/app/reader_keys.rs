@@ -103,7 +103,8 @@ impl App {
             | Action::UnmarkAll
             | Action::Refresh
             | Action::NextFolder
-            | Action::PrevFolder => {}
+            | Action::PrevFolder
+            | Action::MarkAllRead => {}
         }
         vec![]
     }

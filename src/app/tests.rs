@@ -1378,3 +1378,35 @@ fn a_receipt_request_is_asked_sent_or_said_as_configured() {
     assert!(open(&mut app).is_empty() && app.popup.is_none());
     assert!(app.notice.as_deref().unwrap_or("").contains("read receipt"));
 }
+
+/// Ctrl-R marks every row shown read: the limit's rows only, asking first
+/// above 100.
+#[test]
+fn ctrl_r_marks_every_row_shown_read() {
+    let mut app = app_with(3);
+    let effects = key(&mut app, Ctrl('r'));
+    assert_eq!(effects.len(), 3, "{effects:?}");
+    assert!(effects.iter().all(
+        |e| matches!(e, Effect::Local(LocalRequest::SetFlags(_, f)) if f.contains(Flags::SEEN))
+    ));
+    assert_eq!(app.notice.as_deref(), Some("3 messages marked read"));
+    assert!(key(&mut app, Ctrl('r')).is_empty(), "nothing left unread");
+    // Above 100: asked first; n leaves them.
+    let mut app = app_with(150);
+    assert!(key(&mut app, Ctrl('r')).is_empty());
+    assert_eq!(app.popup, Some(Popup::ConfirmMarkAllRead { count: 150 }));
+    assert!(key(&mut app, Char('n')).is_empty());
+    assert!(app.list.get("u1").is_some_and(|e| !e.seen()));
+    key(&mut app, Ctrl('r'));
+    assert_eq!(key(&mut app, Char('y')).len(), 150);
+    // With a limit, only its rows.
+    let mut app = app_with(3);
+    key(&mut app, Char('l'));
+    for c in "subject:2".chars() {
+        key(&mut app, Char(c));
+    }
+    key(&mut app, Enter);
+    assert_eq!(key(&mut app, Ctrl('r')).len(), 1);
+    assert!(app.list.get("u2").unwrap().seen());
+    assert!(!app.list.get("u1").unwrap().seen());
+}

@@ -257,6 +257,12 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             let lines = question_lines(&question, &[], &t!("popup.receipt.advice"), w);
             (format!(" {} ", t!("popup.receipt.title")), lines, w)
         }
+        Popup::ConfirmMarkAllRead { count } => {
+            let w = 56u16.min(area.width);
+            let question = crate::i18n::count("popup.mark_all_read.question", *count as u64);
+            let lines = question_lines(&question, &[], &t!("popup.mark_all_read.advice"), w);
+            (format!(" {} ", t!("popup.mark_all_read.title")), lines, w)
+        }
         Popup::ConfirmNoSubject => {
             let w = 60u16.min(area.width);
             let lines = question_lines(
