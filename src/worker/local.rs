@@ -174,6 +174,23 @@ pub fn attachment_bytes(
     Ok((name, found.bytes, found.attachment.mime_type))
 }
 
+/// Whether a graphical display is there to open a viewer on.
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
+/// Starts `cmd` on `path`, detached from the terminal (no stdin, no output).
+fn viewer(mut cmd: std::process::Command, path: &std::path::Path) -> std::io::Result<()> {
+    cmd.arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
+}
+
 /// `b` in the reader: the HTML part, in a private file (0600 in a 0700
 /// directory), opened with `$BROWSER` (its first entry), else `xdg-open`,
 /// when a display is available. A Content-Security-Policy put first keeps
@@ -182,10 +199,7 @@ pub fn attachment_bytes(
 pub fn open_html(html: &str, tx: &UnboundedSender<Event>) {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-    if !display {
+    if !has_display() {
         return failed(tx, t!("worker.no_display_html").into());
     }
     let opened = tempfile::Builder::new()
@@ -212,7 +226,7 @@ pub fn open_html(html: &str, tx: &UnboundedSender<Event>) {
                 .ok()
                 .and_then(|b| b.split(':').next().map(str::to_string))
                 .filter(|b| !b.trim().is_empty());
-            let mut cmd = match &browser {
+            let cmd = match &browser {
                 Some(b) => {
                     let mut words = b.split_whitespace();
                     let mut c = std::process::Command::new(words.next().unwrap_or("xdg-open"));
@@ -221,12 +235,8 @@ pub fn open_html(html: &str, tx: &UnboundedSender<Event>) {
                 }
                 None => std::process::Command::new("xdg-open"),
             };
-            cmd.arg(&path)
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .map(|_| path)
+            viewer(cmd, &path)
+                .map(|()| path)
                 .map_err(|e| t!("worker.no_browser", error = e).into_owned())
         });
     match opened {
@@ -250,10 +260,7 @@ pub fn open_attachment(
             Ok(found) => found,
             Err(e) => return failed(&tx, t!("worker.cannot_open_attachment", error = e).into()),
         };
-        let display = ["DISPLAY", "WAYLAND_DISPLAY"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-        if display {
+        if has_display() {
             let opened = tempfile::Builder::new()
                 .prefix("postie-open-")
                 .tempdir()
@@ -263,13 +270,8 @@ pub fn open_attachment(
                     crate::store::names::save_bytes(&dir, &name, &bytes).map_err(|e| e.to_string())
                 })
                 .and_then(|path| {
-                    std::process::Command::new("xdg-open")
-                        .arg(&path)
-                        .stdin(std::process::Stdio::null())
-                        .stdout(std::process::Stdio::null())
-                        .stderr(std::process::Stdio::null())
-                        .spawn()
-                        .map(|_| path)
+                    viewer(std::process::Command::new("xdg-open"), &path)
+                        .map(|()| path)
                         .map_err(|e| t!("worker.no_xdg_open", error = e).into_owned())
                 });
             match opened {
