@@ -44,3 +44,19 @@ pub fn download_dir(configured: Option<&Path>) -> PathBuf {
         _ => home().join("Downloads"),
     }
 }
+
+/// Writes a small state file whole: its directory made private (0700) if
+/// need be, the text written to a temporary file renamed over the old one.
+/// Blocking: call it off the async threads.
+pub fn write_state_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}

@@ -71,10 +71,7 @@ impl App {
             }
             Action::Links | Action::ToggleHtml | Action::OpenHtml => {}
             Action::MarkAllRead => {
-                let count = (0..self.list.shown())
-                    .filter_map(|i| self.list.row(i))
-                    .filter(|e| !e.seen())
-                    .count();
+                let count = self.unread_shown().len();
                 if count > 100 {
                     self.popup = Some(Popup::ConfirmMarkAllRead { count });
                     return vec![];

@@ -423,13 +423,18 @@ impl App {
         vec![Effect::Local(LocalRequest::SetFlags(uidl.clone(), flags))]
     }
 
-    /// Every row shown (the limit's, when one is in force) marked read.
-    pub(super) fn mark_all_read(&mut self) -> Vec<Effect> {
-        let unread: Vec<Uidl> = (0..self.list.shown())
+    /// The unread rows shown, in their order.
+    pub(super) fn unread_shown(&self) -> Vec<Uidl> {
+        (0..self.list.shown())
             .filter_map(|i| self.list.row(i))
             .filter(|e| !e.seen())
             .map(|e| e.uidl.clone())
-            .collect();
+            .collect()
+    }
+
+    /// Every unread row shown (the limit's, when one is in force) marked read.
+    pub(super) fn mark_all_read(&mut self) -> Vec<Effect> {
+        let unread = self.unread_shown();
         let n = unread.len();
         let mut effects = Vec::new();
         for u in unread {

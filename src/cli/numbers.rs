@@ -18,14 +18,6 @@ fn path(account: &str) -> PathBuf {
 
 /// Records the numbering just printed (blocking: run off the async threads).
 pub fn save(account: &str, rows: &[(u32, String)]) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    let file = path(account);
-    if let Some(dir) = file.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
     let text: String = rows
         .iter()
         // A UIDL is printable ASCII without spaces (RFC 1939); anything
@@ -33,9 +25,7 @@ pub fn save(account: &str, rows: &[(u32, String)]) -> std::io::Result<()> {
         .filter(|(_, u)| !u.is_empty() && u.bytes().all(|b| (0x21..=0x7e).contains(&b)))
         .map(|(n, u)| format!("{n} {u}\n"))
         .collect();
-    let tmp = file.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, &file)
+    crate::paths::write_state_file(&path(account), &text)
 }
 
 /// The numbering `list` printed last: number to UIDL (empty when none).

@@ -138,17 +138,7 @@ async fn message_bytes_with(
             let s = store?;
             if seen {
                 let v = u.clone();
-                let marked = s
-                    .run(move |s| {
-                        let flags = s
-                            .index()
-                            .get(&v)
-                            .ok()
-                            .flatten()
-                            .map_or(Flags::default(), |r| r.flags);
-                        s.set_flags(&v, flags.with(Flags::SEEN))
-                    })
-                    .await;
+                let marked = s.run(move |s| s.add_flag(&v, Flags::SEEN)).await;
                 if let Ok(Err(e)) = marked {
                     eprintln!("postie: {}", t!("out.warn.mark_seen", error = e));
                 }

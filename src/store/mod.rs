@@ -154,6 +154,12 @@ impl Store {
         }
     }
 
+    /// Adds `flag` to the flags the message has (seen, $MDNSent).
+    pub fn add_flag(&mut self, uidl: &str, flag: Flags) -> Result<(), StoreError> {
+        let flags = self.with_recorded_flags(uidl, flag)?;
+        self.set_flags(uidl, flags)
+    }
+
     /// Moves a stored message to another folder (Trash, or back to INBOX).
     /// A message with no stored copy has nothing to move: Ok(false).
     pub fn move_to(&mut self, uidl: &str, to: Folder) -> Result<bool, StoreError> {

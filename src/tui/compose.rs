@@ -325,15 +325,7 @@ async fn receipt(
     // Remembered ($MDNSent), so that no second receipt ever goes out.
     let u = uidl.clone();
     let marked = store
-        .run(move |s| {
-            let flags = s
-                .index()
-                .get(&u)
-                .ok()
-                .flatten()
-                .map_or(crate::store::Flags::default(), |r| r.flags);
-            s.set_flags(&u, flags.with(crate::store::Flags::MDN_SENT))
-        })
+        .run(move |s| s.add_flag(&u, crate::store::Flags::MDN_SENT))
         .await;
     if !matches!(marked, Ok(Ok(()))) {
         tracing::warn!("a receipt was sent but could not be recorded");

@@ -98,7 +98,7 @@ impl Edge {
                     tokio::task::spawn_blocking(move || {
                         // One writer at a time, each replacing the file whole.
                         let Ok(path) = path.lock() else { return };
-                        if let Err(e) = write_views(&path, &text) {
+                        if let Err(e) = crate::paths::write_state_file(&path, &text) {
                             tracing::warn!("cannot remember the folders' views: {e}");
                         }
                     });
@@ -381,17 +381,4 @@ pub(super) fn views_path(account: &str) -> std::path::PathBuf {
         .join("postie")
         .join("views")
         .join(crate::store::names::safe_component(account))
-}
-
-/// Writes the views file whole: a temporary file renamed over it.
-fn write_views(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }

@@ -175,7 +175,13 @@ impl<M: Mailbox> Worker<M> {
             let mut got: Vec<(Uidl, Vec<u8>)> = Vec::new();
             let mut failed: Vec<(Uidl, String)> = Vec::new();
             let index = &self.index.messages;
-            let uidl_of = |n: u32| index.iter().find(|m| m.number == n).map(|m| m.uidl.clone());
+            // By number, as `Worker::message` finds it (the index is in number order).
+            let uidl_of = |n: u32| {
+                index
+                    .binary_search_by_key(&n, |m| m.number)
+                    .ok()
+                    .map(|i| index[i].uidl.clone())
+            };
             let client = self.client.as_mut().ok_or(Pop3Error::Bug("no session"))?;
             client
                 .retrieve(batch, max_each, 4 * 1024 * 1024, |n, reply| {
