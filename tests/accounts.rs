@@ -201,11 +201,7 @@ fn fetch_all_downloads_every_account_and_list_reads_each() {
     let Some(d) = dovecot() else { return };
     let home = tempfile::tempdir().unwrap();
     // A third account whose server is not there: it fails, the others not.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::refused_port();
     let config = format!(
         "{}\n{}\n[accounts.third]\nhost = \"127.0.0.1\"\nport = {closed}\ntls = \"none\"\nuser = \"u\"\npassword = \"p\"\nconnect_timeout = 3\n",
         account(d, "first", "fetch_a", None, ""),

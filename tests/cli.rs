@@ -2,6 +2,8 @@
 //! Each is one specific line on stderr and a non-zero exit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
+mod common;
+
 use std::process::Command;
 
 fn postie_with(config: Option<(&str, u32)>, args: &[&str]) -> (i32, String, String) {
@@ -32,14 +34,6 @@ fn postie_with(config: Option<(&str, u32)>, args: &[&str]) -> (i32, String, Stri
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn refused_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -89,7 +83,7 @@ fn a_named_config_that_is_missing_is_an_error_not_the_demo() {
 
 #[test]
 fn a_world_readable_password_is_warned_about_and_never_printed() {
-    let port = refused_port();
+    let port = common::refused_port();
     let cfg = format!("[accounts.a]\nhost = '127.0.0.1'\nport = {port}\ntls = 'none'\nuser = 'u'\npassword = 'Sekrit-In-File'\n");
     // `show 1` needs the server (a number names a message of a session).
     let (status, out, err) = postie_with(Some((&cfg, 0o644)), &["show", "1"]);

@@ -461,11 +461,7 @@ async fn with_mail_stored_list_shows_it_and_says_why_the_server_did_not() {
     let path = dir.path().to_path_buf();
     let (port, _log) = serve(Kind::Courier).await;
     let (silent, _log) = serve(Kind::SilentAfterLogin).await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::refused_port();
     let (fetched, stalled, unreachable) = tokio::task::spawn_blocking(move || {
         let fetched = postie_at(&path, port, None, &["fetch"]);
         let stalled = postie_at(&path, silent, Some("user"), &["list", "--json"]);
@@ -497,11 +493,7 @@ async fn numbers_list_printed_work_offline_and_in_search() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     let (port, _log) = serve(Kind::Courier).await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::refused_port();
     let (listed, fetched, shown, missing, found) = tokio::task::spawn_blocking(move || {
         let listed = postie_at(&path, port, None, &["list"]);
         let fetched = postie_at(&path, port, None, &["fetch"]);

@@ -335,3 +335,13 @@ pub fn spawn_worker_for(
     );
     (req_tx, ev_rx, tokio::spawn(worker.run()))
 }
+
+/// A port on 127.0.0.1 nothing listens on (bound, then let go): connecting
+/// to it is refused at once.
+pub fn refused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
