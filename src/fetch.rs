@@ -178,8 +178,8 @@ pub async fn fetch_into(
         account: source.label.to_string(),
         ..Report::default()
     };
-    // What the store knows: INBOX, Trash and what was removed for good (a
-    // message deleted here may still be on the server).
+    // What the store knows: INBOX, the folders mail was filed in and what
+    // was removed for good (a message deleted here may still be on the server).
     let rows = store
         .run(
             |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
@@ -187,8 +187,8 @@ pub async fn fetch_into(
                 // them left files the index does not know: adopted, so they
                 // are not downloaded twice.
                 s.reconcile()?;
-                let mut rows = s.load(Folder::Inbox)?;
-                rows.extend(s.load(Folder::Trash)?);
+                // Every folder mail is filed in (Trash, Junk, the user's).
+                let mut rows = s.load_received()?;
                 // Removed for good here: known, so never downloaded again.
                 let mut gone = s.with_index(|i| i.load_deleted())?;
                 for r in &mut gone {

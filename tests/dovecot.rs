@@ -852,7 +852,7 @@ fn the_local_store_makes_a_reopen_cost_only_new_messages() {
     let key = postie::store::account_key("127.0.0.1", "cached");
     let mut store =
         postie::store::Store::open(&root, &key, postie::mime::DecodeOptions::default()).unwrap();
-    let rows = store.load(postie::store::Folder::Inbox).unwrap();
+    let rows = store.load(&postie::store::Folder::Inbox).unwrap();
     assert_eq!(
         rows.len(),
         300,

@@ -228,10 +228,10 @@ fn until_deleted_deletes_on_the_server_what_was_deleted_here() {
     let (a, b) = {
         use postie::store::{Folder, Store};
         let mut s = Store::open(&root, &key, Default::default()).unwrap();
-        let rows = s.load(Folder::Inbox).unwrap();
+        let rows = s.load(&Folder::Inbox).unwrap();
         let (a, b) = (rows[0].uidl.to_string(), rows[5].uidl.to_string());
-        assert!(s.move_to(&a, Folder::Trash).unwrap());
-        assert!(s.move_to(&b, Folder::Trash).unwrap());
+        assert!(s.move_to(&a, &Folder::Trash).unwrap());
+        assert!(s.move_to(&b, &Folder::Trash).unwrap());
         s.delete(&b).unwrap();
         (a, b)
     };

@@ -159,12 +159,12 @@ impl Desk {
                     let n = self.apps.len();
                     let next = (self.current + if forward { 1 } else { n - 1 }) % n;
                     self.current = next;
+                    let app = &mut self.apps[next];
                     let folder = if forward {
                         Folder::Inbox
                     } else {
-                        Folder::Trash
+                        app.folders.last().cloned().unwrap_or(Folder::Inbox)
                     };
-                    let app = &mut self.apps[next];
                     if app.needs_password && app.prompt.is_none() {
                         app.ask_password(None);
                     }
@@ -240,15 +240,16 @@ fn inbox_unread(a: &App) -> usize {
 
 /// One account's sidebar entry (also what a one-account reader shows).
 pub fn side_account(a: &App, current: bool) -> SideAccount {
-    let folders = Folder::ALL
+    let folders = a
+        .folders
         .iter()
-        .map(|&f| {
-            let list = if f == a.folder {
+        .map(|f| {
+            let list = if *f == a.folder {
                 Some(&a.list)
             } else {
-                a.others.get(&f)
+                a.others.get(f)
             };
-            (f, list.map_or(0, |l| l.unread()))
+            (f.clone(), list.map_or(0, |l| l.unread()))
         })
         .collect();
     let trouble = a.trouble.clone().or_else(|| {
@@ -263,7 +264,7 @@ pub fn side_account(a: &App, current: bool) -> SideAccount {
     SideAccount {
         name: a.header.account.clone(),
         folders,
-        shown: current.then_some(a.folder),
+        shown: current.then(|| a.folder.clone()),
         trouble,
     }
 }
@@ -316,27 +317,27 @@ mod tests {
     #[test]
     fn tab_runs_on_from_the_last_folder_to_the_next_account() {
         let mut d = desk();
-        for _ in 0..3 {
+        for _ in 0..4 {
             key(&mut d, Key::Tab);
         }
-        assert_eq!((d.current, d.app().folder), (0, Folder::Trash));
+        assert_eq!((d.current, d.app().folder.clone()), (0, Folder::Junk));
         key(&mut d, Key::Tab);
-        assert_eq!((d.current, d.app().folder), (1, Folder::Inbox));
+        assert_eq!((d.current, d.app().folder.clone()), (1, Folder::Inbox));
         key(&mut d, Key::BackTab);
-        assert_eq!((d.current, d.app().folder), (0, Folder::Trash));
-        // Backwards from the first folder of the first account: the last account's Trash.
-        for _ in 0..3 {
+        assert_eq!((d.current, d.app().folder.clone()), (0, Folder::Junk));
+        // Backwards from the first folder of the first account: the last account's Junk.
+        for _ in 0..4 {
             key(&mut d, Key::BackTab);
         }
         assert_eq!(d.app().folder, Folder::Inbox);
         key(&mut d, Key::BackTab);
-        assert_eq!((d.current, d.app().folder), (1, Folder::Trash));
+        assert_eq!((d.current, d.app().folder.clone()), (1, Folder::Junk));
         // One account alone keeps cycling its own folders.
         let mut one = Desk::new(vec![account("work", 1)]);
-        for _ in 0..4 {
+        for _ in 0..5 {
             key(&mut one, Key::Tab);
         }
-        assert_eq!((one.current, one.app().folder), (0, Folder::Inbox));
+        assert_eq!((one.current, one.app().folder.clone()), (0, Folder::Inbox));
     }
 
     #[test]

@@ -25,15 +25,20 @@ impl App {
                 }
                 return effects;
             }
+            Event::Folders(folders) => {
+                self.folders = folders;
+                return vec![];
+            }
             Event::FolderLoaded { folder, rows } => {
-                self.list_of(folder).replace(rows);
-                return self.rethread(folder);
+                self.list_of(&folder).replace(rows);
+                return self.rethread(&folder);
             }
             Event::Moved { uidl, from, to } => {
-                let entry = self.list_of(from).remove(&uidl);
+                let entry = self.list_of(&from).remove(&uidl);
+                self.tags.remove(&uidl);
                 self.notice = Some(match to {
                     Some(Folder::Trash) => t!("notice.moved_to_trash").into(),
-                    Some(f) => t!("notice.restored_to", folder = f.label()).into(),
+                    Some(ref f) => t!("notice.restored_to", folder = f.label()).into(),
                     None => t!("notice.purged").into(),
                 });
                 if let (Some(mut e), Some(to)) = (entry, to) {
@@ -41,7 +46,7 @@ impl App {
                         // Still on the server: the INBOX row is there already.
                         e.flags = e.flags.without(Flags::TRASHED);
                     }
-                    self.list_of(to).insert_top(e);
+                    self.list_of(&to).insert_top(e);
                 }
                 return self.list_moved();
             }
@@ -134,7 +139,7 @@ impl App {
                         self.view = View::List;
                     }
                 }
-                effects.extend(self.rethread(Folder::Inbox));
+                effects.extend(self.rethread(&Folder::Inbox));
                 effects.extend(self.list_moved());
                 return effects;
             }
@@ -144,7 +149,7 @@ impl App {
                     inbox.set_summary(&uidl, s);
                 }
                 if inbox.summaries_arrived() {
-                    return self.rethread(Folder::Inbox);
+                    return self.rethread(&Folder::Inbox);
                 }
             }
             Event::BodyProgress {
@@ -341,14 +346,14 @@ impl App {
         generation: u64,
         layout: Arc<thread::Layout>,
     ) -> Vec<Effect> {
-        let list = self.list_of(folder);
+        let list = self.list_of(&folder);
         list.thread_running = false;
         if generation == list.thread_generation {
             list.thread_layout = Some(layout);
             list.relayout();
         }
         let again = list.thread_again;
-        let mut effects = if again { self.rethread(folder) } else { vec![] };
+        let mut effects = if again { self.rethread(&folder) } else { vec![] };
         if folder == self.folder {
             effects.extend(self.list_moved());
         }
@@ -362,7 +367,7 @@ impl App {
         pattern: String,
         hits: IndexHits,
     ) -> Vec<Effect> {
-        let list = self.list_of(folder);
+        let list = self.list_of(&folder);
         if let Some(l) = list.limit.as_mut().filter(|l| l.pattern.text == pattern) {
             l.indexed = Some(hits);
             list.relayout();

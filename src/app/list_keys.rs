@@ -84,7 +84,7 @@ impl App {
                 if self.list.threads {
                     self.notice = Some(t!("notice.threads_on").into());
                     self.list.relayout();
-                    let mut effects = self.rethread(self.folder);
+                    let mut effects = self.rethread(&self.folder.clone());
                     effects.extend(self.list_moved());
                     effects.push(remember);
                     return effects;

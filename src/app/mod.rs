@@ -153,6 +153,10 @@ pub struct App {
     folder: Folder,
     /// The other folders' lists (INBOX among them while another is shown).
     others: BTreeMap<Folder, MessageList>,
+    /// Every folder of the account (the built-in ones, then the user's).
+    folders: Vec<Folder>,
+    /// Tagged rows of the folder shown (`T`, `*`): what `d u m F M C J s` act on.
+    tags: BTreeSet<Uidl>,
     /// The user's marks for deletion, by UIDL.
     marks: BTreeSet<Uidl>,
     bodies: HashMap<Uidl, BodyState>,
@@ -219,6 +223,8 @@ impl App {
             list: MessageList::default(),
             folder: Folder::Inbox,
             others: BTreeMap::new(),
+            folders: Folder::ALL.to_vec(),
+            tags: BTreeSet::new(),
             marks: BTreeSet::new(),
             bodies: HashMap::new(),
             prompt: None,
@@ -308,7 +314,7 @@ impl App {
             sort: self.list.sort,
             threads: self.list.threads,
         };
-        self.views.insert(self.folder, prefs);
+        self.views.insert(self.folder.clone(), prefs);
         Effect::SaveViews(list::ViewPrefs::write_all(&self.views))
     }
 
@@ -383,17 +389,17 @@ impl App {
 
     /// The INBOX list, wherever it is.
     pub fn inbox_mut(&mut self) -> &mut MessageList {
-        self.list_of(Folder::Inbox)
+        self.list_of(&Folder::Inbox)
     }
 
-    pub(super) fn list_of(&mut self, f: Folder) -> &mut MessageList {
-        if self.folder == f {
+    pub(super) fn list_of(&mut self, f: &Folder) -> &mut MessageList {
+        if self.folder == *f {
             &mut self.list
         } else {
             let views = &self.views;
-            self.others.entry(f).or_insert_with(|| {
+            self.others.entry(f.clone()).or_insert_with(|| {
                 let mut list = MessageList::default();
-                if let Some(v) = views.get(&f) {
+                if let Some(v) = views.get(f) {
                     list.sort = v.sort;
                     list.threads = v.threads;
                 }
@@ -485,7 +491,7 @@ impl App {
     pub(super) fn mark(&mut self, uidl: Option<Uidl>) -> Vec<Effect> {
         let Some(u) = uidl else { return vec![] };
         let local_only = self.list.get(&u).is_some_and(|e| e.local_only());
-        match self.folder {
+        match self.folder.clone() {
             Folder::Trash => {
                 self.popup = Some(Popup::ConfirmPurge { uidl: u });
                 vec![]
@@ -521,13 +527,13 @@ impl App {
     /// Tab / Shift-Tab: the next or previous folder (past the last or
     /// before the first: the next or previous account, if there are others).
     pub(super) fn switch_folder(&mut self, forward: bool) -> Vec<Effect> {
-        let all = Folder::ALL;
-        let i = all.iter().position(|&f| f == self.folder).unwrap_or(0);
+        let all = self.folders.clone();
+        let i = all.iter().position(|f| *f == self.folder).unwrap_or(0);
         let wraps = if forward { i + 1 == all.len() } else { i == 0 };
         if wraps && self.multi {
             return vec![Effect::NextAccount { forward }];
         }
-        let next = all[(i + if forward { 1 } else { all.len() - 1 }) % all.len()];
+        let next = all[(i + if forward { 1 } else { all.len() - 1 }) % all.len()].clone();
         self.enter_folder(next)
     }
 
@@ -538,10 +544,11 @@ impl App {
         }
         self.view = View::List;
         let shown = std::mem::take(&mut self.list);
-        self.others.insert(self.folder, shown);
+        self.others.insert(self.folder.clone(), shown);
         self.list = self.others.remove(&next).unwrap_or_default();
-        self.folder = next;
+        self.folder = next.clone();
         self.input = None;
+        self.tags.clear();
         if next == Folder::Inbox {
             self.list_moved()
         } else {
@@ -552,7 +559,7 @@ impl App {
 
     /// Asks for the shown list's threads again if threads are on (one job
     /// at a time: a change while one runs asks again when it answers).
-    pub(super) fn rethread(&mut self, folder: Folder) -> Vec<Effect> {
+    pub(super) fn rethread(&mut self, folder: &Folder) -> Vec<Effect> {
         let list = self.list_of(folder);
         if !list.threads {
             return vec![];
@@ -564,7 +571,10 @@ impl App {
         list.thread_running = true;
         list.thread_again = false;
         let job = list.thread_job();
-        vec![Effect::Thread { folder, job }]
+        vec![Effect::Thread {
+            folder: folder.clone(),
+            job,
+        }]
     }
 
     /// `|` answered: pipes the stored message, or downloads (and keeps) it first.
@@ -613,7 +623,7 @@ impl App {
         if let Some(query) = ask {
             self.notice = Some(t!("notice.searching").into());
             effects.push(Effect::SearchIndex {
-                folder: self.folder,
+                folder: self.folder.clone(),
                 pattern: text.trim().to_string(),
                 query,
             });
@@ -670,8 +680,18 @@ impl App {
         &self.list
     }
 
-    pub fn folder(&self) -> Folder {
-        self.folder
+    pub fn folder(&self) -> &Folder {
+        &self.folder
+    }
+
+    /// Every folder of the account, in the sidebar's order.
+    pub fn folders(&self) -> &[Folder] {
+        &self.folders
+    }
+
+    /// The tagged messages of the folder shown.
+    pub fn tags(&self) -> &BTreeSet<Uidl> {
+        &self.tags
     }
 
     pub fn marks(&self) -> &BTreeSet<Uidl> {

@@ -1310,8 +1310,8 @@ fn sort_and_threads_are_remembered_per_folder() {
     assert_eq!(again.list.sort.key, SortKey::Arrival);
     assert!(again.list.threads);
     let mut again = again;
-    assert_eq!(again.list_of(Folder::Sent).sort.key, SortKey::Size);
-    assert!(again.list_of(Folder::Sent).sort.reverse);
+    assert_eq!(again.list_of(&Folder::Sent).sort.key, SortKey::Size);
+    assert!(again.list_of(&Folder::Sent).sort.reverse);
     // A line that cannot be read is left out, not an error.
     assert_eq!(
         ViewPrefs::read_all("INBOX bogus 0 1\nSent size 1\n").len(),

@@ -64,7 +64,7 @@ async fn local_rows(store: Option<&StoreHandle>) -> Result<Vec<crate::store::Row
     let Some(store) = store else {
         return Ok(Vec::new());
     };
-    let rows = store.run(|s| s.load(Folder::Inbox)).await?;
+    let rows = store.run(|s| s.load(&Folder::Inbox)).await?;
     Ok(rows?)
 }
 

@@ -348,7 +348,7 @@ pub async fn send_draft(
 
 /// The drafts waiting, newest first: (id, subject).
 pub fn waiting(store: &mut Store) -> Vec<(String, String)> {
-    let mut rows = store.load(Folder::Drafts).unwrap_or_default();
+    let mut rows = store.load(&Folder::Drafts).unwrap_or_default();
     rows.sort_by_key(|r| std::cmp::Reverse(r.seq));
     rows.into_iter()
         .map(|r| {
@@ -378,7 +378,7 @@ fn sending_id(status: &str) -> Option<&str> {
 /// Returns a note for each draft removed.
 pub fn settle_sent(store: &mut Store) -> Vec<String> {
     let mut marked = Vec::new();
-    for row in store.load(Folder::Drafts).unwrap_or_default() {
+    for row in store.load(&Folder::Drafts).unwrap_or_default() {
         let id = row.uidl.to_string();
         let Ok(Some(path)) = store.path(&id) else {
             continue;
@@ -396,7 +396,7 @@ pub fn settle_sent(store: &mut Store) -> Vec<String> {
     }
     let sent_ids = |store: &mut Store| -> std::collections::HashSet<String> {
         store
-            .load(Folder::Sent)
+            .load(&Folder::Sent)
             .unwrap_or_default()
             .iter()
             .filter_map(|r| r.summary.as_ref().map(|s| s.message_id().to_string()))
@@ -501,7 +501,7 @@ mod tests {
         for id in [&cut, &old, &plain] {
             assert!(s.path(id).unwrap().is_some_and(|p| p.exists()), "{id} kept");
         }
-        assert_eq!(s.load(Folder::Sent).unwrap().len(), 1, "Sent untouched");
+        assert_eq!(s.load(&Folder::Sent).unwrap().len(), 1, "Sent untouched");
         assert!(settle_sent(&mut s).is_empty(), "nothing more to settle");
     }
 
@@ -537,12 +537,12 @@ mod tests {
             Flags::SEEN,
         )
         .unwrap();
-        assert!(s.load(Folder::Sent).unwrap().is_empty());
+        assert!(s.load(&Folder::Sent).unwrap().is_empty());
         let notes = settle_sent(&mut s);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert_eq!(s.path(&id).unwrap(), None, "the draft is gone");
         assert_eq!(
-            s.load(Folder::Sent).unwrap().len(),
+            s.load(&Folder::Sent).unwrap().len(),
             1,
             "the Sent copy is indexed"
         );

@@ -37,12 +37,12 @@ impl Store {
             return Ok(());
         }
         let flags = self.with_recorded_flags(id, flags)?;
-        let dir = self.folder_dir(Folder::Inbox);
+        let dir = self.folder_dir(&Folder::Inbox);
         let rel = maildir::deliver(&dir, Some(id), bytes, flags).map_err(|e| io_err(&dir, e))?;
         self.with_index(|i| {
             i.stored(
                 id,
-                Folder::Inbox,
+                &Folder::Inbox,
                 &rel,
                 bytes.len() as u64,
                 flags,
@@ -65,9 +65,9 @@ impl Store {
                 "a message without a unique UIDL is never stored".into(),
             ));
         };
-        let dir = self.folder_dir(Folder::Inbox);
+        let dir = self.folder_dir(&Folder::Inbox);
         if let Some((folder, rel)) = self.with_index(|i| i.file(id))? {
-            return Ok(self.folder_dir(folder).join(rel));
+            return Ok(self.folder_dir(&folder).join(rel));
         }
         let flags = self.with_recorded_flags(id, flags)?;
         let size = tmp.as_file().metadata().map_err(|e| io_err(&dir, e))?.len();
@@ -79,7 +79,7 @@ impl Store {
         let path = dir.join(&rel);
         let head = maildir::read_summary_sample(&path).unwrap_or_default();
         let summary = Summary::from_headers(&head, &self.decode);
-        self.with_index(|i| i.stored(id, Folder::Inbox, &rel, size, flags, true, Some(&summary)))?;
+        self.with_index(|i| i.stored(id, &Folder::Inbox, &rel, size, flags, true, Some(&summary)))?;
         Ok(path)
     }
 
@@ -89,7 +89,7 @@ impl Store {
     /// UIDL, are skipped. Returns how many were stored. A failure part way
     /// leaves at worst files in `new/` without index rows (adopted later).
     pub fn deliver_batch(&mut self, items: &[(Uidl, Vec<u8>)]) -> Result<usize, StoreError> {
-        let dir = self.folder_dir(Folder::Inbox);
+        let dir = self.folder_dir(&Folder::Inbox);
         let mut written = Vec::with_capacity(items.len());
         let mut rows = Vec::with_capacity(items.len());
         let mut result = Ok(());
@@ -139,7 +139,7 @@ impl Store {
         by_content: bool,
     ) -> Result<usize, StoreError> {
         use md5::Digest;
-        let dir = self.folder_dir(Folder::Inbox);
+        let dir = self.folder_dir(&Folder::Inbox);
         let mut written = Vec::with_capacity(items.len());
         let mut ids = Vec::with_capacity(items.len());
         let mut kept = Vec::with_capacity(items.len());
@@ -171,7 +171,7 @@ impl Store {
             self.with_index(|i| {
                 i.stored(
                     &id,
-                    Folder::Inbox,
+                    &Folder::Inbox,
                     rel,
                     bytes.len() as u64,
                     Flags::default(),
@@ -186,7 +186,7 @@ impl Store {
     /// A message deleted on the server (QUIT committed): its local copy, if
     /// any, goes to Trash; without one it leaves the index.
     pub fn deleted_on_server(&mut self, uidl: &str) -> Result<(), StoreError> {
-        if self.move_to(uidl, Folder::Trash)? {
+        if self.move_to(uidl, &Folder::Trash)? {
             self.with_index(|i| i.set_on_server(uidl, false))
         } else {
             self.with_index(|i| i.remove(uidl))

@@ -75,7 +75,7 @@ pub struct Row {
 }
 
 pub struct Index {
-    conn: Connection,
+    pub(super) conn: Connection,
     /// What opening had to do, for the user (decoding settings changed).
     pub note: Option<String>,
 }
@@ -279,7 +279,7 @@ impl Index {
 
     /// How many rows of `folder` have a stored file, found the way `load`
     /// finds them (through the folder index).
-    pub fn count_stored(&self, folder: Folder) -> Result<usize, IndexError> {
+    pub fn count_stored(&self, folder: &Folder) -> Result<usize, IndexError> {
         let n: i64 = self.conn.query_row(
             "SELECT count(*) FROM messages WHERE folder = ?1 AND file IS NOT NULL",
             params![folder.name()],
@@ -302,7 +302,7 @@ impl Index {
     }
 
     /// Every message of `folder`, newest first.
-    pub fn load(&self, folder: Folder) -> Result<Vec<Row>, IndexError> {
+    pub fn load(&self, folder: &Folder) -> Result<Vec<Row>, IndexError> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM messages WHERE folder = ?1 ORDER BY seq DESC"
         ))?;
@@ -320,7 +320,7 @@ impl Index {
     }
 
     /// The newest `limit` messages of `folder`, newest first.
-    pub fn load_newest(&self, folder: Folder, limit: usize) -> Result<Vec<Row>, IndexError> {
+    pub fn load_newest(&self, folder: &Folder, limit: usize) -> Result<Vec<Row>, IndexError> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM messages WHERE folder = ?1 ORDER BY seq DESC LIMIT ?2"
         ))?;
@@ -453,7 +453,7 @@ impl Index {
     pub fn stored(
         &mut self,
         uidl: &str,
-        folder: Folder,
+        folder: &Folder,
         file: &str,
         size: u64,
         flags: Flags,
@@ -500,7 +500,7 @@ impl Index {
     pub fn set_folder(
         &mut self,
         uidl: &str,
-        folder: Folder,
+        folder: &Folder,
         file: &str,
         flags: Flags,
     ) -> Result<(), IndexError> {

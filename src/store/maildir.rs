@@ -252,21 +252,33 @@ pub fn name_for(base: &str, flags: Flags) -> FileName {
 /// Renames `rel` (in `from`) to carry `flags`, or moves it to folder `to`;
 /// returns the new relative path. The directory is synced.
 pub fn rename(from: &Path, rel: &str, to: &Path, flags: Flags) -> io::Result<String> {
-    let file_name = rel.rsplit('/').next().unwrap_or(rel);
-    let parsed = FileName::parse(file_name);
-    let new_rel = name_for(&parsed.base, flags).relative();
-    if from == to && new_rel == rel {
-        return Ok(new_rel);
-    }
-    let dest = to.join(&new_rel);
-    fs::rename(from.join(rel), &dest)?;
-    if let Some(dir) = dest.parent() {
+    let new_rel = rename_unsynced(from, rel, to, flags)?;
+    if let Some(dir) = to.join(&new_rel).parent() {
         sync_dir(dir)?;
     }
     if from != to {
         sync_dir(&from.join(rel.split('/').next().unwrap_or("cur")))?;
     }
     Ok(new_rel)
+}
+
+/// `rename` without the directory syncs: for a batch, whose caller syncs
+/// each directory once (the new place before the old).
+pub fn rename_unsynced(from: &Path, rel: &str, to: &Path, flags: Flags) -> io::Result<String> {
+    let file_name = rel.rsplit('/').next().unwrap_or(rel);
+    let parsed = FileName::parse(file_name);
+    let new_rel = name_for(&parsed.base, flags).relative();
+    if from == to && new_rel == rel {
+        return Ok(new_rel);
+    }
+    fs::rename(from.join(rel), to.join(&new_rel))?;
+    Ok(new_rel)
+}
+
+/// Renames a synced tmp file into `cur/` as `base` with `flags`, never over
+/// an existing file (the caller syncs the directory).
+pub fn place_tmp(folder: &Path, tmp: &Path, base: &str, flags: Flags) -> io::Result<String> {
+    place(folder, tmp, &name_for(base, flags))
 }
 
 /// The name prefix of a temp file a retrieval streams into: it carries the

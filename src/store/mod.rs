@@ -5,6 +5,7 @@
 
 mod deliver;
 pub mod download;
+mod folders;
 pub mod grams;
 mod handle;
 pub mod index;
@@ -25,7 +26,8 @@ use std::sync::Arc;
 
 pub use handle::{StoreGone, StoreHandle};
 pub use index::{Index, IndexError, Row};
-pub use types::{account_key, default_root, Candidates, Flags, Folder, StoreError};
+pub use folders::Filed;
+pub use types::{account_key, default_root, Candidates, Flags, Folder, FolderNameError, StoreError};
 use types::{decode_key, io_err};
 
 use crate::mime::{DecodeOptions, Summary};
@@ -54,8 +56,8 @@ impl Store {
         &self.root
     }
 
-    pub fn folder_dir(&self, f: Folder) -> PathBuf {
-        self.root.join(f.name())
+    pub fn folder_dir(&self, f: &Folder) -> PathBuf {
+        self.root.join(f.dir_name())
     }
 
     pub fn index(&self) -> &Index {
@@ -83,12 +85,12 @@ impl Store {
     }
 
     /// Every message of `folder`, newest first.
-    pub fn load(&mut self, folder: Folder) -> Result<Vec<Row>, StoreError> {
+    pub fn load(&mut self, folder: &Folder) -> Result<Vec<Row>, StoreError> {
         self.with_index(|i| i.load(folder))
     }
 
     /// The newest `limit` messages of `folder`.
-    pub fn load_newest(&mut self, folder: Folder, limit: usize) -> Result<Vec<Row>, StoreError> {
+    pub fn load_newest(&mut self, folder: &Folder, limit: usize) -> Result<Vec<Row>, StoreError> {
         self.with_index(|i| i.load_newest(folder, limit))
     }
 
@@ -101,14 +103,14 @@ impl Store {
 
     /// Where INBOX's temp files go (a large message streams there).
     pub fn tmp_dir(&self) -> PathBuf {
-        self.folder_dir(Folder::Inbox).join("tmp")
+        self.folder_dir(&Folder::Inbox).join("tmp")
     }
 
     /// The stored file of a message, if it has one.
     pub fn path(&mut self, uidl: &str) -> Result<Option<PathBuf>, StoreError> {
         Ok(self
             .with_index(|i| i.file(uidl))?
-            .map(|(folder, rel)| self.folder_dir(folder).join(rel)))
+            .map(|(folder, rel)| self.folder_dir(&folder).join(rel)))
     }
 
     /// The stored bytes of a message; None when it has no stored copy (or
@@ -139,7 +141,7 @@ impl Store {
         }
         match self.with_index(|i| i.file(uidl))? {
             Some((folder, rel)) => {
-                let dir = self.folder_dir(folder);
+                let dir = self.folder_dir(&folder);
                 let new_rel = match maildir::rename(&dir, &rel, &dir, flags.in_name()) {
                     Ok(r) => r,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -162,11 +164,11 @@ impl Store {
 
     /// Moves a stored message to another folder (Trash, or back to INBOX).
     /// A message with no stored copy has nothing to move: Ok(false).
-    pub fn move_to(&mut self, uidl: &str, to: Folder) -> Result<bool, StoreError> {
+    pub fn move_to(&mut self, uidl: &str, to: &Folder) -> Result<bool, StoreError> {
         let Some((from, rel)) = self.with_index(|i| i.file(uidl))? else {
             return Ok(false);
         };
-        if from == to {
+        if from == *to {
             return Ok(true);
         }
         let flags = maildir::FileName::parse(rel.rsplit('/').next().unwrap_or(&rel)).flags;
@@ -174,7 +176,7 @@ impl Store {
         let recorded = self
             .with_index(|i| i.get(uidl))?
             .map_or(flags, |r| r.flags.from_name_keeping(flags));
-        let (src, dst) = (self.folder_dir(from), self.folder_dir(to));
+        let (src, dst) = (self.folder_dir(&from), self.folder_dir(to));
         let new_rel = maildir::rename(&src, &rel, &dst, flags).map_err(|e| io_err(&src, e))?;
         self.with_index(|i| i.set_folder(uidl, to, &new_rel, recorded))?;
         Ok(true)
@@ -192,7 +194,7 @@ impl Store {
     /// Removes a stored message for good (deleting in Trash).
     pub fn delete(&mut self, uidl: &str) -> Result<(), StoreError> {
         if let Some((folder, rel)) = self.with_index(|i| i.file(uidl))? {
-            let dir = self.folder_dir(folder);
+            let dir = self.folder_dir(&folder);
             match fs::remove_file(dir.join(&rel)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

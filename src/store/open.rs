@@ -14,17 +14,10 @@ impl Store {
     pub fn open(root: &Path, key: &str, decode: DecodeOptions) -> Result<Store, StoreError> {
         maildir::private_dir(root).map_err(|e| io_err(root, e))?;
         for f in Folder::ALL {
-            let dir = root.join(f.name());
+            let dir = root.join(f.dir_name());
             maildir::create(&dir).map_err(|e| io_err(&dir, e))?;
         }
         let mut notes = Vec::new();
-        // What a crashed download left half-written is removed here.
-        for f in Folder::ALL {
-            let n = maildir::clean_tmp(&root.join(f.name()));
-            if n > 0 {
-                tracing::info!("removed {n} unfinished downloads from {}/tmp", f.name());
-            }
-        }
         let path = root.join(INDEX_FILE);
         let dkey = decode_key(&decode);
         // Files of another mailbox keep their flags, but not their UIDLs:
@@ -68,6 +61,13 @@ impl Store {
             texts_reindexed: false,
             texts_stuck: false,
         };
+        // What a crashed download or copy left half-written is removed here.
+        for f in store.folders() {
+            let n = maildir::clean_tmp(&store.folder_dir(&f));
+            if n > 0 {
+                tracing::info!("removed {n} unfinished files from {}/tmp", f.dir_name());
+            }
+        }
         if fresh {
             store.adopt(trust_uidls)?;
         }
@@ -108,19 +108,20 @@ impl Store {
             .map(|(u, f, file, flags)| ((f, file), (u, flags)))
             .collect();
         let mut adopted: Vec<(Folder, String, maildir::FileName)> = Vec::new();
-        let mut on_disk = [0usize; Folder::ALL.len()];
-        for (k, folder) in Folder::ALL.into_iter().enumerate() {
-            let dir = self.folder_dir(folder);
+        let folders = self.folders();
+        let mut on_disk = vec![0usize; folders.len()];
+        for (k, folder) in folders.iter().enumerate() {
+            let dir = self.folder_dir(&folder);
             let files = maildir::scan(&dir).map_err(|e| io_err(&dir, e))?;
             on_disk[k] = files.len();
             for (rel, name) in files {
-                match by_file.remove(&(folder, rel.clone())) {
+                match by_file.remove(&(folder.clone(), rel.clone())) {
                     Some((_, flags)) if flags.in_name() == name.flags => {}
                     Some((uidl, flags)) => {
                         let flags = flags.from_name_keeping(name.flags);
                         self.with_index(|i| i.set_flags(&uidl, flags, None))?;
                     }
-                    None => adopted.push((folder, rel, name)),
+                    None => adopted.push((folder.clone(), rel, name)),
                 }
             }
         }
@@ -128,7 +129,7 @@ impl Store {
             self.with_index(|i| i.unstore(&uidl))?;
         }
         for (folder, rel, name) in adopted {
-            let path = self.folder_dir(folder).join(&rel);
+            let path = self.folder_dir(&folder).join(&rel);
             let head = maildir::read_summary_sample(&path).unwrap_or_default();
             let summary = Summary::from_headers(&head, &self.decode);
             let size = name
@@ -146,7 +147,7 @@ impl Store {
             self.with_index(|i| {
                 i.stored(
                     &uidl,
-                    folder,
+                    &folder,
                     &rel,
                     size,
                     name.flags,
@@ -155,15 +156,19 @@ impl Store {
                 )
             })?;
         }
-        self.check_lookups(&on_disk)
+        self.check_lookups(&folders, &on_disk)
     }
 
     /// Every file on disk must be found the way the list finds it. A damaged
     /// lookup structure inside a file SQLite still calls sound (a flipped
     /// byte) hides messages from the list: rebuild the lookups then.
-    pub(super) fn check_lookups(&mut self, on_disk: &[usize]) -> Result<(), StoreError> {
+    pub(super) fn check_lookups(
+        &mut self,
+        folders: &[Folder],
+        on_disk: &[usize],
+    ) -> Result<(), StoreError> {
         let agree = |s: &mut Store| -> Result<bool, StoreError> {
-            for (k, folder) in Folder::ALL.into_iter().enumerate() {
+            for (k, folder) in folders.iter().enumerate() {
                 if s.with_index(|i| i.count_stored(folder))? != on_disk[k] {
                     return Ok(false);
                 }

@@ -18,13 +18,13 @@ impl Store {
         bytes: &[u8],
         flags: Flags,
     ) -> Result<(String, PathBuf), StoreError> {
-        let dir = self.folder_dir(folder);
+        let dir = self.folder_dir(&folder);
         let rel = maildir::deliver(&dir, None, bytes, flags).map_err(|e| io_err(&dir, e))?;
         let name = maildir::FileName::parse(rel.rsplit('/').next().unwrap_or(&rel));
         let id = format!(" L{}", name.base);
         let summary = Summary::from_headers(bytes, &self.decode);
         let size = bytes.len() as u64;
-        self.with_index(|i| i.stored(&id, folder, &rel, size, flags, false, Some(&summary)))?;
+        self.with_index(|i| i.stored(&id, &folder, &rel, size, flags, false, Some(&summary)))?;
         Ok((id, dir.join(rel)))
     }
 
@@ -37,7 +37,7 @@ impl Store {
                 id.trim()
             )));
         };
-        let dir = self.folder_dir(folder);
+        let dir = self.folder_dir(&folder);
         let path = dir.join(&rel);
         let base = maildir::unique_name(None, bytes.len() as u64);
         let (tmp, mut file) = maildir::create_tmp(&dir, &base).map_err(|e| io_err(&dir, e))?;
@@ -59,7 +59,7 @@ impl Store {
         let Some((folder, rel)) = self.with_index(|i| i.file(id))? else {
             return Ok(());
         };
-        let path = self.folder_dir(folder).join(&rel);
+        let path = self.folder_dir(&folder).join(&rel);
         let head = match maildir::read_head(&path) {
             Ok(h) => h,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -70,7 +70,7 @@ impl Store {
         let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let summary = Summary::from_headers(&head, &self.decode);
         let flags = maildir::FileName::parse(rel.rsplit('/').next().unwrap_or(&rel)).flags;
-        self.with_index(|i| i.stored(id, folder, &rel, size, flags, false, Some(&summary)))
+        self.with_index(|i| i.stored(id, &folder, &rel, size, flags, false, Some(&summary)))
     }
 
     /// A new private directory for a draft's files (a forwarded message's

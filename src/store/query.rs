@@ -37,14 +37,14 @@ impl Store {
     /// The rows of `folder` the full-text index finds for `query`'s parts.
     pub fn index_hits(
         &mut self,
-        folder: Folder,
+        folder: &Folder,
         query: IndexQuery,
     ) -> Result<IndexHits, StoreError> {
         let mut find = |q: TextQuery| -> Result<HashSet<Uidl>, StoreError> {
             Ok(self
                 .search_text(&q)?
                 .into_iter()
-                .filter(|f| f.folder == folder)
+                .filter(|f| f.folder == *folder)
                 .map(|f| Uidl::from(f.uidl))
                 .collect())
         };

@@ -69,7 +69,7 @@ fn a_damaged_lookup_inside_a_sound_file_hides_no_message() {
         "SQLite sees no damage"
     );
     s.reconcile().unwrap();
-    assert_eq!(s.load(Folder::Inbox).unwrap().len(), 3, "{:?}", s.notes);
+    assert_eq!(s.load(&Folder::Inbox).unwrap().len(), 3, "{:?}", s.notes);
     assert!(
         s.notes
             .iter()
@@ -97,7 +97,7 @@ fn a_row_with_a_damaged_folder_or_file_name_is_corrected_from_the_maildir() {
     }
     let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
     s.reconcile().unwrap();
-    let rows = s.load(Folder::Inbox).unwrap();
+    let rows = s.load(&Folder::Inbox).unwrap();
     assert_eq!(rows.len(), 3, "{:?}", s.notes);
     assert!(rows.iter().all(|r| r.stored), "{rows:?}");
 }
@@ -166,7 +166,7 @@ fn another_mailboxs_index_is_set_aside_and_its_uidls_not_trusted() {
     drop(stored(dir.path(), "pop.a.example/alice"));
     let mut s = Store::open(dir.path(), "pop.b.example/alice", DecodeOptions::default()).unwrap();
     assert!(s.notes[0].contains("another account"), "{:?}", s.notes);
-    let rows = s.load(Folder::Inbox).unwrap();
+    let rows = s.load(&Folder::Inbox).unwrap();
     assert_eq!(rows.len(), 1);
     assert!(
         rows[0].uidl.is_session(),
@@ -198,7 +198,7 @@ fn new_decoding_settings_reread_summaries_and_keep_the_rest() {
     let mut s = Store::open(dir.path(), "k", strict).unwrap();
     assert!(s.notes[0].contains("decoding settings"), "{:?}", s.notes);
     let summary = |s: &mut Store, u: &str| {
-        s.load(Folder::Inbox)
+        s.load(&Folder::Inbox)
             .unwrap()
             .into_iter()
             .find(|r| r.uidl == u)
@@ -212,7 +212,7 @@ fn new_decoding_settings_reread_summaries_and_keep_the_rest() {
     assert_eq!(summary(&mut s, "uid-top"), None);
     s.index_texts(usize::MAX).unwrap();
     assert_eq!(summary(&mut s, "uid-1").as_deref(), Some("one"));
-    let rows = s.load(Folder::Inbox).unwrap();
+    let rows = s.load(&Folder::Inbox).unwrap();
     let one = rows.iter().find(|r| r.uidl == "uid-1").unwrap();
     assert!(one.stored && one.flags == Flags::SEEN);
 }
@@ -226,7 +226,7 @@ fn a_newer_index_is_set_aside_and_rebuilt_from_the_files() {
     drop(conn);
     let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
     assert!(s.notes[0].contains("newer postie"), "{:?}", s.notes);
-    let rows = s.load(Folder::Inbox).unwrap();
+    let rows = s.load(&Folder::Inbox).unwrap();
     assert_eq!(rows[0].uidl, Uidl::from("uid-1"));
     assert_eq!(rows[0].flags, Flags::SEEN);
     assert_eq!(
@@ -266,7 +266,7 @@ fn a_session_only_id_is_never_stored() {
     let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
     let err = s.deliver(&Uidl::session(1), b"x", Flags::default(), None);
     assert!(err.is_err());
-    assert!(maildir::scan(&s.folder_dir(Folder::Inbox))
+    assert!(maildir::scan(&s.folder_dir(&Folder::Inbox))
         .unwrap()
         .is_empty());
 }

@@ -65,7 +65,7 @@ impl Store {
             let texts: Vec<(i64, Option<index::Text>)> = pending
                 .iter()
                 .map(|p| {
-                    let path = self.folder_dir(p.folder).join(&p.file);
+                    let path = self.folder_dir(&p.folder).join(&p.file);
                     let rendered = maildir::open_regular(&path)
                         .and_then(|mut f| crate::mime::render_file(&mut f, &self.decode));
                     if let Some(s) = rendered.as_ref().ok().and_then(|r| r.summary.clone()) {

@@ -3,44 +3,182 @@
 
 use rust_i18n::t;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::IndexError;
 use crate::mime::DecodeOptions;
 
-/// The folders every account has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A folder of an account: the five every account has, or one of the
+/// user's own (`客户`, `项目/二期`), kept as Maildir++ sub-folders of INBOX
+/// (`INBOX/.客户`, `INBOX/.项目.二期`, names in UTF-8: what mutt and notmuch
+/// show as they are, and Dovecot reads with its `:UTF-8` option).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Folder {
     Inbox,
     Sent,
     Drafts,
     Trash,
+    Junk,
+    /// A folder of the user's, by its name (`/` between levels).
+    Own(Arc<str>),
 }
 
-impl Folder {
-    pub const ALL: [Folder; 4] = [Folder::Inbox, Folder::Sent, Folder::Drafts, Folder::Trash];
+/// Why a name cannot be a folder's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderNameError {
+    Empty,
+    /// A character a folder name cannot hold (`.`, a control character).
+    BadChar(char),
+    /// The name of a folder every account has (INBOX, Sent, Drafts, Trash, Junk).
+    Reserved(String),
+    TooLong,
+}
 
-    /// The directory name (and the name in the index).
-    pub fn name(self) -> &'static str {
+impl std::fmt::Display for FolderNameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            FolderNameError::Empty => t!("folder.name_empty"),
+            FolderNameError::BadChar(c) => t!(
+                "folder.name_bad_char",
+                char = c.escape_debug().to_string()
+            ),
+            FolderNameError::Reserved(n) => t!("folder.name_reserved", name = n),
+            FolderNameError::TooLong => t!("folder.name_too_long"),
+        };
+        f.write_str(&s)
+    }
+}
+
+impl std::error::Error for FolderNameError {}
+
+/// Where the user's folders live, under the account's root.
+pub const OWN_PARENT: &str = "INBOX";
+
+impl Folder {
+    /// The folders every account has, in the sidebar's order.
+    pub const ALL: [Folder; 5] = [
+        Folder::Inbox,
+        Folder::Sent,
+        Folder::Drafts,
+        Folder::Trash,
+        Folder::Junk,
+    ];
+
+    /// The name in the index (and the directory of the built-in ones).
+    pub fn name(&self) -> &str {
         match self {
             Folder::Inbox => "INBOX",
             Folder::Sent => "Sent",
             Folder::Drafts => "Drafts",
             Folder::Trash => "Trash",
+            Folder::Junk => "Junk",
+            Folder::Own(n) => n,
+        }
+    }
+
+    /// The directory, relative to the account's root.
+    pub fn dir_name(&self) -> String {
+        match self {
+            Folder::Own(n) => format!("{OWN_PARENT}/.{}", n.replace('/', ".")),
+            other => other.name().to_string(),
         }
     }
 
     /// The name shown to the user (收件箱, 已发送…, in the language in use).
-    pub fn label(self) -> std::borrow::Cow<'static, str> {
+    pub fn label(&self) -> std::borrow::Cow<'static, str> {
         match self {
             Folder::Inbox => t!("folder.inbox"),
             Folder::Sent => t!("folder.sent"),
             Folder::Drafts => t!("folder.drafts"),
             Folder::Trash => t!("folder.trash"),
+            Folder::Junk => t!("folder.junk"),
+            Folder::Own(n) => std::borrow::Cow::Owned(n.to_string()),
         }
     }
 
+    pub fn is_own(&self) -> bool {
+        matches!(self, Folder::Own(_))
+    }
+
+    /// The folder an index value names: a built-in name, else one of the
+    /// user's (None: the pseudo-folder of removed messages, or a value that
+    /// is no folder name).
     pub fn from_name(s: &str) -> Option<Folder> {
-        Folder::ALL.into_iter().find(|f| f.name() == s)
+        if let Some(f) = Folder::ALL.into_iter().find(|f| f.name() == s) {
+            return Some(f);
+        }
+        if s == "Deleted" {
+            return None;
+        }
+        Folder::own(s).ok()
+    }
+
+    /// What the user typed, as a folder: a built-in's name or label
+    /// (`trash`, `已删除`) is that folder; anything else must be a valid
+    /// name of the user's own.
+    pub fn parse(input: &str) -> Result<Folder, FolderNameError> {
+        let s = input.trim().trim_matches('/');
+        if let Some(f) = Folder::ALL.into_iter().find(|f| {
+            f.name().eq_ignore_ascii_case(s) || f.label() == s || english_label(f) == s
+        }) {
+            return Ok(f);
+        }
+        Folder::own(s)
+    }
+
+    /// A folder of the user's: levels split by `/`, each non-empty, with no
+    /// `.` (Maildir++'s separator) or control character; the built-ins'
+    /// names are refused at the top level.
+    pub fn own(input: &str) -> Result<Folder, FolderNameError> {
+        let parts: Vec<&str> = input.trim().trim_matches('/').split('/').map(str::trim).collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(FolderNameError::Empty);
+        }
+        for p in &parts {
+            if let Some(c) = p.chars().find(|&c| {
+                c == '.' || c == '\\' || c.is_control() || crate::text::sanitize::is_bidi_control(c)
+            }) {
+                return Err(FolderNameError::BadChar(c));
+            }
+        }
+        let top = parts[0];
+        if top.eq_ignore_ascii_case("INBOX")
+            || Folder::ALL.iter().any(|f| f.name() == top)
+            || top == "Deleted"
+        {
+            return Err(FolderNameError::Reserved(top.to_string()));
+        }
+        let name = parts.join("/");
+        // One directory entry: `.` + the levels joined by `.`.
+        if name.len() + 1 > 255 || name.chars().count() > 200 {
+            return Err(FolderNameError::TooLong);
+        }
+        Ok(Folder::Own(Arc::from(name)))
+    }
+
+    /// The folder a Maildir++ directory name (`.项目.二期`) is, if it is one.
+    pub fn from_dir_entry(entry: &str) -> Option<Folder> {
+        let rest = entry.strip_prefix('.')?;
+        if rest.is_empty() || rest.starts_with('.') {
+            return None;
+        }
+        Folder::own(&rest.replace('.', "/")).ok()
+    }
+
+    /// How deep a folder sits (0 for the top level).
+    pub fn depth(&self) -> usize {
+        self.name().matches('/').count()
+    }
+}
+
+fn english_label(f: &Folder) -> std::borrow::Cow<'static, str> {
+    match f {
+        Folder::Inbox => t!("folder.inbox", locale = "en"),
+        Folder::Sent => t!("folder.sent", locale = "en"),
+        Folder::Drafts => t!("folder.drafts", locale = "en"),
+        Folder::Trash => t!("folder.trash", locale = "en"),
+        Folder::Junk => t!("folder.junk", locale = "en"),
+        Folder::Own(_) => std::borrow::Cow::Borrowed(""),
     }
 }
 

@@ -94,6 +94,9 @@ pub struct Known {
     pub on_server: bool,
     pub seq: i64,
     pub size: u64,
+    /// Filed away from INBOX (Trash, Junk, a folder of the user's): known,
+    /// so never new or downloaded again, but not a row of INBOX's list.
+    pub elsewhere: bool,
 }
 
 impl From<&Row> for Known {
@@ -105,6 +108,7 @@ impl From<&Row> for Known {
             on_server: r.on_server,
             seq: r.seq,
             size: r.size,
+            elsewhere: r.folder != crate::store::Folder::Inbox,
         }
     }
 }
@@ -192,6 +196,9 @@ pub fn plan(server: &Identified, known: &HashMap<Uidl, Known>, marks: &BTreeSet<
                 next_seq
             }
         };
+        if k.is_some_and(|k| k.elsewhere) {
+            continue;
+        }
         let summary = k.and_then(|k| k.summary.clone());
         seqs.push(seq);
         on_server.push(ListRow {
@@ -218,7 +225,7 @@ pub fn plan(server: &Identified, known: &HashMap<Uidl, Known>, marks: &BTreeSet<
         if k.on_server {
             plan.gone.push(uidl.clone());
         }
-        if k.stored {
+        if k.stored && !k.elsewhere {
             local.push((
                 k.seq,
                 ListRow {
@@ -283,6 +290,7 @@ mod tests {
             on_server,
             seq,
             size: 10,
+            elsewhere: false,
         }
     }
 

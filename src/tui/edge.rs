@@ -161,7 +161,7 @@ impl Edge {
             } => match &self.store {
                 Some(store) => {
                     let (ui, ev_tx) = (self.ui.clone(), self.ev_tx.clone());
-                    store.post(move |s| match s.index_hits(folder, query) {
+                    store.post(move |s| match s.index_hits(&folder, query) {
                         Ok(hits) => ui.send(Msg::IndexHits {
                             folder,
                             pattern,

@@ -102,7 +102,7 @@ fn draw_sidebar(frame: &mut Frame, area: Rect, accounts: &[SideAccount]) {
             if *unread > 0 {
                 style = style.add_modifier(Modifier::BOLD);
             }
-            if a.shown == Some(*f) {
+            if a.shown.as_ref() == Some(f) {
                 style = style.add_modifier(Modifier::REVERSED);
             }
             lines.push(Line::from(Span::styled(fit(&label, w), style)));
@@ -185,8 +185,8 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         titles,
     );
 
-    if (app.indexed() || app.folder() != Folder::Inbox) && app.list().is_empty() {
-        let text = if app.folder() == Folder::Inbox {
+    if (app.indexed() || *app.folder() != Folder::Inbox) && app.list().is_empty() {
+        let text = if *app.folder() == Folder::Inbox {
             format!("  {}", t!("list.mailbox_empty"))
         } else {
             format!(

@@ -16,7 +16,7 @@ pub fn status(app: &App) -> String {
             total = app.preview_count()
         )
         .into_owned()
-    } else if app.folder() != Folder::Inbox {
+    } else if *app.folder() != Folder::Inbox {
         count("count.messages", app.list().len() as u64)
     } else if !app.indexed()
         && app.list().is_empty()

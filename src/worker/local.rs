@@ -109,7 +109,7 @@ pub fn execute(
                 failed(&tx, t!("worker.cannot_save_flags", error = e).into());
             }
         }
-        LocalRequest::LoadFolder(folder) => match s.load(folder) {
+        LocalRequest::LoadFolder(folder) => match s.load(&folder) {
             Ok(rows) => {
                 let _ = tx.send(Event::FolderLoaded {
                     folder,
@@ -126,7 +126,7 @@ pub fn execute(
                 .into(),
             ),
         },
-        LocalRequest::Move { uidl, from, to } => match s.move_to(&uidl, to) {
+        LocalRequest::Move { uidl, from, to } => match s.move_to(&uidl, &to) {
             Ok(_) => {
                 let _ = tx.send(Event::Moved {
                     uidl,

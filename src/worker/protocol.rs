@@ -96,6 +96,8 @@ pub enum Event {
     /// The whole message is now in the local store.
     Stored(Uidl),
     /// A folder's messages, from the store (for Sent, Drafts, Trash).
+    /// Every folder of the account (the built-in ones, then the user's).
+    Folders(Vec<Folder>),
     FolderLoaded {
         folder: Folder,
         rows: Vec<ListRow>,

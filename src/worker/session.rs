@@ -35,7 +35,7 @@ impl<M: Mailbox> Worker<M> {
         // The newest screenful first: on screen before the rest is read.
         let tx = self.link.tx.clone();
         store.post(move |s| {
-            if let Ok(rows) = s.load_newest(Folder::Inbox, FIRST_LOCAL) {
+            if let Ok(rows) = s.load_newest(&Folder::Inbox, FIRST_LOCAL) {
                 if !rows.is_empty() {
                     let rows = rows.iter().map(ListRow::from_store).collect();
                     let _ = tx.send(Event::LocalLoaded(rows));
@@ -43,15 +43,29 @@ impl<M: Mailbox> Worker<M> {
             }
         });
         let loaded = store
-            .run(|s| (s.load(Folder::Inbox), std::mem::take(&mut s.notes)))
+            .run(|s| {
+                let rows = s.load(&Folder::Inbox);
+                // Filed elsewhere: known, so a message still on the server
+                // is neither shown in INBOX again nor downloaded twice.
+                let elsewhere: Vec<crate::store::Row> = s
+                    .load_received()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|r| r.folder != Folder::Inbox)
+                    .collect();
+                (rows, elsewhere, std::mem::take(&mut s.notes), s.folders())
+            })
             .await;
-        let (rows, notes) = match loaded {
-            Ok(pair) => pair,
+        let (rows, elsewhere, notes, folders) = match loaded {
+            Ok(all) => all,
             Err(e) => (
                 Err(crate::store::StoreError::NotStored(e.to_string())),
                 Vec::new(),
+                Vec::new(),
+                Folder::ALL.to_vec(),
             ),
         };
+        self.send(Event::Folders(folders.clone()));
         for note in notes {
             self.send(Event::Failed(Failure::new(
                 ErrorClass::Local,
@@ -66,8 +80,9 @@ impl<M: Mailbox> Worker<M> {
                     ));
                 }
                 self.local = rows
-                    .into_iter()
-                    .map(|r| (r.uidl.clone(), Known::from(&r)))
+                    .iter()
+                    .chain(&elsewhere)
+                    .map(|r| (r.uidl.clone(), Known::from(r)))
                     .collect();
                 crate::timings::mark_rss("local-loaded");
             }
@@ -78,7 +93,7 @@ impl<M: Mailbox> Worker<M> {
         }
         if let Some(store) = &self.store {
             // The other folders, for the sidebar's counts and instant switching.
-            for folder in [Folder::Sent, Folder::Drafts, Folder::Trash] {
+            for folder in folders.into_iter().filter(|f| *f != Folder::Inbox) {
                 local::execute(
                     store,
                     self.settings.decode,
@@ -275,6 +290,7 @@ impl<M: Mailbox> Worker<M> {
                     on_server: true,
                     seq,
                     size: *size,
+                    elsewhere: false,
                 },
             );
         }

@@ -193,7 +193,7 @@ fn main() {
     let store = Store::open(&root, &key, DecodeOptions::default()).unwrap();
     let handle = StoreHandle::start(store);
     let rows = rt
-        .block_on(handle.run(|s| s.load(Folder::Inbox)))
+        .block_on(handle.run(|s| s.load(&Folder::Inbox)))
         .unwrap()
         .unwrap();
     let big = hundred_kb();

@@ -271,7 +271,7 @@ pub fn store_at(dir: &Path) -> postie::store::StoreHandle {
 pub fn store_rows(dir: &Path) -> Vec<postie::store::Row> {
     let mut store = postie::store::Store::open(dir, "test", postie::mime::DecodeOptions::default())
         .expect("open the test store");
-    store.load(postie::store::Folder::Inbox).expect("load")
+    store.load(&postie::store::Folder::Inbox).expect("load")
 }
 
 /// How many rows the INBOX of the store at `dir` (made for `key`) has.
@@ -279,7 +279,7 @@ pub fn store_rows_keyed(dir: &Path, key: &str) -> usize {
     let mut store = postie::store::Store::open(dir, key, postie::mime::DecodeOptions::default())
         .expect("open the store");
     store
-        .load(postie::store::Folder::Inbox)
+        .load(&postie::store::Folder::Inbox)
         .expect("load")
         .len()
 }
