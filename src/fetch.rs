@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::error::{Classify, ErrorClass};
 use crate::pop3::{Client, ClientConfig, Flow, Pop3Error};
 use crate::store::download::{DownloadError, Downloaded};
-use crate::store::{Folder, StoreHandle};
+use crate::store::StoreHandle;
 use crate::sync::LeavePolicy;
 use crate::sync::{self, Known};
 use crate::uidl::Uidl;

@@ -5,6 +5,8 @@
 
 mod deliver;
 pub mod download;
+#[cfg(test)]
+mod folder_tests;
 mod folders;
 pub mod grams;
 mod handle;
