@@ -2,18 +2,7 @@
 
 use std::time::Duration;
 
-/// "10M", "500K", "1G" or a number of bytes.
-pub fn parse_size(s: &str) -> Option<u64> {
-    let t = s.trim().to_ascii_uppercase();
-    let t = t.strip_suffix('B').unwrap_or(&t);
-    let (num, mult) = match t.chars().last()? {
-        'K' => (&t[..t.len() - 1], 1024),
-        'M' => (&t[..t.len() - 1], 1024 * 1024),
-        'G' => (&t[..t.len() - 1], 1024 * 1024 * 1024),
-        _ => (t, 1),
-    };
-    num.trim().parse::<u64>().ok()?.checked_mul(mult)
-}
+pub use crate::text::parse_size;
 
 /// "30s", "5m", "1h", "2d" or a number of seconds; "0" is zero.
 pub fn parse_duration(s: &str) -> Option<Duration> {

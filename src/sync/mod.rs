@@ -4,6 +4,7 @@
 //! and what the list shows. `postie list`, `postie show` and the worker all
 //! call it; nothing here does I/O.
 
+pub mod pattern;
 pub mod policy;
 
 pub use policy::LeavePolicy;

@@ -68,6 +68,19 @@ pub fn fit_right(s: &str, cells: usize) -> String {
     format!("{}{s}", " ".repeat(pad))
 }
 
+/// "10M", "500K", "1G" or a number of bytes.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim().to_ascii_uppercase();
+    let t = t.strip_suffix('B').unwrap_or(&t);
+    let (num, mult) = match t.chars().last()? {
+        'K' => (&t[..t.len() - 1], 1024),
+        'M' => (&t[..t.len() - 1], 1024 * 1024),
+        'G' => (&t[..t.len() - 1], 1024 * 1024 * 1024),
+        _ => (t, 1),
+    };
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
+}
+
 /// Sizes as people read them: 512 B, 4.2K, 13M.
 pub fn human_size(octets: u64) -> String {
     const K: f64 = 1024.0;
