@@ -46,6 +46,8 @@ pub struct Report {
     pub downloaded: usize,
     pub bytes: u64,
     pub deleted: usize,
+    /// Moved to a folder by a rule or the spam judge.
+    pub filed: usize,
 }
 
 impl Report {
@@ -54,7 +56,7 @@ impl Report {
         // More downloaded than new: the rest were known (listed, seen) but
         // not stored yet; said, so that "0 new, 22 downloaded" is not a puzzle.
         if self.downloaded > self.new {
-            return t!(
+            let line = t!(
                 "fetch.report_earlier",
                 account = self.account,
                 new = self.new,
@@ -64,8 +66,9 @@ impl Report {
                 deleted = self.deleted
             )
             .into_owned();
+            return self.with_filed(line);
         }
-        t!(
+        let line = t!(
             "fetch.report",
             account = self.account,
             new = self.new,
@@ -73,7 +76,15 @@ impl Report {
             size = size,
             deleted = self.deleted
         )
-        .into_owned()
+        .into_owned();
+        self.with_filed(line)
+    }
+
+    fn with_filed(&self, line: String) -> String {
+        if self.filed == 0 {
+            return line;
+        }
+        format!("{line}{}", t!("fetch.report_filed", n = self.filed))
     }
 
     pub fn something_happened(&self) -> bool {
@@ -164,6 +175,8 @@ pub struct Target<'a> {
     /// `max_message_size`: a larger message stays on the server.
     pub max_message: u64,
     pub policy: LeavePolicy,
+    /// Filter rules and the spam judge, run on what is stored.
+    pub filer: std::sync::Arc<crate::filing::Filer>,
 }
 
 /// Downloads every message `store` lacks, then applies the policy (see the
@@ -272,6 +285,7 @@ pub async fn fetch_into(
     let queued = Arc::new(AtomicU64::new(0));
     let failed: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let stored = Arc::new(AtomicU64::new(0));
+    let filed = Arc::new(AtomicU64::new(0));
     let mut batch: Vec<(Uidl, Vec<u8>)> = Vec::new();
     let mut batch_bytes = 0usize;
     let mut done = 0usize;
@@ -286,6 +300,7 @@ pub async fn fetch_into(
         let size = std::mem::take(bytes) as u64;
         queued.fetch_add(size, Ordering::SeqCst);
         let (queued, failed, stored) = (queued.clone(), failed.clone(), stored.clone());
+        let (filer, filed) = (source.filer.clone(), filed.clone());
         store.post(move |s| {
             let delivered = if unnamed {
                 let bytes: Vec<Vec<u8>> = items.into_iter().map(|(_, b)| b).collect();
@@ -294,8 +309,21 @@ pub async fn fetch_into(
                 let (named, shared): (Vec<_>, Vec<_>) =
                     items.into_iter().partition(|(u, _)| !u.is_session());
                 let shared: Vec<Vec<u8>> = shared.into_iter().map(|(_, b)| b).collect();
-                s.deliver_batch(&named)
-                    .and_then(|n| Ok(n + s.deliver_unnamed(&shared, true)?))
+                let delivered = s
+                    .deliver_batch(&named)
+                    .and_then(|n| Ok(n + s.deliver_unnamed(&shared, true)?));
+                if delivered.is_ok() && filer.is_active() {
+                    let new: Vec<(String, Option<&[u8]>)> = named
+                        .iter()
+                        .map(|(u, b)| (u.to_string(), Some(b.as_slice())))
+                        .collect();
+                    let r = filer.file_new(s, &new);
+                    filed.fetch_add(r.moved_count() as u64, Ordering::SeqCst);
+                    for e in r.errors {
+                        eprintln!("postie: {}", t!("fetch.rule_failed", error = e));
+                    }
+                }
+                delivered
             };
             match delivered {
                 Ok(n) => {
@@ -378,12 +406,23 @@ pub async fn fetch_into(
             }
         };
         stored.fetch_add(1, Ordering::SeqCst);
+        if source.filer.is_active() {
+            let (filer, u, filed) = (source.filer.clone(), uidl.to_string(), filed.clone());
+            store.post(move |s| {
+                let r = filer.file_new(s, &[(u, None)]);
+                filed.fetch_add(r.moved_count() as u64, Ordering::SeqCst);
+                for e in r.errors {
+                    eprintln!("postie: {}", t!("fetch.rule_failed", error = e));
+                }
+            });
+        }
         report.downloaded += 1;
         report.bytes += bytes;
         progress.show(report.downloaded, report.bytes);
     }
     // Every download of this session durable before any DELE.
     store.run(|_| ()).await?;
+    report.filed = filed.load(Ordering::SeqCst) as usize;
     progress.done();
     if let Some(why) = failed.lock().ok().and_then(|f| f.clone()) {
         let _ = client.quit().await;
@@ -451,6 +490,7 @@ mod tests {
             downloaded: 22,
             bytes: 2048,
             deleted: 0,
+            filed: 0,
         };
         assert_eq!(
             crate::i18n::fill_in(

@@ -24,20 +24,23 @@
 //!    full text; blocking, run on its own thread behind a handle.
 //! 4. `sync` — pure planning over the server's index and the store: what to
 //!    fetch, show and download, what `leave_on_server` deletes.
-//! 5. `demo`, `worker`, `send`, `fetch` — tasks that carry out plans: the
+//! 5. `filing` — filter rules and the spam filter carried out on the store
+//!    (blocking, on the store's thread): new mail filed as it is stored, a
+//!    folder filed on demand, a message judged or taught.
+//! 6. `demo`, `worker`, `send`, `fetch` — tasks that carry out plans: the
 //!    demo's POP3 server, the reader's POP3 session, SMTP and the outbox, the
 //!    cron fetch. Siblings, so none waits on another.
-//! 6. `config` — the TOML schema, built from the library's own types
+//! 7. `config` — the TOML schema, built from the library's own types
 //!    (`pop3::TlsMode`, `sync::LeavePolicy`, `send::smtp::SmtpAuth`), so that
 //!    nothing below reads the config file's shape (himalaya's rule: the
 //!    library never imports the schema; everything below takes plain values).
-//! 7. `accounts` — config to resolved accounts (servers, identity, password,
+//! 8. `accounts` — config to resolved accounts (servers, identity, password,
 //!    decoding, the store's place), the demo account, the provider table and
 //!    the setup wizard.
-//! 8. `app` — the reader's state, messages, keys and `update`; pure (no
+//! 9. `app` — the reader's state, messages, keys and `update`; pure (no
 //!    tokio, no terminal, no disk).
-//! 9. `ui` — `draw(frame, &App)`: reads state, paints.
-//! 10. `cli`, `tui` — the edges: printing and exit codes; the terminal, the
+//! 10. `ui` — `draw(frame, &App)`: reads state, paints.
+//! 11. `cli`, `tui` — the edges: printing and exit codes; the terminal, the
 //!     event loop and the tasks' channels. `main` (the binary) sits on top.
 #![forbid(unsafe_code)]
 
@@ -52,6 +55,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod fetch;
+pub mod filing;
 pub mod i18n;
 pub mod mime;
 pub mod paths;

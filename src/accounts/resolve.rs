@@ -209,6 +209,19 @@ impl ReaderAccount {
 
 impl Source {
     /// The account's `max_message_size` (1 GB by default and for the demo).
+    /// The account's filter rules and spam filter (nothing for the demo).
+    pub fn filer(&self) -> crate::filing::Filer {
+        let Some(a) = &self.account else {
+            return crate::filing::Filer::default();
+        };
+        crate::filing::Filer {
+            // Checked when the config was read.
+            rules: crate::config::rules::compile(&a.rules).unwrap_or_default(),
+            junk: a.junk.as_ref().map(|j| j.commands()).unwrap_or_default(),
+            decode: self.decode,
+        }
+    }
+
     pub fn max_message(&self) -> u64 {
         self.account
             .as_ref()

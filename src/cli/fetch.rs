@@ -100,6 +100,7 @@ pub async fn fetch_account(args: &SourceArgs, progress: bool) -> Result<Report, 
         client: &source.client,
         max_message: source.max_message(),
         policy: source.policy,
+        filer: std::sync::Arc::new(source.filer()),
     };
     let result = fetch_into(&target, &store, progress).await;
     store.close(std::time::Duration::from_secs(30)).await;

@@ -4,12 +4,14 @@
 //! take; nothing here opens a connection.
 
 mod password;
+pub mod rules;
 #[cfg(test)]
 mod tests;
 mod units;
 
 pub(crate) use password::run_password_command;
 pub use password::{password_variable, PASSWORD_COMMAND_TIMEOUT};
+pub use rules::{JunkConfig, RuleConfig};
 pub use units::{parse_duration, parse_size};
 
 use std::path::{Path, PathBuf};
@@ -172,6 +174,11 @@ pub struct AccountConfig {
     /// Marked messages not stored yet are downloaded into Trash before a
     /// committed DELE, up to this size each ("10M", the default; "0": never).
     pub trash_download_limit: Option<String>,
+    /// Filter rules, in order (the shared `[[rules]]` follow them).
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    /// A spam filter's commands (bogofilter, spamc).
+    pub junk: Option<JunkConfig>,
 }
 
 /// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
@@ -223,6 +230,9 @@ struct ConfigFile {
     language: Option<String>,
     #[serde(default)]
     accounts: IndexMap<String, AccountConfig>,
+    /// Rules every account runs after its own.
+    #[serde(default)]
+    rules: Vec<RuleConfig>,
 }
 
 #[derive(Debug)]
@@ -300,7 +310,9 @@ impl Config {
         if file.accounts.is_empty() {
             return Err(ConfigError::NoAccounts { path: shown });
         }
-        for (name, acct) in &file.accounts {
+        let mut file = file;
+        for (name, acct) in file.accounts.iter_mut() {
+            acct.rules.extend(file.rules.iter().cloned());
             acct.validate(name)?;
         }
         if let Some(d) = &file.default_account {
@@ -440,6 +452,7 @@ impl AccountConfig {
                 )));
             }
         }
+        rules::compile(&self.rules).map_err(invalid)?;
         if let Some(e) = &self.email {
             if crate::mime::address::parse_mailbox(e).is_err() {
                 return Err(invalid(format!("email {e:?} is not an e-mail address")));

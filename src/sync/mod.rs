@@ -5,6 +5,7 @@
 //! call it; nothing here does I/O.
 
 pub mod pattern;
+pub mod rules;
 pub mod policy;
 
 pub use policy::LeavePolicy;

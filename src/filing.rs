@@ -1,0 +1,290 @@
+//! Filter rules and the spam filter, carried out on the store (blocking: on
+//! the store's thread). New mail is filed as it is stored (`file_new`), a
+//! folder on demand (`plan_folder` then `carry_out`, `postie filter`). The
+//! store's moves keep every message in exactly one folder; a rule never
+//! deletes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+use crate::mime::DecodeOptions;
+use crate::store::{Flags, Folder, Row, Store, StoreError};
+use crate::sync::pattern::MessageView;
+use crate::sync::rules::{self, Junk, Outcome, Rule};
+use crate::uidl::Uidl;
+
+/// How long a spam filter's command may take on one message.
+pub const JUNK_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most of a message a rule reads: its header block is in here.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// An account's rules and spam filter.
+#[derive(Debug, Clone, Default)]
+pub struct Filer {
+    pub rules: Vec<Rule>,
+    pub junk: Junk,
+    pub decode: DecodeOptions,
+}
+
+/// What filing did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Messages moved, by the folder they went to.
+    pub moved: BTreeMap<Folder, Vec<String>>,
+    /// Copies made.
+    pub copied: usize,
+    /// Messages whose flags a rule changed.
+    pub marked: usize,
+    /// What could not be done, in plain words.
+    pub errors: Vec<String>,
+}
+
+impl Report {
+    pub fn moved_count(&self) -> usize {
+        self.moved.values().map(Vec::len).sum()
+    }
+
+    fn merge(&mut self, other: Report) {
+        for (f, us) in other.moved {
+            self.moved.entry(f).or_default().extend(us);
+        }
+        self.copied += other.copied;
+        self.marked += other.marked;
+        self.errors.extend(other.errors);
+    }
+}
+
+impl Filer {
+    /// Anything to do at all (rules, or a spam judge).
+    pub fn is_active(&self) -> bool {
+        !self.rules.is_empty() || self.junk.judge.is_some()
+    }
+
+    /// What the rules (and, for new mail, the spam judge) decide for one
+    /// message given its bytes (all, or the first part with the header).
+    fn decide(&self, uidl: &str, raw: &[u8], size: u64, flags: Flags, judge: bool) -> Outcome {
+        let view = MessageView::read(Uidl::from(uidl), raw, size, flags, &self.decode);
+        let mut out = rules::apply(&self.rules, &view);
+        if judge && out.folder.is_none() {
+            if let Some(cmd) = &self.junk.judge {
+                if run(cmd, raw) == Ok(0) {
+                    out.folder = Some(Folder::Junk);
+                    out.matched.push(0);
+                }
+            }
+        }
+        out
+    }
+
+    /// Files messages just stored in INBOX: `bytes` when at hand (else the
+    /// stored file's head is read; the spam judge then reads the whole file).
+    pub fn file_new(&self, s: &mut Store, new: &[(String, Option<&[u8]>)]) -> Report {
+        if !self.is_active() {
+            return Report::default();
+        }
+        let mut plans = Vec::new();
+        for (uidl, bytes) in new {
+            let Ok(Some(row)) = s.with_index(|i| i.get(uidl)) else {
+                continue;
+            };
+            let judge = self.junk.judge.is_some();
+            let out = match bytes {
+                Some(b) => self.decide(uidl, b, row.size, row.flags, judge),
+                None => match read_for_rules(s, uidl, judge) {
+                    Some(b) => self.decide(uidl, &b, row.size, row.flags, judge),
+                    None => continue,
+                },
+            };
+            if !out.is_empty() {
+                plans.push((row, out));
+            }
+        }
+        self.carry_out(s, &plans)
+    }
+
+    /// What the rules would do to every message of `folder` (a dry run);
+    /// only messages some rule matches are listed. Reads each stored
+    /// message's head when a rule needs the header block.
+    pub fn plan_folder(
+        &self,
+        s: &mut Store,
+        folder: &Folder,
+    ) -> Result<Vec<(Row, Outcome)>, StoreError> {
+        let rows = s.load(folder)?;
+        let heads = rules::need_headers(&self.rules);
+        let mut out = Vec::new();
+        for row in rows {
+            let o = if heads {
+                let raw = read_for_rules(s, &row.uidl, false).unwrap_or_default();
+                self.decide(&row.uidl, &raw, row.size, row.flags, false)
+            } else {
+                let view = row_view(&row);
+                rules::apply(&self.rules, &view)
+            };
+            // Already where the rules would put it, and nothing else to do.
+            let moves = o.folder.as_ref().is_some_and(|f| f != folder);
+            let marks = !row.flags.contains(o.flags);
+            if moves || marks || !o.copies.is_empty() {
+                out.push((row, o));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Does what `plans` say: flags first, then copies, then one batch of
+    /// moves per target folder.
+    pub fn carry_out(&self, s: &mut Store, plans: &[(Row, Outcome)]) -> Report {
+        let mut report = Report::default();
+        let mut moves: BTreeMap<Folder, Vec<String>> = BTreeMap::new();
+        let mut copies: BTreeMap<Folder, Vec<String>> = BTreeMap::new();
+        for (row, o) in plans {
+            if !o.flags.is_empty() && !row.flags.contains(o.flags) {
+                match s.set_flags(&row.uidl, row.flags.with(o.flags)) {
+                    Ok(()) => report.marked += 1,
+                    Err(e) => report.errors.push(e.to_string()),
+                }
+            }
+            for c in &o.copies {
+                copies.entry(c.clone()).or_default().push(row.uidl.to_string());
+            }
+            if let Some(f) = &o.folder {
+                if *f != row.folder {
+                    moves.entry(f.clone()).or_default().push(row.uidl.to_string());
+                }
+            }
+        }
+        for (to, uidls) in copies {
+            match s.file_many(&uidls, &to, true) {
+                Ok(f) => report.copied += f.copies.len(),
+                Err(e) => report.errors.push(e.to_string()),
+            }
+        }
+        for (to, uidls) in moves {
+            match s.file_many(&uidls, &to, false) {
+                Ok(f) => {
+                    if !f.done.is_empty() {
+                        report.moved.entry(to).or_default().extend(f.done);
+                    }
+                }
+                Err(e) => report.errors.push(e.to_string()),
+            }
+        }
+        report
+    }
+
+    /// Runs the rules over `folder` and does what they say.
+    pub fn file_folder(&self, s: &mut Store, folder: &Folder) -> Result<Report, StoreError> {
+        let plans = self.plan_folder(s, folder)?;
+        let mut report = Report::default();
+        // In batches, so a large folder is not one long transaction.
+        for chunk in plans.chunks(2000) {
+            report.merge(self.carry_out(s, chunk));
+        }
+        Ok(report)
+    }
+
+    /// Teaches the spam filter that these messages are spam (`spam`) or
+    /// not; Ok(0) when no command is set. Errors name the message.
+    pub fn learn(&self, s: &mut Store, uidls: &[String], spam: bool) -> Result<usize, String> {
+        let cmd = if spam {
+            &self.junk.learn_spam
+        } else {
+            &self.junk.learn_ham
+        };
+        let Some(cmd) = cmd else { return Ok(0) };
+        let mut taught = 0;
+        for u in uidls {
+            let Ok(Some(bytes)) = s.read(u) else { continue };
+            match run(cmd, &bytes) {
+                Ok(0) => taught += 1,
+                Ok(code) => {
+                    return Err(rust_i18n::t!(
+                        "junk.learn_failed",
+                        command = crate::text::sanitize::sanitize_line(cmd),
+                        code = code
+                    )
+                    .into_owned())
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(taught)
+    }
+}
+
+/// A row as a rule sees it when no rule needs the header block.
+fn row_view(row: &Row) -> MessageView {
+    MessageView {
+        uidl: row.uidl.clone(),
+        summary: row.summary.as_deref().cloned(),
+        flags: row.flags,
+        size: row.size,
+        on_server: row.on_server,
+        headers: Default::default(),
+    }
+}
+
+/// A stored message's bytes for rules: its head, or all of it for the judge.
+fn read_for_rules(s: &mut Store, uidl: &str, whole: bool) -> Option<Vec<u8>> {
+    let path = s.path(uidl).ok()??;
+    if whole {
+        return std::fs::read(&path).ok();
+    }
+    let mut f = crate::store::maildir::open_regular(&path).ok()?;
+    let mut buf = Vec::new();
+    std::io::Read::take(&mut f, HEAD_BYTES as u64)
+        .read_to_end(&mut buf)
+        .ok()?;
+    Some(buf)
+}
+
+use std::io::Read;
+
+/// Runs `cmd` with `sh -c`, `input` on its standard input, its output
+/// thrown away; its exit code, or why it could not run (or was stopped
+/// after `JUNK_COMMAND_TIMEOUT`).
+pub fn run(cmd: &str, input: &[u8]) -> Result<i32, String> {
+    use std::os::unix::process::CommandExt;
+    let shown = crate::text::sanitize::sanitize_line(cmd).into_owned();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| rust_i18n::t!("junk.cannot_run", command = shown, error = e).into_owned())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let bytes = input.to_vec();
+        // On a thread: a command that reads nothing must not stall us.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+        });
+    }
+    let deadline = std::time::Instant::now() + JUNK_COMMAND_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status.code().unwrap_or(-1)),
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(rust_i18n::t!(
+                    "junk.timeout",
+                    command = shown,
+                    secs = JUNK_COMMAND_TIMEOUT.as_secs()
+                )
+                .into_owned());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => {
+                return Err(rust_i18n::t!("junk.cannot_run", command = shown, error = e).into_owned())
+            }
+        }
+    }
+}
