@@ -147,11 +147,17 @@ impl Filer {
                 }
             }
             for c in &o.copies {
-                copies.entry(c.clone()).or_default().push(row.uidl.to_string());
+                copies
+                    .entry(c.clone())
+                    .or_default()
+                    .push(row.uidl.to_string());
             }
             if let Some(f) = &o.folder {
                 if *f != row.folder {
-                    moves.entry(f.clone()).or_default().push(row.uidl.to_string());
+                    moves
+                        .entry(f.clone())
+                        .or_default()
+                        .push(row.uidl.to_string());
                 }
             }
         }
@@ -283,7 +289,9 @@ pub fn run(cmd: &str, input: &[u8]) -> Result<i32, String> {
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             Err(e) => {
-                return Err(rust_i18n::t!("junk.cannot_run", command = shown, error = e).into_owned())
+                return Err(
+                    rust_i18n::t!("junk.cannot_run", command = shown, error = e).into_owned()
+                )
             }
         }
     }

@@ -152,6 +152,28 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
         Some(Command::Search { query, json }) => {
             cli::run_search(source, &query, json).await.map(|()| 0)
         }
+        Some(Command::Folder { op }) => {
+            use postie::cli::args::FolderCommand as F;
+            use postie::cli::folders::FolderOp;
+            let op = match op {
+                F::List => FolderOp::List,
+                F::Create { name } => FolderOp::Create(name),
+                F::Rename { old, new } => FolderOp::Rename(old, new),
+                F::Delete { name, yes } => FolderOp::Delete { name, yes },
+            };
+            postie::cli::folders::run_folder(source, op).await
+        }
+        Some(Command::Move { uidl, search, to, copy }) => {
+            use postie::cli::folders::Selection;
+            let which = match search {
+                Some(p) => Selection::Search(p),
+                None => Selection::Uidls(uidl),
+            };
+            postie::cli::folders::run_move(source, which, &to, copy).await
+        }
+        Some(Command::Filter { folder, dry_run }) => {
+            postie::cli::folders::run_filter(source, folder.as_deref(), dry_run).await
+        }
         Some(Command::Completions { shell }) => {
             cli::args::completions(shell, &mut std::io::stdout())?;
             Ok(0)

@@ -35,6 +35,9 @@ complete -c postie -n "__fish_postie_needs_command" -f -a "fetch" -d 'Download n
 complete -c postie -n "__fish_postie_needs_command" -f -a "send" -d 'Send a message (body from stdin, UTF-8) over SMTP; a copy goes to Sent'
 complete -c postie -n "__fish_postie_needs_command" -f -a "search" -d 'Search the local store: senders, subjects, recipients, stored bodies, attachment names'
 complete -c postie -n "__fish_postie_needs_command" -f -a "setup" -d 'Add an account: proposes the provider\'s servers, tests the logins, writes the config'
+complete -c postie -n "__fish_postie_needs_command" -f -a "folder" -d 'Your own folders: list them, create, rename or delete one (its mail goes to Trash)'
+complete -c postie -n "__fish_postie_needs_command" -f -a "move" -d 'Move (or copy) stored messages to a folder, by UIDL or by a pattern'
+complete -c postie -n "__fish_postie_needs_command" -f -a "filter" -d 'Run the account\'s filter rules over a folder (default INBOX)'
 complete -c postie -n "__fish_postie_needs_command" -f -a "completions" -d 'Print a completion script for a shell (bash, zsh, fish) on stdout'
 complete -c postie -n "__fish_postie_needs_command" -f -a "save" -d 'Save a message\'s attachments (all, or the K-th listed by show); prints each path'
 complete -c postie -n "__fish_postie_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -80,6 +83,51 @@ complete -c postie -n "__fish_postie_using_subcommand setup" -l config -d 'Confi
 complete -c postie -n "__fish_postie_using_subcommand setup" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
 complete -c postie -n "__fish_postie_using_subcommand setup" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
 complete -c postie -n "__fish_postie_using_subcommand setup" -s h -l help -d 'Print help'
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -s h -l help -d 'Print help'
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -f -a "list" -d 'Every folder, with how many messages and how many unread'
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -f -a "create" -d 'Make a folder (levels with /: 项目/二期)'
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -f -a "rename" -d 'Rename a folder (its sub-folders go along)'
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -f -a "delete" -d 'Delete a folder and its sub-folders; their mail goes to Trash'
+complete -c postie -n "__fish_postie_using_subcommand folder; and not __fish_seen_subcommand_from list create rename delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from list" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from list" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from create" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from create" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from create" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from rename" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from rename" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from rename" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from delete" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from delete" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from delete" -l yes -d 'Delete it even when it holds mail (the mail goes to Trash)'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from delete" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every folder, with how many messages and how many unread'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from help" -f -a "create" -d 'Make a folder (levels with /: 项目/二期)'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from help" -f -a "rename" -d 'Rename a folder (its sub-folders go along)'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a folder and its sub-folders; their mail goes to Trash'
+complete -c postie -n "__fish_postie_using_subcommand folder; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c postie -n "__fish_postie_using_subcommand move" -l uidl -d 'The message to move, by UIDL (repeatable)' -r
+complete -c postie -n "__fish_postie_using_subcommand move" -l search -d 'Every stored message (of any other folder) this pattern matches, as in rules: \'from:boss@ subject:合同\'' -r
+complete -c postie -n "__fish_postie_using_subcommand move" -l to -d 'The folder to move to (created when missing; / between levels)' -r
+complete -c postie -n "__fish_postie_using_subcommand move" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
+complete -c postie -n "__fish_postie_using_subcommand move" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
+complete -c postie -n "__fish_postie_using_subcommand move" -l copy -d 'Copy instead of moving'
+complete -c postie -n "__fish_postie_using_subcommand move" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
+complete -c postie -n "__fish_postie_using_subcommand move" -s h -l help -d 'Print help'
+complete -c postie -n "__fish_postie_using_subcommand filter" -l folder -d 'The folder to run the rules over' -r
+complete -c postie -n "__fish_postie_using_subcommand filter" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
+complete -c postie -n "__fish_postie_using_subcommand filter" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
+complete -c postie -n "__fish_postie_using_subcommand filter" -l dry-run -d 'Print what would move where, change nothing'
+complete -c postie -n "__fish_postie_using_subcommand filter" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
+complete -c postie -n "__fish_postie_using_subcommand filter" -s h -l help -d 'Print help'
 complete -c postie -n "__fish_postie_using_subcommand completions" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
 complete -c postie -n "__fish_postie_using_subcommand completions" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
 complete -c postie -n "__fish_postie_using_subcommand completions" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
@@ -92,12 +140,19 @@ complete -c postie -n "__fish_postie_using_subcommand save" -l config -d 'Config
 complete -c postie -n "__fish_postie_using_subcommand save" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
 complete -c postie -n "__fish_postie_using_subcommand save" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
 complete -c postie -n "__fish_postie_using_subcommand save" -s h -l help -d 'Print help'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "list" -d 'Print the mailbox, newest first, then exit'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "show" -d 'Print one message decoded for reading (or its raw bytes), then exit'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "fetch" -d 'Download new messages into the local store, then apply leave_on_server'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "send" -d 'Send a message (body from stdin, UTF-8) over SMTP; a copy goes to Sent'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "search" -d 'Search the local store: senders, subjects, recipients, stored bodies, attachment names'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "setup" -d 'Add an account: proposes the provider\'s servers, tests the logins, writes the config'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "completions" -d 'Print a completion script for a shell (bash, zsh, fish) on stdout'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "save" -d 'Save a message\'s attachments (all, or the K-th listed by show); prints each path'
-complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup completions save help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "list" -d 'Print the mailbox, newest first, then exit'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "show" -d 'Print one message decoded for reading (or its raw bytes), then exit'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "fetch" -d 'Download new messages into the local store, then apply leave_on_server'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "send" -d 'Send a message (body from stdin, UTF-8) over SMTP; a copy goes to Sent'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "search" -d 'Search the local store: senders, subjects, recipients, stored bodies, attachment names'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "setup" -d 'Add an account: proposes the provider\'s servers, tests the logins, writes the config'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "folder" -d 'Your own folders: list them, create, rename or delete one (its mail goes to Trash)'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "move" -d 'Move (or copy) stored messages to a folder, by UIDL or by a pattern'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "filter" -d 'Run the account\'s filter rules over a folder (default INBOX)'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "completions" -d 'Print a completion script for a shell (bash, zsh, fish) on stdout'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "save" -d 'Save a message\'s attachments (all, or the K-th listed by show); prints each path'
+complete -c postie -n "__fish_postie_using_subcommand help; and not __fish_seen_subcommand_from list show fetch send search setup folder move filter completions save help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c postie -n "__fish_postie_using_subcommand help; and __fish_seen_subcommand_from folder" -f -a "list" -d 'Every folder, with how many messages and how many unread'
+complete -c postie -n "__fish_postie_using_subcommand help; and __fish_seen_subcommand_from folder" -f -a "create" -d 'Make a folder (levels with /: 项目/二期)'
+complete -c postie -n "__fish_postie_using_subcommand help; and __fish_seen_subcommand_from folder" -f -a "rename" -d 'Rename a folder (its sub-folders go along)'
+complete -c postie -n "__fish_postie_using_subcommand help; and __fish_seen_subcommand_from folder" -f -a "delete" -d 'Delete a folder and its sub-folders; their mail goes to Trash'

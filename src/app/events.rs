@@ -353,7 +353,11 @@ impl App {
             list.relayout();
         }
         let again = list.thread_again;
-        let mut effects = if again { self.rethread(&folder) } else { vec![] };
+        let mut effects = if again {
+            self.rethread(&folder)
+        } else {
+            vec![]
+        };
         if folder == self.folder {
             effects.extend(self.list_moved());
         }

@@ -75,5 +75,4 @@ impl App {
             vec![Effect::Local(LocalRequest::LoadFolder(next))]
         }
     }
-
 }

@@ -80,6 +80,35 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         providers: Option<PathBuf>,
     },
+    /// Your own folders: list them, create, rename or delete one (its mail goes to Trash)
+    Folder {
+        #[command(subcommand)]
+        op: FolderCommand,
+    },
+    /// Move (or copy) stored messages to a folder, by UIDL or by a pattern
+    Move {
+        /// The message to move, by UIDL (repeatable)
+        #[arg(long, value_name = "UIDL", num_args = 1.., required_unless_present = "search", conflicts_with = "search")]
+        uidl: Vec<String>,
+        /// Every stored message (of any other folder) this pattern matches, as in rules: 'from:boss@ subject:合同'
+        #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
+        search: Option<String>,
+        /// The folder to move to (created when missing; / between levels)
+        #[arg(long, value_name = "FOLDER")]
+        to: String,
+        /// Copy instead of moving
+        #[arg(long)]
+        copy: bool,
+    },
+    /// Run the account's filter rules over a folder (default INBOX)
+    Filter {
+        /// The folder to run the rules over
+        #[arg(long, value_name = "FOLDER")]
+        folder: Option<String>,
+        /// Print what would move where, change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print a completion script for a shell (bash, zsh, fish) on stdout
     Completions {
         /// The shell
@@ -95,6 +124,33 @@ pub enum Command {
         /// Directory to save into (default: download_dir, else $XDG_DOWNLOAD_DIR, else ~/Downloads)
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+}
+
+/// What `postie folder` does.
+#[derive(Subcommand)]
+pub enum FolderCommand {
+    /// Every folder, with how many messages and how many unread
+    List,
+    /// Make a folder (levels with /: 项目/二期)
+    Create {
+        /// The folder's name
+        name: String,
+    },
+    /// Rename a folder (its sub-folders go along)
+    Rename {
+        /// The folder's name now
+        old: String,
+        /// Its new name
+        new: String,
+    },
+    /// Delete a folder and its sub-folders; their mail goes to Trash
+    Delete {
+        /// The folder's name
+        name: String,
+        /// Delete it even when it holds mail (the mail goes to Trash)
+        #[arg(long)]
+        yes: bool,
     },
 }
 

@@ -5,6 +5,7 @@
 
 pub mod args;
 mod fetch;
+pub mod folders;
 mod list;
 pub mod numbers;
 pub mod send;

@@ -54,8 +54,14 @@ impl JunkConfig {
 
 fn folder(what: &str, name: &str, number: usize) -> Result<Folder, String> {
     Folder::parse(name).map_err(|e| {
-        rust_i18n::t!("config.rule_folder", n = number, what = what, name = name, error = e)
-            .into_owned()
+        rust_i18n::t!(
+            "config.rule_folder",
+            n = number,
+            what = what,
+            name = name,
+            error = e
+        )
+        .into_owned()
     })
 }
 
@@ -68,20 +74,34 @@ pub fn compile(rules: &[RuleConfig]) -> Result<Vec<Rule>, String> {
         .map(|(k, r)| {
             let number = k + 1;
             let pattern = Pattern::parse_for(&r.pattern, zone, Scope::Message).map_err(|e| {
-                rust_i18n::t!("config.rule_pattern", n = number, pattern = r.pattern, error = e)
-                    .into_owned()
+                rust_i18n::t!(
+                    "config.rule_pattern",
+                    n = number,
+                    pattern = r.pattern,
+                    error = e
+                )
+                .into_owned()
             })?;
             let mark_read = match r.mark.as_deref() {
                 None => false,
                 Some("read") => true,
                 Some(other) => {
-                    return Err(rust_i18n::t!("config.rule_mark", n = number, value = other)
-                        .into_owned())
+                    return Err(
+                        rust_i18n::t!("config.rule_mark", n = number, value = other).into_owned()
+                    )
                 }
             };
             let action = Action {
-                move_to: r.move_to.as_deref().map(|m| folder("move", m, number)).transpose()?,
-                copy_to: r.copy_to.as_deref().map(|c| folder("copy", c, number)).transpose()?,
+                move_to: r
+                    .move_to
+                    .as_deref()
+                    .map(|m| folder("move", m, number))
+                    .transpose()?,
+                copy_to: r
+                    .copy_to
+                    .as_deref()
+                    .map(|c| folder("copy", c, number))
+                    .transpose()?,
                 mark_read,
                 flag: r.flag,
                 junk: r.junk,

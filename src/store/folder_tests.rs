@@ -16,7 +16,11 @@ fn three(dir: &Path) -> Store {
         .collect();
     s.apply_server_index(&new, &[]).unwrap();
     for (k, (u, _)) in new.iter().enumerate() {
-        let flags = if k == 0 { Flags::SEEN } else { Flags::default() };
+        let flags = if k == 0 {
+            Flags::SEEN
+        } else {
+            Flags::default()
+        };
         let body = format!("Subject: m{k}\r\n\r\nbody {k}\r\n");
         s.deliver(u, body.as_bytes(), flags, None).unwrap();
     }
@@ -30,12 +34,27 @@ fn names_are_checked_and_laid_out_as_maildir_plus_plus() {
     assert_eq!(Folder::from_dir_entry(".项目.二期"), Some(own("项目/二期")));
     assert_eq!(Folder::from_dir_entry("cur"), None);
     assert_eq!(Folder::from_dir_entry(".."), None);
-    assert!(matches!(Folder::own("v1.2"), Err(FolderNameError::BadChar('.'))));
+    assert!(matches!(
+        Folder::own("v1.2"),
+        Err(FolderNameError::BadChar('.'))
+    ));
     assert!(matches!(Folder::own("a//b"), Err(FolderNameError::Empty)));
-    assert!(matches!(Folder::own("inbox"), Err(FolderNameError::Reserved(_))));
-    assert!(matches!(Folder::own("Trash"), Err(FolderNameError::Reserved(_))));
-    assert!(matches!(Folder::own("a\u{1b}b"), Err(FolderNameError::BadChar(_))));
-    assert!(matches!(Folder::own(&"长".repeat(201)), Err(FolderNameError::TooLong)));
+    assert!(matches!(
+        Folder::own("inbox"),
+        Err(FolderNameError::Reserved(_))
+    ));
+    assert!(matches!(
+        Folder::own("Trash"),
+        Err(FolderNameError::Reserved(_))
+    ));
+    assert!(matches!(
+        Folder::own("a\u{1b}b"),
+        Err(FolderNameError::BadChar(_))
+    ));
+    assert!(matches!(
+        Folder::own(&"长".repeat(201)),
+        Err(FolderNameError::TooLong)
+    ));
     // What the user types: a built-in's name or label is that folder.
     assert_eq!(Folder::parse("trash").unwrap(), Folder::Trash);
     assert_eq!(Folder::parse("Junk").unwrap(), Folder::Junk);
@@ -55,7 +74,10 @@ fn a_move_keeps_bytes_flags_and_uidl_and_survives_a_fresh_index() {
         .unwrap();
     assert_eq!(filed.done, ["uid-1", "uid-2"]);
     assert!(dir.path().join("INBOX/.项目.二期/cur").is_dir());
-    assert!(dir.path().join("INBOX/.项目/cur").is_dir(), "the parent level too");
+    assert!(
+        dir.path().join("INBOX/.项目/cur").is_dir(),
+        "the parent level too"
+    );
     assert_eq!(
         s.folders(),
         [Folder::ALL.to_vec(), vec![own("项目"), own("项目/二期")]].concat()
@@ -127,7 +149,8 @@ fn renaming_takes_sub_folders_along_and_deleting_sends_mail_to_trash() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = three(dir.path());
     s.file_many(&["uid-1".into()], &own("项目"), false).unwrap();
-    s.file_many(&["uid-2".into()], &own("项目/二期"), false).unwrap();
+    s.file_many(&["uid-2".into()], &own("项目/二期"), false)
+        .unwrap();
     s.rename_folder(&own("项目"), &own("工程")).unwrap();
     assert!(dir.path().join("INBOX/.工程.二期/cur").is_dir());
     assert!(!dir.path().join("INBOX/.项目").exists());
@@ -149,5 +172,8 @@ fn renaming_takes_sub_folders_along_and_deleting_sends_mail_to_trash() {
     s.create_folder(&own("x")).unwrap();
     fs::write(dir.path().join("INBOX/.x/notes.txt"), b"mine").unwrap();
     assert!(s.delete_folder(&own("x")).is_err());
-    assert_eq!(fs::read(dir.path().join("INBOX/.x/notes.txt")).unwrap(), b"mine");
+    assert_eq!(
+        fs::read(dir.path().join("INBOX/.x/notes.txt")).unwrap(),
+        b"mine"
+    );
 }

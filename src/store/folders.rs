@@ -188,7 +188,14 @@ impl Store {
                     Err(e) => return Err(io_err(&p, e)),
                 }
             }
-            for extra in ["maildirfolder", "dovecot-uidlist", "dovecot-keywords", "dovecot.index", "dovecot.index.cache", "dovecot.index.log"] {
+            for extra in [
+                "maildirfolder",
+                "dovecot-uidlist",
+                "dovecot-keywords",
+                "dovecot.index",
+                "dovecot.index.cache",
+                "dovecot.index.log",
+            ] {
                 let _ = fs::remove_file(dir.join(extra));
             }
             fs::remove_dir(&dir).map_err(|e| io_err(&dir, e))?;
@@ -223,8 +230,7 @@ impl Store {
                 continue;
             };
             let recorded = self.with_index(|i| i.get(uidl))?.map(|r| r.flags);
-            let name_flags =
-                maildir::FileName::parse(rel.rsplit('/').next().unwrap_or(&rel)).flags;
+            let name_flags = maildir::FileName::parse(rel.rsplit('/').next().unwrap_or(&rel)).flags;
             let flags = recorded.map_or(name_flags, |r| r.from_name_keeping(name_flags));
             let src = self.folder_dir(&from);
             if copy {
@@ -237,8 +243,7 @@ impl Store {
                 };
                 match maildir::write_tmp(&dst, None, &bytes) {
                     Ok((tmp, base)) => {
-                        let new_rel = match maildir::place_tmp(&dst, &tmp, &base, flags.in_name())
-                        {
+                        let new_rel = match maildir::place_tmp(&dst, &tmp, &base, flags.in_name()) {
                             Ok(r) => r,
                             Err(e) => {
                                 let _ = fs::remove_file(&tmp);
@@ -299,7 +304,12 @@ impl Store {
                     "UPDATE messages SET folder = ?2, file = ?3, flags = ?4 WHERE uidl = ?1",
                 )?;
                 for (u, rel, flags) in &recorded_moves {
-                    st.execute(rusqlite::params![u, to_name.name(), rel, flags.bits() as i64])?;
+                    st.execute(rusqlite::params![
+                        u,
+                        to_name.name(),
+                        rel,
+                        flags.bits() as i64
+                    ])?;
                 }
             }
             tx.commit()?;
@@ -337,5 +347,7 @@ impl Store {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -26,10 +26,12 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use folders::Filed;
 pub use handle::{StoreGone, StoreHandle};
 pub use index::{Index, IndexError, Row};
-pub use folders::Filed;
-pub use types::{account_key, default_root, Candidates, Flags, Folder, FolderNameError, StoreError};
+pub use types::{
+    account_key, default_root, Candidates, Flags, Folder, FolderNameError, StoreError,
+};
 use types::{decode_key, io_err};
 
 use crate::mime::{DecodeOptions, Summary};

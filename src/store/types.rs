@@ -38,10 +38,9 @@ impl std::fmt::Display for FolderNameError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = match self {
             FolderNameError::Empty => t!("folder.name_empty"),
-            FolderNameError::BadChar(c) => t!(
-                "folder.name_bad_char",
-                char = c.escape_debug().to_string()
-            ),
+            FolderNameError::BadChar(c) => {
+                t!("folder.name_bad_char", char = c.escape_debug().to_string())
+            }
             FolderNameError::Reserved(n) => t!("folder.name_reserved", name = n),
             FolderNameError::TooLong => t!("folder.name_too_long"),
         };
@@ -118,9 +117,10 @@ impl Folder {
     /// name of the user's own.
     pub fn parse(input: &str) -> Result<Folder, FolderNameError> {
         let s = input.trim().trim_matches('/');
-        if let Some(f) = Folder::ALL.into_iter().find(|f| {
-            f.name().eq_ignore_ascii_case(s) || f.label() == s || english_label(f) == s
-        }) {
+        if let Some(f) = Folder::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s) || f.label() == s || english_label(f) == s)
+        {
             return Ok(f);
         }
         Folder::own(s)
@@ -130,7 +130,12 @@ impl Folder {
     /// `.` (Maildir++'s separator) or control character; the built-ins'
     /// names are refused at the top level.
     pub fn own(input: &str) -> Result<Folder, FolderNameError> {
-        let parts: Vec<&str> = input.trim().trim_matches('/').split('/').map(str::trim).collect();
+        let parts: Vec<&str> = input
+            .trim()
+            .trim_matches('/')
+            .split('/')
+            .map(str::trim)
+            .collect();
         if parts.iter().any(|p| p.is_empty()) {
             return Err(FolderNameError::Empty);
         }

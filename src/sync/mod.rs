@@ -5,8 +5,8 @@
 //! call it; nothing here does I/O.
 
 pub mod pattern;
-pub mod rules;
 pub mod policy;
+pub mod rules;
 
 pub use policy::LeavePolicy;
 

@@ -255,8 +255,7 @@ impl Pattern {
                         Some((n, v)) => (n, Some(v.to_lowercase())),
                         None => (value.as_str(), None),
                     };
-                    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
-                    {
+                    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
                         return Err(t!("limit.bad_header", value = value).into_owned());
                     }
                     Test::Header(name.to_ascii_lowercase(), want)
@@ -334,17 +333,17 @@ impl Pattern {
     /// Does `c` match? `indexed`: what the full-text index answered for
     /// `index_query` (None while it is being asked: such rows are left out).
     pub fn matches(&self, c: &impl Candidate, indexed: Option<&IndexHits>) -> bool {
-        self.groups.iter().any(|g| {
-            g.iter()
-                .all(|t| t.negated != test(&t.test, c, indexed))
-        })
+        self.groups
+            .iter()
+            .any(|g| g.iter().all(|t| t.negated != test(&t.test, c, indexed)))
     }
 
     /// Whether matching needs the header block (a rule's `header:`, `cc:`…).
     pub fn needs_headers(&self) -> bool {
-        self.groups.iter().flatten().any(|t| {
-            matches!(t.test, Test::InHeaders(..) | Test::Header(..))
-        })
+        self.groups
+            .iter()
+            .flatten()
+            .any(|t| matches!(t.test, Test::InHeaders(..) | Test::Header(..)))
     }
 }
 

@@ -50,13 +50,23 @@ X-Spam-Flag: YES\r\n\
 Subject: =?UTF-8?B?6K6i5Y2V5bey5Y+R6LSn?=\r\n\r\nbody\r\n";
 
 fn view(size: u64) -> MessageView {
-    MessageView::read(Uidl::from("u1"), MAIL, size, Flags::default(), &DecodeOptions::default())
+    MessageView::read(
+        Uidl::from("u1"),
+        MAIL,
+        size,
+        Flags::default(),
+        &DecodeOptions::default(),
+    )
 }
 
 #[test]
 fn rules_read_the_header_block_with_or_and_not() {
     let m = view(2000);
-    let yes = |p: &str| Pattern::parse_for(p, utc(), Scope::Message).unwrap().matches(&m, None);
+    let yes = |p: &str| {
+        Pattern::parse_for(p, utc(), Scope::Message)
+            .unwrap()
+            .matches(&m, None)
+    };
     assert!(yes("from:@jd.com | subject:订单"));
     assert!(yes("subject:订单"));
     assert!(yes("from:京东"));
@@ -75,7 +85,10 @@ fn rules_read_the_header_block_with_or_and_not() {
     assert!(!yes("from:jd.com & -subject:订单"));
     // What rules cannot read, and empty sides of |, are errors.
     for bad in ["body:x", "| from:a", "from:a |", "header:=x", "header:"] {
-        assert!(Pattern::parse_for(bad, utc(), Scope::Message).is_err(), "{bad}");
+        assert!(
+            Pattern::parse_for(bad, utc(), Scope::Message).is_err(),
+            "{bad}"
+        );
     }
     // The list has no header block: header words are refused there, with a reason.
     let e = Pattern::parse("header:X-Spam-Flag=YES", utc()).unwrap_err();

@@ -121,10 +121,44 @@ mod tests {
         );
         let own = |n: &str| Folder::own(n).unwrap();
         let rules = vec![
-            rule(1, "from:nobody", Action { move_to: Some(own("x")), ..Action::default() }, true),
-            rule(2, "subject:合同", Action { copy_to: Some(own("合同")), mark_read: true, ..Action::default() }, false),
-            rule(3, "from:boss@", Action { move_to: Some(own("工作")), flag: true, ..Action::default() }, true),
-            rule(4, "from:boss@", Action { junk: true, ..Action::default() }, false),
+            rule(
+                1,
+                "from:nobody",
+                Action {
+                    move_to: Some(own("x")),
+                    ..Action::default()
+                },
+                true,
+            ),
+            rule(
+                2,
+                "subject:合同",
+                Action {
+                    copy_to: Some(own("合同")),
+                    mark_read: true,
+                    ..Action::default()
+                },
+                false,
+            ),
+            rule(
+                3,
+                "from:boss@",
+                Action {
+                    move_to: Some(own("工作")),
+                    flag: true,
+                    ..Action::default()
+                },
+                true,
+            ),
+            rule(
+                4,
+                "from:boss@",
+                Action {
+                    junk: true,
+                    ..Action::default()
+                },
+                false,
+            ),
         ];
         let o = apply(&rules, &m);
         assert_eq!(o.matched, [2, 3]);
