@@ -20,6 +20,9 @@ pub const JUNK_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of a message a rule reads: its header block is in here.
 const HEAD_BYTES: usize = 64 * 1024;
 
+/// One message and what the rules decided for it.
+pub type Plan = (Row, Outcome);
+
 /// An account's rules and spam filter.
 #[derive(Debug, Clone, Default)]
 pub struct Filer {
@@ -183,12 +186,16 @@ impl Filer {
     /// Runs the rules over `folder` and does what they say.
     pub fn file_folder(&self, s: &mut Store, folder: &Folder) -> Result<Report, StoreError> {
         let plans = self.plan_folder(s, folder)?;
+        Ok(self.carry_out_all(s, &plans))
+    }
+
+    /// `carry_out` in batches, so a large folder is not one long transaction.
+    pub fn carry_out_all(&self, s: &mut Store, plans: &[Plan]) -> Report {
         let mut report = Report::default();
-        // In batches, so a large folder is not one long transaction.
         for chunk in plans.chunks(2000) {
             report.merge(self.carry_out(s, chunk));
         }
-        Ok(report)
+        report
     }
 
     /// Teaches the spam filter that these messages are spam (`spam`) or

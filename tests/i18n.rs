@@ -277,7 +277,7 @@ fn columns_align(screen: &str, from: &str, subject: &str) {
 fn help_whole_then_exit(t: &Tmux, title: &str, last: &str, last_key: &str) {
     t.keys(&["?"]);
     t.wait_for(title, 10);
-    for _ in 0..40 {
+    for _ in 0..80 {
         t.keys(&["j"]);
     }
     let screen = t.wait_for(last, 10);

@@ -25,6 +25,26 @@ impl App {
                 }
                 return effects;
             }
+            Event::Filed(out) => return self.filed(out),
+            Event::FolderGone { folder, now } => return self.folder_gone(folder, now),
+            Event::RulesRun {
+                folder,
+                moved,
+                copied,
+                marked,
+            } => {
+                self.notice = Some(
+                    t!(
+                        "notice.rules_run",
+                        folder = folder.label(),
+                        moved = moved,
+                        copied = copied,
+                        marked = marked
+                    )
+                    .into(),
+                );
+                return vec![];
+            }
             Event::Folders(folders) => {
                 self.folders = folders;
                 return vec![];

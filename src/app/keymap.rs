@@ -71,6 +71,22 @@ pub enum Action {
     OpenHtml,
     /// The list: every row shown marked read (asking above 100).
     MarkAllRead,
+    /// Tag or untag a row (`T`).
+    Tag,
+    /// Tag every row shown (`*`).
+    TagAll,
+    /// Untag every row (`Esc` in the list).
+    ClearTags,
+    /// Move to a folder (`M`).
+    MoveTo,
+    /// Copy to a folder (`C`).
+    CopyTo,
+    /// To Junk, or out of it (`J`).
+    Junk,
+    /// Pick a folder to show (`b`); also rename or delete the one shown.
+    PickFolder,
+    /// Run the filter rules over the folder shown.
+    RunRules,
 }
 
 /// One row of the table: the keys, where they work and what they do there.
@@ -155,7 +171,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[K::Esc, K::Char('h'), K::Left],
         label: "Esc h ←",
-        list: None,
+        list: Some(ClearTags),
         reader: Some(Back),
     },
     Binding {
@@ -281,7 +297,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[K::Char('b')],
         label: "b",
-        list: None,
+        list: Some(PickFolder),
         reader: Some(OpenHtml),
     },
     Binding {
@@ -337,6 +353,42 @@ pub const BINDINGS: &[Binding] = &[
         label: "x Ctrl-C",
         list: Some(ExitDiscard),
         reader: Some(ExitDiscard),
+    },
+    Binding {
+        keys: &[K::Char('T')],
+        label: "T",
+        list: Some(Tag),
+        reader: Some(Tag),
+    },
+    Binding {
+        keys: &[K::Char('*')],
+        label: "*",
+        list: Some(TagAll),
+        reader: None,
+    },
+    Binding {
+        keys: &[K::Char('M')],
+        label: "M",
+        list: Some(MoveTo),
+        reader: Some(MoveTo),
+    },
+    Binding {
+        keys: &[K::Char('C')],
+        label: "C",
+        list: Some(CopyTo),
+        reader: Some(CopyTo),
+    },
+    Binding {
+        keys: &[K::Char('J')],
+        label: "J",
+        list: Some(Junk),
+        reader: Some(Junk),
+    },
+    Binding {
+        keys: &[K::Ctrl('f')],
+        label: "Ctrl-F",
+        list: Some(RunRules),
+        reader: None,
     },
 ];
 

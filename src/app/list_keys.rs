@@ -29,7 +29,33 @@ impl App {
             return vec![];
         }
         let page = self.list_height() as isize;
+        if !self.tags.is_empty()
+            && matches!(
+                action,
+                Action::Mark
+                    | Action::Unmark
+                    | Action::ToggleRead
+                    | Action::ToggleFlag
+                    | Action::Save
+            )
+        {
+            return self.on_tagged(action);
+        }
+        let selected = self.list.selected_entry().map(|e| e.uidl.clone());
         match action {
+            Action::Tag => return self.toggle_tag(selected),
+            Action::TagAll => return self.tag_all(),
+            Action::ClearTags => return self.clear_tags(),
+            Action::MoveTo | Action::CopyTo => {
+                let uidls = self.targets(selected);
+                return self.ask_file(uidls, action == Action::CopyTo);
+            }
+            Action::Junk => {
+                let uidls = self.targets(selected);
+                return self.junk(uidls);
+            }
+            Action::PickFolder => return self.ask_folder(),
+            Action::RunRules => return self.run_rules(),
             Action::NextLine => self.list.move_by(1),
             Action::PrevLine => self.list.move_by(-1),
             Action::PageDown => {

@@ -5,7 +5,7 @@
 mod compose;
 pub mod desk;
 mod events;
-mod filing;
+pub mod filing;
 pub mod keymap;
 pub mod limit;
 pub mod links;
@@ -72,8 +72,15 @@ pub enum Popup {
     },
     /// Every key; `scroll` lines scrolled (j/k) on a short terminal.
     Help { scroll: usize },
-    /// Deleting in Trash removes the message for good: asked first.
-    ConfirmPurge { uidl: Uidl },
+    /// Deleting in Trash removes messages for good: asked first.
+    ConfirmPurge { uidls: Vec<Uidl> },
+    /// A folder name that does not exist yet: create it, then `then`?
+    ConfirmCreateFolder {
+        folder: Folder,
+        then: filing::FolderPurpose,
+    },
+    /// Deleting a folder (its mail, `count` messages, goes to Trash).
+    ConfirmDeleteFolder { folder: Folder, count: usize },
     /// The open message's attachments, one selected.
     Attachments { selected: usize },
     Error {
@@ -126,6 +133,10 @@ pub enum Prompt {
     Limit,
     /// A command to pipe a whole message to (`|`).
     PipeMessage { uidl: Uidl },
+    /// A folder's name, with Tab completion (`M`, `C`, `b`).
+    Folder(filing::FolderPurpose),
+    /// Where to save the attachments of the tagged messages.
+    SaveTagged { uidls: Vec<Uidl> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

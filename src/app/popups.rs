@@ -9,6 +9,50 @@ impl App {
         let Some((prompt, text)) = self.prompt.as_mut() else {
             return vec![];
         };
+        if matches!(prompt, Prompt::Folder(_)) {
+            match key {
+                Key::Tab => {
+                    self.complete_folder();
+                    return vec![];
+                }
+                Key::Ctrl('r') if *prompt == Prompt::Folder(filing::FolderPurpose::Go) => {
+                    if !self.folder.is_own() {
+                        self.notice =
+                            Some(t!("folder.builtin_fixed", name = self.folder.label()).into());
+                        self.prompt = None;
+                        return vec![];
+                    }
+                    let name = self.folder.name().to_string();
+                    self.prompt = Some((
+                        Prompt::Folder(filing::FolderPurpose::Rename(self.folder.clone())),
+                        name,
+                    ));
+                    return vec![];
+                }
+                Key::Ctrl('d') if *prompt == Prompt::Folder(filing::FolderPurpose::Go) => {
+                    self.prompt = None;
+                    if !self.folder.is_own() {
+                        self.notice =
+                            Some(t!("folder.builtin_fixed", name = self.folder.label()).into());
+                        return vec![];
+                    }
+                    let prefix = format!("{}/", self.folder.name());
+                    let count = self.list.len()
+                        + self
+                            .others
+                            .iter()
+                            .filter(|(f, _)| f.name().starts_with(&prefix))
+                            .map(|(_, l)| l.len())
+                            .sum::<usize>();
+                    self.popup = Some(Popup::ConfirmDeleteFolder {
+                        folder: self.folder.clone(),
+                        count,
+                    });
+                    return vec![];
+                }
+                _ => {}
+            }
+        }
         if *prompt == Prompt::Limit && key == Key::Enter {
             let text = std::mem::take(text);
             self.prompt = None;
@@ -71,6 +115,23 @@ impl App {
                         })]
                     }
                     Prompt::PipeMessage { uidl } => self.pipe_message(uidl, text),
+                    Prompt::Folder(purpose) => self.folder_answered(purpose, &text),
+                    Prompt::SaveTagged { uidls } => {
+                        let dir = crate::paths::expand_tilde(std::path::Path::new(&text));
+                        self.notice = Some(t!("notice.saving").into());
+                        self.tags.clear();
+                        uidls
+                            .into_iter()
+                            .map(|uidl| {
+                                let (dir, parts) = (dir.clone(), Vec::new());
+                                if self.list.get(&uidl).is_some_and(|e| e.stored) {
+                                    Effect::Local(LocalRequest::Save { uidl, dir, parts })
+                                } else {
+                                    Effect::Worker(Request::Save { uidl, dir, parts })
+                                }
+                            })
+                            .collect()
+                    }
                     // Answered above.
                     Prompt::Password { .. } | Prompt::Limit => vec![],
                 };
@@ -103,13 +164,41 @@ impl App {
                 Key::Ctrl('c') => self.exit_discarding(),
                 _ => vec![],
             },
-            Popup::ConfirmPurge { uidl } => {
+            Popup::ConfirmPurge { uidls } => {
                 self.popup = None;
                 match key {
-                    Key::Char('y') | Key::Char('Y') => vec![Effect::Local(LocalRequest::Delete {
-                        uidl,
-                        from: Folder::Trash,
-                    })],
+                    Key::Char('y') | Key::Char('Y') => {
+                        self.tags.clear();
+                        uidls
+                            .into_iter()
+                            .map(|uidl| {
+                                Effect::Local(LocalRequest::Delete {
+                                    uidl,
+                                    from: Folder::Trash,
+                                })
+                            })
+                            .collect()
+                    }
+                    Key::Ctrl('c') => self.exit_discarding(),
+                    _ => vec![],
+                }
+            }
+            Popup::ConfirmCreateFolder { folder, then } => {
+                self.popup = None;
+                match key {
+                    Key::Char('y') | Key::Char('Y') | Key::Enter => {
+                        self.folder_chosen(then, folder)
+                    }
+                    Key::Ctrl('c') => self.exit_discarding(),
+                    _ => vec![],
+                }
+            }
+            Popup::ConfirmDeleteFolder { folder, .. } => {
+                self.popup = None;
+                match key {
+                    Key::Char('y') | Key::Char('Y') => {
+                        vec![Effect::Local(LocalRequest::DeleteFolder(folder))]
+                    }
                     Key::Ctrl('c') => self.exit_discarding(),
                     _ => vec![],
                 }

@@ -35,6 +35,14 @@ impl App {
                 return more;
             }
             Action::Unmark => return self.unmark(Some(uidl)),
+            Action::Tag => return self.toggle_tag(Some(uidl)),
+            Action::MoveTo | Action::CopyTo => {
+                return self.ask_file(vec![uidl], action == Action::CopyTo)
+            }
+            Action::Junk => {
+                self.view = View::List;
+                return self.junk(vec![uidl]);
+            }
             Action::Search => self.input = Some(String::new()),
             Action::SearchNext | Action::SearchPrev => {
                 if !reader.find(action == Action::SearchNext, height) {
@@ -104,7 +112,11 @@ impl App {
             | Action::Refresh
             | Action::NextFolder
             | Action::PrevFolder
-            | Action::MarkAllRead => {}
+            | Action::MarkAllRead
+            | Action::TagAll
+            | Action::ClearTags
+            | Action::PickFolder
+            | Action::RunRules => {}
         }
         vec![]
     }

@@ -261,31 +261,11 @@ pub async fn run_filter(args: &SourceArgs, folder: Option<&str>, dry_run: bool) 
         .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?;
     let f = folder.clone();
     let result = store
-        .run(
-            move |s| -> Result<
-                (
-                    Vec<(Row, crate::sync::rules::Outcome)>,
-                    Option<crate::filing::Report>,
-                ),
-                crate::store::StoreError,
-            > {
-                let plans = filer.plan_folder(s, &f)?;
-                if dry_run {
-                    return Ok((plans, None));
-                }
-                let mut report = crate::filing::Report::default();
-                for chunk in plans.chunks(2000) {
-                    let r = filer.carry_out(s, chunk);
-                    for (to, us) in r.moved {
-                        report.moved.entry(to).or_default().extend(us);
-                    }
-                    report.copied += r.copied;
-                    report.marked += r.marked;
-                    report.errors.extend(r.errors);
-                }
-                Ok((plans, Some(report)))
-            },
-        )
+        .run(move |s| -> Result<_, crate::store::StoreError> {
+            let plans = filer.plan_folder(s, &f)?;
+            let report = (!dry_run).then(|| filer.carry_out_all(s, &plans));
+            Ok((plans, report))
+        })
         .await;
     store.close(STORE_CLOSE).await;
     let (plans, report) = result??;

@@ -111,7 +111,7 @@ impl Store {
         let folders = self.folders();
         let mut on_disk = vec![0usize; folders.len()];
         for (k, folder) in folders.iter().enumerate() {
-            let dir = self.folder_dir(&folder);
+            let dir = self.folder_dir(folder);
             let files = maildir::scan(&dir).map_err(|e| io_err(&dir, e))?;
             on_disk[k] = files.len();
             for (rel, name) in files {

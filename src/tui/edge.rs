@@ -13,6 +13,8 @@ pub(super) struct Edge {
     pub(super) ui: Reply,
     pub(super) store: Option<StoreHandle>,
     pub(super) decode: crate::mime::DecodeOptions,
+    /// The account's rules and spam filter.
+    pub(super) filer: std::sync::Arc<crate::filing::Filer>,
     /// Who sends and how; replaced once a typed password is known.
     pub(super) sending: std::sync::Arc<std::sync::Mutex<compose::Sending>>,
     /// Sending's TLS settings, built once.
@@ -257,7 +259,7 @@ impl Edge {
 
     pub(super) fn local(&self, r: LocalRequest) {
         match (&self.store, r) {
-            (Some(store), r) => local::execute(store, self.decode, r, self.ev_tx.clone()),
+            (Some(store), r) => local::execute(store, &self.filer, r, self.ev_tx.clone()),
             // Without a store, a body comes from the server as before.
             (None, LocalRequest::LoadBody(u)) => {
                 let _ = self.req_tx.send(Request::FetchBody(u));

@@ -79,6 +79,7 @@ pub(super) async fn start_account(
         .account
         .as_ref()
         .map_or(crate::config::TRASH_DOWNLOAD_LIMIT, |a| a.trash_download());
+    let filer = std::sync::Arc::new(source.filer());
     let worker = Worker::new(
         source.client.clone(),
         source.decode,
@@ -95,7 +96,8 @@ pub(super) async fn start_account(
             .as_ref()
             .map_or(crate::config::MAX_MESSAGE_SIZE, |a| a.max_message()),
     )
-    .with_trash_download_limit(trash_limit);
+    .with_trash_download_limit(trash_limit)
+    .with_filer(filer.clone());
     let worker = if needs_password {
         worker.waiting_for_password()
     } else {
@@ -110,6 +112,7 @@ pub(super) async fn start_account(
         },
         store,
         decode: source.decode,
+        filer: filer.clone(),
         sending: std::sync::Arc::new(std::sync::Mutex::new(sending)),
         tls: Default::default(),
         account: source.account.clone().map(|a| (source.label.clone(), a)),

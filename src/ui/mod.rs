@@ -93,10 +93,17 @@ fn draw_sidebar(frame: &mut Frame, area: Rect, accounts: &[SideAccount]) {
             )));
         }
         for (f, unread) in &a.folders {
+            // The user's folders by their last level, indented by depth.
+            let name = match f {
+                crate::store::Folder::Own(n) => n.rsplit('/').next().unwrap_or(n).to_string(),
+                f => f.label().into_owned(),
+            };
+            let indent = "  ".repeat(f.depth());
+            let name = sanitize_line(&name);
             let label = if *unread > 0 {
-                format!("  {} ({unread})", f.label())
+                format!("  {indent}{name} ({unread})")
             } else {
-                format!("  {}", f.label())
+                format!("  {indent}{name}")
             };
             let mut style = Style::default();
             if *unread > 0 {
@@ -254,6 +261,8 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                     if unread { 'N' } else { ' ' },
                     if marked {
                         'D'
+                    } else if flags.tagged {
+                        '*'
                     } else if flags.local_only {
                         'L'
                     } else {
@@ -265,6 +274,10 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                 ),
                 if marked {
                     Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+                } else if flags.tagged {
+                    Style::default()
+                        .fg(Color::Yellow)
+                        .add_modifier(Modifier::BOLD)
                 } else {
                     Style::default().fg(Color::Cyan)
                 },
@@ -311,6 +324,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                         flagged: e.flags.contains(Flags::FLAGGED),
                         answered: e.flags.contains(Flags::ANSWERED),
                         local_only: e.local_only(),
+                        tagged: app.tags().contains(&e.uidl),
                     },
                 )
             })
@@ -335,6 +349,8 @@ struct RowFlags {
     flagged: bool,
     answered: bool,
     local_only: bool,
+    /// Tagged (`T`, `*`): shown as `*`.
+    tagged: bool,
 }
 
 impl RowFlags {
@@ -344,6 +360,7 @@ impl RowFlags {
             flagged: false,
             answered: false,
             local_only: false,
+            tagged: false,
         }
     }
 }
@@ -407,6 +424,37 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         (_, Some((Prompt::Limit, text))) => format!("{} {text}▏", t!("prompt.limit")),
         (_, Some((Prompt::PipeMessage { .. }, text))) => {
             format!("{} {text}▏", t!("prompt.pipe_message"))
+        }
+        (_, Some((Prompt::SaveTagged { uidls }, text))) => format!(
+            "{} {text}▏",
+            crate::i18n::count("prompt.save_tagged", uidls.len() as u64)
+        ),
+        (_, Some((Prompt::Folder(purpose), text))) => {
+            use crate::app::filing::FolderPurpose;
+            let ask = match purpose {
+                FolderPurpose::Go if app.folder().is_own() => t!(
+                    "prompt.folder_go_own",
+                    name = sanitize_line(app.folder().name())
+                )
+                .into_owned(),
+                FolderPurpose::Go => t!("prompt.folder_go").into_owned(),
+                FolderPurpose::File { uidls, copy: false } => {
+                    crate::i18n::count("prompt.folder_move", uidls.len() as u64)
+                }
+                FolderPurpose::File { uidls, copy: true } => {
+                    crate::i18n::count("prompt.folder_copy", uidls.len() as u64)
+                }
+                FolderPurpose::Rename(f) => {
+                    t!("prompt.folder_rename", name = sanitize_line(f.name())).into_owned()
+                }
+            };
+            let found = app.folder_candidates(text);
+            let hint = if found.is_empty() {
+                t!("prompt.folder_new").into_owned()
+            } else {
+                found.iter().take(8).cloned().collect::<Vec<_>>().join("  ")
+            };
+            format!("{ask} {text}▏   {}", sanitize_line(&hint))
         }
         (_, Some((Prompt::Password { reason }, text))) => {
             let why = reason

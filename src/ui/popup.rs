@@ -119,12 +119,38 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             ]);
             (format!(" {} ", t!("popup.quit.title")), lines, 52)
         }
-        Popup::ConfirmPurge { .. } => (
+        Popup::ConfirmCreateFolder { folder, .. } => {
+            let w = 60u16.min(area.width);
+            let question = t!(
+                "popup.create_folder.question",
+                name = crate::text::sanitize::sanitize_line(folder.name())
+            );
+            let lines = question_lines(&question, &[], &t!("popup.create_folder.advice"), w);
+            (format!(" {} ", t!("popup.create_folder.title")), lines, w)
+        }
+        Popup::ConfirmDeleteFolder { folder, count } => {
+            let w = 60u16.min(area.width);
+            let question = crate::i18n::count("popup.delete_folder.question", *count as u64)
+                .replace(
+                    "%{name}",
+                    &crate::text::sanitize::sanitize_line(folder.name()),
+                );
+            let lines = question_lines(&question, &[], &t!("popup.delete_folder.advice"), w);
+            (format!(" {} ", t!("popup.delete_folder.title")), lines, w)
+        }
+        Popup::ConfirmPurge { uidls } => (
             format!(" {} ", t!("folder.trash")),
             vec![
                 Line::from(""),
                 Line::from(Span::styled(
-                    format!(" {} ", t!("popup.purge.question")),
+                    format!(
+                        " {} ",
+                        if uidls.len() == 1 {
+                            t!("popup.purge.question").into_owned()
+                        } else {
+                            crate::i18n::count("popup.purge.question_many", uidls.len() as u64)
+                        }
+                    ),
                     Style::default().add_modifier(Modifier::BOLD),
                 )),
                 Line::from(""),

@@ -71,6 +71,14 @@ pub fn status(app: &App) -> String {
             count("status.marked", app.marks().len() as u64)
         )
     };
+    let base = if app.tags().is_empty() {
+        base
+    } else {
+        format!(
+            "{base}, {}",
+            count("status.tagged", app.tags().len() as u64)
+        )
+    };
     // The reader of a message with a text and an HTML part says which is shown.
     let base = match app.view() {
         crate::app::View::Reader(r) if r.body.as_ref().is_some_and(|b| b.html.is_some()) => {

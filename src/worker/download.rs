@@ -14,7 +14,7 @@ use super::protocol::{Event, Request};
 use super::Worker;
 use crate::pop3::Mailbox;
 use crate::pop3::Pop3Error;
-use crate::store::Flags;
+use crate::store::{Flags, Folder};
 use crate::uidl::Uidl;
 
 impl<M: Mailbox> Worker<M> {
@@ -119,6 +119,59 @@ impl<M: Mailbox> Worker<M> {
         let raw = raw?;
         self.state.health.last_activity = Instant::now();
         Ok(Some(self.keep(uidl, raw).await))
+    }
+
+    /// Moves or copies INBOX messages: those not stored are retrieved (and
+    /// kept) first; then the store files them all at once.
+    pub(super) async fn file(&mut self, r: local::FileRequest) -> Result<(), Pop3Error> {
+        let mut left = 0;
+        for u in &r.uidls {
+            if self.local.get(u).is_some_and(|k| k.stored) {
+                continue;
+            }
+            let Some(number) = self.number_of(u) else {
+                left += 1;
+                continue;
+            };
+            let total = self.message(number).map_or(0, |(size, _)| size);
+            if self.retrieve_and_keep(number, u, total).await?.is_none() {
+                left += 1;
+            }
+        }
+        let Some(store) = self.store.clone() else {
+            return Ok(());
+        };
+        let filer = self.settings.filer.clone();
+        let (to, copy) = (r.to.clone(), r.copy);
+        let outcome = store
+            .run(move |s| {
+                let created = !s.has_folder(&r.to);
+                let out = local::file_stored(s, &filer, r);
+                let folders = created.then(|| s.folders());
+                let rows = s.load(&out.to).unwrap_or_default();
+                (out, folders, rows)
+            })
+            .await;
+        let Ok((mut out, folders, rows)) = outcome else {
+            return Ok(());
+        };
+        out.left += left;
+        if !copy && to != Folder::Inbox {
+            for u in &out.done {
+                if let Some(k) = self.local.get_mut(u) {
+                    k.elsewhere = true;
+                }
+            }
+        }
+        if let Some(f) = folders {
+            self.send(Event::Folders(f));
+        }
+        self.send(Event::Filed(out));
+        self.send(Event::FolderLoaded {
+            folder: to,
+            rows: rows.iter().map(crate::sync::ListRow::from_store).collect(),
+        });
+        Ok(())
     }
 
     /// Saves attachments: from the stored copy, retrieved (and kept) first if
@@ -331,28 +384,62 @@ impl<M: Mailbox> Worker<M> {
             return raw;
         }
         let u = uidl.clone();
+        let filer = self.settings.filer.clone();
         let kept = store
-            .run(move |s| match raw {
-                body::Retrieved::Memory(bytes) => {
-                    let r = s.deliver(&u, &bytes, Flags::default(), None).map(|_| ());
-                    (body::Retrieved::Memory(bytes), r)
-                }
-                body::Retrieved::File(tmp) => match s.deliver_tmp(&u, &tmp, Flags::default()) {
-                    Ok(path) => (body::Retrieved::Stored(path), Ok(())),
-                    Err(e) => (body::Retrieved::File(tmp), Err(e)),
-                },
-                other => (other, Ok(())),
+            .run(move |s| {
+                let (raw, r) = match raw {
+                    body::Retrieved::Memory(bytes) => {
+                        let r = s.deliver(&u, &bytes, Flags::default(), None).map(|_| ());
+                        (body::Retrieved::Memory(bytes), r)
+                    }
+                    body::Retrieved::File(tmp) => match s.deliver_tmp(&u, &tmp, Flags::default()) {
+                        Ok(path) => (body::Retrieved::Stored(path), Ok(())),
+                        Err(e) => (body::Retrieved::File(tmp), Err(e)),
+                    },
+                    other => (other, Ok(())),
+                };
+                // New mail stored: the rules file it (the spam judge runs
+                // at fetch time only: not while the user waits to read).
+                let filed = if r.is_ok() && !filer.rules.is_empty() {
+                    let bytes = match &raw {
+                        body::Retrieved::Memory(b) => Some(b.as_slice()),
+                        _ => None,
+                    };
+                    let plain = crate::filing::Filer {
+                        junk: Default::default(),
+                        ..(*filer).clone()
+                    };
+                    plain.file_new(s, &[(u.to_string(), bytes)])
+                } else {
+                    crate::filing::Report::default()
+                };
+                (raw, r, filed)
             })
             .await;
         match kept {
-            Ok((raw, Ok(()))) => {
+            Ok((raw, Ok(()), filed)) => {
                 if let Some(k) = self.local.get_mut(uidl) {
                     k.stored = true;
                 }
                 self.send(Event::Stored(uidl.clone()));
+                for (to, done) in filed.moved {
+                    for u in &done {
+                        if let Some(k) = self.local.get_mut(u.as_str()) {
+                            k.elsewhere = true;
+                        }
+                    }
+                    self.send(Event::Filed(local::FileOutcome {
+                        from: Folder::Inbox,
+                        to,
+                        copy: false,
+                        done: done.into_iter().map(Uidl::from).collect(),
+                        left: 0,
+                        error: None,
+                    }));
+                }
                 raw
             }
-            Ok((raw, Err(e))) => {
+            Ok((raw, Err(e), _)) => {
                 self.store_failed(&t!("worker.not_kept"), e);
                 raw
             }

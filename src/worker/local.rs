@@ -35,12 +35,88 @@ pub enum LocalRequest {
         uidl: Uidl,
         from: Folder,
     },
+    /// Move or copy stored messages (and teach the spam filter).
+    File(FileRequest),
+    CreateFolder(Folder),
+    RenameFolder(Folder, Folder),
+    DeleteFolder(Folder),
+    /// Run the filter rules over a folder.
+    FileFolder(Folder),
     /// Save attachments (`parts` empty: all) of a stored message into `dir`.
     Save {
         uidl: Uidl,
         dir: PathBuf,
         parts: Vec<usize>,
     },
+}
+
+/// Messages to move or copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRequest {
+    pub uidls: Vec<Uidl>,
+    pub from: Folder,
+    pub to: Folder,
+    pub copy: bool,
+    /// Teach the spam filter: Some(true) spam, Some(false) not spam.
+    pub learn: Option<bool>,
+}
+
+/// What filing did, for the list and the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOutcome {
+    pub from: Folder,
+    pub to: Folder,
+    pub copy: bool,
+    /// Moved or copied.
+    pub done: Vec<Uidl>,
+    /// Not stored (or not retrievable): left where they were.
+    pub left: usize,
+    /// What went wrong (a failed move, a spam filter's error).
+    pub error: Option<String>,
+}
+
+/// Carries out `r` on the store thread (its messages must be stored).
+pub fn file_stored(s: &mut Store, filer: &crate::filing::Filer, r: FileRequest) -> FileOutcome {
+    let uidls: Vec<String> = r.uidls.iter().map(|u| u.to_string()).collect();
+    let mut out = FileOutcome {
+        from: r.from.clone(),
+        to: r.to.clone(),
+        copy: r.copy,
+        done: Vec::new(),
+        left: 0,
+        error: None,
+    };
+    match s.file_many(&uidls, &r.to, r.copy) {
+        Ok(f) => {
+            out.left = f.not_stored.len();
+            out.done = f.done.into_iter().map(Uidl::from).collect();
+        }
+        Err(e) => {
+            out.left = uidls.len();
+            out.error = Some(e.to_string());
+            return out;
+        }
+    }
+    if let Some(spam) = r.learn {
+        let done: Vec<String> = out.done.iter().map(|u| u.to_string()).collect();
+        if let Err(e) = filer.learn(s, &done, spam) {
+            out.error = Some(e);
+        }
+    }
+    out
+}
+
+/// After folders changed: the list of them, and the lists of `reload`.
+fn folders_changed(s: &mut Store, tx: &UnboundedSender<Event>, reload: &[Folder]) {
+    let _ = tx.send(Event::Folders(s.folders()));
+    for f in reload {
+        if let Ok(rows) = s.load(f) {
+            let _ = tx.send(Event::FolderLoaded {
+                folder: f.clone(),
+                rows: rows.iter().map(ListRow::from_store).collect(),
+            });
+        }
+    }
 }
 
 fn failed(tx: &UnboundedSender<Event>, error: String) {
@@ -64,11 +140,67 @@ pub fn save_stored(
 
 pub fn execute(
     store: &StoreHandle,
-    decode: DecodeOptions,
+    filer: &Arc<crate::filing::Filer>,
     request: LocalRequest,
     tx: UnboundedSender<Event>,
 ) {
+    let filer = filer.clone();
+    let decode = filer.decode;
     store.post(move |s| match request {
+        LocalRequest::File(r) => {
+            let created = !s.has_folder(&r.to);
+            let to = r.to.clone();
+            let out = file_stored(s, &filer, r);
+            if created {
+                folders_changed(s, &tx, &[]);
+            }
+            let reload = !out.done.is_empty();
+            let _ = tx.send(Event::Filed(out));
+            if reload {
+                folders_changed(s, &tx, &[to]);
+            }
+        }
+        LocalRequest::CreateFolder(f) => match s.create_folder(&f) {
+            Ok(_) => folders_changed(s, &tx, &[]),
+            Err(e) => failed(&tx, e.to_string()),
+        },
+        LocalRequest::RenameFolder(a, b) => match s.rename_folder(&a, &b) {
+            Ok(()) => {
+                let _ = tx.send(Event::FolderGone {
+                    folder: a,
+                    now: Some(b.clone()),
+                });
+                folders_changed(s, &tx, &[b]);
+            }
+            Err(e) => failed(&tx, e.to_string()),
+        },
+        LocalRequest::DeleteFolder(f) => match s.delete_folder(&f) {
+            Ok(_) => {
+                let _ = tx.send(Event::FolderGone {
+                    folder: f,
+                    now: None,
+                });
+                folders_changed(s, &tx, &[Folder::Trash]);
+            }
+            Err(e) => failed(&tx, e.to_string()),
+        },
+        LocalRequest::FileFolder(f) => match filer.file_folder(s, &f) {
+            Ok(report) => {
+                for e in &report.errors {
+                    failed(&tx, e.clone());
+                }
+                let mut reload: Vec<Folder> = report.moved.keys().cloned().collect();
+                reload.push(f.clone());
+                let _ = tx.send(Event::RulesRun {
+                    folder: f,
+                    moved: report.moved_count(),
+                    copied: report.copied,
+                    marked: report.marked,
+                });
+                folders_changed(s, &tx, &reload);
+            }
+            Err(e) => failed(&tx, e.to_string()),
+        },
         LocalRequest::LoadBody(uidl) => match s.path(&uidl) {
             Ok(Some(path)) => {
                 // Decoded on a thread of its own, so the store goes on

@@ -51,6 +51,8 @@ struct Settings {
     /// `trash_download_limit`: a marked message no larger than this is
     /// downloaded before its DELE is committed.
     trash_limit: u64,
+    /// Filter rules and the spam filter: new mail stored is filed by them.
+    filer: std::sync::Arc<crate::filing::Filer>,
 }
 
 /// The channels to the UI.
@@ -107,6 +109,10 @@ impl<M: Mailbox> Worker<M> {
                 policy: crate::sync::LeavePolicy::default(),
                 max_message_size: crate::pop3::client::MAX_MESSAGE_SIZE,
                 trash_limit: TRASH_DOWNLOAD_LIMIT,
+                filer: std::sync::Arc::new(crate::filing::Filer {
+                    decode,
+                    ..Default::default()
+                }),
             },
             store,
             local: HashMap::new(),
@@ -126,6 +132,12 @@ impl<M: Mailbox> Worker<M> {
             },
             download_failed: HashSet::new(),
         }
+    }
+
+    /// The account's filter rules and spam filter.
+    pub fn with_filer(mut self, filer: std::sync::Arc<crate::filing::Filer>) -> Worker<M> {
+        self.settings.filer = filer;
+        self
     }
 
     /// `trash_download_limit` (default 10 MB; 0: no copies).
@@ -173,6 +185,14 @@ impl<M: Mailbox> Worker<M> {
     }
 
     fn accept(&mut self, r: Request) {
+        if let Request::Refiled(uidls, away) = r {
+            for u in uidls {
+                if let Some(k) = self.local.get_mut(&u) {
+                    k.elsewhere = away;
+                }
+            }
+            return;
+        }
         if let Request::Reconfigure(cfg) = r {
             let password = if cfg.password.expose().is_empty() {
                 self.cfg.password.clone()
@@ -285,6 +305,13 @@ impl<M: Mailbox> Worker<M> {
                 if let Some((uidl, dir, parts)) = self.state.wants.saves.pop_front() {
                     if let Err(e) = self.save(&uidl, dir, parts).await {
                         self.send(Event::Saved(Err(e.to_string())));
+                        self.trouble(e);
+                    }
+                }
+            }
+            Step::File => {
+                if let Some(r) = self.state.wants.files.pop_front() {
+                    if let Err(e) = self.file(r).await {
                         self.trouble(e);
                     }
                 }

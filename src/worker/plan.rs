@@ -37,6 +37,8 @@ pub(super) struct Wants {
     pub visible: Vec<Uidl>,
     pub body: Option<Uidl>,
     pub saves: VecDeque<SaveRequest>,
+    /// Messages to move or copy (some to be retrieved first).
+    pub files: VecDeque<crate::worker::local::FileRequest>,
     /// A new session to see new mail.
     pub refresh: bool,
     pub quit: Option<Quit>,
@@ -187,6 +189,8 @@ pub(super) enum Step {
     Save,
     /// TOP the messages whose headers are not known yet.
     LoadHeaders,
+    /// Move or copy messages, retrieving those not stored first.
+    File,
     /// A stretch of the background download.
     Download,
     /// The check interval has passed: a new session to see new mail.
@@ -230,6 +234,9 @@ pub(super) fn next_step(s: &State, now: Instant) -> Step {
     if !w.saves.is_empty() {
         return Step::Save;
     }
+    if !w.files.is_empty() {
+        return Step::File;
+    }
     if f.headers_missing {
         return Step::LoadHeaders;
     }
@@ -249,6 +256,7 @@ pub(super) fn accept(s: &mut State, r: Request) -> Option<Secret> {
         Request::Visible(v) => w.visible = v,
         Request::FetchBody(u) => w.body = Some(u),
         Request::Save { uidl, dir, parts } => w.saves.push_back((uidl, dir, parts)),
+        Request::File(r) => w.files.push_back(r),
         Request::Mark(u) => m.dirty |= m.user.insert(u),
         Request::Unmark(u) => m.dirty |= m.user.remove(&u),
         Request::UnmarkAll => {
@@ -272,7 +280,7 @@ pub(super) fn accept(s: &mut State, r: Request) -> Option<Secret> {
             return Some(p);
         }
         // Taken by the worker itself (its settings, not its plans).
-        Request::Reconfigure(_) => {}
+        Request::Reconfigure(_) | Request::Refiled(..) => {}
     }
     None
 }

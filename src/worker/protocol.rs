@@ -33,6 +33,12 @@ pub enum Request {
     },
     /// A new session to see new mail; marks re-applied, nothing committed.
     Refresh,
+    /// Move (or copy) INBOX messages to a folder, retrieving (and keeping)
+    /// first those not stored; `learn`: teach the spam filter (spam or not).
+    File(crate::worker::local::FileRequest),
+    /// Messages filed away from INBOX (`true`) or back into it (`false`):
+    /// the session's list leaves them out, or shows them again.
+    Refiled(Vec<Uidl>, bool),
     /// QUIT with the marks standing: the server deletes them.
     QuitCommit,
     /// RSET + QUIT: leave without deleting anything.
@@ -98,6 +104,20 @@ pub enum Event {
     /// A folder's messages, from the store (for Sent, Drafts, Trash).
     /// Every folder of the account (the built-in ones, then the user's).
     Folders(Vec<Folder>),
+    /// Messages moved or copied (`done`), and what could not be.
+    Filed(crate::worker::local::FileOutcome),
+    /// The rules were run over a folder (`postie filter` in the reader).
+    RulesRun {
+        folder: Folder,
+        moved: usize,
+        copied: usize,
+        marked: usize,
+    },
+    /// A folder renamed (`now`: its new name) or deleted (None).
+    FolderGone {
+        folder: Folder,
+        now: Option<Folder>,
+    },
     FolderLoaded {
         folder: Folder,
         rows: Vec<ListRow>,

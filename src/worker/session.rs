@@ -96,7 +96,7 @@ impl<M: Mailbox> Worker<M> {
             for folder in folders.into_iter().filter(|f| *f != Folder::Inbox) {
                 local::execute(
                     store,
-                    self.settings.decode,
+                    &self.settings.filer,
                     local::LocalRequest::LoadFolder(folder),
                     self.link.tx.clone(),
                 );

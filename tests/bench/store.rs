@@ -216,7 +216,7 @@ fn main() {
         for e in update(&mut app, Msg::Key(Key::Enter)) {
             if let Effect::Local(r) = e {
                 if matches!(r, LocalRequest::LoadBody(_)) {
-                    local::execute(&handle, DecodeOptions::default(), r, tx.clone());
+                    local::execute(&handle, &std::sync::Arc::default(), r, tx.clone());
                 }
             }
         }
