@@ -1410,3 +1410,6 @@ fn ctrl_r_marks_every_row_shown_read() {
     assert!(app.list.get("u2").unwrap().seen());
     assert!(!app.list.get("u1").unwrap().seen());
 }
+
+#[path = "filing_tests.rs"]
+mod filing;
