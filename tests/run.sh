@@ -14,6 +14,8 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 [ -x /usr/bin/python3 ] || need+=(python3)
 # The private SMTP server for the sending tests (Debian's Python; dovecot-lda comes with dovecot-core).
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+# A real spam filter as the junk commands (Debian's bogofilter).
+command -v bogofilter >/dev/null 2>&1 || need+=(bogofilter)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "tests/run.sh: installing ${need[*]}"

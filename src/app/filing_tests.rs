@@ -28,7 +28,9 @@ fn star_after_a_limit_then_m_marks_exactly_the_limited_rows() {
     let marked: Vec<&str> = effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Local(LocalRequest::SetFlags(u, f)) if f.contains(Flags::SEEN) => Some(u.as_str()),
+            Effect::Local(LocalRequest::SetFlags(u, f)) if f.contains(Flags::SEEN) => {
+                Some(u.as_str())
+            }
             _ => None,
         })
         .collect();
@@ -76,7 +78,13 @@ fn m_asks_a_folder_with_completion_and_offers_to_create_a_new_one() {
     // Stored rows (none are here): the store moves them; not stored: the worker.
     let effects = key(&mut app, Enter);
     match &effects[..] {
-        [Effect::Worker(Request::File(FileRequest { uidls, to, copy: false, learn: None, .. }))] => {
+        [Effect::Worker(Request::File(FileRequest {
+            uidls,
+            to,
+            copy: false,
+            learn: None,
+            ..
+        }))] => {
             assert_eq!(uidls.len(), 2);
             assert_eq!(*to, own("项目/二期"));
         }
@@ -108,7 +116,10 @@ fn m_asks_a_folder_with_completion_and_offers_to_create_a_new_one() {
     let effects = key(&mut app, Char('y'));
     assert!(matches!(
         &effects[..],
-        [Effect::Worker(Request::File(FileRequest { copy: true, .. }))]
+        [Effect::Worker(Request::File(FileRequest {
+            copy: true,
+            ..
+        }))]
     ));
     // A bad name is said, not sent.
     key(&mut app, Char('M'));
@@ -123,7 +134,11 @@ fn j_goes_to_junk_teaching_and_back_out_of_junk() {
     let effects = key(&mut app, Char('J'));
     assert!(matches!(
         &effects[..],
-        [Effect::Worker(Request::File(FileRequest { to: Folder::Junk, learn: Some(true), .. }))]
+        [Effect::Worker(Request::File(FileRequest {
+            to: Folder::Junk,
+            learn: Some(true),
+            ..
+        }))]
     ));
     app.enter_folder(Folder::Junk);
     update(
@@ -140,7 +155,11 @@ fn j_goes_to_junk_teaching_and_back_out_of_junk() {
     let effects = key(&mut app, Char('J'));
     assert!(matches!(
         &effects[..],
-        [Effect::Local(LocalRequest::File(FileRequest { to: Folder::Inbox, learn: Some(false), .. }))]
+        [Effect::Local(LocalRequest::File(FileRequest {
+            to: Folder::Inbox,
+            learn: Some(false),
+            ..
+        }))]
     ));
 }
 
@@ -149,14 +168,18 @@ fn b_goes_to_a_folder_and_renames_or_deletes_the_one_shown() {
     let mut app = app_with(1);
     update(
         &mut app,
-        Msg::Worker(Event::Folders([Folder::ALL.to_vec(), vec![own("客户")]].concat())),
+        Msg::Worker(Event::Folders(
+            [Folder::ALL.to_vec(), vec![own("客户")]].concat(),
+        )),
     );
     key(&mut app, Char('b'));
     typed(&mut app, "客");
     key(&mut app, Tab);
     let effects = key(&mut app, Enter);
     assert_eq!(app.folder, own("客户"));
-    assert!(matches!(&effects[..], [Effect::Local(LocalRequest::LoadFolder(f))] if *f == own("客户")));
+    assert!(
+        matches!(&effects[..], [Effect::Local(LocalRequest::LoadFolder(f))] if *f == own("客户"))
+    );
     // Ctrl-R: the prompt turns into a rename of 客户.
     key(&mut app, Char('b'));
     key(&mut app, Ctrl('r'));
@@ -164,7 +187,9 @@ fn b_goes_to_a_folder_and_renames_or_deletes_the_one_shown() {
     key(&mut app, Ctrl('u'));
     typed(&mut app, "重要客户");
     let effects = key(&mut app, Enter);
-    assert!(matches!(&effects[..], [Effect::Local(LocalRequest::RenameFolder(a, b))] if *a == own("客户") && *b == own("重要客户")));
+    assert!(
+        matches!(&effects[..], [Effect::Local(LocalRequest::RenameFolder(a, b))] if *a == own("客户") && *b == own("重要客户"))
+    );
     update(
         &mut app,
         Msg::Worker(Event::FolderGone {
@@ -178,7 +203,9 @@ fn b_goes_to_a_folder_and_renames_or_deletes_the_one_shown() {
     key(&mut app, Ctrl('d'));
     assert!(matches!(app.popup, Some(Popup::ConfirmDeleteFolder { .. })));
     let effects = key(&mut app, Char('y'));
-    assert!(matches!(&effects[..], [Effect::Local(LocalRequest::DeleteFolder(f))] if *f == own("重要客户")));
+    assert!(
+        matches!(&effects[..], [Effect::Local(LocalRequest::DeleteFolder(f))] if *f == own("重要客户"))
+    );
     update(
         &mut app,
         Msg::Worker(Event::FolderGone {

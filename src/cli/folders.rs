@@ -30,9 +30,17 @@ fn parse(name: &str) -> Result<Folder> {
 
 async fn open(args: &SourceArgs) -> Result<StoreHandle> {
     let source = resolve_offline(args).await?;
-    cli_store(&source)
+    reconciled(&source).await
+}
+
+/// The store, made to agree with its files first (a move killed half-way,
+/// mutt's renames): what is filed must be where the index says.
+async fn reconciled(source: &crate::accounts::Source) -> Result<StoreHandle> {
+    let store = cli_store(source)
         .await
-        .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))
+        .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?;
+    store.run(|s| s.reconcile()).await??;
+    Ok(store)
 }
 
 pub async fn run_folder(args: &SourceArgs, op: FolderOp) -> Result<u8> {
@@ -202,9 +210,7 @@ pub async fn run_move(args: &SourceArgs, which: Selection, to: &str, copy: bool)
     let target = parse(to)?;
     let source = resolve_offline(args).await?;
     let decode = source.decode;
-    let store = cli_store(&source)
-        .await
-        .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?;
+    let store = reconciled(&source).await?;
     let uidls: Vec<String> = match which {
         Selection::Uidls(u) => u,
         Selection::Search(p) => {
@@ -256,9 +262,7 @@ pub async fn run_filter(args: &SourceArgs, folder: Option<&str>, dry_run: bool) 
             t!("out.no_rules", account = sanitize_line(&source.label))
         ));
     }
-    let store = cli_store(&source)
-        .await
-        .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?;
+    let store = reconciled(&source).await?;
     let f = folder.clone();
     let result = store
         .run(move |s| -> Result<_, crate::store::StoreError> {
