@@ -119,7 +119,8 @@ impl Filer {
         let heads = rules::need_headers(&self.rules);
         let mut out = Vec::new();
         for row in rows {
-            let o = if heads {
+            // A row not yet summarised (just stored) is read from its file.
+            let o = if heads || row.summary.is_none() {
                 let raw = read_for_rules(s, &row.uidl, false).unwrap_or_default();
                 self.decide(&row.uidl, &raw, row.size, row.flags, false)
             } else {

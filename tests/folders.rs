@@ -396,3 +396,177 @@ fn bogofilter_as_the_junk_judge_sends_new_spam_to_junk_at_fetch_time() {
     assert_eq!(junk, [&md5(&spam(100))], "{seen:?}");
     assert_eq!(inbox, [&md5(&ham(100))], "{seen:?}");
 }
+
+/// Every message file of the store by the UIDL in its name (`,U=hex`):
+/// the folders (relative to the account's root) it is in.
+fn where_on_disk(root: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut dirs = vec!["INBOX".to_string(), "Trash".to_string(), "Junk".to_string()];
+    for e in std::fs::read_dir(root.join("INBOX")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            dirs.push(format!("INBOX/{name}"));
+        }
+    }
+    for d in dirs {
+        for sub in ["cur", "new"] {
+            let Ok(rd) = std::fs::read_dir(root.join(&d).join(sub)) else {
+                continue;
+            };
+            for e in rd {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                let hex = name
+                    .split(",U=")
+                    .nth(1)
+                    .and_then(|r| r.split([',', ':']).next())
+                    .unwrap_or_default()
+                    .to_string();
+                out.entry(hex).or_default().push(d.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The index's folder for each UIDL, read by Python's sqlite3.
+fn index_folders(root: &Path) -> BTreeMap<String, String> {
+    let out = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import json, sqlite3, sys\n\
+             c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
+             print(json.dumps(c.execute('SELECT uidl, folder FROM messages WHERE file IS NOT NULL').fetchall()))",
+        ])
+        .arg(root.join("index.sqlite"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<(String, String)> = serde_json::from_slice(&out.stdout).unwrap();
+    rows.into_iter()
+        .map(|(u, f)| (u.bytes().map(|b| format!("{b:02x}")).collect(), f))
+        .collect()
+}
+
+/// The folder a directory is, as the index names it.
+fn index_name(dir: &str) -> String {
+    match dir.strip_prefix("INBOX/.") {
+        Some(own) => own.replace('.', "/"),
+        None => dir.to_string(),
+    }
+}
+
+#[test]
+fn kill_9_while_moving_1000_messages_leaves_each_in_exactly_one_folder() {
+    const N: usize = 1000;
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join("data/postie/test");
+    let cfg = "[accounts.test]\nhost = \"127.0.0.1\"\nuser = \"kill\"\n";
+    {
+        let mut s = postie::store::Store::open(
+            &root,
+            &postie::store::account_key("127.0.0.1", "kill"),
+            Default::default(),
+        )
+        .unwrap();
+        let new: Vec<(postie::uidl::Uidl, u64)> = (0..N)
+            .map(|i| (postie::uidl::Uidl::from(format!("uid-{i}")), 200))
+            .collect();
+        s.apply_server_index(&new, &[]).unwrap();
+        let items: Vec<(postie::uidl::Uidl, Vec<u8>)> = new
+            .iter()
+            .enumerate()
+            .map(|(i, (u, _))| {
+                (
+                    u.clone(),
+                    message(
+                        "A <a@example.com>",
+                        &format!("msg {i}"),
+                        "Mon, 2 Dec 2024 10:05:00 +0800",
+                        "",
+                        "x\n",
+                    ),
+                )
+            })
+            .collect();
+        s.deliver_batch(&items).unwrap();
+    }
+    let bin = env!("CARGO_BIN_EXE_postie");
+    let cfg_path = home.path().join("config.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let run = |to: &str| {
+        Command::new(bin)
+            .env("POSTIE_CONFIG", &cfg_path)
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .args(["move", "--search", "subject:msg", "--to", to])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // One whole move, to know how long one takes.
+    let start = std::time::Instant::now();
+    assert!(run("甲").wait().unwrap().success());
+    let whole = start.elapsed().as_micros().max(1000) as u64;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut kills = 0;
+    let mut round = 0;
+    // Kills that cut a move half-way (its messages in two folders).
+    let mut split = 0;
+    while kills < 50 {
+        round += 1;
+        assert!(
+            round <= 200,
+            "only {kills} of 200 moves were killed mid-way"
+        );
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let to = ["乙", "甲/子", "丙", "甲"][round % 4];
+        let mut child = run(to);
+        std::thread::sleep(std::time::Duration::from_micros(seed % (whole * 3 / 4)));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if !status.success() {
+            kills += 1;
+        }
+        // On disk, at once: every message in exactly one folder.
+        let disk = where_on_disk(&root);
+        assert_eq!(disk.len(), N, "round {round}: messages lost or added");
+        for (u, dirs) in &disk {
+            assert_eq!(dirs.len(), 1, "round {round}: {u} in {dirs:?}");
+        }
+        let used: std::collections::BTreeSet<&String> = disk.values().map(|d| &d[0]).collect();
+        if used.len() > 1 {
+            split += 1;
+        }
+        // After the next start (which makes the index agree with the
+        // files), the index says the same.
+        let list = Command::new(bin)
+            .env("POSTIE_CONFIG", &cfg_path)
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .args(["folder", "list"])
+            .output()
+            .unwrap();
+        assert!(
+            list.status.success(),
+            "{}",
+            String::from_utf8_lossy(&list.stderr)
+        );
+        let index = index_folders(&root);
+        assert_eq!(index.len(), N, "round {round}");
+        for (u, dirs) in &disk {
+            assert_eq!(
+                index.get(u),
+                Some(&index_name(&dirs[0])),
+                "round {round}: {u}"
+            );
+        }
+    }
+    eprintln!("{kills} kills in {round} moves; {split} cut a move half-way");
+    assert!(split >= 5, "only {split} kills landed inside the renames");
+}

@@ -143,9 +143,15 @@ fn folders_tags_moves_renames_deletes_and_junk_in_the_reader() {
     t.wait_for("2 tagged", 5);
     t.keys(&["m", "l", "C-u", "Enter"]);
     let screen = t.wait_for("3 messages", 5);
-    assert!(!row(&screen, "Your order has shipped").contains(" N "), "{screen}");
+    assert!(
+        !row(&screen, "Your order has shipped").contains(" N "),
+        "{screen}"
+    );
     assert!(!row(&screen, "Lunch on Friday").contains(" N "), "{screen}");
-    assert!(row(&screen, "Minutes of the review").contains(" N "), "{screen}");
+    assert!(
+        row(&screen, "Minutes of the review").contains(" N "),
+        "{screen}"
+    );
 
     // Tags stay until Esc (as in mutt).
     t.keys(&["Escape"]);

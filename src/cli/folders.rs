@@ -171,7 +171,8 @@ fn matching(
             continue;
         }
         for row in s.load(&f)? {
-            let hit = if pattern.needs_headers() {
+            // A row not yet summarised (just stored) is read from its file.
+            let hit = if pattern.needs_headers() || row.summary.is_none() {
                 let head = s
                     .path(&row.uidl)?
                     .and_then(|p| crate::store::maildir::read_head(&p).ok())
