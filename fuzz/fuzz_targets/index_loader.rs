@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use libfuzzer_sys::fuzz_target;
 use postie::mime::charset::DecodeOptions;
 use postie::store::index::TextQuery;
-use postie::store::{Flags, Folder, Store};
+use postie::store::{Flags, Store};
 use postie::uidl::Uidl;
 
 const KEY: &str = "fuzz@127.0.0.1:110";
@@ -106,8 +106,8 @@ fuzz_target!(|data: &[u8]| {
     }
     std::fs::write(root.join("index.sqlite"), &bytes).expect("the index file");
     if let Ok(mut store) = Store::open(root, KEY, DecodeOptions::default()) {
-        for f in Folder::ALL {
-            let _ = store.load(f);
+        for f in store.folders() {
+            let _ = store.load(&f);
         }
         let _ = store.search_text(&TextQuery {
             any: vec!["body".into()],
@@ -122,9 +122,10 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = store.reconcile() {
         panic!("reconcile after a rebuild: {e}");
     }
-    let rows: usize = Folder::ALL
+    let rows: usize = store
+        .folders()
         .iter()
-        .map(|f| store.load(*f).map(|r| r.len()).unwrap_or(0))
+        .map(|f| store.load(f).map(|r| r.len()).unwrap_or(0))
         .sum();
     if rows < 3 {
         let check = store.index().quick_check();
