@@ -117,12 +117,39 @@ impl Filer {
     ) -> Result<Vec<(Row, Outcome)>, StoreError> {
         let rows = s.load(folder)?;
         let heads = rules::need_headers(&self.rules);
+        // Where each file is, in one query rather than one a message.
+        let dir = s.folder_dir(folder);
+        let files: std::collections::HashMap<String, String> = if heads {
+            s.with_index(|i| i.files())?
+                .into_iter()
+                .filter(|(_, f, _, _)| f == folder)
+                .map(|(u, _, rel, _)| (u, rel))
+                .collect()
+        } else {
+            Default::default()
+        };
         let mut out = Vec::new();
         for row in rows {
             // A row not yet summarised (just stored) is read from its file.
-            let o = if heads || row.summary.is_none() {
+            let o = if row.summary.is_none() {
                 let raw = read_for_rules(s, &row.uidl, false).unwrap_or_default();
                 self.decide(&row.uidl, &raw, row.size, row.flags, false)
+            } else if heads {
+                // The header block only; the summary is the index's.
+                let head = files
+                    .get(row.uidl.as_str())
+                    .and_then(|rel| crate::store::maildir::read_head(&dir.join(rel)).ok())
+                    .unwrap_or_default();
+                let mut view = MessageView::with_headers(
+                    row.uidl.clone(),
+                    row.summary.as_deref().cloned(),
+                    &head,
+                    row.size,
+                    row.flags,
+                    &self.decode,
+                );
+                view.on_server = row.on_server;
+                rules::apply(&self.rules, &view)
             } else {
                 let view = row_view(&row);
                 rules::apply(&self.rules, &view)

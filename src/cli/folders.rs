@@ -263,7 +263,15 @@ pub async fn run_filter(args: &SourceArgs, folder: Option<&str>, dry_run: bool) 
             t!("out.no_rules", account = sanitize_line(&source.label))
         ));
     }
-    let store = reconciled(&source).await?;
+    // A dry run changes nothing: the index is read as it is (a file moved
+    // behind its back only makes its header rules miss).
+    let store = if dry_run {
+        cli_store(&source)
+            .await
+            .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?
+    } else {
+        reconciled(&source).await?
+    };
     let f = folder.clone();
     let result = store
         .run(move |s| -> Result<_, crate::store::StoreError> {

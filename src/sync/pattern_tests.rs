@@ -96,3 +96,12 @@ fn rules_read_the_header_block_with_or_and_not() {
     assert!(Pattern::parse("to:a | from:b", utc()).is_err());
     assert!(Pattern::parse("from:a | from:b", utc()).is_ok());
 }
+
+#[test]
+fn case_is_ignored_with_or_without_an_allocation() {
+    assert!(contains_ci("Re: WEEKLY Report", "weekly"));
+    assert!(contains_ci("季度报告", "报告"));
+    assert!(contains_ci("ÄRGER über Köln", "ärger"));
+    assert!(!contains_ci("abc", "abcd"));
+    assert!(contains_ci("abc", ""));
+}
