@@ -309,21 +309,20 @@ pub async fn fetch_into(
                 let (named, shared): (Vec<_>, Vec<_>) =
                     items.into_iter().partition(|(u, _)| !u.is_session());
                 let shared: Vec<Vec<u8>> = shared.into_iter().map(|(_, b)| b).collect();
-                let delivered = s
-                    .deliver_batch(&named)
-                    .and_then(|n| Ok(n + s.deliver_unnamed(&shared, true)?));
-                if delivered.is_ok() && filer.is_active() {
-                    let new: Vec<(String, Option<&[u8]>)> = named
-                        .iter()
-                        .map(|(u, b)| (u.to_string(), Some(b.as_slice())))
-                        .collect();
-                    let r = filer.file_new(s, &new);
-                    filed.fetch_add(r.moved_count() as u64, Ordering::SeqCst);
-                    for e in r.errors {
-                        eprintln!("postie: {}", t!("fetch.rule_failed", error = e));
-                    }
-                }
-                delivered
+                // The rules decide where each goes before it is written:
+                // stored once, in its folder.
+                let named = if filer.is_active() {
+                    filer.deliver_new(s, &named).map(|(n, r)| {
+                        filed.fetch_add(r.moved_count() as u64, Ordering::SeqCst);
+                        for e in r.errors {
+                            eprintln!("postie: {}", t!("fetch.rule_failed", error = e));
+                        }
+                        n
+                    })
+                } else {
+                    s.deliver_batch(&named)
+                };
+                named.and_then(|n| Ok(n + s.deliver_unnamed(&shared, true)?))
             };
             match delivered {
                 Ok(n) => {

@@ -81,6 +81,56 @@ impl Filer {
         out
     }
 
+    /// Stores retrieved messages straight into the folders the rules (and
+    /// the spam judge) choose, with the flags they set: one batch, and one
+    /// directory sync, per folder; copies follow. Returns how many were
+    /// stored, and what filing did.
+    pub fn deliver_new(
+        &self,
+        s: &mut Store,
+        items: &[(Uidl, Vec<u8>)],
+    ) -> Result<(usize, Report), StoreError> {
+        let judge = self.junk.judge.is_some();
+        let mut groups: BTreeMap<(Folder, u8), Vec<(Uidl, Vec<u8>)>> = BTreeMap::new();
+        let mut copies: Vec<(String, Outcome)> = Vec::new();
+        for (uidl, bytes) in items {
+            let out = self.decide(uidl, bytes, bytes.len() as u64, Flags::default(), judge);
+            let folder = out.folder.clone().unwrap_or(Folder::Inbox);
+            groups
+                .entry((folder, out.flags.bits()))
+                .or_default()
+                .push((uidl.clone(), bytes.clone()));
+            if !out.copies.is_empty() {
+                copies.push((uidl.to_string(), out));
+            }
+        }
+        let mut report = Report::default();
+        let mut stored = 0;
+        for ((folder, flags), group) in groups {
+            let n = s.deliver_batch_to(&folder, Flags::from_bits(flags), &group)?;
+            stored += n;
+            if flags != 0 {
+                report.marked += n;
+            }
+            if folder != Folder::Inbox {
+                report
+                    .moved
+                    .entry(folder)
+                    .or_default()
+                    .extend(group.into_iter().map(|(u, _)| u.to_string()));
+            }
+        }
+        for (uidl, out) in copies {
+            for to in &out.copies {
+                match s.file_many(std::slice::from_ref(&uidl), to, true) {
+                    Ok(f) => report.copied += f.copies.len(),
+                    Err(e) => report.errors.push(e.to_string()),
+                }
+            }
+        }
+        Ok((stored, report))
+    }
+
     /// Files messages just stored in INBOX: `bytes` when at hand (else the
     /// stored file's head is read; the spam judge then reads the whole file).
     pub fn file_new(&self, s: &mut Store, new: &[(String, Option<&[u8]>)]) -> Report {
@@ -88,19 +138,27 @@ impl Filer {
             return Report::default();
         }
         let mut plans = Vec::new();
+        let judge = self.junk.judge.is_some();
         for (uidl, bytes) in new {
-            let Ok(Some(row)) = s.with_index(|i| i.get(uidl)) else {
-                continue;
-            };
-            let judge = self.junk.judge.is_some();
+            // New mail: no flags yet (the row is read only for a match).
             let out = match bytes {
-                Some(b) => self.decide(uidl, b, row.size, row.flags, judge),
+                Some(b) => self.decide(uidl, b, b.len() as u64, Flags::default(), judge),
                 None => match read_for_rules(s, uidl, judge) {
-                    Some(b) => self.decide(uidl, &b, row.size, row.flags, judge),
+                    Some(b) => {
+                        let size = s
+                            .with_index(|i| i.get(uidl))
+                            .ok()
+                            .flatten()
+                            .map_or(0, |r| r.size);
+                        self.decide(uidl, &b, size, Flags::default(), judge)
+                    }
                     None => continue,
                 },
             };
-            if !out.is_empty() {
+            if out.is_empty() {
+                continue;
+            }
+            if let Ok(Some(row)) = s.with_index(|i| i.get(uidl)) {
                 plans.push((row, out));
             }
         }
@@ -140,19 +198,10 @@ impl Filer {
                     .get(row.uidl.as_str())
                     .and_then(|rel| crate::store::maildir::read_head(&dir.join(rel)).ok())
                     .unwrap_or_default();
-                let mut view = MessageView::with_headers(
-                    row.uidl.clone(),
-                    row.summary.as_deref().cloned(),
-                    &head,
-                    row.size,
-                    row.flags,
-                    &self.decode,
-                );
-                view.on_server = row.on_server;
+                let view = MessageView::of_row_with_head(&row, &head, &self.decode);
                 rules::apply(&self.rules, &view)
             } else {
-                let view = row_view(&row);
-                rules::apply(&self.rules, &view)
+                rules::apply(&self.rules, &MessageView::of_row(&row))
             };
             // Already where the rules would put it, and nothing else to do.
             let moves = o.folder.as_ref().is_some_and(|f| f != folder);
@@ -252,18 +301,6 @@ impl Filer {
             }
         }
         Ok(taught)
-    }
-}
-
-/// A row as a rule sees it when no rule needs the header block.
-fn row_view(row: &Row) -> MessageView {
-    MessageView {
-        uidl: row.uidl.clone(),
-        summary: row.summary.as_deref().cloned(),
-        flags: row.flags,
-        size: row.size,
-        on_server: row.on_server,
-        headers: Default::default(),
     }
 }
 

@@ -177,16 +177,10 @@ fn matching(
                     .path(&row.uidl)?
                     .and_then(|p| crate::store::maildir::read_head(&p).ok())
                     .unwrap_or_default();
-                let v = crate::sync::pattern::MessageView::read(
-                    row.uidl.clone(),
-                    &head,
-                    row.size,
-                    row.flags,
-                    decode,
-                );
+                let v = crate::sync::pattern::MessageView::of_row_with_head(&row, &head, decode);
                 pattern.matches(&v, None)
             } else {
-                pattern.matches(&row_candidate(&row), None)
+                pattern.matches(&crate::sync::pattern::MessageView::of_row(&row), None)
             };
             if hit {
                 out.push(row);
@@ -194,17 +188,6 @@ fn matching(
         }
     }
     Ok(out)
-}
-
-fn row_candidate(row: &Row) -> crate::sync::pattern::MessageView {
-    crate::sync::pattern::MessageView {
-        uidl: row.uidl.clone(),
-        summary: row.summary.as_deref().cloned(),
-        flags: row.flags,
-        size: row.size,
-        on_server: row.on_server,
-        headers: Default::default(),
-    }
 }
 
 pub async fn run_move(args: &SourceArgs, which: Selection, to: &str, copy: bool) -> Result<u8> {

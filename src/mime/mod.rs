@@ -227,23 +227,32 @@ impl Summary {
     /// first text part's charset and 8-bit text then count too).
     pub fn from_headers(raw: &[u8], opts: &DecodeOptions) -> Summary {
         let (fields, body) = split_entity(raw);
-        let ct = find(&fields, "content-type")
+        Summary::from_fields(&fields, &Self::header_context(&fields, body, opts))
+    }
+
+    /// How the header block `fields` of a message with `body` (empty for `TOP
+    /// n 0`) is decoded: the top-level charset, else (multipart, when the body
+    /// came along) the first text part's, as the reader takes it; the 8-bit
+    /// text judged together; old Foxmail's Latin-1-labelled GBK words.
+    pub fn header_context(
+        fields: &[header::Field<'_>],
+        body: &[u8],
+        opts: &DecodeOptions,
+    ) -> HeaderContext {
+        let ct = find(fields, "content-type")
             .map(Params::parse)
             .unwrap_or_default();
-        // The top-level charset, else (multipart, when the body came along)
-        // the first text part's, as the reader takes it.
         let declared = ct
             .text("charset")
             .as_deref()
             .and_then(charset::lookup)
             .or_else(|| first_text_charset(body));
-        let ctx = HeaderContext {
+        HeaderContext {
             opts: *opts,
             declared,
-            detected: charset::message_charset(&header::eight_bit_sample(&fields, body)),
-            latin_is_gbk: header::latin_words_are_gbk(&fields),
-        };
-        Summary::from_fields(&fields, &ctx)
+            detected: charset::message_charset(&header::eight_bit_sample(fields, body)),
+            latin_is_gbk: header::latin_words_are_gbk(fields),
+        }
     }
 
     /// The summary of a header block decoded in `ctx` (the reader's, for a

@@ -89,7 +89,19 @@ impl Store {
     /// UIDL, are skipped. Returns how many were stored. A failure part way
     /// leaves at worst files in `new/` without index rows (adopted later).
     pub fn deliver_batch(&mut self, items: &[(Uidl, Vec<u8>)]) -> Result<usize, StoreError> {
-        let dir = self.folder_dir(&Folder::Inbox);
+        self.deliver_batch_to(&Folder::Inbox, Flags::default(), items)
+    }
+
+    /// `deliver_batch` into `folder` (created when missing) with `flags`:
+    /// new mail a rule files goes straight where it belongs, once.
+    pub fn deliver_batch_to(
+        &mut self,
+        folder: &Folder,
+        flags: Flags,
+        items: &[(Uidl, Vec<u8>)],
+    ) -> Result<usize, StoreError> {
+        self.create_folder(folder)?;
+        let dir = self.folder_dir(folder);
         let mut written = Vec::with_capacity(items.len());
         let mut rows = Vec::with_capacity(items.len());
         let mut result = Ok(());
@@ -100,7 +112,7 @@ impl Store {
             }
             match maildir::write_tmp(&dir, Some(id), bytes) {
                 Ok((tmp, base)) => {
-                    written.push((tmp, maildir::name_for(&base, Flags::default())));
+                    written.push((tmp, maildir::name_for(&base, flags.in_name())));
                     rows.push((id.to_string(), bytes.len() as u64));
                 }
                 Err(e) => {
@@ -121,10 +133,10 @@ impl Store {
         let index_rows: Vec<(String, String, u64, Flags)> = rows
             .into_iter()
             .zip(rels)
-            .map(|((u, size), rel)| (u, rel, size, Flags::default()))
+            .map(|((u, size), rel)| (u, rel, size, flags))
             .collect();
         let n = index_rows.len();
-        self.with_index(|i| i.stored_many(&index_rows))?;
+        self.with_index(|i| i.stored_many(folder, &index_rows))?;
         result.map(|()| n)
     }
 

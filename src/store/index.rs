@@ -526,7 +526,11 @@ impl Index {
     }
 
     /// Records many delivered messages in one transaction.
-    pub fn stored_many(&mut self, rows: &[(String, String, u64, Flags)]) -> Result<(), IndexError> {
+    pub fn stored_many(
+        &mut self,
+        folder: &Folder,
+        rows: &[(String, String, u64, Flags)],
+    ) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;
         {
             let first: i64 = {
@@ -537,8 +541,8 @@ impl Index {
             let t = now_for_index();
             let mut st = tx.prepare_cached(
                 "INSERT INTO messages(uidl, folder, file, size, seq, flags, first_seen, downloaded, on_server)
-                 VALUES (?1, 'INBOX', ?2, ?3, ?4, ?5, ?6, ?6, 1)
-                 ON CONFLICT(uidl) DO UPDATE SET folder = 'INBOX', file = excluded.file,
+                 VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6, ?6, 1)
+                 ON CONFLICT(uidl) DO UPDATE SET folder = excluded.folder, file = excluded.file,
                    size = excluded.size, flags = messages.flags | excluded.flags,
                    downloaded = excluded.downloaded",
             )?;
@@ -550,7 +554,8 @@ impl Index {
                     *size as i64,
                     seq,
                     flags.bits() as i64,
-                    t
+                    t,
+                    folder.name()
                 ])?;
             }
         }

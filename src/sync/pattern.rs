@@ -83,6 +83,10 @@ pub trait Candidate {
     fn headers(&self) -> Option<&HeaderBlock> {
         None
     }
+    /// The summary when it costs nothing to have (already read).
+    fn summary_at_hand(&self) -> Option<&Summary> {
+        self.summary()
+    }
 }
 
 /// A message's header fields, names lower-case; a value is unfolded and
@@ -92,6 +96,8 @@ pub trait Candidate {
 #[derive(Debug, Clone, Default)]
 pub struct HeaderBlock {
     fields: Vec<(String, Vec<u8>)>,
+    /// Each field's decoded value, once asked for.
+    decoded: Vec<std::cell::OnceCell<String>>,
     ctx: HeaderContext,
 }
 
@@ -99,11 +105,8 @@ impl HeaderBlock {
     /// Reads the header block at the start of `raw` (the rest is ignored).
     pub fn parse(raw: &[u8], decode: &DecodeOptions) -> HeaderBlock {
         let (fields, _) = split_entity(raw);
-        let ctx = HeaderContext {
-            opts: *decode,
-            latin_is_gbk: crate::mime::header::latin_words_are_gbk(&fields),
-            ..HeaderContext::default()
-        };
+        // Decoded as the list and the reader decode them.
+        let ctx = Summary::header_context(&fields, &[], decode);
         HeaderBlock {
             fields: fields
                 .iter()
@@ -114,16 +117,20 @@ impl HeaderBlock {
                     )
                 })
                 .collect(),
+            decoded: (0..fields.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
             ctx,
         }
     }
 
     /// Every value of header `name` (lower-case), decoded.
-    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.fields
             .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| self.ctx.decode(&unfold(v)))
+            .zip(&self.decoded)
+            .filter(move |((n, _), _)| n == name)
+            .map(|((_, v), d)| d.get_or_init(|| self.ctx.decode(&unfold(v))).as_str())
     }
 }
 
@@ -368,18 +375,42 @@ fn contains_ci(hay: &str, q: &str) -> bool {
 }
 
 fn test(t: &Test, c: &impl Candidate, indexed: Option<&IndexHits>) -> bool {
-    let s = c.summary();
     let has = |field: &str, q: &str| contains_ci(field, q);
-    match t {
-        Test::Text(q) => {
-            s.is_some_and(|s| has(s.subject(), q) || has(s.from(), q) || has(s.from_address(), q))
+    // With the header block at hand, From and Subject are read from it (a
+    // summary is not parsed for them).
+    let header_has = |name: &str, q: &str| c.headers().map(|h| h.values(name).any(|v| has(v, q)));
+    let in_summary = |s: &Summary, from: bool, subject: bool, q: &str| {
+        (subject && has(s.subject(), q)) || (from && (has(s.from(), q) || has(s.from_address(), q)))
+    };
+    // A summary already read (the index's) answers From and Subject;
+    // else the header block, so none is parsed for them.
+    let by_summary = |from: bool, subject: bool, q: &str| match c.summary_at_hand() {
+        Some(s) => Some(in_summary(s, from, subject, q)),
+        None => {
+            let f = if from {
+                header_has("from", q)
+            } else {
+                Some(false)
+            };
+            let s = if subject {
+                header_has("subject", q)
+            } else {
+                Some(false)
+            };
+            f.zip(s).map(|(a, b)| a || b)
         }
-        Test::From(q) => s.is_some_and(|s| has(s.from(), q) || has(s.from_address(), q)),
-        Test::Subject(q) => s.is_some_and(|s| has(s.subject(), q)),
+    };
+    match t {
+        Test::Text(q) => by_summary(true, true, q)
+            .unwrap_or_else(|| c.summary().is_some_and(|s| in_summary(s, true, true, q))),
+        Test::From(q) => by_summary(true, false, q)
+            .unwrap_or_else(|| c.summary().is_some_and(|s| in_summary(s, true, false, q))),
+        Test::Subject(q) => by_summary(false, true, q)
+            .unwrap_or_else(|| c.summary().is_some_and(|s| in_summary(s, false, true, q))),
         Test::Indexed => indexed.is_some_and(|hits| hits.admits(c.uidl())),
         Test::InHeaders(names, q) => c
             .headers()
-            .is_some_and(|h| names.iter().any(|n| h.values(n).any(|v| has(&v, q)))),
+            .is_some_and(|h| names.iter().any(|n| h.values(n).any(|v| has(v, q)))),
         Test::Header(name, want) => c.headers().is_some_and(|h| {
             let mut values = h.values(name).peekable();
             match want {
@@ -391,55 +422,83 @@ fn test(t: &Test, c: &impl Candidate, indexed: Option<&IndexHits>) -> bool {
         Test::Flagged => c.flags().contains(Flags::FLAGGED),
         Test::Answered => c.flags().contains(Flags::ANSWERED),
         Test::Local => c.local_only(),
-        Test::Attachment => s.is_some_and(|s| s.maybe_attachment),
+        Test::Attachment => c.summary().is_some_and(|s| s.maybe_attachment),
         Test::Larger(n) => c.size() > *n,
         Test::Smaller(n) => c.size() < *n,
-        Test::Before(t) => s.and_then(|s| s.timestamp).is_some_and(|d| d < *t),
-        Test::After(t) => s.and_then(|s| s.timestamp).is_some_and(|d| d >= *t),
+        Test::Before(t) => c
+            .summary()
+            .and_then(|s| s.timestamp)
+            .is_some_and(|d| d < *t),
+        Test::After(t) => c
+            .summary()
+            .and_then(|s| s.timestamp)
+            .is_some_and(|d| d >= *t),
     }
 }
 
-/// A message as a rule sees it: its summary, flags, size and header block.
+/// A message as a rule sees it: its flags, size and header block; its
+/// summary (dates, attachments) read from the header block only when a
+/// rule asks, or the index's when there is one.
 #[derive(Debug, Clone)]
 pub struct MessageView {
     pub uidl: Uidl,
-    pub summary: Option<Summary>,
     pub flags: Flags,
     pub size: u64,
     pub on_server: bool,
-    pub headers: HeaderBlock,
+    headers: Option<HeaderBlock>,
+    summary: std::cell::OnceCell<Option<Summary>>,
+    /// The header block's bytes, for a summary read on demand.
+    head: Vec<u8>,
+    decode: DecodeOptions,
 }
 
 impl MessageView {
-    /// From a row's summary and a message's header block (no second
-    /// parse of the summary).
-    pub fn with_headers(
-        uidl: Uidl,
-        summary: Option<Summary>,
-        raw: &[u8],
-        size: u64,
-        flags: Flags,
-        decode: &DecodeOptions,
-    ) -> Self {
+    /// A row of the index: its summary, no header block.
+    pub fn of_row(row: &crate::store::Row) -> Self {
         MessageView {
-            uidl,
-            summary,
-            flags,
-            size,
-            on_server: true,
-            headers: HeaderBlock::parse(raw, decode),
+            uidl: row.uidl.clone(),
+            flags: row.flags,
+            size: row.size,
+            on_server: row.on_server,
+            headers: None,
+            summary: std::cell::OnceCell::from(row.summary.as_deref().cloned()),
+            head: Vec::new(),
+            decode: DecodeOptions::default(),
         }
+    }
+
+    /// A row of the index and its message's header block (the index's
+    /// summary kept: no second parse).
+    pub fn of_row_with_head(row: &crate::store::Row, raw: &[u8], decode: &DecodeOptions) -> Self {
+        let mut v = MessageView::read(row.uidl.clone(), raw, row.size, row.flags, decode);
+        v.on_server = row.on_server;
+        if let Some(s) = row.summary.as_deref() {
+            v.summary = std::cell::OnceCell::from(Some(s.clone()));
+        }
+        v
     }
 
     /// From a message's bytes (the header block at least).
     pub fn read(uidl: Uidl, raw: &[u8], size: u64, flags: Flags, decode: &DecodeOptions) -> Self {
+        // The header block: up to the first empty line.
+        let end = raw
+            .windows(2)
+            .position(|w| w == b"\n\n")
+            .map(|p| p + 2)
+            .into_iter()
+            .chain(raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4))
+            .min()
+            .unwrap_or(raw.len());
+        let head = &raw[..end];
         MessageView {
             uidl,
-            summary: Some(Summary::from_headers(raw, decode)),
             flags,
             size,
             on_server: true,
-            headers: HeaderBlock::parse(raw, decode),
+            headers: Some(HeaderBlock::parse(raw, decode)),
+            summary: std::cell::OnceCell::new(),
+            head: head.to_vec(),
+            decode: *decode,
         }
     }
 }
@@ -449,7 +508,9 @@ impl Candidate for MessageView {
         &self.uidl
     }
     fn summary(&self) -> Option<&Summary> {
-        self.summary.as_ref()
+        self.summary
+            .get_or_init(|| Some(Summary::from_headers(&self.head, &self.decode)))
+            .as_ref()
     }
     fn flags(&self) -> Flags {
         self.flags
@@ -461,7 +522,10 @@ impl Candidate for MessageView {
         !self.on_server
     }
     fn headers(&self) -> Option<&HeaderBlock> {
-        Some(&self.headers)
+        self.headers.as_ref()
+    }
+    fn summary_at_hand(&self) -> Option<&Summary> {
+        self.summary.get().and_then(Option::as_ref)
     }
 }
 

@@ -242,7 +242,10 @@ fn fts(n: usize) {
             Flags::SEEN,
         ));
     }
-    store.index_mut().stored_many(&rows).unwrap();
+    store
+        .index_mut()
+        .stored_many(&postie::store::Folder::Inbox, &rows)
+        .unwrap();
     let before = store.index().page_bytes().unwrap();
     let (done, d) = time(|| store.index_texts(usize::MAX).unwrap());
     let after = store.index().page_bytes().unwrap();
