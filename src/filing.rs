@@ -20,6 +20,9 @@ pub const JUNK_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of a message a rule reads: its header block is in here.
 const HEAD_BYTES: usize = 64 * 1024;
 
+/// A retrieved message: its UIDL and bytes.
+type Item = (Uidl, Vec<u8>);
+
 /// One message and what the rules decided for it.
 pub type Plan = (Row, Outcome);
 
@@ -91,7 +94,8 @@ impl Filer {
         items: &[(Uidl, Vec<u8>)],
     ) -> Result<(usize, Report), StoreError> {
         let judge = self.junk.judge.is_some();
-        let mut groups: BTreeMap<(Folder, u8), Vec<(Uidl, Vec<u8>)>> = BTreeMap::new();
+        // By (folder, flags): one batch each.
+        let mut groups: BTreeMap<(Folder, u8), Vec<Item>> = BTreeMap::new();
         let mut copies: Vec<(String, Outcome)> = Vec::new();
         for (uidl, bytes) in items {
             let out = self.decide(uidl, bytes, bytes.len() as u64, Flags::default(), judge);

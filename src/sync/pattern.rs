@@ -105,8 +105,17 @@ impl HeaderBlock {
     /// Reads the header block at the start of `raw` (the rest is ignored).
     pub fn parse(raw: &[u8], decode: &DecodeOptions) -> HeaderBlock {
         let (fields, _) = split_entity(raw);
-        // Decoded as the list and the reader decode them.
-        let ctx = Summary::header_context(&fields, &[], decode);
+        // Decoded as the list and the reader decode them; the charset
+        // judging is needed only for raw 8-bit header text.
+        let ctx = if fields.iter().all(|f| f.value.is_ascii()) {
+            HeaderContext {
+                opts: *decode,
+                latin_is_gbk: crate::mime::header::latin_words_are_gbk(&fields),
+                ..HeaderContext::default()
+            }
+        } else {
+            Summary::header_context(&fields, &[], decode)
+        };
         HeaderBlock {
             fields: fields
                 .iter()
