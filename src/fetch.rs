@@ -408,7 +408,7 @@ pub async fn fetch_into(
         if source.filer.is_active() {
             let (filer, u, filed) = (source.filer.clone(), uidl.to_string(), filed.clone());
             store.post(move |s| {
-                let r = filer.file_new(s, &[(u, None)]);
+                let r = filer.file_new(s, &[(u, None)], true);
                 filed.fetch_add(r.moved_count() as u64, Ordering::SeqCst);
                 for e in r.errors {
                     eprintln!("postie: {}", t!("fetch.rule_failed", error = e));

@@ -137,12 +137,14 @@ impl Filer {
 
     /// Files messages just stored in INBOX: `bytes` when at hand (else the
     /// stored file's head is read; the spam judge then reads the whole file).
-    pub fn file_new(&self, s: &mut Store, new: &[(String, Option<&[u8]>)]) -> Report {
-        if !self.is_active() {
+    /// `judge`: ask the spam judge too (`postie fetch`; not the reader, whose
+    /// user is waiting).
+    pub fn file_new(&self, s: &mut Store, new: &[(String, Option<&[u8]>)], judge: bool) -> Report {
+        let judge = judge && self.junk.judge.is_some();
+        if self.rules.is_empty() && !judge {
             return Report::default();
         }
         let mut plans = Vec::new();
-        let judge = self.junk.judge.is_some();
         for (uidl, bytes) in new {
             // New mail: no flags yet (the row is read only for a match).
             let out = match bytes {

@@ -163,10 +163,11 @@ impl Store {
             .collect();
         // Deepest first, so a parent is empty when its turn comes.
         doomed.sort_by_key(|g| std::cmp::Reverse(g.depth()));
+        // Files the index may not know yet (put there by mutt) first: one
+        // pass over the store, not one per folder deleted.
+        self.reconcile()?;
         let mut trashed = 0;
         for g in &doomed {
-            // Files the index may not know yet (put there by mutt) first.
-            self.adopt_folder(g)?;
             let uidls: Vec<String> = self
                 .load(g)?
                 .into_iter()
@@ -324,12 +325,6 @@ impl Store {
             filed.copies.push(id);
         }
         result.map(|()| filed)
-    }
-
-    /// Takes up files of one folder the index does not know (before the
-    /// folder is emptied into Trash).
-    fn adopt_folder(&mut self, _f: &Folder) -> Result<(), StoreError> {
-        self.reconcile()
     }
 
     /// Every message received (INBOX, Trash, Junk and the user's folders):

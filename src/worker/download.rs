@@ -405,11 +405,7 @@ impl<M: Mailbox> Worker<M> {
                         body::Retrieved::Memory(b) => Some(b.as_slice()),
                         _ => None,
                     };
-                    let plain = crate::filing::Filer {
-                        junk: Default::default(),
-                        ..(*filer).clone()
-                    };
-                    plain.file_new(s, &[(u.to_string(), bytes)])
+                    filer.file_new(s, &[(u.to_string(), bytes)], false)
                 } else {
                     crate::filing::Report::default()
                 };
