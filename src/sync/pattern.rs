@@ -489,22 +489,16 @@ impl MessageView {
 
     /// From a message's bytes (the header block at least).
     pub fn read(uidl: Uidl, raw: &[u8], size: u64, flags: Flags, decode: &DecodeOptions) -> Self {
-        // The header block: up to the first empty line.
-        let end = raw
-            .windows(2)
-            .position(|w| w == b"\n\n")
-            .map(|p| p + 2)
-            .into_iter()
-            .chain(raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4))
-            .min()
-            .unwrap_or(raw.len());
-        let head = &raw[..end];
+        // The header block: up to the first empty line, found in one pass
+        // over the head only (not a scan of the whole message per ending).
+        let (_, body) = split_entity(raw);
+        let head = &raw[..raw.len() - body.len()];
         MessageView {
             uidl,
             flags,
             size,
             on_server: true,
-            headers: Some(HeaderBlock::parse(raw, decode)),
+            headers: Some(HeaderBlock::parse(head, decode)),
             summary: std::cell::OnceCell::new(),
             head: head.to_vec(),
             decode: *decode,

@@ -11,7 +11,8 @@
 //!    (header rules among them), best of 3 each, alternated.
 //! 3. `postie filter --dry-run` over a 100,000-message folder, 50 rules.
 //!
-//! Knobs: `POSTIE_BENCH_FETCH_N` (10000), `POSTIE_BENCH_FILTER_N` (100000),
+//! `cargo bench --bench folders -- filter` runs part 3 only (`move`,
+//! `fetch` likewise). Knobs: `POSTIE_BENCH_FETCH_N` (10000), `POSTIE_BENCH_FILTER_N` (100000),
 //! `POSTIE_BENCH_STORE_DIR=/dev/shm` (the fetch part's stores on tmpfs),
 //! `POSTIE_BENCH_TIME=FILE` (each run's user/sys/wall/RSS from
 //! /usr/bin/time appended to FILE.true with rules, FILE.false without).
@@ -338,7 +339,19 @@ fn filter_dry_run() {
 
 fn main() {
     println!("machine: {}", common::machine());
-    moving();
-    rules_on_fetch();
-    filter_dry_run();
+    // `-- move`, `-- fetch` or `-- filter` runs one part; none runs all.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
+    if wants("move") {
+        moving();
+    }
+    if wants("fetch") {
+        rules_on_fetch();
+    }
+    if wants("filter") {
+        filter_dry_run();
+    }
 }
