@@ -9,6 +9,7 @@ pub mod charset;
 pub mod date;
 pub mod header;
 pub mod large;
+pub mod mbox;
 pub mod render;
 pub mod subject;
 
