@@ -426,5 +426,5 @@ pub fn run(cmd: &str, input: &[u8]) -> Result<i32, String> {
 }
 
 #[cfg(test)]
-#[path = "filing_tests.rs"]
+#[path = "filing/tests.rs"]
 mod tests;

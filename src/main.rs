@@ -174,6 +174,9 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
         Some(Command::Filter { folder, dry_run }) => {
             postie::cli::folders::run_filter(source, folder.as_deref(), dry_run).await
         }
+        Some(Command::Import { paths, folder }) => {
+            postie::cli::import::run_import(source, &paths, folder.as_deref()).await
+        }
         Some(Command::Completions { shell }) => {
             cli::args::completions(shell, &mut std::io::stdout())?;
             Ok(0)

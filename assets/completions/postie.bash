@@ -31,6 +31,9 @@ _postie() {
             postie,help)
                 cmd="postie__subcmd__help"
                 ;;
+            postie,import)
+                cmd="postie__subcmd__import"
+                ;;
             postie,list)
                 cmd="postie__subcmd__list"
                 ;;
@@ -97,6 +100,9 @@ _postie() {
             postie__subcmd__help,help)
                 cmd="postie__subcmd__help__subcmd__help"
                 ;;
+            postie__subcmd__help,import)
+                cmd="postie__subcmd__help__subcmd__import"
+                ;;
             postie__subcmd__help,list)
                 cmd="postie__subcmd__help__subcmd__list"
                 ;;
@@ -137,7 +143,7 @@ _postie() {
 
     case "${cmd}" in
         postie)
-            opts="-h -V --config --account --demo --help --version list show fetch send search setup folder move filter completions save help"
+            opts="-h -V --config --account --demo --help --version list show fetch send search setup folder move filter import completions save help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,7 +429,7 @@ _postie() {
             return 0
             ;;
         postie__subcmd__help)
-            opts="list show fetch send search setup folder move filter completions save help"
+            opts="list show fetch send search setup folder move filter import completions save help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -562,6 +568,20 @@ _postie() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postie__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postie__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -653,6 +673,32 @@ _postie() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postie__subcmd__import)
+            opts="-h --folder --config --account --demo --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --folder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

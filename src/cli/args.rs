@@ -109,6 +109,15 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Bring in mail from other programs: .eml files, directories of them, mbox files, Maildirs, Thunderbird's Mail/
+    Import {
+        /// .eml files, directories of them (any depth), mbox files, Maildirs, a Thunderbird profile's Mail/ or ImapMail/
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// The folder to import into (default: one named after each PATH, e.g. "Foxmail import"); sub-folders are kept below it
+        #[arg(long, value_name = "FOLDER")]
+        folder: Option<String>,
+    },
     /// Print a completion script for a shell (bash, zsh, fish) on stdout
     Completions {
         /// The shell

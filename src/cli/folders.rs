@@ -28,7 +28,7 @@ fn parse(name: &str) -> Result<Folder> {
     })
 }
 
-async fn open(args: &SourceArgs) -> Result<StoreHandle> {
+pub(super) async fn open(args: &SourceArgs) -> Result<StoreHandle> {
     let source = resolve_offline(args).await?;
     reconciled(&source).await
 }

@@ -6,6 +6,7 @@
 pub mod args;
 mod fetch;
 pub mod folders;
+pub mod import;
 mod list;
 pub mod numbers;
 pub mod send;

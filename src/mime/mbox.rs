@@ -66,6 +66,11 @@ impl<R: BufRead> MboxReader<R> {
         }
     }
 
+    /// How far into the file reading has got.
+    pub fn position(&self) -> u64 {
+        self.offset
+    }
+
     /// Messages over `max` bytes are skipped (tests use a small one).
     pub fn with_limit(mut self, max: usize) -> MboxReader<R> {
         self.max = max;
@@ -219,8 +224,14 @@ pub fn take_status(message: &[u8]) -> (Option<MboxFlags>, Vec<u8>) {
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end.max(start)]
 }
 
@@ -261,10 +272,7 @@ pub fn write_mboxrd(
     message: &[u8],
     flags: MboxFlags,
 ) -> io::Result<()> {
-    let sender: String = sender
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .collect();
+    let sender: String = sender.chars().filter(|c| c.is_ascii_graphic()).collect();
     let sender = if sender.is_empty() {
         "MAILER-DAEMON".to_string()
     } else {

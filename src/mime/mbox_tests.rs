@@ -24,7 +24,10 @@ fn splits_on_from_lines_and_unquotes_one_level() {
     );
     let two = got[1].as_ref().unwrap();
     assert_eq!(two.bytes, b"Subject: two\n\nbody\n".to_vec());
-    assert_eq!(&mbox[two.offset as usize..two.offset as usize + 6], b"From -");
+    assert_eq!(
+        &mbox[two.offset as usize..two.offset as usize + 6],
+        b"From -"
+    );
 }
 
 #[test]
@@ -40,7 +43,10 @@ fn mutt_and_thunderbird_status_headers_become_flags_and_go() {
     let (flags, rest) = take_status(m);
     let f = flags.unwrap();
     assert!(f.seen && f.answered && f.flagged && !f.deleted);
-    assert_eq!(rest, b"Subject: s\nTo: x\n\nStatus: not a header\n".to_vec());
+    assert_eq!(
+        rest,
+        b"Subject: s\nTo: x\n\nStatus: not a header\n".to_vec()
+    );
     // Thunderbird: read + replied + marked = 0007; expunged 0008; folded away too.
     let m = b"X-Mozilla-Status: 0009\r\nX-Mozilla-Status2: 00800000\r\n\tfolded\r\nSubject: t\r\n\r\nb\r\n";
     let (flags, rest) = take_status(m);
@@ -80,7 +86,10 @@ fn written_mboxrd_reads_back_to_the_same_bytes_and_flags() {
         write_mboxrd(&mut out, "a@b", &when, m, *f).unwrap();
     }
     let text = String::from_utf8_lossy(&out);
-    assert!(text.starts_with("From a@b Sat Jun  8 10:00:00 2024\n"), "{text}");
+    assert!(
+        text.starts_with("From a@b Sat Jun  8 10:00:00 2024\n"),
+        "{text}"
+    );
     assert!(text.contains(">From the start\r\n>>From quoted"), "{text}");
     let back = read_all(&out);
     assert_eq!(back.len(), cases.len());
@@ -96,7 +105,13 @@ fn a_message_over_the_limit_is_reported_and_the_next_one_kept() {
     let mbox = b"From a\nSubject: big\n\n0123456789\n0123456789\n\nFrom b\nSubject: small\n\nx\n";
     let mut r = MboxReader::new(&mbox[..]).with_limit(30);
     let big = r.next_message().unwrap().unwrap();
-    assert_eq!(big, Err(TooBig { offset: 0, bytes: 37 }));
+    assert_eq!(
+        big,
+        Err(TooBig {
+            offset: 0,
+            bytes: 37
+        })
+    );
     let small = r.next_message().unwrap().unwrap().unwrap();
     assert_eq!(small.bytes, b"Subject: small\n\nx\n".to_vec());
     assert!(r.next_message().unwrap().is_none());

@@ -136,7 +136,7 @@ impl Store {
             .map(|((u, size), rel)| (u, rel, size, flags))
             .collect();
         let n = index_rows.len();
-        self.with_index(|i| i.stored_many(folder, &index_rows))?;
+        self.with_index(|i| i.stored_many(folder, &index_rows, true))?;
         result.map(|()| n)
     }
 

@@ -530,6 +530,7 @@ impl Index {
         &mut self,
         folder: &Folder,
         rows: &[(String, String, u64, Flags)],
+        on_server: bool,
     ) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;
         {
@@ -541,7 +542,7 @@ impl Index {
             let t = now_for_index();
             let mut st = tx.prepare_cached(
                 "INSERT INTO messages(uidl, folder, file, size, seq, flags, first_seen, downloaded, on_server)
-                 VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6, ?6, 1)
+                 VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6, ?6, ?8)
                  ON CONFLICT(uidl) DO UPDATE SET folder = excluded.folder, file = excluded.file,
                    size = excluded.size, flags = messages.flags | excluded.flags,
                    downloaded = excluded.downloaded",
@@ -555,7 +556,8 @@ impl Index {
                     seq,
                     flags.bits() as i64,
                     t,
-                    folder.name()
+                    folder.name(),
+                    on_server
                 ])?;
             }
         }
@@ -611,6 +613,16 @@ impl Index {
     }
 
     /// Every stored file the index knows: (uidl, folder, file, flags).
+    /// Every stored message's id that starts with `prefix`.
+    pub fn ids_like(&self, prefix: &str) -> Result<Vec<String>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT uidl FROM messages WHERE file IS NOT NULL AND substr(uidl, 1, length(?1)) = ?1",
+        )?;
+        let rows = st.query_map([prefix], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(IndexError::from)
+    }
+
     pub fn files(&self) -> Result<Vec<(String, Folder, String, Flags)>, IndexError> {
         let mut st = self.conn.prepare_cached(
             "SELECT uidl, folder, file, flags FROM messages WHERE file IS NOT NULL",

@@ -207,6 +207,31 @@ pub fn write_tmp(folder: &Path, uidl: Option<&str>, bytes: &[u8]) -> io::Result<
     }
 }
 
+/// `write_tmp` without the fsync: for a batch made durable at once
+/// (`sync_fs`) before any of it is renamed into place.
+pub fn write_tmp_unsynced(
+    folder: &Path,
+    uidl: Option<&str>,
+    bytes: &[u8],
+) -> io::Result<(PathBuf, String)> {
+    let base = unique_name(uidl, bytes.len() as u64);
+    let (tmp, mut file) = create_tmp(folder, &base)?;
+    match file.write_all(bytes) {
+        Ok(()) => Ok((tmp, base)),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Flushes everything written to the file system `dir` is on (syncfs(2)):
+/// one call for a batch of files instead of an fsync each.
+pub fn sync_fs(dir: &Path) -> io::Result<()> {
+    let d = File::open(dir)?;
+    rustix::fs::syncfs(&d).map_err(io::Error::from)
+}
+
 /// Renames synced tmp files into `new/` or `cur/`, then fsyncs those
 /// directories once: a batch costs one directory sync, not one each.
 pub fn commit_many(folder: &Path, files: &[(PathBuf, FileName)]) -> io::Result<Vec<String>> {

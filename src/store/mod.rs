@@ -10,6 +10,7 @@ mod folder_tests;
 mod folders;
 pub mod grams;
 mod handle;
+pub mod import;
 pub mod index;
 pub mod maildir;
 pub mod names;

@@ -244,7 +244,7 @@ fn fts(n: usize) {
     }
     store
         .index_mut()
-        .stored_many(&postie::store::Folder::Inbox, &rows)
+        .stored_many(&postie::store::Folder::Inbox, &rows, true)
         .unwrap();
     let before = store.index().page_bytes().unwrap();
     let (done, d) = time(|| store.index_texts(usize::MAX).unwrap());

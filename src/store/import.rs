@@ -1,0 +1,105 @@
+//! Mail brought in from elsewhere (`postie import`): a batch is written to
+//! `tmp/` unsynced, made durable with one syncfs, renamed into place with
+//! each directory synced once, then recorded in one index transaction. Each
+//! message's id (`" I"` and a digest of its bytes, which hold its
+//! Message-ID) is in its file name, so after a kill at any point the next
+//! start adopts what was renamed under that id, and a second run of the
+//! same import stores nothing twice.
+
+use std::collections::HashSet;
+use std::fs;
+
+use super::*;
+
+/// The start of an imported message's id: a space, so never a server's UIDL.
+pub const IMPORT_PREFIX: &str = " I";
+
+/// An imported message's id: its bytes' digest.
+pub fn import_id(bytes: &[u8]) -> String {
+    use md5::Digest;
+    let d = md5::Md5::digest(bytes);
+    let mut id = String::with_capacity(IMPORT_PREFIX.len() + 32);
+    id.push_str(IMPORT_PREFIX);
+    for b in d {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
+}
+
+/// One message to import: its id, bytes and flags.
+pub type Incoming = (String, Vec<u8>, Flags);
+
+/// The summary sample of a message in memory: the header block and the
+/// first 64 KB of its body, as `maildir::read_summary_sample` reads a file.
+fn sample(bytes: &[u8]) -> &[u8] {
+    let (_, body) = crate::mime::header::split_entity(bytes);
+    let head = bytes.len() - body.len();
+    &bytes[..(head + 64 * 1024).min(bytes.len())]
+}
+
+impl Store {
+    /// The ids of every imported message stored now.
+    pub fn imported_ids(&mut self) -> Result<HashSet<String>, StoreError> {
+        Ok(self
+            .with_index(|i| i.ids_like(IMPORT_PREFIX))?
+            .into_iter()
+            .collect())
+    }
+
+    /// Stores `items` in `folder` (made when missing), durably, and records
+    /// them; returns how many. The caller leaves out ids already stored.
+    pub fn import_batch(
+        &mut self,
+        folder: &Folder,
+        items: &[Incoming],
+    ) -> Result<usize, StoreError> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        self.create_folder(folder)?;
+        let dir = self.folder_dir(folder);
+        let mut written = Vec::with_capacity(items.len());
+        let cleanup = |written: &[(PathBuf, maildir::FileName)]| {
+            for (tmp, _) in written {
+                let _ = fs::remove_file(tmp);
+            }
+        };
+        for (id, bytes, flags) in items {
+            match maildir::write_tmp_unsynced(&dir, Some(id), bytes) {
+                Ok((tmp, base)) => written.push((tmp, maildir::name_for(&base, flags.in_name()))),
+                Err(e) => {
+                    cleanup(&written);
+                    return Err(io_err(&dir, e));
+                }
+            }
+        }
+        if let Err(e) = maildir::sync_fs(&dir) {
+            cleanup(&written);
+            return Err(io_err(&dir, e));
+        }
+        let rels = match maildir::commit_many(&dir, &written) {
+            Ok(r) => r,
+            Err(e) => {
+                cleanup(&written);
+                return Err(io_err(&dir, e));
+            }
+        };
+        let rows: Vec<(String, String, u64, Flags)> = items
+            .iter()
+            .zip(rels)
+            .map(|((id, bytes, flags), rel)| (id.clone(), rel, bytes.len() as u64, *flags))
+            .collect();
+        let sums: Vec<(Uidl, Arc<Summary>)> = items
+            .iter()
+            .map(|(id, bytes, _)| {
+                (
+                    Uidl::from(id.as_str()),
+                    Arc::new(Summary::from_headers(sample(bytes), &self.decode)),
+                )
+            })
+            .collect();
+        self.with_index(|i| i.stored_many(folder, &rows, false))?;
+        self.put_summaries(&sums)?;
+        Ok(items.len())
+    }
+}
