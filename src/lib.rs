@@ -27,10 +27,10 @@
 //! 5. `filing` — filter rules and the spam filter carried out on the store
 //!    (blocking, on the store's thread): new mail filed as it is stored, a
 //!    folder filed on demand, a message judged or taught.
-//! 6. `demo`, `worker`, `send`, `fetch`, `import` — tasks that carry out
-//!    plans: the demo's POP3 server, the reader's POP3 session, SMTP and the
-//!    outbox, the cron fetch, mail brought in from other programs. Siblings,
-//!    so none waits on another.
+//! 6. `demo`, `worker`, `send`, `fetch`, `import`, `export` — tasks that
+//!    carry out plans: the demo's POP3 server, the reader's POP3 session, SMTP
+//!    and the outbox, the cron fetch, mail brought in from other programs and
+//!    written out for them. Siblings, so none waits on another.
 //! 7. `config` — the TOML schema, built from the library's own types
 //!    (`pop3::TlsMode`, `sync::LeavePolicy`, `send::smtp::SmtpAuth`), so that
 //!    nothing below reads the config file's shape (himalaya's rule: the
@@ -55,6 +55,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod filing;
 pub mod i18n;

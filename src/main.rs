@@ -177,6 +177,20 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
         Some(Command::Import { paths, folder }) => {
             postie::cli::import::run_import(source, &paths, folder.as_deref()).await
         }
+        Some(Command::Export {
+            folder,
+            mbox,
+            eml,
+            search,
+        }) => {
+            let target = match (mbox, eml) {
+                (Some(f), _) => postie::export::Target::Mbox(f),
+                (None, Some(d)) => postie::export::Target::Eml(d),
+                // clap requires one of them.
+                (None, None) => return Ok(2),
+            };
+            postie::cli::export::run_export(source, &folder, target, search.as_deref()).await
+        }
         Some(Command::Completions { shell }) => {
             cli::args::completions(shell, &mut std::io::stdout())?;
             Ok(0)

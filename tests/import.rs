@@ -76,7 +76,7 @@ open(os.path.join(lf, 'Inbox.msf'), 'w').write('// <!-- <mdb:mork:z v="1.4"/> --
 def tb(path, folder, msgs):
     with open(path, 'wb') as out:
         for i, (status, status2) in enumerate(msgs):
-            body = ('Subject: tb %s %d\r\nFrom: li@corp.cn\r\nMessage-ID: <tb%d@%s>\r\n\r\nline\r\n' % (folder, i, i, 'x')).encode()
+            body = ('Subject: tb %s %d\r\nDate: Sat, 08 Jun 2024 10:00:00 +0800\r\nFrom: li@corp.cn\r\nMessage-ID: <tb%d@%s>\r\n\r\nline\r\n' % (folder, i, i, 'x')).encode()
             out.write(b'From - Sat Jun  8 10:00:00 2024\r\n')
             out.write(('X-Mozilla-Status: %04x\r\nX-Mozilla-Status2: %08x\r\n' % (status, status2)).encode())
             out.write(body + b'\r\n')
@@ -112,6 +112,17 @@ for i, (box, f, folder) in enumerate([(md, 'S', 'maildir import'), (md, 'FS', 'm
         m.set_subdir('cur')
     key = box.add(m)
     expect.append([folder, md5(box.get_bytes(key)), ''.join(sorted(f))])
+# 5. Foxmail 6's own mail-folder files (mail/ACCOUNT/in.box, sent.box): a mark line before each message.
+acct = os.path.join(d, 'foxmail6', 'zhang')
+os.makedirs(acct)
+mark = b'\x10' * 7 + b'\x11' * 6 + b'S\r\n'
+for name, n in [('in', 2), ('sent', 1)]:
+    with open(os.path.join(acct, name + '.box'), 'wb') as out:
+        for i in range(n):
+            raw = ('Return-Path: <a@corp.cn>\r\nSubject: box %s %d\r\nMessage-ID: <box%s%d@corp.cn>\r\n\r\n' % (name, i, name, i)).encode() + '正文\r\n'.encode('gbk')
+            out.write(mark + raw)
+            expect.append(['foxmail6 import/zhang/' + name, md5(raw), 'S'])
+open(os.path.join(acct, 'in.ind'), 'wb').write(b'\x00' * 64)
 print(json.dumps(expect))
 "#;
 
@@ -162,10 +173,16 @@ fn mbox_thunderbird_foxmail_and_maildir_sources_arrive_byte_for_byte_once() {
     std::fs::create_dir_all(&src).unwrap();
     let mut expect: Vec<Entry> = serde_json::from_slice(&python(MAKE_SOURCES, &[&src])).unwrap();
     expect.sort();
-    let paths: Vec<String> = ["python.mbox", "thunderbird", "foxmail", "maildir"]
-        .iter()
-        .map(|p| src.join(p).display().to_string())
-        .collect();
+    let paths: Vec<String> = [
+        "python.mbox",
+        "thunderbird",
+        "foxmail",
+        "maildir",
+        "foxmail6",
+    ]
+    .iter()
+    .map(|p| src.join(p).display().to_string())
+    .collect();
     let mut args = vec!["import"];
     args.extend(paths.iter().map(String::as_str));
     let run = postie_in(home.path(), CFG, None, &args);
@@ -328,4 +345,171 @@ fn imports_killed_twenty_times_then_run_again_store_each_message_once() {
         "only {kills} runs were killed before they ended"
     );
     assert!(partial > 0, "no kill landed half-way through an import");
+}
+
+/// Python's reading of an exported mbox: [md5 of the message without its
+/// status headers, mutt's flags as Python's mboxMessage sees them].
+const READ_MBOX: &str = r#"
+import hashlib, json, mailbox, re, sys
+mb = mailbox.mbox(sys.argv[1], create=False)
+out = []
+for key in mb.keys():
+    raw = mb.get_bytes(key)
+    ends = [i + 1 for i in (raw.find(b'\n\n'), raw.find(b'\n\r\n')) if i >= 0]
+    cut = min(ends) if ends else len(raw)
+    head = re.sub(rb'(?im)^(x-)?(mozilla-)?status2?:[^\n]*\n', b'', raw[:cut])
+    raw = head + raw[cut:]
+    raw = re.sub(rb'(?m)^>(>*From )', rb'\1', raw)
+    out.append([hashlib.md5(raw).hexdigest(), ''.join(sorted(mb.get_message(key).get_flags()))])
+print(json.dumps(out))
+"#;
+
+#[test]
+fn export_then_import_gives_back_the_same_bytes_and_flags() {
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    python(MAKE_SOURCES, &[&src]);
+    let sources: Vec<String> = ["python.mbox", "thunderbird", "maildir"]
+        .iter()
+        .map(|p| src.join(p).display().to_string())
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(sources.iter().map(String::as_str));
+    assert_eq!(postie_in(home.path(), CFG, None, &args).status, 0);
+    let root = home.path().join("data/postie/test");
+    let before = read_store(&root);
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    for (k, folder) in [
+        "python import",
+        "thunderbird import/Local Folders/Inbox",
+        "maildir import",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let into = format!("back{k}");
+        let file = out.join(format!("{}.mbox", folder.replace('/', "-")));
+        let run = postie_in(
+            home.path(),
+            CFG,
+            None,
+            &["export", folder, "--mbox", &file.display().to_string()],
+        );
+        let want: Vec<&Entry> = before.iter().filter(|(f, _, _)| f == folder).collect();
+        assert_eq!(run.status, 0, "{}{}", run.stdout_text(), run.stderr);
+        assert!(
+            run.stdout_text()
+                .starts_with(&format!("{} messages written to", want.len())),
+            "{}",
+            run.stdout_text()
+        );
+        // Python reads the export: the same messages, mutt's flags.
+        let mut py: Vec<(String, String)> =
+            serde_json::from_slice(&python(READ_MBOX, &[&file])).unwrap();
+        py.sort();
+        let mutt = |maildir: &str| {
+            let mut f: Vec<char> = vec!['O'];
+            for (m, c) in [('S', 'R'), ('R', 'A'), ('F', 'F')] {
+                if maildir.contains(m) {
+                    f.push(c);
+                }
+            }
+            f.sort();
+            f.into_iter().collect::<String>()
+        };
+        let mut expect: Vec<(String, String)> = want
+            .iter()
+            .map(|(_, h, fl)| (h.clone(), mutt(fl)))
+            .collect();
+        expect.sort();
+        assert_eq!(py, expect, "{folder}");
+        // Into a fresh store: the same bytes and flags.
+        let run = postie_in(
+            other.path(),
+            CFG,
+            None,
+            &["import", "--folder", &into, &file.display().to_string()],
+        );
+        assert_eq!(run.status, 0, "{}", run.stdout_text());
+        let back = read_store(&other.path().join("data/postie/test"));
+        let mut got: Vec<(String, String)> = back
+            .iter()
+            .filter(|(f, _, _)| *f == into)
+            .map(|(_, h, fl)| (h.clone(), fl.clone()))
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, String)> = want
+            .iter()
+            .map(|(_, h, fl)| (h.clone(), fl.clone()))
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "{folder}");
+        // An export never writes over a file.
+        let again = postie_in(
+            home.path(),
+            CFG,
+            None,
+            &["export", folder, "--mbox", &file.display().to_string()],
+        );
+        assert_eq!(again.status, 1);
+        assert!(again.stderr.contains("exists already"), "{}", again.stderr);
+    }
+    // Nothing else arrived in the fresh store.
+    let back = read_store(&other.path().join("data/postie/test"));
+    let exported = before
+        .iter()
+        .filter(|(f, _, _)| f != "Trash" && !f.contains("客户") && !f.contains("项目"))
+        .count();
+    assert_eq!(back.len(), exported);
+
+    // One .eml a message, readable names, the same bytes.
+    let dir = out.join("eml");
+    let run = postie_in(
+        home.path(),
+        CFG,
+        None,
+        &[
+            "export",
+            "thunderbird import/Local Folders/Inbox/客户",
+            "--eml",
+            &dir.display().to_string(),
+            "--search",
+            "subject:tb",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}{}", run.stdout_text(), run.stderr);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "2024-06-08 li@corp.cn tb Inbox_客户 0.eml".to_string(),
+            "2024-06-08 li@corp.cn tb Inbox_客户 1.eml".to_string()
+        ]
+    );
+    // Each file holds the stored bytes exactly.
+    for n in &names {
+        let bytes = std::fs::read(dir.join(n)).unwrap();
+        use md5::Digest;
+        let h: String = md5::Md5::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(
+            before
+                .iter()
+                .any(|(f, d, _)| f.ends_with("客户") && *d == h),
+            "{n}"
+        );
+    }
+    // Without an account (the demo) there is no store to import into.
+    let demo = postie_in(home.path(), "", None, &["--demo", "import", &sources[0]]);
+    assert_eq!(demo.status, 1);
+    assert!(demo.stderr.contains("postie setup"), "{}", demo.stderr);
 }

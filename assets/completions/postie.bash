@@ -19,6 +19,9 @@ _postie() {
             postie,completions)
                 cmd="postie__subcmd__completions"
                 ;;
+            postie,export)
+                cmd="postie__subcmd__export"
+                ;;
             postie,fetch)
                 cmd="postie__subcmd__fetch"
                 ;;
@@ -88,6 +91,9 @@ _postie() {
             postie__subcmd__help,completions)
                 cmd="postie__subcmd__help__subcmd__completions"
                 ;;
+            postie__subcmd__help,export)
+                cmd="postie__subcmd__help__subcmd__export"
+                ;;
             postie__subcmd__help,fetch)
                 cmd="postie__subcmd__help__subcmd__fetch"
                 ;;
@@ -143,7 +149,7 @@ _postie() {
 
     case "${cmd}" in
         postie)
-            opts="-h -V --config --account --demo --help --version list show fetch send search setup folder move filter import completions save help"
+            opts="-h -V --config --account --demo --help --version list show fetch send search setup folder move filter import export completions save help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +177,40 @@ _postie() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postie__subcmd__export)
+            opts="-h --mbox --eml --search --config --account --demo --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --eml)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -429,7 +469,7 @@ _postie() {
             return 0
             ;;
         postie__subcmd__help)
-            opts="list show fetch send search setup folder move filter import completions save help"
+            opts="list show fetch send search setup folder move filter import export completions save help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,6 +483,20 @@ _postie() {
             return 0
             ;;
         postie__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postie__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

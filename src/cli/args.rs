@@ -118,6 +118,25 @@ pub enum Command {
         #[arg(long, value_name = "FOLDER")]
         folder: Option<String>,
     },
+    /// Write a folder out as a backup any mail program reads: one mbox file, or one .eml file a message
+    Export {
+        /// The folder to export (INBOX, Sent, 客户/二期 …)
+        folder: String,
+        /// One mboxrd file, flags in mutt's Status/X-Status headers (must not exist yet)
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "eml",
+            conflicts_with = "eml"
+        )]
+        mbox: Option<PathBuf>,
+        /// One .eml file a message in DIR (made if missing), named like "2024-06-08 周杰 会议纪要.eml"
+        #[arg(long, value_name = "DIR")]
+        eml: Option<PathBuf>,
+        /// Only the messages this pattern matches, as in rules: 'from:boss@ subject:合同'
+        #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
+        search: Option<String>,
+    },
     /// Print a completion script for a shell (bash, zsh, fish) on stdout
     Completions {
         /// The shell

@@ -19,7 +19,7 @@ pub enum FolderOp {
     Delete { name: String, yes: bool },
 }
 
-fn parse(name: &str) -> Result<Folder> {
+pub(super) fn parse(name: &str) -> Result<Folder> {
     Folder::parse(name).map_err(|e| {
         anyhow!(
             "{}",
@@ -35,7 +35,12 @@ pub(super) async fn open(args: &SourceArgs) -> Result<StoreHandle> {
 
 /// The store, made to agree with its files first (a move killed half-way,
 /// mutt's renames): what is filed must be where the index says.
-async fn reconciled(source: &crate::accounts::Source) -> Result<StoreHandle> {
+pub(super) async fn reconciled(source: &crate::accounts::Source) -> Result<StoreHandle> {
+    // The demo's store is thrown away at exit: filing, importing or
+    // exporting there would lose what it did.
+    if source.demo.is_some() {
+        return Err(anyhow!("{}", t!("out.needs_account")));
+    }
     let store = cli_store(source)
         .await
         .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?;
@@ -165,12 +170,20 @@ fn matching(
     decode: &crate::mime::DecodeOptions,
     skip: &Folder,
 ) -> Result<Vec<Row>, crate::store::StoreError> {
+    let folders: Vec<Folder> = s.folders().into_iter().filter(|f| f != skip).collect();
+    matching_in(s, pattern, decode, &folders)
+}
+
+/// The stored rows of `folders` that `pattern` matches, in each folder's order.
+pub(super) fn matching_in(
+    s: &mut crate::store::Store,
+    pattern: &Pattern,
+    decode: &crate::mime::DecodeOptions,
+    folders: &[Folder],
+) -> Result<Vec<Row>, crate::store::StoreError> {
     let mut out = Vec::new();
-    for f in s.folders() {
-        if f == *skip {
-            continue;
-        }
-        for row in s.load(&f)? {
+    for f in folders {
+        for row in s.load(f)? {
             // A row not yet summarised (just stored) is read from its file.
             let hit = if pattern.needs_headers() || row.summary.is_none() {
                 let head = s

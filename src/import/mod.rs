@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::mime::mbox::{self, MboxFlags, MboxReader};
+use crate::mime::mbox::{self, FoxmailBoxReader, MboxFlags, MboxReader, Messages};
 use crate::store::import::{import_id, Incoming};
 use crate::store::{maildir, Flags, Folder, Store, StoreError};
 pub use sources::{discover, Found, Unit};
@@ -122,7 +122,8 @@ impl<'a> Importer<'a> {
         for unit in units {
             match unit {
                 Unit::Eml { path, folder } => self.eml(path, folder)?,
-                Unit::Mbox { path, folder } => self.mbox(path, folder)?,
+                Unit::Mbox { path, folder } => self.many(path, folder, false)?,
+                Unit::FoxmailBox { path, folder } => self.many(path, folder, true)?,
                 Unit::Maildir { path, folder } => self.maildir(path, folder)?,
             }
         }
@@ -181,7 +182,8 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    fn mbox(&mut self, path: &Path, folder: &Folder) -> Result<(), StoreError> {
+    /// The messages of one mbox, or of one Foxmail `.box` (`foxmail`).
+    fn many(&mut self, path: &Path, folder: &Folder, foxmail: bool) -> Result<(), StoreError> {
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
             Err(e) => {
@@ -191,9 +193,14 @@ impl<'a> Importer<'a> {
                 return Ok(());
             }
         };
-        let mut reader = MboxReader::new(std::io::BufReader::with_capacity(256 * 1024, file));
+        let buffered = std::io::BufReader::with_capacity(256 * 1024, file);
+        let mut reader: Box<dyn Messages> = if foxmail {
+            Box::new(FoxmailBoxReader::new(buffered))
+        } else {
+            Box::new(MboxReader::new(buffered))
+        };
         let mut last = 0u64;
-        let mut step = |reader: &MboxReader<_>| {
+        let mut step = |reader: &dyn Messages| {
             let now = reader.position();
             let d = now - last.min(now);
             last = now;
@@ -221,11 +228,20 @@ impl<'a> Importer<'a> {
             match item {
                 Err(big) => {
                     self.unreadable(place(big.offset), Unreadable::TooBig);
-                    self.progress(step(&reader));
+                    self.progress(step(reader.as_ref()));
                 }
                 Ok(m) => {
-                    let read = step(&reader);
-                    let (status, bytes) = mbox::take_status(&m.bytes);
+                    let read = step(reader.as_ref());
+                    let (status, bytes) = if foxmail {
+                        // Foxmail's status byte is not decoded: old mail, read.
+                        let seen = MboxFlags {
+                            seen: true,
+                            ..MboxFlags::default()
+                        };
+                        (Some(seen), m.bytes)
+                    } else {
+                        mbox::take_status(&m.bytes)
+                    };
                     if let Err(why) = looks_like_message(&bytes) {
                         self.unreadable(place(m.offset), why);
                     } else {

@@ -9,7 +9,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::mime::mbox::looks_like_mbox;
+use crate::mime::mbox::{looks_like_foxmail_box, looks_like_mbox};
 use crate::store::Folder;
 
 /// One thing to read, and where its mail goes.
@@ -23,6 +23,11 @@ pub enum Unit {
         path: PathBuf,
         folder: Folder,
     },
+    /// A Foxmail 4–6 mail-folder file (`in`, `sent`, … or `*.box`).
+    FoxmailBox {
+        path: PathBuf,
+        folder: Folder,
+    },
     /// One Maildir folder (its `cur/` and `new/`).
     Maildir {
         path: PathBuf,
@@ -33,7 +38,10 @@ pub enum Unit {
 impl Unit {
     pub fn path(&self) -> &Path {
         match self {
-            Unit::Eml { path, .. } | Unit::Mbox { path, .. } | Unit::Maildir { path, .. } => path,
+            Unit::Eml { path, .. }
+            | Unit::Mbox { path, .. }
+            | Unit::FoxmailBox { path, .. }
+            | Unit::Maildir { path, .. } => path,
         }
     }
 }
@@ -181,6 +189,13 @@ fn walk(path: &Path, folder: &Folder, at_top: bool, found: &mut Found) {
             return;
         }
         match first_bytes(path) {
+            Ok(start) if looks_like_foxmail_box(&start) => {
+                found.bytes += meta.len();
+                found.units.push(Unit::FoxmailBox {
+                    path: path.to_path_buf(),
+                    folder: folder.clone(),
+                });
+            }
             Ok(start) if looks_like_mbox(&start) => {
                 found.bytes += meta.len();
                 found.units.push(Unit::Mbox {
@@ -228,7 +243,16 @@ fn walk_dir(dir: &Path, folder: &Folder, found: &mut Found) {
             // A directory of .eml files is one folder: the directory's.
             walk(&entry, folder, false, found);
         } else {
-            walk(&entry, &child(folder, &name), false, found);
+            // Foxmail's `in.box`, `sent.box`: the folder without the extension.
+            let lower = name.to_ascii_lowercase();
+            let part = match lower
+                .strip_suffix(".box")
+                .or_else(|| lower.strip_suffix(".mbox"))
+            {
+                Some(stem) => &name[..stem.len()],
+                None => name.as_str(),
+            };
+            walk(&entry, &child(folder, part), false, found);
         }
     }
 }

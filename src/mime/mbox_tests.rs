@@ -76,6 +76,8 @@ fn written_mboxrd_reads_back_to_the_same_bytes_and_flags() {
             MboxFlags {
                 answered: true,
                 deleted: true,
+                forwarded: true,
+                mdn_sent: true,
                 ..MboxFlags::default()
             },
         ),
@@ -115,4 +117,32 @@ fn a_message_over_the_limit_is_reported_and_the_next_one_kept() {
     let small = r.next_message().unwrap().unwrap().unwrap();
     assert_eq!(small.bytes, b"Subject: small\n\nx\n".to_vec());
     assert!(r.next_message().unwrap().is_none());
+}
+
+#[test]
+fn a_foxmail_box_splits_at_its_marks() {
+    let mark = b"\x10\x10\x10\x10\x10\x10\x10\x11\x11\x11\x11\x11\x11S\r\n";
+    let mut file = Vec::new();
+    file.extend_from_slice(mark);
+    file.extend_from_slice(b"Return-Path: <a@b>\r\nSubject: one\r\n\r\nbody\r\n");
+    file.extend_from_slice(mark);
+    file.extend_from_slice(b"Subject: two\r\n\r\nno end of line");
+    file.extend_from_slice(mark);
+    file.extend_from_slice(b"Subject: three\r\n\r\nx\r\n");
+    assert!(looks_like_foxmail_box(&file));
+    assert!(!looks_like_foxmail_box(b"From x\n"));
+    let mut r = FoxmailBoxReader::new(&file[..]);
+    let mut got = Vec::new();
+    while let Some(m) = r.next_message().unwrap() {
+        got.push(m.unwrap().bytes);
+    }
+    assert_eq!(
+        got,
+        vec![
+            b"Return-Path: <a@b>\r\nSubject: one\r\n\r\nbody\r\n".to_vec(),
+            b"Subject: two\r\n\r\nno end of line".to_vec(),
+            b"Subject: three\r\n\r\nx\r\n".to_vec(),
+        ]
+    );
+    assert_eq!(r.position(), file.len() as u64);
 }
