@@ -60,6 +60,13 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Records `name` with a value of its own (a phase's total milliseconds).
+pub fn record(name: &str, value: f64) {
+    if enabled() {
+        append(&format!("{name} {value:.1}"));
+    }
+}
+
 /// Records the peak resident memory so far (VmHWM), in KiB.
 pub fn mark_peak_rss() {
     if enabled() {

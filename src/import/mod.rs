@@ -333,9 +333,11 @@ impl<'a> Importer<'a> {
         *self.report.folders.entry(folder.clone()).or_default() += n;
         // The full-text index keeps up, a batch at a time; if it cannot,
         // the mail is stored all the same and the reader indexes it later.
+        let t = std::time::Instant::now();
         if let Err(e) = self.store.index_texts(n) {
             tracing::warn!("full-text indexing after an import batch: {e}");
         }
+        crate::timings::record("import-texts-ms", t.elapsed().as_secs_f64() * 1000.0);
         Ok(())
     }
 }

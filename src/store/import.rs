@@ -56,6 +56,12 @@ impl Store {
         if items.is_empty() {
             return Ok(0);
         }
+        // Phase times for `POSTIE_TIMINGS` (the import bench).
+        let mut t = std::time::Instant::now();
+        let lap = |name: &str, t: &mut std::time::Instant| {
+            crate::timings::record(name, t.elapsed().as_secs_f64() * 1000.0);
+            *t = std::time::Instant::now();
+        };
         self.create_folder(folder)?;
         let dir = self.folder_dir(folder);
         let mut written = Vec::with_capacity(items.len());
@@ -73,6 +79,7 @@ impl Store {
                 }
             }
         }
+        lap("import-write-ms", &mut t);
         if let Err(e) = maildir::sync_fs(&dir) {
             cleanup(&written);
             return Err(io_err(&dir, e));
@@ -84,6 +91,7 @@ impl Store {
                 return Err(io_err(&dir, e));
             }
         };
+        lap("import-sync-rename-ms", &mut t);
         let rows: Vec<(String, String, u64, Flags)> = items
             .iter()
             .zip(rels)
@@ -98,8 +106,10 @@ impl Store {
                 )
             })
             .collect();
+        lap("import-summaries-ms", &mut t);
         self.with_index(|i| i.stored_many(folder, &rows, false))?;
         self.put_summaries(&sums)?;
+        lap("import-index-ms", &mut t);
         Ok(items.len())
     }
 }

@@ -62,6 +62,7 @@ impl Store {
             // a message fetched and never listed gets one, and one listed
             // from `TOP n 0` alone is decoded again with its body's help.
             let mut summaries = Vec::new();
+            let t = std::time::Instant::now();
             let texts: Vec<(i64, Option<index::Text>)> = pending
                 .iter()
                 .map(|p| {
@@ -77,8 +78,11 @@ impl Store {
             if !summaries.is_empty() {
                 self.with_index(|i| i.put_summaries(&summaries))?;
             }
+            crate::timings::record("texts-render-ms", t.elapsed().as_secs_f64() * 1000.0);
+            let t = std::time::Instant::now();
             done += texts.len();
             self.with_index(|i| i.put_texts(&texts))?;
+            crate::timings::record("texts-put-ms", t.elapsed().as_secs_f64() * 1000.0);
         }
         Ok(done)
     }
