@@ -22,8 +22,10 @@
 //!    other: a message is bytes to the protocol.
 //! 3. `store` — Maildir folders (the durable truth), the SQLite index and the
 //!    full text; blocking, run on its own thread behind a handle.
-//! 4. `sync` — pure planning over the server's index and the store: what to
-//!    fetch, show and download, what `leave_on_server` deletes.
+//! 4. `sync`, `contacts` — pure planning over the server's index and the
+//!    store: what to fetch, show and download, what `leave_on_server`
+//!    deletes; the address book (filled from the store and from vCard/CSV
+//!    files) and completion over it, pinyin included.
 //! 5. `filing` — filter rules and the spam filter carried out on the store
 //!    (blocking, on the store's thread): new mail filed as it is stored, a
 //!    folder filed on demand, a message judged or taught.
@@ -53,6 +55,7 @@ pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod demo;
 pub mod error;
 pub mod export;
