@@ -191,6 +191,29 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
             };
             postie::cli::export::run_export(source, &folder, target, search.as_deref()).await
         }
+        Some(Command::Contacts {
+            query,
+            json,
+            mutt,
+            limit,
+            import,
+            export,
+        }) => {
+            use postie::cli::contacts::ContactsOp;
+            let op = if !import.is_empty() {
+                ContactsOp::Import(import)
+            } else if let Some(path) = export {
+                ContactsOp::Export(path)
+            } else {
+                ContactsOp::Query {
+                    query: query.unwrap_or_default(),
+                    json,
+                    mutt,
+                    limit,
+                }
+            };
+            postie::cli::contacts::run_contacts(source, op).await
+        }
         Some(Command::Completions { shell }) => {
             cli::args::completions(shell, &mut std::io::stdout())?;
             Ok(0)

@@ -19,6 +19,9 @@ _postie() {
             postie,completions)
                 cmd="postie__subcmd__completions"
                 ;;
+            postie,contacts)
+                cmd="postie__subcmd__contacts"
+                ;;
             postie,export)
                 cmd="postie__subcmd__export"
                 ;;
@@ -91,6 +94,9 @@ _postie() {
             postie__subcmd__help,completions)
                 cmd="postie__subcmd__help__subcmd__completions"
                 ;;
+            postie__subcmd__help,contacts)
+                cmd="postie__subcmd__help__subcmd__contacts"
+                ;;
             postie__subcmd__help,export)
                 cmd="postie__subcmd__help__subcmd__export"
                 ;;
@@ -149,7 +155,7 @@ _postie() {
 
     case "${cmd}" in
         postie)
-            opts="-h -V --config --account --demo --help --version list show fetch send search setup folder move filter import export completions save help"
+            opts="-h -V --config --account --demo --help --version list show fetch send search setup folder move filter import export contacts completions save help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +183,40 @@ _postie() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postie__subcmd__contacts)
+            opts="-h --json --mutt --limit --import --export --config --account --demo --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --import)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --export)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -469,7 +509,7 @@ _postie() {
             return 0
             ;;
         postie__subcmd__help)
-            opts="list show fetch send search setup folder move filter import export completions save help"
+            opts="list show fetch send search setup folder move filter import export contacts completions save help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -483,6 +523,20 @@ _postie() {
             return 0
             ;;
         postie__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postie__subcmd__help__subcmd__contacts)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

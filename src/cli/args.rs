@@ -137,6 +137,27 @@ pub enum Command {
         #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
         search: Option<String>,
     },
+    /// Your address book: find someone (pinyin and initials too), import vCard or CSV, export vCard
+    Contacts {
+        /// A name, address, pinyin or initials: zw, zhangwei, 张, wei@ (none: everyone, best first)
+        #[arg(allow_hyphen_values = true)]
+        query: Option<String>,
+        /// One JSON array: name, email, address, group, members, score
+        #[arg(long, conflicts_with = "mutt")]
+        json: bool,
+        /// mutt's query_command format (a line, then address TAB name TAB other), for mutt, neomutt and aerc
+        #[arg(long)]
+        mutt: bool,
+        /// At most N matches (0: all)
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: usize,
+        /// Add the contacts of vCard (.vcf) or CSV files from Foxmail, Outlook, Thunderbird, Google or Apple
+        #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["query", "export", "json", "mutt"])]
+        import: Vec<PathBuf>,
+        /// Write every contact and group to FILE as vCard 4.0 (must not exist yet)
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["query", "json", "mutt"])]
+        export: Option<PathBuf>,
+    },
     /// Print a completion script for a shell (bash, zsh, fish) on stdout
     Completions {
         /// The shell

@@ -4,6 +4,7 @@
 //! codes live here.
 
 pub mod args;
+pub mod contacts;
 pub mod export;
 mod fetch;
 pub mod folders;
