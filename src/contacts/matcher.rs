@@ -63,25 +63,19 @@ impl Entry {
             format!("{} <{}>", self.name, self.email)
         }
     }
-
-    fn matches(&self, q: &str, q_joined: &str) -> bool {
-        if self.email.to_lowercase().contains(q) {
-            return true;
-        }
-        self.keys.iter().any(|k| {
-            k.starts_with(q)
-                || k.starts_with(q_joined)
-                || k.contains(&format!(" {q}"))
-                || (!q.is_ascii() && k.contains(q))
-        })
-    }
 }
 
 /// The match keys of a name: itself lower-cased, and for Chinese names the
 /// pinyin with and without spaces and the initials, for each reading of
 /// the first character (the surname).
 pub fn keys(name: &str) -> Vec<String> {
-    let lower = name.trim().to_lowercase();
+    // Control characters would blur the boundaries the matcher relies on.
+    let lower: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
     let mut out = vec![lower.clone()];
     if !lower.chars().any(|c| c.to_pinyin().is_some()) {
         // Western names: each word can start a match.
@@ -130,15 +124,59 @@ pub fn keys(name: &str) -> Vec<String> {
     out
 }
 
-/// All contacts and groups, ready to be asked.
+/// All contacts and groups, ready to be asked: their keys laid end to end
+/// in one text (each key after a 0x01), their addresses in another, so a
+/// keystroke is a few substring searches over two flat texts rather than a
+/// walk over 50,000 entries' strings.
 #[derive(Debug, Default, Clone)]
 pub struct Matcher {
     entries: Vec<Entry>,
+    keys: String,
+    key_starts: Vec<usize>,
+    emails: String,
+    email_starts: Vec<usize>,
+}
+
+/// Marks each entry in which `pat` occurs in `hay` (`starts`: where each
+/// entry's part begins); one hit is enough, so the search goes on from the
+/// next entry.
+fn scan(hay: &str, starts: &[usize], pat: &str, marked: &mut [bool]) {
+    let finder = memchr::memmem::Finder::new(pat.as_bytes());
+    let bytes = hay.as_bytes();
+    let mut pos = 0;
+    while let Some(off) = bytes.get(pos..).and_then(|rest| finder.find(rest)) {
+        let at = pos + off;
+        let i = starts.partition_point(|&s| s <= at).saturating_sub(1);
+        if let Some(m) = marked.get_mut(i) {
+            *m = true;
+        }
+        pos = starts.get(i + 1).copied().unwrap_or(bytes.len());
+    }
 }
 
 impl Matcher {
     pub fn new(entries: Vec<Entry>) -> Matcher {
-        Matcher { entries }
+        let mut keys = String::new();
+        let mut emails = String::new();
+        let mut key_starts = Vec::with_capacity(entries.len());
+        let mut email_starts = Vec::with_capacity(entries.len());
+        for e in &entries {
+            key_starts.push(keys.len());
+            for k in &e.keys {
+                keys.push('\u{1}');
+                keys.push_str(k);
+            }
+            email_starts.push(emails.len());
+            emails.push('\u{1}');
+            emails.push_str(&e.email.to_lowercase());
+        }
+        Matcher {
+            entries,
+            keys,
+            key_starts,
+            emails,
+            email_starts,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -150,15 +188,52 @@ impl Matcher {
     }
 
     /// The best `limit` entries for `query`, best first (an empty query:
-    /// the best of all).
+    /// the best of all). A key matches from its start (`zhang`, the
+    /// initials `zw`, `zhang wei` also typed `zhangwei`) or from a later
+    /// word (`wei`); Chinese anywhere in a name (`伟`); an address
+    /// anywhere (`wei@`).
     pub fn find(&self, query: &str, limit: usize) -> Vec<&Entry> {
-        let q = query.trim().to_lowercase();
-        let joined: String = q.split_whitespace().collect();
-        let mut hits: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| q.is_empty() || e.matches(&q, &joined))
+        let text: String = query
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
             .collect();
+        let mut hits: Vec<&Entry> = if text.is_empty() {
+            self.entries.iter().collect()
+        } else {
+            let mut marked = vec![false; self.entries.len()];
+            let joined: String = text.split_whitespace().collect();
+            scan(
+                &self.keys,
+                &self.key_starts,
+                &format!("\u{1}{text}"),
+                &mut marked,
+            );
+            if joined != text {
+                scan(
+                    &self.keys,
+                    &self.key_starts,
+                    &format!("\u{1}{joined}"),
+                    &mut marked,
+                );
+            }
+            scan(
+                &self.keys,
+                &self.key_starts,
+                &format!(" {text}"),
+                &mut marked,
+            );
+            if !text.is_ascii() {
+                scan(&self.keys, &self.key_starts, &text, &mut marked);
+            }
+            scan(&self.emails, &self.email_starts, &text, &mut marked);
+            self.entries
+                .iter()
+                .zip(marked)
+                .filter_map(|(e, m)| m.then_some(e))
+                .collect()
+        };
         let by_score = |a: &&Entry, b: &&Entry| {
             b.score
                 .total_cmp(&a.score)
