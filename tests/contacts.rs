@@ -233,3 +233,50 @@ fn mail_you_sent_ranks_its_recipient_first_and_an_export_reads_back() {
     );
     assert_eq!(run.status, 1);
 }
+
+#[test]
+fn query_command_answers_follow_our_own_with_the_query_quoted() {
+    let home = tempfile::tempdir().unwrap();
+    let script = home.path().join("book.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"searching...\"\nprintf '%s@ext.cn\\tExt %s\\tkhard\\n' \"$1\" \"$1\"\nprintf 'zhang.wei@corp.cn\\tZhang Dup\\t\\n'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = format!("query_command = \"{} %s\"\n{CFG}", script.display());
+    let vcf = home.path().join("p.vcf");
+    std::fs::write(
+        &vcf,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:张伟\r\nEMAIL:zhang.wei@corp.cn\r\nEND:VCARD\r\n",
+    )
+    .unwrap();
+    let run = postie_in(
+        home.path(),
+        &cfg,
+        None,
+        &["contacts", "--import", &vcf.display().to_string()],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = postie_in(home.path(), &cfg, None, &["contacts", "zw"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout_text(),
+        "张伟 <zhang.wei@corp.cn>\nExt zw <zw@ext.cn>\n",
+        "{}",
+        run.stderr
+    );
+    // A quote in the query reaches the command intact, not as shell syntax.
+    let run = postie_in(
+        home.path(),
+        &cfg,
+        None,
+        &["contacts", "o'brien; touch /tmp/x"],
+    );
+    assert!(
+        run.stdout_text().contains("<o'brien; touch /tmp/x@ext.cn>"),
+        "{}",
+        run.stdout_text()
+    );
+}

@@ -11,7 +11,7 @@ use rust_i18n::t;
 use super::STORE_CLOSE;
 use crate::accounts::{Source, SourceArgs};
 use crate::config::Config;
-use crate::contacts::{cards, default_path, Book};
+use crate::contacts::{cards, default_path, Book, Entry};
 use crate::secret::Secret;
 use crate::text::sanitize::sanitize_line;
 
@@ -31,24 +31,69 @@ async fn book() -> Result<Book> {
     Ok(tokio::task::spawn_blocking(|| Book::open(&default_path())).await??)
 }
 
-/// Every configured account (or the one named), as sources.
-async fn sources(args: &SourceArgs) -> Result<Vec<Source>> {
+/// Every configured account (or the one named), as sources; and the
+/// `query_command`, if any.
+async fn sources(args: &SourceArgs) -> Result<(Vec<Source>, Option<String>)> {
+    if args.demo {
+        return Ok((Vec::new(), None));
+    }
     let path = args.config.clone();
     let config = tokio::task::spawn_blocking(move || Config::load(path.as_deref())).await??;
     let Some(config) = config else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
-    Ok(config
+    let sources = config
         .accounts
         .iter()
         .filter(|(name, _)| args.account.as_ref().is_none_or(|a| a == *name))
         .map(|(name, account)| Source::for_account(name, account, Secret::default()))
+        .collect();
+    Ok((sources, config.query_command))
+}
+
+/// How long an external address book may take to answer.
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `query_command`'s answer for `query`: (address, name) pairs, from
+/// mutt's format (a first line, then address TAB name TAB other).
+async fn external(cmd: &str, query: &str) -> Result<Vec<(String, String)>> {
+    let quoted = format!("'{}'", query.replace('\'', "'\\''"));
+    let line = cmd.replace("%s", &quoted);
+    let child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&line)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let out = tokio::time::timeout(QUERY_TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| {
+            anyhow!(
+                "{}",
+                t!("contacts.query_timeout", secs = QUERY_TIMEOUT.as_secs())
+            )
+        })??;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let email = f.next()?.trim();
+            let name = f.next().unwrap_or_default().trim();
+            email
+                .contains('@')
+                .then(|| (email.to_string(), name.to_string()))
+        })
+        .take(1000)
         .collect())
 }
 
 /// Lets the book learn from each account's store; returns it.
 async fn learned(args: &SourceArgs, mut book: Book) -> Result<Book> {
-    for source in sources(args).await? {
+    for source in sources(args).await?.0 {
         if !source.store_root.join("index.sqlite").exists() {
             continue;
         }
@@ -88,7 +133,23 @@ pub async fn run_contacts(args: &SourceArgs, op: ContactsOp) -> Result<u8> {
             limit,
         } => {
             let book = learned(args, book).await?;
-            query_book(book, &query, json, mutt, limit).await
+            let outside = match sources(args).await?.1 {
+                Some(cmd) => match external(&cmd, &query).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        eprintln!(
+                            "postie: {}",
+                            t!(
+                                "contacts.query_failed",
+                                error = sanitize_line(&e.to_string())
+                            )
+                        );
+                        Vec::new()
+                    }
+                },
+                None => Vec::new(),
+            };
+            query_book(book, &query, json, mutt, limit, outside).await
         }
     }
 }
@@ -193,11 +254,27 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-async fn query_book(book: Book, query: &str, json: bool, mutt: bool, limit: usize) -> Result<u8> {
+async fn query_book(
+    book: Book,
+    query: &str,
+    json: bool,
+    mutt: bool,
+    limit: usize,
+    outside: Vec<(String, String)>,
+) -> Result<u8> {
     let now = chrono::Utc::now().timestamp();
     let matcher = tokio::task::spawn_blocking(move || book.matcher(now)).await??;
     let limit = if limit == 0 { usize::MAX } else { limit };
-    let hits = matcher.find(query, limit);
+    let mut hits: Vec<Entry> = matcher.find(query, limit).into_iter().cloned().collect();
+    // The external book's answers after postie's own, each address once.
+    for (email, name) in outside {
+        if hits.len() >= limit {
+            break;
+        }
+        if !hits.iter().any(|h| h.email.eq_ignore_ascii_case(&email)) {
+            hits.push(Entry::contact(&name, &email, 0.0));
+        }
+    }
     if json {
         let list: Vec<serde_json::Value> = hits
             .iter()

@@ -228,6 +228,9 @@ struct ConfigFile {
     default_account: Option<String>,
     /// `auto` (the locale: LC_ALL, LC_MESSAGES, LANG), `en` or `zh-CN`.
     language: Option<String>,
+    /// An external address book asked besides postie's own (mutt's
+    /// query_command format; `%s` is the query, shell-quoted).
+    query_command: Option<String>,
     #[serde(default)]
     accounts: IndexMap<String, AccountConfig>,
     /// Rules every account runs after its own.
@@ -241,6 +244,8 @@ pub struct Config {
     pub default_account: Option<String>,
     /// The `language` setting; None is `auto`.
     pub language: Option<Language>,
+    /// `query_command`: an external address book (khard, abook, a CardDAV tool).
+    pub query_command: Option<String>,
     pub accounts: IndexMap<String, AccountConfig>,
     /// Things the user should know but that do not stop postie.
     pub warnings: Vec<String>,
@@ -324,6 +329,7 @@ impl Config {
             path: path.to_path_buf(),
             default_account: file.default_account,
             language,
+            query_command: file.query_command.filter(|c| !c.trim().is_empty()),
             accounts: file.accounts,
             warnings: Vec::new(),
         })
