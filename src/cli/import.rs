@@ -9,7 +9,7 @@ use rust_i18n::t;
 
 use super::STORE_CLOSE;
 use crate::accounts::SourceArgs;
-use crate::import::{discover, Found, Importer, Report};
+use crate::import::{discover, Found, Importer, Progress, Report};
 use crate::store::Folder;
 use crate::text::sanitize::sanitize_line;
 
@@ -82,12 +82,31 @@ pub async fn run_import(args: &SourceArgs, paths: &[PathBuf], folder: Option<&st
     let result = store
         .run(move |s| {
             let mut last = std::time::Instant::now();
-            let mut on_progress = |messages: u64, bytes: u64| {
+            let mut indexing = false;
+            let mut on_progress = |p: Progress| {
                 // The bar redraws itself at its own rate; this only feeds it.
-                if last.elapsed().as_millis() >= 100 {
-                    last = std::time::Instant::now();
-                    shown.set_position(bytes);
-                    shown.set_message(t!("import.progress", n = messages).into_owned());
+                match p {
+                    Progress::Read { messages, bytes } => {
+                        if last.elapsed().as_millis() >= 100 {
+                            last = std::time::Instant::now();
+                            shown.set_position(bytes);
+                            shown.set_message(t!("import.progress", n = messages).into_owned());
+                        }
+                    }
+                    Progress::Text { done, total } => {
+                        if !indexing {
+                            indexing = true;
+                            shown.set_style(
+                                indicatif::ProgressStyle::with_template(
+                                    "{bar:30} {pos}/{len} ETA {eta} {msg}",
+                                )
+                                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                            );
+                            shown.set_length(total);
+                            shown.set_message(t!("import.indexing").into_owned());
+                        }
+                        shown.set_position(done);
+                    }
                 }
             };
             Importer::new(s, &mut on_progress)?.run(&units)

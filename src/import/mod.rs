@@ -88,8 +88,17 @@ fn flags_of(m: MboxFlags) -> Flags {
     f
 }
 
-/// Carries out an import over the store: `on_progress(messages, bytes)`
-/// after each message read.
+/// How far an import has got, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Storing: messages and bytes read so far.
+    Read { messages: u64, bytes: u64 },
+    /// Every message stored; their text indexed so far, of `total`.
+    Text { done: u64, total: u64 },
+}
+
+/// Carries out an import over the store: `on_progress` after each message
+/// read, then as the full text is indexed.
 pub struct Importer<'a> {
     store: &'a mut Store,
     known: HashSet<String>,
@@ -97,13 +106,13 @@ pub struct Importer<'a> {
     report: Report,
     read_bytes: u64,
     read_messages: u64,
-    on_progress: &'a mut dyn FnMut(u64, u64),
+    on_progress: &'a mut dyn FnMut(Progress),
 }
 
 impl<'a> Importer<'a> {
     pub fn new(
         store: &'a mut Store,
-        on_progress: &'a mut dyn FnMut(u64, u64),
+        on_progress: &'a mut dyn FnMut(Progress),
     ) -> Result<Importer<'a>, StoreError> {
         let known = store.imported_ids()?;
         Ok(Importer {
@@ -131,7 +140,34 @@ impl<'a> Importer<'a> {
         for f in folders {
             self.flush(&f)?;
         }
+        crate::timings::mark("import-stored");
+        self.index_texts();
+        crate::timings::mark("import-texts-done");
         Ok(self.report)
+    }
+
+    /// Indexes the full text of what was stored, after all of it is safe:
+    /// the slow part (FTS5), so an interruption here loses nothing (the
+    /// reader's idle time and `postie search` index whatever is left).
+    fn index_texts(&mut self) {
+        let total = self.report.imported as u64;
+        let mut done = 0u64;
+        while done < total {
+            let t = std::time::Instant::now();
+            match self.store.index_texts(500) {
+                Ok(0) => break,
+                Ok(n) => done += n as u64,
+                Err(e) => {
+                    tracing::warn!("full-text indexing after an import: {e}");
+                    break;
+                }
+            }
+            crate::timings::record("import-texts-ms", t.elapsed().as_secs_f64() * 1000.0);
+            (self.on_progress)(Progress::Text {
+                done: done.min(total),
+                total,
+            });
+        }
     }
 
     fn unreadable(&mut self, place: String, why: Unreadable) {
@@ -289,7 +325,10 @@ impl<'a> Importer<'a> {
     fn progress(&mut self, bytes: u64) {
         self.read_bytes += bytes;
         self.read_messages += 1;
-        (self.on_progress)(self.read_messages, self.read_bytes);
+        (self.on_progress)(Progress::Read {
+            messages: self.read_messages,
+            bytes: self.read_bytes,
+        });
     }
 
     /// Queues one message for its folder (Trash when its source marked it
@@ -331,13 +370,6 @@ impl<'a> Importer<'a> {
         let n = self.store.import_batch(folder, &batch)?;
         self.report.imported += n;
         *self.report.folders.entry(folder.clone()).or_default() += n;
-        // The full-text index keeps up, a batch at a time; if it cannot,
-        // the mail is stored all the same and the reader indexes it later.
-        let t = std::time::Instant::now();
-        if let Err(e) = self.store.index_texts(n) {
-            tracing::warn!("full-text indexing after an import batch: {e}");
-        }
-        crate::timings::record("import-texts-ms", t.elapsed().as_secs_f64() * 1000.0);
         Ok(())
     }
 }

@@ -121,8 +121,10 @@ fn main() {
     )
     .unwrap();
     for run in ["postie import", "again (all here)"] {
+        let marks = tempfile::NamedTempFile::new().unwrap();
         let (secs, rss, out) = timed(
             Command::new(env!("CARGO_BIN_EXE_postie"))
+                .env("POSTIE_TIMINGS", marks.path())
                 .env("POSTIE_CONFIG", &cfg)
                 .env("XDG_DATA_HOME", home.join("data"))
                 .env("XDG_STATE_HOME", home.join("state"))
@@ -135,12 +137,34 @@ fn main() {
             n as f64 / secs,
             out.lines().next().unwrap_or_default()
         );
+        // When every message was durable and listed, and when the full
+        // text was indexed (the process's own clock).
+        let text = std::fs::read_to_string(marks.path()).unwrap_or_default();
+        let mark = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .map(|ms| ms / 1000.0)
+        };
+        if let (Some(stored), Some(texts)) = (mark("import-stored "), mark("import-texts-done ")) {
+            println!(
+                "                 stored (durable, listed) at {stored:.2} s = {:.0} messages/s; full text indexed {:.2} s later",
+                n as f64 / stored,
+                texts - stored
+            );
+            if run == "postie import" {
+                rows.push(("stored", stored));
+            }
+        }
         rows.push((run, secs));
     }
     if let (Some(peer), Some(us)) = (
         rows.iter().find(|r| r.0 == "mb2md"),
         rows.iter().find(|r| r.0 == "postie import"),
     ) {
-        println!("postie / mb2md time: {:.2}×", us.1 / peer.1);
+        println!("postie / mb2md time: {:.2}× (the whole run)", us.1 / peer.1);
+        if let Some(stored) = rows.iter().find(|r| r.0 == "stored") {
+            println!("postie stored / mb2md time: {:.2}×", stored.1 / peer.1);
+        }
     }
 }
