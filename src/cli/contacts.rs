@@ -91,9 +91,9 @@ async fn external(cmd: &str, query: &str) -> Result<Vec<(String, String)>> {
         .collect())
 }
 
-/// Lets the book learn from each account's store; returns it.
-async fn learned(args: &SourceArgs, mut book: Book) -> Result<Book> {
-    for source in sources(args).await?.0 {
+/// Lets the book learn from each of `sources`' stores; returns it.
+async fn learned(sources: Vec<Source>, mut book: Book) -> Result<Book> {
+    for source in sources {
         if !source.store_root.join("index.sqlite").exists() {
             continue;
         }
@@ -123,8 +123,8 @@ pub async fn run_contacts(args: &SourceArgs, op: ContactsOp) -> Result<u8> {
     match op {
         ContactsOp::Import(files) => import(book, files).await,
         ContactsOp::Export(path) => {
-            let book = learned(args, book).await?;
-            export(book, path).await
+            let (accounts, _) = sources(args).await?;
+            export(learned(accounts, book).await?, path).await
         }
         ContactsOp::Query {
             query,
@@ -132,8 +132,9 @@ pub async fn run_contacts(args: &SourceArgs, op: ContactsOp) -> Result<u8> {
             mutt,
             limit,
         } => {
-            let book = learned(args, book).await?;
-            let outside = match sources(args).await?.1 {
+            let (accounts, query_command) = sources(args).await?;
+            let book = learned(accounts, book).await?;
+            let outside = match query_command {
                 Some(cmd) => match external(&cmd, &query).await {
                     Ok(found) => found,
                     Err(e) => {
@@ -223,11 +224,7 @@ async fn export(book: Book, path: PathBuf) -> Result<u8> {
                 is_group: false,
             })
             .collect();
-        let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for (g, e) in book.members()? {
-            groups.entry(g).or_default().push(e);
-        }
-        list.extend(groups.into_iter().map(|(g, emails)| cards::Card {
+        list.extend(book.groups()?.into_iter().map(|(g, emails)| cards::Card {
             name: g,
             emails,
             groups: Vec::new(),

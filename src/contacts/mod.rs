@@ -87,6 +87,8 @@ CREATE TABLE IF NOT EXISTS contacts(
 CREATE TABLE IF NOT EXISTS members(
   grp TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY(grp, email));
 CREATE TABLE IF NOT EXISTS learned(account TEXT PRIMARY KEY, sent_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS read_by(account TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE,
+  n INTEGER NOT NULL, last INTEGER NOT NULL, PRIMARY KEY(account, email));
 ";
 
 impl Book {
@@ -245,6 +247,15 @@ impl Book {
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db(e))
     }
 
+    /// Each group with its members' addresses.
+    pub fn groups(&self) -> Result<BTreeMap<String, Vec<String>>, ContactsError> {
+        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (g, e) in self.members()? {
+            groups.entry(g).or_default().push(e);
+        }
+        Ok(groups)
+    }
+
     /// Contacts and groups for completion, ranked as of `now`.
     pub fn matcher(&self, now: i64) -> Result<Matcher, ContactsError> {
         let all = self.all()?;
@@ -257,11 +268,7 @@ impl Book {
                 Entry::contact(&c.name, &c.email, s)
             })
             .collect();
-        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (g, e) in self.members()? {
-            groups.entry(g).or_default().push(e);
-        }
-        for (g, members) in groups {
+        for (g, members) in self.groups()? {
             let s = members
                 .iter()
                 .map(|m| score_of.get(&m.to_lowercase()).copied().unwrap_or(0.0))
@@ -366,11 +373,6 @@ impl Book {
         let path = self.path.clone();
         let db = |e| ContactsError::Db(path.clone(), e);
         let tx = self.conn.transaction().map_err(db)?;
-        tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS read_by(account TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE,
-               n INTEGER NOT NULL, last INTEGER NOT NULL, PRIMARY KEY(account, email));",
-        )
-        .map_err(db)?;
         tx.execute("DELETE FROM read_by WHERE account = ?1", params![account])
             .map_err(db)?;
         for s in read {

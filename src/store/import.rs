@@ -29,14 +29,6 @@ pub fn import_id(bytes: &[u8]) -> String {
 /// One message to import: its id, bytes and flags.
 pub type Incoming = (String, Vec<u8>, Flags);
 
-/// The summary sample of a message in memory: the header block and the
-/// first 64 KB of its body, as `maildir::read_summary_sample` reads a file.
-fn sample(bytes: &[u8]) -> &[u8] {
-    let (_, body) = crate::mime::header::split_entity(bytes);
-    let head = bytes.len() - body.len();
-    &bytes[..(head + 64 * 1024).min(bytes.len())]
-}
-
 impl Store {
     /// The ids of every imported message stored now.
     pub fn imported_ids(&mut self) -> Result<HashSet<String>, StoreError> {
@@ -102,7 +94,10 @@ impl Store {
             .map(|(id, bytes, _)| {
                 (
                     Uidl::from(id.as_str()),
-                    Arc::new(Summary::from_headers(sample(bytes), &self.decode)),
+                    Arc::new(Summary::from_headers(
+                        maildir::summary_sample(bytes),
+                        &self.decode,
+                    )),
                 )
             })
             .collect();

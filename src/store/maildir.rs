@@ -405,16 +405,28 @@ pub fn read_head(path: &Path) -> io::Result<Vec<u8>> {
 pub fn read_summary_sample(path: &Path) -> io::Result<Vec<u8>> {
     let file = open_regular(path)?;
     let mut buf = Vec::new();
-    file.take(256 * 1024 + 64 * 1024).read_to_end(&mut buf)?;
+    file.take(SAMPLE_MAX as u64).read_to_end(&mut buf)?;
+    let keep = summary_sample(&buf).len();
+    buf.truncate(keep);
+    Ok(buf)
+}
+
+/// The most of a message a summary sample holds.
+const SAMPLE_MAX: usize = 256 * 1024 + 64 * 1024;
+
+/// `read_summary_sample` of a message already in memory: the header block
+/// and the first 64 KB of the body (at most 320 KB without a blank line).
+pub fn summary_sample(bytes: &[u8]) -> &[u8] {
+    let buf = &bytes[..bytes.len().min(SAMPLE_MAX)];
     let end = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|p| p + 4)
         .or_else(|| buf.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
-    if let Some(end) = end {
-        buf.truncate(end + 64 * 1024);
+    match end {
+        Some(end) => &buf[..(end + 64 * 1024).min(buf.len())],
+        None => buf,
     }
-    Ok(buf)
 }
 
 /// Opens a stored file for reading, refusing anything but a regular file.
