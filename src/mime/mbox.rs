@@ -31,6 +31,52 @@ pub struct TooBig {
 /// What the mbox reader gives: a message, or one it skipped.
 pub type Item = Result<MboxMessage, TooBig>;
 
+/// One message's bytes as its lines are read, up to a limit: past it the
+/// bytes are dropped and only the size kept, so the message is reported
+/// as too big without holding it.
+struct Gathered {
+    bytes: Vec<u8>,
+    size: u64,
+    max: usize,
+}
+
+impl Gathered {
+    fn new(max: usize) -> Gathered {
+        Gathered {
+            bytes: Vec::new(),
+            size: 0,
+            max,
+        }
+    }
+
+    fn push(&mut self, part: &[u8]) {
+        self.size += part.len() as u64;
+        if self.size > self.max as u64 {
+            self.bytes = Vec::new();
+        } else {
+            self.bytes.extend_from_slice(part);
+        }
+    }
+
+    fn too_big(&self) -> bool {
+        self.size > self.max as u64
+    }
+
+    /// The message that started at `offset`, or why it was skipped.
+    fn finish(self, offset: u64) -> Item {
+        if self.too_big() {
+            return Err(TooBig {
+                offset,
+                bytes: self.size,
+            });
+        }
+        Ok(MboxMessage {
+            bytes: self.bytes,
+            offset,
+        })
+    }
+}
+
 /// Whether `start` (a file's first bytes) is an mbox: its first line that
 /// is not empty is a `From ` line.
 pub fn looks_like_mbox(start: &[u8]) -> bool {
@@ -96,31 +142,23 @@ impl<R: BufRead> MboxReader<R> {
             }
         }
         let start = self.next_from.take().unwrap_or_default();
-        let mut bytes = Vec::new();
-        let mut size: u64 = 0;
+        let mut got = Gathered::new(self.max);
         while self.read_line()? {
             if self.line.starts_with(b"From ") {
                 self.next_from = Some(self.offset - self.line.len() as u64);
                 break;
             }
-            size += self.line.len() as u64;
-            if size > self.max as u64 {
-                bytes = Vec::new();
-                continue;
-            }
             let quoted = self.line.iter().take_while(|&&b| b == b'>').count();
             if quoted > 0 && self.line[quoted..].starts_with(b"From ") {
-                bytes.extend_from_slice(&self.line[1..]);
+                got.push(&self.line[1..]);
             } else {
-                bytes.extend_from_slice(&self.line);
+                got.push(&self.line);
             }
         }
-        if size > self.max as u64 {
-            return Ok(Some(Err(TooBig {
-                offset: start,
-                bytes: size,
-            })));
+        if got.too_big() {
+            return Ok(Some(got.finish(start)));
         }
+        let mut bytes = got.bytes;
         // The empty line a writer puts after each message is not the message's.
         if bytes.ends_with(b"\r\n\r\n") {
             bytes.truncate(bytes.len() - 2);
@@ -451,8 +489,7 @@ impl<R: BufRead> FoxmailBoxReader<R> {
             return Ok(None);
         }
         let start = self.offset;
-        let mut bytes = Vec::new();
-        let mut size: u64 = 0;
+        let mut got = Gathered::new(MAX_MESSAGE);
         loop {
             self.line.clear();
             let n = self.inner.read_until(b'\n', &mut self.line)?;
@@ -461,29 +498,14 @@ impl<R: BufRead> FoxmailBoxReader<R> {
                 self.done = true;
                 break;
             }
-            let (keep, next) = match Self::mark_at(&self.line) {
-                Some(at) => (&self.line[..at], true),
-                None => (&self.line[..], false),
-            };
-            size += keep.len() as u64;
-            if size <= MAX_MESSAGE as u64 {
-                bytes.extend_from_slice(keep);
-            } else {
-                bytes = Vec::new();
-            }
-            if next {
-                break;
+            match Self::mark_at(&self.line) {
+                Some(at) => {
+                    got.push(&self.line[..at]);
+                    break;
+                }
+                None => got.push(&self.line),
             }
         }
-        if size > MAX_MESSAGE as u64 {
-            return Ok(Some(Err(TooBig {
-                offset: start,
-                bytes: size,
-            })));
-        }
-        Ok(Some(Ok(MboxMessage {
-            bytes,
-            offset: start,
-        })))
+        Ok(Some(got.finish(start)))
     }
 }
