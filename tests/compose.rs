@@ -136,6 +136,11 @@ fn rendered(raw: &[u8]) -> postie::mime::Rendered {
     postie::mime::Rendered::from_message(raw, &Default::default())
 }
 
+/// The `To:` prompt that `r a f c` open before the editor.
+fn to_prompt(t: &Tmux) -> String {
+    t.wait_for("Tab: complete", 20)
+}
+
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     raw.lines()
         .find(|l| {
@@ -153,8 +158,15 @@ fn reply_all_reply_and_forward_from_the_reader() {
     let st = start(&d, &s);
     let t = &st.tmux;
 
-    // Reply to all from the list (the message is downloaded first).
+    // Reply to all from the list (the message is downloaded first); the
+    // To: prompt has them in place, Enter takes them.
     t.keys(&["a"]);
+    let prompt = to_prompt(t);
+    assert!(
+        prompt.contains("To: 王总 <wang@example.cn>, 钱七 <qian@example.cn>, ▏"),
+        "{prompt}"
+    );
+    t.keys(&["Enter"]);
     let screen = t.wait_for("Send? (y: send", 20);
     assert!(
         screen.contains("wang@example.cn") && screen.contains("qian@example.cn"),
@@ -205,6 +217,8 @@ fn reply_all_reply_and_forward_from_the_reader() {
 
     // Reply to `回复：项目进度`: one `Re: `.
     t.keys(&["j", "r"]);
+    to_prompt(t);
+    t.keys(&["Enter"]);
     t.wait_for("Send? (y: send", 20);
     t.keys(&["y"]);
     t.wait_for("sent to", 20);
@@ -217,6 +231,8 @@ fn reply_all_reply_and_forward_from_the_reader() {
     t.keys(&["j", "Enter"]);
     t.wait_for("报告见附件", 20);
     t.keys(&["f"]);
+    to_prompt(t);
+    t.keys(&["Enter"]);
     let screen = t.wait_for("Send? (y: send", 20);
     assert!(screen.contains("销售报告.pdf"), "{screen}");
     t.keys(&["y"]);
@@ -262,6 +278,8 @@ fn a_bad_address_goes_back_to_the_editor_and_a_postponed_draft_waits() {
     let t = &st.tmux;
     std::fs::write(st.home.path().join("to"), "bob@").unwrap();
     t.keys(&["c"]);
+    to_prompt(t);
+    t.keys(&["Enter"]);
     t.wait_for("Send? (y: send", 20);
     t.keys(&["y"]);
     // Back in the editor, which fixes the address; then the compose screen again.
@@ -293,6 +311,8 @@ fn a_bad_address_goes_back_to_the_editor_and_a_postponed_draft_waits() {
     assert_eq!(drafts, 0);
     // A new draft left unchanged is abandoned without a question.
     t.keys(&["c"]);
+    to_prompt(t);
+    t.keys(&["Enter"]);
     t.wait_for("nothing sent, nothing kept", 20);
     t.keys(&["x"]);
 }
@@ -305,6 +325,8 @@ fn a_crash_while_the_editor_is_open_leaves_the_draft_in_drafts() {
     let st = start(&d, &s);
     std::fs::write(st.home.path().join("mode"), "slow").unwrap();
     st.tmux.keys(&["c"]);
+    to_prompt(&st.tmux);
+    st.tmux.keys(&["Enter"]);
     let drafts = st.home.path().join("data/postie/test/Drafts/cur");
     let start_t = std::time::Instant::now();
     let written = loop {
@@ -347,4 +369,84 @@ fn a_crash_while_the_editor_is_open_leaves_the_draft_in_drafts() {
     assert!(screen.contains("写到一半，程序崩溃了。"), "{screen}");
     again.keys(&["p", "x"]);
     assert_eq!(s.received().len(), 0);
+}
+
+/// The issue's walk: `r` → `To:` → `zw` Tab → 张伟 → the editor has
+/// `To: 张伟 <…>`; once mail went to 张伟 the same letters offer 张伟 first.
+#[test]
+fn the_to_prompt_completes_from_the_address_book_and_sent_mail_ranks_first() {
+    let Some((d, s)) = servers() else {
+        return;
+    };
+    let st = start(&d, &s);
+    let t = &st.tmux;
+    // Two contacts answer `zw`; 周文 sorts first while neither was written to.
+    let vcf = st.home.path().join("people.vcf");
+    std::fs::write(
+        &vcf,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:周文\r\nEMAIL:zhou.wen@corp.cn\r\nEND:VCARD\r\n\
+         BEGIN:VCARD\r\nVERSION:3.0\r\nFN:张伟\r\nEMAIL:zhang.wei@corp.cn\r\nEND:VCARD\r\n",
+    )
+    .unwrap();
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+        .args(["contacts", "--import"])
+        .arg(&vcf)
+        .env("HOME", st.home.path())
+        .env("XDG_DATA_HOME", st.home.path().join("data"))
+        .status()
+        .unwrap();
+    assert!(imported.success());
+
+    t.keys(&["r"]);
+    let prompt = to_prompt(t);
+    assert!(prompt.contains("To: 王总 <wang@example.cn>, ▏"), "{prompt}");
+    t.keys(&["C-u", "zw", "Tab"]);
+    let screen = t.wait_for(" 1/2 ", 10);
+    assert!(
+        screen.contains("To: 周文 <zhou.wen@corp.cn>, ▏"),
+        "{screen}"
+    );
+    assert!(screen.contains("张伟 <zhang.wei@corp.cn>"), "{screen}");
+    t.keys(&["Tab"]);
+    let screen = t.wait_for(" 2/2 ", 10);
+    assert!(
+        screen.contains("To: 张伟 <zhang.wei@corp.cn>, ▏"),
+        "{screen}"
+    );
+    // Enter keeps the choice, the second opens the editor.
+    t.keys(&["Enter", "Enter"]);
+    t.wait_for("Send? (y: send", 20);
+    let draft = seen(&st.log, 0);
+    assert!(
+        draft.starts_with("From: 李明 <li@example.cn>\nTo: 张伟 <zhang.wei@corp.cn>\n"),
+        "{draft}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("sent to", 20);
+    let got = s.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, vec!["zhang.wei@corp.cn"]);
+
+    // Written to once: 张伟 now comes first for the same letters.
+    t.keys(&["c"]);
+    to_prompt(t);
+    t.keys(&["zw", "Tab"]);
+    let screen = t.wait_for(" 1/2 ", 10);
+    assert!(
+        screen.contains("To: 张伟 <zhang.wei@corp.cn>, ▏"),
+        "{screen}"
+    );
+    t.keys(&["Escape", "Escape", "x"]);
+    t.wait_for("EXITED:", 10);
+    // And the address book says so from the command line too.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+        .args(["contacts", "--mutt", "zw"])
+        .env("HOME", st.home.path())
+        .env("XDG_DATA_HOME", st.home.path().join("data"))
+        .env("POSTIE_CONFIG", st.home.path().join("config.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().nth(1).unwrap_or_default();
+    assert!(first.starts_with("zhang.wei@corp.cn\t张伟"), "{text}");
 }

@@ -44,6 +44,18 @@ fn keys_page() -> Vec<u8> {
             }
         }
     }
+    out.push_str(concat!(
+        ".SH ADDRESSING AND THE COMPOSE SCREEN\n",
+        "\\fBr a f c\\fP first ask \\fBTo:\\fP on the prompt line, with the reply's recipients in place. ",
+        "\\fBTab\\fP completes the address being typed from the address book (see \\fBpostie\\-contacts\\fP(1): ",
+        "names, pinyin in full or initials, addresses, groups) and from \\fBquery_command\\fP; several candidates ",
+        "open a list that \\fBTab\\fP, \\fBShift\\-Tab\\fP, \\fB\\(ua\\fP and \\fB\\(da\\fP go through, \\fBEnter\\fP keeps the one ",
+        "chosen and \\fBEsc\\fP goes back to what was typed. Without a list, \\fB\\(da\\fP goes on to \\fBCc:\\fP and \\fBBcc:\\fP, ",
+        "\\fB\\(ua\\fP back; \\fBEnter\\fP opens the editor with those headers filled; \\fBEsc\\fP writes nothing. ",
+        "The folder prompt of \\fBM C b\\fP completes with the same list.\n",
+        ".PP\nOn the compose screen: \\fBy\\fP send, \\fBe\\fP edit again, \\fBt c b\\fP change To, Cc, Bcc (the same prompt), ",
+        "\\fBa\\fP attach a file, \\fBp\\fP postpone (the draft stays in Drafts), \\fBq\\fP abandon.\n",
+    ));
     out.push_str(".SH SEE ALSO\n.BR postie (1),\n.BR postie\\-config (5)\n");
     out.into_bytes()
 }

@@ -3,7 +3,9 @@
 //! and what the compose edge reports comes back here. Pure, like the rest
 //! of `app`.
 
+use super::complete::Contacts;
 use super::keymap::{Action, Key};
+use super::recipients::{Field, Target};
 use super::{App, BodyState, Effect, Popup, Prompt};
 use crate::send::compose::ComposeKind;
 use crate::send::outbox::{maybe_sent, DraftView};
@@ -37,8 +39,9 @@ impl Compose {
     }
 }
 
+/// Who the draft would go to first (the `To:` prompt starts from it).
 fn start(kind: ComposeKind, original: Option<&Uidl>, offer_drafts: bool) -> Vec<Effect> {
-    vec![Effect::Compose(ComposeRequest::Start {
+    vec![Effect::Compose(ComposeRequest::Address {
         kind,
         original: original.map(|u| u.to_string()),
         offer_drafts,
@@ -46,6 +49,36 @@ fn start(kind: ComposeKind, original: Option<&Uidl>, offer_drafts: bool) -> Vec<
 }
 
 impl App {
+    /// A message just shown asks for a read receipt: asked, sent or left,
+    /// as `receipts` says; once a session, never once one was sent.
+    pub(super) fn receipt_wanted(&mut self, uidl: &Uidl, to: &str) -> Vec<Effect> {
+        use crate::send::mdn::ReceiptPolicy;
+        let sent = self
+            .list
+            .get(uidl)
+            .is_some_and(|e| e.flags.contains(Flags::MDN_SENT));
+        if sent || self.folder != Folder::Inbox || !self.receipt_asked.insert(uidl.clone()) {
+            return vec![];
+        }
+        match self.receipts {
+            ReceiptPolicy::Never => {
+                self.notice = Some(t!("notice.receipt_asked_never", to = to).into());
+                vec![]
+            }
+            ReceiptPolicy::Ask => {
+                self.popup = Some(Popup::ConfirmReceipt {
+                    uidl: uidl.clone(),
+                    to: to.to_string(),
+                });
+                vec![]
+            }
+            ReceiptPolicy::Always => vec![Effect::Compose(crate::send::ComposeRequest::Receipt {
+                uidl: uidl.to_string(),
+                automatic: true,
+            })],
+        }
+    }
+
     /// `r`, `a`, `f`, `c` in the list or the reader (`uidl`: the message they apply to).
     pub(super) fn compose_action(&mut self, action: Action, uidl: Option<Uidl>) -> Vec<Effect> {
         let kind = match action {
@@ -144,6 +177,9 @@ impl App {
                 self.prompt = Some((Prompt::Attach { id }, String::new()));
                 vec![]
             }
+            Key::Char('t') => self.readdress(Field::To),
+            Key::Char('c') => self.readdress(Field::Cc),
+            Key::Char('b') => self.readdress(Field::Bcc),
             Key::Char('p') | Key::Esc => {
                 self.compose = None;
                 self.notice = Some(t!("notice.postponed").into());
@@ -232,7 +268,11 @@ impl App {
                     }
                     Key::Char('n') => {
                         self.popup = None;
-                        Some(start(ComposeKind::New, None, false))
+                        let target = Target::New {
+                            kind: ComposeKind::New,
+                            original: None,
+                        };
+                        Some(self.ask_recipients(target, Default::default(), Field::To))
                     }
                     _ => {
                         self.popup = None;
@@ -266,6 +306,13 @@ impl App {
             ComposeEvent::ReceiptNotSent(why) => {
                 self.notice = Some(t!("notice.receipt_not_sent", error = why).into());
                 vec![]
+            }
+            ComposeEvent::Addressed { kind, original, to } => {
+                let target = Target::New {
+                    kind,
+                    original: original.map(Uidl::from),
+                };
+                self.ask_recipients(target, to, Field::To)
             }
             ComposeEvent::Ready {
                 view,
@@ -325,6 +372,13 @@ impl App {
                 );
                 let mut effects = self.refresh_folder(Folder::Drafts);
                 effects.extend(self.refresh_folder(Folder::Sent));
+                // Who was written to ranks higher at the next completion.
+                if matches!(self.contacts, Contacts::Ready(_)) {
+                    self.contacts = Contacts::Loading {
+                        then_complete: false,
+                    };
+                    effects.push(Effect::LoadContacts);
+                }
                 effects
             }
             ComposeEvent::NotSent { id, failure } => {

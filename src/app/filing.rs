@@ -152,36 +152,6 @@ impl App {
             .collect()
     }
 
-    /// Tab in a folder prompt: the longest common start of the candidates.
-    pub(super) fn complete_folder(&mut self) {
-        let Some((Prompt::Folder(_), text)) = &self.prompt else {
-            return;
-        };
-        let found = self.folder_candidates(text);
-        let Some(first) = found.first() else {
-            self.notice = Some(t!("notice.no_folder_matches").into());
-            return;
-        };
-        let mut common: String = first.clone();
-        for f in &found[1..] {
-            let n = common
-                .chars()
-                .zip(f.chars())
-                .take_while(|(a, b)| a.to_lowercase().eq(b.to_lowercase()))
-                .count();
-            common = common.chars().take(n).collect();
-        }
-        if found.len() > 1 {
-            self.notice =
-                Some(crate::text::sanitize::sanitize_line(&found.join("  ")).into_owned());
-        }
-        if let Some((_, t)) = self.prompt.as_mut() {
-            if common.chars().count() >= t.chars().count() {
-                *t = common;
-            }
-        }
-    }
-
     /// A folder prompt answered with `text`.
     pub(super) fn folder_answered(&mut self, purpose: FolderPurpose, text: &str) -> Vec<Effect> {
         let folder = match Folder::parse(text) {

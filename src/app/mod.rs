@@ -2,6 +2,7 @@
 //! effects`: keys and worker events come in, requests for the worker go out.
 //! Pure: no I/O, no tokio, no terminal. `ui::draw` only reads this state.
 
+mod complete;
 mod compose;
 pub mod desk;
 mod events;
@@ -16,8 +17,10 @@ mod order;
 mod popups;
 mod reader;
 mod reader_keys;
+pub mod recipients;
 pub mod thread;
 
+pub use complete::Completion;
 pub use compose::Compose;
 pub use msg::{Effect, Mouse, Msg};
 
@@ -137,6 +140,8 @@ pub enum Prompt {
     Folder(filing::FolderPurpose),
     /// Where to save the attachments of the tagged messages.
     SaveTagged { uidls: Vec<Uidl> },
+    /// Who a draft goes to, with Tab completion from the address book.
+    Recipients(Box<recipients::Addressing>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +179,10 @@ pub struct App {
     bodies: HashMap<Uidl, BodyState>,
     /// A prompt being typed (save directory, pipe command) and its text.
     prompt: Option<(Prompt, String)>,
+    /// Tab's candidates for the prompt's word, while there is a choice.
+    completion: Option<Completion>,
+    /// The address book, read when an addressing prompt first needs it.
+    contacts: complete::Contacts,
     /// Where attachments are saved unless the user says otherwise.
     download_dir: PathBuf,
     view: View,
@@ -240,6 +249,8 @@ impl App {
             marks: BTreeSet::new(),
             bodies: HashMap::new(),
             prompt: None,
+            completion: None,
+            contacts: Default::default(),
             download_dir: PathBuf::from("."),
             downloading: None,
             view: View::List,
@@ -276,36 +287,6 @@ impl App {
     pub fn with_receipts(mut self, policy: crate::send::mdn::ReceiptPolicy) -> App {
         self.receipts = policy;
         self
-    }
-
-    /// A message just shown asks for a read receipt: asked, sent or left,
-    /// as `receipts` says; once a session, never once one was sent.
-    pub(super) fn receipt_wanted(&mut self, uidl: &Uidl, to: &str) -> Vec<Effect> {
-        use crate::send::mdn::ReceiptPolicy;
-        let sent = self
-            .list
-            .get(uidl)
-            .is_some_and(|e| e.flags.contains(Flags::MDN_SENT));
-        if sent || self.folder != Folder::Inbox || !self.receipt_asked.insert(uidl.clone()) {
-            return vec![];
-        }
-        match self.receipts {
-            ReceiptPolicy::Never => {
-                self.notice = Some(t!("notice.receipt_asked_never", to = to).into());
-                vec![]
-            }
-            ReceiptPolicy::Ask => {
-                self.popup = Some(Popup::ConfirmReceipt {
-                    uidl: uidl.clone(),
-                    to: to.to_string(),
-                });
-                vec![]
-            }
-            ReceiptPolicy::Always => vec![Effect::Compose(crate::send::ComposeRequest::Receipt {
-                uidl: uidl.to_string(),
-                automatic: true,
-            })],
-        }
     }
 
     /// The folders' sorts and threads as they were left last time.
@@ -750,6 +731,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             hits,
         } => app.index_hits(folder, pattern, hits),
         Msg::Compose(ev) => app.compose_event(*ev),
+        Msg::Contacts(loaded) => app.contacts_loaded(loaded),
+        Msg::ContactsFound { query, found } => {
+            app.contacts_found(&query, found);
+            vec![]
+        }
     }
 }
 

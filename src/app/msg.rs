@@ -40,6 +40,13 @@ pub enum Msg {
     },
     /// From composing and sending (its own task, never the POP3 worker).
     Compose(Box<crate::send::ComposeEvent>),
+    /// The address book, read (or why it could not be).
+    Contacts(Result<Arc<crate::contacts::Matcher>, String>),
+    /// What `query_command` found for `query`: (address, name) pairs.
+    ContactsFound {
+        query: String,
+        found: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +71,11 @@ pub enum Effect {
     },
     /// Composing and sending (the editor, the store, SMTP).
     Compose(crate::send::ComposeRequest),
+    /// Read the address book (after learning what the store holds that it
+    /// has not seen): answered by `Msg::Contacts`.
+    LoadContacts,
+    /// Ask `query_command`, if there is one (answered by `Msg::ContactsFound`).
+    QueryContacts(String),
     /// Ask the full-text index for a limit pattern's `to:`/`body:` parts
     /// (answered by `Msg::IndexHits`).
     SearchIndex {

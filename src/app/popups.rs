@@ -6,15 +6,18 @@ use rust_i18n::t;
 
 impl App {
     pub(super) fn prompt_key(&mut self, key: Key) -> Vec<Effect> {
+        if let Some(effects) = self.completion_key(key) {
+            return effects;
+        }
+        if let Some(effects) = self.recipients_key(key) {
+            return effects;
+        }
         let Some((prompt, text)) = self.prompt.as_mut() else {
             return vec![];
         };
         if matches!(prompt, Prompt::Folder(_)) {
             match key {
-                Key::Tab => {
-                    self.complete_folder();
-                    return vec![];
-                }
+                Key::Tab => return self.complete(),
                 Key::Ctrl('r') if *prompt == Prompt::Folder(filing::FolderPurpose::Go) => {
                     if !self.folder.is_own() {
                         self.notice =
@@ -133,7 +136,7 @@ impl App {
                             .collect()
                     }
                     // Answered above.
-                    Prompt::Password { .. } | Prompt::Limit => vec![],
+                    Prompt::Password { .. } | Prompt::Limit | Prompt::Recipients(_) => vec![],
                 };
             }
             _ => {}

@@ -640,7 +640,7 @@ mod composing {
         app.list.get_mut(&Uidl::from("u3")).unwrap().stored = true;
         assert_eq!(
             key(&mut app, Char('r')),
-            vec![Effect::Compose(ComposeRequest::Start {
+            vec![Effect::Compose(ComposeRequest::Address {
                 kind: ComposeKind::Reply,
                 original: Some("u3".into()),
                 offer_drafts: false,
@@ -661,7 +661,7 @@ mod composing {
         assert!(update(&mut app, Msg::Worker(Event::Stored("u2".into()))).is_empty());
         assert_eq!(
             update(&mut app, Msg::Worker(Event::Stored("u3".into()))),
-            vec![Effect::Compose(ComposeRequest::Start {
+            vec![Effect::Compose(ComposeRequest::Address {
                 kind: ComposeKind::ReplyAll,
                 original: Some("u3".into()),
                 offer_drafts: false,
@@ -825,7 +825,7 @@ mod composing {
         let mut app = app_with(1);
         assert_eq!(
             key(&mut app, Char('c')),
-            vec![Effect::Compose(ComposeRequest::Start {
+            vec![Effect::Compose(ComposeRequest::Address {
                 kind: ComposeKind::New,
                 original: None,
                 offer_drafts: true,
@@ -854,14 +854,12 @@ mod composing {
                 "second".into(),
             )])),
         );
-        assert_eq!(
-            key(&mut app, Char('n')),
-            vec![Effect::Compose(ComposeRequest::Start {
-                kind: ComposeKind::New,
-                original: None,
-                offer_drafts: false,
-            })]
-        );
+        // `n`: a new one, its recipients asked first (the address book read for it).
+        assert_eq!(key(&mut app, Char('n')), vec![Effect::LoadContacts]);
+        assert!(matches!(
+            &app.prompt,
+            Some((Prompt::Recipients(a), t)) if t.is_empty() && a.field == crate::app::recipients::Field::To
+        ));
     }
 }
 
@@ -1413,3 +1411,6 @@ fn ctrl_r_marks_every_row_shown_read() {
 
 #[path = "filing_tests.rs"]
 mod filing;
+
+#[path = "recipients_tests.rs"]
+mod addressing;

@@ -51,46 +51,6 @@ async fn sources(args: &SourceArgs) -> Result<(Vec<Source>, Option<String>)> {
     Ok((sources, config.query_command))
 }
 
-/// How long an external address book may take to answer.
-const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// `query_command`'s answer for `query`: (address, name) pairs, from
-/// mutt's format (a first line, then address TAB name TAB other).
-async fn external(cmd: &str, query: &str) -> Result<Vec<(String, String)>> {
-    let quoted = format!("'{}'", query.replace('\'', "'\\''"));
-    let line = cmd.replace("%s", &quoted);
-    let child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&line)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let out = tokio::time::timeout(QUERY_TIMEOUT, child.wait_with_output())
-        .await
-        .map_err(|_| {
-            anyhow!(
-                "{}",
-                t!("contacts.query_timeout", secs = QUERY_TIMEOUT.as_secs())
-            )
-        })??;
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut f = l.split('\t');
-            let email = f.next()?.trim();
-            let name = f.next().unwrap_or_default().trim();
-            email
-                .contains('@')
-                .then(|| (email.to_string(), name.to_string()))
-        })
-        .take(1000)
-        .collect())
-}
-
 /// Lets the book learn from each of `sources`' stores; returns it.
 async fn learned(sources: Vec<Source>, mut book: Book) -> Result<Book> {
     for source in sources {
@@ -135,7 +95,7 @@ pub async fn run_contacts(args: &SourceArgs, op: ContactsOp) -> Result<u8> {
             let (accounts, query_command) = sources(args).await?;
             let book = learned(accounts, book).await?;
             let outside = match query_command {
-                Some(cmd) => match external(&cmd, &query).await {
+                Some(cmd) => match crate::contacts::external::query(&cmd, &query).await {
                     Ok(found) => found,
                     Err(e) => {
                         eprintln!(

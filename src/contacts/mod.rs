@@ -5,6 +5,7 @@
 //! blocking task, never an async one.
 
 pub mod cards;
+pub mod external;
 pub mod matcher;
 
 use std::collections::BTreeMap;

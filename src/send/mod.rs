@@ -18,12 +18,24 @@ use outbox::{DraftView, Failure, Sent};
 /// What the reader asks of the compose edge (the editor, the store, SMTP).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComposeRequest {
-    /// A new draft (answering `original`, if any), then the editor. With
-    /// `offer_drafts`, drafts waiting are offered first.
-    Start {
+    /// Who a new draft (answering `original`, if any) would go to, for the
+    /// `To:`/`Cc:` prompt (`ComposeEvent::Addressed`). With `offer_drafts`,
+    /// drafts waiting are offered first.
+    Address {
         kind: ComposeKind,
         original: Option<String>,
         offer_drafts: bool,
+    },
+    /// A new draft to the recipients the prompt settled on, then the editor.
+    Start {
+        kind: ComposeKind,
+        original: Option<String>,
+        to: Recipients,
+    },
+    /// The recipients of a draft changed on the compose screen.
+    Readdress {
+        id: String,
+        to: Recipients,
     },
     /// The editor on a draft again, `comment` at its top (why it went back).
     Edit {
@@ -48,9 +60,24 @@ pub enum ComposeRequest {
     },
 }
 
+/// Who a message goes to, as the `To:`/`Cc:`/`Bcc:` lines say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recipients {
+    pub to: String,
+    pub cc: String,
+    pub bcc: String,
+}
+
 /// What the compose edge reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComposeEvent {
+    /// Who a draft would go to (the reply's sender, the others of a
+    /// reply-all); the `To:` prompt starts from it.
+    Addressed {
+        kind: ComposeKind,
+        original: Option<String>,
+        to: Recipients,
+    },
     /// The editor is done: the compose screen. `changed`: the text differs
     /// from what the editor was given.
     Ready {

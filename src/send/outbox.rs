@@ -11,6 +11,7 @@ use super::build::{self, Attachment, Built};
 use super::compose::{new_draft, ComposeKind, Identity, Original};
 use super::draft::Draft;
 use super::smtp::{self, SmtpSettings};
+use super::Recipients;
 use crate::error::{Classify, ErrorClass};
 use crate::mime::{DecodeOptions, Rendered, Summary};
 use crate::store::{Flags, Folder, Store, StoreError, StoreHandle};
@@ -86,12 +87,35 @@ pub fn original(
     Ok((o, bytes))
 }
 
-/// Starts a draft in Drafts: its id, its file, and the text first written.
+/// Who a new draft would go to, before anything is written: the `To:`
+/// prompt starts from it.
+pub fn addressed(
+    store: &mut Store,
+    kind: ComposeKind,
+    identity: &Identity,
+    original_uidl: Option<&str>,
+    decode: &DecodeOptions,
+) -> Result<Recipients, String> {
+    let orig = match original_uidl {
+        Some(u) if kind != ComposeKind::New => Some(original(store, u, decode)?.0),
+        _ => None,
+    };
+    let d = new_draft(kind, identity, orig.as_ref(), Vec::new());
+    Ok(Recipients {
+        to: d.to,
+        cc: d.cc,
+        bcc: d.bcc,
+    })
+}
+
+/// Starts a draft in Drafts addressed to `to`: its id, its file, and the
+/// text first written.
 pub fn start(
     store: &mut Store,
     kind: ComposeKind,
     identity: &Identity,
     original_uidl: Option<&str>,
+    to: &Recipients,
     decode: &DecodeOptions,
 ) -> Result<DraftView, String> {
     let (orig, bytes) = match original_uidl {
@@ -115,7 +139,10 @@ pub fn start(
             }
         }
     }
-    let draft = new_draft(kind, identity, orig.as_ref(), files);
+    let mut draft = new_draft(kind, identity, orig.as_ref(), files);
+    draft.to = to.to.clone();
+    draft.cc = to.cc.clone();
+    draft.bcc = to.bcc.clone();
     let (id, path) = store
         .put_local(
             Folder::Drafts,
@@ -124,6 +151,16 @@ pub fn start(
         )
         .map_err(local)?;
     Ok(view(&id, path, draft))
+}
+
+/// A draft's recipients changed on the compose screen: saved at once.
+pub fn readdress(store: &mut Store, id: &str, to: &Recipients) -> Result<DraftView, String> {
+    let (view, _) = load(store, id)?;
+    let mut d = view.draft;
+    d.to = to.to.clone();
+    d.cc = to.cc.clone();
+    d.bcc = to.bcc.clone();
+    save(store, id, &d)
 }
 
 /// A draft as it is on disk now (after the editor).

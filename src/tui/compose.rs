@@ -105,19 +105,9 @@ async fn edit_inner(
     let gone = || anyhow!("{}", t!("store.gone"));
     let decode = edge.decode;
     let (id, path, before, fresh) = match req {
-        ComposeRequest::Start {
-            kind,
-            original,
-            offer_drafts,
-        } => {
-            if offer_drafts && kind == ComposeKind::New {
-                let waiting = store.run(outbox::waiting).await.map_err(|_| gone())?;
-                if !waiting.is_empty() {
-                    return Ok(ComposeEvent::DraftsWaiting(waiting));
-                }
-            }
+        ComposeRequest::Start { kind, original, to } => {
             let view = store
-                .run(move |s| outbox::start(s, kind, &identity, original.as_deref(), &decode))
+                .run(move |s| outbox::start(s, kind, &identity, original.as_deref(), &to, &decode))
                 .await
                 .map_err(|_| gone())?
                 .map_err(|e| anyhow!(e))?;
@@ -195,6 +185,17 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
                 })
                 .await
                 .map_or_else(|_| gone(), |r| r.map_or_else(failed, ComposeEvent::Updated)),
+            ComposeRequest::Address {
+                kind,
+                original,
+                offer_drafts,
+            } => address(&store, identity, decode, kind, original, offer_drafts)
+                .await
+                .unwrap_or_else(|e| e),
+            ComposeRequest::Readdress { id, to } => store
+                .run(move |s| outbox::readdress(s, &id, &to))
+                .await
+                .map_or_else(|_| gone(), |r| r.map_or_else(failed, ComposeEvent::Updated)),
             ComposeRequest::Receipt { uidl, automatic } => {
                 receipt(&store, identity, smtp, tls, decode, uidl, automatic).await
             }
@@ -237,6 +238,33 @@ pub fn spawn(edge: &Edge, req: ComposeRequest) {
         };
         ui.send(Msg::Compose(Box::new(ev)));
     });
+}
+
+/// `r a f c`: drafts waiting first (for `c`), else who the draft would go
+/// to, for the `To:` prompt.
+async fn address(
+    store: &crate::store::StoreHandle,
+    identity: std::result::Result<Identity, String>,
+    decode: crate::mime::DecodeOptions,
+    kind: ComposeKind,
+    original: Option<String>,
+    offer_drafts: bool,
+) -> std::result::Result<ComposeEvent, ComposeEvent> {
+    let gone = || failed(t!("store.gone"));
+    let identity = identity.map_err(ComposeEvent::Failed)?;
+    if offer_drafts && kind == ComposeKind::New {
+        let waiting = store.run(outbox::waiting).await.map_err(|_| gone())?;
+        if !waiting.is_empty() {
+            return Ok(ComposeEvent::DraftsWaiting(waiting));
+        }
+    }
+    let o = original.clone();
+    let to = store
+        .run(move |s| outbox::addressed(s, kind, &identity, o.as_deref(), &decode))
+        .await
+        .map_err(|_| gone())?
+        .map_err(failed)?;
+    Ok(ComposeEvent::Addressed { kind, original, to })
 }
 
 /// Builds the TLS settings for sending once, in the background, so the

@@ -29,6 +29,9 @@ pub(super) struct Edge {
     pub(super) login: std::sync::Arc<std::sync::Mutex<Option<crate::config::AccountConfig>>>,
     /// Where the folders' sorts and threads are remembered (None: the demo).
     pub(super) views: Option<std::sync::Arc<std::sync::Mutex<std::path::PathBuf>>>,
+    /// What the address book calls this account's store (None: the demo,
+    /// whose mail teaches it nothing).
+    pub(super) contacts_key: Option<String>,
 }
 
 /// Sends one account's app messages back to the loop.
@@ -129,7 +132,7 @@ impl Edge {
             Effect::Clipboard(text) => copy_to_clipboard(&text),
             // Without an SMTP table nothing can be sent: said at once, not
             // after the editor (r, a, f, c).
-            Effect::Compose(crate::send::ComposeRequest::Start { .. })
+            Effect::Compose(crate::send::ComposeRequest::Address { .. })
                 if self.account.as_ref().is_some_and(|(_, a)| a.smtp.is_none()) =>
             {
                 let name = self.account.as_ref().map_or("", |(n, _)| n.as_str());
@@ -143,6 +146,8 @@ impl Edge {
                 | crate::send::ComposeRequest::Edit { .. }),
             ) => work.edits.insert(0, (i, r)),
             Effect::Compose(r) => compose::spawn(self, r),
+            Effect::LoadContacts => super::contacts::load(self),
+            Effect::QueryContacts(q) => super::contacts::query(self, q),
             Effect::Password(p) => self.password_typed(p),
             Effect::Setup => work.setup = true,
             Effect::Thread { folder, job } => {

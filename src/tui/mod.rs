@@ -30,6 +30,7 @@ use crate::worker::local::{self, LocalRequest};
 use crate::worker::{Event, Request, Worker};
 
 mod compose;
+mod contacts;
 mod edge;
 mod start;
 mod terminal;

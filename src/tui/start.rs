@@ -123,6 +123,7 @@ pub(super) async fn start_account(
             .account
             .is_some()
             .then(|| std::sync::Arc::new(std::sync::Mutex::new(views_path(&source.label)))),
+        contacts_key: source.account.is_some().then(|| source.store_key.clone()),
     };
     compose::prepare_tls(&edge);
     // A panic in the worker is caught and reported, not silently ending

@@ -3,6 +3,7 @@
 //! screen. Colours are the 16 basic ones plus reverse video, so any terminal
 //! (and any theme) stays readable.
 
+mod complete;
 mod compose;
 mod popup;
 pub mod status;
@@ -68,6 +69,9 @@ fn draw_with(frame: &mut Frame, app: &App, sidebar: &[SideAccount]) {
         View::Reader(r) => draw_reader(frame, body, app, r),
     }
     draw_status(frame, status, app);
+    if let Some(c) = app.completion() {
+        complete::draw(frame, status, c);
+    }
     if let Some(p) = &app.popup() {
         popup::draw(frame, area, p, app);
     }
@@ -456,6 +460,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
             };
             format!("{ask} {text}▏   {}", sanitize_line(&hint))
         }
+        (_, Some((Prompt::Recipients(a), text))) => complete::recipients_line(a, text),
         (_, Some((Prompt::Password { reason }, text))) => {
             let why = reason
                 .as_deref()

@@ -13,7 +13,7 @@ use crate::app::Popup;
 use crate::text::{fit, wrap};
 
 /// Rows of a pick list, each fitted to `inner` cells, the selected one reversed.
-fn pick_rows(
+pub(super) fn pick_rows(
     texts: impl Iterator<Item = (usize, String)>,
     selected: usize,
     inner: usize,

@@ -621,3 +621,29 @@ fn a_folded_threads_count_survives_a_long_subject() {
     let s = screen(&a);
     assert!(s.contains("(2 messages"), "{s}");
 }
+
+#[test]
+fn the_to_prompt_lists_the_contacts_that_match() {
+    use crate::contacts::{Entry, Matcher};
+    use crate::send::compose::ComposeKind;
+    use crate::send::{ComposeEvent, Recipients};
+    let mut a = app(80, 24, 7);
+    update(
+        &mut a,
+        Msg::Compose(Box::new(ComposeEvent::Addressed {
+            kind: ComposeKind::New,
+            original: None,
+            to: Recipients::default(),
+        })),
+    );
+    update(
+        &mut a,
+        Msg::Contacts(Ok(Arc::new(Matcher::new(vec![
+            Entry::contact("周文", "zhou.wen@corp.cn", 1.0),
+            Entry::contact("张伟", "zhang.wei@corp.cn", 0.5),
+            Entry::contact("Zoe \u{1b}[31mWang", "zoe@x.cn", 0.1),
+        ])))),
+    );
+    keys(&mut a, &[Key::Char('z'), Key::Tab, Key::Tab]);
+    insta::assert_snapshot!(screen(&a));
+}
