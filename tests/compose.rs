@@ -92,6 +92,11 @@ struct Setup {
 }
 
 fn start(d: &common::Dovecot, s: &smtp::Smtp) -> Setup {
+    start_with(d, s, "")
+}
+
+/// `top`: top-level config lines (before the account's table).
+fn start_with(d: &common::Dovecot, s: &smtp::Smtp, top: &str) -> Setup {
     let home = tempfile::tempdir().unwrap();
     let log = home.path().join("editor-log");
     std::fs::create_dir_all(&log).unwrap();
@@ -109,7 +114,7 @@ fn start(d: &common::Dovecot, s: &smtp::Smtp) -> Setup {
         &s.toml("starttls", "auto", Some(&d.ca_file)),
     );
     let cfg = home.path().join("config.toml");
-    std::fs::write(&cfg, config).unwrap();
+    std::fs::write(&cfg, format!("{top}{config}")).unwrap();
     let command = format!(
         "env VISUAL= EDITOR='{}' EDITOR_LOG='{}' {}",
         editor.display(),
@@ -378,7 +383,23 @@ fn the_to_prompt_completes_from_the_address_book_and_sent_mail_ranks_first() {
     let Some((d, s)) = servers() else {
         return;
     };
-    let st = start(&d, &s);
+    // An external address book (as khard would answer, mutt's format).
+    let book = tempfile::tempdir().unwrap();
+    let script = book.path().join("khard.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'searching'\ncase \"$1\" in *wang*) printf 'wang.fang@corp.cn\\t王芳\\tkhard\\n';; esac\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let st = start_with(
+        &d,
+        &s,
+        &format!("query_command = \"{} %s\"\n", script.display()),
+    );
     let t = &st.tmux;
     // Two contacts answer `zw`; 周文 sorts first while neither was written to.
     let vcf = st.home.path().join("people.vcf");
