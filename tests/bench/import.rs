@@ -154,6 +154,29 @@ fn main() {
             );
             if run == "postie import" {
                 rows.push(("stored", stored));
+                // Where the storing time went (each batch's phases, summed).
+                let mut phases: Vec<(String, f64)> = Vec::new();
+                for l in text.lines() {
+                    let mut f = l.split_whitespace();
+                    let (Some(name), Some(v)) = (f.next(), f.next()) else {
+                        continue;
+                    };
+                    if !((name.starts_with("import-") || name.starts_with("texts-"))
+                        && name.ends_with("-ms"))
+                    {
+                        continue;
+                    }
+                    let v: f64 = v.parse().unwrap_or(0.0);
+                    match phases.iter_mut().find(|p| p.0 == name) {
+                        Some(p) => p.1 += v,
+                        None => phases.push((name.to_string(), v)),
+                    }
+                }
+                let words: Vec<String> = phases
+                    .iter()
+                    .map(|(n, ms)| format!("{} {:.2} s", n.trim_end_matches("-ms"), ms / 1000.0))
+                    .collect();
+                println!("                 phases: {}", words.join(", "));
             }
         }
         rows.push((run, secs));
