@@ -25,6 +25,7 @@ for t in "${targets[@]}"; do
     mime_render|limit_and_threads|codec_replies)
       cp ../tests/fixtures/*.eml ../assets/demo/*.eml "corpus/$t/" 2>/dev/null || true ;;
     config_loader) cp ../assets/providers.toml "corpus/$t/" ;;
+    sasl_error) printf 'eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJwcm9maWxlIn0K' > "corpus/$t/seed" ;;
     draft_parser) printf 'From: a@b\nTo: c@d\nSubject: x\n\nbody\n' > "corpus/$t/seed" ;;
     pop3_session)  # flags, ending, deletions, then the server's replies split at 0xFF
       printf '\x01\x00\x02+OK <1.2@h>\r\n\xff+OK\r\nPIPELINING\r\nUIDL\r\nTOP\r\n.\r\n\xff+OK\r\n\xff+OK\r\n\xff+OK\r\n1 a\r\n2 b\r\n.\r\n\xff+OK\r\n1 10\r\n2 20\r\n.\r\n\xff+OK\r\nSubject: x\r\n\r\n.\r\n\xff+OK\r\nSubject: y\r\n\r\n.\r\n\xff+OK\r\nbody\r\n.\r\n\xff+OK\r\n\xff+OK\r\n\xff+OK bye\r\n' > "corpus/$t/seed" ;;

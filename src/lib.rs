@@ -29,10 +29,11 @@
 //! 5. `filing` — filter rules and the spam filter carried out on the store
 //!    (blocking, on the store's thread): new mail filed as it is stored, a
 //!    folder filed on demand, a message judged or taught.
-//! 6. `demo`, `worker`, `send`, `fetch`, `import`, `export` — tasks that
-//!    carry out plans: the demo's POP3 server, the reader's POP3 session, SMTP
-//!    and the outbox, the cron fetch, mail brought in from other programs and
-//!    written out for them. Siblings, so none waits on another.
+//! 6. `demo`, `worker`, `send`, `fetch`, `import`, `export`, `oauth` — tasks
+//!    that carry out plans: the demo's POP3 server, the reader's POP3
+//!    session, SMTP and the outbox, the cron fetch, mail brought in from
+//!    other programs and written out for them, OAuth 2.0 tokens (sign-in,
+//!    refresh, `oauth_token_command`). Siblings, so none waits on another.
 //! 7. `config` — the TOML schema, built from the library's own types
 //!    (`pop3::TlsMode`, `sync::LeavePolicy`, `send::smtp::SmtpAuth`), so that
 //!    nothing below reads the config file's shape (himalaya's rule: the
@@ -64,6 +65,7 @@ pub mod filing;
 pub mod i18n;
 pub mod import;
 pub mod mime;
+pub mod oauth;
 pub mod paths;
 pub mod pop3;
 pub mod secret;

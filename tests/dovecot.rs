@@ -79,6 +79,7 @@ fn account<'a>(d: &'a Dovecot, user: &'a str, tls: &'a str, auth: &'a str) -> Ac
 
 fn client_config(d: &Dovecot, user: &str, tls: TlsMode, auth: AuthPreference) -> ClientConfig {
     ClientConfig {
+        token: None,
         endpoint: Endpoint {
             host: "127.0.0.1".into(),
             port: if tls == TlsMode::Implicit {

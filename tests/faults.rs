@@ -1911,3 +1911,68 @@ async fn leaving_an_endless_message_that_looked_small_stops_it() {
     req_tx.send(Request::QuitDiscard).unwrap();
     let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
 }
+
+/// Office 365's way, byte for byte: a token too long for the AUTH line
+/// goes after the server's `+`; an error challenge (RFC 7628 §3.2.2, here
+/// curl test 890's) is answered with an empty line for XOAUTH2 and `AQ==`
+/// for OAUTHBEARER before the final `-ERR`; a refused-as-expired token is
+/// asked for again once.
+#[tokio::test]
+async fn oauth_two_step_form_and_error_challenge_on_the_wire() {
+    use postie::pop3::sasl::{TokenFuture, TokenSource, Tokens};
+    struct Long(std::sync::atomic::AtomicUsize);
+    impl TokenSource for Long {
+        fn token(&self, _refused: bool) -> TokenFuture<'_> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async { Ok(postie::secret::Secret::new("t".repeat(400))) })
+        }
+    }
+    for (auth, mech, abort) in [
+        (AuthPreference::XOAuth2, "XOAUTH2", ""),
+        (AuthPreference::OAuthBearer, "OAUTHBEARER", "AQ=="),
+    ] {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (port, _task) = fake(move |mut p| async move {
+            let mut seen = Vec::new();
+            p.send(b"+OK ready\r\n").await;
+            p.expect("CAPA").await;
+            p.send(b"+OK\r\nSASL PLAIN XOAUTH2 OAUTHBEARER\r\n.\r\n").await;
+            for _ in 0..2 {
+                seen.push(p.line().await.unwrap_or_default());
+                p.send(b"+ \r\n").await;
+                seen.push(p.line().await.unwrap_or_default());
+                p.send(b"+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJwcm9maWxlIn0K\r\n")
+                    .await;
+                seen.push(p.line().await.unwrap_or_default());
+                p.send(b"-ERR [AUTH] Authentication failed.\r\n").await;
+            }
+            let _ = tx.send(seen);
+        })
+        .await;
+        let source = std::sync::Arc::new(Long(Default::default()));
+        let mut cfg = config(port, auth, 5);
+        cfg.token = Some(Tokens(source.clone()));
+        let e = Client::connect(&cfg).await.expect_err("refused");
+        let seen = rx.await.unwrap();
+        assert_eq!(
+            seen[0],
+            format!("AUTH {mech}"),
+            "no initial response: too long"
+        );
+        assert!(seen[1].len() > 400 && !seen[1].contains(' '), "{}", seen[1]);
+        assert_eq!(seen[2], abort);
+        assert_eq!(seen[3], format!("AUTH {mech}"), "tried again once");
+        assert_eq!(seen[5], abort);
+        assert_eq!(source.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(
+            matches!(
+                &e,
+                postie::pop3::Pop3Error::OAuthRefused {
+                    reason: Some(postie::pop3::sasl::OAuthReason::Expired),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+}

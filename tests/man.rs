@@ -191,10 +191,15 @@ fn bash_completion_is_valid_and_completes_subcommands() {
 #[test]
 fn the_config_page_names_every_key() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let schema = std::fs::read_to_string(root.join("src/config/mod.rs")).unwrap();
+    let schema = std::fs::read_to_string(root.join("src/config/mod.rs")).unwrap()
+        + &std::fs::read_to_string(root.join("src/config/oauth.rs")).unwrap();
     let page = std::fs::read_to_string(root.join("assets/man/postie-config.5")).unwrap();
     let mut keys = Vec::new();
-    for block in ["pub struct AccountConfig {", "pub struct SmtpConfig {"] {
+    for block in [
+        "pub struct AccountConfig {",
+        "pub struct SmtpConfig {",
+        "pub struct OAuthConfig {",
+    ] {
         let start = schema.find(block).unwrap();
         let end = start + schema[start..].find("\n}").unwrap();
         for line in schema[start..end].lines() {
@@ -209,7 +214,9 @@ fn the_config_page_names_every_key() {
     let missing: Vec<&String> = keys
         .iter()
         .filter(|k| {
-            *k != "smtp" && !page.contains(&format!(".B {k}")) && !page.contains(&format!(" {k} "))
+            !["smtp", "oauth"].contains(&k.as_str())
+                && !page.contains(&format!(".B {k}"))
+                && !page.contains(&format!(" {k} "))
         })
         .collect();
     assert!(

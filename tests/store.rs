@@ -101,6 +101,7 @@ fn last_retr(d: &Dovecot, user: &str, n: usize) -> usize {
 /// A second client for `user`, as another mail program would be.
 fn plain_client(d: &Dovecot, user: &str) -> ClientConfig {
     ClientConfig {
+        token: None,
         endpoint: Endpoint {
             host: "127.0.0.1".into(),
             port: d.plain_port,

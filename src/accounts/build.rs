@@ -38,6 +38,7 @@ pub fn endpoint(account: &AccountConfig) -> Endpoint {
 
 pub fn client_config(account: &AccountConfig, password: Secret) -> ClientConfig {
     ClientConfig {
+        token: token_source(account),
         endpoint: endpoint(account),
         user: account.user.clone(),
         password,
@@ -45,6 +46,15 @@ pub fn client_config(account: &AccountConfig, password: Secret) -> ClientConfig 
         allow_insecure_auth: account.allow_insecure_auth,
         pipelining: account.pipelining,
     }
+}
+
+/// Where the account's OAuth tokens come from, if it signs in that way.
+pub fn token_source(account: &AccountConfig) -> Option<crate::pop3::sasl::Tokens> {
+    use std::sync::Arc;
+    let cmd = account.oauth_token_command.as_deref()?;
+    Some(crate::pop3::sasl::Tokens(Arc::new(
+        crate::oauth::CommandTokens::new(cmd),
+    )))
 }
 
 /// Who the user is on mail they send (blocking: reads `signature_file`).
@@ -115,6 +125,7 @@ pub fn smtp_settings(
         user: smtp.user.clone().unwrap_or_else(|| account.user.clone()),
         password,
         auth: smtp.auth,
+        token: token_source(account),
         ca_file: smtp
             .ca_file
             .as_deref()

@@ -143,6 +143,7 @@ impl Probe<'_> {
     /// is marked, so nothing is deleted). Ok: the number of messages.
     pub async fn pop3(&self, server: &Server) -> Result<u32, Failure> {
         let cfg = ClientConfig {
+            token: None,
             endpoint: Endpoint {
                 host: server.host.clone(),
                 port: server.pop3_port(),
@@ -179,6 +180,7 @@ impl Probe<'_> {
             ca_file: self.ca_file.clone(),
             allow_insecure_auth: false,
             timeout: Duration::from_secs(30),
+            token: None,
         };
         match Session::open(&settings, None).await {
             Ok(session) => {

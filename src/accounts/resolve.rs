@@ -24,6 +24,7 @@ pub struct SourceArgs {
 
 pub fn demo_client_config(server: &DemoServer) -> ClientConfig {
     ClientConfig {
+        token: None,
         endpoint: Endpoint {
             host: server.addr().ip().to_string(),
             port: server.addr().port(),

@@ -3,6 +3,7 @@
 //! and where a password comes from. `accounts` turns it into what the tasks
 //! take; nothing here opens a connection.
 
+pub mod oauth;
 mod password;
 pub mod rules;
 #[cfg(test)]
@@ -179,6 +180,11 @@ pub struct AccountConfig {
     pub rules: Vec<RuleConfig>,
     /// A spam filter's commands (bogofilter, spamc).
     pub junk: Option<JunkConfig>,
+    /// A command that prints an OAuth 2.0 access token (oama,
+    /// mutt_oauth2.py): used instead of a password.
+    pub oauth_token_command: Option<String>,
+    /// postie's own OAuth 2.0 sign-in (instead of a password).
+    pub oauth: Option<oauth::OAuthConfig>,
 }
 
 /// The SMTP port when none is given: 465 for implicit TLS (RFC 8314), 587
@@ -459,6 +465,7 @@ impl AccountConfig {
             }
         }
         rules::compile(&self.rules).map_err(invalid)?;
+        self.validate_oauth().map_err(invalid)?;
         if let Some(e) = &self.email {
             if crate::mime::address::parse_mailbox(e).is_err() {
                 return Err(invalid(format!("email {e:?} is not an e-mail address")));

@@ -16,6 +16,10 @@ impl AccountConfig {
     /// (the caller asks). An empty variable counts as unset. Blocking: it
     /// may run a command.
     pub fn password_source(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        if self.uses_oauth() {
+            // Tokens instead: there is no password to ask for.
+            return Ok(Some(Secret::default()));
+        }
         for var in [password_variable(name), "POSTIE_PASSWORD".to_string()] {
             match std::env::var(&var) {
                 Ok(p) if !p.is_empty() => return Ok(Some(Secret::new(p))),

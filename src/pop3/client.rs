@@ -3,17 +3,16 @@
 //! fetch headers (`TOP n 0`) and bodies (RETR), mark and unmark (DELE, RSET).
 //! Everything that can be pipelined is, when the server offers PIPELINING.
 
-use rust_i18n::t;
 use tokio::io::AsyncWrite;
 
 use super::codec::{
-    parse_listing, parse_scan_listing, parse_stat, parse_uid_listing_shared, Command, ResponseCode,
-    ShareUidl, StatusKind, StatusLine,
+    parse_listing, parse_scan_listing, parse_stat, parse_uid_listing_shared, Command, ShareUidl,
 };
 use super::connection::{Connection, Pop3Error, MAX_LISTING};
 use super::endpoint::{Endpoint, TlsMode};
+use super::login;
 use super::pipeline::{Flow, Reply};
-use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Capabilities};
+use super::session::{choose_oauth, AuthMethod, AuthPreference, Capabilities};
 use super::Stat;
 use crate::secret::Secret;
 
@@ -34,6 +33,8 @@ pub struct ClientConfig {
     pub allow_insecure_auth: bool,
     /// Use PIPELINING when the server offers it (the default); false forces lock-step.
     pub pipelining: bool,
+    /// Where bearer tokens come from (OAuth 2.0); None logs in with `password`.
+    pub token: Option<super::sasl::Tokens>,
 }
 
 /// One message as this session numbers it.
@@ -156,38 +157,14 @@ impl Client {
         let pipelined = cfg.pipelining && caps.pipelining;
         let utf8 = caps.utf8 && enable_utf8(&mut conn).await?;
         let link_secure = conn.is_tls() || conn.is_loopback();
-        let mut auth = choose_auth(
-            cfg.auth,
-            &caps,
-            conn.greeting(),
-            link_secure,
-            cfg.allow_insecure_auth,
-        )?;
-        let mut outcome = log_in(&mut conn, cfg, auth, pipelined).await?;
-        // `auto` chose AUTH PLAIN and the server would not have it: USER/PASS
-        // is the same secret over the same link, so it is tried once more,
-        // unless the server said the mailbox is busy or it is failing.
-        if let LoginOutcome::Refused(status) = &outcome {
-            let temporary = matches!(
-                status.code(),
-                Some(ResponseCode::InUse | ResponseCode::LoginDelay | ResponseCode::SysTemp)
-            );
-            if cfg.auth == AuthPreference::Auto
-                && auth == AuthMethod::SaslPlain
-                && caps.user_allowed()
-                && !temporary
-            {
-                tracing::info!(addr = conn.addr(), "AUTH PLAIN refused; trying USER/PASS");
-                auth = AuthMethod::UserPass;
-                outcome = log_in(&mut conn, cfg, auth, pipelined).await?;
+        let auth = match &cfg.token {
+            Some(tokens) => {
+                let mech = choose_oauth(cfg.auth, &caps, link_secure, cfg.allow_insecure_auth)?;
+                login::with_token(&mut conn, cfg, mech, tokens).await?;
+                AuthMethod::OAuth(mech)
             }
-        }
-        if let LoginOutcome::Refused(status) = outcome {
-            return Err(Pop3Error::Login {
-                code: status.code(),
-                text: status.text,
-            });
-        }
+            None => login::with_password(&mut conn, cfg, &caps, link_secure, pipelined).await?,
+        };
         tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, utf8, "logged in");
         let extra = if pipelined { extra } else { Extra::Nothing };
         let cmds = match extra {
@@ -636,61 +613,6 @@ fn message_number(line: &str) -> Option<u32> {
         .next()
         .and_then(|w| w.parse::<u32>().ok())
         .filter(|&n| n > 0)
-}
-
-/// How one login attempt ended, when the connection is still usable.
-enum LoginOutcome {
-    LoggedIn,
-    /// `-ERR`, or a SASL continuation that was cancelled (still AUTHORIZATION).
-    Refused(StatusLine),
-}
-
-/// Sends the login commands for `auth` (USER and PASS in one flight when the
-/// server pipelines) and reads every reply before anything else is sent.
-async fn log_in(
-    conn: &mut Connection,
-    cfg: &ClientConfig,
-    auth: AuthMethod,
-    pipelined: bool,
-) -> Result<LoginOutcome, Pop3Error> {
-    let cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
-    let mut refusal: Option<StatusLine> = None;
-    let mut continuation = false;
-    let piped = conn
-        .pipeline(&cmds, 0, pipelined, |_, reply| {
-            match reply.status.kind {
-                StatusKind::Ok => {}
-                StatusKind::Continuation => continuation = true,
-                StatusKind::Err => {
-                    refusal.get_or_insert(reply.status);
-                }
-            }
-            Ok(Flow::Continue)
-        })
-        .await;
-    if let Err(e) = piped {
-        // A server that refuses the login and then hangs up (Dovecot's
-        // [IN-USE]) has said why: that is the error, not the hang-up.
-        return Err(match refusal {
-            Some(status) => Pop3Error::Login {
-                code: status.code(),
-                text: status.text,
-            },
-            None => e,
-        });
-    }
-    if continuation {
-        // The server wants a SASL exchange after all: cancel it (RFC 5034).
-        let mut status = conn.cancel_sasl().await?;
-        if status.text.is_empty() {
-            status.text = t!("pop3.plain_initial_refused").into();
-        }
-        return Ok(LoginOutcome::Refused(status));
-    }
-    Ok(match refusal {
-        Some(status) => LoginOutcome::Refused(status),
-        None => LoginOutcome::LoggedIn,
-    })
 }
 
 /// Says `UTF8` (RFC 6856) before logging in. True when the server took it; a

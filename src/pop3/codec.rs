@@ -42,6 +42,15 @@ pub enum Command {
     Apop(Box<ApopLogin>),
     /// AUTH PLAIN with its initial response (the base64 SASL message).
     AuthPlain(Secret),
+    /// AUTH with a bearer-token mechanism (`OAUTHBEARER`, `XOAUTH2`); the
+    /// initial response rides on the line only when it fits (RFC 5034).
+    Auth {
+        mech: &'static str,
+        initial: Option<Secret>,
+    },
+    /// A line answering the server's `+` challenge during AUTH (base64, or
+    /// empty).
+    SaslResponse(Secret),
     Capa,
     Stls,
     /// RFC 6856: ask for UTF-8 headers as they are (Courier otherwise
@@ -68,6 +77,8 @@ impl Command {
             Command::Pass(_) => "PASS",
             Command::Apop(_) => "APOP",
             Command::AuthPlain(_) => "AUTH PLAIN",
+            Command::Auth { .. } => "AUTH",
+            Command::SaslResponse(_) => "SASL response",
             Command::Capa => "CAPA",
             Command::Stls => "STLS",
             Command::Stat => "STAT",
@@ -138,6 +149,23 @@ impl Command {
             Command::AuthPlain(initial) => {
                 arg("AUTH PLAIN response", initial.expose())?;
                 format!("AUTH PLAIN {}", initial.expose())
+            }
+            Command::Auth { mech, initial } => {
+                arg("SASL mechanism", mech)?;
+                match initial {
+                    Some(r) => {
+                        arg("AUTH response", r.expose())?;
+                        format!("AUTH {mech} {}", r.expose())
+                    }
+                    None => format!("AUTH {mech}"),
+                }
+            }
+            Command::SaslResponse(r) => {
+                // Empty is a valid answer (XOAUTH2's to an error challenge).
+                if r.expose().bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                    return Err(CodecError::BadArgument("SASL response"));
+                }
+                r.expose().to_string()
             }
             Command::Capa => "CAPA".into(),
             Command::Stls => "STLS".into(),

@@ -623,7 +623,11 @@ impl Connection {
 
     async fn read_reply(&mut self, cmd: &Command, max_body: usize) -> Result<Reply, Pop3Error> {
         let status = self.read_status().await?;
-        if status.kind == StatusKind::Continuation && !matches!(cmd, Command::AuthPlain(_)) {
+        let sasl = matches!(
+            cmd,
+            Command::AuthPlain(_) | Command::Auth { .. } | Command::SaslResponse(_)
+        );
+        if status.kind == StatusKind::Continuation && !sasl {
             return Err(self.protocol(CodecError::BadStatus(format!("+ {}", status.text))));
         }
         if !(status.is_ok() && cmd.is_multiline()) {

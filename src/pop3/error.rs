@@ -35,6 +35,16 @@ pub enum Pop3Error {
     },
     #[error("{0}")]
     AuthChoice(#[from] AuthChoiceError),
+    /// The server refused the bearer token: why (from its error challenge,
+    /// when it sent one) and its final words.
+    #[error("{}", t!("pop3.oauth_refused", reason = reason_words(reason), words = server_words(&None, text)))]
+    OAuthRefused {
+        reason: Option<super::sasl::OAuthReason>,
+        text: String,
+    },
+    /// No token to log in with.
+    #[error("{0}")]
+    Token(#[from] super::sasl::TokenError),
     #[error("{}", t!("pop3.refused", command = command, words = server_words(code, text)))]
     Refused {
         command: &'static str,
@@ -57,6 +67,13 @@ pub enum Pop3Error {
     /// postie broke its own rules (a reply that should have been recorded was not).
     #[error("{}", t!("error.internal", what = _0))]
     Bug(&'static str),
+}
+
+fn reason_words(reason: &Option<super::sasl::OAuthReason>) -> String {
+    match reason {
+        Some(r) => r.to_string(),
+        None => t!("oauth.reason.none").into_owned(),
+    }
 }
 
 pub(crate) fn server_words(code: &Option<ResponseCode>, text: &str) -> String {
@@ -122,6 +139,8 @@ impl Pop3Error {
                 | Pop3Error::TooLarge { .. }
                 | Pop3Error::Login { .. }
                 | Pop3Error::AuthChoice(_)
+                | Pop3Error::OAuthRefused { .. }
+                | Pop3Error::Token(_)
         )
     }
 }
@@ -135,7 +154,10 @@ impl Classify for Pop3Error {
             Pop3Error::Connect { .. }
             | Pop3Error::Timeout { .. }
             | Pop3Error::ConnectionLost { .. } => ErrorClass::Temporary,
-            Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) => ErrorClass::Login,
+            Pop3Error::Login { .. } | Pop3Error::AuthChoice(_) | Pop3Error::OAuthRefused { .. } => {
+                ErrorClass::Login
+            }
+            Pop3Error::Token(e) => e.class(),
             Pop3Error::TlsUntrusted { .. }
             | Pop3Error::TlsWrongHost { .. }
             | Pop3Error::TlsHandshake { .. }

@@ -7,8 +7,10 @@ pub mod codec;
 pub mod connection;
 pub mod endpoint;
 pub mod error;
+mod login;
 mod mailbox;
 pub mod pipeline;
+pub mod sasl;
 pub mod session;
 mod tls;
 

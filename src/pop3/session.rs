@@ -2,6 +2,7 @@
 //! in AUTHORIZATION, TRANSACTION and UPDATE (RFC 1939), what the server said it
 //! can do (CAPA, RFC 2449), and how postie logs in (USER/PASS, APOP, AUTH PLAIN).
 
+use super::sasl::OAuthMech;
 use rust_i18n::t;
 use std::fmt;
 
@@ -155,6 +156,12 @@ pub enum AuthPreference {
     Apop,
     User,
     Plain,
+    /// Bearer tokens (OAuth 2.0): Google's and Microsoft's `XOAUTH2`…
+    #[serde(rename = "xoauth2")]
+    XOAuth2,
+    /// …or RFC 7628's `OAUTHBEARER`.
+    #[serde(rename = "oauthbearer")]
+    OAuthBearer,
 }
 
 /// A method chosen for this server and link.
@@ -163,6 +170,7 @@ pub enum AuthMethod {
     UserPass,
     Apop,
     SaslPlain,
+    OAuth(OAuthMech),
 }
 
 impl fmt::Display for AuthMethod {
@@ -171,6 +179,10 @@ impl fmt::Display for AuthMethod {
             AuthMethod::UserPass => "USER/PASS",
             AuthMethod::Apop => "APOP",
             AuthMethod::SaslPlain => "AUTH PLAIN",
+            AuthMethod::OAuth(m) => match m {
+                OAuthMech::OAuthBearer => "AUTH OAUTHBEARER",
+                OAuthMech::XOAuth2 => "AUTH XOAUTH2",
+            },
         })
     }
 }
@@ -191,7 +203,39 @@ fn not_offered(method: AuthMethod) -> std::borrow::Cow<'static, str> {
         AuthMethod::Apop => t!("pop3.not_offered.apop"),
         AuthMethod::SaslPlain => t!("pop3.not_offered.sasl_plain"),
         AuthMethod::UserPass => t!("pop3.not_offered.user"),
+        AuthMethod::OAuth(m) => t!("pop3.not_offered.oauth", mech = m.name()),
     }
+}
+
+/// Picks the bearer-token mechanism for an account with a token source:
+/// the one asked for, or with `auto` OAUTHBEARER, then XOAUTH2, as the
+/// server offers them (XOAUTH2 when it lists no SASL at all). A token is a
+/// secret like a password: only over TLS or to a loopback address.
+pub fn choose_oauth(
+    pref: AuthPreference,
+    caps: &Capabilities,
+    link_secure: bool,
+    allow_insecure: bool,
+) -> Result<OAuthMech, AuthChoiceError> {
+    let offered = |m: OAuthMech| caps.sasl.iter().any(|s| s == m.name());
+    let mech = match pref {
+        AuthPreference::OAuthBearer => OAuthMech::OAuthBearer,
+        AuthPreference::XOAuth2 => OAuthMech::XOAuth2,
+        _ if offered(OAuthMech::OAuthBearer) => OAuthMech::OAuthBearer,
+        _ if offered(OAuthMech::XOAuth2) || caps.sasl.is_empty() => OAuthMech::XOAuth2,
+        _ => {
+            return Err(AuthChoiceError::NotOffered(AuthMethod::OAuth(
+                OAuthMech::XOAuth2,
+            )))
+        }
+    };
+    if caps.known && !caps.sasl.is_empty() && !offered(mech) {
+        return Err(AuthChoiceError::NotOffered(AuthMethod::OAuth(mech)));
+    }
+    if !(link_secure || allow_insecure) {
+        return Err(AuthChoiceError::Insecure);
+    }
+    Ok(mech)
 }
 
 /// Picks the login method. Cleartext methods (USER/PASS, AUTH PLAIN) only go over
@@ -220,6 +264,8 @@ pub fn choose_auth(
         }
         AuthPreference::Plain => Ok(AuthMethod::SaslPlain),
         AuthPreference::User => Ok(AuthMethod::UserPass),
+        // Without a token source there is nothing to send (the config says so first).
+        AuthPreference::XOAuth2 | AuthPreference::OAuthBearer => Err(AuthChoiceError::NoneUsable),
         AuthPreference::Auto => {
             if cleartext_ok && caps.sasl_plain() {
                 Ok(AuthMethod::SaslPlain)
@@ -250,6 +296,8 @@ pub fn login_commands(
             Command::Pass(password.clone()),
         ],
         AuthMethod::SaslPlain => vec![Command::AuthPlain(sasl_plain_response(user, password))],
+        // A token exchange is a dialogue, not a list of commands (`client`).
+        AuthMethod::OAuth(m) => return Err(AuthChoiceError::NotOffered(AuthMethod::OAuth(m))),
         AuthMethod::Apop => {
             let ts = greeting
                 .apop_timestamp()
@@ -301,7 +349,10 @@ impl Session {
         match (self.state, cmd) {
             (State::Update | State::Closed, _) => refuse(Some("the session has ended")),
             (_, Capa | Quit) => Ok(()),
-            (State::Authorization, User(_) | Apop { .. } | AuthPlain(_) | Utf8) => Ok(()),
+            (
+                State::Authorization,
+                User(_) | Apop { .. } | AuthPlain(_) | Auth { .. } | SaslResponse(_) | Utf8,
+            ) => Ok(()),
             (State::Authorization, Pass(_)) if self.user_accepted => Ok(()),
             (State::Authorization, Pass(_)) => refuse(Some("PASS must follow an accepted USER")),
             (State::Authorization, Stls) if self.tls => refuse(Some("TLS is already active")),
@@ -326,9 +377,10 @@ impl Session {
         }
         match (self.state, cmd) {
             (State::Authorization, User(_)) => self.user_accepted = true,
-            (State::Authorization, Pass(_) | Apop { .. } | AuthPlain(_)) => {
-                self.state = State::Transaction
-            }
+            (
+                State::Authorization,
+                Pass(_) | Apop { .. } | AuthPlain(_) | Auth { .. } | SaslResponse(_),
+            ) => self.state = State::Transaction,
             (State::Authorization, Quit) => self.state = State::Closed,
             (State::Transaction, Quit) => self.state = State::Update,
             _ => {}

@@ -33,6 +33,9 @@ pub enum SmtpAuth {
     Plain,
     Login,
     CramMd5,
+    /// Bearer tokens (OAuth 2.0): `xoauth2` or `oauthbearer`.
+    Xoauth2,
+    Oauthbearer,
 }
 
 /// Where and how to submit.
@@ -48,6 +51,8 @@ pub struct SmtpSettings {
     pub allow_insecure_auth: bool,
     /// For connecting and for each reply.
     pub timeout: Duration,
+    /// Where bearer tokens come from (OAuth 2.0); None logs in with `password`.
+    pub token: Option<crate::pop3::sasl::Tokens>,
 }
 
 /// Why a message was not sent, in the user's words.
@@ -134,6 +139,9 @@ fn is_loopback(host: &str) -> bool {
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }
+
+#[path = "smtp_oauth.rs"]
+mod oauth;
 
 /// `AUTH CRAM-MD5` and its answer (RFC 2195), on lettre's command API.
 struct CramMd5Start;
@@ -405,8 +413,10 @@ impl Session {
         hello: &ClientId,
         addr: &str,
     ) -> Result<(), SendError> {
-        // lettre keeps only the mechanisms it implements; the raw EHLO lines show CRAM-MD5 too.
-        let offered = if matches!(s.auth, SmtpAuth::Auto | SmtpAuth::CramMd5) {
+        // lettre keeps only the mechanisms it implements; the raw EHLO lines
+        // show CRAM-MD5 and the token mechanisms too.
+        let raw = s.token.is_some() || matches!(s.auth, SmtpAuth::Auto | SmtpAuth::CramMd5);
+        let offered = if raw {
             let r = within(
                 self.timeout,
                 addr,
@@ -418,6 +428,20 @@ impl Session {
         } else {
             Vec::new()
         };
+        if let Some(tokens) = &s.token {
+            let cleartext_ok = self.encrypted || s.allow_insecure_auth || is_loopback(&s.host);
+            let Some(mech) = oauth::choose(s.auth, &offered) else {
+                return Err(SendError::NoMechanism(
+                    t!("smtp.no_oauth", addr = addr).into_owned(),
+                ));
+            };
+            if !cleartext_ok {
+                return Err(SendError::Insecure(
+                    t!("smtp.oauth_insecure", addr = addr).into_owned(),
+                ));
+            }
+            return oauth::login(&mut self.conn, self.timeout, addr, s, mech, tokens).await;
+        }
         let info = self.conn.server_info();
         let has = |m: Mechanism| info.supports_auth_mechanism(m);
         let cram = offered.iter().any(|m| m == "CRAM-MD5");
@@ -438,6 +462,7 @@ impl Session {
                 SmtpAuth::Plain => "PLAIN".into(),
                 SmtpAuth::Login => "LOGIN".into(),
                 SmtpAuth::CramMd5 => "CRAM-MD5".into(),
+                SmtpAuth::Xoauth2 | SmtpAuth::Oauthbearer => "XOAUTH2 or OAUTHBEARER".into(),
             };
             let hint = if !encrypted {
                 " (many servers offer AUTH only over TLS: set tls = \"starttls\" or \"implicit\")"

@@ -62,6 +62,7 @@ pub fn serve(messages: &[(&str, &[u8])]) -> (Arc<Mutex<Server>>, ClientConfig) {
     let port = 10_000 + all.len() as u16;
     all.push((port, server.clone()));
     let cfg = ClientConfig {
+        token: None,
         endpoint: Endpoint {
             host: "fake.invalid".into(),
             port,

@@ -320,6 +320,7 @@ fn keys_while_downloading(dovecot: &Dovecot, rt: &tokio::runtime::Runtime, n: us
     let store =
         StoreHandle::start(Store::open(dir.path(), "bg", DecodeOptions::default()).unwrap());
     let cfg = ClientConfig {
+        token: None,
         endpoint: Endpoint {
             host: "127.0.0.1".into(),
             port: dovecot.plain_port,

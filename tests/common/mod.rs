@@ -4,6 +4,7 @@
 
 pub mod dovecot;
 pub mod hostile;
+pub mod oauth;
 pub mod proxy;
 pub mod smtp;
 pub mod soak;
@@ -295,6 +296,7 @@ pub fn loopback_client(
 ) -> postie::pop3::ClientConfig {
     use std::time::Duration;
     postie::pop3::ClientConfig {
+        token: None,
         endpoint: postie::pop3::Endpoint {
             host: "127.0.0.1".into(),
             port,

@@ -41,6 +41,23 @@ impl Smtp {
         password: &str,
         lda_user: &str,
     ) -> Result<Smtp, String> {
+        Smtp::start_with(dovecot, user, password, lda_user, &[])
+    }
+
+    /// What the server recorded of clients' answers to its OAuth error
+    /// challenges (`MECH b'…'` lines).
+    pub fn oauth_answers(&self) -> String {
+        std::fs::read_to_string(self.record.join("oauth-answers.log")).unwrap_or_default()
+    }
+
+    /// `start`, with more arguments for the script (`--oauth-key …`).
+    pub fn start_with(
+        dovecot: &Dovecot,
+        user: &str,
+        password: &str,
+        lda_user: &str,
+        extra: &[String],
+    ) -> Result<Smtp, String> {
         let probe = Command::new("/usr/bin/python3")
             .args(["-c", "import aiosmtpd"])
             .output()
@@ -70,6 +87,7 @@ impl Smtp {
             .arg("--lda-conf")
             .arg(dovecot.conf())
             .args(["--lda-user", lda_user])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -166,6 +184,23 @@ impl Drop for Smtp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A server that also takes the tests' OAuth tokens (`common::oauth`) for `user`.
+pub fn own_oauth(dovecot: &Dovecot, user: &str, lda_user: &str) -> Option<Smtp> {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD.encode(super::oauth::KEY);
+    let extra = vec![
+        "--oauth-key".to_string(),
+        key,
+        "--oauth-audience".into(),
+        super::oauth::AUDIENCE.into(),
+        "--oauth-scope".into(),
+        super::oauth::SCOPE.into(),
+    ];
+    required(super::dovecot::retried(|| {
+        Smtp::start_with(dovecot, user, "not-used", lda_user, &extra)
+    }))
 }
 
 /// A started server, or (outside CI) None; under CI=true a failure to start fails the test.

@@ -7,6 +7,11 @@ exact bytes (envelope.original_content, never re-serialised) are written to
 RECORD/N.eml with the envelope in RECORD/N.json, then handed to the test
 Dovecot with dovecot-lda so postie can read it back over POP3.
 
+With --oauth-key (base64 of an HS256 key) both listeners also offer AUTH
+XOAUTH2 and OAUTHBEARER and accept the tests' JWTs for the user (signature,
+exp, aud, scope checked); a bad token gets RFC 7628's error challenge, then
+535 once the client has answered it.
+
 Recipients steer the failure paths: `refused@...` is refused at RCPT with
 550; for `drop@...` the message is recorded and the connection is cut
 before the reply to DATA (the outcome unknown to the client).
@@ -14,6 +19,10 @@ before the reply to DATA (the outcome unknown to the client).
 
 import argparse
 import asyncio
+import base64
+import hashlib
+import hmac
+import time
 import json
 import os
 import ssl
@@ -37,7 +46,63 @@ def main():
     ap.add_argument("--lda", default="/usr/lib/dovecot/dovecot-lda")
     ap.add_argument("--lda-conf", required=True)
     ap.add_argument("--lda-user", required=True)
+    ap.add_argument("--oauth-key")
+    ap.add_argument("--oauth-audience", default="https://mail.example.invalid")
+    ap.add_argument("--oauth-scope", default="mail.pop")
     args = ap.parse_args()
+
+    def b64url(text):
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    def token_ok(token, user):
+        try:
+            head, body, sig = token.split(".")
+            key = base64.b64decode(args.oauth_key)
+            want = hmac.new(key, (head + "." + body).encode(), hashlib.sha256).digest()
+            if not hmac.compare_digest(want, b64url(sig)):
+                return False
+            claims = json.loads(b64url(body))
+            return (claims.get("exp", 0) > time.time()
+                    and claims.get("aud") == args.oauth_audience
+                    and args.oauth_scope in claims.get("scope", "").split()
+                    and claims.get("email") == user)
+        except Exception:
+            return False
+
+    def parse(raw, mech):
+        """(user, token) from a client's first message."""
+        fields = raw.decode("utf-8", "replace").split("\x01")
+        user, token = "", ""
+        if mech == "OAUTHBEARER":
+            gs2 = fields[0].split(",")
+            for part in gs2:
+                if part.startswith("a="):
+                    user = part[2:].replace("=2C", ",").replace("=3D", "=")
+        for f in fields:
+            if f.startswith("user="):
+                user = f[5:]
+            if f.startswith("auth=Bearer "):
+                token = f[len("auth=Bearer "):]
+        return user, token
+
+    async def oauth(server, auth_args, mech):
+        if len(auth_args) > 1:
+            raw = base64.b64decode(auth_args[1])
+        else:
+            raw = await server.challenge_auth("", encode_to_b64=False)
+            if not isinstance(raw, bytes):
+                return AuthResult(success=False, handled=False)
+        user, token = parse(raw, mech)
+        if user == args.user and token_ok(token, user):
+            return AuthResult(success=True, handled=False, auth_data=user)
+        if mech == "OAUTHBEARER":
+            err = {"status": "invalid_token", "scope": args.oauth_scope}
+        else:
+            err = {"status": "401", "schemes": "bearer", "scope": args.oauth_scope}
+        answer = await server.challenge_auth(json.dumps(err).encode(), encode_to_b64=True)
+        with open(os.path.join(args.record, "oauth-answers.log"), "a") as f:
+            f.write("%s %r\n" % (mech, answer))
+        return AuthResult(success=False, handled=False)
 
     counter = {"n": 0}
     lock = threading.Lock()
@@ -85,15 +150,26 @@ def main():
                 return "250 OK"
             return "250 OK queued as %03d" % n
 
+    if args.oauth_key:
+        class OAuthHandler(Handler):
+            async def auth_XOAUTH2(self, server, auth_args):
+                return await oauth(server, auth_args, "XOAUTH2")
+
+            async def auth_OAUTHBEARER(self, server, auth_args):
+                return await oauth(server, auth_args, "OAUTHBEARER")
+        make = OAuthHandler
+    else:
+        make = Handler
+
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(args.cert, args.key)
 
     starttls = Controller(
-        Handler(), hostname="127.0.0.1", port=args.starttls_port,
+        make(), hostname="127.0.0.1", port=args.starttls_port,
         tls_context=ctx, require_starttls=True,
         authenticator=authenticator, auth_required=True, auth_require_tls=True)
     implicit = Controller(
-        Handler(), hostname="127.0.0.1", port=args.implicit_port,
+        make(), hostname="127.0.0.1", port=args.implicit_port,
         ssl_context=ctx, authenticator=authenticator,
         auth_required=True, auth_require_tls=False)
     starttls.start()
