@@ -355,3 +355,144 @@ fn postie_send_signs_in_to_smtp_with_a_token_and_the_mail_arrives() {
         "{answers}"
     );
 }
+
+/// RFC 8628 against the mock authorization server: the code shown (its
+/// address sanitised), polling at the interval, `authorization_pending`
+/// twice, `slow_down` (the wait grows by 5 s), then tokens; the refresh
+/// token in a 0600 file; the access token accepted by Dovecot; then a
+/// refresh (the first attempt fails with 503 and is retried) rotates the
+/// refresh token and Dovecot accepts the new access token; a revoked
+/// refresh token asks for a new sign-in.
+#[test]
+fn device_flow_and_refresh_against_the_mock_server_then_dovecot_accepts_the_tokens() {
+    use postie::oauth::{signin, tokens, OAuthTokens};
+    let Some(s) = server() else { return };
+    let mock = common::oauth::MockAuth::start("li", false);
+    let e = mock.endpoints();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(postie::oauth::TOKEN_FILE);
+    let mut shown = None;
+    rt().block_on(signin::device(&e, &file, |c| shown = Some(c.clone())))
+        .unwrap();
+    let shown = shown.unwrap();
+    assert_eq!(shown.user_code, "WDJB-MJHT");
+    assert!(shown
+        .verification_uri
+        .starts_with("http://127.0.0.1/verify"));
+    assert!(!shown.verification_uri.contains('\u{1b}'), "{shown:?}");
+    let polls: Vec<f64> = mock
+        .requests()
+        .iter()
+        .filter(|r| r.2.ends_with("device_code"))
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(polls.len(), 4, "{:?}", mock.requests());
+    assert!(polls[1] - polls[0] >= 0.9, "{polls:?}");
+    assert!(polls[3] - polls[2] >= 5.5, "slow_down adds 5 s: {polls:?}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let stored = tokens::read(&file).unwrap().unwrap();
+    assert_eq!(stored.refresh.expose(), "rt-1");
+
+    // The access token from the sign-in: Dovecot takes it, no refresh.
+    let q = Arc::new(OAuthTokens::new(e.clone(), file.clone()));
+    let mut cfg = config(
+        &s,
+        TlsMode::Implicit,
+        AuthPreference::Auto,
+        &Queue::new(vec![String::new()]),
+    );
+    cfg.token = Some(Tokens(q.clone()));
+    let (_, n) = list(&cfg).unwrap_or_else(|e| panic!("{e}\n{}", s.d.log()));
+    assert_eq!(n, 3);
+    assert!(!mock.requests().iter().any(|r| r.2 == "refresh_token"));
+
+    // Expired in the file: renewed (503 once, then rotated), accepted.
+    let mut old = stored.clone();
+    old.access = old.access.map(|(t, _)| (t, 1));
+    tokens::write(&file, &old).unwrap();
+    let q = Arc::new(OAuthTokens::new(e.clone(), file.clone()));
+    cfg.token = Some(Tokens(q));
+    let (_, n) = list(&cfg).unwrap_or_else(|e| panic!("{e}\n{}", s.d.log()));
+    assert_eq!(n, 3);
+    let refreshes: Vec<u64> = mock
+        .requests()
+        .iter()
+        .filter(|r| r.2 == "refresh_token")
+        .map(|r| r.3)
+        .collect();
+    assert_eq!(refreshes, vec![503, 200]);
+    let now = tokens::read(&file).unwrap().unwrap();
+    assert_eq!(now.refresh.expose(), "rt-3", "rotated");
+
+    // Revoked: the login says to sign in again, as a login problem.
+    tokens::write(
+        &file,
+        &tokens::Stored {
+            refresh: postie::secret::Secret::new("rt-revoked"),
+            access: None,
+        },
+    )
+    .unwrap();
+    cfg.token = Some(Tokens(Arc::new(OAuthTokens::new(e, file.clone()))));
+    let err = list(&cfg).expect_err("revoked");
+    assert_eq!(err.class(), ErrorClass::Login, "{err}");
+    let words = err.to_string();
+    assert!(
+        words.contains("invalid_grant") && words.contains("postie setup"),
+        "{words}"
+    );
+}
+
+/// The device sign-in declined by the user: said so, nothing written.
+#[test]
+fn a_declined_device_sign_in_writes_nothing() {
+    let mock = common::oauth::MockAuth::start("li", true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(postie::oauth::TOKEN_FILE);
+    let err = rt()
+        .block_on(postie::oauth::signin::device(
+            &mock.endpoints(),
+            &file,
+            |_| {},
+        ))
+        .expect_err("declined");
+    assert_eq!(err, postie::oauth::OAuthError::Denied);
+    assert!(!file.exists());
+}
+
+/// RFC 7636 + RFC 8252: the browser (played by Python's urllib, which
+/// follows the mock's redirect to postie's loopback listener) signs in; the
+/// code is exchanged with the PKCE verifier (the mock checks it against
+/// the S256 challenge); Dovecot accepts the token.
+#[test]
+fn browser_sign_in_with_pkce_and_a_loopback_redirect() {
+    let Some(s) = server() else { return };
+    let mock = common::oauth::MockAuth::start("li", false);
+    let e = mock.endpoints();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(postie::oauth::TOKEN_FILE);
+    rt().block_on(postie::oauth::signin::browser(&e, &file, |url| {
+        assert!(url.contains("code_challenge_method=S256"), "{url}");
+        let url = url.to_string();
+        std::thread::spawn(move || {
+            std::process::Command::new("/usr/bin/python3")
+                .args([
+                    "-c",
+                    "import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()",
+                    &url,
+                ])
+                .status()
+                .unwrap();
+        });
+    }))
+    .unwrap();
+    let stored = postie::oauth::tokens::read(&file).unwrap().unwrap();
+    assert_eq!(stored.refresh.expose(), "rt-browser");
+    let q = Queue::new(vec![stored.access.unwrap().0.expose().to_string()]);
+    let (_, n) = list(&config(&s, TlsMode::StartTls, AuthPreference::XOAuth2, &q)).unwrap();
+    assert_eq!(n, 3);
+}

@@ -68,6 +68,7 @@ struct Plan {
 async fn drive(port: u16, plan: &Plan) -> Vec<u32> {
     let mut asked = Vec::new();
     let cfg = ClientConfig {
+        token: None,
         endpoint: Endpoint {
             host: "127.0.0.1".into(),
             port,

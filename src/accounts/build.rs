@@ -36,9 +36,9 @@ pub fn endpoint(account: &AccountConfig) -> Endpoint {
     }
 }
 
-pub fn client_config(account: &AccountConfig, password: Secret) -> ClientConfig {
+pub fn client_config(account: &AccountConfig, name: &str, password: Secret) -> ClientConfig {
     ClientConfig {
-        token: token_source(account),
+        token: super::tokens::token_source(account, name),
         endpoint: endpoint(account),
         user: account.user.clone(),
         password,
@@ -46,15 +46,6 @@ pub fn client_config(account: &AccountConfig, password: Secret) -> ClientConfig 
         allow_insecure_auth: account.allow_insecure_auth,
         pipelining: account.pipelining,
     }
-}
-
-/// Where the account's OAuth tokens come from, if it signs in that way.
-pub fn token_source(account: &AccountConfig) -> Option<crate::pop3::sasl::Tokens> {
-    use std::sync::Arc;
-    let cmd = account.oauth_token_command.as_deref()?;
-    Some(crate::pop3::sasl::Tokens(Arc::new(
-        crate::oauth::CommandTokens::new(cmd),
-    )))
 }
 
 /// Who the user is on mail they send (blocking: reads `signature_file`).
@@ -125,7 +116,7 @@ pub fn smtp_settings(
         user: smtp.user.clone().unwrap_or_else(|| account.user.clone()),
         password,
         auth: smtp.auth,
-        token: token_source(account),
+        token: super::tokens::token_source(account, name),
         ca_file: smtp
             .ca_file
             .as_deref()

@@ -9,6 +9,7 @@ mod build;
 pub mod probe;
 pub mod providers;
 mod resolve;
+pub mod tokens;
 pub mod wizard;
 pub mod write;
 

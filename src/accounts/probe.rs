@@ -136,6 +136,8 @@ pub struct Probe<'a> {
     pub ca_file: Option<PathBuf>,
     pub kind: PasswordKind,
     pub help: &'a str,
+    /// OAuth tokens instead of the password.
+    pub token: Option<crate::pop3::sasl::Tokens>,
 }
 
 impl Probe<'_> {
@@ -143,7 +145,7 @@ impl Probe<'_> {
     /// is marked, so nothing is deleted). Ok: the number of messages.
     pub async fn pop3(&self, server: &Server) -> Result<u32, Failure> {
         let cfg = ClientConfig {
-            token: None,
+            token: self.token.clone(),
             endpoint: Endpoint {
                 host: server.host.clone(),
                 port: server.pop3_port(),
@@ -180,7 +182,7 @@ impl Probe<'_> {
             ca_file: self.ca_file.clone(),
             allow_insecure_auth: false,
             timeout: Duration::from_secs(30),
-            token: None,
+            token: self.token.clone(),
         };
         match Session::open(&settings, None).await {
             Ok(session) => {

@@ -24,7 +24,7 @@ pub enum PasswordKind {
     AuthorizationCode,
     /// An app password (behind two-step verification).
     AppPassword,
-    /// No password works: OAuth2 only (postie does not speak it).
+    /// No password works: OAuth 2.0 sign-in only.
     Oauth2,
 }
 
@@ -70,6 +70,27 @@ impl Server {
     }
 }
 
+/// Where a provider signs users in (OAuth 2.0), as the table gives it;
+/// `{tenant}` in an address is the account's tenant (Microsoft).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthEndpoints {
+    pub authorization_url: String,
+    pub token_url: String,
+    /// The device authorization endpoint (RFC 8628), when the provider
+    /// allows the device flow for mail.
+    pub device_url: Option<String>,
+    pub scopes: Vec<String>,
+    /// The tenant when the account names none (Microsoft: `common`).
+    pub tenant: Option<String>,
+    /// Whether the provider's client has a secret to paste (Google).
+    #[serde(default)]
+    pub client_secret: bool,
+    /// Where to register the application, in words (and Chinese).
+    pub register: String,
+    pub register_zh: Option<String>,
+}
+
 /// A table entry as written: every field optional, so an override file may
 /// give only what it changes.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -90,6 +111,7 @@ struct Entry {
     source: Option<String>,
     company: Option<bool>,
     ca_file: Option<PathBuf>,
+    oauth: Option<OAuthEndpoints>,
 }
 
 impl Entry {
@@ -114,7 +136,7 @@ impl Entry {
         }
         take!(
             name, domains, pop3, no_pop3, no_pop3_zh, smtp, no_smtp, no_smtp_zh, password, help,
-            help_zh, source, company, ca_file
+            help_zh, source, company, ca_file, oauth
         );
     }
 }
@@ -143,6 +165,8 @@ pub struct Provider {
     pub company: bool,
     /// A certificate authority to trust for its servers (a company's own).
     pub ca_file: Option<PathBuf>,
+    /// Where it signs users in with OAuth 2.0, when it does.
+    pub oauth: Option<OAuthEndpoints>,
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +238,14 @@ fn check(id: &str, e: Entry) -> Result<Provider, String> {
         source,
         company: e.company.unwrap_or(false),
         ca_file: e.ca_file.map(|p| crate::paths::expand_tilde(&p)),
+        oauth: e.oauth.map(|mut o| {
+            if chinese {
+                if let Some(z) = o.register_zh.take().filter(|z| !z.trim().is_empty()) {
+                    o.register = z;
+                }
+            }
+            o
+        }),
     })
 }
 
@@ -237,6 +269,11 @@ impl Table {
     pub fn lookup(&self, domain: &str) -> Option<&Provider> {
         let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
         self.providers.iter().rev().find(|p| p.domains.contains(&d))
+    }
+
+    /// The provider with this id.
+    pub fn get(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().rev().find(|p| p.id == id)
     }
 
     /// Providers that host companies' own domains (offered for an unknown domain).

@@ -240,7 +240,7 @@ impl Source {
             TlsMode::StartTls => "STLS",
             TlsMode::None => "plain",
         };
-        let client = crate::accounts::client_config(account, password);
+        let client = crate::accounts::client_config(account, name, password);
         Source {
             label: name.to_string(),
             mode: mode.into(),

@@ -188,6 +188,7 @@ impl Wizard<'_> {
                 ca_file: ca_file.clone(),
                 kind,
                 help: &help,
+                token: None,
             };
             self.io.say(&format!(
                 "\n{}",

@@ -23,6 +23,18 @@ pub enum PasswordSource {
     Command(String),
     /// Asked for each time postie starts.
     Ask,
+    /// No password: OAuth 2.0 with postie's own client (the token file is
+    /// in the store, not here).
+    OAuth(OAuthTable),
+}
+
+/// What `[accounts.NAME.oauth]` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthTable {
+    pub provider: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +90,18 @@ pub fn with_account(existing: &str, a: &NewAccount) -> Result<String, String> {
             t.insert("password_command", value(c));
         }
         PasswordSource::Ask => {}
+        PasswordSource::OAuth(o) => {
+            let mut table = Table::new();
+            table.insert("provider", value(&o.provider));
+            table.insert("client_id", value(&o.client_id));
+            if let Some(s) = &o.client_secret {
+                table.insert("client_secret", value(s.expose()));
+            }
+            if let Some(tn) = &o.tenant {
+                table.insert("tenant", value(tn));
+            }
+            t.insert("oauth", Item::Table(table));
+        }
     }
     if let Some(ca) = &a.ca_file {
         t.insert("ca_file", value(ca.display().to_string()));

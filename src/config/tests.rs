@@ -155,7 +155,11 @@ fn password_never_shows_in_debug() {
     let c = parse("[accounts.a]\nhost='h'\nuser='u'\npassword='s3cr3t-pw'\n").unwrap();
     let dbg = format!("{c:?}");
     assert!(!dbg.contains("s3cr3t-pw"));
-    let cc = crate::accounts::client_config(c.account(None).unwrap().1, Secret::new("s3cr3t-pw"));
+    let cc = crate::accounts::client_config(
+        c.account(None).unwrap().1,
+        "work",
+        Secret::new("s3cr3t-pw"),
+    );
     assert!(!format!("{cc:?}").contains("s3cr3t-pw"));
 }
 

@@ -98,3 +98,104 @@ pub fn dovecot_extra(dir: &Path) -> String {
         conf.display()
     )
 }
+
+/// The mock authorization server (tests/common/oauth_server.py) on 127.0.0.1.
+pub struct MockAuth {
+    pub port: u16,
+    pub log: std::path::PathBuf,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl MockAuth {
+    /// Started for `email`'s tokens; `deny`: the device sign-in is declined.
+    pub fn start(email: &str, deny: bool) -> MockAuth {
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let log = dir.path().join("requests.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/oauth_server.py");
+        let mut cmd = std::process::Command::new("/usr/bin/python3");
+        cmd.arg(script)
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--log")
+            .arg(&log)
+            .args([
+                "--key",
+                &base64::engine::general_purpose::STANDARD.encode(KEY),
+            ])
+            .args(["--issuer", ISSUER, "--audience", AUDIENCE, "--scope", SCOPE])
+            .args(["--email", email]);
+        if deny {
+            cmd.arg("--deny");
+        }
+        let child = cmd.spawn().expect("python3 runs the mock server");
+        let start = std::time::Instant::now();
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p.trim().parse().unwrap();
+            }
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "the mock server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        MockAuth {
+            port,
+            log,
+            child,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The requests so far: (time, path, grant, status, error).
+    pub fn requests(&self) -> Vec<(f64, String, String, u64, String)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["t"].as_f64().unwrap(),
+                    v["path"].as_str().unwrap().to_string(),
+                    v["grant"].as_str().unwrap().to_string(),
+                    v["status"].as_u64().unwrap(),
+                    v["error"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The `[accounts.NAME.oauth]` table pointing at this server.
+    pub fn toml(&self) -> String {
+        format!(
+            "[accounts.test.oauth]\nclient_id = \"postie-test\"\nauthorization_url = \"{}\"\ntoken_url = \"{}\"\ndevice_url = \"{}\"\nscopes = [\"{SCOPE}\", \"offline_access\"]\n",
+            self.url("/authorize"),
+            self.url("/token"),
+            self.url("/devicecode")
+        )
+    }
+
+    pub fn endpoints(&self) -> postie::oauth::Endpoints {
+        postie::oauth::Endpoints {
+            client_id: "postie-test".into(),
+            client_secret: None,
+            authorization_url: Some(self.url("/authorize")),
+            token_url: self.url("/token"),
+            device_url: Some(self.url("/devicecode")),
+            scopes: vec![SCOPE.into(), "offline_access".into()],
+        }
+    }
+}
+
+impl Drop for MockAuth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

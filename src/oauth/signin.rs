@@ -1,0 +1,210 @@
+//! Signing in, from a terminal: the device authorization grant (RFC 8628:
+//! a short code to type at the provider's address on any device — a phone
+//! will do, nothing is needed on a server reached over SSH; polled at the
+//! provider's interval, slower on `slow_down`), or with a browser on this
+//! machine the authorization code grant with PKCE (RFC 7636) and a
+//! loopback redirect (RFC 8252). Either way the refresh token ends in the
+//! account's token file.
+
+use std::path::Path;
+use std::time::Duration;
+
+use oauth2::{PkceCodeChallenge, Scope, StandardDeviceAuthorizationResponse};
+use rust_i18n::t;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::tokens::{stored_from, write};
+use super::{client, http, Endpoints, OAuthError};
+use crate::text::sanitize::sanitize_line;
+
+/// What the user is asked to do in the device flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    /// Where to go (sanitised: it comes from the network).
+    pub verification_uri: String,
+    /// The same with the code filled in, when the provider gives one (for a QR code).
+    pub complete_uri: Option<String>,
+    pub user_code: String,
+    pub expires_in: Duration,
+}
+
+/// How long the browser sign-in waits for the redirect.
+const BROWSER_WAIT: Duration = Duration::from_secs(300);
+
+fn scopes(e: &Endpoints) -> impl Iterator<Item = Scope> + '_ {
+    e.scopes.iter().map(|s| Scope::new(s.clone()))
+}
+
+async fn save(path: &Path, r: &oauth2::basic::BasicTokenResponse) -> Result<(), OAuthError> {
+    let stored = stored_from(r, None)?;
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || write(&path, &stored))
+        .await
+        .map_err(|e| OAuthError::Http(e.to_string()))?
+}
+
+/// The device flow: `show` is told the code and address once, then the
+/// provider is polled until the user has signed in (or declined, or the
+/// code expired). The refresh token is written to `token_file`.
+pub async fn device(
+    e: &Endpoints,
+    token_file: &Path,
+    show: impl FnOnce(&DeviceCode),
+) -> Result<(), OAuthError> {
+    if e.device_url.is_none() {
+        return Err(OAuthError::Config(t!("oauth.no_device_url").into_owned()));
+    }
+    let c = client(e)?;
+    let http = http()?;
+    let details: StandardDeviceAuthorizationResponse = c
+        .exchange_device_code()
+        .map_err(|_| OAuthError::Config(t!("oauth.no_device_url").into_owned()))?
+        .add_scopes(scopes(e))
+        .request_async(&http)
+        .await
+        .map_err(OAuthError::from_request)?;
+    show(&DeviceCode {
+        verification_uri: sanitize_line(details.verification_uri().as_str()).into_owned(),
+        complete_uri: details
+            .verification_uri_complete()
+            .map(|u| sanitize_line(u.secret()).into_owned()),
+        user_code: sanitize_line(details.user_code().secret()).into_owned(),
+        expires_in: details.expires_in(),
+    });
+    let token = c
+        .exchange_device_access_token(&details)
+        .request_async(&http, tokio::time::sleep, None)
+        .await;
+    let token = match token {
+        Ok(t) => t,
+        Err(oauth2::RequestTokenError::ServerResponse(r)) => {
+            use oauth2::DeviceCodeErrorResponseType as E;
+            return Err(match r.error() {
+                E::AccessDenied => OAuthError::Denied,
+                E::ExpiredToken => OAuthError::CodeExpired,
+                other => OAuthError::Refused(
+                    sanitize_line(other.as_ref()).into_owned(),
+                    super::words(r.error_description().map(String::as_str)),
+                ),
+            });
+        }
+        Err(oauth2::RequestTokenError::Other(_)) => return Err(OAuthError::CodeExpired),
+        Err(other) => return Err(OAuthError::Http(super::chain(&other))),
+    };
+    save(token_file, &token).await
+}
+
+/// The browser flow: a one-time listener on 127.0.0.1 receives the
+/// provider's redirect; `open` is given the address to visit (printed, and
+/// opened in a browser when there is one). The state is checked and the
+/// code exchanged with the PKCE verifier.
+pub async fn browser(
+    e: &Endpoints,
+    token_file: &Path,
+    open: impl FnOnce(&str),
+) -> Result<(), OAuthError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| OAuthError::Browser(t!("oauth.no_listener", error = e).into_owned()))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| OAuthError::Browser(t!("oauth.no_listener", error = e).into_owned()))?
+        .port();
+    let redirect = oauth2::RedirectUrl::new(format!("http://127.0.0.1:{port}/"))
+        .map_err(|e| OAuthError::Config(e.to_string()))?;
+    let c = client(e)?.set_redirect_uri(redirect);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = c
+        .authorize_url(oauth2::CsrfToken::new_random)
+        .map_err(|_| OAuthError::Config(t!("oauth.no_authorization_url").into_owned()))?
+        .add_scopes(scopes(e))
+        .set_pkce_challenge(challenge)
+        .url();
+    open(url.as_str());
+    let query = tokio::time::timeout(BROWSER_WAIT, redirected(&listener))
+        .await
+        .map_err(|_| {
+            OAuthError::Browser(
+                t!("oauth.browser_timeout", secs = BROWSER_WAIT.as_secs()).into_owned(),
+            )
+        })??;
+    let param = |name: &str| {
+        oauth2::url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    if param("state").as_deref() != Some(state.secret().as_str()) {
+        return Err(OAuthError::Browser(t!("oauth.browser_state").into_owned()));
+    }
+    if let Some(err) = param("error") {
+        return Err(if err.as_str() == "access_denied" {
+            OAuthError::Denied
+        } else {
+            OAuthError::Refused(
+                sanitize_line(&err).into_owned(),
+                super::words(param("error_description").as_deref()),
+            )
+        });
+    }
+    let code =
+        param("code").ok_or_else(|| OAuthError::Browser(t!("oauth.browser_state").into_owned()))?;
+    let http = http()?;
+    let token = c
+        .exchange_code(oauth2::AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .map_err(OAuthError::from_request)?;
+    save(token_file, &token).await
+}
+
+/// The query of the first request to the listener that carries one; the
+/// browser is answered with a page saying where to look next.
+async fn redirected(listener: &tokio::net::TcpListener) -> Result<String, OAuthError> {
+    loop {
+        let (mut sock, _) = listener
+            .accept()
+            .await
+            .map_err(|e| OAuthError::Browser(t!("oauth.no_listener", error = e).into_owned()))?;
+        let mut buf = vec![0u8; 8192];
+        let mut n = 0;
+        // The request line is all that is needed; at most 8 KB, 10 s.
+        let read = tokio::time::timeout(Duration::from_secs(10), async {
+            while n < buf.len() {
+                match sock.read(&mut buf[n..]).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => n += k,
+                }
+                if buf[..n].windows(2).any(|w| w == b"\r\n") {
+                    break;
+                }
+            }
+        })
+        .await;
+        let line = String::from_utf8_lossy(&buf[..n]);
+        let target = line
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("GET "))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or("");
+        let query = target.split_once('?').map(|(_, q)| q.to_string());
+        let page = match &query {
+            Some(_) => t!("oauth.browser_done"),
+            None => t!("oauth.browser_waiting"),
+        };
+        let body = format!(
+            "<!doctype html><meta charset=utf-8><title>postie</title><p>{}</p>",
+            page.replace('&', "&amp;").replace('<', "&lt;")
+        );
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = sock.write_all(reply.as_bytes()).await;
+        let _ = sock.shutdown().await;
+        if let (Ok(()), Some(q)) = (read, query) {
+            return Ok(q);
+        }
+    }
+}
