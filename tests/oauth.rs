@@ -61,9 +61,14 @@ struct Server {
 }
 
 fn server() -> Option<Server> {
+    server_for("li")
+}
+
+/// A Dovecot taking the tests' tokens, with `user` and three messages.
+fn server_for(user: &'static str) -> Option<Server> {
     let dir = tempfile::tempdir().unwrap();
     let extra = common::oauth::dovecot_extra(dir.path());
-    let d = dovecot::own(vec![User::new("li", common::generated_mailbox(3))], &extra)?;
+    let d = dovecot::own(vec![User::new(user, common::generated_mailbox(3))], &extra)?;
     Some(Server { d, _dir: dir })
 }
 
@@ -495,4 +500,108 @@ fn browser_sign_in_with_pkce_and_a_loopback_redirect() {
     let q = Queue::new(vec![stored.access.unwrap().0.expose().to_string()]);
     let (_, n) = list(&config(&s, TlsMode::StartTls, AuthPreference::XOAuth2, &q)).unwrap();
     assert_eq!(n, 3);
+}
+
+/// `postie setup` for a provider that takes no password (a table entry
+/// like Outlook's, pointed at the private servers and the mock): it says
+/// where to register, asks the client id, shows the device code, signs in,
+/// tests POP3 and SMTP with the token, and writes an account with an
+/// `[oauth]` table and no password; `postie list` then works from the
+/// token file.
+#[test]
+fn setup_signs_in_with_the_device_flow_and_writes_a_working_account() {
+    const USER: &str = "li@corp.test";
+    let Some(s) = server_for(USER) else { return };
+    let Some(smtp) = common::smtp::own_oauth(&s.d, USER, USER) else {
+        return;
+    };
+    let mock = common::oauth::MockAuth::start(USER, false);
+    let home = tempfile::tempdir().unwrap();
+    let table = home.path().join("providers.toml");
+    std::fs::write(
+        &table,
+        format!(
+            "[providers.corp]\nname = \"Corp mail\"\ndomains = [\"corp.test\"]\n\
+             pop3 = {{ host = \"127.0.0.1\", port = {}, tls = \"implicit\" }}\n\
+             smtp = {{ host = \"127.0.0.1\", port = {}, tls = \"starttls\" }}\n\
+             password = \"oauth2\"\nhelp = \"Corp mail takes no password.\"\nsource = \"the test\"\nca_file = \"{}\"\n\
+             [providers.corp.oauth]\nauthorization_url = \"{}\"\ntoken_url = \"{}\"\ndevice_url = \"{}\"\n\
+             scopes = [\"{}\", \"offline_access\"]\nregister = \"Register an application with the mock.\"\n",
+            s.d.pop3s_port,
+            smtp.starttls_port,
+            s.d.ca_file.display(),
+            mock.url("/authorize"),
+            mock.url("/token"),
+            mock.url("/devicecode"),
+            common::oauth::SCOPE,
+        ),
+    )
+    .unwrap();
+    let line = format!(
+        "env -u POSTIE_PASSWORD HOME='{h}' XDG_STATE_HOME='{h}/state' XDG_DATA_HOME='{h}/data' POSTIE_CONFIG='{h}/config.toml' TERM=xterm-256color '{bin}' setup --providers '{t}'",
+        h = home.path().display(),
+        t = table.display(),
+        bin = env!("CARGO_BIN_EXE_postie")
+    );
+    let t = common::tmux::Tmux::start(&line, 120, 60);
+    t.wait_for("E-mail address:", 10);
+    t.keys(&["-l", USER]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Application (client) ID:", 10);
+    assert!(
+        screen.contains("Register an application with the mock."),
+        "{screen}"
+    );
+    assert!(!screen.contains("Password for"), "{screen}");
+    t.keys(&["-l", "postie-test"]);
+    t.keys(&["Enter"]);
+    t.wait_for("Name for this account [", 10);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("enter the code WDJB-MJHT", 10);
+    assert!(
+        screen.contains("▀") || screen.contains("█"),
+        "a QR code:\n{screen}"
+    );
+    let screen = t.wait_for("Your name on mail you send", 40);
+    assert!(screen.contains("ok: logged in, 3 messages"), "{screen}");
+    assert!(screen.contains("Testing the SMTP login"), "{screen}");
+    t.keys(&["-l", "李明"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("EXITED:", 10);
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    let cfg = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
+    assert!(
+        cfg.contains("[accounts.corp.oauth]") && cfg.contains("client_id = \"postie-test\""),
+        "{cfg}"
+    );
+    assert!(
+        !cfg.contains("password"),
+        "no password in the config:\n{cfg}"
+    );
+    assert!(
+        !cfg.contains("rt-1") && !cfg.contains("eyJ"),
+        "no token in the config"
+    );
+    let file = home.path().join("data/postie/corp/oauth-token.json");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let dir = file.parent().unwrap();
+        assert_eq!(
+            std::fs::metadata(dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+    let run = common::postie_in(home.path(), &cfg, None, &["list", "--account", "corp"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout_text().lines().count(),
+        3,
+        "{}",
+        run.stdout_text()
+    );
+    assert!(smtp.received().is_empty(), "the SMTP test sends nothing");
 }

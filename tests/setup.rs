@@ -70,16 +70,24 @@ fn known_providers_are_proposed_in_their_own_words() {
     t.keys(&["C-d"]);
     t.wait_for("EXITED:1", 10);
 
+    // No password works: where to register an application, then its id.
     let t = setup_for(home.path(), "", "x@outlook.com");
-    let screen = t.wait_for("EXITED:1", 10);
+    let screen = t.wait_for("Application (client) ID:", 10);
     assert!(
-        screen.contains("OAuth2") && screen.contains("16 September 2024"),
+        screen.contains("OAuth 2.0") && screen.contains("16 September 2024"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("portal.azure.com") && screen.contains("POP.AccessAsUser.All"),
         "{screen}"
     );
     assert!(
         !screen.contains("Password for"),
         "no password asked:\n{screen}"
     );
+    t.keys(&["C-d"]);
+    t.wait_for("EXITED:1", 10);
+    assert!(!home.path().join("config.toml").exists(), "nothing written");
 
     let t = setup_for(home.path(), "", "me@icloud.com");
     let screen = t.wait_for("EXITED:1", 10);

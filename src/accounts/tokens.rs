@@ -25,13 +25,18 @@ fn shipped() -> Option<&'static Table> {
 /// The endpoints `o` names, from `table` (default: the shipped one).
 pub fn oauth_endpoints(o: &OAuthConfig, table: Option<&Table>) -> Result<Endpoints, String> {
     let from_table = match o.provider.as_deref() {
-        Some(id) => Some(
-            table
+        Some(id) => {
+            let known = table
                 .or(shipped())
                 .and_then(|t| t.get(id))
-                .and_then(|p| p.oauth.clone())
-                .ok_or_else(|| t!("oauth.unknown_provider", id = id).into_owned())?,
-        ),
+                .and_then(|p| p.oauth.clone());
+            // A provider of a table other than the shipped one (a company's)
+            // is written out with its addresses: those are enough.
+            if known.is_none() && o.token_url.is_none() {
+                return Err(t!("oauth.unknown_provider", id = id).into_owned());
+            }
+            known
+        }
         None => None,
     };
     let tenant = o

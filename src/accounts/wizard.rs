@@ -53,6 +53,9 @@ impl Io for Terminal {
     }
 }
 
+#[path = "wizard_oauth.rs"]
+mod oauth;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The account was written into the config file.
@@ -144,12 +147,11 @@ impl Wizard<'_> {
                     self.io.say(why);
                     return Some(Outcome::NotPossible(why.clone()));
                 }
-                if p.password == PasswordKind::Oauth2 {
-                    self.io.say(&p.help);
-                    return Some(Outcome::NotPossible(p.help.clone()));
-                }
                 let pop3 = p.pop3.clone().ok()?;
                 let smtp = p.smtp.clone().ok();
+                if p.password == PasswordKind::Oauth2 {
+                    return self.run_oauth(config_path, &email, p, pop3, smtp, &taken);
+                }
                 self.show(&pop3, smtp.as_ref());
                 if let Err(why) = &p.smtp {
                     self.io
@@ -171,6 +173,12 @@ impl Wizard<'_> {
             }
             None => {
                 let (pop3, smtp, company) = self.guess(&domain)?;
+                if let Some(p) = company
+                    .as_ref()
+                    .filter(|p| p.password == PasswordKind::Oauth2)
+                {
+                    return self.run_oauth(config_path, &email, p, pop3, smtp, &taken);
+                }
                 let (kind, help, ca) = match company {
                     Some(p) => (p.password, p.help.clone(), p.ca_file.clone()),
                     None => (PasswordKind::Password, String::new(), None),
@@ -247,27 +255,7 @@ impl Wizard<'_> {
                 }
             }
         };
-        let suggested =
-            write::suggest_name(&email, provider.as_ref().map(|p| p.id.as_str()), &taken);
-        let name = loop {
-            let n = self
-                .io
-                .ask(&format!("{} ", t!("wizard.account_name", name = suggested)))?;
-            let n = if n.is_empty() { suggested.clone() } else { n };
-            if taken.contains(&n) {
-                self.io.say(&format!(
-                    "  {}",
-                    t!("wizard.name_taken", name = format!("{n:?}"))
-                ));
-            } else if n
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-            {
-                break n;
-            } else {
-                self.io.say(&format!("  {}", t!("wizard.name_chars")));
-            }
-        };
+        let name = self.ask_name(&email, provider.as_ref(), &taken)?;
         let account = NewAccount {
             name: name.clone(),
             email,
@@ -291,6 +279,35 @@ impl Wizard<'_> {
             Err(e) => {
                 self.io.say(&format!("postie: {e}"));
                 Some(Outcome::NotPossible(e))
+            }
+        }
+    }
+
+    /// The account's name in the config (a suggestion, not one taken).
+    fn ask_name(
+        &mut self,
+        email: &str,
+        provider: Option<&Provider>,
+        taken: &[String],
+    ) -> Option<String> {
+        let suggested = write::suggest_name(email, provider.map(|p| p.id.as_str()), taken);
+        loop {
+            let n = self
+                .io
+                .ask(&format!("{} ", t!("wizard.account_name", name = suggested)))?;
+            let n = if n.is_empty() { suggested.clone() } else { n };
+            if taken.contains(&n) {
+                self.io.say(&format!(
+                    "  {}",
+                    t!("wizard.name_taken", name = format!("{n:?}"))
+                ));
+            } else if n
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+            {
+                return Some(n);
+            } else {
+                self.io.say(&format!("  {}", t!("wizard.name_chars")));
             }
         }
     }

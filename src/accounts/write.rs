@@ -25,7 +25,7 @@ pub enum PasswordSource {
     Ask,
     /// No password: OAuth 2.0 with postie's own client (the token file is
     /// in the store, not here).
-    OAuth(OAuthTable),
+    OAuth(Box<OAuthTable>),
 }
 
 /// What `[accounts.NAME.oauth]` says.
@@ -35,6 +35,9 @@ pub struct OAuthTable {
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub tenant: Option<String>,
+    /// Endpoints written out (a provider table other than the shipped one
+    /// named them: a company's, or a test's).
+    pub explicit: Option<super::providers::OAuthEndpoints>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +102,18 @@ pub fn with_account(existing: &str, a: &NewAccount) -> Result<String, String> {
             }
             if let Some(tn) = &o.tenant {
                 table.insert("tenant", value(tn));
+            }
+            if let Some(e) = &o.explicit {
+                table.insert("authorization_url", value(&e.authorization_url));
+                table.insert("token_url", value(&e.token_url));
+                if let Some(d) = &e.device_url {
+                    table.insert("device_url", value(d));
+                }
+                let mut scopes = toml_edit::Array::new();
+                for sc in &e.scopes {
+                    scopes.push(sc.as_str());
+                }
+                table.insert("scopes", value(scopes));
             }
             t.insert("oauth", Item::Table(table));
         }

@@ -94,25 +94,83 @@ pub async fn device(
     save(token_file, &token).await
 }
 
-/// The browser flow: a one-time listener on 127.0.0.1 receives the
-/// provider's redirect; `open` is given the address to visit (printed, and
-/// opened in a browser when there is one). The state is checked and the
-/// code exchanged with the PKCE verifier.
-pub async fn browser(
-    e: &Endpoints,
-    token_file: &Path,
-    open: impl FnOnce(&str),
-) -> Result<(), OAuthError> {
+/// A browser sign-in under way: the address to visit, and a listener on
+/// 127.0.0.1 waiting for the provider's redirect.
+pub struct BrowserSignIn {
+    url: String,
+    state: oauth2::CsrfToken,
+    verifier: oauth2::PkceCodeVerifier,
+    redirect: oauth2::RedirectUrl,
+    endpoints: Endpoints,
+    listener: tokio::task::JoinHandle<Result<String, OAuthError>>,
+}
+
+impl BrowserSignIn {
+    /// Where the user signs in.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Waits for the redirect (or takes `pasted`, the address a browser on
+    /// another machine ended at), checks the state, exchanges the code
+    /// with the PKCE verifier, writes the token file.
+    pub async fn finish(self, pasted: Option<&str>, token_file: &Path) -> Result<(), OAuthError> {
+        let query = match pasted.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => {
+                self.listener.abort();
+                p.split_once('?')
+                    .map(|(_, q)| q.to_string())
+                    .unwrap_or_default()
+            }
+            None => self
+                .listener
+                .await
+                .map_err(|e| OAuthError::Browser(e.to_string()))??,
+        };
+        let param = |name: &str| {
+            oauth2::url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        if param("state").as_deref() != Some(self.state.secret().as_str()) {
+            return Err(OAuthError::Browser(t!("oauth.browser_state").into_owned()));
+        }
+        if let Some(err) = param("error") {
+            return Err(if err.as_str() == "access_denied" {
+                OAuthError::Denied
+            } else {
+                OAuthError::Refused(
+                    sanitize_line(&err).into_owned(),
+                    super::words(param("error_description").as_deref()),
+                )
+            });
+        }
+        let code = param("code")
+            .ok_or_else(|| OAuthError::Browser(t!("oauth.browser_state").into_owned()))?;
+        let c = client(&self.endpoints)?.set_redirect_uri(self.redirect);
+        let http = http()?;
+        let token = c
+            .exchange_code(oauth2::AuthorizationCode::new(code))
+            .set_pkce_verifier(self.verifier)
+            .request_async(&http)
+            .await
+            .map_err(OAuthError::from_request)?;
+        save(token_file, &token).await
+    }
+}
+
+/// Starts the browser flow (RFC 8252: a one-time listener on 127.0.0.1 for
+/// the redirect; RFC 7636: an S256 challenge).
+pub async fn start_browser(e: &Endpoints) -> Result<BrowserSignIn, OAuthError> {
+    let no_listener =
+        |e: std::io::Error| OAuthError::Browser(t!("oauth.no_listener", error = e).into_owned());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| OAuthError::Browser(t!("oauth.no_listener", error = e).into_owned()))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| OAuthError::Browser(t!("oauth.no_listener", error = e).into_owned()))?
-        .port();
+        .map_err(no_listener)?;
+    let port = listener.local_addr().map_err(no_listener)?.port();
     let redirect = oauth2::RedirectUrl::new(format!("http://127.0.0.1:{port}/"))
         .map_err(|e| OAuthError::Config(e.to_string()))?;
-    let c = client(e)?.set_redirect_uri(redirect);
+    let c = client(e)?.set_redirect_uri(redirect.clone());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = c
         .authorize_url(oauth2::CsrfToken::new_random)
@@ -120,47 +178,41 @@ pub async fn browser(
         .add_scopes(scopes(e))
         .set_pkce_challenge(challenge)
         .url();
-    open(url.as_str());
-    let query = tokio::time::timeout(BROWSER_WAIT, redirected(&listener))
-        .await
-        .map_err(|_| {
-            OAuthError::Browser(
-                t!("oauth.browser_timeout", secs = BROWSER_WAIT.as_secs()).into_owned(),
-            )
-        })??;
-    let param = |name: &str| {
-        oauth2::url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    if param("state").as_deref() != Some(state.secret().as_str()) {
-        return Err(OAuthError::Browser(t!("oauth.browser_state").into_owned()));
-    }
-    if let Some(err) = param("error") {
-        return Err(if err.as_str() == "access_denied" {
-            OAuthError::Denied
-        } else {
-            OAuthError::Refused(
-                sanitize_line(&err).into_owned(),
-                super::words(param("error_description").as_deref()),
-            )
-        });
-    }
-    let code =
-        param("code").ok_or_else(|| OAuthError::Browser(t!("oauth.browser_state").into_owned()))?;
-    let http = http()?;
-    let token = c
-        .exchange_code(oauth2::AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .map_err(OAuthError::from_request)?;
-    save(token_file, &token).await
+    let listener = tokio::spawn(async move {
+        tokio::time::timeout(BROWSER_WAIT, redirected(&listener))
+            .await
+            .map_err(|_| {
+                OAuthError::Browser(
+                    t!("oauth.browser_timeout", secs = BROWSER_WAIT.as_secs()).into_owned(),
+                )
+            })?
+    });
+    Ok(BrowserSignIn {
+        url: url.to_string(),
+        state,
+        verifier,
+        redirect,
+        endpoints: e.clone(),
+        listener,
+    })
+}
+
+/// The browser flow in one: `open` is given the address to visit; the
+/// redirect to the listener finishes it.
+pub async fn browser(
+    e: &Endpoints,
+    token_file: &Path,
+    open: impl FnOnce(&str),
+) -> Result<(), OAuthError> {
+    let s = start_browser(e).await?;
+    open(s.url());
+    s.finish(None, token_file).await
 }
 
 /// The query of the first request to the listener that carries one; the
 /// browser is answered with a page saying where to look next.
 async fn redirected(listener: &tokio::net::TcpListener) -> Result<String, OAuthError> {
+    // (Runs in its own task: the sign-in may also finish from a pasted address.)
     loop {
         let (mut sock, _) = listener
             .accept()

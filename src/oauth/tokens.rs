@@ -56,10 +56,15 @@ pub fn read(path: &Path) -> Result<Option<Stored>, OAuthError> {
 /// Writes the token file (blocking): 0600, whole or not at all.
 pub fn write(path: &Path, s: &Stored) -> Result<(), OAuthError> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let err = |e: std::io::Error| OAuthError::File(path.display().to_string(), e.to_string());
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
+    // The account's store directory: 0700, as the store makes it.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(err)?;
     let mut v = serde_json::json!({ "refresh_token": s.refresh.expose() });
     if let Some((a, at)) = &s.access {
         v["access_token"] = a.expose().into();
