@@ -605,3 +605,47 @@ fn setup_signs_in_with_the_device_flow_and_writes_a_working_account() {
     );
     assert!(smtp.received().is_empty(), "the SMTP test sends nothing");
 }
+
+/// The reader with a revoked grant: the login pop-up offers `s`, the
+/// device code shows in a pop-up, and once signed in (the mock approves
+/// after its pending/slow_down answers) the mailbox is listed.
+#[test]
+fn the_reader_signs_in_again_when_the_grant_was_revoked() {
+    let Some(s) = server() else { return };
+    let mock = common::oauth::MockAuth::start("li", false);
+    let home = tempfile::tempdir().unwrap();
+    let account = common::Account {
+        port: s.d.pop3s_port,
+        tls: "implicit",
+        user: "li",
+        auth: "auto",
+        ca_file: Some(&s.d.ca_file),
+        pipelining: true,
+    };
+    let cfg = home.path().join("config.toml");
+    std::fs::write(&cfg, format!("{}{}", account.toml(), mock.toml())).unwrap();
+    let file = home.path().join("data/postie/test/oauth-token.json");
+    postie::oauth::tokens::write(
+        &file,
+        &postie::oauth::tokens::Stored {
+            refresh: Secret::new("rt-revoked"),
+            access: None,
+        },
+    )
+    .unwrap();
+    let t = common::tmux::Tmux::start(
+        &common::tmux::postie_command(&cfg, "", home.path()),
+        100,
+        30,
+    );
+    let screen = t.wait_for("s: sign in again", 20);
+    assert!(screen.contains("invalid_grant"), "{screen}");
+    t.keys(&["s"]);
+    let screen = t.wait_for("WDJB-MJHT", 10);
+    assert!(screen.contains("Sign in again"), "{screen}");
+    t.wait_for("3 messages", 40);
+    let stored = postie::oauth::tokens::read(&file).unwrap().unwrap();
+    assert_eq!(stored.refresh.expose(), "rt-1");
+    t.keys(&["x"]);
+    t.wait_for("EXITED:", 10);
+}

@@ -312,6 +312,14 @@ impl App {
                         self.trouble = Some(t!("trouble.login").into());
                         self.ask_password(Some(error));
                     }
+                    ErrorClass::Login if self.oauth => {
+                        self.trouble = Some(t!("trouble.login").into());
+                        self.popup = Some(Popup::Error {
+                            title: t!("popup.login_failed.title").into(),
+                            text: format!("{error}\n\n{}", t!("popup.signin.advice")),
+                            retry: true,
+                        })
+                    }
                     ErrorClass::Login => {
                         self.trouble = Some(t!("trouble.login").into());
                         self.popup = Some(Popup::Error {

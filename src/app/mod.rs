@@ -22,7 +22,7 @@ pub mod thread;
 
 pub use complete::Completion;
 pub use compose::Compose;
-pub use msg::{Effect, Mouse, Msg};
+pub use msg::{Effect, Mouse, Msg, SignInStep};
 
 use rust_i18n::t;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -109,6 +109,8 @@ pub enum Popup {
         drafts: Vec<(String, String)>,
         selected: usize,
     },
+    /// Signing in again (OAuth): the address and code once the provider gave them.
+    SignIn { code: Option<(String, String)> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +237,9 @@ pub struct App {
     receipts: crate::send::mdn::ReceiptPolicy,
     /// Messages whose receipt question was answered this session.
     receipt_asked: std::collections::HashSet<Uidl>,
+    /// The account signs in with postie's own OAuth client: a refused
+    /// login offers to sign in again.
+    oauth: bool,
 }
 
 impl App {
@@ -280,7 +285,14 @@ impl App {
             views: BTreeMap::new(),
             receipts: Default::default(),
             receipt_asked: Default::default(),
+            oauth: false,
         }
+    }
+
+    /// The account signs in with postie's own OAuth client.
+    pub fn with_oauth(mut self, oauth: bool) -> App {
+        self.oauth = oauth;
+        self
     }
 
     /// `receipts = "ask" | "never" | "always"`.
@@ -732,6 +744,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         } => app.index_hits(folder, pattern, hits),
         Msg::Compose(ev) => app.compose_event(*ev),
         Msg::Contacts(loaded) => app.contacts_loaded(loaded),
+        Msg::SignIn(step) => app.sign_in_step(step),
         Msg::ContactsFound { query, found } => {
             app.contacts_found(&query, found);
             vec![]

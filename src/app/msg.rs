@@ -18,6 +18,18 @@ pub enum Mouse {
     Click { column: u16, row: u16 },
 }
 
+/// A sign-in under way in the edge (the OAuth device flow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInStep {
+    /// Open `url` on any device and type `code`.
+    Code {
+        url: String,
+        code: String,
+    },
+    Done,
+    Failed(String),
+}
+
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(Key),
@@ -40,6 +52,8 @@ pub enum Msg {
     },
     /// From composing and sending (its own task, never the POP3 worker).
     Compose(Box<crate::send::ComposeEvent>),
+    /// How signing in again (OAuth) goes.
+    SignIn(SignInStep),
     /// The address book, read (or why it could not be).
     Contacts(Result<Arc<crate::contacts::Matcher>, String>),
     /// What `query_command` found for `query`: (address, name) pairs.
@@ -76,6 +90,8 @@ pub enum Effect {
     LoadContacts,
     /// Ask `query_command`, if there is one (answered by `Msg::ContactsFound`).
     QueryContacts(String),
+    /// Sign in again with the OAuth device flow (answered by `Msg::SignIn`).
+    SignIn,
     /// Ask the full-text index for a limit pattern's `to:`/`body:` parts
     /// (answered by `Msg::IndexHits`).
     SearchIndex {

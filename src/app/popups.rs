@@ -304,6 +304,19 @@ impl App {
                 }
                 vec![]
             }
+            Popup::SignIn { .. } => {
+                // Hidden, not stopped: the sign-in goes on and says when it is done.
+                if matches!(key, Key::Esc | Key::Char('q') | Key::Enter) {
+                    self.popup = None;
+                }
+                vec![]
+            }
+            Popup::Error { retry: true, .. }
+                if self.oauth && matches!(key, Key::Char('s') | Key::Char('S')) =>
+            {
+                self.popup = Some(Popup::SignIn { code: None });
+                vec![Effect::SignIn]
+            }
             Popup::Help { .. } | Popup::Error { .. } => {
                 if key == Key::Ctrl('c') {
                     return self.exit_discarding();
@@ -315,6 +328,38 @@ impl App {
                     self.notice = Some(t!("notice.retrying").into());
                     return vec![Effect::Worker(Request::Refresh)];
                 }
+                vec![]
+            }
+        }
+    }
+
+    /// How a sign-in started from the login pop-up goes.
+    pub(super) fn sign_in_step(&mut self, step: super::msg::SignInStep) -> Vec<Effect> {
+        use super::msg::SignInStep;
+        let shown = matches!(self.popup, Some(Popup::SignIn { .. }));
+        match step {
+            SignInStep::Code { url, code } => {
+                if shown {
+                    self.popup = Some(Popup::SignIn {
+                        code: Some((url, code)),
+                    });
+                }
+                vec![]
+            }
+            SignInStep::Done => {
+                if shown {
+                    self.popup = None;
+                }
+                self.trouble = None;
+                self.notice = Some(t!("notice.signed_in").into());
+                vec![Effect::Worker(Request::Refresh)]
+            }
+            SignInStep::Failed(why) => {
+                self.popup = Some(Popup::Error {
+                    title: t!("popup.signin.failed").into(),
+                    text: why,
+                    retry: true,
+                });
                 vec![]
             }
         }

@@ -1414,3 +1414,41 @@ mod filing;
 
 #[path = "recipients_tests.rs"]
 mod addressing;
+
+/// An OAuth account whose login is refused: `s` signs in again (the
+/// device flow in the edge), the code in a pop-up, then a new login.
+#[test]
+fn a_refused_oauth_login_offers_to_sign_in_again() {
+    use crate::error::{ErrorClass, Failure};
+    let mut app = app_with(1).with_oauth(true);
+    update(
+        &mut app,
+        Msg::Worker(Event::Failed(Failure::new(
+            ErrorClass::Login,
+            "the sign-in service refused (invalid_grant: …)",
+        ))),
+    );
+    assert!(matches!(app.popup, Some(Popup::Error { retry: true, .. })));
+    assert_eq!(key(&mut app, Char('s')), vec![Effect::SignIn]);
+    assert_eq!(app.popup, Some(Popup::SignIn { code: None }));
+    update(
+        &mut app,
+        Msg::SignIn(msg::SignInStep::Code {
+            url: "https://microsoft.com/devicelogin".into(),
+            code: "WDJB-MJHT".into(),
+        }),
+    );
+    assert!(matches!(&app.popup, Some(Popup::SignIn { code: Some((_, c)) }) if c == "WDJB-MJHT"));
+    assert_eq!(
+        update(&mut app, Msg::SignIn(msg::SignInStep::Done)),
+        vec![Effect::Worker(Request::Refresh)]
+    );
+    assert!(app.popup.is_none());
+    // A password account has no such key.
+    let mut plain = app_with(1);
+    update(
+        &mut plain,
+        Msg::Worker(Event::Failed(Failure::new(ErrorClass::Login, "refused"))),
+    );
+    assert!(key(&mut plain, Char('s')).is_empty());
+}

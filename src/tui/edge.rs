@@ -148,6 +148,7 @@ impl Edge {
             Effect::Compose(r) => compose::spawn(self, r),
             Effect::LoadContacts => super::contacts::load(self),
             Effect::QueryContacts(q) => super::contacts::query(self, q),
+            Effect::SignIn => super::signin::start(self),
             Effect::Password(p) => self.password_typed(p),
             Effect::Setup => work.setup = true,
             Effect::Thread { folder, job } => {

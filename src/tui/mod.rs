@@ -32,6 +32,7 @@ use crate::worker::{Event, Request, Worker};
 mod compose;
 mod contacts;
 mod edge;
+mod signin;
 mod start;
 mod terminal;
 

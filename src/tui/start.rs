@@ -177,6 +177,7 @@ pub(super) async fn start_account(
         .starting(source.download_dir.clone(), ra.ask_password, shown)
         .with_trash_download_limit(trash_limit)
         .with_views(views)
+        .with_oauth(source.account.as_ref().is_some_and(|a| a.oauth.is_some()))
         .with_receipts(
             source
                 .account

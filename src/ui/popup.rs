@@ -342,6 +342,22 @@ pub fn draw(frame: &mut Frame, area: Rect, popup: &Popup, app: &crate::app::App)
             }
             (format!(" {} ", t!("folder.drafts")), lines, w)
         }
+        Popup::SignIn { code } => {
+            let w = 70u16.min(area.width);
+            let inner = (w as usize).saturating_sub(4).max(10);
+            let text = match code {
+                Some((url, code)) => t!("popup.signin.code", url = url, code = code),
+                None => t!("popup.signin.starting"),
+            };
+            let mut lines: Vec<Line> = text
+                .lines()
+                .flat_map(|l| wrap(l, inner))
+                .map(|l| Line::from(format!(" {l}")))
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(format!(" {}", t!("popup.signin.hide"))));
+            (format!(" {} ", t!("popup.signin.title")), lines, w)
+        }
         Popup::Error { title, text, .. } => {
             let w = 70u16.min(area.width);
             let inner = (w as usize).saturating_sub(4).max(10);
