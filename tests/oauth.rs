@@ -649,3 +649,45 @@ fn the_reader_signs_in_again_when_the_grant_was_revoked() {
     t.keys(&["x"]);
     t.wait_for("EXITED:", 10);
 }
+
+/// Over SSH the browser is on another machine: its redirect to 127.0.0.1
+/// goes nowhere, and the user pastes the address it ended at. A pasted
+/// address with another sign-in's state is refused.
+#[test]
+fn a_browser_sign_in_finishes_from_a_pasted_address() {
+    let mock = common::oauth::MockAuth::start("li", false);
+    let e = mock.endpoints();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(postie::oauth::TOKEN_FILE);
+    let rt = rt();
+    // Where the browser would end: the mock's redirect, not followed.
+    let location = |url: &str| -> String {
+        let c = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = rt.block_on(c.get(url).send()).unwrap();
+        r.headers()["location"].to_str().unwrap().to_string()
+    };
+    let s = rt
+        .block_on(postie::oauth::signin::start_browser(&e))
+        .unwrap();
+    let pasted = location(s.url());
+    let forged = pasted.replace("state=", "state=x");
+    let err = rt
+        .block_on(s.finish(Some(&forged), &file))
+        .expect_err("another state");
+    assert!(
+        matches!(err, postie::oauth::OAuthError::Browser(_)),
+        "{err:?}"
+    );
+    assert!(!file.exists());
+    let s = rt
+        .block_on(postie::oauth::signin::start_browser(&e))
+        .unwrap();
+    let pasted = location(s.url());
+    rt.block_on(s.finish(Some(&format!("  {pasted}\n")), &file))
+        .unwrap();
+    let stored = postie::oauth::tokens::read(&file).unwrap().unwrap();
+    assert_eq!(stored.refresh.expose(), "rt-browser");
+}
