@@ -234,6 +234,13 @@ fn a_bearer_token_never_goes_over_a_cleartext_link_to_another_host() {
     );
     // OAUTHBEARER asked for and not offered: said so, nothing sent.
     assert!(choose_oauth(AuthPreference::OAuthBearer, &caps, true, false).is_err());
+    // auto, a server that lists neither (not every one that takes XOAUTH2
+    // says so): XOAUTH2 is tried.
+    let plain_only = postie::pop3::Capabilities::parse(b"SASL PLAIN\r\nUSER\r\n");
+    assert_eq!(
+        choose_oauth(AuthPreference::Auto, &plain_only, true, false).unwrap(),
+        postie::pop3::sasl::OAuthMech::XOAuth2
+    );
 }
 
 /// `oauth_token_command` in the config, through the real binary: its first

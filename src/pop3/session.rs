@@ -208,8 +208,8 @@ fn not_offered(method: AuthMethod) -> std::borrow::Cow<'static, str> {
 }
 
 /// Picks the bearer-token mechanism for an account with a token source:
-/// the one asked for, or with `auto` OAUTHBEARER, then XOAUTH2, as the
-/// server offers them (XOAUTH2 when it lists no SASL at all). A token is a
+/// the one asked for (refused here when the server's SASL list lacks it),
+/// or with `auto` OAUTHBEARER when offered, else XOAUTH2. A token is a
 /// secret like a password: only over TLS or to a loopback address.
 pub fn choose_oauth(
     pref: AuthPreference,
@@ -222,14 +222,12 @@ pub fn choose_oauth(
         AuthPreference::OAuthBearer => OAuthMech::OAuthBearer,
         AuthPreference::XOAuth2 => OAuthMech::XOAuth2,
         _ if offered(OAuthMech::OAuthBearer) => OAuthMech::OAuthBearer,
-        _ if offered(OAuthMech::XOAuth2) || caps.sasl.is_empty() => OAuthMech::XOAuth2,
-        _ => {
-            return Err(AuthChoiceError::NotOffered(AuthMethod::OAuth(
-                OAuthMech::XOAuth2,
-            )))
-        }
+        // XOAUTH2 also when the server lists neither: not every server
+        // that takes it says so in CAPA, and a refusal is one -ERR.
+        _ => OAuthMech::XOAuth2,
     };
-    if caps.known && !caps.sasl.is_empty() && !offered(mech) {
+    let asked = matches!(pref, AuthPreference::OAuthBearer | AuthPreference::XOAuth2);
+    if asked && caps.known && !caps.sasl.is_empty() && !offered(mech) {
         return Err(AuthChoiceError::NotOffered(AuthMethod::OAuth(mech)));
     }
     if !(link_secure || allow_insecure) {
