@@ -218,7 +218,10 @@ async fn run(command: Option<Command>, source: &SourceArgs) -> anyhow::Result<u8
             cli::args::completions(shell, &mut std::io::stdout())?;
             Ok(0)
         }
-        Some(Command::Setup { providers }) => {
+        Some(Command::Setup {
+            signin: Some(name), ..
+        }) => postie::accounts::run_signin(source.config.as_deref(), &name).await,
+        Some(Command::Setup { providers, .. }) => {
             postie::accounts::run_setup(source.config.as_deref(), providers.as_deref()).await
         }
         #[cfg(feature = "tui")]

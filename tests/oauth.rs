@@ -698,3 +698,66 @@ fn a_browser_sign_in_finishes_from_a_pasted_address() {
     let stored = postie::oauth::tokens::read(&file).unwrap().unwrap();
     assert_eq!(stored.refresh.expose(), "rt-browser");
 }
+
+/// `postie setup --signin NAME` for an account whose grant was revoked:
+/// the device code printed, the token file replaced; then `postie list`
+/// works. An account without an `[oauth]` table is told so.
+#[test]
+fn setup_signin_signs_an_existing_account_in_again() {
+    let Some(s) = server() else { return };
+    let mock = common::oauth::MockAuth::start("li", false);
+    let home = tempfile::tempdir().unwrap();
+    let account = common::Account {
+        port: s.d.pop3s_port,
+        tls: "implicit",
+        user: "li",
+        auth: "auto",
+        ca_file: Some(&s.d.ca_file),
+        pipelining: true,
+    };
+    let cfg = format!("{}{}", account.toml(), mock.toml());
+    let file = home.path().join("data/postie/test/oauth-token.json");
+    postie::oauth::tokens::write(
+        &file,
+        &postie::oauth::tokens::Stored {
+            refresh: Secret::new("rt-revoked"),
+            access: None,
+        },
+    )
+    .unwrap();
+    let run = common::postie_in(home.path(), &cfg, None, &["list"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("invalid_grant"), "{}", run.stderr);
+    let run = common::postie_in(home.path(), &cfg, None, &["setup", "--signin", "test"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout_text().contains("enter the code WDJB-MJHT"),
+        "{}",
+        run.stdout_text()
+    );
+    assert_eq!(
+        postie::oauth::tokens::read(&file)
+            .unwrap()
+            .unwrap()
+            .refresh
+            .expose(),
+        "rt-1"
+    );
+    let run = common::postie_in(home.path(), &cfg, None, &["list"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.stdout_text().lines().count(), 3);
+    let run = common::postie_in(
+        home.path(),
+        &account
+            .toml()
+            .replace("auth = \"auto\"", "auth = \"auto\"\npassword = \"x\""),
+        None,
+        &["setup", "--signin", "test"],
+    );
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("does not sign in with OAuth"),
+        "{}",
+        run.stderr
+    );
+}

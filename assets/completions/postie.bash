@@ -981,13 +981,17 @@ _postie() {
             return 0
             ;;
         postie__subcmd__setup)
-            opts="-h --providers --config --account --demo --help"
+            opts="-h --providers --signin --config --account --demo --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --providers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -82,6 +82,7 @@ complete -c postie -n "__fish_postie_using_subcommand search" -l json -d 'One JS
 complete -c postie -n "__fish_postie_using_subcommand search" -l demo -d 'Use the built-in demo mailbox, whatever the config says'
 complete -c postie -n "__fish_postie_using_subcommand search" -s h -l help -d 'Print help'
 complete -c postie -n "__fish_postie_using_subcommand setup" -l providers -d 'A provider table (the format of assets/providers.toml) merged over the shipped one' -r -F
+complete -c postie -n "__fish_postie_using_subcommand setup" -l signin -d 'Sign an OAuth account in again (its grant was revoked or expired)' -r
 complete -c postie -n "__fish_postie_using_subcommand setup" -l config -d 'Config file (default: $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config.toml)' -r -F
 complete -c postie -n "__fish_postie_using_subcommand setup" -l account -d 'Account to use (default: default_account, else the first in the config)' -r
 complete -c postie -n "__fish_postie_using_subcommand setup" -l demo -d 'Use the built-in demo mailbox, whatever the config says'

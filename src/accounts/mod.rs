@@ -19,6 +19,7 @@ pub use resolve::{
     Source, SourceArgs,
 };
 
+use rust_i18n::t;
 use std::path::Path;
 
 /// `postie setup [--providers FILE]`: runs the wizard on this terminal.
@@ -34,6 +35,30 @@ pub async fn run_setup(config: Option<&Path>, providers_file: Option<&Path>) -> 
         wizard::Outcome::Added { .. } => 0,
         wizard::Outcome::NotPossible(_) | wizard::Outcome::Cancelled => 1,
     })
+}
+
+/// `postie setup --signin NAME`: the account's OAuth sign-in again (the
+/// device flow, or the browser where the provider allows no other).
+pub async fn run_signin(config: Option<&Path>, name: &str) -> anyhow::Result<u8> {
+    let path = config.map(Path::to_path_buf);
+    let loaded =
+        tokio::task::spawn_blocking(move || crate::config::Config::load(path.as_deref())).await??;
+    let account = loaded
+        .as_ref()
+        .and_then(|c| c.accounts.get(name))
+        .ok_or_else(|| anyhow::anyhow!("{}", t!("oauth.no_such_account", name = name)))?;
+    let o = account
+        .oauth
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("{}", t!("oauth.not_oauth_account", name = name)))?;
+    let endpoints = tokens::oauth_endpoints(o, None).map_err(|e| anyhow::anyhow!(e))?;
+    let file = tokens::token_file(name);
+    let rt = tokio::runtime::Handle::current();
+    let done = tokio::task::spawn_blocking(move || {
+        wizard::sign_in_again(&mut wizard::Terminal, rt, &endpoints, &file)
+    })
+    .await?;
+    Ok(if done { 0 } else { 1 })
 }
 
 /// The shipped table with `--providers FILE` (else `$POSTIE_PROVIDERS`)

@@ -55,6 +55,7 @@ impl Io for Terminal {
 
 #[path = "wizard_oauth.rs"]
 mod oauth;
+pub use oauth::sign_in_again;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

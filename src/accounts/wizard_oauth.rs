@@ -234,3 +234,35 @@ impl Wizard<'_> {
         Some(self.rt.block_on(started.finish(Some(&pasted), file)))
     }
 }
+
+/// `postie setup --signin NAME`: one sign-in for an existing account, the
+/// token file replaced. True when signed in.
+pub fn sign_in_again(
+    io: &mut dyn Io,
+    rt: tokio::runtime::Handle,
+    e: &Endpoints,
+    file: &Path,
+) -> bool {
+    let table = Table {
+        providers: Vec::new(),
+    };
+    let mut w = Wizard {
+        io,
+        table: &table,
+        rt,
+    };
+    match w.sign_in(e, file) {
+        Some(Ok(())) => {
+            w.io.say(&format!("  {}", t!("wizard.signed_in")));
+            true
+        }
+        Some(Err(err)) => {
+            w.io.say(&format!(
+                "postie: {}",
+                t!("wizard.signin_failed", error = err)
+            ));
+            false
+        }
+        None => false,
+    }
+}

@@ -79,6 +79,9 @@ pub enum Command {
         /// A provider table (the format of assets/providers.toml) merged over the shipped one
         #[arg(long, value_name = "FILE")]
         providers: Option<PathBuf>,
+        /// Sign an OAuth account in again (its grant was revoked or expired)
+        #[arg(long, value_name = "ACCOUNT", conflicts_with = "providers")]
+        signin: Option<String>,
     },
     /// Your own folders: list them, create, rename or delete one (its mail goes to Trash)
     Folder {
