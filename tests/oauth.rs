@@ -72,6 +72,18 @@ fn server_for(user: &'static str) -> Option<Server> {
     Some(Server { d, _dir: dir })
 }
 
+/// `[accounts.test]` for user li over POP3S, `auth = "auto"`.
+fn pop3s_account(s: &Server) -> common::Account<'_> {
+    common::Account {
+        port: s.d.pop3s_port,
+        tls: "implicit",
+        user: "li",
+        auth: "auto",
+        ca_file: Some(&s.d.ca_file),
+        pipelining: true,
+    }
+}
+
 fn config(s: &Server, tls: TlsMode, auth: AuthPreference, q: &Arc<Queue>) -> ClientConfig {
     ClientConfig {
         token: Some(Tokens(q.clone())),
@@ -251,14 +263,7 @@ fn postie_list_signs_in_with_oauth_token_command() {
     let home = tempfile::tempdir().unwrap();
     let token_file = home.path().join("token");
     std::fs::write(&token_file, format!("{}\n", Claims::valid("li").mint())).unwrap();
-    let account = common::Account {
-        port: s.d.pop3s_port,
-        tls: "implicit",
-        user: "li",
-        auth: "auto",
-        ca_file: Some(&s.d.ca_file),
-        pipelining: true,
-    };
+    let account = pop3s_account(&s);
     let cfg = format!(
         "{}oauth_token_command = \"cat '{}'\"\n",
         account.toml(),
@@ -294,14 +299,7 @@ fn postie_send_signs_in_to_smtp_with_a_token_and_the_mail_arrives() {
     };
     let home = tempfile::tempdir().unwrap();
     let token_file = home.path().join("token");
-    let account = common::Account {
-        port: s.d.pop3s_port,
-        tls: "implicit",
-        user: "li",
-        auth: "auto",
-        ca_file: Some(&s.d.ca_file),
-        pipelining: true,
-    };
+    let account = pop3s_account(&s);
     let config = |auth: &str, tls: &str| {
         format!(
             "{}oauth_token_command = \"cat '{}'\"\nemail = \"li@example.cn\"\n[accounts.test.smtp]\n{}",
@@ -621,14 +619,7 @@ fn the_reader_signs_in_again_when_the_grant_was_revoked() {
     let Some(s) = server() else { return };
     let mock = common::oauth::MockAuth::start("li", false);
     let home = tempfile::tempdir().unwrap();
-    let account = common::Account {
-        port: s.d.pop3s_port,
-        tls: "implicit",
-        user: "li",
-        auth: "auto",
-        ca_file: Some(&s.d.ca_file),
-        pipelining: true,
-    };
+    let account = pop3s_account(&s);
     let cfg = home.path().join("config.toml");
     std::fs::write(&cfg, format!("{}{}", account.toml(), mock.toml())).unwrap();
     let file = home.path().join("data/postie/test/oauth-token.json");
@@ -707,14 +698,7 @@ fn setup_signin_signs_an_existing_account_in_again() {
     let Some(s) = server() else { return };
     let mock = common::oauth::MockAuth::start("li", false);
     let home = tempfile::tempdir().unwrap();
-    let account = common::Account {
-        port: s.d.pop3s_port,
-        tls: "implicit",
-        user: "li",
-        auth: "auto",
-        ca_file: Some(&s.d.ca_file),
-        pipelining: true,
-    };
+    let account = pop3s_account(&s);
     let cfg = format!("{}{}", account.toml(), mock.toml());
     let file = home.path().join("data/postie/test/oauth-token.json");
     postie::oauth::tokens::write(

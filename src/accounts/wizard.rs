@@ -266,14 +266,23 @@ impl Wizard<'_> {
             ca_file,
             password,
         };
-        match write::add_account(config_path, &account) {
+        self.save(config_path, &account)
+    }
+
+    /// Writes the account into the config file and says so.
+    fn save(&mut self, config_path: &Path, account: &NewAccount) -> Option<Outcome> {
+        match write::add_account(config_path, account) {
             Ok(()) => {
                 self.io.say(&format!(
                     "\n{}",
-                    t!("wizard.saved", name = name, path = config_path.display())
+                    t!(
+                        "wizard.saved",
+                        name = account.name,
+                        path = config_path.display()
+                    )
                 ));
                 Some(Outcome::Added {
-                    name,
+                    name: account.name.clone(),
                     path: config_path.to_path_buf(),
                 })
             }

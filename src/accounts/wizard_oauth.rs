@@ -176,22 +176,7 @@ impl Wizard<'_> {
             ca_file: p.ca_file.clone(),
             password: PasswordSource::OAuth(Box::new(table)),
         };
-        match write::add_account(config_path, &account) {
-            Ok(()) => {
-                self.io.say(&format!(
-                    "\n{}",
-                    t!("wizard.saved", name = name, path = config_path.display())
-                ));
-                Some(Outcome::Added {
-                    name,
-                    path: config_path.to_path_buf(),
-                })
-            }
-            Err(e) => {
-                self.io.say(&format!("postie: {e}"));
-                Some(Outcome::NotPossible(e))
-            }
-        }
+        self.save(config_path, &account)
     }
 
     /// One sign-in: the device flow when the provider has one for mail,
