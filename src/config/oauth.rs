@@ -12,7 +12,7 @@ use crate::secret::Secret;
 #[serde(deny_unknown_fields)]
 pub struct OAuthConfig {
     /// A provider from postie's table (`outlook`, `office365`,
-    /// `office365-china`, `gmail`): its endpoints and scopes.
+    /// `office365-china`, `gmail`, `google-workspace`): its endpoints and scopes.
     pub provider: Option<String>,
     /// The application (client) id registered with the provider.
     pub client_id: String,
@@ -38,7 +38,7 @@ impl OAuthConfig {
         }
         if self.provider.is_none() && self.token_url.is_none() {
             return Some(
-                "oauth needs a provider (outlook, office365, office365-china, gmail) or a token_url"
+                "oauth needs a provider (outlook, office365, office365-china, gmail, google-workspace) or a token_url"
                     .into(),
             );
         }
