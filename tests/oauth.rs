@@ -72,6 +72,18 @@ fn server_for(user: &'static str) -> Option<Server> {
     Some(Server { d, _dir: dir })
 }
 
+/// A token file whose refresh token the mock calls revoked (`invalid_grant`).
+fn revoked(file: &std::path::Path) {
+    postie::oauth::tokens::write(
+        file,
+        &postie::oauth::tokens::Stored {
+            refresh: Secret::new("rt-revoked"),
+            access: None,
+        },
+    )
+    .unwrap();
+}
+
 /// `[accounts.test]` for user li over POP3S, `auth = "auto"`.
 fn pop3s_account(s: &Server) -> common::Account<'_> {
     common::Account {
@@ -439,14 +451,7 @@ fn device_flow_and_refresh_against_the_mock_server_then_dovecot_accepts_the_toke
     assert_eq!(now.refresh.expose(), "rt-3", "rotated");
 
     // Revoked: the login says to sign in again, as a login problem.
-    tokens::write(
-        &file,
-        &tokens::Stored {
-            refresh: postie::secret::Secret::new("rt-revoked"),
-            access: None,
-        },
-    )
-    .unwrap();
+    revoked(&file);
     cfg.token = Some(Tokens(Arc::new(OAuthTokens::new(e, file.clone()))));
     let err = list(&cfg).expect_err("revoked");
     assert_eq!(err.class(), ErrorClass::Login, "{err}");
@@ -623,14 +628,7 @@ fn the_reader_signs_in_again_when_the_grant_was_revoked() {
     let cfg = home.path().join("config.toml");
     std::fs::write(&cfg, format!("{}{}", account.toml(), mock.toml())).unwrap();
     let file = home.path().join("data/postie/test/oauth-token.json");
-    postie::oauth::tokens::write(
-        &file,
-        &postie::oauth::tokens::Stored {
-            refresh: Secret::new("rt-revoked"),
-            access: None,
-        },
-    )
-    .unwrap();
+    revoked(&file);
     let t = common::tmux::Tmux::start(
         &common::tmux::postie_command(&cfg, "", home.path()),
         100,
@@ -701,14 +699,7 @@ fn setup_signin_signs_an_existing_account_in_again() {
     let account = pop3s_account(&s);
     let cfg = format!("{}{}", account.toml(), mock.toml());
     let file = home.path().join("data/postie/test/oauth-token.json");
-    postie::oauth::tokens::write(
-        &file,
-        &postie::oauth::tokens::Stored {
-            refresh: Secret::new("rt-revoked"),
-            access: None,
-        },
-    )
-    .unwrap();
+    revoked(&file);
     let run = common::postie_in(home.path(), &cfg, None, &["list"]);
     assert_eq!(run.status, 1, "{}", run.stderr);
     assert!(run.stderr.contains("invalid_grant"), "{}", run.stderr);

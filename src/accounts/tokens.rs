@@ -5,7 +5,7 @@
 //! process, so POP3 and SMTP share one access token and one refresh.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rust_i18n::t;
@@ -114,9 +114,4 @@ fn shared(e: Endpoints, file: PathBuf) -> Tokens {
     let t = Arc::new(OAuthTokens::new(e.clone(), file.clone()));
     map.insert(file, (e, t.clone()));
     Tokens(t)
-}
-
-/// Whether `path` holds a token file (signed in before).
-pub fn signed_in(path: &Path) -> bool {
-    path.is_file()
 }

@@ -125,19 +125,18 @@ impl App {
                 let typed = text[start..].to_string();
                 let matcher = match &self.contacts {
                     Contacts::Ready(m) => m.clone(),
-                    Contacts::Loading { .. } => {
+                    waiting => {
+                        // Completes once the book is read (asked for once).
+                        let ask = matches!(waiting, Contacts::NotLoaded);
                         self.contacts = Contacts::Loading {
                             then_complete: true,
                         };
                         self.notice = Some(t!("notice.contacts_loading").into());
-                        return vec![];
-                    }
-                    Contacts::NotLoaded => {
-                        self.contacts = Contacts::Loading {
-                            then_complete: true,
+                        return if ask {
+                            vec![Effect::LoadContacts]
+                        } else {
+                            vec![]
                         };
-                        self.notice = Some(t!("notice.contacts_loading").into());
-                        return vec![Effect::LoadContacts];
                     }
                 };
                 let items = matcher

@@ -20,7 +20,6 @@ use rust_i18n::t;
 pub use command::CommandTokens;
 pub use tokens::{OAuthTokens, TOKEN_FILE};
 
-use crate::error::ErrorClass;
 use crate::pop3::sasl::TokenErrorKind;
 use crate::secret::Secret;
 use crate::text::sanitize::sanitize_line;
@@ -77,14 +76,6 @@ impl OAuthError {
             | OAuthError::NoRefreshToken
             | OAuthError::Browser(_) => TokenErrorKind::SignIn,
             OAuthError::Config(_) | OAuthError::File(..) => TokenErrorKind::Local,
-        }
-    }
-
-    pub fn class(&self) -> ErrorClass {
-        match self.kind() {
-            TokenErrorKind::Temporary => ErrorClass::Temporary,
-            TokenErrorKind::SignIn => ErrorClass::Login,
-            TokenErrorKind::Local => ErrorClass::Local,
         }
     }
 

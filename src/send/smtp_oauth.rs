@@ -9,7 +9,6 @@ use rust_i18n::t;
 
 use super::{within, Line, SendError};
 use crate::pop3::sasl::{self, OAuthMech, OAuthReason, Tokens};
-use crate::secret::Secret;
 use crate::text::sanitize::sanitize_line;
 
 /// The mechanism: the one asked for, else OAUTHBEARER, then XOAUTH2, as
@@ -72,9 +71,7 @@ pub(super) async fn login(
         let last = within(
             timeout,
             addr,
-            conn.command(Line(
-                Secret::new(mech.abort_response()).expose().to_string(),
-            )),
+            conn.command(Line(mech.abort_response().to_string())),
         )
         .await?;
         let words = match last {
