@@ -2,9 +2,12 @@
 //! INBOX, then apply `leave_on_server`. One session per account: login +
 //! index, pipelined `RETR` newest first (each message held in memory only
 //! while it arrives; over 1 MB it streams to `tmp/`), delivered in batches
-//! on the store thread (tmp, fsync, rename, fsync dir, index commit), and
-//! only when every download of the session is durable, the policy's `DELE`s,
-//! then `QUIT`. A session that ends any other way deletes nothing.
+//! on the store thread (every file to `tmp/`, one syncfs, renames, fsync
+//! dir, index commit); while 2 MB are handed over and not yet durable no
+//! further reply is read (the server's bytes wait in the socket, the
+//! commands in flight stay in flight). Only when every download of the
+//! session is durable, the policy's `DELE`s, then `QUIT`. A session that
+//! ends any other way deletes nothing.
 
 use rust_i18n::t;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +28,8 @@ use crate::uidl::Uidl;
 /// (never whole in memory); the rest are pipelined.
 const STREAM_ABOVE: u64 = 1024 * 1024;
 /// Bytes handed to the store and not yet durable, at most, before the
-/// download waits for the disk.
-const MAX_QUEUED: u64 = 4 * 1024 * 1024;
+/// download stops reading replies until the disk catches up.
+const MAX_QUEUED: u64 = 2 * 1024 * 1024;
 /// Reply bytes (by LIST) asked for and not yet read, at most: enough to
 /// keep a 25 ms link full, little enough that memory stays small.
 const IN_FLIGHT: u64 = 4 * 1024 * 1024;
@@ -193,30 +196,21 @@ pub async fn fetch_into(
     };
     // What the store knows: INBOX, the folders mail was filed in and what
     // was removed for good (a message deleted here may still be on the server).
-    let rows = store
+    let known = store
         .run(
-            |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
+            |s| -> Result<Vec<(Uidl, Known)>, crate::store::StoreError> {
                 // A run killed between renaming files into new/ and recording
                 // them left files the index does not know: adopted, so they
                 // are not downloaded twice.
                 s.reconcile()?;
-                // Every folder mail is filed in (Trash, Junk, the user's).
-                let mut rows = s.load_received()?;
-                // Removed for good here: known, so never downloaded again.
-                let mut gone = s.with_index(|i| i.load_deleted())?;
-                for r in &mut gone {
-                    r.stored = true;
-                }
-                rows.extend(gone);
-                Ok(rows)
+                // Every folder mail is filed in (Trash, Junk, the user's), and
+                // what was removed for good here (a message deleted here may
+                // still be on the server): never downloaded again.
+                s.with_index(|i| i.known_to_fetch())
             },
         )
         .await??;
-    let known: std::collections::HashMap<Uidl, Known> = rows
-        .iter()
-        .map(|r| (r.uidl.clone(), Known::from(r)))
-        .collect();
-    drop(rows);
+    let known: std::collections::HashMap<Uidl, Known> = known.into_iter().collect();
     let share = |u: &str| known.get_key_value(u).map(|(k, _)| k.shared());
     let (mut client, index) = Client::open_sharing(source.client, &share)
         .await
@@ -282,7 +276,11 @@ pub async fn fetch_into(
     let (small, large): (Vec<_>, Vec<_>) = wanted
         .into_iter()
         .partition(|w| w.2 <= STREAM_ABOVE || w.1.is_session());
-    let queued = Arc::new(AtomicU64::new(0));
+    // Bytes handed to the store and not yet durable: over MAX_QUEUED, no
+    // further reply is read (the commands in flight stay in flight).
+    let backlog = crate::pop3::pipeline::Backlog::new(MAX_QUEUED);
+    let queued = backlog.pending.clone();
+    let drained = backlog.drained.clone();
     let failed: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let stored = Arc::new(AtomicU64::new(0));
     let filed = Arc::new(AtomicU64::new(0));
@@ -300,6 +298,7 @@ pub async fn fetch_into(
         let size = std::mem::take(bytes) as u64;
         queued.fetch_add(size, Ordering::SeqCst);
         let (queued, failed, stored) = (queued.clone(), failed.clone(), stored.clone());
+        let drained = drained.clone();
         let (filer, filed) = (source.filer.clone(), filed.clone());
         store.post(move |s| {
             let delivered = if unnamed {
@@ -335,16 +334,18 @@ pub async fn fetch_into(
                 }
             }
             queued.fetch_sub(size, Ordering::SeqCst);
+            drained.notify_waiters();
         });
     };
     while done < numbers.len() {
         let mut refused: Option<Pop3Error> = None;
         let n = client
-            .retrieve_sized(
+            .retrieve_gated(
                 &numbers[done..],
                 // A server whose LIST size is far off still fits (bounded).
                 MAX_EACH.min(usize::try_from(max).unwrap_or(usize::MAX)),
                 IN_FLIGHT,
+                Some(&backlog),
                 |number, result| {
                     match result {
                         Ok(bytes) => {
@@ -363,12 +364,7 @@ pub async fn fetch_into(
                             refused.get_or_insert(e);
                         }
                     }
-                    // The disk is behind: stop asking until it catches up.
-                    if queued.load(Ordering::SeqCst) > MAX_QUEUED {
-                        Flow::Pause
-                    } else {
-                        Flow::Continue
-                    }
+                    Flow::Continue
                 },
             )
             .await
@@ -386,10 +382,6 @@ pub async fn fetch_into(
             eprintln!("postie: warning: {e}");
         }
         done += n.max(1);
-        if done < numbers.len() {
-            // Paused: let the store catch up, then go on.
-            store.run(|_| ()).await?;
-        }
     }
     hand_over(&mut batch, &mut batch_bytes);
     for (number, uidl, _) in &large {

@@ -49,11 +49,17 @@ fn main() -> ExitCode {
         account: args.account,
         demo: args.demo,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // `fetch` (cron's command) runs on this one thread: one session's
+    // network needs no second worker, and each thread costs memory; the
+    // store keeps its own thread either way.
+    let mut builder = if matches!(args.command, Some(Command::Fetch { .. })) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!(

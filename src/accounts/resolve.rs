@@ -262,6 +262,15 @@ impl Source {
     /// Opens the account's store on its own thread. A store that cannot be
     /// opened at all (no disk) is reported and postie goes on without one.
     pub async fn open_store(&self) -> Option<StoreHandle> {
+        self.open_store_with(StoreHandle::start).await
+    }
+
+    /// `open_store` for the reader: the store's thread indexes text when idle.
+    pub async fn open_store_indexing(&self) -> Option<StoreHandle> {
+        self.open_store_with(StoreHandle::start_indexing).await
+    }
+
+    async fn open_store_with(&self, start: fn(Store) -> StoreHandle) -> Option<StoreHandle> {
         let (root, key, decode) = (self.store_root.clone(), self.store_key.clone(), self.decode);
         let opened = tokio::task::spawn_blocking(move || {
             let mut store = Store::open(&root, &key, decode)?;
@@ -271,7 +280,7 @@ impl Source {
         })
         .await;
         match opened {
-            Ok(Ok(store)) => Some(StoreHandle::start(store)),
+            Ok(Ok(store)) => Some(start(store)),
             Ok(Err(e)) => {
                 tracing::warn!("no local store: {e}");
                 eprintln!("postie: warning: no local store: {e}");

@@ -351,6 +351,22 @@ impl Client {
         items: &[(u32, u64)],
         max_each: usize,
         max_in_flight: u64,
+        on_message: F,
+    ) -> Result<usize, Pop3Error>
+    where
+        F: FnMut(u32, Result<Vec<u8>, Pop3Error>) -> Flow,
+    {
+        self.retrieve_gated(items, max_each, max_in_flight, None, on_message)
+            .await
+    }
+
+    /// `retrieve_sized`, reading no reply while `backlog` is over its limit.
+    pub async fn retrieve_gated<F>(
+        &mut self,
+        items: &[(u32, u64)],
+        max_each: usize,
+        max_in_flight: u64,
+        backlog: Option<&crate::pop3::pipeline::Backlog>,
         mut on_message: F,
     ) -> Result<usize, Pop3Error>
     where
@@ -366,7 +382,7 @@ impl Client {
             next += 1;
         }
         self.conn
-            .pipeline(&first, max_each, self.pipelined, |i, reply| {
+            .pipeline_gated(&first, max_each, self.pipelined, backlog, |i, reply| {
                 let Some(&(number, size)) = items.get(i) else {
                     return Ok(Flow::Continue);
                 };

@@ -438,7 +438,7 @@ impl Decoder {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+    memchr::memchr(needle, hay)
 }
 
 /// Splits a listing body into lines without their endings, skipping none.

@@ -12,7 +12,7 @@ use super::codec::{BodyProgress, CodecError, Command, StatusKind, StatusLine};
 use super::endpoint::{Endpoint, Timeouts, TlsMode};
 use super::error::server_words;
 pub use super::error::Pop3Error;
-use super::pipeline::{Flow, Reply, Window};
+use super::pipeline::{Backlog, Flow, Reply, Window};
 use super::session::{Greeting, Session, State};
 use super::tls::{cached_tls_connector, tls_error, Stream};
 use rust_i18n::t;
@@ -223,6 +223,22 @@ impl Connection {
         cmds: &[Command],
         max_body: usize,
         pipelined: bool,
+        on_reply: F,
+    ) -> Result<usize, Pop3Error>
+    where
+        F: FnMut(usize, Reply) -> Result<Flow, Pop3Error>,
+    {
+        self.pipeline_gated(cmds, max_body, pipelined, None, on_reply)
+            .await
+    }
+
+    /// `pipeline`, reading no reply while `backlog` is over its limit.
+    pub async fn pipeline_gated<F>(
+        &mut self,
+        cmds: &[Command],
+        max_body: usize,
+        pipelined: bool,
+        backlog: Option<&Backlog>,
         mut on_reply: F,
     ) -> Result<usize, Pop3Error>
     where
@@ -281,6 +297,9 @@ impl Connection {
                 Command::Top { .. } => max_body.min(MAX_HEADER_BLOCK),
                 _ => max_body,
             };
+            if let Some(b) = backlog {
+                b.wait().await;
+            }
             let reply = match self.read_reply(cmd, limit).await {
                 // A server that offers PIPELINING but answers only one command
                 // at a time waits for ever behind the others: say what helps.
@@ -638,10 +657,13 @@ impl Connection {
         loop {
             match self.decoder.body(&mut body) {
                 Ok(BodyProgress::Done) => {
+                    // Grown by doubling: kept at its size (a fetch holds
+                    // many replies while the disk catches up).
+                    body.shrink_to_fit();
                     return Ok(Reply {
                         status,
                         body: Some(body),
-                    })
+                    });
                 }
                 Ok(BodyProgress::NeedMore) if body.len() > max_body => {
                     let e = Pop3Error::TooLarge {

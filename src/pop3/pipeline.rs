@@ -19,6 +19,48 @@ pub enum Flow {
     Append(Vec<Command>),
 }
 
+/// How far the consumer of a pipeline's replies may fall behind (a fetch
+/// whose disk is slower than its link): while `pending` is over `limit`
+/// the pipeline reads no further reply, so what the server sends waits in
+/// the socket (TCP's own flow control) rather than in memory, and the
+/// commands in flight stay in flight (no round trip lost to a drained
+/// pipeline). The consumer lowers `pending` and calls `drained`'s
+/// `notify_waiters` as it catches up.
+#[derive(Debug, Clone)]
+pub struct Backlog {
+    pub pending: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub limit: u64,
+    pub drained: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Backlog {
+    pub fn new(limit: u64) -> Backlog {
+        Backlog {
+            pending: Default::default(),
+            limit,
+            drained: Default::default(),
+        }
+    }
+
+    fn over(&self) -> bool {
+        self.pending.load(std::sync::atomic::Ordering::SeqCst) > self.limit
+    }
+
+    /// Returns once `pending` is at or under `limit`.
+    pub async fn wait(&self) {
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            // Registered before the check: a notification in between is not lost.
+            drained.as_mut().enable();
+            if !self.over() {
+                return;
+            }
+            drained.await;
+        }
+    }
+}
+
 /// A reply: the status line, and for a positive multi-line reply its unstuffed body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {

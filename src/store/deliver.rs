@@ -102,25 +102,24 @@ impl Store {
     ) -> Result<usize, StoreError> {
         self.create_folder(folder)?;
         let dir = self.folder_dir(folder);
-        let mut written = Vec::with_capacity(items.len());
-        let mut rows = Vec::with_capacity(items.len());
-        let mut result = Ok(());
+        let mut wanted: Vec<(Option<&str>, &[u8])> = Vec::with_capacity(items.len());
         for (uidl, bytes) in items {
             let Some(id) = uidl.durable() else { continue };
             if self.with_index(|i| i.file(id))?.is_some() {
                 continue;
             }
-            match maildir::write_tmp(&dir, Some(id), bytes) {
-                Ok((tmp, base)) => {
-                    written.push((tmp, maildir::name_for(&base, flags.in_name())));
-                    rows.push((id.to_string(), bytes.len() as u64));
-                }
-                Err(e) => {
-                    result = Err(io_err(&dir, e));
-                    break;
-                }
-            }
+            wanted.push((Some(id), bytes));
         }
+        let written: Vec<(std::path::PathBuf, maildir::FileName)> =
+            maildir::write_tmp_batch(&dir, &wanted)
+                .map_err(|e| io_err(&dir, e))?
+                .into_iter()
+                .map(|(tmp, base)| (tmp, maildir::name_for(&base, flags.in_name())))
+                .collect();
+        let rows: Vec<(String, u64)> = wanted
+            .iter()
+            .map(|(id, bytes)| (id.unwrap_or_default().to_string(), bytes.len() as u64))
+            .collect();
         let rels = match maildir::commit_many(&dir, &written) {
             Ok(r) => r,
             Err(e) => {
@@ -137,7 +136,7 @@ impl Store {
             .collect();
         let n = index_rows.len();
         self.with_index(|i| i.stored_many(folder, &index_rows, true))?;
-        result.map(|()| n)
+        Ok(n)
     }
 
     /// Stores messages that have no usable UIDL, under local ids, as mail
@@ -171,8 +170,8 @@ impl Store {
             ids.push(id);
             kept.push(bytes);
         }
-        for bytes in &kept {
-            let (tmp, base) = maildir::write_tmp(&dir, None, bytes).map_err(|e| io_err(&dir, e))?;
+        let batch: Vec<(Option<&str>, &[u8])> = kept.iter().map(|b| (None, b.as_slice())).collect();
+        for (tmp, base) in maildir::write_tmp_batch(&dir, &batch).map_err(|e| io_err(&dir, e))? {
             written.push((tmp, maildir::name_for(&base, Flags::default())));
         }
         let rels = maildir::commit_many(&dir, &written).map_err(|e| io_err(&dir, e))?;

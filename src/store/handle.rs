@@ -27,8 +27,21 @@ pub struct StoreHandle {
 pub struct StoreGone;
 
 impl StoreHandle {
-    /// Moves `store` onto a thread of its own.
+    /// Moves `store` onto a thread of its own. It does what it is asked and
+    /// nothing else (a command that runs and exits: `fetch` from cron must not
+    /// spend its time, or its memory, on the full-text index).
     pub fn start(store: Store) -> StoreHandle {
+        StoreHandle::spawn(store, false)
+    }
+
+    /// `start`, and when idle the thread indexes the text of stored messages
+    /// a few at a time (the reader: search is ready when the user asks;
+    /// a command that searches indexes what is waiting first).
+    pub fn start_indexing(store: Store) -> StoreHandle {
+        StoreHandle::spawn(store, true)
+    }
+
+    fn spawn(store: Store, idle_texts: bool) -> StoreHandle {
         let (tx, rx) = mpsc::channel::<Message>();
         let spawned = std::thread::Builder::new()
             .name("postie-store".into())
@@ -36,7 +49,7 @@ impl StoreHandle {
                 let mut store = store;
                 let mut closed = None;
                 // Any job may have stored mail whose text is not indexed yet.
-                let mut texts_waiting = true;
+                let mut texts_waiting = idle_texts;
                 loop {
                     let m = match rx.try_recv() {
                         Ok(m) => m,
@@ -58,7 +71,7 @@ impl StoreHandle {
                     match m {
                         Message::Job(job) => {
                             job(&mut store);
-                            texts_waiting = true;
+                            texts_waiting = idle_texts;
                         }
                         Message::Close(tx) => {
                             closed = Some(tx);

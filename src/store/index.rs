@@ -310,6 +310,35 @@ impl Index {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// What a fetch needs of every message it could meet on the server: each
+    /// received folder's rows and the tombstones (counted as stored: never
+    /// downloaded again), without their summaries (a fetch lists nothing).
+    pub fn known_to_fetch(&self) -> Result<Vec<(Uidl, crate::sync::Known)>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT uidl, folder, size, seq, flags, file IS NOT NULL, on_server
+             FROM messages WHERE folder NOT IN ('Sent', 'Drafts')",
+        )?;
+        let rows = st.query_map([], |r| {
+            let folder: String = r.get(1)?;
+            let deleted = folder == "Deleted";
+            let stored: bool = r.get(5)?;
+            Ok((
+                Uidl::from(r.get::<_, String>(0)?),
+                crate::sync::Known {
+                    summary: None,
+                    flags: Flags::from_bits(r.get::<_, i64>(4)? as u8),
+                    stored: stored || deleted,
+                    on_server: r.get(6)?,
+                    seq: r.get(3)?,
+                    size: r.get::<_, i64>(2)?.max(0) as u64,
+                    // As the list reads it: the tombstones' pseudo-folder is INBOX's.
+                    elsewhere: Folder::from_name(&folder).is_some_and(|f| f != Folder::Inbox),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Messages removed for good here that the server still had (tombstones).
     pub fn load_deleted(&self) -> Result<Vec<Row>, IndexError> {
         let mut st = self.conn.prepare_cached(&format!(

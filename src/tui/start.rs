@@ -74,7 +74,7 @@ pub(super) async fn start_account(
     tracing::info!(account = %source.label, %server, mode = %source.mode, "starting");
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let store = source.open_store().await;
+    let store = source.open_store_indexing().await;
     let trash_limit = source
         .account
         .as_ref()

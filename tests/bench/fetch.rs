@@ -7,7 +7,8 @@
 //! on 10,000 messages, so at 25 ms every tool is also run on a 1,000-message
 //! mailbox. A measurement, not a test: not part of CI's pass/fail.
 //!
-//! Knobs: `POSTIE_BENCH_N` (10000), `POSTIE_BENCH_BIG` (5 messages of 5–20 MB).
+//! Knobs: `POSTIE_BENCH_N` (10000), `POSTIE_BENCH_BIG` (5 messages of 5–20 MB),
+//! `POSTIE_BENCH_HOLD=SECS` (keep the filled Dovecot up for profiling by hand).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
@@ -219,12 +220,27 @@ fn main() {
     });
     fill(&d, "big", n, big);
     fill(&d, "small", 1000, 0);
+    // `POSTIE_BENCH_HOLD=SECS`: print how to reach the filled Dovecot and keep
+    // it running that long (profiling a run by hand), then measure nothing.
+    if let Some(secs) = std::env::var("POSTIE_BENCH_HOLD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        println!(
+            "dovecot: 127.0.0.1:{} user big password {}",
+            d.plain_port,
+            d.password("big")
+        );
+        std::thread::sleep(Duration::from_secs(secs));
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     let peers = peers();
+    let mut keep: Vec<tempfile::TempDir> = Vec::new();
     println!(
         "peers: {}",
         peers.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
@@ -253,11 +269,16 @@ fn main() {
                     continue;
                 }
                 let work = tempfile::tempdir().unwrap();
+                // Removed at the end, not between tools: on ext4 without a
+                // journal, creating files soon after 10,000 were deleted
+                // costs seconds of inode search (`recently_deleted`), which
+                // would be charged to whichever tool runs next.
+                let dir = work.path().to_path_buf();
+                keep.push(work);
                 let pw = d.password(user);
-                let (cold, cold_rss, ok) = timed(&mut (p.run)(work.path(), proxy.port, user, &pw));
-                let got = count(&(p.out)(work.path()));
-                let (again, again_rss, ok2) =
-                    timed(&mut (p.run)(work.path(), proxy.port, user, &pw));
+                let (cold, cold_rss, ok) = timed(&mut (p.run)(&dir, proxy.port, user, &pw));
+                let got = count(&(p.out)(&dir));
+                let (again, again_rss, ok2) = timed(&mut (p.run)(&dir, proxy.port, user, &pw));
                 if p.name == "postie" {
                     postie_time = cold;
                 }
