@@ -196,23 +196,29 @@ pub async fn fetch_into(
     };
     // What the store knows: INBOX, the folders mail was filed in and what
     // was removed for good (a message deleted here may still be on the server).
-    let known = store
-        .run(
+    // What the store knows is read while the login and the index are under
+    // way (the server's password check alone takes tens of milliseconds).
+    let (known, opened) = tokio::join!(
+        store.run(
             |s| -> Result<Vec<(Uidl, Known)>, crate::store::StoreError> {
                 // A run killed between renaming files into new/ and recording
                 // them left files the index does not know: adopted, so they
-                // are not downloaded twice.
-                s.reconcile()?;
+                // are not downloaded twice (unless the index is known to
+                // agree with the folders: see store::sound).
+                s.reconcile_unless_sound()?;
                 // Every folder mail is filed in (Trash, Junk, the user's), and
                 // what was removed for good here (a message deleted here may
                 // still be on the server): never downloaded again.
                 s.with_index(|i| i.known_to_fetch())
             },
-        )
-        .await??;
-    let known: std::collections::HashMap<Uidl, Known> = known.into_iter().collect();
+        ),
+        Client::open_unparsed(source.client)
+    );
+    let known: std::collections::HashMap<Uidl, Known> = known??.into_iter().collect();
+    let (mut client, unparsed) = opened.map_err(Failure::from)?;
     let share = |u: &str| known.get_key_value(u).map(|(k, _)| k.shared());
-    let (mut client, index) = Client::open_sharing(source.client, &share)
+    let index = client
+        .parse_index(unparsed, &share)
         .await
         .map_err(Failure::from)?;
     if let Some(note) = client

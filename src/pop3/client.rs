@@ -87,6 +87,26 @@ impl Client {
         Ok((client, index))
     }
 
+    /// The first half of `open_sharing`: logged in, the index asked for
+    /// (and, with PIPELINING, its replies read but not yet parsed), so that
+    /// whatever holds the UIDLs to share can be read meanwhile.
+    pub async fn open_unparsed(cfg: &ClientConfig) -> Result<(Client, Unparsed), Pop3Error> {
+        let (client, replies) = Client::login(cfg, Extra::Index, |_| Flow::Continue).await?;
+        Ok((client, Unparsed(replies)))
+    }
+
+    /// The second half: the index, sharing `share`'s UIDLs.
+    pub async fn parse_index(
+        &mut self,
+        unparsed: Unparsed,
+        share: ShareUidl<'_>,
+    ) -> Result<Vec<MailboxEntry>, Pop3Error> {
+        match unparsed.0 {
+            Some([uidl, list]) => read_index(self.conn.addr(), uidl, list, share),
+            None => self.index_sharing(share).await,
+        }
+    }
+
     /// For a mailbox whose headers are all unknown (an empty cache): the
     /// login and STAT go out in one flight, and the moment STAT says how many
     /// messages there are, `TOP n 0` for the newest `early` messages, then
@@ -553,6 +573,9 @@ enum Extra {
 }
 
 /// The index from the replies to UIDL and LIST (UIDL may be refused).
+/// The UIDL and LIST replies of a login, not yet parsed (`Client::parse_index`).
+pub struct Unparsed(Option<[Option<Reply>; 2]>);
+
 fn read_index(
     addr: &str,
     uidl: Option<Reply>,

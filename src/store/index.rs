@@ -375,6 +375,62 @@ impl Index {
         Ok(found.map(|(f, file)| (Folder::from_name(&f).unwrap_or(Folder::Inbox), file)))
     }
 
+    /// Adds `delta` to the count of store sessions open (or ended without
+    /// closing) and reads `key` of the meta table, in one transaction;
+    /// returns the count before the change and that value.
+    pub fn count_session(
+        &mut self,
+        delta: i64,
+        key: &str,
+    ) -> Result<(i64, Option<String>), IndexError> {
+        let tx = self.conn.transaction()?;
+        let before: i64 = tx
+            .query_row("SELECT value FROM meta WHERE key = 'sessions'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let value: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('sessions', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![(before + delta).max(0).to_string()],
+        )?;
+        tx.commit()?;
+        Ok((before, value))
+    }
+
+    /// Sets (or with None removes) `key` of the meta table, and the count
+    /// of sessions.
+    pub fn set_meta_and_sessions(
+        &mut self,
+        key: &str,
+        value: Option<&str>,
+        sessions: i64,
+    ) -> Result<(), IndexError> {
+        let tx = self.conn.transaction()?;
+        match value {
+            Some(v) => tx.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, v],
+            )?,
+            None => tx.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
+        };
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('sessions', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![sessions.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn count(&self) -> Result<u64, IndexError> {
         let n: i64 = self
             .conn

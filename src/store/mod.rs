@@ -17,6 +17,9 @@ pub mod names;
 mod open;
 mod outbox;
 pub mod query;
+mod sound;
+#[cfg(test)]
+mod sound_tests;
 #[cfg(test)]
 mod tests;
 mod texts;
@@ -54,6 +57,9 @@ pub struct Store {
     /// off for this run rather than looping for ever.
     texts_reindexed: bool,
     texts_stuck: bool,
+    /// This session's part in the count that tells whether the index can
+    /// be trusted without reading every folder (`sound`).
+    session: sound::Session,
 }
 
 impl Store {

@@ -60,7 +60,9 @@ impl Store {
             rebuilt_for_lookups: false,
             texts_reindexed: false,
             texts_stuck: false,
+            session: Default::default(),
         };
+        store.begin_session();
         // What a crashed download or copy left half-written is removed here.
         for f in store.folders() {
             let n = maildir::clean_tmp(&store.folder_dir(&f));
