@@ -170,6 +170,19 @@ impl Progress {
     }
 }
 
+/// The login and the index asked for, under way while the store opens and
+/// is read (`start_login`).
+pub type Login =
+    tokio::task::JoinHandle<Result<(Client, crate::pop3::client::Unparsed), Pop3Error>>;
+
+/// Starts the login (and the UIDL/LIST behind it) on its own task: the
+/// server's password check takes tens of milliseconds, time the store
+/// spends opening.
+pub fn start_login(client: &ClientConfig) -> Login {
+    let client = client.clone();
+    tokio::spawn(async move { Client::open_unparsed(&client).await })
+}
+
 /// What one account's fetch needs to know.
 pub struct Target<'a> {
     /// The account's name, for the report.
@@ -187,6 +200,7 @@ pub struct Target<'a> {
 pub async fn fetch_into(
     source: &Target<'_>,
     store: &StoreHandle,
+    login: Login,
     progress: bool,
 ) -> Result<Report, Failure> {
     let policy = source.policy;
@@ -212,10 +226,10 @@ pub async fn fetch_into(
                 s.with_index(|i| i.known_to_fetch())
             },
         ),
-        Client::open_unparsed(source.client)
+        login
     );
     let known: std::collections::HashMap<Uidl, Known> = known??.into_iter().collect();
-    let (mut client, unparsed) = opened.map_err(Failure::from)?;
+    let (mut client, unparsed) = opened?.map_err(Failure::from)?;
     let share = |u: &str| known.get_key_value(u).map(|(k, _)| k.shared());
     let index = client
         .parse_index(unparsed, &share)

@@ -91,10 +91,13 @@ fn progress_wanted(json: bool, quiet: bool) -> bool {
 /// Fetches one account (or the demo).
 pub async fn fetch_account(args: &SourceArgs, progress: bool) -> Result<Report, Failure> {
     let source = resolve(args).await?;
-    let store = source
-        .open_store()
-        .await
-        .ok_or_else(|| anyhow!("there is no local store to fetch into (see the warning above)"))?;
+    let login = crate::fetch::start_login(&source.client);
+    let Some(store) = source.open_store().await else {
+        login.abort();
+        return Err(
+            anyhow!("there is no local store to fetch into (see the warning above)").into(),
+        );
+    };
     let target = Target {
         label: &source.label,
         client: &source.client,
@@ -102,7 +105,7 @@ pub async fn fetch_account(args: &SourceArgs, progress: bool) -> Result<Report, 
         policy: source.policy,
         filer: std::sync::Arc::new(source.filer()),
     };
-    let result = fetch_into(&target, &store, progress).await;
+    let result = fetch_into(&target, &store, login, progress).await;
     store.close(std::time::Duration::from_secs(30)).await;
     result
 }

@@ -135,7 +135,23 @@ impl Store {
             .map(|((u, size), rel)| (u, rel, size, flags))
             .collect();
         let n = index_rows.len();
+        // Listed at once from the header block (a fetch from cron, then
+        // `postie list --offline`); the reader replaces it with the one read
+        // from the whole file when it indexes the text.
+        let sums: Vec<(Uidl, Arc<Summary>)> = wanted
+            .iter()
+            .map(|(id, bytes)| {
+                (
+                    Uidl::from(id.unwrap_or_default()),
+                    Arc::new(Summary::from_headers(
+                        maildir::summary_sample(bytes),
+                        &self.decode,
+                    )),
+                )
+            })
+            .collect();
         self.with_index(|i| i.stored_many(folder, &index_rows, true))?;
+        self.put_summaries(&sums)?;
         Ok(n)
     }
 

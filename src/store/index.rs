@@ -431,6 +431,13 @@ impl Index {
         Ok(())
     }
 
+    pub fn is_empty(&self) -> Result<bool, IndexError> {
+        let any: bool = self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM messages)", [], |r| r.get(0))?;
+        Ok(!any)
+    }
+
     pub fn count(&self) -> Result<u64, IndexError> {
         let n: i64 = self
             .conn

@@ -247,8 +247,9 @@ pub(super) fn open_index(
     let index = Index::open(path, key, decode)?;
     // Damage found later (a truncated file fails when its rows are read) is
     // handled by `Store::with_index`.
-    let count = index.count()?;
-    Ok((index, fresh || count == 0))
+    // Whether it holds anything (not a count: that reads every row).
+    let empty = index.is_empty()?;
+    Ok((index, fresh || empty))
 }
 
 /// Renames the index (and its -wal, -shm) to `index.sqlite.bad-TIME`.
