@@ -29,16 +29,18 @@ use crate::uidl::Uidl;
 const STREAM_ABOVE: u64 = 1024 * 1024;
 /// Bytes handed to the store and not yet durable, at most, before the
 /// download stops reading replies until the disk catches up.
-const MAX_QUEUED: u64 = 2 * 1024 * 1024;
+const MAX_QUEUED: u64 = 1024 * 1024;
 /// Reply bytes (by LIST) asked for and not yet read, at most: enough to
 /// keep a 25 ms link full, little enough that memory stays small.
 const IN_FLIGHT: u64 = 4 * 1024 * 1024;
 /// The most one pipelined reply may hold, whatever LIST said.
 const MAX_EACH: usize = 64 * 1024 * 1024;
+/// SQLite's page cache during a fetch, KiB (its default is 2,000).
+const FETCH_CACHE_KIB: i64 = 512;
 /// Messages per delivery batch (one directory sync, one index transaction).
 const BATCH: usize = 64;
 /// Bytes per delivery batch.
-const BATCH_BYTES: usize = 1024 * 1024;
+const BATCH_BYTES: usize = 512 * 1024;
 
 /// What one account's fetch did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -219,6 +221,7 @@ pub async fn fetch_into(
                 // them left files the index does not know: adopted, so they
                 // are not downloaded twice (unless the index is known to
                 // agree with the folders: see store::sound).
+                s.with_index(|i| i.limit_cache(FETCH_CACHE_KIB))?;
                 s.reconcile_unless_sound()?;
                 // Every folder mail is filed in (Trash, Junk, the user's), and
                 // what was removed for good here (a message deleted here may
@@ -256,8 +259,11 @@ pub async fn fetch_into(
     }
     let plan = sync::plan(&id, &known, &Default::default());
     report.new = plan.new.len();
-    {
-        let (new, gone) = (plan.new.clone(), plan.gone.clone());
+    // The plan's list rows (every message on the server) are not needed
+    // here: what is new and what has gone goes to the index, the rest is
+    // freed before the downloads need the memory.
+    let sync::Plan { new, gone, .. } = plan;
+    if !new.is_empty() || !gone.is_empty() {
         store
             .run(move |s| s.apply_server_index(&new, &gone))
             .await??;
@@ -275,6 +281,7 @@ pub async fn fetch_into(
         .filter(|m| !known.get(&m.uidl).is_some_and(|k| k.stored))
         .map(|m| (m.number, m.uidl.clone(), m.size))
         .collect();
+    drop(known);
     // Larger than `max_message_size`: left on the server, never downloaded
     // (and so never deleted by a policy), said once.
     let max = source.max_message;

@@ -310,6 +310,13 @@ impl Index {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Caps SQLite's own page cache at `kib` (the file system caches the
+    /// pages too): a fetch reads the index once and needs no more.
+    pub fn limit_cache(&self, kib: i64) -> Result<(), IndexError> {
+        self.conn.pragma_update(None, "cache_size", -kib)?;
+        Ok(())
+    }
+
     /// What a fetch needs of every message it could meet on the server: each
     /// received folder's rows and the tombstones (counted as stored: never
     /// downloaded again), without their summaries (a fetch lists nothing).

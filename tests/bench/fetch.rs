@@ -8,7 +8,8 @@
 //! mailbox. A measurement, not a test: not part of CI's pass/fail.
 //!
 //! Knobs: `POSTIE_BENCH_N` (10000), `POSTIE_BENCH_BIG` (5 messages of 5–20 MB),
-//! `POSTIE_BENCH_HOLD=SECS` (keep the filled Dovecot up for profiling by hand).
+//! `POSTIE_BENCH_HOLD=SECS` (keep the filled Dovecot up for profiling by hand),
+//! `POSTIE_BENCH_BEFORE=PATH` (an earlier postie binary as one more peer).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failed unwrap is a failed test
 
 #[path = "../common/mod.rs"]
@@ -146,6 +147,27 @@ fn peers() -> Vec<Peer> {
         }),
         out: |w| w.join("data/postie/test/INBOX"),
     }];
+    // `POSTIE_BENCH_BEFORE=PATH`: an earlier build of postie, measured in the
+    // same run (the before/after tables of a performance change).
+    if let Ok(before) = std::env::var("POSTIE_BENCH_BEFORE") {
+        v.push(Peer {
+            name: "before",
+            run: Box::new(move |work, port, user, pw| {
+                private(
+                    &work.join("config.toml"),
+                    &format!("[accounts.test]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"{user}\"\nauth = \"user\"\nleave_on_server = \"always\"\n"),
+                );
+                let mut c = Command::new(&before);
+                c.env("POSTIE_CONFIG", work.join("config.toml"))
+                    .env("XDG_DATA_HOME", work.join("data"))
+                    .env("XDG_STATE_HOME", work.join("state"))
+                    .env("POSTIE_PASSWORD", pw)
+                    .args(["fetch", "--quiet"]);
+                c
+            }),
+            out: |w| w.join("data/postie/test/INBOX"),
+        });
+    }
     if Command::new("mpop").arg("--version").output().is_ok() {
         v.push(Peer {
             name: "mpop",
