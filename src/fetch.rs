@@ -216,7 +216,7 @@ pub async fn fetch_into(
     // way (the server's password check alone takes tens of milliseconds).
     let (known, opened) = tokio::join!(
         store.run(
-            |s| -> Result<Vec<(Uidl, Known)>, crate::store::StoreError> {
+            |s| -> Result<Vec<crate::store::Row>, crate::store::StoreError> {
                 // A run killed between renaming files into new/ and recording
                 // them left files the index does not know: adopted, so they
                 // are not downloaded twice (unless the index is known to
@@ -231,7 +231,13 @@ pub async fn fetch_into(
         ),
         login
     );
-    let known: std::collections::HashMap<Uidl, Known> = known??.into_iter().collect();
+    let known: std::collections::HashMap<Uidl, Known> = known??
+        .into_iter()
+        .map(|r| {
+            let k = Known::from(&r);
+            (r.uidl, k)
+        })
+        .collect();
     let (mut client, unparsed) = opened?.map_err(Failure::from)?;
     let share = |u: &str| known.get_key_value(u).map(|(k, _)| k.shared());
     let index = client

@@ -320,28 +320,28 @@ impl Index {
     /// What a fetch needs of every message it could meet on the server: each
     /// received folder's rows and the tombstones (counted as stored: never
     /// downloaded again), without their summaries (a fetch lists nothing).
-    pub fn known_to_fetch(&self) -> Result<Vec<(Uidl, crate::sync::Known)>, IndexError> {
+    pub fn known_to_fetch(&self) -> Result<Vec<Row>, IndexError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT uidl, folder, size, seq, flags, file IS NOT NULL, on_server
+            "SELECT uidl, folder, size, seq, flags, file IS NOT NULL, on_server,
+                    first_seen, downloaded
              FROM messages WHERE folder NOT IN ('Sent', 'Drafts')",
         )?;
         let rows = st.query_map([], |r| {
             let folder: String = r.get(1)?;
-            let deleted = folder == "Deleted";
             let stored: bool = r.get(5)?;
-            Ok((
-                Uidl::from(r.get::<_, String>(0)?),
-                crate::sync::Known {
-                    summary: None,
-                    flags: Flags::from_bits(r.get::<_, i64>(4)? as u8),
-                    stored: stored || deleted,
-                    on_server: r.get(6)?,
-                    seq: r.get(3)?,
-                    size: r.get::<_, i64>(2)?.max(0) as u64,
-                    // As the list reads it: the tombstones' pseudo-folder is INBOX's.
-                    elsewhere: Folder::from_name(&folder).is_some_and(|f| f != Folder::Inbox),
-                },
-            ))
+            Ok(Row {
+                uidl: Uidl::from(r.get::<_, String>(0)?),
+                // As the list reads it: the tombstones' pseudo-folder is INBOX's.
+                folder: Folder::from_name(&folder).unwrap_or(Folder::Inbox),
+                size: r.get::<_, i64>(2)?.max(0) as u64,
+                seq: r.get(3)?,
+                summary: None,
+                flags: Flags::from_bits(r.get::<_, i64>(4)? as u8),
+                stored: stored || folder == "Deleted",
+                on_server: r.get(6)?,
+                first_seen: r.get(7)?,
+                downloaded: r.get(8)?,
+            })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
