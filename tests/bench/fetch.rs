@@ -129,15 +129,16 @@ fn wanted(name: &str) -> bool {
     std::env::var("POSTIE_BENCH_PEERS").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
 
-fn peers() -> Vec<Peer> {
-    let mut v = vec![Peer {
-        name: "postie",
-        run: Box::new(|work, port, user, pw| {
+/// `postie fetch` (the binary at `bin`) as a peer named `name`.
+fn postie_peer(name: &'static str, bin: std::ffi::OsString) -> Peer {
+    Peer {
+        name,
+        run: Box::new(move |work, port, user, pw| {
             private(
                 &work.join("config.toml"),
                 &format!("[accounts.test]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"{user}\"\nauth = \"user\"\nleave_on_server = \"always\"\n"),
             );
-            let mut c = Command::new(env!("CARGO_BIN_EXE_postie"));
+            let mut c = Command::new(&bin);
             c.env("POSTIE_CONFIG", work.join("config.toml"))
                 .env("XDG_DATA_HOME", work.join("data"))
                 .env("XDG_STATE_HOME", work.join("state"))
@@ -146,27 +147,15 @@ fn peers() -> Vec<Peer> {
             c
         }),
         out: |w| w.join("data/postie/test/INBOX"),
-    }];
+    }
+}
+
+fn peers() -> Vec<Peer> {
+    let mut v = vec![postie_peer("postie", env!("CARGO_BIN_EXE_postie").into())];
     // `POSTIE_BENCH_BEFORE=PATH`: an earlier build of postie, measured in the
     // same run (the before/after tables of a performance change).
-    if let Ok(before) = std::env::var("POSTIE_BENCH_BEFORE") {
-        v.push(Peer {
-            name: "before",
-            run: Box::new(move |work, port, user, pw| {
-                private(
-                    &work.join("config.toml"),
-                    &format!("[accounts.test]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"{user}\"\nauth = \"user\"\nleave_on_server = \"always\"\n"),
-                );
-                let mut c = Command::new(&before);
-                c.env("POSTIE_CONFIG", work.join("config.toml"))
-                    .env("XDG_DATA_HOME", work.join("data"))
-                    .env("XDG_STATE_HOME", work.join("state"))
-                    .env("POSTIE_PASSWORD", pw)
-                    .args(["fetch", "--quiet"]);
-                c
-            }),
-            out: |w| w.join("data/postie/test/INBOX"),
-        });
+    if let Some(before) = std::env::var_os("POSTIE_BENCH_BEFORE") {
+        v.push(postie_peer("before", before));
     }
     if Command::new("mpop").arg("--version").output().is_ok() {
         v.push(Peer {
