@@ -3,8 +3,8 @@
 //! index, pipelined `RETR` newest first (each message held in memory only
 //! while it arrives; over 1 MB it streams to `tmp/`), delivered in batches
 //! on the store thread (every file to `tmp/`, one syncfs, renames, fsync
-//! dir, index commit); while 2 MB are handed over and not yet durable no
-//! further reply is read (the server's bytes wait in the socket, the
+//! dir, index commit); while `MAX_QUEUED` bytes are handed over and not yet
+//! durable no further reply is read (the server's bytes wait in the socket, the
 //! commands in flight stay in flight). Only when every download of the
 //! session is durable, the policy's `DELE`s, then `QUIT`. A session that
 //! ends any other way deletes nothing.
@@ -210,8 +210,6 @@ pub async fn fetch_into(
         account: source.label.to_string(),
         ..Report::default()
     };
-    // What the store knows: INBOX, the folders mail was filed in and what
-    // was removed for good (a message deleted here may still be on the server).
     // What the store knows is read while the login and the index are under
     // way (the server's password check alone takes tens of milliseconds).
     let (known, opened) = tokio::join!(
@@ -312,14 +310,11 @@ pub async fn fetch_into(
     // Bytes handed to the store and not yet durable: over MAX_QUEUED, no
     // further reply is read (the commands in flight stay in flight).
     let backlog = crate::pop3::pipeline::Backlog::new(MAX_QUEUED);
-    let queued = backlog.pending.clone();
-    let drained = backlog.drained.clone();
     let failed: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let stored = Arc::new(AtomicU64::new(0));
     let filed = Arc::new(AtomicU64::new(0));
     let mut batch: Vec<(Uidl, Vec<u8>)> = Vec::new();
     let mut batch_bytes = 0usize;
-    let mut done = 0usize;
     let numbers: Vec<(u32, u64)> = small.iter().map(|w| (w.0, w.2)).collect();
     let uidl_of: std::collections::HashMap<u32, Uidl> =
         small.iter().map(|w| (w.0, w.1.clone())).collect();
@@ -329,9 +324,8 @@ pub async fn fetch_into(
         }
         let items = std::mem::take(batch);
         let size = std::mem::take(bytes) as u64;
-        queued.fetch_add(size, Ordering::SeqCst);
-        let (queued, failed, stored) = (queued.clone(), failed.clone(), stored.clone());
-        let drained = drained.clone();
+        backlog.hold(size);
+        let (backlog, failed, stored) = (backlog.clone(), failed.clone(), stored.clone());
         let (filer, filed) = (source.filer.clone(), filed.clone());
         store.post(move |s| {
             let delivered = if unnamed {
@@ -366,15 +360,16 @@ pub async fn fetch_into(
                     }
                 }
             }
-            queued.fetch_sub(size, Ordering::SeqCst);
-            drained.notify_waiters();
+            backlog.release(size);
         });
     };
-    while done < numbers.len() {
+    // One pipeline for them all: a disk that falls behind holds the reading
+    // back (`backlog`), it does not end the pipeline.
+    if !numbers.is_empty() {
         let mut refused: Option<Pop3Error> = None;
-        let n = client
+        client
             .retrieve_gated(
-                &numbers[done..],
+                &numbers,
                 // A server whose LIST size is far off still fits (bounded).
                 MAX_EACH.min(usize::try_from(max).unwrap_or(usize::MAX)),
                 IN_FLIGHT,
@@ -414,7 +409,6 @@ pub async fn fetch_into(
         if let Some(e) = refused {
             eprintln!("postie: warning: {e}");
         }
-        done += n.max(1);
     }
     hand_over(&mut batch, &mut batch_bytes);
     for (number, uidl, _) in &large {

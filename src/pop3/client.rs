@@ -79,11 +79,8 @@ impl Client {
         cfg: &ClientConfig,
         share: ShareUidl<'_>,
     ) -> Result<(Client, Vec<MailboxEntry>), Pop3Error> {
-        let (mut client, replies) = Client::login(cfg, Extra::Index, |_| Flow::Continue).await?;
-        let index = match replies {
-            Some([uidl, list]) => read_index(client.conn.addr(), uidl, list, share)?,
-            None => client.index_sharing(share).await?,
-        };
+        let (mut client, unparsed) = Client::open_unparsed(cfg).await?;
+        let index = client.parse_index(unparsed, share).await?;
         Ok((client, index))
     }
 
@@ -572,10 +569,10 @@ enum Extra {
     },
 }
 
-/// The index from the replies to UIDL and LIST (UIDL may be refused).
 /// The UIDL and LIST replies of a login, not yet parsed (`Client::parse_index`).
 pub struct Unparsed(Option<[Option<Reply>; 2]>);
 
+/// The index from the replies to UIDL and LIST (UIDL may be refused).
 fn read_index(
     addr: &str,
     uidl: Option<Reply>,

@@ -24,13 +24,13 @@ pub enum Flow {
 /// the pipeline reads no further reply, so what the server sends waits in
 /// the socket (TCP's own flow control) rather than in memory, and the
 /// commands in flight stay in flight (no round trip lost to a drained
-/// pipeline). The consumer lowers `pending` and calls `drained`'s
-/// `notify_waiters` as it catches up.
+/// pipeline). The consumer `hold`s what it takes on and `release`s it
+/// as it catches up (from any thread).
 #[derive(Debug, Clone)]
 pub struct Backlog {
-    pub pending: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    pub limit: u64,
-    pub drained: std::sync::Arc<tokio::sync::Notify>,
+    pending: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    limit: u64,
+    drained: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Backlog {
@@ -40,6 +40,19 @@ impl Backlog {
             limit,
             drained: Default::default(),
         }
+    }
+
+    /// `bytes` more taken on and not yet done with.
+    pub fn hold(&self, bytes: u64) {
+        self.pending
+            .fetch_add(bytes, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `bytes` done with: a pipeline waiting on the limit looks again.
+    pub fn release(&self, bytes: u64) {
+        self.pending
+            .fetch_sub(bytes, std::sync::atomic::Ordering::SeqCst);
+        self.drained.notify_waiters();
     }
 
     fn over(&self) -> bool {

@@ -102,23 +102,27 @@ impl Store {
     ) -> Result<usize, StoreError> {
         self.create_folder(folder)?;
         let dir = self.folder_dir(folder);
-        let mut wanted: Vec<(Option<&str>, &[u8])> = Vec::with_capacity(items.len());
+        let mut wanted: Vec<(&str, &[u8])> = Vec::with_capacity(items.len());
         for (uidl, bytes) in items {
             let Some(id) = uidl.durable() else { continue };
             if self.with_index(|i| i.file(id))?.is_some() {
                 continue;
             }
-            wanted.push((Some(id), bytes));
+            wanted.push((id, bytes));
         }
+        let batch: Vec<(Option<&str>, &[u8])> = wanted
+            .iter()
+            .map(|(id, bytes)| (Some(*id), *bytes))
+            .collect();
         let written: Vec<(std::path::PathBuf, maildir::FileName)> =
-            maildir::write_tmp_batch(&dir, &wanted)
+            maildir::write_tmp_batch(&dir, &batch)
                 .map_err(|e| io_err(&dir, e))?
                 .into_iter()
                 .map(|(tmp, base)| (tmp, maildir::name_for(&base, flags.in_name())))
                 .collect();
         let rows: Vec<(String, u64)> = wanted
             .iter()
-            .map(|(id, bytes)| (id.unwrap_or_default().to_string(), bytes.len() as u64))
+            .map(|(id, bytes)| (id.to_string(), bytes.len() as u64))
             .collect();
         let rels = match maildir::commit_many(&dir, &written) {
             Ok(r) => r,
@@ -142,7 +146,7 @@ impl Store {
             .iter()
             .map(|(id, bytes)| {
                 (
-                    Uidl::from(id.unwrap_or_default()),
+                    Uidl::from(*id),
                     Arc::new(Summary::from_headers(
                         maildir::summary_sample(bytes),
                         &self.decode,

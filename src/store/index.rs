@@ -216,11 +216,7 @@ impl Index {
                 )?;
                 index.note = Some(t!("store.decoding_changed").into());
             }
-            index.conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('decode', ?1)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![decode],
-            )?;
+            set_meta(&index.conn, "decode", Some(decode))?;
         }
         Ok(index)
     }
@@ -403,11 +399,7 @@ impl Index {
                 r.get(0)
             })
             .optional()?;
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('sessions', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![(before + delta).max(0).to_string()],
-        )?;
+        set_meta(&tx, "sessions", Some(&(before + delta).max(0).to_string()))?;
         tx.commit()?;
         Ok((before, value))
     }
@@ -421,19 +413,8 @@ impl Index {
         sessions: i64,
     ) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;
-        match value {
-            Some(v) => tx.execute(
-                "INSERT INTO meta(key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, v],
-            )?,
-            None => tx.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
-        };
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('sessions', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![sessions.to_string()],
-        )?;
+        set_meta(&tx, key, value)?;
+        set_meta(&tx, "sessions", Some(&sessions.to_string()))?;
         tx.commit()?;
         Ok(())
     }
@@ -443,13 +424,6 @@ impl Index {
             .conn
             .query_row("SELECT EXISTS (SELECT 1 FROM messages)", [], |r| r.get(0))?;
         Ok(!any)
-    }
-
-    pub fn count(&self) -> Result<u64, IndexError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
     }
 
     fn next_seq(&self) -> Result<i64, IndexError> {
@@ -759,3 +733,16 @@ impl Index {
 #[path = "text.rs"]
 mod text;
 pub use text::{Found, Pending, Text, TextQuery};
+
+/// Sets (or with None removes) `key` of the meta table.
+fn set_meta(conn: &rusqlite::Connection, key: &str, value: Option<&str>) -> Result<(), IndexError> {
+    match value {
+        Some(v) => conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, v],
+        )?,
+        None => conn.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
+    };
+    Ok(())
+}

@@ -207,53 +207,38 @@ pub fn write_tmp(folder: &Path, uidl: Option<&str>, bytes: &[u8]) -> io::Result<
     }
 }
 
-/// `write_tmp` for a batch: every file written first, then each fsynced
-/// (the first fsync's journal commit carries the others' data and names
-/// along, so a batch costs about one commit, not one a message). Every file
-/// is durable before this returns; on an error none is left behind.
+/// `write_tmp` for a batch: every file written, then the lot made durable
+/// with one syncfs(2) (a file system without a journal otherwise pays a
+/// device flush a file); a single file is fsynced itself. Every file is
+/// durable before this returns; on an error none is left behind.
 pub fn write_tmp_batch(
     folder: &Path,
     items: &[(Option<&str>, &[u8])],
 ) -> io::Result<Vec<(PathBuf, String)>> {
-    let mut written: Vec<(PathBuf, String, File)> = Vec::with_capacity(items.len());
-    let remove_all = |written: &[(PathBuf, String, File)]| {
-        for (tmp, _, _) in written {
+    if let [(uidl, bytes)] = items {
+        return Ok(vec![write_tmp(folder, *uidl, bytes)?]);
+    }
+    let mut written = Vec::with_capacity(items.len());
+    let result = items
+        .iter()
+        .try_for_each(|(uidl, bytes)| {
+            written.push(write_tmp_unsynced(folder, *uidl, bytes)?);
+            Ok(())
+        })
+        .and_then(|()| {
+            if written.is_empty() {
+                Ok(())
+            } else {
+                sync_fs(folder)
+            }
+        });
+    if let Err(e) = result {
+        for (tmp, _) in &written {
             let _ = fs::remove_file(tmp);
         }
-    };
-    for (uidl, bytes) in items {
-        let base = unique_name(*uidl, bytes.len() as u64);
-        let made =
-            create_tmp(folder, &base).and_then(|(tmp, mut file)| match file.write_all(bytes) {
-                Ok(()) => Ok((tmp, base, file)),
-                Err(e) => {
-                    let _ = fs::remove_file(&tmp);
-                    Err(e)
-                }
-            });
-        match made {
-            Ok(w) => written.push(w),
-            Err(e) => {
-                remove_all(&written);
-                return Err(e);
-            }
-        }
-    }
-    // One syncfs(2) for a batch: a file system without a journal (or with
-    // one, but many files) otherwise pays a device flush a file.
-    let synced = if written.len() > 1 {
-        sync_fs(folder)
-    } else {
-        written.iter().try_for_each(|(_, _, f)| f.sync_all())
-    };
-    if let Err(e) = synced {
-        remove_all(&written);
         return Err(e);
     }
-    Ok(written
-        .into_iter()
-        .map(|(tmp, base, _)| (tmp, base))
-        .collect())
+    Ok(written)
 }
 
 /// `write_tmp` without the fsync: for a batch made durable at once
