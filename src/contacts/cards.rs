@@ -80,7 +80,7 @@ fn name_from_n(values: &[VCardValue]) -> String {
     let cjk = family
         .chars()
         .chain(given.chars())
-        .any(crate::store::grams::is_cjk);
+        .any(crate::store::words::is_cjk);
     if cjk {
         format!("{family}{given}")
     } else {

@@ -32,6 +32,17 @@ pub fn render_file(file: &mut std::fs::File, decode: &DecodeOptions) -> std::io:
     Ok(Rendered::from_message(&raw, decode))
 }
 
+/// What `render_file` gives, from a message in memory.
+pub fn render_bytes(raw: &[u8], decode: &DecodeOptions) -> Rendered {
+    if raw.len() as u64 > SPILL_ABOVE {
+        let mut cursor = std::io::Cursor::new(raw);
+        if let Ok(r) = render_large(&mut cursor, decode) {
+            return r;
+        }
+    }
+    Rendered::from_message(raw, decode)
+}
+
 pub fn render_large(
     file: &mut (impl std::io::Read + std::io::Seek),
     opts: &DecodeOptions,

@@ -16,7 +16,7 @@ pub mod subject;
 pub mod transfer;
 
 pub use charset::DecodeOptions;
-pub use large::{render_file, render_large, scan_attachments, SPILL_ABOVE};
+pub use large::{render_bytes, render_file, render_large, scan_attachments, SPILL_ABOVE};
 pub use render::{attachment_parts, Attachment, AttachmentPart, Rendered};
 
 use crate::text::sanitize::sanitize_line;

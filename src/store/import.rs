@@ -56,55 +56,84 @@ impl Store {
         };
         self.create_folder(folder)?;
         let dir = self.folder_dir(folder);
-        let mut written = Vec::with_capacity(items.len());
-        let cleanup = |written: &[(PathBuf, maildir::FileName)]| {
-            for (tmp, _) in written {
-                let _ = fs::remove_file(tmp);
-            }
-        };
-        for (id, bytes, flags) in items {
-            match maildir::write_tmp_unsynced(&dir, Some(id), bytes) {
-                Ok((tmp, base)) => written.push((tmp, maildir::name_for(&base, flags.in_name()))),
-                Err(e) => {
-                    cleanup(&written);
-                    return Err(io_err(&dir, e));
-                }
-            }
-        }
-        lap("import-write-ms", &mut t);
-        if let Err(e) = maildir::sync_fs(&dir) {
-            cleanup(&written);
-            return Err(io_err(&dir, e));
-        }
-        let rels = match maildir::commit_many(&dir, &written) {
-            Ok(r) => r,
-            Err(e) => {
-                cleanup(&written);
-                return Err(io_err(&dir, e));
-            }
-        };
-        lap("import-sync-rename-ms", &mut t);
+        let decode = self.decode;
+        // The messages are rendered for the full-text index (and the list's
+        // summary) on other threads while this one writes and syncs them.
+        let rendered = std::thread::scope(|sc| -> Result<_, StoreError> {
+            let render = sc.spawn(|| {
+                super::texts::par_map(items, super::texts::workers(), |(_, bytes, _)| {
+                    Some(super::texts::indexed(crate::mime::render_bytes(
+                        bytes, &decode,
+                    )))
+                })
+            });
+            let rels = write_durably(&dir, items)?;
+            lap("import-write-sync-rename-ms", &mut t);
+            // A render thread that panicked: the summaries from the headers,
+            // the text indexed later.
+            let rendered = render.join().unwrap_or_else(|_| vec![None; items.len()]);
+            lap("import-render-wait-ms", &mut t);
+            Ok((rels, rendered))
+        });
+        let (rels, rendered) = rendered?;
         let rows: Vec<(String, String, u64, Flags)> = items
             .iter()
             .zip(rels)
             .map(|((id, bytes, flags), rel)| (id.clone(), rel, bytes.len() as u64, *flags))
             .collect();
+        let mut words = Vec::with_capacity(items.len());
         let sums: Vec<(Uidl, Arc<Summary>)> = items
             .iter()
-            .map(|(id, bytes, _)| {
-                (
-                    Uidl::from(id.as_str()),
+            .zip(rendered)
+            .map(|((id, bytes, _), r)| {
+                let (w, summary) = r.unwrap_or_default();
+                if !w.is_empty() || summary.is_some() {
+                    words.push((id.clone(), w));
+                }
+                let summary = summary.unwrap_or_else(|| {
                     Arc::new(Summary::from_headers(
                         maildir::summary_sample(bytes),
                         &self.decode,
-                    )),
-                )
+                    ))
+                });
+                (Uidl::from(id.as_str()), summary)
             })
             .collect();
-        lap("import-summaries-ms", &mut t);
         self.with_index(|i| i.stored_many(folder, &rows, false))?;
-        self.put_summaries(&sums)?;
+        // Imported ids are not the server's (`Store::put_summaries` would
+        // leave them out): the index is told directly.
+        self.with_index(|i| i.put_summaries(&sums))?;
+        self.with_index(|i| i.put_words_of(&words))?;
         lap("import-index-ms", &mut t);
         Ok(items.len())
     }
+}
+
+/// Writes `items` to `dir`'s `tmp/` unsynced, syncs them with one syncfs and
+/// renames them into place (each directory synced once); returns their
+/// names. On an error the temporary files are removed.
+fn write_durably(dir: &Path, items: &[Incoming]) -> Result<Vec<String>, StoreError> {
+    let mut written = Vec::with_capacity(items.len());
+    let cleanup = |written: &[(PathBuf, maildir::FileName)]| {
+        for (tmp, _) in written {
+            let _ = fs::remove_file(tmp);
+        }
+    };
+    for (id, bytes, flags) in items {
+        match maildir::write_tmp_unsynced(dir, Some(id), bytes) {
+            Ok((tmp, base)) => written.push((tmp, maildir::name_for(&base, flags.in_name()))),
+            Err(e) => {
+                cleanup(&written);
+                return Err(io_err(dir, e));
+            }
+        }
+    }
+    if let Err(e) = maildir::sync_fs(dir) {
+        cleanup(&written);
+        return Err(io_err(dir, e));
+    }
+    maildir::commit_many(dir, &written).map_err(|e| {
+        cleanup(&written);
+        io_err(dir, e)
+    })
 }

@@ -18,7 +18,7 @@ use crate::uidl::Uidl;
 /// 'PoSt': marks the file as postie's.
 const APPLICATION_ID: i32 = 0x506f_5374;
 /// The schema this code writes; older ones are migrated forward.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -260,11 +260,15 @@ impl Index {
             text::migrate(&tx)?;
         }
         if from < 3 {
-            super::grams::migrate(&tx)?;
             // What Sent and Drafts show: the first recipient.
             tx.execute_batch("ALTER TABLE messages ADD COLUMN recipient TEXT NOT NULL DEFAULT ''")?;
-            // Short words of the mail stored already: indexed again in the
-            // background, as new mail is.
+        }
+        if from < 4 {
+            // Schemas 2 and 3 kept a trigram index (`text`) and a table of
+            // short grams (`grams`); both give way to `words`, and the mail
+            // stored already is indexed again in the background.
+            tx.execute_batch("DROP TABLE IF EXISTS text; DROP TABLE IF EXISTS grams;")?;
+            super::words::migrate(&tx)?;
             tx.execute("UPDATE messages SET texted = 0 WHERE file IS NOT NULL", [])?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -663,6 +667,7 @@ impl Index {
     /// A message removed for good here but still on the server: remembered
     /// (no file, no summary shown anywhere) so `until-deleted` can delete it there.
     pub fn tombstone(&mut self, uidl: &str) -> Result<(), IndexError> {
+        self.forget_text(uidl)?;
         self.conn.execute(
             "UPDATE messages SET folder = 'Deleted', file = NULL WHERE uidl = ?1",
             params![uidl],

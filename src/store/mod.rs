@@ -8,7 +8,6 @@ pub mod download;
 #[cfg(test)]
 mod folder_tests;
 mod folders;
-pub mod grams;
 mod handle;
 pub mod import;
 pub mod index;
@@ -24,6 +23,7 @@ mod sound_tests;
 mod tests;
 mod texts;
 mod types;
+pub mod words;
 
 use std::fs;
 use std::io::{self, Read};

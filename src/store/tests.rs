@@ -368,4 +368,79 @@ mod text {
         s.delete("a").unwrap();
         assert!(found(&mut s, &any("季度报告")).is_empty());
     }
+
+    #[test]
+    fn a_part_of_a_word_is_found_in_its_field_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        let a = Uidl::from("a");
+        s.apply_server_index(&[(a.clone(), 100)], &[]).unwrap();
+        s.deliver(
+            &a,
+            &gbk_base64_body("The Quarterly REPORT, exported 2024-06-08."),
+            Flags::default(),
+            None,
+        )
+        .unwrap();
+        let found = |s: &mut Store, q: TextQuery| -> usize { s.search_text(&q).unwrap().len() };
+        let body = |w: &str| TextQuery {
+            body: vec![w.into()],
+            ..TextQuery::default()
+        };
+        let to = |w: &str| TextQuery {
+            to: vec![w.into()],
+            ..TextQuery::default()
+        };
+        // Inside a word, at its start or end, any case.
+        for w in [
+            "port", "Report", "xport", "quart", "terly", "2024-06", "06-08.",
+        ] {
+            assert_eq!(found(&mut s, body(w)), 1, "{w}");
+        }
+        // Each field is its own: the recipient's domain is not in the body,
+        // the body's words are not recipients.
+        assert_eq!(found(&mut s, to("ample")), 1);
+        assert_eq!(found(&mut s, body("ample")), 0);
+        assert_eq!(found(&mut s, to("port")), 0);
+        assert_eq!(found(&mut s, body("reports")), 0);
+        assert_eq!(found(&mut s, body("2025")), 0);
+        // Anywhere: the sender's decoded name and address too.
+        assert_eq!(found(&mut s, any("王总")), 1);
+        assert_eq!(found(&mut s, any("wang@exam")), 1);
+    }
+
+    #[test]
+    fn an_index_of_schema_3_is_indexed_again_into_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Uidl::from("a");
+        {
+            let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+            s.apply_server_index(&[(a.clone(), 100)], &[]).unwrap();
+            s.deliver(&a, &gbk_base64_body("季度报告"), Flags::default(), None)
+                .unwrap();
+            s.index_texts(usize::MAX).unwrap();
+        }
+        // Back to what schema 3 kept: a trigram table and a grams table.
+        let conn = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
+        conn.execute_batch(
+            "DROP TABLE words_vocab; DROP TABLE words;
+             CREATE VIRTUAL TABLE text USING fts5(subject, sender, recipients, body, names,
+               tokenize = 'trigram', content = '', contentless_delete = 1);
+             CREATE VIRTUAL TABLE grams USING fts5(g, content = '', contentless_delete = 1, detail = none);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        drop(conn);
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        assert_eq!(s.search_text(&any("季度报告")).unwrap().len(), 1);
+        let conn = rusqlite::Connection::open(dir.path().join(INDEX_FILE)).unwrap();
+        let old: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('text', 'grams')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old, 0);
+    }
 }

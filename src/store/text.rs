@@ -1,28 +1,24 @@
-//! Full-text search over the stored mail: an SQLite FTS5 table with the
-//! `trigram` tokenizer, so any substring of three characters or more
-//! matches — a Chinese phrase such as 季度报告 needs no word segmenter.
-//! One row per stored message (subject, sender, recipients, the body as
-//! the reader shows it, attachment names), keyed by the message's row id;
-//! contentless (the text is not kept twice). Indexed in batches on the
-//! store's thread as messages are stored; searched with every word taken
-//! literally (quoted), so `"`, `*`, `-` or `NEAR` are never FTS5 syntax.
+//! Full-text search over the stored mail: what is indexed of each stored
+//! message (subject, sender, recipients, the body as the reader shows it,
+//! attachment names) goes into the `words` table (see `words.rs`: whole
+//! words, CJK character pairs), keyed by the message's row id. Indexed as
+//! messages are stored (an import renders them while it writes them) or in
+//! batches on the store's thread; searched with every word taken literally,
+//! so `"`, `*`, `-` or `NEAR` are never FTS5 syntax.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rusqlite::{params, Transaction};
 
 use super::{Index, IndexError};
 use crate::store::Folder;
 
-/// Creates the table (schema 2).
+/// Adds the mark of what is indexed (schema 2; its trigram table gave way to
+/// `words` in schema 4).
 pub(super) fn migrate(tx: &Transaction<'_>) -> Result<(), IndexError> {
     tx.execute_batch(
         "ALTER TABLE messages ADD COLUMN texted INTEGER NOT NULL DEFAULT 0;
-         CREATE INDEX messages_untexted ON messages(id) WHERE file IS NOT NULL AND texted = 0;
-         CREATE VIRTUAL TABLE text USING fts5(
-           subject, sender, recipients, body, names,
-           tokenize = 'trigram', content = '', contentless_delete = 1
-         );",
+         CREATE INDEX messages_untexted ON messages(id) WHERE file IS NOT NULL AND texted = 0;",
     )?;
     Ok(())
 }
@@ -60,11 +56,6 @@ pub struct Text {
 pub struct Found {
     pub uidl: String,
     pub folder: Folder,
-}
-
-/// `word` as an FTS5 string: one literal phrase, whatever it contains.
-fn phrase(word: &str) -> String {
-    format!("\"{}\"", word.replace('"', "\"\""))
 }
 
 /// The LIKE pattern for a short word (`%` and `_` taken literally).
@@ -114,38 +105,27 @@ impl Index {
     /// Records the texts of a batch (None: the file could not be read; it is
     /// not asked again this run).
     pub fn put_texts(&mut self, texts: &[(i64, Option<Text>)]) -> Result<(), IndexError> {
+        let rows: Vec<(i64, Option<String>)> = texts
+            .iter()
+            .map(|(id, t)| (*id, t.as_ref().map(crate::store::words::of)))
+            .collect();
+        self.put_words(&rows)
+    }
+
+    /// Records the `words` rows of a batch by row id (None: unreadable).
+    pub fn put_words(&mut self, rows: &[(i64, Option<String>)]) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;
         {
-            let mut del = tx.prepare_cached("DELETE FROM text WHERE rowid = ?1")?;
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO text(rowid, subject, sender, recipients, body, names) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
+            let mut del = tx.prepare_cached("DELETE FROM words WHERE rowid = ?1")?;
+            let mut ins = tx.prepare_cached("INSERT INTO words(rowid, w) VALUES (?1, ?2)")?;
             let mut done = tx.prepare_cached("UPDATE messages SET texted = ?2 WHERE id = ?1")?;
-            let mut del_grams = tx.prepare_cached("DELETE FROM grams WHERE rowid = ?1")?;
-            let mut ins_grams = tx.prepare_cached("INSERT INTO grams(rowid, g) VALUES (?1, ?2)")?;
-            // Each table's share, for `POSTIE_TIMINGS` (the import bench).
-            let (mut in_text, mut in_grams) = (Duration::ZERO, Duration::ZERO);
-            for (id, text) in texts {
+            for (id, words) in rows {
                 del.execute(params![id])?;
-                del_grams.execute(params![id])?;
-                match text {
-                    Some(t) => {
-                        let at = Instant::now();
-                        ins.execute(params![
-                            id,
-                            t.subject,
-                            t.sender,
-                            t.recipients,
-                            t.body,
-                            t.names
-                        ])?;
-                        in_text += at.elapsed();
-                        let at = Instant::now();
-                        let g = crate::store::grams::of(t);
-                        if !g.is_empty() {
-                            ins_grams.execute(params![id, g])?;
+                match words {
+                    Some(w) => {
+                        if !w.is_empty() {
+                            ins.execute(params![id, w])?;
                         }
-                        in_grams += at.elapsed();
                         done.execute(params![id, 1])?;
                     }
                     None => {
@@ -153,8 +133,6 @@ impl Index {
                     }
                 }
             }
-            crate::timings::record("texts-trigrams-ms", in_text.as_secs_f64() * 1000.0);
-            crate::timings::record("texts-grams-ms", in_grams.as_secs_f64() * 1000.0);
         }
         let at = Instant::now();
         tx.commit()?;
@@ -162,14 +140,35 @@ impl Index {
         Ok(())
     }
 
+    /// Records the `words` rows of messages just stored, by UIDL (their row
+    /// ids are not known to the caller).
+    pub fn put_words_of(&mut self, rows: &[(String, String)]) -> Result<(), IndexError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut id_of = tx.prepare_cached("SELECT id FROM messages WHERE uidl = ?1")?;
+            let mut del = tx.prepare_cached("DELETE FROM words WHERE rowid = ?1")?;
+            let mut ins = tx.prepare_cached("INSERT INTO words(rowid, w) VALUES (?1, ?2)")?;
+            let mut done = tx.prepare_cached("UPDATE messages SET texted = 1 WHERE id = ?1")?;
+            for (uidl, words) in rows {
+                let id: Option<i64> = rusqlite::OptionalExtension::optional(
+                    id_of.query_row(params![uidl], |r| r.get(0)),
+                )?;
+                let Some(id) = id else { continue };
+                del.execute(params![id])?;
+                if !words.is_empty() {
+                    ins.execute(params![id, words])?;
+                }
+                done.execute(params![id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Drops a message's text (its stored copy is gone).
     pub(super) fn forget_text(&mut self, uidl: &str) -> Result<(), IndexError> {
         self.conn.execute(
-            "DELETE FROM text WHERE rowid = (SELECT id FROM messages WHERE uidl = ?1)",
-            params![uidl],
-        )?;
-        self.conn.execute(
-            "DELETE FROM grams WHERE rowid = (SELECT id FROM messages WHERE uidl = ?1)",
+            "DELETE FROM words WHERE rowid = (SELECT id FROM messages WHERE uidl = ?1)",
             params![uidl],
         )?;
         self.conn.execute(
@@ -179,73 +178,47 @@ impl Index {
         Ok(())
     }
 
-    /// The messages matching every part of `q`, newest first. Parts of three
-    /// characters or more go to the full-text index; shorter ones (which a
-    /// trigram index cannot answer) to the index of short grams (`grams`:
-    /// CJK bigrams and short words of stored mail), and, unless they are
-    /// only for the body or the recipients, to a scan of the subjects and
-    /// senders of every message the store knows.
+    /// The messages matching every part of `q`, newest first. Each word is
+    /// looked for in the `words` table (see `words::asks`); a word that may
+    /// be anywhere is also matched, as a substring, against the subject and
+    /// sender of every message the store knows (stored or not, indexed or
+    /// not yet).
     pub fn search(&self, q: &TextQuery) -> Result<Vec<Found>, IndexError> {
-        use crate::store::grams::{self, Scope};
-        let mut fts = Vec::new();
-        let mut short: Vec<(&str, Scope)> = Vec::new();
-        for (words, column, scope) in [
-            (&q.any, "", Scope::Any),
-            (&q.body, "{body names} : ", Scope::Body),
-            (&q.to, "recipients : ", Scope::To),
-        ] {
-            for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
-                if w.chars().count() >= 3 {
-                    fts.push(format!("{column}{}", phrase(w)));
-                } else {
-                    short.push((w, scope));
-                }
-            }
-        }
-        if fts.is_empty() && short.is_empty() {
-            return Ok(Vec::new());
-        }
+        use crate::store::words::Scope;
         let mut sql = String::from("SELECT uidl, folder FROM messages m WHERE 1");
         let mut args: Vec<String> = Vec::new();
-        if !fts.is_empty() {
-            sql.push_str(
-                " AND m.file IS NOT NULL AND m.id IN (SELECT rowid FROM text WHERE text MATCH ?)",
-            );
-            args.push(fts.join(" AND "));
-        }
-        const IN_GRAMS: &str = "m.id IN (SELECT rowid FROM grams WHERE grams MATCH ?)";
-        for (w, scope) in short {
-            let gram = grams::query(w, scope);
-            let like = like(w);
-            match (scope, gram) {
-                // A stored message's subject and sender are in the grams (CJK
-                // pairs); the others (known from `TOP n 0`, or not indexed
-                // yet) are scanned. A short word in another script is matched
-                // inside words of every subject and sender, as before.
-                (Scope::Any, Some(g)) => {
-                    let only = if w.chars().all(grams::is_cjk) {
-                        "m.texted != 1 AND "
-                    } else {
-                        ""
-                    };
-                    sql.push_str(&format!(
-                        " AND ({IN_GRAMS} OR ({only}(m.subject LIKE ? ESCAPE '\\' OR m.sender LIKE ? ESCAPE '\\' OR m.sender_address LIKE ? ESCAPE '\\')))"
-                    ));
-                    args.extend([g, like.clone(), like.clone(), like]);
+        let mut parts = 0;
+        for (words, scope) in [
+            (&q.any, Scope::Any),
+            (&q.body, Scope::Body),
+            (&q.to, Scope::To),
+        ] {
+            for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+                parts += 1;
+                const IN_WORDS: &str =
+                    "(m.file IS NOT NULL AND m.id IN (SELECT rowid FROM words WHERE words MATCH ?))";
+                const IN_HEADERS: &str = "m.subject LIKE ? ESCAPE '\\' OR m.sender LIKE ? ESCAPE '\\' OR m.sender_address LIKE ? ESCAPE '\\'";
+                let like = like(w);
+                match (scope, self.words_expr(w, scope)?) {
+                    (Scope::Any, Some(e)) => {
+                        sql.push_str(&format!(" AND ({IN_WORDS} OR {IN_HEADERS})"));
+                        args.extend([e, like.clone(), like.clone(), like]);
+                    }
+                    (Scope::Any, None) => {
+                        sql.push_str(&format!(" AND ({IN_HEADERS})"));
+                        args.extend([like.clone(), like.clone(), like]);
+                    }
+                    (_, Some(e)) => {
+                        sql.push_str(&format!(" AND {IN_WORDS}"));
+                        args.push(e);
+                    }
+                    // Nothing in the body can match a word the index does not hold.
+                    (_, None) => return Ok(Vec::new()),
                 }
-                (Scope::Any, None) => {
-                    sql.push_str(
-                        " AND (m.subject LIKE ? ESCAPE '\\' OR m.sender LIKE ? ESCAPE '\\' OR m.sender_address LIKE ? ESCAPE '\\')",
-                    );
-                    args.extend([like.clone(), like.clone(), like]);
-                }
-                (_, Some(g)) => {
-                    sql.push_str(&format!(" AND {IN_GRAMS}"));
-                    args.push(g);
-                }
-                // Nothing in the body can match a word the grams do not hold.
-                (_, None) => return Ok(Vec::new()),
             }
+        }
+        if parts == 0 {
+            return Ok(Vec::new());
         }
         sql.push_str(" ORDER BY seq DESC");
         let mut st = self.conn.prepare(&sql)?;
@@ -259,19 +232,62 @@ impl Index {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Bytes the full-text index takes (for the benchmark): the trigram
-    /// table's and the short grams' (`grams`).
-    pub fn text_bytes(&self) -> Result<(u64, u64), IndexError> {
-        let bytes = |like: &str| -> u64 {
-            self.conn
-                .query_row(
-                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE ?1",
-                    params![like],
-                    |r| r.get::<_, i64>(0),
-                )
-                .unwrap_or(0)
-                .max(0) as u64
-        };
-        Ok((bytes("text%"), bytes("grams%")))
+    /// The FTS5 query on `words` for one query word in `scope`: every piece
+    /// it holds (None: a piece nothing indexed holds, or no piece at all).
+    fn words_expr(
+        &self,
+        word: &str,
+        scope: crate::store::words::Scope,
+    ) -> Result<Option<String>, IndexError> {
+        use crate::store::words::{self, Ask};
+        let asks = words::asks(word);
+        if asks.is_empty() {
+            return Ok(None);
+        }
+        let mut exprs = Vec::new();
+        for ask in asks {
+            let e = match &ask {
+                Ask::Inside(part) => words::terms_expr(&self.terms_containing(part, scope)?),
+                _ => ask.expr(scope),
+            };
+            match e {
+                Some(e) => exprs.push(e),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(exprs.join(" AND ")))
+    }
+
+    /// The indexed terms in `scope` whose word contains `part` (lowercase),
+    /// read from the vocabulary of `words`.
+    fn terms_containing(
+        &self,
+        part: &str,
+        scope: crate::store::words::Scope,
+    ) -> Result<Vec<String>, IndexError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT term FROM words_vocab WHERE term LIKE ?1 ESCAPE '\\'")?;
+        let rows = st.query_map(params![like(part)], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for term in rows {
+            let term = term?;
+            if scope.word_of(&term).is_some_and(|w| w.contains(part)) {
+                out.push(term);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Bytes the full-text index (`words`) takes, for the benchmarks.
+    pub fn text_bytes(&self) -> Result<u64, IndexError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'words%'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?
+            .max(0) as u64)
     }
 }

@@ -1,5 +1,6 @@
-//! Filling and asking the full-text index (`text`): stored messages are
-//! decoded on the store's thread in batches and their text indexed.
+//! Filling and asking the full-text index (`words`): stored messages are
+//! decoded in batches (on several threads when there are many) and their
+//! words indexed on the store's thread.
 
 use super::*;
 
@@ -26,8 +27,47 @@ pub(super) fn text_of(r: crate::mime::Rendered) -> index::Text {
     }
 }
 
+/// A message's `words` row and the list's summary read from all of it.
+pub(super) type Indexed = (String, Option<Arc<Summary>>);
+
+/// A rendered message as the index takes it.
+pub(super) fn indexed(r: crate::mime::Rendered) -> Indexed {
+    let summary = r.summary.clone();
+    (words::of(&text_of(r)), summary)
+}
+
+/// `f` over `items` on up to `workers` threads, in order (one thread: this
+/// one). A thread that panicked leaves None in its items' places.
+pub(super) fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> Option<R> + Sync,
+) -> Vec<Option<R>> {
+    if workers <= 1 || items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| (c.len(), s.spawn(|| c.iter().map(&f).collect::<Vec<_>>())))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(n, h)| h.join().unwrap_or_else(|_| (0..n).map(|_| None).collect()))
+            .collect()
+    })
+}
+
+/// Threads that render messages for the index when there are many.
+pub(super) fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4)
+}
+
 impl Store {
-    /// Records summaries read from the server.
     /// Indexes the text of up to `max` stored messages not indexed yet (the
     /// body as the reader shows it, at most `TEXT_LIMIT` of it); returns how
     /// many. Runs on the store's thread, in batches of one transaction each.
@@ -35,7 +75,7 @@ impl Store {
         let mut done = 0;
         let mut seen = std::collections::HashSet::new();
         while done < max && !self.texts_stuck {
-            let pending = self.with_index(|i| i.text_pending(64.min(max - done)))?;
+            let pending = self.with_index(|i| i.text_pending(128.min(max - done)))?;
             if pending.is_empty() {
                 break;
             }
@@ -61,27 +101,36 @@ impl Store {
             // The list's summary is the reader's, read from the whole file:
             // a message fetched and never listed gets one, and one listed
             // from `TOP n 0` alone is decoded again with its body's help.
-            let mut summaries = Vec::new();
             let t = std::time::Instant::now();
-            let texts: Vec<(i64, Option<index::Text>)> = pending
-                .iter()
-                .map(|p| {
-                    let path = self.folder_dir(&p.folder).join(&p.file);
-                    let rendered = maildir::open_regular(&path)
-                        .and_then(|mut f| crate::mime::render_file(&mut f, &self.decode));
-                    if let Some(s) = rendered.as_ref().ok().and_then(|r| r.summary.clone()) {
-                        summaries.push((Uidl::from(p.uidl.as_str()), s));
+            let threads = if pending.len() >= 32 { workers() } else { 1 };
+            let dirs: Vec<PathBuf> = pending.iter().map(|p| self.folder_dir(&p.folder)).collect();
+            let decode = self.decode;
+            let work: Vec<(usize, &index::Pending)> = pending.iter().enumerate().collect();
+            let rendered = par_map(&work, threads, |(i, p)| {
+                let f = maildir::open_regular(&dirs[*i].join(&p.file)).ok()?;
+                let mut f = f;
+                crate::mime::render_file(&mut f, &decode).ok().map(indexed)
+            });
+            let mut summaries = Vec::new();
+            let mut rows = Vec::with_capacity(pending.len());
+            for (p, r) in pending.iter().zip(rendered) {
+                match r {
+                    Some((words, summary)) => {
+                        if let Some(s) = summary {
+                            summaries.push((Uidl::from(p.uidl.as_str()), s));
+                        }
+                        rows.push((p.id, Some(words)));
                     }
-                    (p.id, rendered.ok().map(text_of))
-                })
-                .collect();
+                    None => rows.push((p.id, None)),
+                }
+            }
             if !summaries.is_empty() {
                 self.with_index(|i| i.put_summaries(&summaries))?;
             }
             crate::timings::record("texts-render-ms", t.elapsed().as_secs_f64() * 1000.0);
             let t = std::time::Instant::now();
-            done += texts.len();
-            self.with_index(|i| i.put_texts(&texts))?;
+            done += rows.len();
+            self.with_index(|i| i.put_words(&rows))?;
             crate::timings::record("texts-put-ms", t.elapsed().as_secs_f64() * 1000.0);
         }
         Ok(done)

@@ -56,15 +56,32 @@ pub fn sanitize_line(s: &str) -> std::borrow::Cow<'_, str> {
 pub fn sanitize_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut col = 0usize;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < s.len() {
+        // Printable ASCII, most of most mail: copied a run at a time, a
+        // column a byte.
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| (0x20..0x7f).contains(*b))
+            .count();
+        if run > 0 {
+            out.push_str(&s[i..i + run]);
+            col += run;
+            i += run;
+            continue;
+        }
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         match c {
             '\n' => {
                 out.push('\n');
                 col = 0;
             }
             '\r' => {
-                if chars.peek() != Some(&'\n') {
+                if bytes.get(i) != Some(&b'\n') {
                     out.push('\n');
                 }
                 col = 0;

@@ -1,0 +1,318 @@
+//! The full-text index's words. One FTS5 table, `words`, holds for each
+//! stored message the distinct words of its body and attachment names, its
+//! recipients (tagged `r_`) and its subject and sender (tagged `s_`):
+//! words in scripts written with spaces are kept whole, lowercased; text in
+//! scripts written without them (Han, kana, Hangul) as character pairs,
+//! plus the last character of each run, so that any Chinese phrase is found
+//! without a word segmenter (季度报告: 季度, 度报, 报告) and a one-character
+//! query finds every occurrence as a prefix. The table is contentless and
+//! `detail=none` (row ids only), and each row holds each word once: indexing
+//! costs a few hundred nanoseconds a distinct word, so an import indexes as
+//! it stores. A part of a word is found through the table's vocabulary
+//! (`words_vocab`): every indexed word that contains it.
+
+use rusqlite::Transaction;
+
+use super::index::IndexError;
+
+/// Words longer than this are indexed (and looked for) by their start.
+const MAX_WORD: usize = 64;
+
+/// Creates the tables (schema 4).
+pub(super) fn migrate(tx: &Transaction<'_>) -> Result<(), IndexError> {
+    tx.execute_batch(
+        "CREATE VIRTUAL TABLE words USING fts5(
+           w, tokenize = \"unicode61 remove_diacritics 0 tokenchars '_'\",
+           content = '', contentless_delete = 1, detail = none
+         );
+         CREATE VIRTUAL TABLE words_vocab USING fts5vocab(words, row);",
+    )?;
+    Ok(())
+}
+
+/// Scripts written without spaces between words: Han, kana, Hangul.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // hiragana, katakana
+        | 0x3400..=0x4DBF    // Han extension A
+        | 0x4E00..=0x9FFF    // Han
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // Han compatibility
+        | 0x20000..=0x3134F  // Han extensions B-G
+    )
+}
+
+/// A piece of text as the index cuts it (borrowed from the lowercased text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Piece<'a> {
+    /// A word in a script written with spaces (at most `MAX_WORD`
+    /// characters).
+    Word(&'a str),
+    /// Two characters of a CJK run.
+    Pair(&'a str),
+    /// The last character of a CJK run (a run of one is only that).
+    Last(&'a str),
+}
+
+/// Cuts `lower` (text already lowercased) into pieces, in order (repeats
+/// included).
+pub(super) fn pieces<'a>(lower: &'a str, mut each: impl FnMut(Piece<'a>)) {
+    let mut it = lower.char_indices().peekable();
+    while let Some((start, c)) = it.next() {
+        if is_cjk(c) {
+            let mut prev = (start, c);
+            while let Some(&(at, n)) = it.peek() {
+                if !is_cjk(n) {
+                    break;
+                }
+                each(Piece::Pair(&lower[prev.0..at + n.len_utf8()]));
+                prev = (at, n);
+                it.next();
+            }
+            each(Piece::Last(&lower[prev.0..prev.0 + prev.1.len_utf8()]));
+        } else if c.is_alphanumeric() {
+            let (mut end, mut cut, mut len) = (start + c.len_utf8(), None, 1);
+            while let Some(&(at, n)) = it.peek() {
+                if !n.is_alphanumeric() || is_cjk(n) {
+                    break;
+                }
+                if len == MAX_WORD {
+                    cut.get_or_insert(at);
+                }
+                len += 1;
+                end = at + n.len_utf8();
+                it.next();
+            }
+            each(Piece::Word(&lower[start..cut.unwrap_or(end)]));
+        }
+    }
+}
+
+/// The `words` row of a message: its body and attachment names untagged,
+/// its recipients tagged `r_`, its subject and sender `s_`; each once.
+pub(super) fn of(t: &super::index::Text) -> String {
+    let mut out = String::new();
+    for (fields, tag) in [
+        (&[&t.body, &t.names][..], ""),
+        (&[&t.recipients][..], "r_"),
+        (&[&t.subject, &t.sender][..], "s_"),
+    ] {
+        let lower: Vec<String> = fields.iter().map(|f| f.to_lowercase()).collect();
+        let mut seen: std::collections::HashSet<&str, foldhash::fast::RandomState> =
+            std::collections::HashSet::default();
+        for f in &lower {
+            pieces(f, |p| {
+                let (Piece::Word(w) | Piece::Pair(w) | Piece::Last(w)) = p;
+                if seen.insert(w) {
+                    out.push_str(tag);
+                    out.push_str(w);
+                    out.push(' ');
+                }
+            });
+        }
+    }
+    out
+}
+
+/// Where a word is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// Anywhere: body, attachment names, recipients, subject, sender.
+    Any,
+    /// Body or attachment names.
+    Body,
+    /// Recipients.
+    To,
+}
+
+impl Scope {
+    fn tags(self) -> &'static [&'static str] {
+        match self {
+            Scope::Any => &["", "r_", "s_"],
+            Scope::Body => &[""],
+            Scope::To => &["r_"],
+        }
+    }
+
+    /// Whether an indexed term (tag and word) is in this scope; its word.
+    pub(super) fn word_of(self, term: &str) -> Option<&str> {
+        let (tag, word) = match term.split_once('_') {
+            Some((t, w)) => (t, w),
+            None => ("", term),
+        };
+        let ok = matches!(
+            (self, tag),
+            (Scope::Any, "" | "r" | "s") | (Scope::Body, "") | (Scope::To, "r")
+        );
+        ok.then_some(word)
+    }
+}
+
+/// What one piece of a query asks the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Ask {
+    /// This term, in one of the scope's tags.
+    Exact(String),
+    /// A term that starts with this (one CJK character: every pair it
+    /// starts and every run it ends).
+    Prefix(String),
+    /// A word that contains this (words of three letters or more): looked up
+    /// in the vocabulary.
+    Inside(String),
+}
+
+/// What a query word asks: each of its pieces must be found (for a phrase
+/// that is every word and every character pair it holds, wherever they
+/// are in the message). Empty when it holds nothing the index keeps (only
+/// punctuation). Words of one or two letters are matched whole.
+pub(super) fn asks(word: &str) -> Vec<Ask> {
+    let lower = word.to_lowercase();
+    let mut cut = Vec::new();
+    pieces(&lower, |p| cut.push(p));
+    let mut out = Vec::new();
+    for (i, p) in cut.iter().enumerate() {
+        match *p {
+            Piece::Word(w) if w.chars().count() <= 2 => out.push(Ask::Exact(w.to_string())),
+            Piece::Word(w) => out.push(Ask::Inside(w.to_string())),
+            Piece::Pair(p) => out.push(Ask::Exact(p.to_string())),
+            // A CJK run of one character is a prefix; a longer run's last
+            // character is in its last pair already.
+            Piece::Last(c) => {
+                if i == 0 || !matches!(cut[i - 1], Piece::Pair(_)) {
+                    out.push(Ask::Prefix(c.to_string()));
+                }
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// `s` as an FTS5 string, taken literally.
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+impl Ask {
+    /// The FTS5 expression for an exact or prefix ask in `scope` (None for
+    /// `Inside`, which needs the vocabulary: see `terms_expr`).
+    pub(super) fn expr(&self, scope: Scope) -> Option<String> {
+        let (s, star) = match self {
+            Ask::Exact(s) => (s, ""),
+            Ask::Prefix(s) => (s, "*"),
+            Ask::Inside(_) => return None,
+        };
+        let alts: Vec<String> = scope
+            .tags()
+            .iter()
+            .map(|t| format!("{}{star}", quoted(&format!("{t}{s}"))))
+            .collect();
+        Some(format!("({})", alts.join(" OR ")))
+    }
+}
+
+/// The FTS5 expression for any of these indexed terms (None: there are
+/// none, so nothing matches).
+pub(super) fn terms_expr(terms: &[String]) -> Option<String> {
+    if terms.is_empty() {
+        return None;
+    }
+    let alts: Vec<String> = terms.iter().map(|t| quoted(t)).collect();
+    Some(format!("({})", alts.join(" OR ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_of_chinese_latin_and_recipients() {
+        let g = of(&super::super::index::Text {
+            subject: "周报".into(),
+            sender: "李明".into(),
+            recipients: "王芳 <wang@example.cn>".into(),
+            body: "预算需要。OK CV 2024 report report".into(),
+            names: "合同.pdf".into(),
+        });
+        let tokens: Vec<&str> = g.split_whitespace().collect();
+        for want in [
+            "预算",
+            "算需",
+            "需要",
+            "要",
+            "ok",
+            "cv",
+            "2024",
+            "report",
+            "合同",
+            "同",
+            "pdf",
+            "r_王芳",
+            "r_芳",
+            "r_wang",
+            "r_example",
+            "r_cn",
+            "s_周报",
+            "s_报",
+            "s_李明",
+        ] {
+            assert!(tokens.contains(&want), "{want} in {tokens:?}");
+        }
+        assert_eq!(tokens.iter().filter(|t| **t == "report").count(), 1);
+        assert!(!tokens.contains(&"预"), "{tokens:?}");
+    }
+
+    #[test]
+    fn long_words_are_cut() {
+        let text = format!("{} b", "é".repeat(200));
+        let mut got = Vec::new();
+        pieces(&text, |p| got.push(p));
+        let cut = "é".repeat(MAX_WORD);
+        assert_eq!(got, vec![Piece::Word(&cut), Piece::Word("b")]);
+    }
+
+    #[test]
+    fn what_a_query_asks() {
+        assert_eq!(asks("预算"), vec![Ask::Exact("预算".into())]);
+        assert_eq!(
+            asks("季度报告"),
+            vec![
+                Ask::Exact("季度".into()),
+                Ask::Exact("度报".into()),
+                Ask::Exact("报告".into())
+            ]
+        );
+        assert_eq!(asks("预"), vec![Ask::Prefix("预".into())]);
+        assert_eq!(asks("CV"), vec![Ask::Exact("cv".into())]);
+        assert_eq!(asks("Port"), vec![Ask::Inside("port".into())]);
+        assert_eq!(
+            asks("wang@example.cn"),
+            vec![
+                Ask::Inside("wang".into()),
+                Ask::Inside("example".into()),
+                Ask::Exact("cn".into())
+            ]
+        );
+        assert_eq!(
+            asks("第1号"),
+            vec![
+                Ask::Prefix("第".into()),
+                Ask::Exact("1".into()),
+                Ask::Prefix("号".into())
+            ]
+        );
+        assert!(asks("%\"").is_empty());
+        assert_eq!(
+            Ask::Prefix("预".into()).expr(Scope::To).as_deref(),
+            Some("(\"r_预\"*)")
+        );
+        assert_eq!(
+            Ask::Exact("cv".into()).expr(Scope::Any).as_deref(),
+            Some("(\"cv\" OR \"r_cv\" OR \"s_cv\")")
+        );
+        assert_eq!(Scope::To.word_of("r_wang"), Some("wang"));
+        assert_eq!(Scope::To.word_of("wang"), None);
+        assert_eq!(Scope::Body.word_of("s_wang"), None);
+        assert_eq!(Scope::Any.word_of("s_wang"), Some("wang"));
+    }
+}
