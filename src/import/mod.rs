@@ -4,6 +4,7 @@
 //! become flags), lands in exactly one folder, and is stored once however
 //! often the same source is imported (its id is a digest of its bytes).
 
+mod render;
 pub mod sources;
 
 use std::collections::{BTreeMap, HashSet};
@@ -103,6 +104,8 @@ pub struct Importer<'a> {
     store: &'a mut Store,
     known: HashSet<String>,
     batches: BTreeMap<Folder, (Vec<Incoming>, usize)>,
+    /// Renders queued messages for the full-text index meanwhile.
+    renderer: render::Renderer,
     report: Report,
     read_bytes: u64,
     read_messages: u64,
@@ -115,10 +118,12 @@ impl<'a> Importer<'a> {
         on_progress: &'a mut dyn FnMut(Progress),
     ) -> Result<Importer<'a>, StoreError> {
         let known = store.imported_ids()?;
+        let renderer = render::Renderer::new(store.decode_options());
         Ok(Importer {
             store,
             known,
             batches: BTreeMap::new(),
+            renderer,
             report: Report::default(),
             read_bytes: 0,
             read_messages: 0,
@@ -351,6 +356,10 @@ impl<'a> Importer<'a> {
         } else {
             folder.clone()
         };
+        let bytes: std::sync::Arc<[u8]> = bytes.into();
+        let decode = self.store.decode_options();
+        self.renderer
+            .add(&id, std::sync::Arc::clone(&bytes), &decode);
         let full = {
             let (batch, size) = self.batches.entry(folder.clone()).or_default();
             *size += bytes.len();
@@ -367,7 +376,11 @@ impl<'a> Importer<'a> {
         let Some((batch, _)) = self.batches.remove(folder) else {
             return Ok(());
         };
-        let n = self.store.import_batch(folder, &batch)?;
+        let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
+        let renderer = &mut self.renderer;
+        let n = self
+            .store
+            .import_batch(folder, &batch, || renderer.take(&ids))?;
         self.report.imported += n;
         *self.report.folders.entry(folder.clone()).or_default() += n;
         Ok(())

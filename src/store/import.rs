@@ -27,7 +27,7 @@ pub fn import_id(bytes: &[u8]) -> String {
 }
 
 /// One message to import: its id, bytes and flags.
-pub type Incoming = (String, Vec<u8>, Flags);
+pub type Incoming = (String, Arc<[u8]>, Flags);
 
 impl Store {
     /// The ids of every imported message stored now.
@@ -39,11 +39,15 @@ impl Store {
     }
 
     /// Stores `items` in `folder` (made when missing), durably, and records
-    /// them; returns how many. The caller leaves out ids already stored.
+    /// them with their renderings for the index (asked of `rendered` once
+    /// they are written, so that they can be made meanwhile: in the same
+    /// order; None: read from the headers, the text indexed later); returns
+    /// how many. The caller leaves out ids already stored.
     pub fn import_batch(
         &mut self,
         folder: &Folder,
         items: &[Incoming],
+        rendered: impl FnOnce() -> Vec<Option<super::texts::Indexed>>,
     ) -> Result<usize, StoreError> {
         if items.is_empty() {
             return Ok(0);
@@ -56,26 +60,10 @@ impl Store {
         };
         self.create_folder(folder)?;
         let dir = self.folder_dir(folder);
-        let decode = self.decode;
-        // The messages are rendered for the full-text index (and the list's
-        // summary) on other threads while this one writes and syncs them.
-        let rendered = std::thread::scope(|sc| -> Result<_, StoreError> {
-            let render = sc.spawn(|| {
-                super::texts::par_map(items, super::texts::workers(), |(_, bytes, _)| {
-                    Some(super::texts::indexed(crate::mime::render_bytes(
-                        bytes, &decode,
-                    )))
-                })
-            });
-            let rels = write_durably(&dir, items)?;
-            lap("import-write-sync-rename-ms", &mut t);
-            // A render thread that panicked: the summaries from the headers,
-            // the text indexed later.
-            let rendered = render.join().unwrap_or_else(|_| vec![None; items.len()]);
-            lap("import-render-wait-ms", &mut t);
-            Ok((rels, rendered))
-        });
-        let (rels, rendered) = rendered?;
+        let rels = write_durably(&dir, items)?;
+        lap("import-write-sync-rename-ms", &mut t);
+        let rendered = rendered();
+        lap("import-render-wait-ms", &mut t);
         let rows: Vec<(String, String, u64, Flags)> = items
             .iter()
             .zip(rels)

@@ -21,7 +21,7 @@ mod sound;
 mod sound_tests;
 #[cfg(test)]
 mod tests;
-mod texts;
+pub mod texts;
 mod types;
 pub mod words;
 
@@ -219,6 +219,11 @@ impl Store {
             Some(r) if r.on_server => self.with_index(|i| i.tombstone(uidl)),
             _ => self.with_index(|i| i.remove(uidl)),
         }
+    }
+
+    /// How this store decodes mail (the config's `decoding`).
+    pub fn decode_options(&self) -> DecodeOptions {
+        self.decode
     }
 
     /// Summaries read from the server (`TOP n 0`).

@@ -28,7 +28,12 @@ pub(super) fn text_of(r: crate::mime::Rendered) -> index::Text {
 }
 
 /// A message's `words` row and the list's summary read from all of it.
-pub(super) type Indexed = (String, Option<Arc<Summary>>);
+pub type Indexed = (String, Option<Arc<Summary>>);
+
+/// What the index keeps of a message in memory.
+pub fn render_for_index(raw: &[u8], decode: &crate::mime::DecodeOptions) -> Indexed {
+    indexed(crate::mime::render_bytes(raw, decode))
+}
 
 /// A rendered message as the index takes it.
 pub(super) fn indexed(r: crate::mime::Rendered) -> Indexed {
@@ -60,7 +65,7 @@ pub(super) fn par_map<T: Sync, R: Send>(
 }
 
 /// Threads that render messages for the index when there are many.
-pub(super) fn workers() -> usize {
+pub fn workers() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
