@@ -42,11 +42,11 @@ pub fn is_cjk(c: char) -> bool {
     )
 }
 
-/// A piece of text as the index cuts it (borrowed from the lowercased text).
+/// A piece of text as the index cuts it (lent for the call only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Piece<'a> {
-    /// A word in a script written with spaces (at most `MAX_WORD`
-    /// characters).
+    /// A word in a script written with spaces, lowercased (at most
+    /// `MAX_WORD` characters).
     Word(&'a str),
     /// Two characters of a CJK run.
     Pair(&'a str),
@@ -54,36 +54,67 @@ pub(super) enum Piece<'a> {
     Last(&'a str),
 }
 
-/// Cuts `lower` (text already lowercased) into pieces, in order (repeats
-/// included).
-pub(super) fn pieces<'a>(lower: &'a str, mut each: impl FnMut(Piece<'a>)) {
-    let mut it = lower.char_indices().peekable();
-    while let Some((start, c)) = it.next() {
-        if is_cjk(c) {
-            let mut prev = (start, c);
-            while let Some(&(at, n)) = it.peek() {
+/// The character at byte `i` of `text` and its length.
+fn char_at(text: &str, i: usize) -> (char, usize) {
+    match text[i..].chars().next() {
+        Some(c) => (c, c.len_utf8()),
+        None => ('\0', 1),
+    }
+}
+
+/// Cuts `text` into pieces, in order (repeats included). Bytes are read
+/// one at a time where they are ASCII (most of most mail); a word is
+/// lowercased as it is read.
+pub(super) fn pieces(text: &str, mut each: impl FnMut(Piece<'_>)) {
+    let b = text.as_bytes();
+    let mut word = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let (c, len) = if b[i] < 0x80 {
+            (b[i] as char, 1)
+        } else {
+            char_at(text, i)
+        };
+        if c.is_ascii() && !c.is_ascii_alphanumeric() {
+            i += 1;
+        } else if is_cjk(c) {
+            let mut prev = (i, len);
+            i += len;
+            while i < b.len() && b[i] >= 0x80 {
+                let (n, nlen) = char_at(text, i);
                 if !is_cjk(n) {
                     break;
                 }
-                each(Piece::Pair(&lower[prev.0..at + n.len_utf8()]));
-                prev = (at, n);
-                it.next();
+                each(Piece::Pair(&text[prev.0..i + nlen]));
+                prev = (i, nlen);
+                i += nlen;
             }
-            each(Piece::Last(&lower[prev.0..prev.0 + prev.1.len_utf8()]));
+            each(Piece::Last(&text[prev.0..prev.0 + prev.1]));
         } else if c.is_alphanumeric() {
-            let (mut end, mut cut, mut len) = (start + c.len_utf8(), None, 1);
-            while let Some(&(at, n)) = it.peek() {
-                if !n.is_alphanumeric() || is_cjk(n) {
+            word.clear();
+            let mut count = 0;
+            while i < b.len() {
+                let (c, len) = if b[i] < 0x80 {
+                    (b[i] as char, 1)
+                } else {
+                    char_at(text, i)
+                };
+                if !(c.is_alphanumeric() && !is_cjk(c)) {
                     break;
                 }
-                if len == MAX_WORD {
-                    cut.get_or_insert(at);
+                if count < MAX_WORD {
+                    if c.is_ascii() {
+                        word.push(c.to_ascii_lowercase());
+                    } else {
+                        word.extend(c.to_lowercase());
+                    }
+                    count += 1;
                 }
-                len += 1;
-                end = at + n.len_utf8();
-                it.next();
+                i += len;
             }
-            each(Piece::Word(&lower[start..cut.unwrap_or(end)]));
+            each(Piece::Word(&word));
+        } else {
+            i += len;
         }
     }
 }
@@ -123,8 +154,7 @@ pub(super) fn of(t: &super::index::Text) -> String {
         let mut seen: std::collections::HashSet<u64, std::hash::BuildHasherDefault<Hashed>> =
             std::collections::HashSet::default();
         for f in fields {
-            let lower = f.to_lowercase();
-            pieces(&lower, |p| {
+            pieces(f, |p| {
                 let (Piece::Word(w) | Piece::Pair(w) | Piece::Last(w)) = p;
                 if seen.insert(hasher.hash_one(w)) {
                     out.push_str(tag);
@@ -189,24 +219,23 @@ pub(super) enum Ask {
 /// are in the message). Empty when it holds nothing the index keeps (only
 /// punctuation). Words of one or two letters are matched whole.
 pub(super) fn asks(word: &str) -> Vec<Ask> {
-    let lower = word.to_lowercase();
-    let mut cut = Vec::new();
-    pieces(&lower, |p| cut.push(p));
     let mut out = Vec::new();
-    for (i, p) in cut.iter().enumerate() {
-        match *p {
+    let mut after_pair = false;
+    pieces(word, |p| {
+        match p {
             Piece::Word(w) if w.chars().count() <= 2 => out.push(Ask::Exact(w.to_string())),
             Piece::Word(w) => out.push(Ask::Inside(w.to_string())),
             Piece::Pair(p) => out.push(Ask::Exact(p.to_string())),
             // A CJK run of one character is a prefix; a longer run's last
             // character is in its last pair already.
             Piece::Last(c) => {
-                if i == 0 || !matches!(cut[i - 1], Piece::Pair(_)) {
+                if !after_pair {
                     out.push(Ask::Prefix(c.to_string()));
                 }
             }
         }
-    }
+        after_pair = matches!(p, Piece::Pair(_));
+    });
     out.dedup();
     out
 }
@@ -287,11 +316,11 @@ mod tests {
 
     #[test]
     fn long_words_are_cut() {
-        let text = format!("{} b", "é".repeat(200));
+        let text = format!("{} B", "É".repeat(200));
         let mut got = Vec::new();
-        pieces(&text, |p| got.push(p));
+        pieces(&text, |p| got.push(format!("{p:?}")));
         let cut = "é".repeat(MAX_WORD);
-        assert_eq!(got, vec![Piece::Word(&cut), Piece::Word("b")]);
+        assert_eq!(got, vec![format!("Word({cut:?})"), "Word(\"b\")".to_string()]);
     }
 
     #[test]
