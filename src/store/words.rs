@@ -99,7 +99,7 @@ pub(super) fn pieces(text: &str, mut each: impl FnMut(Piece<'_>)) {
                 } else {
                     char_at(text, i)
                 };
-                if !(c.is_alphanumeric() && !is_cjk(c)) {
+                if !c.is_alphanumeric() || is_cjk(c) {
                     break;
                 }
                 if count < MAX_WORD {
