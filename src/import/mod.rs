@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::mime::mbox::{self, FoxmailBoxReader, MboxFlags, MboxReader, Messages};
-use crate::store::import::{import_id, Incoming};
+use crate::store::import::{import_id, Incoming, Written};
 use crate::store::{maildir, Flags, Folder, Store, StoreError};
 pub use sources::{discover, Found, Unit};
 
@@ -106,6 +106,9 @@ pub struct Importer<'a> {
     batches: BTreeMap<Folder, (Vec<Incoming>, usize)>,
     /// Renders queued messages for the full-text index meanwhile.
     renderer: render::Renderer,
+    /// The batch written last, recorded once the next one is written (so
+    /// that its renderings are ready by then).
+    written: Option<Written>,
     report: Report,
     read_bytes: u64,
     read_messages: u64,
@@ -124,6 +127,7 @@ impl<'a> Importer<'a> {
             known,
             batches: BTreeMap::new(),
             renderer,
+            written: None,
             report: Report::default(),
             read_bytes: 0,
             read_messages: 0,
@@ -144,6 +148,9 @@ impl<'a> Importer<'a> {
         let folders: Vec<Folder> = self.batches.keys().cloned().collect();
         for f in folders {
             self.flush(&f)?;
+        }
+        if let Some(last) = self.written.take() {
+            self.record(&last)?;
         }
         crate::timings::mark("import-stored");
         self.index_texts();
@@ -376,13 +383,36 @@ impl<'a> Importer<'a> {
         let Some((batch, _)) = self.batches.remove(folder) else {
             return Ok(());
         };
-        let ids: Vec<&str> = batch.iter().map(|(id, _, _)| id.as_str()).collect();
-        let renderer = &mut self.renderer;
-        let n = self
-            .store
-            .import_batch(folder, &batch, || renderer.take(&ids))?;
+        let written = match self.store.import_write(folder, &batch) {
+            Ok(w) => w,
+            Err(e) => {
+                // What was written before is recorded all the same.
+                if let Some(before) = self.written.take() {
+                    let _ = self.record(&before);
+                }
+                return Err(e);
+            }
+        };
+        drop(batch);
+        if let Some(before) = self.written.replace(written) {
+            self.record(&before)?;
+        }
+        Ok(())
+    }
+
+    /// Records a written batch once its renderings are ready.
+    fn record(&mut self, written: &Written) -> Result<(), StoreError> {
+        let ids: Vec<&str> = written.rows.iter().map(|r| r.0.as_str()).collect();
+        let t = std::time::Instant::now();
+        let rendered = self.renderer.take(&ids);
+        crate::timings::record("import-render-wait-ms", t.elapsed().as_secs_f64() * 1000.0);
+        let n = self.store.import_record(written, rendered)?;
         self.report.imported += n;
-        *self.report.folders.entry(folder.clone()).or_default() += n;
+        *self
+            .report
+            .folders
+            .entry(written.folder.clone())
+            .or_default() += n;
         Ok(())
     }
 }

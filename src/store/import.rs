@@ -1,6 +1,7 @@
 //! Mail brought in from elsewhere (`postie import`): a batch is written to
 //! `tmp/` unsynced, made durable with one syncfs, renamed into place with
-//! each directory synced once, then recorded in one index transaction. Each
+//! each directory synced once, then recorded in the index (with what the
+//! full-text index keeps of it), after the next batch has been written. Each
 //! message's id (`" I"` and a digest of its bytes, which hold its
 //! Message-ID) is in its file name, so after a kill at any point the next
 //! start adopts what was renamed under that id, and a second run of the
@@ -38,63 +39,69 @@ impl Store {
             .collect())
     }
 
-    /// Stores `items` in `folder` (made when missing), durably, and records
-    /// them with their renderings for the index (asked of `rendered` once
-    /// they are written, so that they can be made meanwhile: in the same
-    /// order; None: read from the headers, the text indexed later); returns
-    /// how many. The caller leaves out ids already stored.
-    pub fn import_batch(
+    /// Stores `items` in `folder` (made when missing), durably; they are
+    /// recorded in the index by `import_record` (meanwhile they are safe:
+    /// after a kill the next start adopts them by their ids). The caller
+    /// leaves out ids already stored.
+    pub fn import_write(
         &mut self,
         folder: &Folder,
         items: &[Incoming],
-        rendered: impl FnOnce() -> Vec<Option<super::texts::Indexed>>,
-    ) -> Result<usize, StoreError> {
-        if items.is_empty() {
-            return Ok(0);
+    ) -> Result<Written, StoreError> {
+        let t = std::time::Instant::now();
+        let mut rows = Vec::new();
+        if !items.is_empty() {
+            self.create_folder(folder)?;
+            let rels = write_durably(&self.folder_dir(folder), items)?;
+            rows = items
+                .iter()
+                .zip(rels)
+                .map(|((id, bytes, flags), rel)| (id.clone(), rel, bytes.len() as u64, *flags))
+                .collect();
         }
-        // Phase times for `POSTIE_TIMINGS` (the import bench).
-        let mut t = std::time::Instant::now();
-        let lap = |name: &str, t: &mut std::time::Instant| {
-            crate::timings::record(name, t.elapsed().as_secs_f64() * 1000.0);
-            *t = std::time::Instant::now();
-        };
-        self.create_folder(folder)?;
-        let dir = self.folder_dir(folder);
-        let rels = write_durably(&dir, items)?;
-        lap("import-write-sync-rename-ms", &mut t);
-        let rendered = rendered();
-        lap("import-render-wait-ms", &mut t);
-        let rows: Vec<(String, String, u64, Flags)> = items
-            .iter()
-            .zip(rels)
-            .map(|((id, bytes, flags), rel)| (id.clone(), rel, bytes.len() as u64, *flags))
-            .collect();
-        let mut words = Vec::with_capacity(items.len());
-        let sums: Vec<(Uidl, Arc<Summary>)> = items
-            .iter()
-            .zip(rendered)
-            .map(|((id, bytes, _), r)| {
-                let (w, summary) = r.unwrap_or_default();
-                if !w.is_empty() || summary.is_some() {
-                    words.push((id.clone(), w));
-                }
-                let summary = summary.unwrap_or_else(|| {
-                    Arc::new(Summary::from_headers(
-                        maildir::summary_sample(bytes),
-                        &self.decode,
-                    ))
-                });
-                (Uidl::from(id.as_str()), summary)
-            })
-            .collect();
-        self.with_index(|i| i.stored_many(folder, &rows, false))?;
+        crate::timings::record(
+            "import-write-sync-rename-ms",
+            t.elapsed().as_secs_f64() * 1000.0,
+        );
+        Ok(Written {
+            folder: folder.clone(),
+            rows,
+        })
+    }
+
+    /// Records a written batch with its renderings for the index (in the
+    /// same order; None: no summary or text yet, both read from the file
+    /// later); returns how many.
+    pub fn import_record(
+        &mut self,
+        written: &Written,
+        rendered: Vec<Option<super::texts::Indexed>>,
+    ) -> Result<usize, StoreError> {
+        let t = std::time::Instant::now();
+        let mut words = Vec::with_capacity(written.rows.len());
+        let mut sums = Vec::with_capacity(written.rows.len());
+        for ((id, ..), r) in written.rows.iter().zip(rendered) {
+            let Some((w, summary)) = r else { continue };
+            words.push((id.clone(), w));
+            if let Some(s) = summary {
+                sums.push((Uidl::from(id.as_str()), s));
+            }
+        }
+        self.with_index(|i| i.stored_many(&written.folder, &written.rows, false))?;
         // Imported ids are not the server's (`Store::put_summaries` would
         // leave them out): the index is told directly.
         self.with_index(|i| i.put_summaries(&sums))?;
         self.with_index(|i| i.put_words_of(&words))?;
-        lap("import-index-ms", &mut t);
-        Ok(items.len())
+        crate::timings::record("import-index-ms", t.elapsed().as_secs_f64() * 1000.0);
+        Ok(written.rows.len())
     }
+}
+
+/// A batch written to disk (durable, in place) and not yet recorded.
+pub struct Written {
+    pub folder: Folder,
+    /// (id, file name, size, flags) of each message, in order.
+    pub rows: Vec<(String, String, u64, Flags)>,
 }
 
 /// Writes `items` to `dir`'s `tmp/` unsynced, syncs them with one syncfs and

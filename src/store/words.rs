@@ -320,7 +320,10 @@ mod tests {
         let mut got = Vec::new();
         pieces(&text, |p| got.push(format!("{p:?}")));
         let cut = "é".repeat(MAX_WORD);
-        assert_eq!(got, vec![format!("Word({cut:?})"), "Word(\"b\")".to_string()]);
+        assert_eq!(
+            got,
+            vec![format!("Word({cut:?})"), "Word(\"b\")".to_string()]
+        );
     }
 
     #[test]
