@@ -66,17 +66,22 @@ impl Renderer {
     /// The renderings of `ids`, in order, waiting for those not done yet
     /// (None for one whose rendering failed: its text is indexed later).
     pub fn take(&mut self, ids: &[&str]) -> Vec<Option<Indexed>> {
-        while ids.iter().any(|id| !self.ready.contains_key(*id)) && self.out > 0 {
-            match self.done.recv() {
-                Ok((id, r)) => {
-                    self.out -= 1;
-                    self.ready.insert(id, r);
-                }
-                Err(_) => break,
-            }
-        }
         ids.iter()
-            .map(|id| self.ready.remove(*id).flatten())
+            .map(|id| loop {
+                if let Some(r) = self.ready.remove(*id) {
+                    break r;
+                }
+                if self.out == 0 {
+                    break None;
+                }
+                match self.done.recv() {
+                    Ok((got, r)) => {
+                        self.out -= 1;
+                        self.ready.insert(got, r);
+                    }
+                    Err(_) => break None,
+                }
+            })
             .collect()
     }
 }
