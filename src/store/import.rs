@@ -78,20 +78,7 @@ impl Store {
         rendered: Vec<Option<super::texts::Indexed>>,
     ) -> Result<usize, StoreError> {
         let t = std::time::Instant::now();
-        let mut words = Vec::with_capacity(written.rows.len());
-        let mut sums = Vec::with_capacity(written.rows.len());
-        for ((id, ..), r) in written.rows.iter().zip(rendered) {
-            let Some((w, summary)) = r else { continue };
-            words.push((id.clone(), w));
-            if let Some(s) = summary {
-                sums.push((Uidl::from(id.as_str()), s));
-            }
-        }
-        self.with_index(|i| i.stored_many(&written.folder, &written.rows, false))?;
-        // Imported ids are not the server's (`Store::put_summaries` would
-        // leave them out): the index is told directly.
-        self.with_index(|i| i.put_summaries(&sums))?;
-        self.with_index(|i| i.put_words_of(&words))?;
+        self.with_index(|i| i.import_rows(&written.folder, &written.rows, &rendered))?;
         crate::timings::record("import-index-ms", t.elapsed().as_secs_f64() * 1000.0);
         Ok(written.rows.len())
     }

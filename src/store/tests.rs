@@ -443,4 +443,32 @@ mod text {
             .unwrap();
         assert_eq!(old, 0);
     }
+
+    #[test]
+    fn an_import_recorded_twice_keeps_one_row_with_its_summary_and_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+        let bytes = gbk_base64_body("季度报告");
+        let id = crate::store::import::import_id(&bytes);
+        let items: Vec<crate::store::import::Incoming> =
+            vec![(id.clone(), bytes.clone().into(), Flags::SEEN)];
+        let folder = Folder::Own("old".into());
+        for _ in 0..2 {
+            let w = s.import_write(&folder, &items).unwrap();
+            let r = crate::store::texts::render_for_index(&bytes, &DecodeOptions::default());
+            assert_eq!(s.import_record(&w, vec![Some(r)]).unwrap(), 1);
+        }
+        let rows = s.load(&folder).unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(
+            rows[0]
+                .summary
+                .as_ref()
+                .map(|m| m.subject().to_string())
+                .as_deref(),
+            Some("weekly")
+        );
+        assert_eq!(s.search_text(&any("季度报告")).unwrap().len(), 1);
+        assert_eq!(s.search_text(&any("王总")).unwrap().len(), 1);
+    }
 }

@@ -165,6 +165,91 @@ impl Index {
         Ok(())
     }
 
+    /// Records imported messages just written to `folder`, each with its
+    /// summary and `words` row when it has been rendered, in one
+    /// transaction: a new message is one row insert and one `words` insert
+    /// (a message known already, which an import leaves out unless a kill
+    /// came between writing and recording, goes the longer way).
+    pub fn import_rows(
+        &mut self,
+        folder: &Folder,
+        rows: &[(String, String, u64, crate::store::Flags)],
+        rendered: &[Option<crate::store::texts::Indexed>],
+    ) -> Result<(), IndexError> {
+        let mut known = Vec::new();
+        let tx = self.conn.transaction()?;
+        {
+            let first: i64 = {
+                let max: Option<i64> =
+                    tx.query_row("SELECT max(seq) FROM messages", [], |r| r.get(0))?;
+                max.unwrap_or(0) + 1
+            };
+            let t = super::now_for_index();
+            let mut exists = tx.prepare_cached("SELECT 1 FROM messages WHERE uidl = ?1")?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO messages(uidl, folder, file, size, seq, flags, first_seen, downloaded,
+                   on_server, texted, subject, sender, sender_address, date, date_offset, date_raw,
+                   attachment, message_id, in_reply_to, refs, reply_to, recipient)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                   ?16, ?17, ?18, ?19, ?20)",
+            )?;
+            let mut words = tx.prepare_cached("INSERT INTO words(rowid, w) VALUES (?1, ?2)")?;
+            let mut seq = first;
+            for (i, (uidl, file, size, flags)) in rows.iter().enumerate() {
+                if exists.exists(params![uidl])? {
+                    known.push(i);
+                    continue;
+                }
+                let r = rendered.get(i).and_then(|r| r.as_ref());
+                let s = r.and_then(|r| r.1.as_deref());
+                ins.execute(params![
+                    uidl,
+                    folder.name(),
+                    file,
+                    *size as i64,
+                    seq,
+                    flags.bits() as i64,
+                    t,
+                    r.is_some() as i64,
+                    s.map(|s| s.subject()),
+                    s.map(|s| s.from()).unwrap_or_default(),
+                    s.map(|s| s.from_address()).unwrap_or_default(),
+                    s.and_then(|s| s.timestamp),
+                    s.map(|s| s.offset_minutes()).unwrap_or_default(),
+                    s.map(|s| s.date_raw()).unwrap_or_default(),
+                    s.is_some_and(|s| s.maybe_attachment),
+                    s.map(|s| s.message_id()).unwrap_or_default(),
+                    s.map(|s| s.in_reply_to()).unwrap_or_default(),
+                    s.map(|s| s.references()).unwrap_or_default(),
+                    s.map(|s| s.reply_to()).unwrap_or_default(),
+                    s.map(|s| s.recipient()).unwrap_or_default(),
+                ])?;
+                seq += 1;
+                if let Some((w, _)) = r.filter(|r| !r.0.is_empty()) {
+                    words.execute(params![tx.last_insert_rowid(), w])?;
+                }
+            }
+        }
+        tx.commit()?;
+        if known.is_empty() {
+            return Ok(());
+        }
+        let pick = |i: &usize| rows[*i].clone();
+        self.stored_many(folder, &known.iter().map(pick).collect::<Vec<_>>(), false)?;
+        let mut sums = Vec::new();
+        let mut ws = Vec::new();
+        for i in known {
+            if let Some(Some((w, s))) = rendered.get(i) {
+                ws.push((rows[i].0.clone(), w.clone()));
+                if let Some(s) = s {
+                    sums.push((crate::uidl::Uidl::from(rows[i].0.as_str()), s.clone()));
+                }
+            }
+        }
+        self.put_summaries(&sums)?;
+        self.put_words_of(&ws)
+    }
+
     /// Drops a message's text (its stored copy is gone).
     pub(super) fn forget_text(&mut self, uidl: &str) -> Result<(), IndexError> {
         self.conn.execute(

@@ -262,7 +262,16 @@ fn fts(n: usize) {
         "of which the words table {:.0} bytes per message",
         words as f64 / done.max(1) as f64
     );
-    for q in ["季度报告", "周五之前", "合同", "预算", "预", "figures"] {
+    for q in [
+        "季度报告",
+        "周五之前",
+        "合同",
+        "预算",
+        "预",
+        "figures",
+        "igure",
+        "ttach",
+    ] {
         let query = TextQuery {
             any: vec![q.to_string()],
             ..TextQuery::default()
