@@ -102,16 +102,6 @@ impl Index {
         Ok(false)
     }
 
-    /// Records the texts of a batch (None: the file could not be read; it is
-    /// not asked again this run).
-    pub fn put_texts(&mut self, texts: &[(i64, Option<Text>)]) -> Result<(), IndexError> {
-        let rows: Vec<(i64, Option<String>)> = texts
-            .iter()
-            .map(|(id, t)| (*id, t.as_ref().map(crate::store::words::of)))
-            .collect();
-        self.put_words(&rows)
-    }
-
     /// Records the `words` rows of a batch by row id (None: unreadable).
     pub fn put_words(&mut self, rows: &[(i64, Option<String>)]) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;

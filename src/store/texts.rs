@@ -108,12 +108,13 @@ impl Store {
             // from `TOP n 0` alone is decoded again with its body's help.
             let t = std::time::Instant::now();
             let threads = if pending.len() >= 32 { workers() } else { 1 };
-            let dirs: Vec<PathBuf> = pending.iter().map(|p| self.folder_dir(&p.folder)).collect();
+            let paths: Vec<PathBuf> = pending
+                .iter()
+                .map(|p| self.folder_dir(&p.folder).join(&p.file))
+                .collect();
             let decode = self.decode;
-            let work: Vec<(usize, &index::Pending)> = pending.iter().enumerate().collect();
-            let rendered = par_map(&work, threads, |(i, p)| {
-                let f = maildir::open_regular(&dirs[*i].join(&p.file)).ok()?;
-                let mut f = f;
+            let rendered = par_map(&paths, threads, |path| {
+                let mut f = maildir::open_regular(path).ok()?;
                 crate::mime::render_file(&mut f, &decode).ok().map(indexed)
             });
             let mut summaries = Vec::new();
