@@ -286,6 +286,15 @@ mod text {
         .into_bytes()
     }
 
+    fn utf8_body(text: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        format!(
+            "From: =?gbk?B?{}?= <wang@example.cn>\r\nTo: li@example.cn\r\nSubject: weekly\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n",
+            base64::engine::general_purpose::STANDARD.encode(encoding_rs::GBK.encode("王总").0)
+        )
+        .into_bytes()
+    }
+
     fn any(w: &str) -> TextQuery {
         TextQuery {
             any: vec![w.to_string()],
@@ -377,7 +386,7 @@ mod text {
         s.apply_server_index(&[(a.clone(), 100)], &[]).unwrap();
         s.deliver(
             &a,
-            &gbk_base64_body("The Quarterly REPORT, exported 2024-06-08."),
+            &utf8_body("The Quarterly REPORT, exported 2024-06-08. हिंदी"),
             Flags::default(),
             None,
         )
@@ -404,6 +413,9 @@ mod text {
         assert_eq!(found(&mut s, to("port")), 0);
         assert_eq!(found(&mut s, body("reports")), 0);
         assert_eq!(found(&mut s, body("2025")), 0);
+        // Words whose letters include marks are kept whole by the index.
+        assert_eq!(found(&mut s, body("हिंदी")), 1);
+        assert_eq!(found(&mut s, body("िंद")), 1);
         // Anywhere: the sender's decoded name and address too.
         assert_eq!(found(&mut s, any("王总")), 1);
         assert_eq!(found(&mut s, any("wang@exam")), 1);

@@ -18,11 +18,14 @@ use super::index::IndexError;
 /// Words longer than this are indexed (and looked for) by their start.
 const MAX_WORD: usize = 64;
 
-/// Creates the tables (schema 4).
+/// Creates the tables (schema 4). The words are cut here, in Rust; FTS5's
+/// tokenizer only has to take each space-separated word whole, so marks
+/// (Devanagari vowel signs, which Rust counts as letters) are word
+/// characters to it too.
 pub(super) fn migrate(tx: &Transaction<'_>) -> Result<(), IndexError> {
     tx.execute_batch(
         "CREATE VIRTUAL TABLE words USING fts5(
-           w, tokenize = \"unicode61 remove_diacritics 0 tokenchars '_'\",
+           w, tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* Co M*' tokenchars '_'\",
            content = '', contentless_delete = 1, detail = none
          );
          CREATE VIRTUAL TABLE words_vocab USING fts5vocab(words, row);",
