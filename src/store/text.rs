@@ -256,8 +256,8 @@ impl Index {
     /// The messages matching every part of `q`, newest first. Each word is
     /// looked for in the `words` table (see `words::asks`); a word that may
     /// be anywhere is also matched, as a substring, against the subject and
-    /// sender of every message the store knows (stored or not, indexed or
-    /// not yet).
+    /// sender of every message whose words are not indexed (all of them for a
+    /// word of one or two letters in a script written with spaces).
     pub fn search(&self, q: &TextQuery) -> Result<Vec<Found>, IndexError> {
         use crate::store::words::Scope;
         let mut sql = String::from("SELECT uidl, folder FROM messages m WHERE 1");
@@ -274,13 +274,24 @@ impl Index {
                     "(m.file IS NOT NULL AND m.id IN (SELECT rowid FROM words WHERE words MATCH ?))";
                 const IN_HEADERS: &str = "m.subject LIKE ? ESCAPE '\\' OR m.sender LIKE ? ESCAPE '\\' OR m.sender_address LIKE ? ESCAPE '\\'";
                 let like = like(w);
+                // A short word in a script written with spaces is matched
+                // inside the subject and sender of every row (as before the
+                // words index); any other word only where the row's words are
+                // not indexed (indexed subjects and senders are in `words`).
+                let short_latin =
+                    w.chars().count() <= 2 && !w.chars().any(crate::store::words::is_cjk);
+                let in_headers = if short_latin {
+                    format!("({IN_HEADERS})")
+                } else {
+                    format!("(m.texted != 1 AND ({IN_HEADERS}))")
+                };
                 match (scope, self.words_expr(w, scope)?) {
                     (Scope::Any, Some(e)) => {
-                        sql.push_str(&format!(" AND ({IN_WORDS} OR {IN_HEADERS})"));
+                        sql.push_str(&format!(" AND ({IN_WORDS} OR {in_headers})"));
                         args.extend([e, like.clone(), like.clone(), like]);
                     }
                     (Scope::Any, None) => {
-                        sql.push_str(&format!(" AND ({IN_HEADERS})"));
+                        sql.push_str(&format!(" AND {in_headers}"));
                         args.extend([like.clone(), like.clone(), like]);
                     }
                     (_, Some(e)) => {
