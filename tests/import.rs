@@ -154,12 +154,14 @@ fn read_store(root: &Path) -> Vec<Entry> {
     got
 }
 
-/// The index's (folder, count) of stored messages, read by Python's sqlite3.
+/// The index's (folder, count) of stored messages, read by Python's sqlite3
+/// (none when a run was killed before it created the index's tables).
 fn index_counts(root: &Path) -> BTreeMap<String, usize> {
     let out = python(
         "import json, sqlite3, sys\n\
          c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
-         print(json.dumps(c.execute('SELECT folder, count(*) FROM messages WHERE file IS NOT NULL GROUP BY folder').fetchall()))",
+         made = c.execute(\"SELECT 1 FROM sqlite_master WHERE name = 'messages'\").fetchall()\n\
+         print(json.dumps(c.execute('SELECT folder, count(*) FROM messages WHERE file IS NOT NULL GROUP BY folder').fetchall() if made else []))",
         &[&root.join("index.sqlite")],
     );
     let rows: Vec<(String, usize)> = serde_json::from_slice(&out).unwrap();
