@@ -5,13 +5,13 @@ use anyhow::{anyhow, Result};
 use rust_i18n::t;
 use serde::Serialize;
 
+use super::listing::Listing;
 use super::{cli_store, quit_read_only, write_stdout, STORE_CLOSE};
 use crate::accounts::{resolve, resolve_offline, Source, SourceArgs};
 use crate::error::{Classify, ErrorClass};
-use crate::mime::Summary;
-use crate::pop3::{Client, Flow, Pop3Error};
+use crate::pop3::{Arrival, Client, Flow, Pop3Error};
 use crate::store::{Flags, Folder, StoreHandle};
-use crate::sync::{self, Known, ListRow};
+use crate::sync::{Known, ListRow};
 use crate::text::{fit, fit_right, human_size, width};
 use crate::uidl::Uidl;
 
@@ -37,6 +37,11 @@ pub struct ListedMessage {
 
 impl ListedMessage {
     fn new(r: &ListRow) -> ListedMessage {
+        ListedMessage::made(r, true)
+    }
+
+    /// `table`: with the text table's date column (JSON has `date` only).
+    fn made(r: &ListRow, table: bool) -> ListedMessage {
         let s = r.summary.clone().unwrap_or_default();
         // The gate to the terminal: whatever the index holds (a damaged or
         // planted one included), nothing printed can be a control sequence.
@@ -45,7 +50,11 @@ impl ListedMessage {
             number: r.number,
             uidl: r.uidl.durable().map(clean),
             size: r.size,
-            list_date: clean(&s.list_date()),
+            list_date: if table {
+                clean(&s.list_date())
+            } else {
+                String::new()
+            },
             date: s.date_rfc3339(),
             from: clean(s.from()),
             from_address: clean(s.from_address()),
@@ -70,7 +79,9 @@ async fn local_rows(store: Option<&StoreHandle>) -> Result<Vec<crate::store::Row
 
 /// One session: login + index, the planned `TOP`s, recorded in the store.
 /// Returns the list (newest first, stored messages gone from the server
-/// merged in) and the session, still open.
+/// merged in) and the session, still open. With nothing stored, every
+/// header is wanted: the `TOP`s follow UIDL and LIST down the same
+/// pipeline, not a round trip (and the server's index time) later.
 pub async fn sync_listing(
     source: &Source,
     store: Option<&StoreHandle>,
@@ -82,61 +93,36 @@ pub async fn sync_listing(
         .iter()
         .map(|r| (r.uidl.clone(), Known::from(r)))
         .collect();
-    let (mut client, index) = Client::open(&source.client).await?;
-    let id = sync::identify(index);
-    let mut plan = sync::plan(&id, &known, &Default::default());
-    let mut summaries: std::collections::HashMap<u32, std::sync::Arc<Summary>> =
-        std::collections::HashMap::with_capacity(plan.headers.len());
-    let mut keep: Vec<(Uidl, std::sync::Arc<Summary>)> = Vec::new();
-    let uidl_of: std::collections::HashMap<u32, &Uidl> =
-        id.messages.iter().map(|m| (m.number, &m.uidl)).collect();
-    client
-        .headers(&plan.headers, |n, result| {
-            let summary = match result {
-                Ok(raw) => {
-                    let s = std::sync::Arc::new(Summary::from_headers(&raw, &source.decode));
-                    if let Some(u) = uidl_of.get(&n) {
-                        keep.push(((*u).clone(), s.clone()));
-                    }
-                    s
-                }
-                Err(e) => {
-                    std::sync::Arc::new(Summary::note(&format!("(headers unavailable: {e})")))
-                }
-            };
-            summaries.insert(n, summary);
+    drop(local);
+    let mut listing = Listing::new(&source.decode, store);
+    let mut wanted = Vec::new();
+    let mut client = if known.is_empty() {
+        Client::open_prefetching(&source.client, 0, |arrival| {
+            match arrival {
+                Arrival::Count(_) => {}
+                Arrival::Index { entries, .. } => wanted = listing.indexed(entries, &known),
+                Arrival::Header(n, reply) => listing.arrived(n, reply),
+            }
             Flow::Continue
         })
-        .await?;
-    for r in &mut plan.rows {
-        if let Some(s) = r.number.and_then(|n| summaries.remove(&n)) {
-            r.summary = Some(s);
-        }
-    }
-    if let Some(store) = store {
-        let (new, gone) = (plan.new.clone(), plan.gone.clone());
-        let recorded = store
-            .run(move |s| {
-                s.apply_server_index(&new, &gone)?;
-                s.put_summaries(&keep)
+        .await?
+    } else {
+        let (client, index) = Client::open(&source.client).await?;
+        wanted = listing.indexed(index, &known);
+        client
+    };
+    drop(known);
+    // Without pipelining nothing came with the index: ask for it now.
+    let missing: Vec<u32> = wanted.into_iter().filter(|&n| !listing.has(n)).collect();
+    if !missing.is_empty() {
+        client
+            .headers(&missing, |n, reply| {
+                listing.arrived(n, reply);
+                Flow::Continue
             })
-            .await;
-        match recorded {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("postie: {}", t!("out.warn.store_update", error = e)),
-            Err(e) => eprintln!("postie: {}", t!("out.warn.store_update", error = e)),
-        }
+            .await?;
     }
-    if id.unusable > 0 {
-        eprintln!("postie: {}", t!("out.warn.unusable_uidl", n = id.unusable));
-    }
-    if id.duplicated > 0 {
-        eprintln!(
-            "postie: {}",
-            t!("out.warn.duplicated_uidl", n = id.duplicated)
-        );
-    }
-    Ok((plan.rows, client))
+    Ok((listing.finish().await, client))
 }
 
 /// The message number, or `-` for a message not (known to be) on the server.
@@ -245,24 +231,35 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
     if let Some(s) = &store {
         s.close(STORE_CLOSE).await;
     }
-    let rows: Vec<ListedMessage> = rows.iter().map(ListedMessage::new).collect();
     let printed = print_listing(&rows, json);
+    crate::timings::mark("list-printed");
     if let Some(client) = session {
         quit_read_only(client).await;
     }
     printed
 }
 
-/// Prints rows as `list` does: aligned text, or one JSON array.
-fn print_listing(rows: &[ListedMessage], json: bool) -> Result<()> {
-    let text = if json {
-        let mut s = serde_json::to_string_pretty(rows)?;
-        s.push('\n');
-        s
-    } else {
-        format_listing(rows, terminal_width())
-    };
-    write_stdout(text.as_bytes())
+/// Prints rows as `list` does: aligned text, or one JSON array (written
+/// as it is made, a row at a time: no second copy of the whole listing).
+fn print_listing(rows: &[ListRow], json: bool) -> Result<()> {
+    if !json {
+        let rows: Vec<ListedMessage> = rows.iter().map(ListedMessage::new).collect();
+        return write_stdout(format_listing(&rows, terminal_width()).as_bytes());
+    }
+    use serde::Serializer as _;
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = serde_json::Serializer::pretty(&mut out)
+        .collect_seq(rows.iter().map(|r| ListedMessage::made(r, false)))
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(()),
+        // `postie list --json | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow!("{}", t!("out.stdout", error = e))),
+    }
 }
 
 /// `postie search QUERY`: the stored mail (subjects, senders, recipients,
@@ -310,14 +307,14 @@ pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()
             .into_iter()
             .map(|(n, u)| (u, n))
             .collect();
-    let rows: Vec<ListedMessage> = found
+    let rows: Vec<ListRow> = found
         .iter()
         .map(|r| {
             let mut row = ListRow::from_store(r);
             if r.on_server {
                 row.number = by_uidl.get(r.uidl.as_str()).copied();
             }
-            ListedMessage::new(&row)
+            row
         })
         .collect();
     if rows.is_empty() {

@@ -10,6 +10,7 @@ mod fetch;
 pub mod folders;
 pub mod import;
 mod list;
+mod listing;
 pub mod numbers;
 pub mod send;
 mod show;

@@ -9,6 +9,10 @@
 //! - time to the full list with a warm cache and 20 new messages,
 //! - peak RSS,
 //!
+//! and, in its own line, `postie list --json` with an empty store (a
+//! process writing every row to a file: login, index, every header decoded,
+//! recorded in the store, printed), best of the same tries,
+//!
 //! beside a minimal pipelined reference client in this process (USER + PASS +
 //! STAT in one flight, then every `TOP n 0` newest first, unparsed) and, if
 //! installed, mutt (timed until its index shows every message). A
@@ -127,8 +131,11 @@ fn main() {
             // The server's pace varies between runs: each side gets the best
             // of TRIES cold runs, taken in turns.
             let mut best: Option<(Reference, PostieRun, tempfile::TempDir)> = None;
+            let mut json: Option<(f64, u64)> = None;
             for _ in 0..TRIES {
                 let r = rt.block_on(reference(port, user, &password)).unwrap();
+                let j = run_list_json(&acct, &password);
+                json = Some(json.map_or(j, |b| if j.0 < b.0 { j } else { b }));
                 let home = tempfile::tempdir().unwrap();
                 let c = run_postie(home.path(), &acct, &password);
                 best = Some(match best {
@@ -182,6 +189,14 @@ fn main() {
                 fmt_mutt(&mutt_warm, false),
                 fmt_mutt(&mutt_cold, true),
             );
+            if let Some((secs, kb)) = json {
+                println!(
+                    "{:>12} | postie list --json, empty store: {secs:.3} s = {:.2}x the reference's full list, peak RSS {:.1} MB",
+                    "",
+                    secs / r.full,
+                    kb as f64 / 1024.0
+                );
+            }
             eprintln!(
                 "[targets: screen ≤ {screen_target:.3} s, warm ≤ {warm_target:.3} s; reference PASS accepted at {:.3} s; postie logged in and indexed at {:.3} s cold, {:.3} s warm]",
                 r.login, cold.indexed, warm.indexed
@@ -343,6 +358,39 @@ fn run_postie(home: &Path, acct: &Account, password: &str) -> PostieRun {
         full: get("list-complete") / 1000.0,
         rss_kb: get("peak-rss-kb") as u64,
     }
+}
+
+/// `postie list --json` with an empty store, its output into a file: wall
+/// seconds from spawn to exit, and its peak RSS (KiB, `/usr/bin/time`).
+fn run_list_json(acct: &Account, password: &str) -> (f64, u64) {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::write(h.join("config.toml"), acct.toml()).unwrap();
+    let out = std::fs::File::create(h.join("list.json")).unwrap();
+    let start = Instant::now();
+    let status = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(h.join("rss"))
+        .arg(env!("CARGO_BIN_EXE_postie"))
+        .args(["list", "--json"])
+        .env("HOME", h)
+        .env("XDG_STATE_HOME", h.join("state"))
+        .env("XDG_CACHE_HOME", h.join("cache"))
+        .env("XDG_DATA_HOME", h.join("data"))
+        .env("POSTIE_CONFIG", h.join("config.toml"))
+        .env("POSTIE_PASSWORD", password)
+        .stdout(out)
+        .status()
+        .unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert!(status.success(), "postie list --json failed");
+    let kb = std::fs::read_to_string(h.join("rss"))
+        .unwrap_or_default()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (secs, kb)
 }
 
 /// mutt in tmux until its status line shows `count` messages; returns the
