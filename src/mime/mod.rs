@@ -94,6 +94,32 @@ impl Summary {
         .with_parts([subject, from, from_address, "", "", "", "", ""], date_raw)
     }
 
+    /// Every field at once: one allocation for the text, where `new`,
+    /// `with_ids` and `with_recipient` make it three times over.
+    pub fn whole(p: &SummaryParts<'_>) -> Summary {
+        let date_raw = if p.date.is_some() { "" } else { p.date_raw };
+        Summary {
+            text: Box::from(""),
+            ends: [0; PARTS],
+            timestamp: p.date.map(|d| d.0),
+            offset_minutes: p.date.map_or(0, |d| d.1),
+            maybe_attachment: p.maybe_attachment,
+        }
+        .with_parts(
+            [
+                p.subject,
+                p.from,
+                p.from_address,
+                p.ids[0],
+                p.ids[1],
+                p.ids[2],
+                p.ids[3],
+                p.recipient,
+            ],
+            date_raw,
+        )
+    }
+
     fn with_parts(mut self, parts: [&str; PARTS], date_raw: &str) -> Summary {
         let mut text =
             String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + date_raw.len());
@@ -282,19 +308,24 @@ impl Summary {
         let recipient = find(fields, "to")
             .and_then(|v| first_address(v, ctx))
             .unwrap_or_default();
-        Summary::new(
-            &sanitize_line(
+        Summary::whole(&SummaryParts {
+            subject: &sanitize_line(
                 ctx.decode(find(fields, "subject").unwrap_or_default())
                     .trim(),
             ),
-            &sanitize_line(sender.display()),
-            &sanitize_line(&sender.address),
-            &sanitize_line(&date_raw),
+            from: &sanitize_line(sender.display()),
+            from_address: &sanitize_line(&sender.address),
+            recipient: &sanitize_line(recipient.display()),
+            ids: [
+                &ids.message_id,
+                &ids.in_reply_to,
+                &ids.references,
+                &ids.reply_to,
+            ],
+            date_raw: &sanitize_line(&date_raw),
             date,
-            multipart_mixed,
-        )
-        .with_ids(&ids)
-        .with_recipient(&sanitize_line(recipient.display()))
+            maybe_attachment: multipart_mixed,
+        })
     }
 
     /// The date for the list in local time (`%Y-%m-%d %H:%M`, or without the
@@ -318,6 +349,23 @@ impl Summary {
     pub fn list_date(&self) -> String {
         self.local_date(false, None)
     }
+}
+
+/// Every field of a summary, borrowed (`Summary::whole`).
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryParts<'a> {
+    pub subject: &'a str,
+    pub from: &'a str,
+    pub from_address: &'a str,
+    /// The first recipient: a name, else the address.
+    pub recipient: &'a str,
+    /// Message-ID, In-Reply-To, References and Reply-To (as `Ids` holds them).
+    pub ids: [&'a str; 4],
+    /// The Date header as written (kept only when `date` is None).
+    pub date_raw: &'a str,
+    /// Seconds since the epoch and the sender's UTC offset in minutes.
+    pub date: Option<(i64, i16)>,
+    pub maybe_attachment: bool,
 }
 
 /// The fields that thread and answer a message.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{Flags, Folder};
-use crate::mime::{Ids, Summary};
+use crate::mime::{Summary, SummaryParts};
 use crate::uidl::Uidl;
 
 /// 'PoSt': marks the file as postie's.
@@ -99,30 +99,38 @@ const COLUMNS: &str = "uidl, folder, size, seq, subject, sender, sender_address,
      date_offset, date_raw, attachment, message_id, in_reply_to, refs, reply_to, flags, \
      file IS NOT NULL, on_server, first_seen, downloaded, recipient";
 
+/// Column `i` of `r` as text, borrowed (no copy of a field per row read).
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    let subject: Option<String> = r.get(4)?;
-    let summary = match subject {
-        Some(subject) => {
+    let summary = match r.get_ref(4)?.as_str_or_null() {
+        Ok(Some(subject)) => {
             let date: Option<i64> = r.get(7)?;
             let offset: i64 = r.get(8)?;
-            let s = Summary::new(
-                &subject,
-                &r.get::<_, String>(5)?,
-                &r.get::<_, String>(6)?,
-                &r.get::<_, String>(9)?,
-                date.map(|d| (d, i16::try_from(offset).unwrap_or(0))),
-                r.get(10)?,
-            )
-            .with_ids(&Ids {
-                message_id: r.get(11)?,
-                in_reply_to: r.get(12)?,
-                references: r.get(13)?,
-                reply_to: r.get(14)?,
-            })
-            .with_recipient(&r.get::<_, String>(20)?);
+            let s = Summary::whole(&SummaryParts {
+                subject,
+                from: text(r, 5)?,
+                from_address: text(r, 6)?,
+                recipient: text(r, 20)?,
+                ids: [text(r, 11)?, text(r, 12)?, text(r, 13)?, text(r, 14)?],
+                date_raw: text(r, 9)?,
+                date: date.map(|d| (d, i16::try_from(offset).unwrap_or(0))),
+                maybe_attachment: r.get(10)?,
+            });
             Some(Arc::new(s))
         }
-        None => None,
+        Ok(None) => None,
+        Err(e) => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                4,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            ))
+        }
     };
     let folder: String = r.get(1)?;
     Ok(Row {

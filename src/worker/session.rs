@@ -280,6 +280,9 @@ impl<M: Mailbox> Worker<M> {
             .sort_unstable_by(|&a, &b| index[a as usize].uidl.cmp(&index[b as usize].uidl));
         self.index.known = self.index.messages.iter().filter(|m| m.known).count();
         let first = self.local.values().map(|k| k.seq).max().unwrap_or(0) + 1;
+        // Grown once, not by doubling (each step briefly holds both tables:
+        // 9.6 MB at 100,000 new messages instead of 6.4).
+        self.local.reserve(plan.new.len());
         for (seq, (u, size)) in (first..).zip(plan.new.iter()) {
             self.local.insert(
                 u.clone(),
