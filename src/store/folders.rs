@@ -327,13 +327,14 @@ impl Store {
         result.map(|()| filed)
     }
 
-    /// Every message received (INBOX, Trash, Junk and the user's folders):
-    /// what a fetch or a session must know so that a message filed away is
-    /// neither shown in INBOX again nor downloaded twice.
-    pub fn load_received(&mut self) -> Result<Vec<Row>, StoreError> {
+    /// Every message received and filed away from INBOX (Trash, Junk and
+    /// the user's folders): what a session must know besides INBOX (which it
+    /// has read already) so that a message filed away is neither shown in
+    /// INBOX again nor downloaded twice.
+    pub fn load_filed(&mut self) -> Result<Vec<Row>, StoreError> {
         let mut rows = Vec::new();
         for f in self.folders() {
-            if !matches!(f, Folder::Sent | Folder::Drafts) {
+            if !matches!(f, Folder::Inbox | Folder::Sent | Folder::Drafts) {
                 rows.extend(self.load(&f)?);
             }
         }

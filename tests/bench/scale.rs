@@ -198,8 +198,12 @@ fn main() {
                 );
             }
             eprintln!(
-                "[targets: screen ≤ {screen_target:.3} s, warm ≤ {warm_target:.3} s; reference PASS accepted at {:.3} s; postie logged in and indexed at {:.3} s cold, {:.3} s warm]",
-                r.login, cold.indexed, warm.indexed
+                "[targets: screen ≤ {screen_target:.3} s, warm ≤ {warm_target:.3} s; reference PASS accepted at {:.3} s; postie logged in and indexed at {:.3} s cold, {:.3} s warm; peak RSS {:.1} MB cold, {:.1} MB warm]",
+                r.login,
+                cold.indexed,
+                warm.indexed,
+                cold.rss_kb as f64 / 1024.0,
+                warm.rss_kb as f64 / 1024.0
             );
         }
     }
