@@ -10,6 +10,9 @@ use super::Store;
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
+/// The reader's store thread's nice value (the others stay at 0).
+const STORE_NICE: i32 = 10;
+
 enum Message {
     Job(Job),
     /// Close the store, then say so.
@@ -46,6 +49,14 @@ impl StoreHandle {
         let spawned = std::thread::Builder::new()
             .name("postie-store".into())
             .spawn(move || {
+                if idle_texts {
+                    // The reader's store thread saves what the screen has
+                    // shown already (rows, summaries, text): on a busy
+                    // machine the thread that decodes headers for the
+                    // screen goes first. Linux's nice is per thread; a
+                    // refusal only leaves the thread at its priority.
+                    let _ = rustix::process::setpriority_process(None, STORE_NICE);
+                }
                 let mut store = store;
                 let mut closed = None;
                 // Any job may have stored mail whose text is not indexed yet.
