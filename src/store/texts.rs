@@ -115,7 +115,15 @@ impl Store {
             let decode = self.decode;
             let rendered = par_map(&paths, threads, |path| {
                 let mut f = maildir::open_regular(path).ok()?;
-                crate::mime::render_file(&mut f, &decode).ok().map(indexed)
+                // A message that makes the renderer panic is counted as
+                // unreadable here (no words), not the end of the store's
+                // thread, which the reader needs for everything else.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::mime::render_file(&mut f, &decode)
+                }))
+                .ok()?
+                .ok()
+                .map(indexed)
             });
             let mut summaries = Vec::new();
             let mut rows = Vec::with_capacity(pending.len());
