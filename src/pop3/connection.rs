@@ -25,6 +25,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+/// Bytes set aside for a `TOP n 0` reply before it is read.
+const HEADER_ROOM: usize = 4096;
 const READ_CHUNK: usize = 64 * 1024;
 
 pub struct Connection {
@@ -652,14 +654,19 @@ impl Connection {
         if !(status.is_ok() && cmd.is_multiline()) {
             return Ok(Reply { status, body: None });
         }
-        let mut body = Vec::new();
+        // A header block is read and dropped at once: room for a usual one
+        // up front (not a dozen doublings), never shrunk.
+        let header = matches!(cmd, Command::Top { .. });
+        let mut body = Vec::with_capacity(if header { HEADER_ROOM } else { 0 });
         let mut pace = Pace::new();
         loop {
             match self.decoder.body(&mut body) {
                 Ok(BodyProgress::Done) => {
                     // Grown by doubling: kept at its size (a fetch holds
                     // many replies while the disk catches up).
-                    body.shrink_to_fit();
+                    if !header {
+                        body.shrink_to_fit();
+                    }
                     return Ok(Reply {
                         status,
                         body: Some(body),
