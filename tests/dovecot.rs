@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{big_message, generated_mailbox, postie, Account, Dovecot, User};
+use common::{big_message, generated_mailbox, postie, postie_in, Account, Dovecot, User};
 use postie::pop3::{
     AuthMethod, AuthPreference, Client, ClientConfig, Endpoint, Pop3Error, Timeouts, TlsMode,
 };
@@ -133,6 +133,52 @@ fn list_json_is_exactly_the_servers_mailbox_with_and_without_pipelining() {
     assert_eq!(
         outputs[0], outputs[1],
         "pipelined and lock-step listings differ"
+    );
+    // With a store: the first run asks every header in the login's
+    // pipeline and records them while they arrive; the second knows them
+    // all and asks none. Both print the same rows.
+    let acct = account(d, "big", "none", "user");
+    let home = tempfile::tempdir().unwrap();
+    for run in ["first", "second"] {
+        let r = postie_in(
+            home.path(),
+            &acct.toml(),
+            Some(&d.password("big")),
+            &["list", "--json"],
+        );
+        assert_eq!(r.status, 0, "{run} run, stderr: {}", r.stderr);
+        assert_eq!(r.stdout, outputs[0], "{run} run with a store differs");
+    }
+    // A reader that stops early (`| head`): the rest is not written, and
+    // that is no error (the listing is far larger than a pipe's buffer).
+    let cfg = home.path().join("config.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_postie"))
+        .env("POSTIE_CONFIG", &cfg)
+        .env("POSTIE_PASSWORD", d.password("big"))
+        .env("XDG_CACHE_HOME", home.path().join("cache2"))
+        .env("XDG_STATE_HOME", home.path().join("state2"))
+        .env("XDG_DATA_HOME", home.path().join("data2"))
+        .args(["list", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(outputs[0].len() > 256 * 1024, "the listing fits a pipe");
+    assert_eq!(head[..], outputs[0][..100]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&outputs[0]).expect("valid JSON");
