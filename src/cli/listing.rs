@@ -100,7 +100,10 @@ impl<'a> Listing<'a> {
     pub(super) fn arrived(&mut self, n: u32, result: Result<Vec<u8>, Pop3Error>) {
         let (summary, read) = match result {
             Ok(raw) => (Summary::from_headers(&raw, self.decode), true),
-            Err(e) => (Summary::note(&format!("(headers unavailable: {e})")), false),
+            Err(e) => (
+                Summary::note(&t!("worker.headers_unavailable", error = e)),
+                false,
+            ),
         };
         let summary = Arc::new(summary);
         if let Some(row) = self.row_of.get(&n).and_then(|&i| self.rows.get_mut(i)) {
