@@ -310,7 +310,7 @@ pub async fn fetch_into(
     // Bytes handed to the store and not yet durable: over MAX_QUEUED, no
     // further reply is read (the commands in flight stay in flight).
     let backlog = crate::pop3::pipeline::Backlog::new(MAX_QUEUED);
-    let failed: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let failed = crate::store::FirstFailure::default();
     let stored = Arc::new(AtomicU64::new(0));
     let filed = Arc::new(AtomicU64::new(0));
     let mut batch: Vec<(Uidl, Vec<u8>)> = Vec::new();
@@ -354,11 +354,7 @@ pub async fn fetch_into(
                 Ok(n) => {
                     stored.fetch_add(n as u64, Ordering::SeqCst);
                 }
-                Err(e) => {
-                    if let Ok(mut f) = failed.lock() {
-                        f.get_or_insert(e.to_string());
-                    }
-                }
+                Err(e) => failed.note(e),
             }
             backlog.release(size);
         });
@@ -442,7 +438,7 @@ pub async fn fetch_into(
     store.run(|_| ()).await?;
     report.filed = filed.load(Ordering::SeqCst) as usize;
     progress.done();
-    if let Some(why) = failed.lock().ok().and_then(|f| f.clone()) {
+    if let Some(why) = failed.take() {
         let _ = client.quit().await;
         return Err(
             anyhow!("cannot store the mail ({why}); nothing was deleted from the server").into(),

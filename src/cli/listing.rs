@@ -3,13 +3,13 @@
 //! both on its own thread while the headers still come in.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rust_i18n::t;
 
 use crate::mime::{DecodeOptions, Summary};
 use crate::pop3::{MailboxEntry, Pop3Error};
-use crate::store::{Store, StoreError, StoreHandle};
+use crate::store::{FirstFailure, Store, StoreError, StoreHandle};
 use crate::sync::{self, Known, ListRow};
 use crate::uidl::Uidl;
 
@@ -22,7 +22,7 @@ pub(super) struct Listing<'a> {
     decode: &'a DecodeOptions,
     store: Option<&'a StoreHandle>,
     /// The first thing the store could not record (said once, at the end).
-    failed: Arc<Mutex<Option<String>>>,
+    failed: FirstFailure,
     rows: Vec<ListRow>,
     /// Row of each message number of this session.
     row_of: HashMap<u32, usize>,
@@ -38,7 +38,7 @@ impl<'a> Listing<'a> {
         Listing {
             decode,
             store,
-            failed: Arc::default(),
+            failed: FirstFailure::default(),
             rows: Vec::new(),
             row_of: HashMap::new(),
             keep: Vec::new(),
@@ -53,9 +53,7 @@ impl<'a> Listing<'a> {
         let failed = self.failed.clone();
         store.post(move |s| {
             if let Err(e) = job(s) {
-                if let Ok(mut f) = failed.lock() {
-                    f.get_or_insert_with(|| e.to_string());
-                }
+                failed.note(e);
             }
         });
     }
@@ -124,14 +122,14 @@ impl<'a> Listing<'a> {
         crate::timings::mark("list-headers");
         if let Some(store) = self.store {
             let keep = std::mem::take(&mut self.keep);
-            let recorded = store.run(move |s| s.put_summaries(&keep)).await;
+            self.record(Box::new(move |s| s.put_summaries(&keep)));
+            // Every job above is done when this one is (one thread, in order).
+            let waited = store.run(|_| ()).await;
             crate::timings::mark("list-recorded");
-            let first = self.failed.lock().ok().and_then(|mut f| f.take());
-            let error = match recorded {
-                Ok(Ok(())) => first,
-                Ok(Err(e)) => Some(first.unwrap_or_else(|| e.to_string())),
-                Err(e) => Some(first.unwrap_or_else(|| e.to_string())),
-            };
+            let error = self
+                .failed
+                .take()
+                .or_else(|| waited.err().map(|e| e.to_string()));
             if let Some(e) = error {
                 eprintln!("postie: {}", t!("out.warn.store_update", error = e));
             }

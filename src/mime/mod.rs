@@ -83,19 +83,19 @@ impl Summary {
         date: Option<(i64, i16)>,
         maybe_attachment: bool,
     ) -> Summary {
-        let date_raw = if date.is_some() { "" } else { date_raw };
-        Summary {
-            text: Box::from(""),
-            ends: [0; PARTS],
-            timestamp: date.map(|d| d.0),
-            offset_minutes: date.map_or(0, |d| d.1),
+        Summary::whole(&SummaryParts {
+            subject,
+            from,
+            from_address,
+            recipient: "",
+            ids: [""; 4],
+            date_raw,
+            date,
             maybe_attachment,
-        }
-        .with_parts([subject, from, from_address, "", "", "", "", ""], date_raw)
+        })
     }
 
-    /// Every field at once: one allocation for the text, where `new`,
-    /// `with_ids` and `with_recipient` make it three times over.
+    /// Every field at once (one allocation for the text).
     pub fn whole(p: &SummaryParts<'_>) -> Summary {
         let date_raw = if p.date.is_some() { "" } else { p.date_raw };
         Summary {
@@ -130,44 +130,6 @@ impl Summary {
         text.push_str(date_raw);
         self.text = text.into_boxed_str();
         self
-    }
-
-    /// The same summary with the fields that thread and answer a message:
-    /// Message-ID, In-Reply-To, References (as written, sanitised) and Reply-To.
-    pub fn with_ids(self, ids: &Ids) -> Summary {
-        let date_raw = self.date_raw().to_string();
-        let parts = [
-            self.subject().to_string(),
-            self.from().to_string(),
-            self.from_address().to_string(),
-            self.recipient().to_string(),
-        ];
-        self.with_parts(
-            [
-                &parts[0],
-                &parts[1],
-                &parts[2],
-                &ids.message_id,
-                &ids.in_reply_to,
-                &ids.references,
-                &ids.reply_to,
-                &parts[3],
-            ],
-            &date_raw,
-        )
-    }
-
-    /// The same summary with its first recipient (a name, else the address):
-    /// what Sent and Drafts show instead of the sender.
-    pub fn with_recipient(self, to: &str) -> Summary {
-        let date_raw = self.date_raw().to_string();
-        let parts: Vec<String> = (0..PARTS - 1).map(|i| self.part(i).to_string()).collect();
-        self.with_parts(
-            [
-                &parts[0], &parts[1], &parts[2], &parts[3], &parts[4], &parts[5], &parts[6], to,
-            ],
-            &date_raw,
-        )
     }
 
     /// The first recipient (To): a name, else the address.

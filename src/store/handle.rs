@@ -29,6 +29,24 @@ pub struct StoreHandle {
 #[error("{}", t!("store.gone"))]
 pub struct StoreGone;
 
+/// The first failure among jobs posted without waiting (`StoreHandle::post`),
+/// kept for whoever waits for them at the end to say.
+#[derive(Debug, Clone, Default)]
+pub struct FirstFailure(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl FirstFailure {
+    /// Keeps `e` unless an earlier failure is kept already.
+    pub fn note(&self, e: impl std::fmt::Display) {
+        if let Ok(mut f) = self.0.lock() {
+            f.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut f| f.take())
+    }
+}
+
 impl StoreHandle {
     /// Moves `store` onto a thread of its own. It does what it is asked and
     /// nothing else (a command that runs and exits: `fetch` from cron must not

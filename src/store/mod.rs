@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use folders::Filed;
-pub use handle::{StoreGone, StoreHandle};
+pub use handle::{FirstFailure, StoreGone, StoreHandle};
 pub use index::{Index, IndexError, Row};
 pub use types::{
     account_key, default_root, Candidates, Flags, Folder, FolderNameError, StoreError,

@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use crate::app::keymap::Key;
 use crate::app::{update, App, HeaderInfo, Msg};
 use crate::error::{ErrorClass, Failure};
-use crate::mime::{Attachment, Rendered, Summary};
+use crate::mime::{Attachment, Rendered, Summary, SummaryParts};
 use crate::sync::ListRow;
 use crate::worker::Event;
 
@@ -547,17 +547,16 @@ fn sent_shows_the_recipient() {
     let mut row = ListRow::new("s1".into(), 300);
     row.on_server = false;
     row.stored = true;
-    row.summary = Some(Arc::new(
-        Summary::new(
-            "复现：已发送主题",
-            "我",
-            "me@example.cn",
-            "",
-            Some((1_717_467_300, 480)),
-            false,
-        )
-        .with_recipient("王芳"),
-    ));
+    row.summary = Some(Arc::new(Summary::whole(&SummaryParts {
+        subject: "复现：已发送主题",
+        from: "我",
+        from_address: "me@example.cn",
+        recipient: "王芳",
+        ids: [""; 4],
+        date_raw: "",
+        date: Some((1_717_467_300, 480)),
+        maybe_attachment: false,
+    })));
     update(
         &mut a,
         Msg::Worker(Event::FolderLoaded {
