@@ -105,7 +105,23 @@ fn main() {
                 "[holding: 127.0.0.1:{} user {user} password {password}]",
                 dovecot.plain_port
             );
+            // And one latency proxy per delay asked for, to profile a slow link by hand.
+            let proxies: Vec<LatencyProxy> = delays
+                .iter()
+                .filter(|&&ms| ms > 0)
+                .map(|&ms| {
+                    let p = rt
+                        .block_on(LatencyProxy::start(
+                            dovecot.plain_port,
+                            Duration::from_millis(ms),
+                        ))
+                        .unwrap();
+                    eprintln!("[holding: {ms} ms one way at 127.0.0.1:{}]", p.port);
+                    p
+                })
+                .collect();
             std::thread::sleep(Duration::from_secs(secs));
+            drop(proxies);
         }
         let mut next = n;
         // Let Dovecot build its index once, so every timed run sees the same server.
