@@ -11,7 +11,7 @@ use super::codec::{
 use super::connection::{Connection, Pop3Error, MAX_LISTING};
 use super::endpoint::{Endpoint, TlsMode};
 use super::login;
-use super::pipeline::{Flow, Reply};
+use super::pipeline::{Flow, Queued, Reply};
 use super::session::{choose_oauth, AuthMethod, AuthPreference, Capabilities};
 use super::Stat;
 use crate::secret::Secret;
@@ -219,12 +219,18 @@ impl Client {
                         };
                         early = wanted.min(count);
                         on(Arrival::Count(count));
-                        let top = |msg| Command::Top { msg, lines: 0 };
-                        let mut more: Vec<Command> =
-                            (count - early + 1..=count).rev().map(top).collect();
-                        more.extend([Command::Uidl(None), Command::List(None)]);
-                        more.extend((1..=count - early).rev().map(top));
-                        Ok(Flow::Append(more))
+                        Ok(Flow::Append(vec![
+                            Queued::HeadersDown {
+                                from: count,
+                                count: early,
+                            },
+                            Queued::One(Command::Uidl(None)),
+                            Queued::One(Command::List(None)),
+                            Queued::HeadersDown {
+                                from: count - early,
+                                count: count - early,
+                            },
+                        ]))
                     }
                     Extra::Headers { .. } if k <= early => Ok(on(header(count + 1 - k, reply))),
                     Extra::Headers { .. } if k == early + 1 => {
@@ -414,7 +420,7 @@ impl Client {
                 while next < items.len()
                     && (in_flight == 0 || in_flight + items[next].1 <= max_in_flight)
                 {
-                    more.push(Command::Retr(items[next].0));
+                    more.push(Queued::One(Command::Retr(items[next].0)));
                     in_flight += items[next].1;
                     next += 1;
                 }

@@ -12,7 +12,7 @@ use super::codec::{BodyProgress, CodecError, Command, StatusKind, StatusLine};
 use super::endpoint::{Endpoint, Timeouts, TlsMode};
 use super::error::server_words;
 pub use super::error::Pop3Error;
-use super::pipeline::{Backlog, Flow, Reply, Window};
+use super::pipeline::{Backlog, Flow, Queue, Reply, Window};
 use super::session::{Greeting, Session, State};
 use super::tls::{cached_tls_connector, tls_error, Stream};
 use rust_i18n::t;
@@ -257,28 +257,27 @@ impl Connection {
         let mut stop: Option<Pop3Error> = None;
         let mut paused = false;
         let mut out = Vec::new();
-        let mut cmds = std::borrow::Cow::Borrowed(cmds);
+        let mut queue = Queue::new(cmds);
+        let missing = || Pop3Error::Bug("a pipeline's command out of its queue");
         loop {
             if stop.is_none()
                 && !paused
                 && (in_flight.is_empty() || (pipelined && in_flight_bytes <= window.refill_below()))
             {
                 out.clear();
-                while next < cmds.len() {
+                while next < queue.len() {
                     let before = out.len();
-                    cmds[next]
-                        .encode(&mut out)
-                        .map_err(|source| Pop3Error::Protocol {
-                            addr: self.addr.clone(),
-                            source,
-                        })?;
+                    let cmd = queue.get(next).ok_or_else(missing)?;
+                    cmd.encode(&mut out).map_err(|source| Pop3Error::Protocol {
+                        addr: self.addr.clone(),
+                        source,
+                    })?;
                     let len = out.len() - before;
                     let ahead = !in_flight.is_empty();
                     in_flight.push_back((next, len, Instant::now(), ahead));
                     in_flight_bytes += len;
                     next += 1;
-                    let after_state_change =
-                        matches!(cmds[next - 1], Command::Quit | Command::Stls);
+                    let after_state_change = matches!(*cmd, Command::Quit | Command::Stls);
                     if !pipelined || in_flight_bytes >= window.bytes || after_state_change {
                         break;
                     }
@@ -293,7 +292,8 @@ impl Connection {
                 break;
             };
             in_flight_bytes -= len;
-            let cmd = &cmds[idx];
+            let cmd = queue.get(idx).ok_or_else(missing)?;
+            let cmd = &*cmd;
             // A header block has its own bound, whatever else shares the batch.
             let limit = match cmd {
                 Command::Top { .. } => max_body.min(MAX_HEADER_BLOCK),
@@ -322,10 +322,12 @@ impl Connection {
                 match on_reply(idx, reply) {
                     Ok(Flow::Continue) => {}
                     Ok(Flow::Pause) => paused = true,
-                    Ok(Flow::Append(more)) => match self.session.check_batch(&more) {
-                        Ok(()) => cmds.to_mut().extend(more),
-                        Err(e) => stop = Some(e.into()),
-                    },
+                    Ok(Flow::Append(more)) => {
+                        match self.session.check_batch(&Queue::samples(&more)) {
+                            Ok(()) => queue.append(more),
+                            Err(e) => stop = Some(e.into()),
+                        }
+                    }
                     Err(e) => stop = Some(e),
                 }
             }

@@ -19,5 +19,5 @@ pub use codec::{Command, ResponseCode, Stat, StatusLine};
 pub use connection::Pop3Error;
 pub use endpoint::{Endpoint, Timeouts, TlsMode};
 pub use mailbox::Mailbox;
-pub use pipeline::Flow;
+pub use pipeline::{Flow, Queued};
 pub use session::{AuthMethod, AuthPreference, Capabilities, State};

@@ -16,7 +16,103 @@ pub enum Flow {
     Pause,
     /// Send these too, after the rest (what to ask next depends on this reply:
     /// after STAT, the `TOP n 0` of every message).
-    Append(Vec<Command>),
+    Append(Vec<Queued>),
+}
+
+/// Commands appended to a pipeline: one, or a run of `TOP n 0` counting
+/// down, kept as its ends (100,000 of them would be 3 MB as commands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    One(Command),
+    /// `TOP from 0`, `TOP from-1 0`, … `count` of them.
+    HeadersDown {
+        from: u32,
+        count: u32,
+    },
+}
+
+impl Queued {
+    fn len(&self) -> usize {
+        match self {
+            Queued::One(_) => 1,
+            Queued::HeadersDown { count, .. } => *count as usize,
+        }
+    }
+
+    /// A command standing for all of this one's (for the session's checks).
+    fn sample(&self) -> Option<Command> {
+        match self {
+            Queued::One(cmd) => Some(cmd.clone()),
+            Queued::HeadersDown { count: 0, .. } => None,
+            Queued::HeadersDown { from, .. } => Some(Command::Top {
+                msg: *from,
+                lines: 0,
+            }),
+        }
+    }
+}
+
+/// A pipeline's commands: those it was given, then those its replies
+/// appended, each found by its place in that order.
+pub(super) struct Queue<'a> {
+    given: &'a [Command],
+    more: Vec<Queued>,
+    /// Where each of `more` starts, counted from the first of `given`.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<'a> Queue<'a> {
+    pub(super) fn new(given: &'a [Command]) -> Queue<'a> {
+        Queue {
+            given,
+            more: Vec::new(),
+            starts: Vec::new(),
+            len: given.len(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// What `appended` would ask, for the session to check before it is queued.
+    pub(super) fn samples(appended: &[Queued]) -> Vec<Command> {
+        appended.iter().filter_map(Queued::sample).collect()
+    }
+
+    pub(super) fn append(&mut self, appended: Vec<Queued>) {
+        for q in appended {
+            let n = q.len();
+            if n > 0 {
+                self.starts.push(self.len);
+                self.more.push(q);
+                self.len += n;
+            }
+        }
+    }
+
+    /// The command at `i`, None past the end.
+    pub(super) fn get(&self, i: usize) -> Option<std::borrow::Cow<'_, Command>> {
+        use std::borrow::Cow;
+        if let Some(cmd) = self.given.get(i) {
+            return Some(Cow::Borrowed(cmd));
+        }
+        if i >= self.len {
+            return None;
+        }
+        let k = self.starts.partition_point(|&s| s <= i).checked_sub(1)?;
+        Some(match self.more.get(k)? {
+            Queued::One(cmd) => Cow::Borrowed(cmd),
+            Queued::HeadersDown { from, .. } => {
+                let offset = u32::try_from(i - self.starts[k]).ok()?;
+                Cow::Owned(Command::Top {
+                    msg: from.checked_sub(offset)?,
+                    lines: 0,
+                })
+            }
+        })
+    }
 }
 
 /// How far the consumer of a pipeline's replies may fall behind (a fetch
@@ -318,5 +414,52 @@ mod window_tests {
         // 2,000 commands a second: two round trips' worth is 200 commands.
         let (bytes, _) = simulate(Duration::from_millis(50), 13.0 * 2_000.0, 5_000);
         assert_eq!(bytes, PIPELINE_WINDOW);
+    }
+}
+
+#[cfg(test)]
+mod queue_tests {
+    use super::*;
+
+    fn top(msg: u32) -> Command {
+        Command::Top { msg, lines: 0 }
+    }
+
+    #[test]
+    fn a_queue_reads_given_then_appended_commands_in_order() {
+        let given = [Command::Stat];
+        let mut q = Queue::new(&given);
+        q.append(vec![
+            Queued::HeadersDown { from: 5, count: 2 },
+            Queued::One(Command::Uidl(None)),
+            Queued::HeadersDown { from: 9, count: 0 },
+            Queued::HeadersDown { from: 3, count: 3 },
+        ]);
+        q.append(vec![Queued::One(Command::Retr(7))]);
+        let all: Vec<Command> = (0..q.len())
+            .map(|i| q.get(i).map(|c| c.into_owned()))
+            .collect::<Option<_>>()
+            .unwrap_or_default();
+        assert_eq!(
+            all,
+            vec![
+                Command::Stat,
+                top(5),
+                top(4),
+                Command::Uidl(None),
+                top(3),
+                top(2),
+                top(1),
+                Command::Retr(7)
+            ]
+        );
+        assert_eq!(q.get(q.len()), None);
+        assert_eq!(
+            Queue::samples(&[
+                Queued::HeadersDown { from: 9, count: 0 },
+                Queued::HeadersDown { from: 4, count: 4 }
+            ]),
+            vec![top(4)]
+        );
     }
 }
