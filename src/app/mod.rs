@@ -755,3 +755,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "views_tests.rs"]
+mod views_tests;
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod session_tests;
