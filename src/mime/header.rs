@@ -36,9 +36,11 @@ const WORDED: [&str; 6] = ["subject", "from", "to", "cc", "reply-to", "sender"];
 pub fn latin_words_are_gbk(fields: &[Field<'_>]) -> bool {
     let mut sample = Vec::new();
     for f in fields.iter().filter(|f| {
-        WORDED
-            .iter()
-            .any(|n| f.name.eq_ignore_ascii_case(n.as_bytes()))
+        // Only encoded-words count: a value without "=?" has none.
+        memchr::memmem::find(f.value, b"=?").is_some()
+            && WORDED
+                .iter()
+                .any(|n| f.name.eq_ignore_ascii_case(n.as_bytes()))
     }) {
         for seg in segments(&unfold(f.value)) {
             if let Segment::Word { charset, bytes } = seg {
@@ -102,9 +104,7 @@ pub fn split_entity<'a>(raw: &'a [u8]) -> (Vec<Field<'a>>, &'a [u8]) {
         }
     };
     while pos < raw.len() {
-        let line_end = raw[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
+        let line_end = memchr::memchr(b'\n', &raw[pos..])
             .map(|i| pos + i + 1)
             .unwrap_or(raw.len());
         let line = &raw[pos..line_end];
@@ -119,7 +119,7 @@ pub fn split_entity<'a>(raw: &'a [u8]) -> (Vec<Field<'a>>, &'a [u8]) {
             continue;
         }
         close(&mut fields, current.take(), pos);
-        if let Some(colon) = content.iter().position(|&b| b == b':') {
+        if let Some(colon) = memchr::memchr(b':', content) {
             let name = trim_bytes(&content[..colon]);
             if !name.is_empty() && name.iter().all(|&b| b.is_ascii_graphic()) {
                 let ns = pos + (name.as_ptr() as usize - line.as_ptr() as usize);
@@ -387,7 +387,7 @@ pub struct Params {
 impl Params {
     pub fn parse(raw: &[u8]) -> Params {
         let value = unfold(raw);
-        let mut parts = split_unquoted(&value, b';').into_iter();
+        let mut parts = split_unquoted(&value, b';');
         let head = parts.next().unwrap_or_default();
         let main = String::from_utf8_lossy(trim_bytes(&strip_comments(head))).to_ascii_lowercase();
         // name -> [(section, extended, bytes)]
@@ -524,35 +524,63 @@ fn unquote(v: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Splits on `sep` outside quoted strings, angle brackets and comments.
-fn split_unquoted(v: &[u8], sep: u8) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let (mut quoted, mut escaped, mut angle, mut comment) = (false, false, 0u32, 0u32);
-    for (i, &b) in v.iter().enumerate() {
-        if escaped {
-            escaped = false;
-        } else if b == b'\\' && (quoted || comment > 0) {
-            escaped = true;
-        } else if b == b'"' && comment == 0 {
-            quoted = !quoted;
-        } else if !quoted {
-            if b == sep && angle == 0 && comment == 0 {
-                out.push(&v[start..i]);
-                start = i + 1;
-                continue;
-            }
-            match b {
-                b'(' => comment += 1,
-                b')' => comment = comment.saturating_sub(1),
-                b'<' if comment == 0 => angle += 1,
-                b'>' if comment == 0 => angle = angle.saturating_sub(1),
-                _ => {}
+/// Splits on `sep` outside quoted strings, angle brackets and comments,
+/// lazily: who needs only the first piece scans no further.
+fn split_unquoted(v: &[u8], sep: u8) -> Unquoted<'_> {
+    Unquoted {
+        v,
+        start: 0,
+        sep,
+        done: false,
+    }
+}
+
+/// The pieces of `split_unquoted`.
+struct Unquoted<'a> {
+    v: &'a [u8],
+    start: usize,
+    sep: u8,
+    done: bool,
+}
+
+impl<'a> Iterator for Unquoted<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.done {
+            return None;
+        }
+        let (v, start) = (self.v, self.start);
+        if memchr::memchr(self.sep, &v[start..]).is_none() {
+            // No separator at all: the rest is one piece, whatever it quotes.
+            self.done = true;
+            return Some(&v[start..]);
+        }
+        let (mut quoted, mut escaped, mut angle, mut comment) = (false, false, 0u32, 0u32);
+        for (i, &b) in v.iter().enumerate().skip(start) {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' && (quoted || comment > 0) {
+                escaped = true;
+            } else if b == b'"' && comment == 0 {
+                quoted = !quoted;
+            } else if !quoted {
+                if b == self.sep && angle == 0 && comment == 0 {
+                    self.start = i + 1;
+                    return Some(&v[start..i]);
+                }
+                match b {
+                    b'(' => comment += 1,
+                    b')' => comment = comment.saturating_sub(1),
+                    b'<' if comment == 0 => angle += 1,
+                    b'>' if comment == 0 => angle = angle.saturating_sub(1),
+                    _ => {}
+                }
             }
         }
+        self.done = true;
+        Some(&v[start..])
     }
-    out.push(&v[start..]);
-    out
 }
 
 fn strip_comments(v: &[u8]) -> Vec<u8> {
@@ -613,7 +641,6 @@ const MAX_ADDRESSES: usize = 1000;
 pub fn parse_addresses(raw: &[u8], ctx: &HeaderContext) -> Vec<Mailbox> {
     let value = unfold(raw);
     split_unquoted(&value, b',')
-        .into_iter()
         .take(MAX_ADDRESSES)
         .filter_map(|entry| mailbox(entry, ctx))
         .collect()
@@ -623,7 +650,6 @@ pub fn parse_addresses(raw: &[u8], ctx: &HeaderContext) -> Vec<Mailbox> {
 pub fn first_address(raw: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
     let value = unfold(raw);
     split_unquoted(&value, b',')
-        .into_iter()
         .take(MAX_ADDRESSES)
         .find_map(|entry| mailbox(entry, ctx))
 }
@@ -633,7 +659,7 @@ fn mailbox(entry: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
     let mut entry: &[u8] = trim_bytes(entry);
     // Group syntax: "Team: a@b, c@d;" -- drop the group label and the final ';'.
     if let Some(colon) = split_unquoted(entry, b':')
-        .first()
+        .next()
         .map(|f| f.len())
         .filter(|&l| l < entry.len())
     {
@@ -646,7 +672,7 @@ fn mailbox(entry: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
         return None;
     }
     let lt = split_unquoted(entry, b'<')
-        .first()
+        .next()
         .map(|f| f.len())
         .filter(|&l| l < entry.len());
     Some(match lt {

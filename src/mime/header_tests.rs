@@ -229,3 +229,45 @@ fn utf8_mislabelled_as_latin1_is_not_taken_for_gbk() {
         .to_string();
     assert!(!s.contains('茅'), "{s}");
 }
+
+#[test]
+fn unquoted_splitting_respects_quotes_comments_and_brackets() {
+    let pieces = |v: &[u8], sep: u8| -> Vec<String> {
+        split_unquoted(v, sep)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect()
+    };
+    assert_eq!(
+        pieces(br#""Wang, Wei" <w@x.cn>, (a, b) c@d, <e,f@g>"#, b','),
+        [r#""Wang, Wei" <w@x.cn>"#, " (a, b) c@d", " <e,f@g>"]
+    );
+    // An escaped quote inside quotes does not end them.
+    assert_eq!(
+        pieces(br#""a \" , b" <x@y>, z@w"#, b','),
+        [r#""a \" , b" <x@y>"#, " z@w"]
+    );
+    // No separator at all: one piece, even with an unbalanced quote.
+    assert_eq!(
+        pieces(br#""never closed <x@y"#, b','),
+        [r#""never closed <x@y"#]
+    );
+    assert_eq!(pieces(b"", b','), [""]);
+    assert_eq!(pieces(b"a,", b','), ["a", ""]);
+    // Only the first piece is looked for: a group label.
+    assert_eq!(
+        split_unquoted(b"Team: a@b, c@d;", b':').next(),
+        Some(&b"Team"[..])
+    );
+}
+
+#[test]
+fn a_summary_reads_content_type_once_for_both_uses() {
+    // multipart/mixed (with a comment) marks an attachment; its charset
+    // parameter decodes raw 8-bit header text.
+    let mut raw = b"From: a@b.c\r\nContent-Type: Multipart/Mixed (x); charset=gbk; boundary=\"b\"\r\nSubject: ".to_vec();
+    raw.extend_from_slice(&encoding_rs::GBK.encode("季度报告").0);
+    raw.extend_from_slice(b"\r\n\r\n");
+    let s = crate::mime::Summary::from_headers(&raw, &DecodeOptions::default());
+    assert!(s.maybe_attachment);
+    assert_eq!(s.subject(), "季度报告");
+}

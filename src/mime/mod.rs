@@ -42,6 +42,13 @@ pub struct Summary {
     pub maybe_attachment: bool,
 }
 
+/// A header block's Content-Type (empty when it has none).
+fn content_type(fields: &[header::Field<'_>]) -> Params {
+    find(fields, "content-type")
+        .map(Params::parse)
+        .unwrap_or_default()
+}
+
 /// The charset of the first text part in a multipart body (its part
 /// headers, within the first 64 KB), for the list to decode as the reader does.
 fn first_text_charset(body: &[u8]) -> Option<&'static encoding_rs::Encoding> {
@@ -216,7 +223,10 @@ impl Summary {
     /// first text part's charset and 8-bit text then count too).
     pub fn from_headers(raw: &[u8], opts: &DecodeOptions) -> Summary {
         let (fields, body) = split_entity(raw);
-        Summary::from_fields(&fields, &Self::header_context(&fields, body, opts))
+        // Content-Type read once for both the context and the summary.
+        let ct = content_type(&fields);
+        let ctx = Self::context_for(&fields, &ct, body, opts);
+        Summary::summarise(&fields, &ctx, ct.value == "multipart/mixed")
     }
 
     /// How the header block `fields` of a message with `body` (empty for `TOP
@@ -228,9 +238,16 @@ impl Summary {
         body: &[u8],
         opts: &DecodeOptions,
     ) -> HeaderContext {
-        let ct = find(fields, "content-type")
-            .map(Params::parse)
-            .unwrap_or_default();
+        Self::context_for(fields, &content_type(fields), body, opts)
+    }
+
+    /// `header_context` with the block's Content-Type already read.
+    fn context_for(
+        fields: &[header::Field<'_>],
+        ct: &Params,
+        body: &[u8],
+        opts: &DecodeOptions,
+    ) -> HeaderContext {
         let declared = ct
             .text("charset")
             .as_deref()
@@ -247,9 +264,16 @@ impl Summary {
     /// The summary of a header block decoded in `ctx` (the reader's, for a
     /// whole message: the list then shows what the reader shows).
     pub(crate) fn from_fields(fields: &[header::Field<'_>], ctx: &HeaderContext) -> Summary {
-        let multipart_mixed = find(fields, "content-type")
-            .map(Params::parse)
-            .is_some_and(|ct| ct.value == "multipart/mixed");
+        let mixed = content_type(fields).value == "multipart/mixed";
+        Summary::summarise(fields, ctx, mixed)
+    }
+
+    /// `from_fields`, told whether the message is multipart/mixed.
+    fn summarise(
+        fields: &[header::Field<'_>],
+        ctx: &HeaderContext,
+        multipart_mixed: bool,
+    ) -> Summary {
         let sender = find(fields, "from")
             .and_then(|v| first_address(v, ctx))
             .unwrap_or_default();

@@ -29,7 +29,8 @@ fn is_unsafe(c: char) -> bool {
 /// For one-line fields (subject, sender, status text): line breaks and tabs
 /// become single spaces; other controls become placeholders.
 pub fn sanitize_line(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    // Printable ASCII (most of it) is safe as it is: no decoding of characters.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) || !s.chars().any(is_unsafe) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
