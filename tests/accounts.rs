@@ -150,6 +150,9 @@ fn an_account_without_a_password_asks_for_it_inside_the_screen() {
     assert_eq!(mode(&log), 0o600);
     assert_eq!(mode(log.parent().unwrap()), 0o700);
     let text = std::fs::read_to_string(&log).unwrap();
+    // Written (by the log's own thread, flushed when the reader ends) ...
+    assert!(text.contains("logged in"), "{text}");
+    // ... and without the password.
     assert!(!text.contains(&d.password("prompted")) && !text.contains("wrong-one"));
 }
 

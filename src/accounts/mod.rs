@@ -25,12 +25,14 @@ use std::path::Path;
 /// `postie setup [--providers FILE]`: runs the wizard on this terminal.
 /// Exit status 0 when an account was added, 1 otherwise.
 pub async fn run_setup(config: Option<&Path>, providers_file: Option<&Path>) -> anyhow::Result<u8> {
-    let table = load_table(providers_file)?;
+    let providers_file = providers_file.map(Path::to_path_buf);
     let path = config.map_or_else(crate::paths::config_file, Path::to_path_buf);
     let rt = tokio::runtime::Handle::current();
-    let outcome =
-        tokio::task::spawn_blocking(move || wizard::run(&mut wizard::Terminal, &table, rt, &path))
-            .await?;
+    let outcome = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let table = load_table(providers_file.as_deref())?;
+        Ok(wizard::run(&mut wizard::Terminal, &table, rt, &path))
+    })
+    .await??;
     Ok(match outcome {
         wizard::Outcome::Added { .. } => 0,
         wizard::Outcome::NotPossible(_) | wizard::Outcome::Cancelled => 1,

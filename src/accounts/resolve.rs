@@ -73,7 +73,7 @@ pub async fn resolve(args: &SourceArgs) -> Result<Source> {
     let config = if args.demo {
         None
     } else {
-        Config::load(args.config.as_deref())?
+        Config::load_async(args.config.as_deref()).await?
     };
     let Some(config) = config else {
         if let Some(name) = &args.account {
@@ -125,7 +125,7 @@ pub async fn resolve_offline(args: &SourceArgs) -> Result<Source> {
     let config = if args.demo {
         None
     } else {
-        Config::load(args.config.as_deref())?
+        Config::load_async(args.config.as_deref()).await?
     };
     match config {
         None => resolve(args).await,
@@ -154,7 +154,7 @@ pub async fn resolve_all(args: &SourceArgs) -> Result<(Vec<ReaderAccount>, usize
     let config = if args.demo {
         None
     } else {
-        Config::load(args.config.as_deref())?
+        Config::load_async(args.config.as_deref()).await?
     };
     let Some(config) = config else {
         let source = resolve(args).await?;
@@ -296,12 +296,12 @@ impl Source {
 
 /// How a file given with `--file` is read, and where its attachments go:
 /// the account's settings when one is configured, else the defaults.
-pub fn file_settings(args: &SourceArgs) -> Result<(DecodeOptions, PathBuf)> {
+pub async fn file_settings(args: &SourceArgs) -> Result<(DecodeOptions, PathBuf)> {
     let defaults = || (DecodeOptions::default(), crate::paths::download_dir(None));
     if args.demo {
         return Ok(defaults());
     }
-    let Some(config) = Config::load(args.config.as_deref())? else {
+    let Some(config) = Config::load_async(args.config.as_deref()).await? else {
         return Ok(defaults());
     };
     let (_, account) = config.account(args.account.as_deref())?;

@@ -13,7 +13,7 @@ use crate::fetch::{fetch_into, Failure, Report, Target};
 /// The exit status of a run: 0, 75 (temporary: try again later), or 1.
 pub async fn run(args: &SourceArgs, all: bool, json: bool, quiet: bool) -> u8 {
     let names: Vec<Option<String>> = if all {
-        match Config::load(args.config.as_deref()) {
+        match Config::load_async(args.config.as_deref()).await {
             Ok(Some(c)) => c.accounts.keys().cloned().map(Some).collect(),
             Ok(None) => vec![None],
             Err(e) => {

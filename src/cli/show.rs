@@ -266,7 +266,7 @@ async fn message_bytes_with(
 
 pub async fn run_show(args: &SourceArgs, which: &Selector, raw: bool, html: bool) -> Result<()> {
     let decode = match which {
-        Selector::File(_) => file_settings(args)?.0,
+        Selector::File(_) => file_settings(args).await?.0,
         _ => DecodeOptions::default(),
     };
     let (source, decode) = match which {
@@ -332,7 +332,7 @@ pub async fn run_save(
 ) -> Result<()> {
     let (bytes, decode, default_dir) = match which {
         Selector::File(_) => {
-            let (decode, dir) = file_settings(args)?;
+            let (decode, dir) = file_settings(args).await?;
             (message_bytes_file(which)?, decode, dir)
         }
         _ => {

@@ -287,6 +287,24 @@ impl Config {
         Ok(Some(config))
     }
 
+    /// `load` on a blocking thread, for async code: no task waits on the
+    /// file system (a config on a slow or hung network mount included).
+    pub async fn load_async(explicit: Option<&Path>) -> Result<Option<Config>, ConfigError> {
+        let named = explicit.map(Path::to_path_buf);
+        let shown = named
+            .clone()
+            .unwrap_or_else(crate::paths::config_file)
+            .display()
+            .to_string();
+        match tokio::task::spawn_blocking(move || Config::load(named.as_deref())).await {
+            Ok(loaded) => loaded,
+            Err(e) => Err(ConfigError::Read {
+                path: shown,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
     /// The `language` setting of the config file postie would read, read on
     /// its own before anything else (the command line's help is in it). A
     /// file that is missing or unreadable says nothing here; loading it

@@ -45,7 +45,9 @@ pub async fn run(args: &SourceArgs) -> Result<()> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!("{}", t!("tui.needs_terminal"));
     }
-    start_log();
+    // Opened off the async threads; kept until the reader ends, so the
+    // last lines reach the file.
+    let _log = tokio::task::spawn_blocking(start_log).await.ok().flatten();
     let (accounts, shown) = crate::accounts::resolve_all(args).await?;
     let config_path = Some(
         args.config

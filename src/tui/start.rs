@@ -202,7 +202,7 @@ pub(super) async fn setup_in_reader(
     terminal: &mut Term,
     events: &mut Events,
 ) -> Result<Option<crate::accounts::ReaderAccount>> {
-    let table = crate::accounts::load_table(None)?;
+    let table = tokio::task::spawn_blocking(|| crate::accounts::load_table(None)).await??;
     let path = args
         .config
         .clone()
@@ -226,7 +226,8 @@ pub(super) async fn setup_in_reader(
     let crate::accounts::wizard::Outcome::Added { name, .. } = outcome? else {
         return Ok(None);
     };
-    let config = crate::config::Config::load(Some(&path))?
+    let config = crate::config::Config::load_async(Some(&path))
+        .await?
         .ok_or_else(|| anyhow::anyhow!("{}", t!("config.gone", path = path.display())))?;
     let (name, account) = config.account(Some(&name))?;
     Ok(Some(

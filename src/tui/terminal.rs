@@ -65,13 +65,13 @@ pub(super) fn setup_terminal() -> Result<(Term, TerminalGuard)> {
 }
 
 /// Logs go to `$XDG_STATE_HOME/postie/postie.log`, never to the terminal.
-pub(super) fn start_log() {
+pub(super) fn start_log() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = crate::paths::xdg_dir("XDG_STATE_HOME", ".local/state").join("postie");
     // The log names accounts, servers and errors: 0700 and 0600, and a
     // symlink planted at its name is never followed.
     if crate::store::maildir::private_dir(&dir).is_err() {
-        return;
+        return None;
     }
     let Ok(file) = std::fs::OpenOptions::new()
         .create(true)
@@ -80,7 +80,7 @@ pub(super) fn start_log() {
         .custom_flags(libc::O_NOFOLLOW)
         .open(dir.join("postie.log"))
     else {
-        return;
+        return None;
     };
     // A log an older postie made readable by others is made private.
     if let Ok(meta) = file.metadata() {
@@ -100,11 +100,15 @@ pub(super) fn start_log() {
                 .ok()
         })
         .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
+    // Lines are written by the appender's own thread: a task that logs
+    // never waits on the file system.
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(writer)
         .with_ansi(false)
         .with_max_level(level)
         .try_init();
+    Some(guard)
 }
 
 pub fn key_from(k: KeyEvent) -> Option<Key> {
