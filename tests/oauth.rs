@@ -378,6 +378,51 @@ fn postie_send_signs_in_to_smtp_with_a_token_and_the_mail_arrives() {
     );
 }
 
+/// The token service cannot be reached: `postie send` says so and exits 75
+/// (try again later, as for a server that is down), not as for a refused
+/// login; the message waits in Drafts and nothing reaches the server.
+#[test]
+fn postie_send_with_the_token_service_down_is_temporary_and_keeps_the_draft() {
+    let Some(s) = server() else { return };
+    let Some(smtp) = common::smtp::own_oauth(&s.d, "li", "li") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    // A port nothing listens on: the token service is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = format!(
+        "{}email = \"li@example.cn\"\n[accounts.test.oauth]\nclient_id = \"postie-test\"\ntoken_url = \"http://127.0.0.1:{closed}/token\"\nscopes = [\"mail\"]\n[accounts.test.smtp]\n{}",
+        pop3s_account(&s).toml(),
+        smtp.toml("starttls", "xoauth2", Some(&s.d.ca_file))
+    );
+    postie::oauth::tokens::write(
+        &home.path().join("data/postie/test/oauth-token.json"),
+        &postie::oauth::tokens::Stored {
+            refresh: Secret::new("rt-1"),
+            access: None,
+        },
+    )
+    .unwrap();
+    let run = common::postie_with_stdin(
+        home.path(),
+        &config,
+        None,
+        &["send", "--to", "li@example.cn", "--subject", "later"],
+        Some(b"x\n"),
+    );
+    assert_eq!(run.status, 75, "{}", run.stderr);
+    assert!(run.stderr.contains("127.0.0.1"), "{}", run.stderr);
+    assert!(smtp.received().is_empty());
+    let drafts = std::fs::read_dir(home.path().join("data/postie/test/Drafts/cur"))
+        .unwrap()
+        .count();
+    assert_eq!(drafts, 1, "the message waits in Drafts");
+}
+
 /// RFC 8628 against the mock authorization server: the code shown (its
 /// address sanitised), polling at the interval, `authorization_pending`
 /// twice, `slow_down` (the wait grows by 5 s), then tokens; the refresh

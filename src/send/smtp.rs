@@ -77,6 +77,10 @@ pub enum SendError {
     Unknown(String),
     #[error("{0}")]
     Local(String),
+    /// No token to log in with: its kind says whether to sign in again,
+    /// try later (the token service is unreachable) or fix a local setting.
+    #[error("{0}")]
+    Token(crate::pop3::sasl::TokenError),
 }
 
 impl SendError {
@@ -102,6 +106,7 @@ impl crate::error::Classify for SendError {
             // The server may have it: not to be retried blindly.
             SendError::Unknown(_) => ErrorClass::Server,
             SendError::Insecure(_) | SendError::Local(_) => ErrorClass::Local,
+            SendError::Token(e) => e.class(),
         }
     }
 }

@@ -36,11 +36,7 @@ pub(super) async fn login(
 ) -> Result<(), SendError> {
     let mut refused = false;
     loop {
-        let token = tokens
-            .0
-            .token(refused)
-            .await
-            .map_err(|e| SendError::Auth(e.to_string()))?;
+        let token = tokens.0.token(refused).await.map_err(SendError::Token)?;
         let response = sasl::initial_response(mech, &s.user, &token, &s.host, s.port);
         let line = Line(format!("AUTH {} {}", mech.name(), response.expose()));
         let reply = within(timeout, addr, conn.command(line)).await?;
