@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
+use rust_i18n::t;
+
 use crate::mime::DecodeOptions;
 use crate::store::{Flags, Folder, Row, Store, StoreError};
 use crate::sync::pattern::MessageView;
@@ -28,6 +30,79 @@ pub type Plan = (Row, Outcome);
 
 /// A row and its place in its folder's order.
 type Placed = (usize, Row);
+
+/// What the rules would do to a folder (`Filer::plan_folder`).
+#[derive(Debug, Default)]
+pub struct FolderPlan {
+    /// The messages some rule acts on, in the folder's order.
+    pub plans: Vec<Plan>,
+    /// Messages the rules could not be applied to (their evaluation
+    /// failed: a bug): left where they are, and said.
+    pub unjudged: usize,
+}
+
+/// `decide`, or None when it panicked (a bug, never the message's fault
+/// to pay for: that message is left alone and counted).
+fn judged<T>(decide: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decide)).ok()
+}
+
+/// `one` over `rows` on `threads` threads (each keeps its place); also how
+/// many rows could not be decided.
+fn decide_all(
+    rows: Vec<Placed>,
+    threads: usize,
+    one: &(dyn Fn(&Row) -> Outcome + Sync),
+) -> (Vec<(usize, Plan)>, usize) {
+    let run = |chunk: Vec<Placed>| -> (Vec<(usize, Plan)>, usize) {
+        let mut failed = 0;
+        let mut out = Vec::with_capacity(chunk.len());
+        for (at, row) in chunk {
+            match judged(|| one(&row)) {
+                Some(o) => out.push((at, (row, o))),
+                None => failed += 1,
+            }
+        }
+        (out, failed)
+    };
+    if threads < 2 || rows.len() < 2 {
+        return run(rows);
+    }
+    let per = rows.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<Placed>> = Vec::new();
+    let mut rest = rows.into_iter();
+    loop {
+        let chunk: Vec<Placed> = rest.by_ref().take(per).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    let run = &run;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| {
+                let n = c.len();
+                (n, scope.spawn(move || run(c)))
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut failed = 0;
+        for (n, h) in handles {
+            match h.join() {
+                Ok((out, f)) => {
+                    all.extend(out);
+                    failed += f;
+                }
+                // Every row's panic is caught inside; a chunk lost anyway
+                // is counted whole.
+                Err(_) => failed += n,
+            }
+        }
+        (all, failed)
+    })
+}
 
 /// An account's rules and spam filter.
 #[derive(Debug, Clone, Default)]
@@ -177,11 +252,7 @@ impl Filer {
     /// What the rules would do to every message of `folder` (a dry run);
     /// only messages some rule matches are listed. Reads each stored
     /// message's head when a rule needs the header block.
-    pub fn plan_folder(
-        &self,
-        s: &mut Store,
-        folder: &Folder,
-    ) -> Result<Vec<(Row, Outcome)>, StoreError> {
+    pub fn plan_folder(&self, s: &mut Store, folder: &Folder) -> Result<FolderPlan, StoreError> {
         let rows = s.load(folder)?;
         let heads = rules::need_headers(&self.rules);
         // Where each file is, in one query rather than one a message.
@@ -204,69 +275,49 @@ impl Filer {
             .enumerate()
             .partition(|(_, r)| r.summary.is_none());
         let mut decided: Vec<(usize, Plan)> = Vec::with_capacity(fresh.len() + summarised.len());
+        let mut unjudged = 0;
         let any_fresh = !fresh.is_empty();
         for (at, row) in fresh {
             let raw = read_for_rules(s, &row.uidl, false).unwrap_or_default();
-            let o = self.decide(&row.uidl, &raw, row.size, row.flags, false);
-            decided.push((at, (row, o)));
+            match judged(|| self.decide(&row.uidl, &raw, row.size, row.flags, false)) {
+                Some(o) => decided.push((at, (row, o))),
+                None => unjudged += 1,
+            }
         }
-        let one = |(at, row): Placed| -> (usize, Plan) {
-            let o = if heads {
+        let one = |row: &Row| -> Outcome {
+            if heads {
                 // The header block only; the summary is the index's.
                 let head = files
                     .get(row.uidl.as_str())
                     .and_then(|rel| crate::store::maildir::read_head(&dir.join(rel)).ok())
                     .unwrap_or_default();
-                let view = MessageView::of_row_with_head(&row, &head, &self.decode);
+                let view = MessageView::of_row_with_head(row, &head, &self.decode);
                 rules::apply(&self.rules, &view)
             } else {
-                rules::apply(&self.rules, &MessageView::of_row(&row))
-            };
-            (at, (row, o))
+                rules::apply(&self.rules, &MessageView::of_row(row))
+            }
         };
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .min(8);
-        if threads < 2 || summarised.len() < 2_000 {
-            decided.extend(summarised.into_iter().map(one));
-        } else {
-            let per = summarised.len().div_ceil(threads);
-            let mut chunks: Vec<Vec<Placed>> = Vec::new();
-            let mut rest = summarised.into_iter();
-            loop {
-                let chunk: Vec<Placed> = rest.by_ref().take(per).collect();
-                if chunk.is_empty() {
-                    break;
-                }
-                chunks.push(chunk);
-            }
-            let one = &one;
-            let parts: Vec<Vec<(usize, Plan)>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|c| scope.spawn(move || c.into_iter().map(one).collect::<Vec<_>>()))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
-            decided.extend(parts.into_iter().flatten());
-        }
+        let threads = if summarised.len() < 2_000 { 1 } else { threads };
+        let (more, failed) = decide_all(summarised, threads, &one);
+        decided.extend(more);
+        unjudged += failed;
         if any_fresh {
             decided.sort_by_key(|(at, _)| *at);
         }
-        let mut out = Vec::new();
+        let mut plans = Vec::new();
         for (_, (row, o)) in decided {
             // Already where the rules would put it, and nothing else to do.
             let moves = o.folder.as_ref().is_some_and(|f| f != folder);
             let marks = !row.flags.contains(o.flags);
             if moves || marks || !o.copies.is_empty() {
-                out.push((row, o));
+                plans.push((row, o));
             }
         }
-        Ok(out)
+        Ok(FolderPlan { plans, unjudged })
     }
 
     /// Does what `plans` say: flags first, then copies, then one batch of
@@ -318,8 +369,14 @@ impl Filer {
 
     /// Runs the rules over `folder` and does what they say.
     pub fn file_folder(&self, s: &mut Store, folder: &Folder) -> Result<Report, StoreError> {
-        let plans = self.plan_folder(s, folder)?;
-        Ok(self.carry_out_all(s, &plans))
+        let planned = self.plan_folder(s, folder)?;
+        let mut report = self.carry_out_all(s, &planned.plans);
+        if planned.unjudged > 0 {
+            report
+                .errors
+                .push(t!("filing.unjudged", n = planned.unjudged).into_owned());
+        }
+        Ok(report)
     }
 
     /// `carry_out` in batches, so a large folder is not one long transaction.

@@ -271,13 +271,14 @@ pub async fn run_filter(args: &SourceArgs, folder: Option<&str>, dry_run: bool) 
     let f = folder.clone();
     let result = store
         .run(move |s| -> Result<_, crate::store::StoreError> {
-            let plans = filer.plan_folder(s, &f)?;
-            let report = (!dry_run).then(|| filer.carry_out_all(s, &plans));
-            Ok((plans, report))
+            let planned = filer.plan_folder(s, &f)?;
+            let report = (!dry_run).then(|| filer.carry_out_all(s, &planned.plans));
+            Ok((planned, report))
         })
         .await;
     store.close(STORE_CLOSE).await;
-    let (plans, report) = result??;
+    let (planned, report) = result??;
+    let plans = planned.plans;
     for (row, o) in &plans {
         let subject = row
             .summary
@@ -310,6 +311,9 @@ pub async fn run_filter(args: &SourceArgs, folder: Option<&str>, dry_run: bool) 
             ))
         );
     }
+    if planned.unjudged > 0 {
+        eprintln!("postie: {}", t!("filing.unjudged", n = planned.unjudged));
+    }
     match report {
         None => println!("{}", t!("out.filter_dry", n = plans.len())),
         Some(r) => {
@@ -330,5 +334,5 @@ pub async fn run_filter(args: &SourceArgs, folder: Option<&str>, dry_run: bool) 
             }
         }
     }
-    Ok(0)
+    Ok(u8::from(planned.unjudged > 0))
 }

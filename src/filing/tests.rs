@@ -60,7 +60,7 @@ fn a_big_folder_is_planned_on_threads_in_its_own_order() {
         ],
         ..Filer::default()
     };
-    let plans = filer.plan_folder(&mut s, &Folder::Inbox).unwrap();
+    let plans = filer.plan_folder(&mut s, &Folder::Inbox).unwrap().plans;
     let order: Vec<String> = s
         .load(&Folder::Inbox)
         .unwrap()
@@ -90,4 +90,48 @@ fn a_big_folder_is_planned_on_threads_in_its_own_order() {
         .collect();
     assert!(expected.len() > 500, "{}", expected.len());
     assert_eq!(got, expected);
+}
+
+/// A rule evaluation that panics (a bug) costs only its own message: it is
+/// left alone and counted, on one thread and on several, and the others
+/// keep their plans and order.
+#[test]
+fn a_panicking_decision_is_counted_and_the_rest_decided() {
+    let rows: Vec<Placed> = (0..40)
+        .map(|i| {
+            (
+                i,
+                Row {
+                    uidl: Uidl::from(format!("u{i}").as_str()),
+                    folder: Folder::Inbox,
+                    size: 10,
+                    seq: i as i64,
+                    summary: None,
+                    flags: Flags::default(),
+                    stored: true,
+                    on_server: false,
+                    first_seen: 0,
+                    downloaded: None,
+                },
+            )
+        })
+        .collect();
+    let one = |r: &Row| -> Outcome {
+        assert!(r.uidl.as_str() != "u7" && r.uidl.as_str() != "u31", "a bug");
+        Outcome::default()
+    };
+    // The panics' messages would only clutter the test's output.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let results: Vec<_> = [1, 4]
+        .into_iter()
+        .map(|threads| decide_all(rows.clone(), threads, &one))
+        .collect();
+    std::panic::set_hook(hook);
+    for (decided, failed) in results {
+        assert_eq!(failed, 2);
+        let at: Vec<usize> = decided.iter().map(|(at, _)| *at).collect();
+        let expected: Vec<usize> = (0..40).filter(|i| *i != 7 && *i != 31).collect();
+        assert_eq!(at, expected);
+    }
 }
