@@ -52,6 +52,7 @@ fn dovecot() -> Option<&'static Dovecot> {
         vec![
             User::new("finder", mailbox()),
             User::new("sorter", mailbox()),
+            User::new("many", common::generated_mailbox(250)),
         ]
     })
 }
@@ -128,6 +129,33 @@ fn search_finds_a_phrase_only_in_a_base64_gbk_body_and_takes_syntax_literally() 
         "{}",
         run.stderr
     );
+}
+
+/// Mail fetched without the reader open waits to be indexed; a search
+/// indexes it first and says so when there is much of it, once.
+#[test]
+fn the_first_search_over_much_unindexed_mail_says_it_indexes_first() {
+    let Some(d) = dovecot() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = config(d, "many");
+    let pw = d.password("many");
+    let run = common::postie_in(home.path(), &cfg, Some(&pw), &["fetch"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "第12号", "--json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("indexing 250 stored messages for search first"),
+        "{}",
+        run.stderr
+    );
+    // Not a terminal: no running count.
+    assert!(!run.stderr.contains("indexed "), "{}", run.stderr);
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout_text()).unwrap();
+    assert!(!rows.as_array().unwrap().is_empty(), "{rows:?}");
+    // Done once: the next search says nothing.
+    let run = common::postie_in(home.path(), &cfg, None, &["search", "quick", "--json"]);
+    assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{}", run.stderr);
 }
 
 #[test]

@@ -266,6 +266,37 @@ fn print_listing(rows: &[ListRow], json: bool) -> Result<()> {
 /// bodies, attachment names) and the subjects and senders of every message
 /// the store knows, each word (or `"quoted phrase"`) taken literally; printed
 /// as `list` prints, newest first. Works offline.
+/// Messages stored but not yet indexed for search (after an upgrade that
+/// changed the index, or mail fetched while the reader was not open) are
+/// indexed before a search: many of them take a while, so it is said, with
+/// a count on a terminal.
+async fn index_waiting_texts(store: &crate::store::StoreHandle) -> Result<()> {
+    /// Fewer than this are indexed without a word.
+    const SAY_FROM: usize = 200;
+    let waiting = store.run(|s| s.texts_waiting()).await??;
+    if waiting < SAY_FROM {
+        return Ok(());
+    }
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    eprintln!("postie: {}", t!("out.search_indexing", n = waiting));
+    let mut done = 0;
+    loop {
+        let n = store.run(|s| s.index_texts(2_000)).await??;
+        if n == 0 {
+            break;
+        }
+        done += n;
+        if tty {
+            eprint!("\r{}", t!("out.search_indexed", done = done, n = waiting));
+        }
+    }
+    if tty {
+        eprintln!();
+    }
+    Ok(())
+}
+
 pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()> {
     let words = crate::app::limit::words(query);
     if words.is_empty() {
@@ -277,6 +308,7 @@ pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()
     let store = cli_store(&source)
         .await
         .ok_or_else(|| anyhow!("{}", t!("out.no_store_to_search")))?;
+    index_waiting_texts(&store).await?;
     let q = crate::store::index::TextQuery {
         any: words,
         ..Default::default()

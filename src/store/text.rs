@@ -86,6 +86,17 @@ impl Index {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// How many stored messages wait for their words (through the partial
+    /// lookup of waiting texts: no scan of the table).
+    pub fn text_pending_count(&self) -> Result<usize, IndexError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM messages WHERE file IS NOT NULL AND texted = 0",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// Whether any of these messages is marked as indexed already (read by
     /// its row, not through the lookup of waiting texts).
     pub fn any_texted(&self, ids: &[i64]) -> Result<bool, IndexError> {
