@@ -1,6 +1,6 @@
 //! A session's life: the preview before the index, a late index, the
 //! password prompt (the list and reader basics are in `tests.rs`).
-use super::tests::{app_with, key, selected, summary};
+use super::tests::{app_with, key, selected, summary, work_app};
 use super::*;
 use crate::sync::ListRow;
 use keymap::Key::*;
@@ -10,15 +10,7 @@ use keymap::Key::*;
 /// replaces the preview.
 #[test]
 fn the_preview_before_the_index_is_for_looking_only() {
-    let mut app = App::new(
-        HeaderInfo {
-            account: "work".into(),
-            server: "pop.example.com:995".into(),
-            mode: "TLS".into(),
-        },
-        80,
-        24,
-    );
+    let mut app = work_app();
     assert_eq!(crate::ui::status::status(&app), "connecting…");
     let rows = vec![summary("newest", "a"), summary("second", "b")];
     update(&mut app, Msg::Worker(Event::Preview { count: 3, rows }));

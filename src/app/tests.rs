@@ -14,9 +14,9 @@ pub(super) fn summary(subject: &str, from: &str) -> Arc<Summary> {
     ))
 }
 
-/// An app with `n` messages u{n}..u1 (newest first), all headers loaded, 80×24.
-pub(super) fn app_with(n: usize) -> App {
-    let mut app = App::new(
+/// An app for account "work" on 80×24, before anything has come in.
+pub(super) fn work_app() -> App {
+    App::new(
         HeaderInfo {
             account: "work".into(),
             server: "pop.example.com:995".into(),
@@ -24,7 +24,12 @@ pub(super) fn app_with(n: usize) -> App {
         },
         80,
         24,
-    );
+    )
+}
+
+/// An app with `n` messages u{n}..u1 (newest first), all headers loaded, 80×24.
+pub(super) fn app_with(n: usize) -> App {
+    let mut app = work_app();
     let entries: Vec<ListRow> = (1..=n)
         .rev()
         .map(|i| ListRow::new(format!("u{i}").into(), 1000 + i as u64))
