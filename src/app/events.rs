@@ -312,30 +312,24 @@ impl App {
                         self.trouble = Some(t!("trouble.login").into());
                         self.ask_password(Some(error));
                     }
-                    ErrorClass::Login if self.oauth => {
-                        self.trouble = Some(t!("trouble.login").into());
-                        self.popup = Some(Popup::Error {
-                            title: t!("popup.login_failed.title").into(),
-                            text: format!("{error}\n\n{}", t!("popup.signin.advice")),
-                            retry: true,
-                        })
-                    }
-                    ErrorClass::Login => {
-                        self.trouble = Some(t!("trouble.login").into());
-                        self.popup = Some(Popup::Error {
-                            title: t!("popup.login_failed.title").into(),
-                            text: format!("{error}\n\n{}", t!("popup.login_failed.advice")),
-                            retry: true,
-                        })
-                    }
-                    ErrorClass::Tls => {
-                        self.trouble = Some(t!("trouble.tls").into());
-                        self.popup = Some(Popup::Error {
-                            title: t!("popup.tls_failed.title").into(),
-                            text: format!("{error}\n\n{}", t!("popup.tls_failed.advice")),
-                            retry: true,
-                        })
-                    }
+                    ErrorClass::Login if self.oauth => self.needs_the_user(
+                        t!("trouble.login"),
+                        t!("popup.login_failed.title"),
+                        &error,
+                        t!("popup.signin.advice"),
+                    ),
+                    ErrorClass::Login => self.needs_the_user(
+                        t!("trouble.login"),
+                        t!("popup.login_failed.title"),
+                        &error,
+                        t!("popup.login_failed.advice"),
+                    ),
+                    ErrorClass::Tls => self.needs_the_user(
+                        t!("trouble.tls"),
+                        t!("popup.tls_failed.title"),
+                        &error,
+                        t!("popup.tls_failed.advice"),
+                    ),
                     ErrorClass::Temporary => {
                         if self.connection != Connection::Connected {
                             self.connection = Connection::Offline;
@@ -368,6 +362,23 @@ impl App {
     }
 
     /// `Msg::Threaded`: a thread job's answer (stale generations are dropped).
+    /// A failure the user must act on (a refused login, a TLS problem):
+    /// said in the status line and in a pop-up with advice and a retry.
+    fn needs_the_user(
+        &mut self,
+        trouble: std::borrow::Cow<'_, str>,
+        title: std::borrow::Cow<'_, str>,
+        error: &str,
+        advice: std::borrow::Cow<'_, str>,
+    ) {
+        self.trouble = Some(trouble.into());
+        self.popup = Some(Popup::Error {
+            title: title.into(),
+            text: format!("{error}\n\n{advice}"),
+            retry: true,
+        });
+    }
+
     pub(super) fn threaded(
         &mut self,
         folder: Folder,

@@ -120,7 +120,7 @@ pub fn split_entity<'a>(raw: &'a [u8]) -> (Vec<Field<'a>>, &'a [u8]) {
         }
         close(&mut fields, current.take(), pos);
         if let Some(colon) = memchr::memchr(b':', content) {
-            let name = trim_bytes(&content[..colon]);
+            let name = content[..colon].trim_ascii();
             if !name.is_empty() && name.iter().all(|&b| b.is_ascii_graphic()) {
                 let ns = pos + (name.as_ptr() as usize - line.as_ptr() as usize);
                 current = Some((ns, ns + name.len(), pos + colon + 1));
@@ -135,19 +135,6 @@ pub fn split_entity<'a>(raw: &'a [u8]) -> (Vec<Field<'a>>, &'a [u8]) {
 fn trim_eol(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn trim_bytes(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map(|i| i + 1)
-        .unwrap_or(start);
-    &b[start..end]
 }
 
 /// The first field named `name` (case-insensitive).
@@ -389,15 +376,16 @@ impl Params {
         let value = unfold(raw);
         let mut parts = split_unquoted(&value, b';');
         let head = parts.next().unwrap_or_default();
-        let main = String::from_utf8_lossy(trim_bytes(&strip_comments(head))).to_ascii_lowercase();
+        let main =
+            String::from_utf8_lossy(<[u8]>::trim_ascii(&strip_comments(head))).to_ascii_lowercase();
         // name -> [(section, extended, bytes)]
         let mut sections: Vec<(String, u32, bool, Vec<u8>)> = Vec::new();
         for p in parts {
             let Some(eq) = p.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            let name = String::from_utf8_lossy(trim_bytes(&p[..eq])).to_ascii_lowercase();
-            let val = unquote(trim_bytes(&p[eq + 1..]));
+            let name = String::from_utf8_lossy(p[..eq].trim_ascii()).to_ascii_lowercase();
+            let val = unquote(p[eq + 1..].trim_ascii());
             let (base, section, extended) = match name.split_once('*') {
                 None => (name.clone(), 0, false),
                 Some((base, rest)) => {
@@ -656,7 +644,7 @@ pub fn first_address(raw: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
 
 /// One entry of an address list; None when there is nothing in it.
 fn mailbox(entry: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
-    let mut entry: &[u8] = trim_bytes(entry);
+    let mut entry: &[u8] = entry.trim_ascii();
     // Group syntax: "Team: a@b, c@d;" -- drop the group label and the final ';'.
     if let Some(colon) = split_unquoted(entry, b':')
         .next()
@@ -664,10 +652,10 @@ fn mailbox(entry: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
         .filter(|&l| l < entry.len())
     {
         if !entry[..colon].contains(&b'<') && !entry[..colon].contains(&b'@') {
-            entry = trim_bytes(&entry[colon + 1..]);
+            entry = entry[colon + 1..].trim_ascii();
         }
     }
-    let entry = trim_bytes(entry.strip_suffix(b";").unwrap_or(entry));
+    let entry = <[u8]>::trim_ascii(entry.strip_suffix(b";").unwrap_or(entry));
     if entry.is_empty() {
         return None;
     }
@@ -682,21 +670,24 @@ fn mailbox(entry: &[u8], ctx: &HeaderContext) -> Option<Mailbox> {
                 .position(|&b| b == b'>')
                 .map(|g| lt + g)
                 .unwrap_or(entry.len());
-            let name = trim_bytes(&strip_comments(&entry[..lt])).to_vec();
+            let name = <[u8]>::trim_ascii(&strip_comments(&entry[..lt])).to_vec();
             let name = unquote(&name);
             Mailbox {
-                name: ctx.decode(trim_bytes(&name)).trim().to_string(),
+                name: ctx.decode(<[u8]>::trim_ascii(&name)).trim().to_string(),
                 address: ctx
-                    .decode_raw(trim_bytes(&entry[lt + 1..gt]))
+                    .decode_raw(entry[lt + 1..gt].trim_ascii())
                     .trim()
                     .to_string(),
             }
         }
         None => {
-            let name = comment_text(entry)
-                .map(|c| ctx.decode(&unquote(trim_bytes(&c))).trim().to_string());
+            let name = comment_text(entry).map(|c| {
+                ctx.decode(&unquote(<[u8]>::trim_ascii(&c)))
+                    .trim()
+                    .to_string()
+            });
             let address = ctx
-                .decode_raw(trim_bytes(&strip_comments(entry)))
+                .decode_raw(<[u8]>::trim_ascii(&strip_comments(entry)))
                 .trim()
                 .to_string();
             // A bare encoded-word or name with no address at all.

@@ -271,11 +271,11 @@ pub fn take_status(message: &[u8]) -> (Option<MboxFlags>, Vec<u8>) {
         }
         dropping = false;
         if let Some(colon) = content.iter().position(|&b| b == b':') {
-            let name = trim_ascii(&content[..colon]);
+            let name = content[..colon].trim_ascii();
             if let Some(kind) = is_status_field(name) {
                 dropping = true;
                 found = true;
-                let value = String::from_utf8_lossy(trim_ascii(&content[colon + 1..])).into_owned();
+                let value = String::from_utf8_lossy(content[colon + 1..].trim_ascii()).into_owned();
                 read_status(kind, &value, &mut flags);
                 pos = end;
                 continue;
@@ -285,18 +285,6 @@ pub fn take_status(message: &[u8]) -> (Option<MboxFlags>, Vec<u8>) {
         pos = end;
     }
     (found.then_some(flags), out)
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &b[start..end.max(start)]
 }
 
 fn read_status(kind: usize, value: &str, f: &mut MboxFlags) {
