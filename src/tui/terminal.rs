@@ -101,8 +101,14 @@ pub(super) fn start_log() -> Option<tracing_appender::non_blocking::WorkerGuard>
         })
         .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
     // Lines are written by the appender's own thread: a task that logs
-    // never waits on the file system.
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // never waits on the file system. Its queue is made for 128,000 lines
+    // by default, all allocated and touched at once (4 MB of memory for a
+    // log of a few lines a minute); 1,024 are plenty, and lines beyond
+    // them are dropped rather than waited for.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(1024)
+        .lossy(true)
+        .finish(file);
     let _ = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
