@@ -256,13 +256,8 @@ impl Filer {
         let rows = s.load(folder)?;
         let heads = rules::need_headers(&self.rules);
         // Where each file is, in one query rather than one a message.
-        let dir = s.folder_dir(folder);
-        let files: std::collections::HashMap<String, String> = if heads {
-            s.with_index(|i| i.files())?
-                .into_iter()
-                .filter(|(_, f, _, _)| f == folder)
-                .map(|(u, _, rel, _)| (u, rel))
-                .collect()
+        let files = if heads {
+            s.files_in(folder)?
         } else {
             Default::default()
         };
@@ -289,7 +284,7 @@ impl Filer {
                 // The header block only; the summary is the index's.
                 let head = files
                     .get(row.uidl.as_str())
-                    .and_then(|rel| crate::store::maildir::read_head(&dir.join(rel)).ok())
+                    .and_then(|p| crate::store::maildir::read_head(p).ok())
                     .unwrap_or_default();
                 let view = MessageView::of_row_with_head(row, &head, &self.decode);
                 rules::apply(&self.rules, &view)

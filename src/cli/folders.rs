@@ -183,12 +183,19 @@ pub(super) fn matching_in(
 ) -> Result<Vec<Row>, crate::store::StoreError> {
     let mut out = Vec::new();
     for f in folders {
-        for row in s.load(f)? {
+        let rows = s.load(f)?;
+        // Where the files are, in one query rather than one a message.
+        let files = if pattern.needs_headers() || rows.iter().any(|r| r.summary.is_none()) {
+            s.files_in(f)?
+        } else {
+            Default::default()
+        };
+        for row in rows {
             // A row not yet summarised (just stored) is read from its file.
             let hit = if pattern.needs_headers() || row.summary.is_none() {
-                let head = s
-                    .path(&row.uidl)?
-                    .and_then(|p| crate::store::maildir::read_head(&p).ok())
+                let head = files
+                    .get(row.uidl.as_str())
+                    .and_then(|p| crate::store::maildir::read_head(p).ok())
                     .unwrap_or_default();
                 let v = crate::sync::pattern::MessageView::of_row_with_head(&row, &head, decode);
                 pattern.matches(&v, None)

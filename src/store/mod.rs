@@ -124,6 +124,21 @@ impl Store {
             .map(|(folder, rel)| self.folder_dir(&folder).join(rel)))
     }
 
+    /// Where each stored message of `folder` is, by UIDL: one query, for
+    /// whoever reads many of them (`path` asks once a message).
+    pub fn files_in(
+        &mut self,
+        folder: &Folder,
+    ) -> Result<std::collections::HashMap<String, PathBuf>, StoreError> {
+        let dir = self.folder_dir(folder);
+        Ok(self
+            .with_index(|i| i.files())?
+            .into_iter()
+            .filter(|(_, f, _, _)| f == folder)
+            .map(|(u, _, rel, _)| (u, dir.join(rel)))
+            .collect())
+    }
+
     /// The stored bytes of a message; None when it has no stored copy (or
     /// the file has gone, which the index then learns).
     pub fn read(&mut self, uidl: &str) -> Result<Option<Vec<u8>>, StoreError> {
