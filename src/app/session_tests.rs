@@ -70,6 +70,17 @@ mod composing {
         }
     }
 
+    /// At a send's question: `n` sends nothing; `y` then `y` sends " Ld1".
+    fn no_then_yes_sends(app: &mut App) {
+        assert!(key(app, Char('n')).is_empty());
+        assert!(app.popup.is_none() && !app.compose.as_ref().unwrap().sending);
+        key(app, Char('y'));
+        assert_eq!(
+            key(app, Char('y')),
+            vec![Effect::Compose(ComposeRequest::Send { id: " Ld1".into() })]
+        );
+    }
+
     fn ready(app: &mut App, id: &str, status: &str, changed: bool) {
         update(
             app,
@@ -216,13 +227,7 @@ mod composing {
         );
         assert!(key(&mut app, Char('y')).is_empty());
         assert!(matches!(app.popup, Some(Popup::ConfirmResend { .. })));
-        assert!(key(&mut app, Char('n')).is_empty());
-        assert!(app.popup.is_none() && !app.compose.as_ref().unwrap().sending);
-        key(&mut app, Char('y'));
-        assert_eq!(
-            key(&mut app, Char('y')),
-            vec![Effect::Compose(ComposeRequest::Send { id: " Ld1".into() })]
-        );
+        no_then_yes_sends(&mut app);
     }
 
     #[test]
@@ -240,13 +245,7 @@ mod composing {
         );
         assert!(key(&mut app, Char('y')).is_empty());
         assert_eq!(app.popup, Some(Popup::ConfirmNoSubject));
-        assert!(key(&mut app, Char('n')).is_empty());
-        assert!(app.popup.is_none() && !app.compose.as_ref().unwrap().sending);
-        key(&mut app, Char('y'));
-        assert_eq!(
-            key(&mut app, Char('y')),
-            vec![Effect::Compose(ComposeRequest::Send { id: " Ld1".into() })]
-        );
+        no_then_yes_sends(&mut app);
     }
 
     #[test]
