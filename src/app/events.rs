@@ -361,7 +361,6 @@ impl App {
         vec![]
     }
 
-    /// `Msg::Threaded`: a thread job's answer (stale generations are dropped).
     /// A failure the user must act on (a refused login, a TLS problem):
     /// said in the status line and in a pop-up with advice and a retry.
     fn needs_the_user(
@@ -379,6 +378,7 @@ impl App {
         });
     }
 
+    /// `Msg::Threaded`: a thread job's answer (stale generations are dropped).
     pub(super) fn threaded(
         &mut self,
         folder: Folder,

@@ -262,10 +262,6 @@ fn print_listing(rows: &[ListRow], json: bool) -> Result<()> {
     }
 }
 
-/// `postie search QUERY`: the stored mail (subjects, senders, recipients,
-/// bodies, attachment names) and the subjects and senders of every message
-/// the store knows, each word (or `"quoted phrase"`) taken literally; printed
-/// as `list` prints, newest first. Works offline.
 /// Messages stored but not yet indexed for search (after an upgrade that
 /// changed the index, or mail fetched while the reader was not open) are
 /// indexed before a search: many of them take a while, so it is said, with
@@ -297,6 +293,10 @@ async fn index_waiting_texts(store: &crate::store::StoreHandle) -> Result<()> {
     Ok(())
 }
 
+/// `postie search QUERY`: the stored mail (subjects, senders, recipients,
+/// bodies, attachment names) and the subjects and senders of every message
+/// the store knows, each word (or `"quoted phrase"`) taken literally; printed
+/// as `list` prints, newest first. Works offline.
 pub async fn run_search(args: &SourceArgs, query: &str, json: bool) -> Result<()> {
     let words = crate::app::limit::words(query);
     if words.is_empty() {

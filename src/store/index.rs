@@ -698,7 +698,6 @@ impl Index {
         Ok(())
     }
 
-    /// Every stored file the index knows: (uidl, folder, file, flags).
     /// Every stored message's id that starts with `prefix`.
     pub fn ids_like(&self, prefix: &str) -> Result<Vec<String>, IndexError> {
         let mut st = self.conn.prepare_cached(
@@ -709,6 +708,7 @@ impl Index {
             .map_err(IndexError::from)
     }
 
+    /// Every stored file the index knows: (uidl, folder, file, flags).
     pub fn files(&self) -> Result<Vec<(String, Folder, String, Flags)>, IndexError> {
         let mut st = self.conn.prepare_cached(
             "SELECT uidl, folder, file, flags FROM messages WHERE file IS NOT NULL",
@@ -733,6 +733,17 @@ impl Index {
             }
         }
         Ok(out)
+    }
+
+    /// The stored files of one folder: (uidl, file), through the folder's
+    /// lookup (not a pass over every folder's rows).
+    pub fn files_of(&self, folder: &Folder) -> Result<Vec<(String, String)>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT uidl, file FROM messages WHERE folder = ?1 AND file IS NOT NULL",
+        )?;
+        let rows = st.query_map(params![folder.name()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(IndexError::from)
     }
 
     /// Bytes on disk per message, for the benchmark.

@@ -132,10 +132,9 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, PathBuf>, StoreError> {
         let dir = self.folder_dir(folder);
         Ok(self
-            .with_index(|i| i.files())?
+            .with_index(|i| i.files_of(folder))?
             .into_iter()
-            .filter(|(_, f, _, _)| f == folder)
-            .map(|(u, _, rel, _)| (u, dir.join(rel)))
+            .map(|(u, rel)| (u, dir.join(rel)))
             .collect())
     }
 

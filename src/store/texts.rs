@@ -150,13 +150,13 @@ impl Store {
         Ok(done)
     }
 
-    /// Searches the stored mail (and the subjects and senders of all) after
-    /// indexing whatever is still waiting.
     /// How many stored messages wait to be indexed for search.
     pub fn texts_waiting(&mut self) -> Result<usize, StoreError> {
         self.with_index(|i| i.text_pending_count())
     }
 
+    /// Searches the stored mail (and the subjects and senders of all) after
+    /// indexing whatever is still waiting.
     pub fn search_text(&mut self, q: &index::TextQuery) -> Result<Vec<index::Found>, StoreError> {
         self.index_texts(usize::MAX)?;
         self.with_index(|i| i.search(q))
