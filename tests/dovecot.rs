@@ -182,7 +182,7 @@ fn list_json_is_exactly_the_servers_mailbox_with_and_without_pipelining() {
     );
 
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&outputs[0]).expect("valid JSON");
-    let files = d.message_files("big");
+    let files = d.message_contents("big");
     assert_eq!(rows.len(), 2001);
     assert_eq!(rows.len(), files.len());
     // Newest first: the highest number on top, and numbers count down by one.
@@ -197,8 +197,8 @@ fn list_json_is_exactly_the_servers_mailbox_with_and_without_pipelining() {
     );
     for row in &rows {
         let n = row["number"].as_u64().unwrap() as usize;
-        let file = &files[n - 1];
-        let size = std::fs::metadata(file).unwrap().len();
+        let (file, bytes) = &files[n - 1];
+        let size = bytes.len() as u64;
         assert_eq!(row["size"].as_u64(), Some(size), "size of message {n}");
         let base = file_name(file).split(',').next().unwrap().to_string();
         let expected = uidls
@@ -251,9 +251,9 @@ fn show_raw_is_byte_identical_to_the_file_on_the_server() {
     let Some(d) = dovecot() else { return };
     // Read the files first: RETR makes Dovecot rename them (it adds the Seen flag).
     let files: Vec<Vec<u8>> = d
-        .message_files("big")
-        .iter()
-        .map(|f| std::fs::read(f).unwrap())
+        .message_contents("big")
+        .into_iter()
+        .map(|(_, bytes)| bytes)
         .collect();
     let cfg = account(d, "big", "implicit", "plain").toml();
     // 1: Chinese; 2: has dot lines; BIG_INDEX+1: the 10 MB message; last.
@@ -1070,4 +1070,72 @@ fn a_first_visit_previews_the_newest_rows_then_keys_every_header_by_its_uidl() {
         stored, truth,
         "the store has every summary under its own UIDL"
     );
+}
+
+/// Dovecot keeps what arrives behind a login and answers it once logged
+/// in, so a cold list's STAT goes in the login's own flight (a round trip
+/// less on a long link): recorded by a proxy that passes the server's
+/// replies on only after 200 ms, STAT reached the server before the
+/// login's reply reached postie. With USER/PASS and with AUTH PLAIN, and
+/// the list is whole either way. (Servers that lose such read-ahead —
+/// Courier, Cyrus after AUTH — are in tests/other_servers.rs.)
+#[test]
+fn a_cold_lists_stat_rides_with_the_login_to_dovecot_and_is_answered() {
+    use common::proxy::{RecordingProxy, Way};
+    use postie::pop3::{Arrival, Flow};
+    let Some(d) = dovecot() else { return };
+    let rt = runtime();
+    for (auth, login) in [
+        (AuthPreference::User, &b"PASS "[..]),
+        (AuthPreference::Plain, &b"AUTH PLAIN "[..]),
+    ] {
+        let proxy = rt
+            .block_on(RecordingProxy::start(
+                d.plain_port,
+                Duration::from_millis(200),
+            ))
+            .unwrap();
+        let mut cfg = client_config(d, "small", TlsMode::None, auth);
+        cfg.endpoint.port = proxy.port;
+        let (mut count, mut headers, mut indexed) = (None, 0, 0);
+        let client = rt
+            .block_on(Client::open_prefetching(&cfg, 3, |a| {
+                match a {
+                    Arrival::Count(n) => count = Some(n),
+                    Arrival::Index { entries, .. } => indexed = entries.len(),
+                    Arrival::Header(n, h) => {
+                        assert!(!h.unwrap().is_empty(), "header {n}");
+                        headers += 1;
+                    }
+                }
+                Flow::Continue
+            }))
+            .unwrap();
+        rt.block_on(client.quit()).unwrap();
+        assert_eq!((count, indexed, headers), (Some(5), 5, 5), "{auth:?}");
+        let chunks = proxy.chunks.lock().unwrap().clone();
+        let has = |c: &[u8], s: &[u8]| c.windows(s.len()).any(|w| w == s);
+        let sent_login = chunks
+            .iter()
+            .position(|(w, c)| *w == Way::ToServer && has(c, login))
+            .expect("the login");
+        let stat = chunks
+            .iter()
+            .position(|(w, c)| *w == Way::ToServer && has(c, b"STAT\r\n"))
+            .expect("STAT");
+        let logged_in = chunks
+            .iter()
+            .skip(sent_login)
+            .position(|(w, _)| *w == Way::ToClient)
+            .map(|i| i + sent_login)
+            .expect("the login's reply");
+        assert!(
+            stat < logged_in,
+            "{auth:?}: STAT went out after the login's reply: {:?}",
+            chunks
+                .iter()
+                .map(|(w, c)| (*w, String::from_utf8_lossy(c).into_owned()))
+                .collect::<Vec<_>>()
+        );
+    }
 }

@@ -10,6 +10,7 @@ use super::codec::{
 };
 use super::connection::{Connection, Pop3Error, MAX_LISTING};
 use super::endpoint::{Endpoint, TlsMode};
+use super::first_flight::{Extra, FirstFlight};
 use super::login;
 use super::pipeline::{Flow, Queued, Reply};
 use super::session::{choose_oauth, AuthMethod, AuthPreference, Capabilities};
@@ -145,14 +146,16 @@ impl Client {
     /// Returns the UIDL and LIST replies for `Extra::Index`; hands the count,
     /// the index and headers to `on` for `Extra::Headers` (and returns None).
     ///
-    /// Nothing goes out behind PASS, APOP or AUTH before its reply: Cyrus
-    /// discards what arrives with AUTH, and Courier's login process hands the
-    /// connection to the mail process after PASS/AUTH, losing what it read
-    /// ahead (mpop waits the same way). Everything after the login pipelines.
+    /// Nothing goes out behind PASS, APOP or AUTH before its reply, unless
+    /// the server is known to keep it (Dovecot; Cyrus but for AUTH): then
+    /// the first flight (`extra`'s first commands) rides in the login's,
+    /// a round trip less. Cyrus discards what arrives with AUTH, and
+    /// Courier's login process hands the connection to the mail process
+    /// after PASS/AUTH, losing what it read ahead (mpop always waits).
     async fn login<F>(
         cfg: &ClientConfig,
         extra: Extra,
-        mut on: F,
+        on: F,
     ) -> Result<(Client, Option<[Option<Reply>; 2]>), Pop3Error>
     where
         F: FnMut(Arrival) -> Flow,
@@ -174,83 +177,45 @@ impl Client {
         let pipelined = cfg.pipelining && caps.pipelining;
         let utf8 = caps.utf8 && enable_utf8(&mut conn).await?;
         let link_secure = conn.is_tls() || conn.is_loopback();
-        let auth = match &cfg.token {
+        let extra = if pipelined { extra } else { Extra::Nothing };
+        let mut flight = FirstFlight::new(extra, conn.addr().to_string(), on);
+        let cmds = flight.commands();
+        let (auth, answered) = match &cfg.token {
             Some(tokens) => {
                 let mech = choose_oauth(cfg.auth, &caps, link_secure, cfg.allow_insecure_auth)?;
                 login::with_token(&mut conn, cfg, mech, tokens).await?;
-                AuthMethod::OAuth(mech)
+                (AuthMethod::OAuth(mech), None)
             }
-            None => login::with_password(&mut conn, cfg, &caps, link_secure, pipelined).await?,
+            None => {
+                login::with_password(&mut conn, cfg, &caps, link_secure, pipelined, &cmds).await?
+            }
         };
-        tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, utf8, "logged in");
-        let extra = if pipelined { extra } else { Extra::Nothing };
-        let cmds = match extra {
-            Extra::Nothing => vec![],
-            Extra::Index => vec![Command::Uidl(None), Command::List(None)],
-            Extra::Headers { .. } => vec![Command::Stat],
-        };
-        let mut index_replies: [Option<Reply>; 2] = [None, None];
-        // After STAT: `early` TOPs, UIDL, LIST, then the other TOPs.
-        let mut count = 0u32;
-        let mut early = 0u32;
-        let addr = conn.addr().to_string();
-        if !cmds.is_empty() {
-            conn.pipeline(&cmds, MAX_LISTING, true, |i, reply| {
-                let k = i as u32;
-                let header = |msg: u32, reply: Reply| {
-                    let header = reply
-                        .into_result(&Command::Top { msg, lines: 0 })
-                        .map(|r| r.body.unwrap_or_default());
-                    Arrival::Header(msg, header)
-                };
-                match extra {
-                    Extra::Index => {
-                        index_replies[i] = Some(reply);
-                        Ok(Flow::Continue)
+        let rode = answered.is_some();
+        tracing::info!(addr = conn.addr(), %auth, tls = conn.is_tls(), pipelined, utf8, rode, "logged in");
+        flight.logged_in(auth, pipelined);
+        match answered {
+            // The first flight went out with the login: what its replies
+            // appended follows now, numbered after them.
+            Some(replies) => {
+                let mut more = Vec::new();
+                for (k, reply) in replies.into_iter().enumerate() {
+                    if let Flow::Append(m) = flight.reply(k, reply)? {
+                        more.extend(m);
                     }
-                    Extra::Headers { early: wanted } if k == 0 => {
-                        // An absurd count prefetches nothing rather than
-                        // queueing millions of commands; the index decides.
-                        count = match parse_stat(&reply.status.text) {
-                            Ok(stat) if reply.status.is_ok() && stat.count <= MAX_PREFETCH => {
-                                stat.count
-                            }
-                            _ => 0,
-                        };
-                        early = wanted.min(count);
-                        on(Arrival::Count(count));
-                        Ok(Flow::Append(vec![
-                            Queued::HeadersDown {
-                                from: count,
-                                count: early,
-                            },
-                            Queued::One(Command::Uidl(None)),
-                            Queued::One(Command::List(None)),
-                            Queued::HeadersDown {
-                                from: count - early,
-                                count: count - early,
-                            },
-                        ]))
-                    }
-                    Extra::Headers { .. } if k <= early => Ok(on(header(count + 1 - k, reply))),
-                    Extra::Headers { .. } if k == early + 1 => {
-                        index_replies[0] = Some(reply);
-                        Ok(Flow::Continue)
-                    }
-                    Extra::Headers { .. } if k == early + 2 => {
-                        let [uidl, _] = std::mem::take(&mut index_replies);
-                        let entries = read_index(&addr, uidl, Some(reply), &|_| None)?;
-                        Ok(on(Arrival::Index {
-                            entries,
-                            auth,
-                            pipelined,
-                        }))
-                    }
-                    Extra::Headers { .. } => Ok(on(header((count + 3).saturating_sub(k), reply))),
-                    Extra::Nothing => Ok(Flow::Continue),
                 }
-            })
-            .await?;
+                if !more.is_empty() {
+                    let offset = cmds.len();
+                    conn.pipeline_queued(more, MAX_LISTING, true, |i, r| {
+                        flight.reply(offset + i, r)
+                    })
+                    .await?;
+                }
+            }
+            None if !cmds.is_empty() => {
+                conn.pipeline(&cmds, MAX_LISTING, true, |i, r| flight.reply(i, r))
+                    .await?;
+            }
+            None => {}
         }
         let client = Client {
             conn,
@@ -258,7 +223,7 @@ impl Client {
             auth,
             pipelined,
         };
-        let replies = (extra == Extra::Index).then_some(index_replies);
+        let replies = (extra == Extra::Index).then_some(flight.index_replies);
         Ok((client, replies))
     }
 
@@ -563,23 +528,11 @@ pub enum Arrival {
     Header(u32, Result<Vec<u8>, Pop3Error>),
 }
 
-/// What rides along with the login commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Extra {
-    Nothing,
-    Index,
-    /// STAT, then (once it is answered) TOPs for the `early` newest messages,
-    /// UIDL, LIST and TOPs for the others.
-    Headers {
-        early: u32,
-    },
-}
-
 /// The UIDL and LIST replies of a login, not yet parsed (`Client::parse_index`).
 pub struct Unparsed(Option<[Option<Reply>; 2]>);
 
 /// The index from the replies to UIDL and LIST (UIDL may be refused).
-fn read_index(
+pub(super) fn read_index(
     addr: &str,
     uidl: Option<Reply>,
     list: Option<Reply>,

@@ -3,16 +3,11 @@
 //! flight, replies matched in order). Bytes go through `codec::Decoder`; state
 //! through `session::Session`, which refuses illegal commands before they leave.
 
-//! The only code that touches a socket: TCP, implicit TLS and STLS through
-//! tokio-native-tls, timeouts on every wait, and pipelining (many commands in
-//! flight, replies matched in order). Bytes go through `codec::Decoder`; state
-//! through `session::Session`, which refuses illegal commands before they leave.
-
 use super::codec::{BodyProgress, CodecError, Command, StatusKind, StatusLine};
 use super::endpoint::{Endpoint, Timeouts, TlsMode};
 use super::error::server_words;
 pub use super::error::Pop3Error;
-use super::pipeline::{Backlog, Flow, Queue, Reply, Window};
+use super::pipeline::{Backlog, Flow, Queue, Queued, Reply, Window};
 use super::session::{Greeting, Session, State};
 use super::tls::{cached_tls_connector, tls_error, Stream};
 use rust_i18n::t;
@@ -41,6 +36,11 @@ pub struct Connection {
     peer_loopback: bool,
     /// Set once a reply could not be read whole: the stream is out of step.
     broken: Option<String>,
+    /// When CAPA went out behind the handshake (until its reply is read).
+    capa_sent: Option<Instant>,
+    /// The shortest time a reply took: the round trip with no queue (CAPA's,
+    /// then what pipelines measured).
+    round_trip: Option<Duration>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -72,6 +72,7 @@ impl Connection {
                 secs: conn.timeouts.command.as_secs(),
             })??;
         conn.session.apply(&cmd, &reply.status);
+        conn.round_trip = conn.capa_sent.take().map(|t| t.elapsed());
         let body = reply.status.is_ok().then(|| reply.body.unwrap_or_default());
         Ok((conn, body))
     }
@@ -115,6 +116,8 @@ impl Connection {
                 read_buf: vec![0; READ_CHUNK],
                 peer_loopback,
                 broken: None,
+                capa_sent: None,
+                round_trip: None,
             };
             let mut out = Vec::new();
             Command::Capa
@@ -124,6 +127,7 @@ impl Connection {
                     source,
                 })?;
             conn.write(&out).await?;
+            conn.capa_sent = Some(Instant::now());
             let status = conn.read_status().await?;
             match status.kind {
                 StatusKind::Ok => conn.greeting = Greeting { text: status.text },
@@ -241,23 +245,67 @@ impl Connection {
         max_body: usize,
         pipelined: bool,
         backlog: Option<&Backlog>,
-        mut on_reply: F,
+        on_reply: F,
     ) -> Result<usize, Pop3Error>
     where
         F: FnMut(usize, Reply) -> Result<Flow, Pop3Error>,
     {
         self.usable()?;
         self.session.check_batch(cmds)?;
+        self.run_pipeline(
+            Queue::new(cmds),
+            Window::new(),
+            max_body,
+            pipelined,
+            backlog,
+            on_reply,
+        )
+        .await
+    }
+
+    /// `pipeline` of what a reply read elsewhere asked to append (the
+    /// first flight's STAT, when it rode with the login): replies are
+    /// numbered from 0 in `more`, and the window starts knowing the round
+    /// trip this connection measured.
+    pub async fn pipeline_queued<F>(
+        &mut self,
+        more: Vec<Queued>,
+        max_body: usize,
+        pipelined: bool,
+        on_reply: F,
+    ) -> Result<usize, Pop3Error>
+    where
+        F: FnMut(usize, Reply) -> Result<Flow, Pop3Error>,
+    {
+        self.usable()?;
+        self.session.check_batch(&Queue::samples(&more))?;
+        let mut queue = Queue::new(&[]);
+        queue.append(more);
+        let window = Window::knowing(self.round_trip);
+        self.run_pipeline(queue, window, max_body, pipelined, None, on_reply)
+            .await
+    }
+
+    async fn run_pipeline<F>(
+        &mut self,
+        mut queue: Queue<'_>,
+        mut window: Window,
+        max_body: usize,
+        pipelined: bool,
+        backlog: Option<&Backlog>,
+        mut on_reply: F,
+    ) -> Result<usize, Pop3Error>
+    where
+        F: FnMut(usize, Reply) -> Result<Flow, Pop3Error>,
+    {
         self.probe().await?;
         let mut next = 0;
         // (command, its bytes, when sent, whether it went out behind others)
         let mut in_flight: VecDeque<(usize, usize, Instant, bool)> = VecDeque::new();
         let mut in_flight_bytes = 0;
-        let mut window = Window::new();
         let mut stop: Option<Pop3Error> = None;
         let mut paused = false;
         let mut out = Vec::new();
-        let mut queue = Queue::new(cmds);
         let missing = || Pop3Error::Bug("a pipeline's command out of its queue");
         loop {
             if stop.is_none()
@@ -334,6 +382,9 @@ impl Connection {
             if matches!(self.session.state(), State::Update | State::Closed) {
                 break;
             }
+        }
+        if let Some(measured) = window.round_trip() {
+            self.round_trip = Some(self.round_trip.map_or(measured, |r| r.min(measured)));
         }
         match stop {
             Some(e) => Err(e),

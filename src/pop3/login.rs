@@ -8,20 +8,24 @@ use rust_i18n::t;
 
 use super::client::ClientConfig;
 use super::codec::{Command, ResponseCode, StatusKind, StatusLine};
-use super::connection::{Connection, Pop3Error};
-use super::pipeline::Flow;
+use super::connection::{Connection, Pop3Error, MAX_LISTING};
+use super::pipeline::{Flow, Reply};
 use super::sasl::{self, OAuthMech, OAuthReason, Tokens};
 use super::session::{choose_auth, login_commands, AuthMethod, AuthPreference, Capabilities};
 use crate::secret::Secret;
 
-/// Logs in with the password; returns the method that worked.
+/// Logs in with the password; returns the method that worked, and the
+/// replies to `after` when they went out in the login's flight (a server
+/// that keeps its read-ahead: `Greeting::keeps_read_ahead`); None when they
+/// are still to be sent.
 pub(super) async fn with_password(
     conn: &mut Connection,
     cfg: &ClientConfig,
     caps: &Capabilities,
     link_secure: bool,
     pipelined: bool,
-) -> Result<AuthMethod, Pop3Error> {
+    after: &[Command],
+) -> Result<(AuthMethod, Option<Vec<Reply>>), Pop3Error> {
     let mut auth = choose_auth(
         cfg.auth,
         caps,
@@ -29,7 +33,7 @@ pub(super) async fn with_password(
         link_secure,
         cfg.allow_insecure_auth,
     )?;
-    let mut outcome = log_in(conn, cfg, auth, pipelined).await?;
+    let mut outcome = log_in(conn, cfg, auth, pipelined, after).await?;
     // `auto` chose AUTH PLAIN and the server would not have it: USER/PASS
     // is the same secret over the same link, so it is tried once more,
     // unless the server said the mailbox is busy or it is failing.
@@ -45,16 +49,16 @@ pub(super) async fn with_password(
         {
             tracing::info!(addr = conn.addr(), "AUTH PLAIN refused; trying USER/PASS");
             auth = AuthMethod::UserPass;
-            outcome = log_in(conn, cfg, auth, pipelined).await?;
+            outcome = log_in(conn, cfg, auth, pipelined, after).await?;
         }
     }
-    if let LoginOutcome::Refused(status) = outcome {
-        return Err(Pop3Error::Login {
+    match outcome {
+        LoginOutcome::Refused(status) => Err(Pop3Error::Login {
             code: status.code(),
             text: status.text,
-        });
+        }),
+        LoginOutcome::LoggedIn(replies) => Ok((auth, replies)),
     }
-    Ok(auth)
 }
 
 /// Logs in with a token from `tokens`; a token the server calls expired or
@@ -156,24 +160,40 @@ async fn token_attempt(
 
 /// How one login attempt ended, when the connection is still usable.
 enum LoginOutcome {
-    LoggedIn,
+    /// With the replies to what rode in the login's flight, if anything did.
+    LoggedIn(Option<Vec<Reply>>),
     /// `-ERR`, or a SASL continuation that was cancelled (still AUTHORIZATION).
     Refused(StatusLine),
 }
 
 /// Sends the login commands for `auth` (USER and PASS in one flight when the
-/// server pipelines) and reads every reply before anything else is sent.
+/// server pipelines) and reads every reply before anything else is sent;
+/// `after` goes in the same flight when the server keeps its read-ahead
+/// (their replies are kept when the login succeeds; after a refusal they
+/// are refusals too, and dropped).
 async fn log_in(
     conn: &mut Connection,
     cfg: &ClientConfig,
     auth: AuthMethod,
     pipelined: bool,
+    after: &[Command],
 ) -> Result<LoginOutcome, Pop3Error> {
-    let cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
+    let mut cmds = login_commands(auth, &cfg.user, &cfg.password, conn.greeting())?;
+    let logins = cmds.len();
+    let ride = pipelined && !after.is_empty() && conn.greeting().keeps_read_ahead(auth);
+    if ride {
+        cmds.extend_from_slice(after);
+    }
+    let mut replies = Vec::new();
     let mut refusal: Option<StatusLine> = None;
     let mut continuation = false;
+    let max_body = if ride { MAX_LISTING } else { 0 };
     let piped = conn
-        .pipeline(&cmds, 0, pipelined, |_, reply| {
+        .pipeline(&cmds, max_body, pipelined, |i, reply| {
+            if i >= logins {
+                replies.push(reply);
+                return Ok(Flow::Continue);
+            }
             match reply.status.kind {
                 StatusKind::Ok => {}
                 StatusKind::Continuation => continuation = true,
@@ -205,6 +225,6 @@ async fn log_in(
     }
     Ok(match refusal {
         Some(status) => LoginOutcome::Refused(status),
-        None => LoginOutcome::LoggedIn,
+        None => LoginOutcome::LoggedIn(ride.then_some(replies)),
     })
 }

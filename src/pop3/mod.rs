@@ -7,6 +7,7 @@ pub mod codec;
 pub mod connection;
 pub mod endpoint;
 pub mod error;
+mod first_flight;
 mod login;
 mod mailbox;
 pub mod pipeline;

@@ -250,6 +250,23 @@ impl Window {
         }
     }
 
+    /// A window on a connection whose round trip is known (`round_trip`):
+    /// it holds that round trip of a fast server's pace from the start, as
+    /// it would after its first reply.
+    pub(super) fn knowing(round_trip: Option<Duration>) -> Window {
+        let mut w = Window::new();
+        if let Some(base) = round_trip {
+            w.min_delay = Some(base);
+            w.bytes = w.bytes.max(first_guess(base));
+        }
+        w
+    }
+
+    /// The shortest delay seen between a command and its reply.
+    pub(super) fn round_trip(&self) -> Option<Duration> {
+        self.min_delay
+    }
+
     /// Writes go out when this much of the window is free: in batches, but
     /// soon enough that the window stays nearly full.
     pub(super) fn refill_below(&self) -> usize {
@@ -268,8 +285,9 @@ impl Window {
             self.bytes = self.bytes.saturating_sub(len).max(PIPELINE_WINDOW);
             self.starting = false;
         } else if self.starting {
-            let guess = ((base.as_secs_f64() * FAST_PACE) as usize).min(MAX_FIRST_GUESS);
-            self.bytes = (self.bytes + len).max(guess).min(MAX_PIPELINE_WINDOW);
+            self.bytes = (self.bytes + len)
+                .max(first_guess(base))
+                .min(MAX_PIPELINE_WINDOW);
         }
         let since = *self.since.get_or_insert(now);
         self.answered += len;
@@ -286,6 +304,12 @@ impl Window {
         self.starting &= target >= self.bytes;
         self.bytes = self.bytes.max(target).min(MAX_PIPELINE_WINDOW);
     }
+}
+
+/// A round trip of a fast server's pace (bounded): the window before the
+/// server's own pace is measured.
+fn first_guess(round_trip: Duration) -> usize {
+    ((round_trip.as_secs_f64() * FAST_PACE) as usize).min(MAX_FIRST_GUESS)
 }
 
 #[cfg(test)]

@@ -109,6 +109,28 @@ pub struct Greeting {
 }
 
 impl Greeting {
+    /// Whether this server keeps what a client sent behind its login and
+    /// answers it once logged in, so the first command of the session may
+    /// ride in the login's flight. Only servers known to: Dovecot hands its
+    /// login process's read-ahead to the mail process (after USER/PASS,
+    /// APOP or AUTH); Cyrus after USER/PASS or APOP, but it discards what
+    /// arrives with AUTH; Courier loses it after any login (its login
+    /// process `exec`s the mail process), and an unknown server may too
+    /// (`shared/notes/other-pop3-servers.md`). Known by the greeting's
+    /// default text; a renamed greeting only costs the round trip.
+    pub fn keeps_read_ahead(&self, method: AuthMethod) -> bool {
+        let names = |word: &str| {
+            self.text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w == word)
+        };
+        match method {
+            AuthMethod::UserPass | AuthMethod::Apop => names("Dovecot") || names("Cyrus"),
+            AuthMethod::SaslPlain => names("Dovecot"),
+            AuthMethod::OAuth(_) => false,
+        }
+    }
+
     /// The APOP timestamp, if the greeting carries a well-formed one: `<...@...>`
     /// (RFC 1939 says it is a msg-id). Anything else is no timestamp at all, so a
     /// hostile server cannot make us digest a string of its choosing without an `@`.

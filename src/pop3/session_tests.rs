@@ -239,3 +239,40 @@ fn login_commands_per_method() {
         2
     );
 }
+
+#[test]
+fn only_servers_known_to_keep_read_ahead_get_commands_behind_the_login() {
+    use super::super::sasl::OAuthMech;
+    let g = |text: &str| Greeting { text: text.into() };
+    let dovecot = g("+OK Dovecot (Debian) ready. <1.2@vm>");
+    let cyrus = g("+OK host Cyrus POP3 3.6.1-4 server ready <1.2@host>");
+    for m in [
+        AuthMethod::UserPass,
+        AuthMethod::Apop,
+        AuthMethod::SaslPlain,
+    ] {
+        assert!(dovecot.keeps_read_ahead(m), "{m}");
+    }
+    assert!(!dovecot.keeps_read_ahead(AuthMethod::OAuth(OAuthMech::XOAuth2)));
+    assert!(cyrus.keeps_read_ahead(AuthMethod::UserPass));
+    assert!(cyrus.keeps_read_ahead(AuthMethod::Apop));
+    assert!(
+        !cyrus.keeps_read_ahead(AuthMethod::SaslPlain),
+        "Cyrus drops what comes with AUTH"
+    );
+    for other in [
+        "+OK Hello there.",
+        "+OK ready",
+        "+OK POP3 Ready <1.2@h>",
+        "+OK NotDovecot ready",
+        "+OK dovecotish",
+    ] {
+        for m in [
+            AuthMethod::UserPass,
+            AuthMethod::Apop,
+            AuthMethod::SaslPlain,
+        ] {
+            assert!(!g(other).keeps_read_ahead(m), "{other} {m}");
+        }
+    }
+}

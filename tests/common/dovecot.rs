@@ -328,6 +328,24 @@ service auth {{
         files
     }
 
+    /// `message_files` with each file's bytes, read again while a file
+    /// vanishes under the listing (a concurrent session's Dovecot renames
+    /// files: new/ to cur/, the Seen flag after RETR).
+    pub fn message_contents(&self, user: &str) -> Vec<(PathBuf, Vec<u8>)> {
+        for _ in 0..50 {
+            let read: Result<Vec<_>, _> = self
+                .message_files(user)
+                .into_iter()
+                .map(|f| std::fs::read(&f).map(|b| (f, b)))
+                .collect();
+            if let Ok(files) = read {
+                return files;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("{user}'s Maildir kept changing under the listing");
+    }
+
     /// UIDLs as Dovecot derives them (`%08Xu%08Xv`, which it prints in lowercase), read from its own dovecot-uidlist.
     pub fn expected_uidls(&self, user: &str) -> Vec<(String, String)> {
         let text =

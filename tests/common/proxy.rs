@@ -272,3 +272,82 @@ async fn chaos_pipe(
     }
     let _ = to.shutdown().await;
 }
+
+/// Which way a chunk went through a `RecordingProxy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    ToServer,
+    ToClient,
+}
+
+/// Chunks in the order they passed, each with its way.
+pub type Chunks = std::sync::Arc<std::sync::Mutex<Vec<(Way, Vec<u8>)>>>;
+
+/// A proxy of one connection at a time that records every chunk in the
+/// order it passed: what the client sends when it arrives, what the server
+/// sends when it is passed on, `hold` after it arrived. A command recorded
+/// before a reply was sent in the client's flight, not after that reply.
+pub struct RecordingProxy {
+    pub port: u16,
+    pub chunks: Chunks,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RecordingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RecordingProxy {
+    pub async fn start(upstream: u16, hold: Duration) -> std::io::Result<RecordingProxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let chunks: Chunks = Default::default();
+        let log = chunks.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+                    return;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = {
+                    let log = log.clone();
+                    async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n @ 1..) = cr.read(&mut buf).await {
+                            if let Ok(mut l) = log.lock() {
+                                l.push((Way::ToServer, buf[..n].to_vec()));
+                            }
+                            if sw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        let _ = sw.shutdown().await;
+                    }
+                };
+                let down = {
+                    let log = log.clone();
+                    async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n @ 1..) = sr.read(&mut buf).await {
+                            tokio::time::sleep(hold).await;
+                            if let Ok(mut l) = log.lock() {
+                                l.push((Way::ToClient, buf[..n].to_vec()));
+                            }
+                            if cw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        let _ = cw.shutdown().await;
+                    }
+                };
+                tokio::join!(up, down);
+            }
+        });
+        Ok(RecordingProxy { port, chunks, task })
+    }
+}
