@@ -17,6 +17,9 @@ use crate::pop3::Mailbox;
 use crate::pop3::{Flow, Pop3Error};
 use crate::uidl::Uidl;
 
+/// How often a header stream's summaries go to the store while it runs.
+const RECORD_EVERY: Duration = Duration::from_secs(2);
+
 /// How many summaries go into one `HeadersLoaded`.
 const HEADER_BATCH: usize = 256;
 /// The first batch of a stream with no rows on screen yet: a tall terminal's worth.
@@ -34,6 +37,8 @@ pub(super) struct HeaderStream {
     to_store: Vec<(Uidl, Arc<Summary>)>,
     first: HashSet<Uidl>,
     last_flush: Instant,
+    /// When `to_store` was last handed to the store.
+    last_record: Instant,
     sent: usize,
 }
 
@@ -44,6 +49,7 @@ impl HeaderStream {
             to_store: Vec::new(),
             first,
             last_flush: Instant::now(),
+            last_record: Instant::now(),
             sent: 0,
         }
     }
@@ -165,7 +171,27 @@ impl<M: Mailbox> Worker<M> {
         }
     }
 
+    /// Sends the batch to the UI. The store is told every `RECORD_EVERY`
+    /// and at the stream's end (`end_stream`), not with each batch: a fast
+    /// stream is over before its summaries are written, so the store's
+    /// thread does not take a core from the server and the worker (two
+    /// here) while the list fills (its SQLite writes cost as much CPU as the
+    /// worker's parsing); on a slow link a stream killed outright loses at
+    /// most that much of the cache (fetched again next time).
     pub(super) fn flush(&mut self, stream: &mut HeaderStream) {
+        if !stream.batch.is_empty() {
+            stream.sent += stream.batch.len();
+            self.send(Event::HeadersLoaded(std::mem::take(&mut stream.batch)));
+        }
+        stream.last_flush = Instant::now();
+        if stream.last_record.elapsed() >= RECORD_EVERY {
+            self.record(stream);
+        }
+    }
+
+    /// The summaries of a stream recorded in the store.
+    fn record(&mut self, stream: &mut HeaderStream) {
+        stream.last_record = Instant::now();
         if !stream.to_store.is_empty() {
             let rows = std::mem::take(&mut stream.to_store);
             if let Some(store) = &self.store {
@@ -180,16 +206,12 @@ impl<M: Mailbox> Worker<M> {
                 });
             }
         }
-        if !stream.batch.is_empty() {
-            stream.sent += stream.batch.len();
-            self.send(Event::HeadersLoaded(std::mem::take(&mut stream.batch)));
-        }
-        stream.last_flush = Instant::now();
     }
 
-    /// After a header stream: the rest sent to the UI and the store.
+    /// After a header stream: the rest sent to the UI, all to the store.
     pub(super) fn end_stream(&mut self, mut stream: HeaderStream) {
         self.flush(&mut stream);
+        self.record(&mut stream);
         self.state.health.last_activity = Instant::now();
     }
 
