@@ -201,3 +201,53 @@ async fn opening_another_message_stops_a_long_download_and_shows_the_other() {
     assert_eq!(s.messages.len(), 2, "nothing deleted");
     assert_eq!(s.sessions, 2, "the stopped download's session was dropped");
 }
+
+/// On a slow link the header stream's summaries reach the store while it
+/// runs (every `RECORD_EVERY`: 10 s, 100 ms here), not only at its end: a
+/// reader killed mid-stream keeps most of what it had fetched. (Real time:
+/// the store answers from a thread of its own.)
+#[tokio::test]
+async fn a_slow_header_stream_is_recorded_in_the_store_as_it_goes() {
+    let msgs: Vec<(String, Vec<u8>)> = (1..=16)
+        .map(|i| (format!("u{i}"), message(&format!("s{i}"), 10)))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = msgs.iter().map(|(u, b)| (u.as_str(), &b[..])).collect();
+    let (srv, cfg) = serve(&refs);
+    server(&srv).slow_top = Some(Duration::from_millis(40));
+    server(&srv).stall_top_after = Some(10);
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+    let store = crate::store::StoreHandle::start(store);
+    let (_req_tx, req_rx) = unbounded_channel();
+    let (ev_tx, mut ev_rx) = unbounded_channel();
+    let mut worker: Worker<Fake> = Worker::over(
+        cfg,
+        DecodeOptions::default(),
+        Some(store.clone()),
+        req_rx,
+        ev_tx,
+    );
+    worker.settings.record_every = Duration::from_millis(100);
+    let task = tokio::spawn(worker.run());
+    let mut seen = 0;
+    while seen < 10 {
+        seen += until(&mut ev_rx, |e| match e {
+            Event::HeadersLoaded(b) => Some(b.len()),
+            _ => None,
+        })
+        .await;
+    }
+    // Ten of sixteen in, the eleventh never comes: the stream still runs,
+    // and what came before its last record is in the store.
+    let rows = store
+        .run(|s| s.load(&crate::store::Folder::Inbox))
+        .await
+        .unwrap()
+        .unwrap();
+    let recorded = rows.iter().filter(|r| r.summary.is_some()).count();
+    assert!(
+        (2..=10).contains(&recorded),
+        "{recorded} summaries recorded mid-stream"
+    );
+    task.abort();
+}

@@ -30,6 +30,10 @@ pub struct Server {
     pub drop_next: bool,
     /// A pause between each 64 KB of a RETR.
     pub slow_retr: Option<Duration>,
+    /// A pause before each `TOP` reply (a slow link).
+    pub slow_top: Option<Duration>,
+    /// After this many `TOP`s the server answers no more (a stalled link).
+    pub stall_top_after: Option<usize>,
     /// Logins that got in.
     pub sessions: u32,
     /// Logins tried.
@@ -232,6 +236,16 @@ impl Mailbox for Fake {
     {
         for (i, &n) in numbers.iter().enumerate() {
             self.command(format!("TOP {n} 0"))?;
+            let (slow, stall) = {
+                let s = lock(&self.server);
+                (s.slow_top, s.stall_top_after)
+            };
+            if let Some(pause) = slow {
+                tokio::time::sleep(pause).await;
+            }
+            if stall.is_some_and(|after| i >= after) {
+                std::future::pending::<()>().await;
+            }
             let head = self.message(n).map(|b| {
                 let end = b
                     .windows(4)

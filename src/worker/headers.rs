@@ -18,7 +18,7 @@ use crate::pop3::{Flow, Pop3Error};
 use crate::uidl::Uidl;
 
 /// How often a header stream's summaries go to the store while it runs.
-const RECORD_EVERY: Duration = Duration::from_secs(2);
+pub(super) const RECORD_EVERY: Duration = Duration::from_secs(10);
 
 /// How many summaries go into one `HeadersLoaded`.
 const HEADER_BATCH: usize = 256;
@@ -184,7 +184,7 @@ impl<M: Mailbox> Worker<M> {
             self.send(Event::HeadersLoaded(std::mem::take(&mut stream.batch)));
         }
         stream.last_flush = Instant::now();
-        if stream.last_record.elapsed() >= RECORD_EVERY {
+        if stream.last_record.elapsed() >= self.settings.record_every {
             self.record(stream);
         }
     }

@@ -53,6 +53,8 @@ struct Settings {
     trash_limit: u64,
     /// Filter rules and the spam filter: new mail stored is filed by them.
     filer: std::sync::Arc<crate::filing::Filer>,
+    /// How often a header stream's summaries go to the store while it runs.
+    record_every: std::time::Duration,
 }
 
 /// The channels to the UI.
@@ -113,6 +115,7 @@ impl<M: Mailbox> Worker<M> {
                     decode,
                     ..Default::default()
                 }),
+                record_every: headers::RECORD_EVERY,
             },
             store,
             local: HashMap::new(),
