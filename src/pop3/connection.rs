@@ -252,15 +252,9 @@ impl Connection {
     {
         self.usable()?;
         self.session.check_batch(cmds)?;
-        self.run_pipeline(
-            Queue::new(cmds),
-            Window::new(),
-            max_body,
-            pipelined,
-            backlog,
-            on_reply,
-        )
-        .await
+        let (queue, window) = (Queue::new(cmds), Window::new());
+        self.run_pipeline(queue, window, max_body, pipelined, backlog, on_reply)
+            .await
     }
 
     /// `pipeline` of what a reply read elsewhere asked to append (the
@@ -279,9 +273,7 @@ impl Connection {
     {
         self.usable()?;
         self.session.check_batch(&Queue::samples(&more))?;
-        let mut queue = Queue::new(&[]);
-        queue.append(more);
-        let window = Window::knowing(self.round_trip);
+        let (queue, window) = (Queue::of(more), Window::knowing(self.round_trip));
         self.run_pipeline(queue, window, max_body, pipelined, None, on_reply)
             .await
     }

@@ -72,6 +72,13 @@ impl<'a> Queue<'a> {
         }
     }
 
+    /// A queue of `appended` only.
+    pub(super) fn of(appended: Vec<Queued>) -> Queue<'static> {
+        let mut queue = Queue::new(&[]);
+        queue.append(appended);
+        queue
+    }
+
     pub(super) fn len(&self) -> usize {
         self.len
     }
