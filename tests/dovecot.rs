@@ -1073,15 +1073,15 @@ fn a_first_visit_previews_the_newest_rows_then_keys_every_header_by_its_uidl() {
 }
 
 /// Dovecot keeps what arrives behind a login and answers it once logged
-/// in, so a cold list's STAT goes in the login's own flight (a round trip
-/// less on a long link): recorded by a proxy that passes the server's
-/// replies on only after 200 ms, STAT reached the server before the
-/// login's reply reached postie. With USER/PASS and with AUTH PLAIN, and
+/// in, so a fetch's UIDL + LIST and a cold list's STAT go in the login's
+/// own flight (a round trip less on a long link): recorded by a proxy that
+/// passes the server's replies on only after 200 ms, they reached the
+/// server before the login's reply reached postie. With USER/PASS and with AUTH PLAIN, and
 /// the list is whole either way. (Servers that lose such read-ahead —
 /// Courier, Cyrus after AUTH — are in tests/other_servers.rs.)
 #[test]
-fn a_cold_lists_stat_rides_with_the_login_to_dovecot_and_is_answered() {
-    use common::proxy::{RecordingProxy, Way};
+fn the_first_flight_rides_with_the_login_to_dovecot_and_is_answered() {
+    use common::proxy::RecordingProxy;
     use postie::pop3::{Arrival, Flow};
     let Some(d) = dovecot() else { return };
     let rt = runtime();
@@ -1097,6 +1097,16 @@ fn a_cold_lists_stat_rides_with_the_login_to_dovecot_and_is_answered() {
             .unwrap();
         let mut cfg = client_config(d, "small", TlsMode::None, auth);
         cfg.endpoint.port = proxy.port;
+        // A fetch's UIDL + LIST the same way.
+        let (client, unparsed) = rt.block_on(Client::open_unparsed(&cfg)).unwrap();
+        assert_rode(&proxy, login, b"UIDL\r\nLIST\r\n", auth);
+        proxy.chunks.lock().unwrap().clear();
+        let mut client = client;
+        let index = rt
+            .block_on(client.parse_index(unparsed, &|_| None))
+            .unwrap();
+        assert_eq!(index.len(), 5);
+        rt.block_on(client.quit()).unwrap();
         let (mut count, mut headers, mut indexed) = (None, 0, 0);
         let client = rt
             .block_on(Client::open_prefetching(&cfg, 3, |a| {
@@ -1113,29 +1123,42 @@ fn a_cold_lists_stat_rides_with_the_login_to_dovecot_and_is_answered() {
             .unwrap();
         rt.block_on(client.quit()).unwrap();
         assert_eq!((count, indexed, headers), (Some(5), 5, 5), "{auth:?}");
-        let chunks = proxy.chunks.lock().unwrap().clone();
-        let has = |c: &[u8], s: &[u8]| c.windows(s.len()).any(|w| w == s);
-        let sent_login = chunks
-            .iter()
-            .position(|(w, c)| *w == Way::ToServer && has(c, login))
-            .expect("the login");
-        let stat = chunks
-            .iter()
-            .position(|(w, c)| *w == Way::ToServer && has(c, b"STAT\r\n"))
-            .expect("STAT");
-        let logged_in = chunks
-            .iter()
-            .skip(sent_login)
-            .position(|(w, _)| *w == Way::ToClient)
-            .map(|i| i + sent_login)
-            .expect("the login's reply");
-        assert!(
-            stat < logged_in,
-            "{auth:?}: STAT went out after the login's reply: {:?}",
-            chunks
-                .iter()
-                .map(|(w, c)| (*w, String::from_utf8_lossy(c).into_owned()))
-                .collect::<Vec<_>>()
-        );
+        assert_rode(&proxy, login, b"STAT\r\n", auth);
     }
+}
+
+/// `after` reached the server (through `proxy`) before the reply to
+/// `login` reached the client.
+fn assert_rode(
+    proxy: &common::proxy::RecordingProxy,
+    login: &[u8],
+    after: &[u8],
+    auth: AuthPreference,
+) {
+    use common::proxy::Way;
+    let chunks = proxy.chunks.lock().unwrap().clone();
+    let has = |c: &[u8], s: &[u8]| c.windows(s.len()).any(|w| w == s);
+    let sent_login = chunks
+        .iter()
+        .position(|(w, c)| *w == Way::ToServer && has(c, login))
+        .expect("the login");
+    let rode = chunks
+        .iter()
+        .position(|(w, c)| *w == Way::ToServer && has(c, after))
+        .expect("the first flight");
+    let logged_in = chunks
+        .iter()
+        .skip(sent_login)
+        .position(|(w, _)| *w == Way::ToClient)
+        .map(|i| i + sent_login)
+        .expect("the login's reply");
+    assert!(
+        rode < logged_in,
+        "{auth:?}: {} went out after the login's reply: {:?}",
+        String::from_utf8_lossy(after),
+        chunks
+            .iter()
+            .map(|(w, c)| (*w, String::from_utf8_lossy(c).into_owned()))
+            .collect::<Vec<_>>()
+    );
 }
