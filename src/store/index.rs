@@ -511,7 +511,8 @@ impl Index {
                    date_offset = ?6, date_raw = ?7, attachment = ?8, message_id = ?9,
                    in_reply_to = ?10, refs = ?11, reply_to = ?12, recipient = ?13 WHERE uidl = ?1{only}"
             ))?;
-            for (uidl, s) in rows {
+            // A UIDL of this session only names no row to keep.
+            for (uidl, s) in rows.iter().filter(|(u, _)| !u.is_session()) {
                 st.execute(params![
                     uidl.as_str(),
                     s.subject(),

@@ -242,12 +242,8 @@ impl Store {
 
     /// Summaries read from the server (`TOP n 0`).
     pub fn put_summaries(&mut self, rows: &[(Uidl, Arc<Summary>)]) -> Result<(), StoreError> {
-        let rows: Vec<(Uidl, Arc<Summary>)> = rows
-            .iter()
-            .filter(|(u, _)| !u.is_session())
-            .cloned()
-            .collect();
-        self.with_index(|i| i.put_server_summaries(&rows))
+        // The index skips a session's own UIDLs (no copy of the rows).
+        self.with_index(|i| i.put_server_summaries(rows))
     }
 
     /// Records a server index: new messages get rows, gone ones leave (or
