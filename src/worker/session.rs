@@ -166,6 +166,9 @@ impl<M: Mailbox> Worker<M> {
                 match (arrival, early.as_mut()) {
                     (Arrival::Count(n), _) => {
                         count = n as usize;
+                        if self.store.is_some() {
+                            stream.expect(count);
+                        }
                         Flow::Continue
                     }
                     (Arrival::Header(n, reply), Some(rows)) => {
