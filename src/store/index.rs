@@ -484,10 +484,9 @@ impl Index {
         Ok(())
     }
 
-    /// Summaries read from `TOP n 0` (or from a stored file).
     /// Summaries read from the messages' files: they replace any other.
     pub fn put_summaries(&mut self, rows: &[(Uidl, Arc<Summary>)]) -> Result<(), IndexError> {
-        self.write_summaries(rows, "")
+        self.write_summaries(rows, "", false)
     }
 
     /// Summaries read from `TOP n 0`: they never replace one read from the
@@ -496,13 +495,17 @@ impl Index {
         &mut self,
         rows: &[(Uidl, Arc<Summary>)],
     ) -> Result<(), IndexError> {
-        self.write_summaries(rows, " AND (file IS NULL OR texted = 0)")
+        // A UIDL of this session only names no row to keep.
+        self.write_summaries(rows, " AND (file IS NULL OR texted = 0)", true)
     }
 
+    /// `rows`' summaries where `only` allows; from the server (`server`),
+    /// a session's own UIDLs are skipped.
     fn write_summaries(
         &mut self,
         rows: &[(Uidl, Arc<Summary>)],
         only: &str,
+        server: bool,
     ) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;
         {
@@ -511,8 +514,7 @@ impl Index {
                    date_offset = ?6, date_raw = ?7, attachment = ?8, message_id = ?9,
                    in_reply_to = ?10, refs = ?11, reply_to = ?12, recipient = ?13 WHERE uidl = ?1{only}"
             ))?;
-            // A UIDL of this session only names no row to keep.
-            for (uidl, s) in rows.iter().filter(|(u, _)| !u.is_session()) {
+            for (uidl, s) in rows.iter().filter(|(u, _)| !(server && u.is_session())) {
                 st.execute(params![
                     uidl.as_str(),
                     s.subject(),
