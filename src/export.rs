@@ -122,7 +122,7 @@ fn write_all(s: &mut Store, rows: &[Row], file: File) -> io::Result<(Exported, F
         let summary = row.summary.as_deref();
         let sender = summary.map(|m| m.from_address()).unwrap_or_default();
         let when = summary
-            .and_then(|m| m.timestamp)
+            .and_then(|m| m.timestamp())
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .unwrap_or_else(chrono::Utc::now);
         write_mboxrd(&mut w, sender, &when, &bytes, mbox_flags(row.flags))?;

@@ -70,7 +70,7 @@ fn date_keys(entries: &[Entry]) -> Vec<i64> {
     inherited_dates(
         entries
             .iter()
-            .map(|e| e.summary.as_ref().and_then(|s| s.timestamp)),
+            .map(|e| e.summary.as_ref().and_then(|s| s.timestamp())),
     )
 }
 

@@ -146,7 +146,7 @@ pub fn thread(inputs: &[Input]) -> Layout {
     let inherited = super::order::inherited_dates(
         by_arrival
             .iter()
-            .map(|&i| inputs[i].summary.as_deref().and_then(|s| s.timestamp)),
+            .map(|&i| inputs[i].summary.as_deref().and_then(|s| s.timestamp())),
     );
     let mut dates = vec![0i64; inputs.len()];
     for (k, &i) in by_arrival.iter().enumerate() {

@@ -323,7 +323,7 @@ impl Book {
             let at = row
                 .summary
                 .as_deref()
-                .and_then(|m| m.timestamp)
+                .and_then(|m| m.timestamp())
                 .unwrap_or(row.first_seen);
             let Some(path) = s.path(&row.uidl)? else {
                 continue;
@@ -360,7 +360,7 @@ impl Book {
                         name: m.from().to_string(),
                         email: m.from_address().to_string(),
                         sent: false,
-                        at: m.timestamp.unwrap_or(row.first_seen),
+                        at: m.timestamp().unwrap_or(row.first_seen),
                     });
                 }
             }

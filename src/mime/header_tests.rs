@@ -268,6 +268,74 @@ fn a_summary_reads_content_type_once_for_both_uses() {
     raw.extend_from_slice(&encoding_rs::GBK.encode("季度报告").0);
     raw.extend_from_slice(b"\r\n\r\n");
     let s = crate::mime::Summary::from_headers(&raw, &DecodeOptions::default());
-    assert!(s.maybe_attachment);
+    assert!(s.maybe_attachment());
     assert_eq!(s.subject(), "季度报告");
+}
+
+#[test]
+fn a_summary_keeps_its_date_offset_and_attachment_mark_in_one_word() {
+    use crate::mime::{Summary, SummaryParts};
+    let with = |date: Option<(i64, i16)>, attachment: bool| {
+        Summary::whole(&SummaryParts {
+            subject: "s",
+            from: "f",
+            from_address: "f@example.cn",
+            recipient: "",
+            ids: [""; 4],
+            date_raw: "not a date",
+            date,
+            maybe_attachment: attachment,
+        })
+    };
+    for date in [
+        Some((1_717_467_300, 480)),
+        Some((1_717_467_300, -330)),
+        Some((0, 0)),
+        Some((-2_000_000_000, -5999)),
+        Some((253_402_300_799, 5999)),
+        None,
+    ] {
+        for attachment in [false, true] {
+            let s = with(date, attachment);
+            assert_eq!(s.timestamp(), date.map(|d| d.0), "{date:?} {attachment}");
+            assert_eq!(s.offset_minutes(), date.map_or(0, |d| d.1), "{date:?}");
+            assert_eq!(s.maybe_attachment(), attachment, "{date:?}");
+            // The raw date is kept only when the date could not be read.
+            assert_eq!(s.date_raw(), if date.is_some() { "" } else { "not a date" });
+            let flipped = s.clone().with_attachment(!attachment);
+            assert_eq!(flipped.maybe_attachment(), !attachment);
+            assert_eq!(flipped.timestamp(), s.timestamp());
+            assert_eq!(flipped.offset_minutes(), s.offset_minutes());
+        }
+    }
+    // Only a corrupt index holds a date this far out: no date, not a wrong one.
+    assert_eq!(with(Some((i64::MAX, 0)), true).timestamp(), None);
+    assert_eq!(with(Some((1, i16::MAX)), false).timestamp(), None);
+    assert!(with(Some((i64::MIN, 0)), true).maybe_attachment());
+    assert_eq!(Summary::default().timestamp(), None);
+}
+
+#[test]
+fn a_summary_cuts_an_overlong_part_at_a_character_and_keeps_the_others() {
+    use crate::mime::{Summary, SummaryParts};
+    let subject = "主题".repeat(20_000); // 120,000 bytes
+    let references = "<a@b> ".repeat(1_000); // 6,000 bytes
+    let s = Summary::whole(&SummaryParts {
+        subject: &subject,
+        from: "张伟",
+        from_address: "zw@example.cn",
+        recipient: "王芳",
+        ids: ["<m@example.cn>", "", &references, "r@example.cn"],
+        date_raw: "",
+        date: None,
+        maybe_attachment: false,
+    });
+    assert!(s.subject().len() <= 65_535 / 9 && s.subject().len() > 7_000);
+    assert!(subject.starts_with(s.subject()));
+    assert_eq!(s.from(), "张伟");
+    assert_eq!(s.from_address(), "zw@example.cn");
+    assert_eq!(s.message_id(), "<m@example.cn>");
+    assert_eq!(s.references(), references);
+    assert_eq!(s.reply_to(), "r@example.cn");
+    assert_eq!(s.recipient(), "王芳");
 }

@@ -26,20 +26,65 @@ use header::{find, first_address, split_entity, HeaderContext, Params};
 const PARTS: usize = 8;
 
 /// What the list shows for one message: compact (one allocation for all its
-/// text), owned, cheap to keep by the hundred thousand.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// text, 40 bytes beside it), owned, cheap to keep by the hundred thousand.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Subject, sender, sender address, Message-ID, In-Reply-To, References,
     /// Reply-To, the first recipient and, only when the date could not be
-    /// read, the Date header as written: back to back.
+    /// read, the Date header as written: back to back, at most `MAX_TEXT`
+    /// bytes.
     text: Box<str>,
-    ends: [u32; PARTS],
-    /// Seconds since the epoch (UTC), if the Date header could be read.
-    pub timestamp: Option<i64>,
-    /// The sender's own UTC offset, in minutes.
-    offset_minutes: i16,
-    /// Guessed from the headers: multipart/mixed usually carries attachments.
-    pub maybe_attachment: bool,
+    ends: [u16; PARTS],
+    /// The date, the sender's offset and the attachment guess in one word
+    /// (`Stamp`): 8 bytes where three fields took 24.
+    stamp: Stamp,
+}
+
+/// The most text a summary keeps (its ends are u16): every part is cut at
+/// `MAX_PART` bytes first, so each keeps its own share.
+const MAX_TEXT: usize = u16::MAX as usize;
+const MAX_PART: usize = MAX_TEXT / (PARTS + 1);
+
+/// Seconds since the epoch in the top 48 bits (`NO_DATE` when the date
+/// could not be read), the sender's UTC offset in minutes in the low 15
+/// (±16,383; real offsets stay within ±5,999), bit 15 the attachment guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp(i64);
+
+/// The 48-bit seconds field's value for "no date" (its lowest).
+const NO_DATE: i64 = -(1 << 47);
+const ATTACHMENT: i64 = 1 << 15;
+
+impl Stamp {
+    fn new(date: Option<(i64, i16)>, attachment: bool) -> Stamp {
+        // A date beyond ±4 million years (only a corrupt index has one) is
+        // no date.
+        let (secs, offset) = date
+            .filter(|&(t, o)| t > NO_DATE && t < -NO_DATE && o.unsigned_abs() < 1 << 14)
+            .unwrap_or((NO_DATE, 0));
+        Stamp(secs << 16 | if attachment { ATTACHMENT } else { 0 } | (i64::from(offset) & 0x7FFF))
+    }
+
+    fn timestamp(self) -> Option<i64> {
+        let secs = self.0 >> 16;
+        (secs != NO_DATE).then_some(secs)
+    }
+
+    fn offset_minutes(self) -> i16 {
+        // Sign-extend the low 15 bits.
+        let low = (self.0 & 0x7FFF) as i16;
+        (low << 1) >> 1
+    }
+
+    fn attachment(self) -> bool {
+        self.0 & ATTACHMENT != 0
+    }
+}
+
+impl Default for Summary {
+    fn default() -> Summary {
+        Summary::new("", "", "", "", None, false)
+    }
 }
 
 /// A header block's Content-Type (empty when it has none).
@@ -108,9 +153,7 @@ impl Summary {
         Summary {
             text: Box::from(""),
             ends: [0; PARTS],
-            timestamp: p.date.map(|d| d.0),
-            offset_minutes: p.date.map_or(0, |d| d.1),
-            maybe_attachment: p.maybe_attachment,
+            stamp: Stamp::new(p.date, p.maybe_attachment),
         }
         .with_parts(
             [
@@ -128,15 +171,43 @@ impl Summary {
     }
 
     fn with_parts(mut self, parts: [&str; PARTS], date_raw: &str) -> Summary {
+        let cut = |p: &str| {
+            let mut at = p.len().min(MAX_PART);
+            while !p.is_char_boundary(at) {
+                at -= 1;
+            }
+            at
+        };
         let mut text =
-            String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + date_raw.len());
+            String::with_capacity(parts.iter().map(|p| cut(p)).sum::<usize>() + cut(date_raw));
         for (end, part) in self.ends.iter_mut().zip(parts) {
-            text.push_str(part);
-            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            text.push_str(&part[..cut(part)]);
+            // At most (PARTS + 1) * MAX_PART bytes: it fits.
+            *end = u16::try_from(text.len()).unwrap_or(u16::MAX);
         }
-        text.push_str(date_raw);
+        text.push_str(&date_raw[..cut(date_raw)]);
         self.text = text.into_boxed_str();
         self
+    }
+
+    /// Seconds since the epoch (UTC), if the Date header could be read.
+    pub fn timestamp(&self) -> Option<i64> {
+        self.stamp.timestamp()
+    }
+
+    /// Guessed from the headers (multipart/mixed usually carries
+    /// attachments), or known from the whole message.
+    pub fn maybe_attachment(&self) -> bool {
+        self.stamp.attachment()
+    }
+
+    /// The same summary, its attachment mark known from the whole message.
+    pub fn with_attachment(self, attachment: bool) -> Summary {
+        let date = self.timestamp().map(|t| (t, self.offset_minutes()));
+        Summary {
+            stamp: Stamp::new(date, attachment),
+            ..self
+        }
     }
 
     /// The first recipient (To): a name, else the address.
@@ -204,13 +275,13 @@ impl Summary {
 
     /// The sender's UTC offset in minutes (meaningful with a `timestamp`).
     pub fn offset_minutes(&self) -> i16 {
-        self.offset_minutes
+        self.stamp.offset_minutes()
     }
 
     /// The date with the sender's own offset, if it could be read.
     pub fn date(&self) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-        let offset = chrono::FixedOffset::east_opt(i32::from(self.offset_minutes) * 60)?;
-        let utc = chrono::DateTime::from_timestamp(self.timestamp?, 0)?;
+        let offset = chrono::FixedOffset::east_opt(i32::from(self.offset_minutes()) * 60)?;
+        let utc = chrono::DateTime::from_timestamp(self.timestamp()?, 0)?;
         Some(utc.with_timezone(&offset))
     }
 
@@ -320,7 +391,7 @@ impl Summary {
     pub fn local_date(&self, short: bool, zone: Option<chrono::FixedOffset>) -> String {
         use crate::i18n::column_date;
         match self
-            .timestamp
+            .timestamp()
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         {
             Some(utc) => match zone {
@@ -364,7 +435,8 @@ pub struct Ids {
 }
 
 /// The `<...>` message ids of a Message-ID, In-Reply-To or References field,
-/// space-separated (comments and phrases dropped; at most 8 KB kept).
+/// space-separated (comments and phrases dropped; at most `MAX_PART` bytes
+/// kept, so a summary never cuts one).
 fn message_ids(value: Option<&[u8]>) -> String {
     let Some(v) = value else {
         return String::new();
@@ -378,7 +450,7 @@ fn message_ids(value: Option<&[u8]>) -> String {
             break;
         };
         let id = &rest[start..start + len + 1];
-        if !id.contains(char::is_whitespace) && out.len() + id.len() < 8192 {
+        if !id.contains(char::is_whitespace) && out.len() + id.len() < MAX_PART {
             if !out.is_empty() {
                 out.push(' ');
             }

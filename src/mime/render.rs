@@ -495,10 +495,10 @@ fn walk(raw: &[u8], opts: &DecodeOptions, keep: bool) -> (Rendered, Vec<Attachme
                 .unwrap_or(raw),
         );
         let h = Headers::read(&fields, &ctx);
-        let mut summary = Summary::from_fields(&fields, &ctx);
+        let summary = Summary::from_fields(&fields, &ctx);
         // The whole message says whether it has attachments (the headers
         // alone only guess, from multipart/mixed): the list's @ is exact.
-        summary.maybe_attachment = !w.attachments.is_empty();
+        let summary = summary.with_attachment(!w.attachments.is_empty());
         let receipt_to = find(&fields, "disposition-notification-to")
             .and_then(|v| parse_addresses(v, &ctx).into_iter().next())
             .map(|m| sanitize_line(&m.address).into_owned())

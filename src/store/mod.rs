@@ -253,11 +253,7 @@ impl Store {
         new: &[(Uidl, u64)],
         gone: &[Uidl],
     ) -> Result<(), StoreError> {
-        let new: Vec<(Uidl, u64)> = new
-            .iter()
-            .filter(|(u, _)| !u.is_session())
-            .cloned()
-            .collect();
-        self.with_index(|i| i.apply_server_index(&new, gone))
+        // The index skips a session's own UIDLs (no copy of the rows).
+        self.with_index(|i| i.apply_server_index(new, gone))
     }
 }

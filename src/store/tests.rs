@@ -484,3 +484,40 @@ mod text {
         assert_eq!(s.search_text(&any("王总")).unwrap().len(), 1);
     }
 }
+
+#[test]
+fn a_server_index_of_many_new_messages_is_recorded_in_order_without_session_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+    // 150 new rows: written 64 to a statement, so three statements, the
+    // last one short; a session's own id among them gets no row.
+    let mut new: Vec<(Uidl, u64)> = (0..150)
+        .map(|i| (Uidl::from(format!("u{i:03}").as_str()), 1000 + i))
+        .collect();
+    new.insert(70, (Uidl::session(7), 5));
+    s.apply_server_index(&new, &[]).unwrap();
+    let rows = s.load(&Folder::Inbox).unwrap();
+    assert_eq!(rows.len(), 150);
+    let mut by_seq = rows.clone();
+    by_seq.sort_by_key(|r| r.seq);
+    for (i, r) in by_seq.iter().enumerate() {
+        assert_eq!(r.uidl.as_str(), format!("u{i:03}"));
+        assert_eq!(r.size, 1000 + i as u64);
+        assert!(r.on_server && !r.stored && r.summary.is_none());
+    }
+    let seqs: Vec<i64> = by_seq.iter().map(|r| r.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    // Again, with one gone and one back with a new size: the rest keep
+    // their rows and order, the new one comes after them.
+    s.apply_server_index(
+        &[(Uidl::from("u010"), 7), (Uidl::from("u999"), 9)],
+        &[Uidl::from("u020")],
+    )
+    .unwrap();
+    let rows = s.load(&Folder::Inbox).unwrap();
+    assert_eq!(rows.len(), 150);
+    let get = |u: &str| rows.iter().find(|r| r.uidl.as_str() == u).unwrap();
+    assert!(rows.iter().all(|r| r.uidl.as_str() != "u020"));
+    assert_eq!((get("u010").size, get("u010").seq), (7, seqs[10]));
+    assert!(get("u999").seq > *seqs.last().unwrap());
+}

@@ -431,16 +431,16 @@ fn test(t: &Test, c: &impl Candidate, indexed: Option<&IndexHits>) -> bool {
         Test::Flagged => c.flags().contains(Flags::FLAGGED),
         Test::Answered => c.flags().contains(Flags::ANSWERED),
         Test::Local => c.local_only(),
-        Test::Attachment => c.summary().is_some_and(|s| s.maybe_attachment),
+        Test::Attachment => c.summary().is_some_and(|s| s.maybe_attachment()),
         Test::Larger(n) => c.size() > *n,
         Test::Smaller(n) => c.size() < *n,
         Test::Before(t) => c
             .summary()
-            .and_then(|s| s.timestamp)
+            .and_then(|s| s.timestamp())
             .is_some_and(|d| d < *t),
         Test::After(t) => c
             .summary()
-            .and_then(|s| s.timestamp)
+            .and_then(|s| s.timestamp())
             .is_some_and(|d| d >= *t),
     }
 }

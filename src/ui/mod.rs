@@ -224,7 +224,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
                         s.from().to_string()
                     },
                     s.subject(),
-                    s.maybe_attachment,
+                    s.maybe_attachment(),
                 ),
                 None => (String::new(), "…".to_string(), "", false),
             };

@@ -236,7 +236,7 @@ impl<M: Mailbox> Worker<M> {
         let had_uidl = self.index.has_uidl;
         let id = sync::identify(index);
         self.index.has_uidl = id.has_uidl || id.messages.is_empty();
-        let plan = sync::plan(&id, &self.local, &self.state.marks.user);
+        let mut plan = sync::plan(&id, &self.local, &self.state.marks.user);
         if !plan.marks_dropped.is_empty() {
             for u in &plan.marks_dropped {
                 self.state.marks.user.remove(u);
@@ -307,7 +307,10 @@ impl<M: Mailbox> Worker<M> {
         }
         if let Some(store) = &self.store {
             if !plan.new.is_empty() || !plan.gone.is_empty() {
-                let (new, gone) = (plan.new.clone(), plan.gone.clone());
+                let (new, gone) = (
+                    std::mem::take(&mut plan.new),
+                    std::mem::take(&mut plan.gone),
+                );
                 let tx = self.link.tx.clone();
                 store.post(move |s| {
                     if let Err(e) = s.apply_server_index(&new, &gone) {
