@@ -178,6 +178,8 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
     let source = resolve(args).await?;
     let store = cli_store(&source).await;
     let mut session = None;
+    // The numbering list is saved, and the store closed, while the rows print.
+    let mut numbered = None;
     let rows: Vec<ListRow> = if offline {
         let rows = local_only(store.as_ref()).await?;
         if rows.is_empty() {
@@ -199,12 +201,9 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
                     .filter_map(|r| Some((r.number?, r.uidl.durable()?.to_string())))
                     .collect();
                 let label = source.label.clone();
-                let saved =
-                    tokio::task::spawn_blocking(move || super::numbers::save(&label, &numbering))
-                        .await;
-                if let Ok(Err(e)) = saved {
-                    tracing::warn!("cannot keep the numbering list printed: {e}");
-                }
+                numbered = Some(tokio::task::spawn_blocking(move || {
+                    super::numbers::save(&label, &numbering)
+                }));
                 rows
             }
             Err(e) if e.class() == ErrorClass::Temporary => {
@@ -228,11 +227,19 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
             Err(e) => return Err(e.into()),
         }
     };
-    if let Some(s) = &store {
-        s.close(STORE_CLOSE).await;
-    }
+    let closed = store.as_ref().map(|s| s.begin_close(STORE_CLOSE));
     let printed = print_listing(&rows, json);
     crate::timings::mark("list-printed");
+    if let Some(closed) = closed {
+        closed.await;
+    }
+    if let Some(Ok(Err(e))) = match numbered {
+        Some(saving) => Some(saving.await),
+        None => None,
+    } {
+        tracing::warn!("cannot keep the numbering list printed: {e}");
+    }
+    crate::timings::mark("list-closed");
     if let Some(client) = session {
         quit_read_only(client).await;
     }

@@ -1,20 +1,24 @@
 //! One `postie list` session's rows as they are learned: the index makes
 //! the rows, each header block arriving fills one, and the store records
-//! both on its own thread while the headers still come in.
+//! both on its own thread while the headers still come in (a new message's
+//! row once its summary is read: one write, not two).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use rust_i18n::t;
 
 use crate::mime::{DecodeOptions, Summary};
 use crate::pop3::{MailboxEntry, Pop3Error};
-use crate::store::{FirstFailure, Store, StoreError, StoreHandle};
+use crate::store::{FirstFailure, FreshRow, Store, StoreError, StoreHandle};
 use crate::sync::{self, Known, ListRow};
 use crate::uidl::Uidl;
 
 /// Summaries handed to the store at a time while the headers arrive.
 const RECORD_CHUNK: usize = 2048;
+/// `Listing::new_order` of a row that is not (or no longer) to be inserted.
+const NOT_NEW: u32 = u32::MAX;
 
 type Job = Box<dyn FnOnce(&mut Store) -> Result<(), StoreError> + Send>;
 
@@ -28,6 +32,13 @@ pub(super) struct Listing<'a> {
     row_of: HashMap<u32, usize>,
     /// Summaries read and not yet handed to the store.
     keep: Vec<(Uidl, Arc<Summary>)>,
+    /// New messages' rows, with their summaries, not yet handed to it.
+    fresh: Vec<FreshRow>,
+    /// Each row's place among the new messages (oldest first), `NOT_NEW`
+    /// for a row the store has or was handed.
+    new_order: Vec<u32>,
+    /// The seq the oldest new message gets (read by the store's first job).
+    first_seq: Arc<AtomicI64>,
     /// Messages without a usable UIDL, and sharing one (said at the end).
     unusable: usize,
     duplicated: usize,
@@ -42,6 +53,9 @@ impl<'a> Listing<'a> {
             rows: Vec::new(),
             row_of: HashMap::new(),
             keep: Vec::new(),
+            fresh: Vec::new(),
+            new_order: Vec::new(),
+            first_seq: Arc::new(AtomicI64::new(0)),
             unusable: 0,
             duplicated: 0,
         }
@@ -72,10 +86,26 @@ impl<'a> Listing<'a> {
         self.duplicated = id.duplicated;
         let plan = sync::plan(&id, known, &Default::default());
         drop(id);
-        if !plan.new.is_empty() || !plan.gone.is_empty() {
-            let (new, gone) = (plan.new, plan.gone);
-            self.record(Box::new(move |s| s.apply_server_index(&new, &gone)));
+        if !plan.gone.is_empty() {
+            let gone = plan.gone;
+            self.record(Box::new(move |s| s.apply_server_index(&[], &gone)));
         }
+        if !plan.new.is_empty() {
+            // Rows come with their summaries (`arrived`), at seqs counted
+            // from the first free one now, in the index's order.
+            let first_seq = self.first_seq.clone();
+            self.record(Box::new(move |s| {
+                first_seq.store(s.first_free_seq()?, Ordering::Relaxed);
+                Ok(())
+            }));
+        }
+        let order: HashMap<&Uidl, u32> = (0..).zip(&plan.new).map(|(i, (u, _))| (u, i)).collect();
+        self.new_order = plan
+            .rows
+            .iter()
+            .map(|r| order.get(&r.uidl).copied().unwrap_or(NOT_NEW))
+            .collect();
+        drop(order);
         self.row_of = plan
             .rows
             .iter()
@@ -104,16 +134,45 @@ impl<'a> Listing<'a> {
             ),
         };
         let summary = Arc::new(summary);
-        if let Some(row) = self.row_of.get(&n).and_then(|&i| self.rows.get_mut(i)) {
-            if read {
-                self.keep.push((row.uidl.clone(), summary.clone()));
+        let Some(&i) = self.row_of.get(&n) else {
+            return;
+        };
+        let Some(row) = self.rows.get_mut(i) else {
+            return;
+        };
+        match self.new_order.get_mut(i) {
+            // A refusal's note is not cached: the row goes in bare at the end.
+            _ if !read => {}
+            Some(order) if *order != NOT_NEW => {
+                self.fresh.push(FreshRow {
+                    uidl: row.uidl.clone(),
+                    size: row.size,
+                    order: std::mem::replace(order, NOT_NEW),
+                    summary: Some(summary.clone()),
+                });
             }
-            row.summary = Some(summary);
+            _ => self.keep.push((row.uidl.clone(), summary.clone())),
         }
+        row.summary = Some(summary);
         if self.keep.len() >= RECORD_CHUNK {
             let chunk = std::mem::take(&mut self.keep);
             self.record(Box::new(move |s| s.put_summaries(&chunk)));
         }
+        if self.fresh.len() >= RECORD_CHUNK {
+            self.record_fresh();
+        }
+    }
+
+    /// Hands the new rows read so far to the store.
+    fn record_fresh(&mut self) {
+        if self.fresh.is_empty() {
+            return;
+        }
+        let chunk = std::mem::take(&mut self.fresh);
+        let first_seq = self.first_seq.clone();
+        self.record(Box::new(move |s| {
+            s.insert_fresh(&chunk, first_seq.load(Ordering::Relaxed))
+        }));
     }
 
     /// Waits until the store has recorded everything, says what it could
@@ -121,6 +180,18 @@ impl<'a> Listing<'a> {
     pub(super) async fn finish(mut self) -> Vec<ListRow> {
         crate::timings::mark("list-headers");
         if let Some(store) = self.store {
+            // New messages whose headers were not read get their rows bare.
+            for (row, order) in self.rows.iter().zip(&mut self.new_order) {
+                if *order != NOT_NEW {
+                    self.fresh.push(FreshRow {
+                        uidl: row.uidl.clone(),
+                        size: row.size,
+                        order: std::mem::replace(order, NOT_NEW),
+                        summary: None,
+                    });
+                }
+            }
+            self.record_fresh();
             let keep = std::mem::take(&mut self.keep);
             self.record(Box::new(move |s| s.put_summaries(&keep)));
             // Every job above is done when this one is (one thread, in order).

@@ -146,9 +146,19 @@ impl StoreHandle {
     /// that (at most `limit`): the index is left tidy at exit. Jobs sent
     /// afterwards are not run.
     pub async fn close(&self, limit: std::time::Duration) {
+        self.begin_close(limit).await;
+    }
+
+    /// `close`, asked for now and waited for when the future returned is
+    /// awaited: what the caller does meanwhile (printing a listing) runs
+    /// beside the index's last writes and checkpoint.
+    pub fn begin_close(&self, limit: std::time::Duration) -> impl std::future::Future<Output = ()> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.tx.send(Message::Close(tx)).is_ok() {
-            let _ = tokio::time::timeout(limit, rx).await;
+        let sent = self.tx.send(Message::Close(tx)).is_ok();
+        async move {
+            if sent {
+                let _ = tokio::time::timeout(limit, rx).await;
+            }
         }
     }
 }

@@ -439,7 +439,7 @@ impl Index {
         Ok(!any)
     }
 
-    fn next_seq(&self) -> Result<i64, IndexError> {
+    pub(super) fn next_seq(&self) -> Result<i64, IndexError> {
         let max: Option<i64> = self
             .conn
             .query_row("SELECT max(seq) FROM messages", [], |r| r.get(0))?;

@@ -8,6 +8,7 @@ pub mod download;
 #[cfg(test)]
 mod folder_tests;
 mod folders;
+mod fresh;
 mod handle;
 pub mod import;
 pub mod index;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use folders::Filed;
+pub use fresh::FreshRow;
 pub use handle::{FirstFailure, StoreGone, StoreHandle};
 pub use index::{Index, IndexError, Row};
 pub use types::{

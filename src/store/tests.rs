@@ -521,3 +521,86 @@ fn a_server_index_of_many_new_messages_is_recorded_in_order_without_session_ids(
     assert_eq!((get("u010").size, get("u010").seq), (7, seqs[10]));
     assert!(get("u999").seq > *seqs.last().unwrap());
 }
+
+#[test]
+fn a_listings_new_rows_go_in_whole_in_the_index_order_whatever_order_they_come() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), "k", DecodeOptions::default()).unwrap();
+    s.apply_server_index(&[(Uidl::from("old"), 5)], &[])
+        .unwrap();
+    let first = s.first_free_seq().unwrap();
+    // 100 new messages, oldest first u000; headers read newest first, in
+    // two chunks; u050's could not be had; a session id is never a row.
+    let fresh = |i: u32, summary: bool| FreshRow {
+        uidl: Uidl::from(format!("u{i:03}").as_str()),
+        size: 1000 + u64::from(i),
+        order: i,
+        summary: summary.then(|| {
+            Arc::new(Summary::whole(&crate::mime::SummaryParts {
+                subject: &format!("主题 {i}"),
+                from: "张伟",
+                from_address: "zw@example.cn",
+                recipient: "王芳",
+                ids: ["<m@x>", "<p@x>", "<r@x> <p@x>", "r@x"],
+                date_raw: "",
+                date: Some((1_700_000_000 + i64::from(i), 480)),
+                maybe_attachment: i % 2 == 0,
+            }))
+        }),
+    };
+    let read: Vec<FreshRow> = (0..100)
+        .rev()
+        .filter(|&i| i != 50)
+        .map(|i| fresh(i, true))
+        .collect();
+    s.insert_fresh(&read[..70], first).unwrap();
+    let mut rest = read[70..].to_vec();
+    rest.push(fresh(50, false));
+    rest.push(FreshRow {
+        uidl: Uidl::session(3),
+        ..fresh(7, false)
+    });
+    s.insert_fresh(&rest, first).unwrap();
+    let mut rows = s.load(&Folder::Inbox).unwrap();
+    assert_eq!(rows.len(), 101);
+    rows.sort_by_key(|r| r.seq);
+    assert_eq!(rows[0].uidl.as_str(), "old");
+    for (i, r) in rows[1..].iter().enumerate() {
+        assert_eq!(r.uidl.as_str(), format!("u{i:03}"));
+        assert_eq!((r.size, r.seq), (1000 + i as u64, first + i as i64));
+        assert!(r.on_server && !r.stored);
+        if i == 50 {
+            assert!(r.summary.is_none(), "a bare row keeps no summary");
+            continue;
+        }
+        let m = r.summary.as_deref().unwrap();
+        assert_eq!(m.subject(), format!("主题 {i}"));
+        assert_eq!(
+            (m.from(), m.from_address(), m.recipient()),
+            ("张伟", "zw@example.cn", "王芳")
+        );
+        assert_eq!(m.timestamp(), Some(1_700_000_000 + i as i64));
+        assert_eq!(
+            (m.offset_minutes(), m.maybe_attachment()),
+            (480, i % 2 == 0)
+        );
+        assert_eq!(m.references(), "<r@x> <p@x>");
+        assert_eq!(
+            (m.message_id(), m.in_reply_to(), m.reply_to()),
+            ("<m@x>", "<p@x>", "r@x")
+        );
+    }
+    // One already there (another process wrote it): on the server, resized.
+    s.insert_fresh(
+        &[FreshRow {
+            size: 7,
+            ..fresh(3, false)
+        }],
+        first,
+    )
+    .unwrap();
+    let rows = s.load(&Folder::Inbox).unwrap();
+    let u3 = rows.iter().find(|r| r.uidl.as_str() == "u003").unwrap();
+    assert_eq!(u3.size, 7);
+    assert_eq!(u3.summary.as_deref().unwrap().subject(), "主题 3");
+}
