@@ -5,25 +5,25 @@
 //! 0x21–0x7E, so it never starts with a space), and it is never stored,
 //! carried into a new session, or used to delete.
 
+use arcstr::ArcStr;
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
 /// Shared rather than copied between the worker, the store and the list: a
-/// 100,000-message mailbox holds one copy of each.
+/// 100,000-message mailbox holds one copy of each, each holder a pointer.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Uidl(Arc<str>);
+pub struct Uidl(ArcStr);
 
 impl Uidl {
     /// The server's own id.
     pub fn new(s: &str) -> Uidl {
-        Uidl(Arc::from(s))
+        Uidl(ArcStr::from(s))
     }
 
     /// An id for message `number` of this session only.
     pub fn session(number: u32) -> Uidl {
-        Uidl(Arc::from(format!(" #{number}")))
+        Uidl(ArcStr::from(format!(" #{number}")))
     }
 
     /// True for an id that names a message in this session only.
@@ -40,8 +40,8 @@ impl Uidl {
         &self.0
     }
 
-    /// The shared string itself (a clone of the `Arc`, not of the text).
-    pub fn shared(&self) -> Arc<str> {
+    /// The shared string itself (a clone of the pointer, not of the text).
+    pub fn shared(&self) -> ArcStr {
         self.0.clone()
     }
 }
@@ -73,12 +73,12 @@ impl From<&str> for Uidl {
 
 impl From<String> for Uidl {
     fn from(s: String) -> Uidl {
-        Uidl(Arc::from(s))
+        Uidl(ArcStr::from(s))
     }
 }
 
-impl From<Arc<str>> for Uidl {
-    fn from(s: Arc<str>) -> Uidl {
+impl From<ArcStr> for Uidl {
+    fn from(s: ArcStr) -> Uidl {
         Uidl(s)
     }
 }

@@ -16,7 +16,7 @@ use crate::store::{Flags, Folder};
 use crate::sync::ListRow;
 use crate::uidl::Uidl;
 
-/// One row: 40 bytes, the UIDL and summary shared with the worker and store.
+/// One row: 32 bytes, the UIDL and summary shared with the worker and store.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub uidl: Uidl,
@@ -256,6 +256,9 @@ impl MessageList {
                 None => Entry::new(e),
             })
             .collect();
+        // Collected in the index's own (larger) allocation: 40 bytes a row
+        // kept for a 32-byte entry unless shrunk.
+        self.entries.shrink_to_fit();
         drop(old);
         drop(old_pos);
         self.reindex();

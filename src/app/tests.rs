@@ -553,3 +553,21 @@ fn resize_keeps_the_selection_visible_and_rewraps_the_reader() {
     assert!(r.lines.len() > wide, "narrower screen, more lines");
     assert!(r.lines.iter().all(|l| crate::text::width(l) <= 40));
 }
+
+#[test]
+fn what_a_hundred_thousand_messages_keep_stays_small() {
+    // One pointer per holder (list, worker, store queue), not two words.
+    assert_eq!(std::mem::size_of::<crate::uidl::Uidl>(), 8);
+    assert_eq!(std::mem::size_of::<Option<crate::uidl::Uidl>>(), 8);
+    assert_eq!(std::mem::size_of::<crate::mime::Summary>(), 40);
+    assert_eq!(std::mem::size_of::<super::list::Entry>(), 32);
+    assert_eq!(std::mem::size_of::<crate::sync::ListRow>(), 40);
+    // Shared, and found by its text, as `Arc<str>` was.
+    let u = crate::uidl::Uidl::new("0000000150ab");
+    let map: std::collections::HashMap<crate::uidl::Uidl, u8> = [(u.clone(), 1)].into();
+    assert_eq!(map.get("0000000150ab"), Some(&1));
+    assert!(std::ptr::eq(
+        u.as_str(),
+        map.keys().next().map(|k| k.as_str()).unwrap_or("")
+    ));
+}

@@ -45,7 +45,7 @@ pub struct MailboxEntry {
     pub size: u64,
     /// None when the server does not support UIDL. Shared, not copied,
     /// by whoever keeps it (the worker, the header cache, the list).
-    pub uidl: Option<std::sync::Arc<str>>,
+    pub uidl: Option<arcstr::ArcStr>,
     /// The server's UIDL line for it was unusable (over 70 characters, a
     /// control character): the message is readable this session only.
     pub bad_uidl: bool,
@@ -564,7 +564,7 @@ pub(super) fn read_index(
         Some(r) if r.status.is_ok() => {
             // An unusable UIDL line marks its message (view only); a line
             // without a message number is skipped.
-            let mut uids: Vec<(u32, Option<std::sync::Arc<str>>)> =
+            let mut uids: Vec<(u32, Option<arcstr::ArcStr>)> =
                 parse_listing(r.body.as_deref().unwrap_or_default(), |l| {
                     Ok(match parse_uid_listing_shared(l, share) {
                         Ok((n, u)) => Some((n, Some(u))),

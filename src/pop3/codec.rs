@@ -494,20 +494,20 @@ pub fn parse_scan_listing(line: &str) -> Result<(u32, u64), CodecError> {
 }
 
 /// `n uid`: one unique-id listing. RFC 1939: 1 to 70 characters from 0x21 to 0x7E.
-pub fn parse_uid_listing(line: &str) -> Result<(u32, std::sync::Arc<str>), CodecError> {
+pub fn parse_uid_listing(line: &str) -> Result<(u32, arcstr::ArcStr), CodecError> {
     parse_uid_listing_shared(line, &|_| None)
 }
 
 /// A UIDL already held elsewhere (the local store's copy), to share instead
 /// of allocating a new one.
-pub type ShareUidl<'a> = &'a (dyn Fn(&str) -> Option<std::sync::Arc<str>> + Sync);
+pub type ShareUidl<'a> = &'a (dyn Fn(&str) -> Option<arcstr::ArcStr> + Sync);
 
 /// `parse_uid_listing`, taking the id from `share` when it has it: a
 /// 100,000-message mailbox then holds one copy of each UIDL, not two.
 pub fn parse_uid_listing_shared(
     line: &str,
     share: ShareUidl<'_>,
-) -> Result<(u32, std::sync::Arc<str>), CodecError> {
+) -> Result<(u32, arcstr::ArcStr), CodecError> {
     let mut w = words(line);
     let n = w
         .next()
