@@ -70,6 +70,8 @@ def functions_run(profile):
 
 
 def pattern(name):
+    if name.startswith("0x"):
+        return None  # code valgrind has no name for
     p = re.sub(r"\.\d+$", "", name)
     p = re.sub(r"Cs[0-9A-Za-z]+_(?=\d)", "Cs*_", p)
     if name.startswith("_R"):
