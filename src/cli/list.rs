@@ -233,11 +233,10 @@ pub async fn run_list(args: &SourceArgs, json: bool, offline: bool) -> Result<()
     if let Some(closed) = closed {
         closed.await;
     }
-    if let Some(Ok(Err(e))) = match numbered {
-        Some(saving) => Some(saving.await),
-        None => None,
-    } {
-        tracing::warn!("cannot keep the numbering list printed: {e}");
+    if let Some(saving) = numbered {
+        if let Ok(Err(e)) = saving.await {
+            tracing::warn!("cannot keep the numbering list printed: {e}");
+        }
     }
     crate::timings::mark("list-closed");
     if let Some(client) = session {

@@ -9,7 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{Flags, Folder};
@@ -455,28 +454,27 @@ impl Index {
         gone: &[Uidl],
     ) -> Result<(), IndexError> {
         let tx = self.conn.transaction()?;
-        let mut seq = {
+        let first = {
             let max: Option<i64> =
                 tx.query_row("SELECT max(seq) FROM messages", [], |r| r.get(0))?;
             max.unwrap_or(0) + 1
         };
-        let t = now();
         {
-            // `INSERT_ROWS` rows a statement: half the CPU of a statement a
-            // row, spent while a cold list's server and worker want the cores.
-            // A session's own UIDLs name no row to keep.
-            let mut rows = new.iter().filter(|(u, _)| !u.is_session()).peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<&(Uidl, u64)> = rows.by_ref().take(INSERT_ROWS).collect();
-                let mut ins = tx.prepare_cached(&insert_new_rows(chunk.len()))?;
-                let mut values = vec![ToSqlOutput::from(t)];
-                for (uidl, size) in chunk {
-                    let text = ToSqlOutput::Borrowed(ValueRef::Text(uidl.as_str().as_bytes()));
-                    values.extend([text, (*size as i64).into(), seq.into()]);
-                    seq += 1;
-                }
-                ins.execute(rusqlite::params_from_iter(values))?;
-            }
+            // Many rows a statement: half the CPU of a statement a row,
+            // spent while a cold list's server and worker want the cores.
+            // A session's own UIDLs take no seq (they get no row).
+            let durable = new.iter().filter(|(u, _)| !u.is_session());
+            super::fresh::insert_new(
+                &tx,
+                (first..)
+                    .zip(durable)
+                    .map(|(seq, (uidl, size))| super::fresh::NewRow {
+                        uidl,
+                        size: *size,
+                        seq,
+                        summary: None,
+                    }),
+            )?;
             let mut off = tx.prepare_cached(
                 "UPDATE messages SET on_server = 0 WHERE uidl = ?1 AND file IS NOT NULL",
             )?;
@@ -779,19 +777,4 @@ fn set_meta(conn: &rusqlite::Connection, key: &str, value: Option<&str>) -> Resu
         None => conn.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
     };
     Ok(())
-}
-
-/// How many new rows `apply_server_index` writes with one statement.
-const INSERT_ROWS: usize = 64;
-
-/// `INSERT` of `n` new INBOX rows: ?1 the time first seen, then each row's
-/// uidl, size and seq.
-fn insert_new_rows(n: usize) -> String {
-    let row = |p: usize| format!("(?{p}, 'INBOX', ?{}, ?{}, ?1, 1)", p + 1, p + 2);
-    let rows: Vec<String> = (0..n).map(|i| row(2 + 3 * i)).collect();
-    format!(
-        "INSERT INTO messages(uidl, folder, size, seq, first_seen, on_server) VALUES {}
-         ON CONFLICT(uidl) DO UPDATE SET on_server = 1, size = excluded.size",
-        rows.join(", ")
-    )
 }
